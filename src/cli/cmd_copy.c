@@ -1,0 +1,9 @@
+/* distill copy — placeholder until its issue lands; replaced by the real command. */
+#include <stdio.h>
+#include "cli/cli.h"
+
+int cmd_copy(int argc, char **argv) {
+    (void)argc; (void)argv;
+    fprintf(stderr, "distill copy: not implemented yet\n");
+    return DS_EXIT_ERROR;
+}

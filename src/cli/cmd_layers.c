@@ -1,0 +1,9 @@
+/* distill layers — placeholder until its issue lands; replaced by the real command. */
+#include <stdio.h>
+#include "cli/cli.h"
+
+int cmd_layers(int argc, char **argv) {
+    (void)argc; (void)argv;
+    fprintf(stderr, "distill layers: not implemented yet\n");
+    return DS_EXIT_ERROR;
+}

@@ -1,0 +1,79 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "cli/cli.h"
+
+int cli_error(const char *cmd, const ds_err *err) {
+    fprintf(stderr, "distill %s: %s\n", cmd, err && err->msg[0] ? err->msg : "failed");
+    return DS_EXIT_ERROR;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "distill %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry 'distill %s --help'.\n", cmd);
+    va_end(ap);
+    return DS_EXIT_USAGE;
+}
+
+bool cli_is_help(const char *arg) { return !strcmp(arg, "-h") || !strcmp(arg, "--help"); }
+
+/* Accepts "--flag=value" and "--flag value". */
+static const char *flag_value(const char *name, int argc, char **argv, int *i, int *matched) {
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    *matched = 0;
+    if (strncmp(a, name, n) != 0) return NULL;
+    if (a[n] == '=') { *matched = 1; return a + n + 1; }
+    if (a[n] != 0) return NULL;
+    *matched = 1;
+    if (*i + 1 >= argc) return NULL;
+    return argv[++*i];
+}
+
+static int parse_bool(const char *cmd, const char *flag, const char *v, bool *out) {
+    if (!v || !strcmp(v, "true") || !strcmp(v, "1")) { *out = true; return 1; }
+    if (!strcmp(v, "false") || !strcmp(v, "0")) { *out = false; return 1; }
+    cli_usage_error(cmd, "%s: expected true or false, got '%s'", flag, v);
+    return -1;
+}
+
+int cli_transport_flag(const char *cmd, int argc, char **argv, int *i, ds_opts *opts) {
+    const char *a = argv[*i];
+    int m;
+    /* Boolean flags: "--x" alone means true; only "--x=false" sets false. */
+    static const char *bools[] = {"--src-tls-verify", "--dest-tls-verify", "--tls-verify"};
+    for (int k = 0; k < 3; k++) {
+        size_t n = strlen(bools[k]);
+        if (strncmp(a, bools[k], n) || (a[n] && a[n] != '=')) continue;
+        bool v;
+        if (parse_bool(cmd, bools[k], a[n] ? a + n + 1 : NULL, &v) < 0) return -1;
+        if (k != 1) opts->src_tls_verify = v;
+        if (k != 0) opts->dest_tls_verify = v;
+        return 1;
+    }
+    static const char *vals[] = {"--platform", "--authfile", "--src-creds", "--dest-creds", "--compress", "--tmpdir"};
+    for (int k = 0; k < 6; k++) {
+        const char *v = flag_value(vals[k], argc, argv, i, &m);
+        if (!m) continue;
+        if (!v) { cli_usage_error(cmd, "%s needs a value", vals[k]); return -1; }
+        switch (k) {
+        case 0: opts->platform = v; break;
+        case 1: opts->authfile = v; break;
+        case 2: opts->src_creds = v; break;
+        case 3: opts->dest_creds = v; break;
+        case 4:
+            if (strcmp(v, "gzip") && strcmp(v, "zstd") && strcmp(v, "none")) {
+                cli_usage_error(cmd, "--compress: expected gzip, zstd or none, got '%s'", v);
+                return -1;
+            }
+            opts->compress = v;
+            break;
+        case 5: opts->tmpdir = v; break;
+        }
+        return 1;
+    }
+    return 0;
+}

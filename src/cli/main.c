@@ -1,0 +1,54 @@
+/* distill: the command dispatcher. */
+#include <stdio.h>
+#include <string.h>
+#include "cli/cli.h"
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *summary;
+} commands[] = {
+    {"build", cmd_build, "make a minimal shell-less image that still passes the app's tests"},
+    {"trace", cmd_trace, "run a command and record every file and syscall it uses"},
+    {"ldd", cmd_ldd, "list the libraries an ELF file needs, without running it (any architecture)"},
+    {"scan", cmd_scan, "inspect an image without running it: distroless verdict, SBOM, policy, vulns"},
+    {"harden", cmd_harden, "lock an image down: no setuid, no shells or package managers, no root login"},
+    {"copy", cmd_copy, "copy an image between transports (oci, oci-archive, docker-archive, docker://, rootfs)"},
+    {"inspect", cmd_inspect, "print an image's manifest, config and layers as JSON"},
+    {"layers", cmd_layers, "per-layer sizes and changes, wasted bytes and efficiency"},
+    {"squash", cmd_squash, "rewrite an image as one layer"},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "Usage: distill COMMAND [OPTIONS] ...\n\n"
+               "Turn container images into minimal shell-less images that still pass their tests,\n"
+               "and inspect, harden and scan images without running anything inside them.\n\n"
+               "Commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nImages are named TRANSPORT:REFERENCE, as skopeo and podman name them:\n"
+               "  oci:PATH[:REF]  oci-archive:PATH[:REF]  docker-archive:PATH[:REPO:TAG]\n"
+               "  docker://HOST[:PORT]/REPO[:TAG|@DIGEST]  rootfs:DIR\n\n"
+               "Exit codes: 0 done, 1 a check or test failed, 2 usage error, 3 error.\n"
+               "Run 'distill COMMAND --help' for a command's options; see distill(1).\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return DS_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (cli_is_help(cmd) || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return DS_EXIT_OK;
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+        printf("distill %s\n", DISTILL_VERSION);
+        return DS_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (!strcmp(cmd, commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "distill: '%s' is not a command. See 'distill --help'.\n", cmd);
+    return DS_EXIT_USAGE;
+}

@@ -1,0 +1,30 @@
+/* Writing a directory tree as one deterministic layer: entries sorted by path,
+ * mtimes from SOURCE_DATE_EPOCH (or 0), numeric owners only, no atime/ctime,
+ * hard links kept as hard links. The same tree always gives the same digests. */
+#ifndef DS_FS_LAYER_WRITER_H
+#define DS_FS_LAYER_WRITER_H
+#include <stdint.h>
+#include "util/digest.h"
+#include "util/err.h"
+
+typedef enum { DS_COMPRESS_NONE = 0, DS_COMPRESS_GZIP, DS_COMPRESS_ZSTD } ds_compress;
+int ds_compress_parse(const char *name, ds_compress *out, ds_err *err);
+
+typedef struct ds_layer_out {
+    char *blob_path;                   /* written blob (caller unlinks/moves it), malloc'd */
+    char digest[DS_DIGEST_LEN + 1];    /* of the compressed blob */
+    char diff_id[DS_DIGEST_LEN + 1];   /* of the uncompressed tar */
+    int64_t size;                      /* compressed size */
+    int64_t uncompressed_size;
+    const char *media_type;            /* OCI layer media type for the compression */
+} ds_layer_out;
+
+/* Only the paths for which filter returns 1 are written (NULL = all). `rel` is
+ * the path inside the tree without a leading slash ("etc/passwd"). */
+typedef int (*ds_path_filter)(const char *rel, void *arg);
+
+int ds_layer_write_tree(const char *root_dir, ds_compress compress, const char *out_dir,
+                        ds_path_filter filter, void *filter_arg, ds_layer_out *out, ds_err *err);
+void ds_layer_out_free(ds_layer_out *o);
+
+#endif

@@ -1,0 +1,26 @@
+/* Applying layer tars to a directory tree, safely: nothing is ever written
+ * outside the root, whatever the tar says (../, absolute names, symlinks or hard
+ * links pointing out, a symlink replaced by a directory, ...). Whiteouts
+ * (.wh.NAME) and opaque directories (.wh..wh..opq) follow the OCI image spec. */
+#ifndef DS_FS_UNPACK_H
+#define DS_FS_UNPACK_H
+#include <stdbool.h>
+#include "image/image.h"
+#include "util/err.h"
+
+typedef struct ds_unpack_opts {
+    bool keep_owners;   /* chown to the tar's numeric uid/gid (default when root) */
+    bool keep_xattrs;
+    bool allow_devices; /* mknod device nodes (only when root; else skipped and counted) */
+} ds_unpack_opts;
+void ds_unpack_opts_default(ds_unpack_opts *o);
+
+/* Apply one layer blob (a local file; compression taken from media_type, or sniffed
+ * when media_type is NULL) to the tree at root_dir. */
+int ds_layer_apply(const char *root_dir, const char *blob_path, const char *media_type,
+                   const ds_unpack_opts *opts, ds_err *err);
+
+/* Unpack every layer of img, in order, into root_dir (created if missing, must be empty). */
+int ds_image_unpack(ds_image *img, const char *root_dir, const ds_unpack_opts *opts, ds_err *err);
+
+#endif

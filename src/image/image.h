@@ -1,0 +1,120 @@
+/* The image model shared by every command: a reference, a source that yields a
+ * verified manifest/config/layers, and a destination that stores them atomically.
+ *
+ * Transports (skopeo spelling):
+ *   oci:PATH[:REF]                 OCI image layout (REF = org.opencontainers.image.ref.name)
+ *   oci-archive:PATH[:REF]         a tar of an OCI image layout
+ *   docker-archive:PATH[:REPO:TAG] what `docker save` / `podman save` write
+ *   docker://HOST[:PORT]/REPO[:TAG|@sha256:...]   an OCI registry (distribution API)
+ *   rootfs:DIR                     a plain directory tree: read as one layer, written unpacked
+ *
+ * Every blob handed out by a source has been checked against its digest and size. */
+#ifndef DS_IMAGE_IMAGE_H
+#define DS_IMAGE_IMAGE_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "util/digest.h"
+#include "util/err.h"
+
+typedef enum {
+    DS_T_OCI = 1,
+    DS_T_OCI_ARCHIVE,
+    DS_T_DOCKER_ARCHIVE,
+    DS_T_DOCKER,
+    DS_T_ROOTFS,
+} ds_transport;
+
+typedef struct ds_ref {
+    ds_transport transport;
+    char *path;   /* oci, oci-archive, docker-archive, rootfs */
+    char *tag;    /* oci ref name; docker-archive "repo:tag"; registry tag (NULL when by digest) */
+    char *host;   /* registry "host[:port]" */
+    char *repo;   /* registry repository "library/nginx" */
+    char *digest; /* registry "@sha256:..." pin, or NULL */
+} ds_ref;
+
+int ds_ref_parse(const char *text, ds_ref *out, ds_err *err);
+void ds_ref_free(ds_ref *ref);
+char *ds_ref_format(const ds_ref *ref); /* back to text, malloc'd */
+
+/* Options that apply to transports, set from the CLI (skopeo/podman names). */
+typedef struct ds_opts {
+    const char *platform;     /* "os/arch[/variant]"; NULL = this machine */
+    bool src_tls_verify;      /* default true; false allows plain HTTP */
+    bool dest_tls_verify;
+    const char *authfile;     /* NULL = the usual places ($REGISTRY_AUTH_FILE, containers auth.json, ~/.docker/config.json) */
+    const char *src_creds;    /* "user:password" or NULL */
+    const char *dest_creds;
+    const char *compress;     /* "gzip" | "zstd" | "none" | NULL (keep what the source has) */
+    const char *tmpdir;       /* scratch space; NULL = $TMPDIR or /var/tmp */
+} ds_opts;
+void ds_opts_init(ds_opts *o);
+
+typedef struct ds_desc {
+    char *media_type;
+    char digest[DS_DIGEST_LEN + 1];
+    int64_t size;
+    json_t *annotations; /* borrowed/owned by the image's JSON, may be NULL */
+} ds_desc;
+
+typedef struct ds_source ds_source;
+
+typedef struct ds_image {
+    ds_ref ref;
+    ds_source *src;
+    /* The manifest actually used (after an index picked the platform). */
+    char *manifest_raw;
+    size_t manifest_len;
+    char *manifest_media_type;
+    char manifest_digest[DS_DIGEST_LEN + 1];
+    json_t *manifest;
+    /* Config blob. */
+    ds_desc config_desc;
+    char *config_raw;
+    size_t config_len;
+    json_t *config;
+    /* Layers in order, as stored (media type says the compression). */
+    size_t n_layers;
+    ds_desc *layers;
+    char *os, *arch, *variant; /* from the config */
+} ds_image;
+
+/* Open an image for reading: parse the reference, fetch and verify the manifest
+ * (choosing opts->platform from an index) and the config. */
+int ds_image_open(const char *ref_text, const ds_opts *opts, ds_image **out, ds_err *err);
+void ds_image_close(ds_image *img);
+
+/* A local, verified file holding blob `d`. For an OCI layout this is the blob in
+ * place; for other transports a temp file that *is_temp says to unlink when done. */
+int ds_image_blob_path(ds_image *img, const ds_desc *d, char **path, bool *is_temp, ds_err *err);
+
+/* Destination: blobs go in first, the manifest last; nothing is visible at the
+ * destination until ds_dest_commit (temp + rename); ds_dest_abort leaves it as it was. */
+typedef struct ds_dest ds_dest;
+int ds_dest_open(const char *ref_text, const ds_opts *opts, ds_dest **out, ds_err *err);
+int ds_dest_put_blob(ds_dest *d, const ds_desc *desc, const char *path, ds_err *err);
+/* manifest_raw is written as is (its digest is the manifest digest). config is needed
+ * by transports that store it outside blobs (docker-archive). */
+int ds_dest_put_manifest(ds_dest *d, const char *manifest_raw, size_t len, const char *media_type, ds_err *err);
+int ds_dest_commit(ds_dest *d, ds_err *err);
+void ds_dest_abort(ds_dest *d);
+
+/* Copy SRC to DST (the `distill copy` job): blobs carried over, recompressed only
+ * when opts->compress or the destination requires it. On success, out_digest (if
+ * not NULL) gets the manifest digest written. */
+int ds_image_copy(ds_image *src, const char *dst_ref, const ds_opts *opts, char out_digest[DS_DIGEST_LEN + 1], ds_err *err);
+
+/* Media types. */
+#define DS_MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+#define DS_MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define DS_MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
+#define DS_MT_OCI_LAYER "application/vnd.oci.image.layer.v1.tar"
+#define DS_MT_OCI_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
+#define DS_MT_OCI_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
+#define DS_MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define DS_MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define DS_MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
+#define DS_MT_DOCKER_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
+
+#endif

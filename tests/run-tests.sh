@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs every test and ends with one line "N passed, N failed[, N skipped]".
+#   unit:        build/asan/tests/test_*   (cmocka, under ASan+UBSan); each cmocka case counts
+#   integration: tests/integration/test_*.sh (the real binary on real images/runtimes);
+#                each `ok`/`fail` line a script reports counts (see tests/integration/lib.sh)
+# Options: --unit-only, --integration-only, -k PATTERN (only tests whose name matches)
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+mode=all; pattern=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    --unit-only) mode=unit;; --integration-only) mode=integration;;
+    -k) pattern=$2; shift;;
+  esac
+  shift
+done
+passed=0; failed=0; skipped=0; failures=()
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export DISTILL=$top/build/distill DISTILL_SENSOR=$top/build/distill-sensor
+log=$top/build/test-logs; mkdir -p "$log"
+
+if [ $mode != integration ]; then
+  for t in build/asan/tests/test_*; do
+    [ -x "$t" ] || continue
+    n=$(basename "$t"); [ -n "$pattern" ] && [[ $n != *$pattern* ]] && continue
+    out=$log/$n.log
+    CMOCKA_MESSAGE_OUTPUT=STDOUT "$t" >"$out" 2>&1; rc=$?
+    p=$(grep -c '^\[       OK \]' "$out"); f=$(grep -c '^\[  FAILED  \]' "$out")
+    f=$(grep '^\[  FAILED  \] [0-9]' "$out" | awk '{print $4}' | tail -1); f=${f:-0}
+    if [ $rc -ne 0 ] && [ "$f" = 0 ]; then f=1; fi   # crashed or sanitizer report
+    passed=$((passed + p)); failed=$((failed + f))
+    if [ "$f" != 0 ]; then failures+=("$n (see $out)"); echo "FAIL unit $n"; tail -30 "$out"; else echo "ok   unit $n ($p)"; fi
+  done
+fi
+
+if [ $mode != unit ]; then
+  for t in tests/integration/test_*.sh; do
+    [ -f "$t" ] || continue
+    n=$(basename "$t" .sh); [ -n "$pattern" ] && [[ $n != *$pattern* ]] && continue
+    out=$log/$n.log; res=$log/$n.results; : > "$res"
+    start=$(date +%s)
+    RESULTS=$res bash "$t" >"$out" 2>&1; rc=$?
+    p=$(grep -c '^ok ' "$res"); f=$(grep -c '^fail ' "$res"); s=$(grep -c '^skip ' "$res")
+    if [ $rc -ne 0 ]; then f=$((f + 1)); echo "fail $n exited $rc" >> "$res"; fi
+    passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+    secs=$(( $(date +%s) - start ))
+    if [ $f -ne 0 ]; then
+      failures+=("$n (see $out)"); echo "FAIL integration $n (${secs}s)"; grep -E '^(fail|skip) ' "$res"; tail -40 "$out"
+    else
+      echo "ok   integration $n ($p checks, ${secs}s)"; grep '^skip ' "$res" || true
+    fi
+  done
+fi
+
+echo
+for f in "${failures[@]+"${failures[@]}"}"; do echo "failed: $f"; done
+if [ $skipped -gt 0 ]; then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi
+[ $failed -eq 0 ] && [ $((passed + failed)) -gt 0 ]
