@@ -18,9 +18,9 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 
 # Release build: build/, test build with sanitizers: build/asan/.
-B  := build
-BA := build/asan
-BF := build/fuzz
+B  ?= build
+BA := $(B)/asan
+BF := $(B)/fuzz
 REL_FLAGS  := -O2 -g
 ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 

@@ -1,0 +1,50 @@
+/* Internal to src/image: what each transport implements. ds_image_open() and
+ * ds_dest_open() (image.c) pick the transport from the reference and call these. */
+#ifndef DS_IMAGE_TRANSPORT_H
+#define DS_IMAGE_TRANSPORT_H
+#include "image/image.h"
+
+struct ds_source_ops {
+    /* Manifest or index bytes exactly as stored. digest NULL = what the reference
+     * names (its tag / ref name); else that digest, and the bytes are verified against it. */
+    int (*get_manifest)(ds_source *s, const char *digest, char **raw, size_t *len,
+                        char **media_type, ds_err *err);
+    /* A local file holding the blob, verified against d->digest and d->size. */
+    int (*blob_path)(ds_source *s, const ds_desc *d, char **path, bool *is_temp, ds_err *err);
+    void (*close)(ds_source *s);
+};
+
+struct ds_source {
+    const struct ds_source_ops *ops;
+    const ds_ref *ref;   /* owned by the ds_image */
+    ds_opts opts;        /* copied at open */
+    void *priv;          /* the transport's own state */
+};
+
+typedef struct ds_dest_ops {
+    int (*put_blob)(ds_dest *d, const ds_desc *desc, const char *path, ds_err *err);
+    int (*put_manifest)(ds_dest *d, const char *raw, size_t len, const char *media_type, ds_err *err);
+    int (*commit)(ds_dest *d, ds_err *err);
+    void (*abort)(ds_dest *d);
+} ds_dest_ops;
+
+struct ds_dest {
+    const ds_dest_ops *ops;
+    ds_ref ref;
+    ds_opts opts;
+    void *priv;
+};
+
+/* One pair per transport (oci.c, oci_archive.c, docker_archive.c, registry.c, rootfs.c). */
+int ds_oci_source_open(ds_source *s, ds_err *err);
+int ds_oci_dest_open(ds_dest *d, ds_err *err);
+int ds_oci_archive_source_open(ds_source *s, ds_err *err);
+int ds_oci_archive_dest_open(ds_dest *d, ds_err *err);
+int ds_docker_archive_source_open(ds_source *s, ds_err *err);
+int ds_docker_archive_dest_open(ds_dest *d, ds_err *err);
+int ds_registry_source_open(ds_source *s, ds_err *err);
+int ds_registry_dest_open(ds_dest *d, ds_err *err);
+int ds_rootfs_source_open(ds_source *s, ds_err *err);
+int ds_rootfs_dest_open(ds_dest *d, ds_err *err);
+
+#endif
