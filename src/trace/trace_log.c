@@ -3,6 +3,7 @@
  * format can grow. */
 #include "trace/trace_log.h"
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 #include "util/fsutil.h"
 
@@ -115,7 +116,7 @@ static int parse_execs(json_t *a, ds_trace *t, ds_err *err) {
         if (!json_is_object(o) || !json_is_string(p) || !json_is_boolean(ok))
             return ds_fail(err, "execs[%zu]: expected {path, argv, ok}", i);
         ds_trace_exec *e = &t->execs[t->nexecs];
-        char what[32];
+        char what[64];
         snprintf(what, sizeof what, "execs[%zu].argv", i);
         if (strv_from(json_object_get(o, "argv"), what, false, &e->argv, &e->argc, err) < 0) return -1;
         e->path = ds_xstrdup(json_string_value(p));
