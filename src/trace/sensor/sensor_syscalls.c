@@ -317,9 +317,12 @@ void on_exit_(thread *t, int64_t rval, bool is_error) {
         break;
     case H_EXEC:
         if (p->res[0]) record_resolved(p->res[0], OP_EXEC, false);
-        exec_log_add(p->exec_path, p->exec_argv, false);
-        p->exec_path = NULL;
-        p->exec_argv = NULL;
+        /* A PATH search's misses stay in files (missing) but not in the execs list. */
+        if (rval != -ENOENT && rval != -ENOTDIR) {
+            exec_log_add(p->exec_path, p->exec_argv, false);
+            p->exec_path = NULL;
+            p->exec_argv = NULL;
+        }
         break;
     case H_DUP: case H_DUP2:
         if (ok) {
