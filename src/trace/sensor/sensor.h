@@ -30,7 +30,6 @@ void **strmap_slot(strmap *m, const char *key, bool create); /* NULL when absent
 void strmap_clear(strmap *m, void (*free_val)(void *));
 
 /* ---- processes (sensor_procs.c) ---- */
-typedef struct fdtab { int refs; int cap; char **path; unsigned char *cloexec; } fdtab;
 typedef struct fsinfo { int refs; char *cwd; char *root; } fsinfo; /* root "/" unless chroot */
 
 typedef struct pending {  /* a syscall seen at entry, waiting for its result */
@@ -38,9 +37,9 @@ typedef struct pending {  /* a syscall seen at entry, waiting for its result */
     const struct scspec *spec;
     struct resolved *res[2]; /* resolved paths (index 1: second path of rename/link) */
     unsigned op[2];
-    int fd_arg, fd_arg2;     /* for dup/fchdir/mmap */
+    int fd_arg;              /* for fchdir/mmap */
     bool follow_open_dir;    /* open with O_DIRECTORY */
-    bool cloexec;
+    bool rdonly;             /* open without write access, O_TRUNC or O_TMPFILE */
     char *exec_path;         /* execve: resolved path (normalized, not symlink-resolved) */
     char **exec_argv;
 } pending;
@@ -48,7 +47,6 @@ typedef struct pending {  /* a syscall seen at entry, waiting for its result */
 typedef struct thread {
     pid_t tid;
     fsinfo *fs;
-    fdtab *fds;
     bool awaiting_parent;    /* stopped before its parent's fork event: hold it */
     bool expect_first_stop;  /* parent event seen, child's first stop not yet */
     bool want_exit;          /* resume with PTRACE_SYSCALL to see the result */
@@ -68,13 +66,9 @@ void pending_clear(pending *p);
 fsinfo *fs_new(const char *cwd, const char *root);
 fsinfo *fs_copy(const fsinfo *f);
 void fs_unref(fsinfo *f);
-fdtab *fd_new(void);
-fdtab *fd_copy(const fdtab *f, bool drop_cloexec);
-void fd_unref(fdtab *f);
-void fdt_set(fdtab *f, int fd, const char *path, bool cloexec);
-const char *fdt_get(fdtab *f, int fd);
-/* Path of FD in process TID: from the table, else readlink /proc/TID/fd/FD (then cached). */
-const char *fd_path(thread *t, int fd);
+/* Path of FD (or the cwd when fd is -1) of TID, from the kernel: readlink /proc/TID/fd/FD, in the
+ * process's root. Written to buf; NULL when not a path (socket, pipe, closed). */
+const char *fd_path(thread *t, int fd, char *buf, size_t len);
 
 /* ---- paths (sensor_paths.c) ---- */
 typedef struct resolved {
@@ -134,6 +128,7 @@ int write_log(const char *out_path, int out_fd, char **command, int exit_code, i
               bool syscalls_complete);
 
 extern bool g_full_syscalls;
+extern bool g_exact;
 extern uint8_t g_seen_nr[1024];
 extern char **g_warnings;
 extern size_t g_nwarnings;

@@ -2,7 +2,7 @@
  * Only the syscalls in the table (sensor_syscalls.c) return SECCOMP_RET_TRACE; a few are narrowed by
  * their arguments so hot calls that carry no new path do not stop:
  *   newfstatat/statx with AT_EMPTY_PATH (glibc's fstat), mmap without PROT_EXEC or anonymous,
- *   fcntl other than F_DUPFD*, sendto without an address, utimensat with a NULL path.
+ *   sendto without an address, utimensat with a NULL path.
  * A syscall of another ABI (i386 on x86_64, x32) returns TRACE too, so nothing passes unseen: the
  * sensor warns that it cannot decode it. */
 #include <errno.h>
@@ -93,9 +93,6 @@ static void emit_block(int nr) {
         LD(ARG_LO(2)); JSET(PROT_EXEC, 0, 1); RET(TRACE); RET(ALLOW);
         break;
 #endif
-    case SYS_fcntl:
-        LD(ARG_LO(1)); JEQ(F_DUPFD, 2, 0); JEQ(F_DUPFD_CLOEXEC, 1, 0); RET(ALLOW); RET(TRACE);
-        break;
 #ifdef SYS_sendto
     case SYS_sendto:
         LD(ARG_LO(4)); JEQ(0, 0, 2); LD(ARG_HI(4)); JEQ(0, 1, 0); RET(TRACE); RET(ALLOW);

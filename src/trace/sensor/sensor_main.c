@@ -1,6 +1,6 @@
 /* distill-sensor: runs a command under ptrace + seccomp and writes what it touched (docs/trace.md).
  *
- *   distill-sensor [--out FILE|-] [--out-fd N] [--syscalls] [--timeout SECS] [--grace SECS] [--] CMD ARGS...
+ *   distill-sensor [--out FILE|-] [--out-fd N] [--syscalls] [--exact] [--timeout SECS] [--grace SECS] [--] CMD ARGS...
  *
  * Built static with no library so it can be bind-mounted into any image as its entry point (PID 1):
  * it forwards signals, reaps every zombie (child subreaper), follows every process and thread, and
@@ -39,7 +39,7 @@ static void on_signal(int sig) {
 }
 
 static void usage(void) {
-    fputs("Usage: distill-sensor [--out FILE|-] [--out-fd N] [--syscalls] [--timeout SECS] [--grace SECS] [--] CMD [ARGS...]\n"
+    fputs("Usage: distill-sensor [--out FILE|-] [--out-fd N] [--syscalls] [--exact] [--timeout SECS] [--grace SECS] [--] CMD [ARGS...]\n"
           "Runs CMD under ptrace and writes the paths it touched as JSON (default ./distill-trace.json,\n"
           "or $DISTILL_TRACE_OUT). Exits with CMD's status; 125 on its own errors, 127 when CMD is not found.\n",
           stderr);
@@ -103,13 +103,9 @@ static void on_new_child(thread *parent, pid_t child, int event) {
     thread *c = thread_find(child);
     if (!c) { c = thread_new(child); c->expect_first_stop = true; }
     long share_fs = syscall(SYS_kcmp, parent->tid, child, KCMP_FS, 0, 0);
-    long share_files = syscall(SYS_kcmp, parent->tid, child, KCMP_FILES, 0, 0);
     if (share_fs < 0) share_fs = event == PTRACE_EVENT_CLONE ? 0 : 1;       /* no kcmp: guess */
-    if (share_files < 0) share_files = event == PTRACE_EVENT_CLONE ? 0 : 1;
     if (c->fs) fs_unref(c->fs);
-    if (c->fds) fd_unref(c->fds);
     if (share_fs == 0) { c->fs = parent->fs; c->fs->refs++; } else c->fs = fs_copy(parent->fs);
-    if (share_files == 0) { c->fds = parent->fds; c->fds->refs++; } else c->fds = fd_copy(parent->fds, false);
     if (c->awaiting_parent) { c->awaiting_parent = false; resume(c, 0); }
 }
 
@@ -127,7 +123,9 @@ static void on_exec(pid_t pid) {
     if (g_full_syscalls) t->want_exit = true;
 }
 
+static unsigned long n_stops, n_syscall_stops;
 static void on_stop(pid_t pid, int status) {
+    n_stops++;
     thread *t = thread_find(pid);
     int sig = WSTOPSIG(status), event = (unsigned)status >> 16;
     if (!t) {
@@ -137,6 +135,7 @@ static void on_stop(pid_t pid, int status) {
         return;
     }
     if (sig == (SIGTRAP | 0x80) || event == PTRACE_EVENT_SECCOMP) {
+        n_syscall_stops++;
         struct __ptrace_syscall_info info;
         memset(&info, 0, sizeof info);
         if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, (void *)sizeof info, &info) <= 0) { resume(t, 0); return; }
@@ -221,6 +220,7 @@ int main(int argc, char **argv) {
         if (a[0] != '-') break;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(); return 0; }
         if (!strcmp(a, "--syscalls")) g_full_syscalls = true;
+        else if (!strcmp(a, "--exact")) g_exact = true;
         else if (!strcmp(a, "--out") && i + 1 < argc) out = argv[++i];
         else if (!strncmp(a, "--out=", 6)) out = a + 6;
         else if (!strcmp(a, "--out-fd") && i + 1 < argc) out_fd = parse_secs("--out-fd", argv[++i]);
@@ -272,7 +272,6 @@ int main(int argc, char **argv) {
     }
     thread *t = thread_new(pid);
     t->fs = fs_new(cwd, "/");
-    t->fds = fd_new();
     t->expect_first_stop = true;
     g_main_pid = pid;
     g_main_alive = 1;
@@ -324,6 +323,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "distill-sensor: cannot write the log to %s: %s\n", out_fd >= 0 ? "the given fd" : out, strerror(errno));
         return EXIT_SENSOR;
     }
+    if (getenv("DISTILL_SENSOR_STATS"))
+        fprintf(stderr, "distill-sensor: %lu stops (%lu at syscalls)\n", n_stops, n_syscall_stops);
     paths_free_all();
     if (exit_sig) return 128 + exit_sig;
     return exit_code >= 0 ? exit_code : EXIT_SENSOR;

@@ -1,5 +1,5 @@
-/* Traced threads with their cwd/root and fd table, shared like the kernel shares them
- * (CLONE_FS / CLONE_FILES), so relative and *at paths resolve without reading /proc per call. */
+/* Traced threads with their cwd and root, shared like the kernel shares them (CLONE_FS), so paths
+ * relative to the cwd resolve without reading /proc. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +50,6 @@ void thread_remove(pid_t tid) {
     thread *t = unlink_thread(tid);
     if (!t) return;
     if (t->fs) fs_unref(t->fs);
-    if (t->fds) fd_unref(t->fds);
     pending_clear(&t->p);
     free(t);
 }
@@ -83,52 +82,19 @@ void fs_unref(fsinfo *f) {
     free(f->cwd); free(f->root); free(f);
 }
 
-fdtab *fd_new(void) {
-    fdtab *f = xcalloc(1, sizeof *f);
-    f->refs = 1;
-    return f;
-}
-fdtab *fd_copy(const fdtab *f, bool drop_cloexec) {
-    fdtab *n = fd_new();
-    for (int i = 0; i < f->cap; i++)
-        if (f->path[i] && !(drop_cloexec && f->cloexec[i])) fdt_set(n, i, f->path[i], f->cloexec[i]);
-    return n;
-}
-void fd_unref(fdtab *f) {
-    if (--f->refs > 0) return;
-    for (int i = 0; i < f->cap; i++) free(f->path[i]);
-    free(f->path); free(f->cloexec); free(f);
-}
-void fdt_set(fdtab *f, int fd, const char *path, bool cloexec) {
-    if (fd < 0 || fd > 1 << 20) return;
-    if (fd >= f->cap) {
-        int ncap = f->cap ? f->cap : 64;
-        while (ncap <= fd) ncap *= 2;
-        f->path = xrealloc(f->path, (size_t)ncap * sizeof *f->path);
-        f->cloexec = xrealloc(f->cloexec, (size_t)ncap);
-        memset(f->path + f->cap, 0, (size_t)(ncap - f->cap) * sizeof *f->path);
-        memset(f->cloexec + f->cap, 0, (size_t)(ncap - f->cap));
-        f->cap = ncap;
-    }
-    free(f->path[fd]);
-    f->path[fd] = path ? xstrdup(path) : NULL;
-    f->cloexec[fd] = cloexec;
-}
-const char *fdt_get(fdtab *f, int fd) { return fd >= 0 && fd < f->cap ? f->path[fd] : NULL; }
-
-const char *fd_path(thread *t, int fd) {
-    const char *p = fdt_get(t->fds, fd);
-    if (p) return p;
-    /* Not opened under our eyes (inherited, passed over a socket): ask the kernel once. */
-    char link[64], buf[PATH_MAX];
-    snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)t->tid, fd);
-    ssize_t n = readlink(link, buf, sizeof buf - 1);
+const char *fd_path(thread *t, int fd, char *buf, size_t len) {
+    char link[64];
+    if (fd == -1) snprintf(link, sizeof link, "/proc/%d/cwd", (int)t->tid);
+    else snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)t->tid, fd);
+    ssize_t n = readlink(link, buf, len - 1);
     if (n <= 0 || buf[0] != '/') return NULL;
     buf[n] = 0;
-    const char *root = t->fs->root;
+    /* The kernel shows paths from the sensor's root; a chrooted process sees them below its root. */
+    const char *root = t->fs ? t->fs->root : "/";
     size_t rl = strlen(root);
-    if (strcmp(root, "/") && !strncmp(buf, root, rl) && (buf[rl] == '/' || !buf[rl]))
-        memmove(buf, buf[rl] ? buf + rl : "/", strlen(buf[rl] ? buf + rl : "/") + 1);
-    fdt_set(t->fds, fd, buf, false);
-    return fdt_get(t->fds, fd);
+    if (strcmp(root, "/") && !strncmp(buf, root, rl) && (buf[rl] == '/' || !buf[rl])) {
+        if (!buf[rl]) strcpy(buf, "/");
+        else memmove(buf, buf + rl, strlen(buf + rl) + 1);
+    }
+    return buf;
 }

@@ -22,7 +22,7 @@
 #endif
 
 enum { H_PATH, H_OPEN, H_OPENAT2, H_CREAT, H_EXEC, H_CHDIR, H_FCHDIR, H_CHROOT, H_TWO, H_SYMLINK,
-       H_DUP, H_DUP2, H_MMAP, H_SOCK, H_SENDTO };
+       H_MMAP, H_SOCK, H_SENDTO };
 enum { FY = 1, FN, F_NOFOLLOW_FLAG, F_FOLLOW_FLAG };  /* follow the last symlink: yes, no, by flag */
 #define CWD_ -2 /* "dirfd" meaning the cwd */
 
@@ -76,9 +76,6 @@ static const scspec table[] = {
     E(removexattr, H_PATH, CWD_, 0, -1, -1, -1, OP_ATTR, 0, FY)
     E(lremovexattr, H_PATH, CWD_, 0, -1, -1, -1, OP_ATTR, 0, FN)
     E(inotify_add_watch, H_PATH, CWD_, 1, -1, -1, -1, OP_STAT, 0, FY)
-    E(dup, H_DUP, -1, -1, -1, -1, -1, 0, 0, 0)
-    E(dup3, H_DUP2, -1, -1, 2, -1, -1, 0, 0, 0)
-    E(fcntl, H_DUP, -1, -1, 1, -1, -1, 0, 0, 0)
 #ifdef SYS_mmap
     E(mmap, H_MMAP, -1, -1, -1, -1, -1, OP_MAP, 0, 0)
 #endif
@@ -106,7 +103,6 @@ static const scspec table[] = {
     E(utimes, H_PATH, CWD_, 0, -1, -1, -1, OP_ATTR, 0, FY)
     E(futimesat, H_PATH, 0, 1, -1, -1, -1, OP_ATTR, 0, FY)
     E(mknod, H_PATH, CWD_, 0, -1, -1, -1, OP_CREATE, 0, FN)
-    E(dup2, H_DUP2, -1, -1, -1, -1, -1, 0, 0, 0)
 #endif
 };
 #undef E
@@ -141,10 +137,13 @@ const char *syscall_name(int nr) {
 }
 void note_syscall(int nr) { if (nr >= 0 && nr < MAXNR) g_seen_nr[nr] = 1; }
 
-/* The directory a dirfd argument stands for (NULL when unknown). */
+/* The directory a dirfd argument stands for (NULL when unknown). A real dirfd is asked of the
+ * kernel (one readlink) rather than cached: without tracing every close() a cache can be stale,
+ * and a stale directory would put invented paths in the log (docs/trace.md). */
+static char dirbuf[PATH_MAX];
 static const char *dir_base(thread *t, int dirfd) {
     if (dirfd == AT_FDCWD || dirfd == CWD_) return t->fs->cwd;
-    return fd_path(t, dirfd);
+    return fd_path(t, dirfd, dirbuf, sizeof dirbuf);
 }
 
 static bool want_follow(const scspec *s, const uint64_t a[6]) {
@@ -186,13 +185,36 @@ static resolved *sockaddr_arg(thread *t, uint64_t addr, uint64_t len) {
     return resolve_path(t, t->fs->cwd, path, true);
 }
 
+bool g_exact;
+
+/* Saves the exit stop when the result is certain from the sensor's own lstat of the resolved path:
+ * a missing path fails (ENOENT/ENOTDIR); an existing one succeeds for stat/access and for a
+ * read-only open of a non-directory. Only EACCES on an existing path is then recorded as ok (the
+ * safe direction for a minifier). --exact keeps every exit stop. Returns true when recorded. */
+static bool predict(thread *t, const scspec *s, pending *p) {
+    (void)t;
+    resolved *r = p->res[0];
+    if (!r) return false;
+    unsigned op = p->op[0];
+    if (s->handler == H_PATH && (op == OP_STAT || op == OP_ACCESS || op == OP_READLINK)) {
+        bool ok = r->kind != K_MISSING && (op != OP_READLINK || r->kind == K_SYMLINK);
+        record_resolved(r, op, ok);
+        return true;
+    }
+    if ((s->handler == H_OPEN || s->handler == H_OPENAT2) && !(op & (OP_CREATE | OP_LIST)) && p->rdonly) {
+        if (r->kind == K_MISSING) { record_resolved(r, op, false); return true; }
+        if (r->kind == K_FILE || r->kind == K_DEVICE) { record_resolved(r, op, true); return true; }
+    }
+    return false;
+}
+
 void on_entry(thread *t, int nr, const uint64_t a[6]) {
     note_syscall(nr);
     const scspec *s = spec_for(nr);
     pending_clear(&t->p);
     t->has_pending = false;
     t->want_exit = false;
-    if (!s || !t->fs || !t->fds) return;
+    if (!s || !t->fs) return;
     pending *p = &t->p;
     p->nr = nr;
     p->spec = s;
@@ -210,7 +232,7 @@ void on_entry(thread *t, int nr, const uint64_t a[6]) {
         if (flags & O_NOFOLLOW) follow = false;
         if (flags & O_CREAT) p->op[0] |= OP_CREATE;
         if ((flags & O_DIRECTORY) && !(flags & O_PATH)) p->op[0] |= OP_LIST;
-        p->cloexec = flags & O_CLOEXEC;
+        p->rdonly = (flags & O_ACCMODE) == O_RDONLY && !(flags & (O_TRUNC | __O_TMPFILE));
         p->res[0] = path_arg(t, a, s->dirfd, s->path, follow, false);
         break;
     }
@@ -235,7 +257,7 @@ void on_entry(thread *t, int nr, const uint64_t a[6]) {
             p->res[0] = resolve_path(t, base, raw, follow);
             p->exec_path = normalize_path(base, raw);
         } else if (!*raw && s->flags >= 0 && (a[s->flags] & AT_EMPTY_PATH)) {
-            const char *fp = fd_path(t, (int)a[s->dirfd]);   /* fexecve */
+            const char *fp = fd_path(t, (int)a[s->dirfd], dirbuf, sizeof dirbuf);   /* fexecve */
             if (fp) { p->res[0] = resolve_path(t, "/", fp, true); p->exec_path = xstrdup(fp); }
         }
         free(raw);
@@ -244,19 +266,11 @@ void on_entry(thread *t, int nr, const uint64_t a[6]) {
         break;
     }
     case H_FCHDIR: p->fd_arg = (int)a[0]; break;
-    case H_DUP:
-        p->fd_arg = (int)a[0];
-        p->cloexec = nr == SYS_fcntl && (int)a[1] == F_DUPFD_CLOEXEC;
-        break;
-    case H_DUP2:
-        p->fd_arg = (int)a[0];
-        p->fd_arg2 = (int)a[1];
-        p->cloexec = s->flags >= 0 && (a[s->flags] & O_CLOEXEC);
-        break;
     case H_MMAP: p->fd_arg = (int)a[4]; break;
     case H_SOCK: p->res[0] = sockaddr_arg(t, a[1], a[2]); if (!p->res[0]) return; break;
     case H_SENDTO: p->res[0] = sockaddr_arg(t, a[4], a[5]); if (!p->res[0]) return; break;
     }
+    if (!g_exact && predict(t, s, p)) { pending_clear(p); return; }
     t->has_pending = true;
     t->want_exit = true;
 }
@@ -283,7 +297,6 @@ void on_exit_(thread *t, int64_t rval, bool is_error) {
         if (!p->res[0]) break;
         if (ok) p->res[0] = after_success(t, p->res[0], p->op[0]);
         record_resolved(p->res[0], p->op[0], ok);
-        if (ok) fdt_set(t->fds, (int)rval, p->res[0]->path, p->cloexec);
         break;
     case H_PATH: case H_SYMLINK: case H_SOCK: case H_SENDTO: {
         resolved *r = p->res[0];
@@ -301,8 +314,9 @@ void on_exit_(thread *t, int64_t rval, bool is_error) {
         if (ok) { free(t->fs->cwd); t->fs->cwd = xstrdup(p->res[0]->path); }
         break;
     case H_FCHDIR: {
-        const char *d = fd_path(t, p->fd_arg);
-        if (ok && d) { char *c = xstrdup(d); free(t->fs->cwd); t->fs->cwd = c; }
+        const char *d = ok ? fd_path(t, -1, dirbuf, sizeof dirbuf) : NULL;
+        if (d) { free(t->fs->cwd); t->fs->cwd = xstrdup(d); }
+        if (d) record(d, K_DIR, OP_CHDIR, true);
         break;
     }
     case H_CHROOT:
@@ -324,17 +338,10 @@ void on_exit_(thread *t, int64_t rval, bool is_error) {
             p->exec_argv = NULL;
         }
         break;
-    case H_DUP: case H_DUP2:
-        if (ok) {
-            const char *src = fd_path(t, p->fd_arg);
-            char *copy = src ? xstrdup(src) : NULL;
-            fdt_set(t->fds, s->handler == H_DUP ? (int)rval : p->fd_arg2, copy, p->cloexec);
-            free(copy);
-        }
-        break;
     case H_MMAP:
         if (ok) {
-            const char *src = fd_path(t, p->fd_arg);
+            /* Ask the kernel: with predicted opens the table may not know this fd. */
+            const char *src = fd_path(t, p->fd_arg, dirbuf, sizeof dirbuf);
             if (src) record(src, lstat_kind(t, src), OP_MAP, true);
         }
         break;
@@ -346,12 +353,6 @@ void on_exit_(thread *t, int64_t rval, bool is_error) {
 
 void on_exec_event(thread *t) {
     pending *p = &t->p;
-    if (t->fds) {
-        /* exec closes O_CLOEXEC fds and unshares a table shared with another process */
-        fdtab *n = fd_copy(t->fds, true);
-        fd_unref(t->fds);
-        t->fds = n;
-    }
     if (t->has_pending && p->spec && p->spec->handler == H_EXEC && p->exec_path) {
         record_resolved(p->res[0], OP_EXEC, true);
         if (p->res[0]) {

@@ -53,6 +53,8 @@ void add_warning(const char *fmt, ...) {
 uint64_t hash_str(const char *s) { /* FNV-1a */
     uint64_t h = 1469598103934665603ull;
     for (; *s; s++) { h ^= (unsigned char)*s; h *= 1099511628211ull; }
+    /* murmur3 finalizer: FNV's low bits alone (the table index) cluster on similar paths */
+    h ^= h >> 33; h *= 0xff51afd7ed558ccdull; h ^= h >> 33; h *= 0xc4ceb53a185ec4ull; h ^= h >> 33;
     return h;
 }
 
