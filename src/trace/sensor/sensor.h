@@ -25,7 +25,7 @@ void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));   /* "d
 void add_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* also goes in the log */
 uint64_t hash_str(const char *s);
 /* String → pointer map (open addressing). */
-typedef struct strmap { char **keys; void **vals; size_t cap, len; } strmap;
+typedef struct strmap { char **keys; void **vals; uint64_t *hashes; size_t cap, len; } strmap;
 void **strmap_slot(strmap *m, const char *key, bool create); /* NULL when absent and !create */
 void strmap_clear(strmap *m, void (*free_val)(void *));
 
@@ -77,11 +77,16 @@ typedef struct resolved {
     size_t nlinks;
     char **links;     /* canonical paths of the symlinks walked */
     unsigned gen;
+    int refs;         /* the request cache holds one; a pending syscall holds one */
 } resolved;
 /* Resolve RAW (from the tracee) relative to BASE (canonical dir) under the process root.
- * Cached; returns NULL for an empty path. */
+ * Cached: the result is borrowed (valid until the namespace changes; take a ref to keep it).
+ * Returns NULL for an empty path. */
 resolved *resolve_path(thread *t, const char *base, const char *raw, bool follow);
+/* Uncached; the caller owns the result (refs 1). */
 resolved *resolve_fresh(thread *t, const char *base, const char *raw, bool follow);
+resolved *res_ref(resolved *r);
+void res_unref(resolved *r);
 void paths_mutated(const char *canonical);  /* the namespace changed: drop caches that saw it */
 /* Record an access in the output table. */
 void record(const char *path, int kind, unsigned op, bool ok);

@@ -21,8 +21,6 @@ typedef struct fentry { int kind; unsigned ops; bool ok; } fentry;
 static strmap requests;   /* key → resolved* */
 static strmap components; /* canonical → comp* */
 strmap g_files;           /* canonical → fentry* (read by sensor_json.c) */
-static resolved **all_resolved;
-static size_t nresolved, capresolved;
 
 static int mode_kind(mode_t m) {
     if (S_ISREG(m)) return K_FILE;
@@ -122,6 +120,7 @@ static void add_link(resolved *r, const char *path) {
 resolved *resolve_fresh(thread *t, const char *base, const char *raw, bool follow) {
     resolved *r = xcalloc(1, sizeof *r);
     r->gen = g_generation;
+    r->refs = 1;
     size_t rawlen = strlen(raw);
     if (rawlen && raw[rawlen - 1] == '/') follow = true;
     /* Remaining path held as one string; splicing a link target prepends to it. */
@@ -171,11 +170,6 @@ resolved *resolve_fresh(thread *t, const char *base, const char *raw, bool follo
     }
     free(rest);
     r->path = cur.s;
-    if (nresolved == capresolved) {
-        capresolved = capresolved ? capresolved * 2 : 1024;
-        all_resolved = xrealloc(all_resolved, capresolved * sizeof *all_resolved);
-    }
-    all_resolved[nresolved++] = r;
     return r;
 }
 
@@ -190,10 +184,21 @@ resolved *resolve_path(thread *t, const char *base, const char *raw, bool follow
              raw[0] == '/' ? "" : "/", raw);
     void **slot = strmap_slot(&requests, key, true);
     resolved *r = *slot;
-    if (!r || r->gen != g_generation) *slot = r = resolve_fresh(t, base, raw, follow);
+    if (!r || r->gen != g_generation) {
+        res_unref(r);
+        *slot = r = resolve_fresh(t, base, raw, follow);
+    }
     if (key != stackkey) free(key);
     return r;
 }
+
+resolved *res_ref(resolved *r) { if (r) r->refs++; return r; }
+void res_unref(resolved *r) {
+    if (!r || --r->refs > 0) return;
+    for (size_t j = 0; j < r->nlinks; j++) free(r->links[j]);
+    free(r->links); free(r->path); free(r);
+}
+static void unref_void(void *p) { res_unref(p); }
 
 void paths_mutated(const char *canonical) {
     g_generation++;
@@ -229,13 +234,7 @@ static void free_comp(void *p) {
 }
 
 void paths_free_all(void) {
-    strmap_clear(&requests, NULL);
+    strmap_clear(&requests, unref_void);
     strmap_clear(&components, free_comp);
     strmap_clear(&g_files, free);
-    for (size_t i = 0; i < nresolved; i++) {
-        resolved *r = all_resolved[i];
-        for (size_t j = 0; j < r->nlinks; j++) free(r->links[j]);
-        free(r->links); free(r->path); free(r);
-    }
-    free(all_resolved);
 }

@@ -38,6 +38,8 @@ static thread *unlink_thread(pid_t tid) {
 }
 
 void pending_clear(pending *p) {
+    res_unref(p->res[0]);
+    res_unref(p->res[1]);
     free(p->exec_path);
     if (p->exec_argv) {
         for (char **a = p->exec_argv; *a; a++) free(*a);

@@ -270,21 +270,26 @@ void on_entry(thread *t, int nr, const uint64_t a[6]) {
     case H_SOCK: p->res[0] = sockaddr_arg(t, a[1], a[2]); if (!p->res[0]) return; break;
     case H_SENDTO: p->res[0] = sockaddr_arg(t, a[4], a[5]); if (!p->res[0]) return; break;
     }
+    res_ref(p->res[0]);
+    res_ref(p->res[1]);
     if (!g_exact && predict(t, s, p)) { pending_clear(p); return; }
     t->has_pending = true;
     t->want_exit = true;
 }
 
-/* A successful call that changed the namespace: re-resolve what was missing, drop stale caches. */
+/* A successful call that changed the namespace: re-resolve what was missing, drop stale caches.
+ * Returns a reference the caller releases. */
 static resolved *after_success(thread *t, resolved *r, unsigned op) {
     if (!r) return r;
     if (op & (OP_CREATE | OP_UNLINK | OP_RENAME)) paths_mutated(r->path);
-    if (r->kind == K_MISSING) {
-        /* Created by this call (O_CREAT, mkdir, bind…): look again so the kind is right. */
-        resolved *f = resolve_fresh(t, "/", r->path, false);
-        return f;
-    }
-    return r;
+    /* Created by this call (O_CREAT, mkdir, bind…): look again so the kind is right. */
+    if (r->kind == K_MISSING) return resolve_fresh(t, "/", r->path, false);
+    return res_ref(r);
+}
+static void record_after_success(thread *t, resolved *r, unsigned op) {
+    resolved *f = after_success(t, r, op);
+    record_resolved(f, op, true);
+    res_unref(f);
 }
 
 void on_exit_(thread *t, int64_t rval, bool is_error) {
@@ -295,19 +300,19 @@ void on_exit_(thread *t, int64_t rval, bool is_error) {
     switch (s->handler) {
     case H_OPEN: case H_OPENAT2: case H_CREAT:
         if (!p->res[0]) break;
-        if (ok) p->res[0] = after_success(t, p->res[0], p->op[0]);
-        record_resolved(p->res[0], p->op[0], ok);
+        if (ok) record_after_success(t, p->res[0], p->op[0]);
+        else record_resolved(p->res[0], p->op[0], false);
         break;
     case H_PATH: case H_SYMLINK: case H_SOCK: case H_SENDTO: {
         resolved *r = p->res[0];
         if (ok && (p->op[0] & OP_UNLINK)) paths_mutated(r->path);
-        else if (ok) r = after_success(t, r, p->op[0]);
-        record_resolved(r, p->op[0], ok);
+        if (ok && !(p->op[0] & OP_UNLINK)) record_after_success(t, r, p->op[0]);
+        else record_resolved(r, p->op[0], ok);
         break;
     }
     case H_TWO:
         if (p->res[0]) { if (ok) paths_mutated(p->res[0]->path); record_resolved(p->res[0], p->op[0], ok); }
-        if (p->res[1]) record_resolved(ok ? after_success(t, p->res[1], p->op[1]) : p->res[1], p->op[1], ok);
+        if (p->res[1]) { if (ok) record_after_success(t, p->res[1], p->op[1]); else record_resolved(p->res[1], p->op[1], false); }
         break;
     case H_CHDIR:
         record_resolved(p->res[0], p->op[0], ok);

@@ -62,27 +62,30 @@ static void strmap_grow(strmap *m) {
     size_t ncap = m->cap ? m->cap * 2 : 1024;
     char **nk = xcalloc(ncap, sizeof *nk);
     void **nv = xcalloc(ncap, sizeof *nv);
+    uint64_t *nh = xcalloc(ncap, sizeof *nh);
     for (size_t i = 0; i < m->cap; i++) {
         if (!m->keys[i]) continue;
-        size_t j = hash_str(m->keys[i]) & (ncap - 1);
+        size_t j = m->hashes[i] & (ncap - 1);
         while (nk[j]) j = (j + 1) & (ncap - 1);
-        nk[j] = m->keys[i]; nv[j] = m->vals[i];
+        nk[j] = m->keys[i]; nv[j] = m->vals[i]; nh[j] = m->hashes[i];
     }
-    free(m->keys); free(m->vals);
-    m->keys = nk; m->vals = nv; m->cap = ncap;
+    free(m->keys); free(m->vals); free(m->hashes);
+    m->keys = nk; m->vals = nv; m->hashes = nh; m->cap = ncap;
 }
 
 void **strmap_slot(strmap *m, const char *key, bool create) {
     if (!m->cap) { if (!create) return NULL; strmap_grow(m); }
-    size_t j = hash_str(key) & (m->cap - 1);
+    if (create && (m->len + 1) * 2 > m->cap) strmap_grow(m);
+    uint64_t h = hash_str(key);
+    size_t j = h & (m->cap - 1);
     while (m->keys[j]) {
-        if (!strcmp(m->keys[j], key)) return &m->vals[j];
+        if (m->hashes[j] == h && !strcmp(m->keys[j], key)) return &m->vals[j];
         j = (j + 1) & (m->cap - 1);
     }
     if (!create) return NULL;
-    if ((m->len + 1) * 2 > m->cap) { strmap_grow(m); return strmap_slot(m, key, true); }
     m->keys[j] = xstrdup(key);
     m->vals[j] = NULL;
+    m->hashes[j] = h;
     m->len++;
     return &m->vals[j];
 }
@@ -93,6 +96,6 @@ void strmap_clear(strmap *m, void (*free_val)(void *)) {
         free(m->keys[i]);
         if (free_val) free_val(m->vals[i]);
     }
-    free(m->keys); free(m->vals);
-    m->keys = NULL; m->vals = NULL; m->cap = m->len = 0;
+    free(m->keys); free(m->vals); free(m->hashes);
+    m->keys = NULL; m->vals = NULL; m->hashes = NULL; m->cap = m->len = 0;
 }
