@@ -23,14 +23,15 @@ wl_find() { find /usr/lib -printf '%s\n' >/dev/null 2>&1; }
 wl_python() { for _ in 1 2 3 4 5; do $PY -c "$IMPORTS" || return 1; done; }
 export -f wl_find wl_python; export PY IMPORTS
 
-# time_cmd WRAPPER... -- WORKLOAD: prints seconds
+# time_cmd WRAPPER... :: WORKLOAD: prints seconds
 time_cmd() {
-  local w=() ; while [ "$1" != "--" ]; do w+=("$1"); shift; done; shift
+  local w=() ; while [ "$1" != "::" ]; do w+=("$1"); shift; done; shift
   local s e; s=$(now); "${w[@]}" bash -c "$1" >/dev/null 2>&1; e=$(now)
   echo "$e - $s" | bc -l
 }
 
-# The nginx workload: start under the wrapper, ab 2000 requests, SIGTERM; time from start to exit.
+# The nginx workload: start under the wrapper, then time `ab` serving 2000 requests (start-up and
+# shutdown are not counted: this is the request-serving cost), then SIGTERM.
 NGX=$T/ng
 nginx_conf() {
   local port=$1; rm -rf "$NGX"; mkdir -p "$NGX/html" "$NGX/logs"; chmod 755 "$NGX" "$NGX/html"
@@ -47,20 +48,18 @@ EOF
 }
 time_nginx() {
   local port=$(( 20000 + RANDOM % 20000 )); nginx_conf $port
-  local s e; s=$(now)
   "$@" /usr/sbin/nginx -p "$NGX" -c "$NGX/nginx.conf" >/dev/null 2>&1 & local w=$!
   for _ in $(seq 100); do [ -s "$NGX/nginx.pid" ] && curl -sf "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.05; done
-  ab -q -n 2000 -c 4 "http://127.0.0.1:$port/" >/dev/null 2>&1
-  kill -TERM "$(cat "$NGX/nginx.pid")"; wait $w; e=$(now)
-  echo "$e - $s" | bc -l
+  ab -q -n 2000 -c 4 "http://127.0.0.1:$port/" 2>/dev/null | awk '/^Time taken for tests/ {print $5}'
+  kill -TERM "$(cat "$NGX/nginx.pid")"; wait $w
 }
 noop() { "$@"; }
 
 declare -A WRAP=(
   [untraced]="noop"
-  [distill]="$SENSOR --out $T/log.json --"
-  [strace]="strace -f -qq -o /dev/null -e trace=%file --"
-  [strace-seccomp]="strace --seccomp-bpf -f -qq -o /dev/null -e trace=%file --"
+  [distill]="$SENSOR --out $T/log.json"
+  [strace]="strace -f -qq -o /dev/null -e trace=%file"
+  [strace-seccomp]="strace --seccomp-bpf -f -qq -o /dev/null -e trace=%file"
 )
 ORDER=(untraced distill strace strace-seccomp)
 
@@ -73,7 +72,7 @@ for wl in find python nginx; do
       if [ $wl = nginx ]; then
         if [ $name = untraced ]; then time_nginx env; else time_nginx ${WRAP[$name]}; fi
       else
-        if [ $name = untraced ]; then time_cmd env -- "wl_$wl"; else time_cmd ${WRAP[$name]} -- "wl_$wl"; fi
+        if [ $name = untraced ]; then time_cmd env :: "wl_$wl"; else time_cmd ${WRAP[$name]} :: "wl_$wl"; fi
       fi
     done > "$T/times"
     MED[$name]=$(median < "$T/times")

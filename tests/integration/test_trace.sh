@@ -130,6 +130,20 @@ strace -f -o /dev/null "$SENSOR" --out "$T/pt.json" -- true 2>"$T/pt.err"; rc=$?
 check_eq "already traced: sensor error 125" 125 "$rc"
 check "already traced: clear message" grep -q "already traced" "$T/pt.err"
 
+# As PID 1 of a new PID namespace (a container's entry point): SIGTERM reaches the app and the
+# daemon it left behind (re-parented to the sensor), well before the grace period; log written.
+if [ "$(id -u)" = 0 ] && unshare -pf --mount-proc true 2>/dev/null; then
+  unshare -pf --mount-proc "$SENSOR" --out "$T/pid1.json" -- sh -c 'sh -c "sleep 30 & exit 0"; sleep 60' & U=$!
+  for _ in $(seq 50); do SP=$(pgrep -P $U) && [ -n "$SP" ] && [ "$(pgrep -P "$SP" | wc -l)" -ge 1 ] && break; sleep 0.1; done
+  sleep 0.5; start=$(date +%s); kill -TERM "$SP"; wait $U; rc=$?
+  check_eq "pid 1: exit 128+SIGTERM" 143 "$rc"
+  check "pid 1: orphaned daemon stopped too, before the grace period" test $(( $(date +%s) - start )) -lt 4
+  check_eq "pid 1: no process had to be killed" "[]" "$(jq -c .warnings "$T/pid1.json")"
+  check "pid 1: the daemon's exec logged" jq -e '.execs[] | select(.argv == ["sleep","30"])' "$T/pid1.json"
+else
+  skip "pid 1: needs root and unshare"
+fi
+
 # distill trace: --json, --summary, --out
 "$DISTILL" trace --json -- "$PROG" open "$D" > "$T/cli.json" 2>/dev/null
 check "cli --json: valid log on stdout" jq -e --arg p "$D/plain" '.files[] | select(.path == $p)' "$T/cli.json"

@@ -51,6 +51,7 @@ typedef struct thread {
     bool expect_first_stop;  /* parent event seen, child's first stop not yet */
     bool want_exit;          /* resume with PTRACE_SYSCALL to see the result */
     bool in_syscall;         /* --syscalls mode: between entry and exit stop */
+    bool got_stop;           /* the stop signal was forwarded to it */
     bool has_pending;
     pending p;
     struct thread *next;

@@ -68,7 +68,11 @@ static void forward_one(thread *t, void *arg) {
     struct fwd *f = arg;
     pid_t tgid, ppid;
     if (t->tid == g_main_pid && !f->include_main) return;
-    if (proc_ids(t->tid, &tgid, &ppid) < 0 || tgid != t->tid || ppid != getpid()) return;
+    if (is_stop_signal(f->sig) && t->got_stop) return; /* each process gets the stop signal once */
+    if (proc_ids(t->tid, &tgid, &ppid) < 0) return;
+    if (tgid != t->tid) { t->got_stop = true; return; } /* a thread: its process is signalled */
+    if (ppid != getpid()) return;
+    if (is_stop_signal(f->sig)) t->got_stop = true;
     kill(t->tid, f->sig);
 }
 static void forward_to_roots(int sig, bool include_main) {
@@ -281,12 +285,19 @@ int main(int argc, char **argv) {
 
     int exit_code = -1, exit_sig = 0;
     bool stopping = false, killed_all = false;
+    int stop_sig = SIGTERM;
     for (;;) {
         for (int s = 1; s < 65; s++) {
             if (!got_sig[s]) continue;
             got_sig[s] = 0;
             forward_to_roots(s, false);
-            if (is_stop_signal(s) && !stopping) { stopping = true; alarm((unsigned)(grace ? grace : 1)); }
+            if (is_stop_signal(s) && !stopping) {
+                stopping = true;
+                stop_sig = s;
+                thread *m = thread_find(g_main_pid);
+                if (m) m->got_stop = true; /* the handler signalled it already */
+                alarm((unsigned)(grace ? grace : 1));
+            }
         }
         if (got_alarm) {
             got_alarm = 0;
@@ -316,6 +327,8 @@ int main(int argc, char **argv) {
                 else exit_sig = WTERMSIG(status);
             }
             thread_remove(w);
+            /* Stopping: processes orphaned by this exit are new roots; they get the signal too. */
+            if (stopping && !killed_all) forward_to_roots(stop_sig, true);
         }
     }
     alarm(0);
