@@ -144,6 +144,16 @@ else
   skip "pid 1: needs root and unshare"
 fi
 
+# A set-user-ID program traced by an unprivileged sensor: the kernel drops its privileges; warned.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && [ -u /usr/bin/passwd ]; then
+  mkdir -p "$T/nobody"; chmod 777 "$T/nobody"
+  (cd "$T/nobody" && setpriv --reuid=nobody --regid=nogroup --clear-groups "$SENSOR" --out "$T/nobody/s.json" -- /usr/bin/passwd --help >/dev/null 2>"$T/nobody/err")
+  check "setuid: warning in the log" jq -e '.warnings == ["/usr/bin/passwd is set-user/group-ID: under ptrace it runs without those privileges (run the sensor as root to trace it faithfully)"]' "$T/nobody/s.json"
+  check "setuid: warning on stderr" grep -q "set-user/group-ID" "$T/nobody/err"
+else
+  skip "setuid: needs root, setpriv and a setuid /usr/bin/passwd"
+fi
+
 # distill trace: --json, --summary, --out
 "$DISTILL" trace --json -- "$PROG" open "$D" > "$T/cli.json" 2>/dev/null
 check "cli --json: valid log on stdout" jq -e --arg p "$D/plain" '.files[] | select(.path == $p)' "$T/cli.json"

@@ -46,8 +46,9 @@ void add_warning(const char *fmt, ...) {
         if (!strcmp(g_warnings[i], buf)) return;
     if (g_nwarnings >= 100) return;
     fprintf(stderr, "distill-sensor: warning: %s\n", buf);
-    g_warnings = xrealloc(g_warnings, (g_nwarnings + 1) * sizeof *g_warnings);
+    g_warnings = xrealloc(g_warnings, (g_nwarnings + 2) * sizeof *g_warnings);
     g_warnings[g_nwarnings++] = xstrdup(buf);
+    g_warnings[g_nwarnings] = NULL; /* written as a NULL-terminated list */
 }
 
 uint64_t hash_str(const char *s) { /* FNV-1a */
