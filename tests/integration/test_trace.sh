@@ -213,3 +213,21 @@ if [ -x /usr/sbin/nginx ]; then
 else
   skip "nginx: /usr/sbin/nginx not installed"
 fi
+
+# The sensor itself under ASan+UBSan (the shipped binary is static, without sanitizers); run from
+# the same directory as the runs above so the logs can be compared.
+cd "$TOP"
+if cc -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -I"$TOP/src" -O1 -g -fsanitize=address,undefined \
+      -fno-sanitize-recover=undefined -o "$T/sensor-asan" "$TOP"/src/trace/sensor/*.c 2>"$T/asan-build.err"; then
+  for m in openat chdir symlink shebang thread daemon vfork dlopen killself; do
+    ASAN_OPTIONS=detect_leaks=1:exitcode=99 "$T/sensor-asan" --out "$T/asan-$m.json" -- "$PROG" $m "$D" >/dev/null 2>"$T/asan-$m.err"
+    rc=$?; [ $rc = 99 ] || grep -q "Sanitizer" "$T/asan-$m.err" && { fail "sensor under ASan: $m: $(head -5 "$T/asan-$m.err")"; continue; }
+    cmp -s <(jq -S 'del(.warnings)' "$T/asan-$m.json") <(jq -S 'del(.warnings)' "$T/$m.json") && ok "sensor under ASan: $m (same log)" || fail "sensor under ASan: $m: log differs: $(diff <(jq -S "del(.warnings)" "$T/asan-$m.json") <(jq -S "del(.warnings)" "$T/$m.json") | head -20)"
+  done
+  ASAN_OPTIONS=detect_leaks=1:exitcode=99 "$T/sensor-asan" --syscalls --out "$T/asan-py.json" -- $PY -c \
+    'import json, email, tempfile, os; d=tempfile.mkdtemp(); open(d+"/x","w").write("1"); os.rename(d+"/x", d+"/y"); os.unlink(d+"/y"); os.rmdir(d)' \
+    >/dev/null 2>"$T/asan-py.err"; rc=$?
+  if [ $rc = 0 ] && ! grep -q Sanitizer "$T/asan-py.err"; then ok "sensor under ASan: python --syscalls"; else fail "sensor under ASan: python: $(head -5 "$T/asan-py.err")"; fi
+else
+  fail "sensor under ASan: build failed: $(head -3 "$T/asan-build.err")"
+fi
