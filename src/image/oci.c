@@ -275,7 +275,7 @@ static void oci_abort(ds_dest *d) {
     oci_dst *o = d->priv;
     if (!o) return;
     /* In an existing layout, blobs already added are harmless: nothing names them. */
-    if (!o->existing) { ds_err e; ds_rmtree(o->work, &e); }
+    if (!o->existing && o->work) { ds_err e; ds_rmtree(o->work, &e); }
     oci_dst_free(d);
 }
 
