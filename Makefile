@@ -95,7 +95,8 @@ demo: deps all
 install: all
 	install -D -m 0755 $(B)/distill $(DESTDIR)/usr/local/bin/distill
 	install -D -m 0755 $(B)/distill-sensor $(DESTDIR)/usr/local/libexec/distill/distill-sensor
-	install -D -m 0644 docs/distill.1 $(DESTDIR)/usr/local/share/man/man1/distill.1
+	install -d $(DESTDIR)/usr/local/share/man/man1
+	install -m 0644 docs/man/*.1 $(DESTDIR)/usr/local/share/man/man1/
 
 clean:
 	rm -rf $(B)/obj $(B)/asan $(B)/fuzz $(B)/tests $(B)/distill $(B)/distill-sensor $(B)/libdistill.a
