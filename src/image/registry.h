@@ -20,6 +20,7 @@ typedef struct ds_reg_client {
     bool tls_verify;  /* false: https without verification, then plain http */
     char *user, *pass;  /* Basic credentials, or NULL */
     char *creds_origin; /* where they came from ("--src-creds", an auth file path) */
+    const char *creds_flag; /* the flag that would give them ("--src-creds"), for hints */
     const char *actions; /* token scope actions: "pull" or "pull,push" */
     char *token;      /* current Bearer token */
     bool use_basic;   /* the registry asked for Basic */

@@ -158,9 +158,11 @@ int ds_reg_fetch_token(ds_reg_client *c, const ds_reg_challenge *ch, ds_err *err
         return -1;
     }
     if (resp.status == 401 || resp.status == 403) {
-        r = ds_fail(err, "registry %s: the token server %s %s (HTTP %ld)", c->host, ch->realm,
-                    c->user ? "rejected the credentials" : "requires credentials and none were found",
-                    resp.status);
+        r = c->user ? ds_fail(err, "registry %s: the token server %s rejected the credentials from %s (HTTP %ld)",
+                              c->host, ch->realm, c->creds_origin ? c->creds_origin : "?", resp.status)
+                    : ds_fail(err, "registry %s: the token server %s requires credentials and none were found "
+                                   "(HTTP %ld; give %s USER:PASSWORD or use an auth file)",
+                              c->host, ch->realm, resp.status, c->creds_flag ? c->creds_flag : "--creds");
     } else if (resp.status != 200) {
         char *t = ds_reg_error_text(&resp);
         r = ds_fail(err, "registry %s: the token server %s answered %s", c->host, ch->realm, t);
@@ -199,21 +201,22 @@ int ds_reg_request(ds_reg_client *c, const ds_reg_req *rq0, ds_reg_resp *resp, d
         ds_reg_challenge ch;
         if (ds_reg_parse_challenge(resp->www_auth, &ch, err) < 0)
             return ds_err_wrap(err, "registry %s", c->host);
-        if (!strcmp(ch.scheme, "bearer")) {
+        bool bearer = !strcmp(ch.scheme, "bearer");
+        if (bearer) {
             r = ds_reg_fetch_token(c, &ch, err);
             if (c->user) sent_creds = true;
-        } else {
-            if (!c->user) r = 0; /* no credentials: the 401 below says so */
-            else c->use_basic = true;
-            if (!c->user) { ds_reg_challenge_free(&ch); break; }
         }
         ds_reg_challenge_free(&ch);
         if (r < 0) return -1;
+        if (!bearer) {
+            if (!c->user) break; /* Basic without credentials: say so below */
+            c->use_basic = true;
+        }
     }
     if (sent_creds)
         return ds_fail(err, "registry %s rejected the credentials from %s for %s (HTTP 401)", c->host,
                        c->creds_origin ? c->creds_origin : "?", c->repo);
     return ds_fail(err, "registry %s requires authentication for %s and no credentials were found "
-                        "(use --creds/--src-creds/--dest-creds or an auth file, see --authfile)",
-                   c->host, c->repo);
+                        "(give %s USER:PASSWORD, or log in with podman/skopeo/docker login, or --authfile)",
+                   c->host, c->repo, c->creds_flag ? c->creds_flag : "--creds");
 }

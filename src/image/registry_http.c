@@ -99,8 +99,8 @@ char *ds_reg_error_text(const ds_reg_resp *r) {
         const char *code = json_string_value(json_object_get(e0, "code"));
         const char *msg = json_string_value(json_object_get(e0, "message"));
         if (code) {
-            char *s = msg ? ds_xasprintf("%s: %s (HTTP %ld)", code, msg, r->status)
-                          : ds_xasprintf("%s (HTTP %ld)", code, r->status);
+            char *s = msg ? ds_xasprintf("HTTP %ld %s: %s", r->status, code, msg)
+                          : ds_xasprintf("HTTP %ld %s", r->status, code);
             json_decref(j);
             return s;
         }
@@ -284,6 +284,9 @@ static int one_attempt(ds_reg_client *c, const ds_reg_req *rq, ds_reg_resp *resp
             return ds_fail(err, "cannot connect to registry %s (%s)", c->host, why);
         if (rc == CURLE_COULDNT_RESOLVE_HOST)
             return ds_fail(err, "cannot resolve registry host %s (%s)", c->host, why);
+        if (rc == CURLE_SSL_CONNECT_ERROR && c->tls_verify)
+            return ds_fail(err, "%s %s: %s (a plain-HTTP registry? then use --tls-verify=false)",
+                           rq->method, rq->url, why);
         return ds_fail(err, "%s %s: %s", rq->method, rq->url, why);
     }
     return 0;
@@ -358,6 +361,7 @@ int ds_reg_client_open(ds_reg_client **out, const char *host, const char *repo, 
     c->tls_verify = tls_verify;
     c->scheme = "https";
     c->actions = actions;
+    c->creds_flag = creds_flag;
     c->curl = curl_easy_init();
     if (!c->curl) { ds_reg_client_free(c); return ds_fail(err, "%s: cannot initialise libcurl", host); }
     if (creds) {

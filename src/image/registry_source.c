@@ -69,9 +69,7 @@ static int src_get_manifest(ds_source *s, const char *digest, char **raw, size_t
     free(url);
     if (r < 0) { ds_err_wrap(err, "%s", what); goto out; }
     if (resp.status == 404 && !(resp.body && strstr(resp.body, "NAME_UNKNOWN"))) {
-        char *t = ds_reg_error_text(&resp);
-        r = ds_fail(err, "%s: manifest unknown (%s)", what, t);
-        free(t);
+        r = ds_fail(err, "%s: manifest unknown (HTTP 404)", what);
         goto out;
     }
     if (resp.status != 200) { r = answer_error(what, &resp, err); goto out; }
