@@ -31,7 +31,8 @@ typedef struct ds_harden_opts {
     /* "NAME", "UID" or "UID:GID" (`--user`); NULL = the config's User when it is not
      * root, else the account `nonroot` 65532:65532 (created when missing). root/0 is refused. */
     const char *user;
-    /* Globs (fnmatch, FNM_PATHNAME off) on absolute in-image paths: "/bin/sh", "/usr/lib/apt/*".
+    /* Globs (fnmatch without FNM_PATHNAME, so a star also matches slashes) on absolute in-image
+     * paths, e.g. "/bin/sh" or "/usr/lib/apt" followed by a slash and a star.
      * A matching path is left exactly as it is; a literal path also keeps the symlink chain it
      * resolves through (so "/bin/sh" keeps /usr/bin/sh and /usr/bin/dash). */
     const char *const *allow;
