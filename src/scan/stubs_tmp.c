@@ -4,8 +4,4 @@ int ds_vulns_match(const char *dir, const ds_pkglist *pkgs, ds_findings *out, ds
 void ds_findings_free(ds_findings *f) { (void)f; }
 json_t *ds_findings_json(const ds_findings *f) { (void)f; return json_array(); }
 int ds_severity_level(const char *w) { (void)w; return -1; }
-int ds_policy_run(const char *path, const ds_scan *s, ds_policy_results *out, ds_err *err) { (void)path; (void)s; (void)out; return ds_fail(err, "not yet"); }
-void ds_policy_results_free(ds_policy_results *r) { (void)r; }
-json_t *ds_policy_json(const ds_policy_results *r) { (void)r; return json_array(); }
-char *ds_policy_junit(const ds_policy_results *r) { (void)r; return ds_xstrdup(""); }
 char *ds_html_report(const ds_scan *s, const ds_findings *f, const ds_policy_results *pol) { (void)s; (void)f; (void)pol; return ds_xstrdup(""); }
