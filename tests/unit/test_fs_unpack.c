@@ -392,5 +392,10 @@ int main(void) {
         T(test_compressions_sniffed),    T(test_garbage_is_an_error),
         T(test_parent_is_file),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    /* Once with openat2, once with the component walk used where openat2 is missing. */
+    setenv("DISTILL_NO_OPENAT2", "0", 1);
+    int failed = cmocka_run_group_tests_name("openat2", tests, NULL, NULL);
+    setenv("DISTILL_NO_OPENAT2", "1", 1);
+    failed += cmocka_run_group_tests_name("component-walk", tests, NULL, NULL);
+    return failed;
 }
