@@ -151,11 +151,12 @@ static void cache_drop(applier *ap) {
 }
 
 static int entry_fail(applier *ap, ds_err *err, const char *entry, const char *what) {
-    return ds_fail(err, "%s: entry '%s': %s", ap->blob, entry, what);
+    /* Long (hostile) names are cut so the reason stays in the message. */
+    return ds_fail(err, "%s: entry '%.300s%s': %s", ap->blob, entry, strlen(entry) > 300 ? "..." : "", what);
 }
 static int entry_fail_errno(applier *ap, ds_err *err, const char *entry, const char *what) {
     int e = errno;
-    int r = ds_fail(err, "%s: entry '%s': %s: %s", ap->blob, entry, what, strerror(e));
+    int r = ds_fail(err, "%s: entry '%.300s%s': %s: %s", ap->blob, entry, strlen(entry) > 300 ? "..." : "", what, strerror(e));
     err->code = e;
     return r;
 }
@@ -443,6 +444,7 @@ static int do_hardlink(applier *ap, int pfd, const char *base, const char *targe
     DS_AUTOFREE char *target = NULL;
     if (ds_clean_tar_path(target_name, &target) < 0) return entry_fail(ap, err, entry, "hard link target leaves the tree (..)");
     if (!*target) return entry_fail(ap, err, entry, "hard link to the root directory");
+    if (strlen(target) >= PATH_MAX) return entry_fail(ap, err, entry, "hard link target name too long");
     char *slash = strrchr(target, '/');
     const char *tbase = slash ? slash + 1 : target;
     if (slash) *slash = 0;
@@ -472,6 +474,9 @@ static int apply_entry(applier *ap, struct archive *a, struct archive_entry *e, 
     DS_AUTOFREE char *rel = NULL;
     if (ds_clean_tar_path(entry, &rel) < 0) return entry_fail(ap, err, entry, "name leaves the tree (..)");
     if (!*rel) return 0; /* the root itself: its attributes stay those of the target directory */
+    /* Longer names cannot be used by path anyway; refusing them also bounds the
+     * depth of what we create (and later walk to remove). */
+    if (strlen(rel) >= PATH_MAX) return entry_fail(ap, err, entry, "name too long");
     char *slash = strrchr(rel, '/');
     const char *base = slash ? slash + 1 : rel;
     DS_AUTOFREE char *parent = slash ? ds_xstrndup(rel, (size_t)(slash - rel)) : ds_xstrdup("");
