@@ -86,8 +86,11 @@ static int save_blob(ds_source *s, const ds_desc *d, const char *layout, ds_err 
     bool tmp = false;
     if (s->ops->blob_path(s, d, &path, &tmp, err) < 0) return -1;
     char *dst = blob_file(layout, d->digest);
-    int r = ds_copy_file(path, dst, 0644, err);
-    if (tmp) unlink(path);
+    int r = 0;
+    if (!tmp || rename(path, dst) != 0) {
+        r = ds_copy_file(path, dst, 0644, err);
+        if (tmp) unlink(path);
+    }
     free(path); free(dst);
     return r;
 }
