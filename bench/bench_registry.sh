@@ -2,8 +2,7 @@
 # Push and pull of the same real Debian image to/from a local docker-registry (127.0.0.1, plain
 # HTTP): distill's docker:// transport vs `skopeo copy`, best of N runs each, as ratios.
 #   bench/bench_registry.sh [RUNS]
-# Until `distill copy` speaks docker://, distill's side is tests/integration/registry_driver.c
-# (the same transport code, built against build/libdistill.a).
+# Both sides: oci layout -> registry (push), registry -> oci layout (pull), as `copy` commands.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-3}
@@ -12,9 +11,8 @@ T=$(mktemp -d "${TMPDIR:-/var/tmp}/distill-bench.XXXXXX")
 pid=""
 trap 'if [ -n "$pid" ]; then kill $pid 2>/dev/null; wait $pid 2>/dev/null; fi; rm -rf "$T"' EXIT
 L=$(bash "$top/tests/fixtures/debian-image.sh" base-apt)
-PK="libarchive libcurl jansson libseccomp libelf libzstd libdeflate openssl yaml-0.1 zlib"
-cc -std=c17 -D_GNU_SOURCE -O2 -I"$top/src" $(pkg-config --cflags $PK) -o "$T/drv" \
-  "$top/tests/integration/registry_driver.c" "$top/build/libdistill.a" $(pkg-config --libs $PK) -lpthread
+D=${DISTILL:-$top/build/distill}
+[ -x "$D" ] || { echo "bench: build distill first (make all)" >&2; exit 1; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # A fresh registry (empty storage), so no run finds blobs already there or mountable.
 fresh_registry() {
@@ -39,12 +37,12 @@ best() { # best CMD... : sets BEST to the best wall time of $runs runs; a failin
 size=$(du -sb "$L/blobs" | cut -f1)
 echo "image: base-apt ($((size / 1048576)) MiB of blobs), registry: docker-registry on 127.0.0.1, best of $runs"
 R=unset
-FRESH=1; best "$T/drv" push "$L" "docker://@R@/d/img:t" --tls-verify=false; d_push=$BEST
+FRESH=1; best "$D" copy -q "oci:$L:latest" "docker://@R@/d/img:t" --dest-tls-verify=false; d_push=$BEST
 best skopeo copy -q --dest-tls-verify=false "oci:$L:latest" "docker://@R@/s/img:t"; s_push=$BEST
 FRESH=
 fresh_registry
-"$T/drv" push "$L" "docker://$R/d/img:t" --tls-verify=false >/dev/null
-best bash -c "rm -rf $T/dp; $T/drv pull docker://$R/d/img:t $T/dp --tls-verify=false"; d_pull=$BEST
+"$D" copy -q "oci:$L:latest" "docker://$R/d/img:t" --dest-tls-verify=false >/dev/null
+best bash -c "rm -rf $T/dp; $D copy -q --src-tls-verify=false docker://$R/d/img:t oci:$T/dp:latest"; d_pull=$BEST
 best bash -c "rm -rf $T/sp; skopeo copy -q --src-tls-verify=false docker://$R/d/img:t oci:$T/sp:latest"; s_pull=$BEST
 printf 'push: distill %.3fs  skopeo %.3fs  ratio skopeo/distill %.2fx\n' "$d_push" "$s_push" "$(echo "$s_push / $d_push" | bc -l)"
 printf 'pull: distill %.3fs  skopeo %.3fs  ratio skopeo/distill %.2fx\n' "$d_pull" "$s_pull" "$(echo "$s_pull / $d_pull" | bc -l)"
