@@ -59,6 +59,10 @@ check "pulled layer is byte-identical" cmp "$L/blobs/sha256/${layer#sha256:}" "$
 check "skopeo reads our pulled layout" skopeo inspect oci:"$T/pulled" --format '{{.Digest}}'
 got=$(pull docker://$R/test/base@$want "$T/bydigest")
 check_eq "pull by @digest" "$want" "$got"
+got=$(push "$L" docker://$R/pinned/base@$want)
+check_eq "push by @digest" "$want" "$got"
+err=$(push "$L" docker://$R/pinned/base@sha256:$(printf '%064d' 0) 2>&1)
+check "push to a different @digest is refused" grep -q "not the one named" <<<"$err"
 err=$(push "$L" docker://$R/test/base:v1 2>&1 >/dev/null); rc=$?
 check_eq "second push (blobs already there) succeeds" "0" "$rc"
 
