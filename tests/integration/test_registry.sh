@@ -143,6 +143,18 @@ mkdir -p "$T/home/.docker"
 printf '{"auths":{"http://%s/v1/":{"auth":"%s"}}}' "$R" "$(printf alice:s3cret | base64)" > "$T/home/.docker/config.json"
 got=$(env -u REGISTRY_AUTH_FILE -u XDG_RUNTIME_DIR HOME=$T/home "$DISTILL" copy -q --src-tls-verify=false docker://$R/priv/base:v1 "oci:$T/basicpull3:latest")
 check_eq "basic: pull with ~/.docker/config.json" "$want" "$got"
+mkdir -p "$T/bin" "$T/home2/.docker"
+cat > "$T/bin/docker-credential-distilltest" <<'HELPER'
+#!/bin/sh
+read server
+[ "$1" = get ] && [ "$server" = "$EXPECT_SERVER" ] || { echo "credentials not found in native keychain"; exit 1; }
+printf '{"ServerURL":"%s","Username":"alice","Secret":"s3cret"}\n' "$server"
+HELPER
+chmod +x "$T/bin/docker-credential-distilltest"
+printf '{"auths":{},"credHelpers":{"%s":"distilltest"}}' "$R" > "$T/home2/.docker/config.json"
+got=$(env -u REGISTRY_AUTH_FILE -u XDG_RUNTIME_DIR HOME=$T/home2 PATH="$T/bin:$PATH" EXPECT_SERVER=$R \
+  "$DISTILL" copy -q --src-tls-verify=false docker://$R/priv/base:v1 "oci:$T/helperpull:latest")
+check_eq "basic: credentials from a docker credential helper" "$want" "$got"
 check_eq "basic: skopeo sees the pushed image" "$want" \
   "$(skopeo inspect --tls-verify=false --creds alice:s3cret --format '{{.Digest}}' docker://$R/priv/base:v1 2>&1)"
 
