@@ -5,6 +5,8 @@
 #include <cmocka.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -399,6 +401,53 @@ static void test_script_entrypoint_refused(void **state) {
     ds_harden_report_free(&r);
 }
 
+/* An ELF entry point whose loader (PT_INTERP, patched here to /usr/bin/bash) would be removed. */
+static void test_elf_entrypoint_dependency_refused(void **state) {
+    fx *f = *state;
+    char *data = NULL;
+    size_t len = 0;
+    ds_err e;
+    assert_int_equal(ds_read_file("/usr/bin/true", &data, &len, 0, &e), 0);
+    elf_version(EV_CURRENT);
+    Elf *el = elf_memory(data, len);
+    assert_non_null(el);
+    size_t n = 0;
+    assert_int_equal(elf_getphdrnum(el, &n), 0);
+    size_t off = 0, sz = 0;
+    for (size_t i = 0; i < n; i++) {
+        GElf_Phdr ph;
+        if (gelf_getphdr(el, (int)i, &ph) && ph.p_type == PT_INTERP) { off = ph.p_offset; sz = ph.p_filesz; }
+    }
+    elf_end(el);
+    assert_true(sz > sizeof "/usr/bin/bash");
+    /* First, as it is: the check passes (libraries missing from this tree are not removals). */
+    char *p = P(f, "app/server");
+    assert_int_equal(ds_write_file_atomic(p, data, len, 0755, &e), 0);
+    assert_int_equal(chmod(p, 0755), 0);
+    ds_harden_opts o;
+    ds_harden_opts_init(&o);
+    o.dry_run = true;
+    json_t *cfg = config_with("[\"/app/server\"]");
+    o.config = cfg;
+    ds_harden_report r;
+    ds_harden_report_init(&r);
+    int rc = ds_harden_tree(f->root, &o, &r, &e);
+    if (rc) fprintf(stderr, "%s\n", e.msg);
+    assert_int_equal(rc, 0);
+    memset(data + off, 0, sz);
+    memcpy(data + off, "/usr/bin/bash", sizeof "/usr/bin/bash");
+    assert_int_equal(ds_write_file_atomic(p, data, len, 0755, &e), 0);
+    assert_int_equal(chmod(p, 0755), 0);
+    assert_int_equal(ds_harden_tree(f->root, &o, &r, &e), -1);
+    assert_non_null(strstr(e.msg, "entry point /app/server"));
+    assert_non_null(strstr(e.msg, "/usr/bin/bash"));
+    assert_non_null(strstr(e.msg, "shell"));
+    ds_harden_report_free(&r);
+    json_decref(cfg);
+    free(p);
+    free(data);
+}
+
 static void test_allow_glob_and_user(void **state) {
     fx *f = *state;
     ds_harden_opts o;
@@ -470,6 +519,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_dry_run_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_strict_removes_admin_tools, setup, teardown),
         cmocka_unit_test_setup_teardown(test_script_entrypoint_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_elf_entrypoint_dependency_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_allow_glob_and_user, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_root_refused, setup, teardown),
         cmocka_unit_test(test_path_rule),
