@@ -62,6 +62,19 @@ check "nginx-light still listed" sh -c "dpkg-query -W --admindir='$T/tree/var/li
 check_fails "bash.list no longer lists /bin/bash" grep -qx /bin/bash "$T/tree/var/lib/dpkg/info/bash.list"
 check "bash.list keeps its other files" grep -q '^/usr/share/doc/bash' "$T/tree/var/lib/dpkg/info/bash.list"
 
+# distill scan agrees: distroless verdict, non-root user, packages still listed without the removed files.
+$DISTILL scan --json --files "$src" >"$T/scan-before.json" 2>/dev/null
+$DISTILL scan --json --files "oci:$T/hard:latest" >"$T/scan.json" 2>"$T/scan.err"
+check "scan: the source was not distroless" jq -e '.verdict.distroless == false' "$T/scan-before.json"
+check "scan: hardened image is distroless (no shell, no package manager)" \
+  jq -e '.verdict.distroless and (.verdict.shells | length) == 0 and (.verdict.package_managers | length) == 0' "$T/scan.json"
+check "scan: no setuid file, no world-writable path" \
+  jq -e '(.verdict.setuid_setgid | length) == 0 and (.verdict.world_writable | length) == 0' "$T/scan.json"
+check "scan: run user is not root" jq -e '.verdict.run_user.root == false' "$T/scan.json"
+check_eq "scan: the same packages as before" "$(jq '.package_count' "$T/scan-before.json")" "$(jq '.package_count' "$T/scan.json")"
+check "scan: bash no longer lists /bin/bash but keeps bashbug" \
+  jq -e '[.packages[] | select(.name == "bash") | .files[]] | (index("/bin/bash") == null) and (index("/usr/bin/bashbug") != null)' "$T/scan.json"
+
 # The hardened image still serves: podman in its own network namespace, probed from inside it.
 name=distill-harden-$$
 ln -sfn "$T/hard" "/var/tmp/$name"   # podman names an oci: image after its path, which must be lowercase
