@@ -495,6 +495,46 @@ static void test_user_root_refused(void **state) {
     ds_harden_report_free(&r);
 }
 
+/* Alpine: busybox with absolute applet symlinks, apk and its database. */
+static void test_alpine_busybox_and_apk_db(void **state) {
+    fx *f = *state;
+    ds_err e;
+    assert_int_equal(ds_rmtree(f->root, &e), 0);
+    put(f, "bin/busybox", "busybox", 0755);
+    link_(f, "/bin/busybox", "bin/sh");
+    link_(f, "/bin/busybox", "bin/ls");
+    link_(f, "../../bin/busybox", "usr/bin/wget");
+    put(f, "sbin/apk", "apk", 0755);
+    put(f, "sbin/nologin", "nologin", 0755);
+    put(f, "etc/securetty", "console", 0644);
+    put(f, "var/cache/apk/APKINDEX.tar.gz", "idx", 0644);
+    put(f, "etc/passwd", "root:x:0:0:root:/root:/bin/ash\nnobody:x:65534:65534:nobody:/:/sbin/nologin\n", 0644);
+    put(f, "lib/apk/db/installed",
+        "C:Q1aaa=\nP:busybox\nV:1.36.1-r5\nF:bin\nR:busybox\na:0:0:755\nZ:Q1bbb=\nF:etc\nR:securetty\nZ:Q1ccc=\n\n"
+        "C:Q1ddd=\nP:apk-tools\nV:2.14.0-r5\nF:sbin\nR:apk\na:0:0:755\nZ:Q1eee=\n\n", 0644);
+    ds_harden_opts o;
+    ds_harden_opts_init(&o);
+    ds_harden_report r;
+    ds_harden_report_init(&r);
+    int rc = ds_harden_tree(f->root, &o, &r, &e);
+    if (rc) fprintf(stderr, "%s\n", e.msg);
+    assert_int_equal(rc, 0);
+    const char *gone[] = {"bin/busybox", "bin/sh", "bin/ls", "usr/bin/wget", "sbin/apk", "var/cache/apk/APKINDEX.tar.gz"};
+    for (size_t i = 0; i < sizeof gone / sizeof *gone; i++)
+        if (exists(f, gone[i])) fail_msg("%s should be removed", gone[i]);
+    assert_true(has_change(&r, "busybox", "/bin/ls"));
+    char *db = slurp(f, "lib/apk/db/installed");
+    assert_string_equal(db, "C:Q1aaa=\nP:busybox\nV:1.36.1-r5\nF:bin\nF:etc\nR:securetty\nZ:Q1ccc=\n\n"
+                            "C:Q1ddd=\nP:apk-tools\nV:2.14.0-r5\nF:sbin\n\n");
+    free(db);
+    /* /sbin/nologin is the only nologin here */
+    char *pw = slurp(f, "etc/passwd");
+    assert_non_null(strstr(pw, "nobody:x:65534:65534:nobody:/:/sbin/nologin\n"));
+    assert_non_null(strstr(pw, "nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n"));
+    free(pw);
+    ds_harden_report_free(&r);
+}
+
 static void test_path_rule(void **state) {
     (void)state;
     assert_string_equal(ds_harden_path_rule("/bin/sh", DS_HARDEN_DEFAULT), "shell");
@@ -522,6 +562,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_elf_entrypoint_dependency_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_allow_glob_and_user, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_root_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alpine_busybox_and_apk_db, setup, teardown),
         cmocka_unit_test(test_path_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
