@@ -35,7 +35,8 @@ deps:
 # --- release -------------------------------------------------------------
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(REL_FLAGS) -MMD -MP -c $< -o $@
+	@echo '  CC      $<'
+	@$(CC) $(CFLAGS_ALL) $(REL_FLAGS) -MMD -MP -c $< -o $@
 $(B)/libdistill.a: $(LIB_SRC:%.c=$(B)/obj/%.o)
 	@rm -f $@; ar rcs $@ $^
 $(B)/distill: $(CLI_SRC:%.c=$(B)/obj/%.o) $(B)/libdistill.a
@@ -48,7 +49,8 @@ $(B)/distill-sensor: $(SENSOR_SRC)
 # --- sanitizers (unit tests) -----------------------------------------------
 $(BA)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(ASAN_FLAGS) -MMD -MP -c $< -o $@
+	@echo '  CC asan $<'
+	@$(CC) $(CFLAGS_ALL) $(ASAN_FLAGS) -MMD -MP -c $< -o $@
 $(BA)/libdistill.a: $(LIB_SRC:%.c=$(BA)/obj/%.o)
 	@rm -f $@; ar rcs $@ $^
 $(BA)/tests/%: tests/unit/%.c $(BA)/libdistill.a
@@ -74,7 +76,8 @@ valgrind: deps unit-release
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined
 $(BF)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(CFLAGS_ALL) -Wno-unknown-warning-option $(FUZZ_FLAGS) -c $< -o $@
+	@echo '  CC fuzz $<'
+	@clang $(CFLAGS_ALL) -Wno-unknown-warning-option $(FUZZ_FLAGS) -c $< -o $@
 $(BF)/libdistill.a: $(LIB_SRC:%.c=$(BF)/obj/%.o)
 	@rm -f $@; ar rcs $@ $^
 $(BF)/%: tests/fuzz/%.c $(BF)/libdistill.a
@@ -92,7 +95,8 @@ demo: deps all
 install: all
 	install -D -m 0755 $(B)/distill $(DESTDIR)/usr/local/bin/distill
 	install -D -m 0755 $(B)/distill-sensor $(DESTDIR)/usr/local/libexec/distill/distill-sensor
-	install -D -m 0644 docs/distill.1 $(DESTDIR)/usr/local/share/man/man1/distill.1
+	install -d $(DESTDIR)/usr/local/share/man/man1
+	install -m 0644 docs/man/*.1 $(DESTDIR)/usr/local/share/man/man1/
 
 clean:
 	rm -rf $(B)/obj $(B)/asan $(B)/fuzz $(B)/tests $(B)/distill $(B)/distill-sensor $(B)/libdistill.a
