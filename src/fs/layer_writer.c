@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
-#include "fs/strmap.h"
+#include "util/strmap.h"
 #include "image/image.h"
 
 int ds_compress_parse(const char *name, ds_compress *out, ds_err *err) {

@@ -17,7 +17,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 #include "fs/layer_reader.h"
-#include "fs/strmap.h"
+#include "util/strmap.h"
 #include "util/fsutil.h"
 
 #define WH_PREFIX ".wh."

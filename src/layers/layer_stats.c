@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "fs/layer_reader.h"
-#include "fs/strmap.h"
+#include "util/strmap.h"
 
 typedef struct path_rec {
     int64_t cur_size;   /* size in the stacked tree */

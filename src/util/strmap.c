@@ -1,4 +1,4 @@
-#include "fs/strmap.h"
+#include "util/strmap.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,4 +61,10 @@ ds_strmap_slot *ds_strmap_put(ds_strmap *m, const char *key, void *value) {
     if (!s->key) { s->key = ds_xstrdup(key); m->len++; }
     s->value = value;
     return s;
+}
+
+void *ds_strmap_find(const ds_strmap *m, const char *key, int *found) {
+    ds_strmap_slot *s = find(m, key);
+    *found = s && s->key;
+    return *found ? s->value : NULL;
 }

@@ -1,7 +1,7 @@
-/* A small string-keyed hash map (open addressing, keys copied). Used to remember
- * which paths a layer wrote (opaque dirs) and per-path layer statistics. */
-#ifndef DS_FS_STRMAP_H
-#define DS_FS_STRMAP_H
+/* A small string-keyed hash map (open addressing, keys copied), shared by every module.
+ */
+#ifndef DS_UTIL_STRMAP_H
+#define DS_UTIL_STRMAP_H
 #include <stddef.h>
 
 typedef struct ds_strmap_slot {
@@ -19,6 +19,8 @@ void ds_strmap_init(ds_strmap *m);
 void ds_strmap_free(ds_strmap *m, void (*free_value)(void *));
 void *ds_strmap_get(const ds_strmap *m, const char *key);
 int ds_strmap_has(const ds_strmap *m, const char *key);
+/* Value for key; *found says whether the key is present (values may be NULL). */
+void *ds_strmap_find(const ds_strmap *m, const char *key, int *found);
 /* Insert or replace; returns the slot (its key is the map's copy). */
 ds_strmap_slot *ds_strmap_put(ds_strmap *m, const char *key, void *value);
 /* Iterate: for (size_t i = 0; i < m->cap; i++) if (m->slots[i].key) ... */
