@@ -552,6 +552,7 @@ int cmd_build(int argc, char **argv) {
     rc = DS_EXIT_OK;
 
 report:;
+    double t_report = now_s();
     ds_tree_stats before = {0}, after = {0};
     ds_tree_stats_of(c.rootfs, &before, &err);
     if (cand_tree) ds_tree_stats_of(cand_tree, &after, &err);
@@ -565,7 +566,6 @@ report:;
         printf("%s\n", cand.manifest_digest);
     }
     if (o.out_dir) {
-        json_object_set_new(c.timings, "total", json_real(now_s() - t0));
         json_t *kept = json_array();
         for (size_t i = 0; i < clo->keep.n; i++) {
             struct stat st;
@@ -576,6 +576,9 @@ report:;
                                                   clo->keep.v[i].reason, "size", size));
         }
         json_t *dropped = ds_tools_left_out(c.rootfs, &clo->keep);
+        json_t *packages = ds_package_shares(c.rootfs, &clo->keep);
+        json_object_set_new(c.timings, "report", json_real(now_s() - t_report));
+        json_object_set_new(c.timings, "total", json_real(now_s() - t0));
         report = json_pack(
             "{s:i, s:s, s:s, s:s, s:{s:s, s:I, s:I}, s:{s:s, s:I, s:I}, s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:O, "
             "s:O, s:O, s:O, s:O, s:O, s:o, s:O?}",
@@ -584,7 +587,7 @@ report:;
             "after", "digest", cand.manifest_digest, "files", (json_int_t)after.files, "bytes", (json_int_t)after.bytes,
             "used_bytes", (json_int_t)used, "runtime", ds_runtime_name(c.rt), "user", user_text, "user_reason",
             user_why ? user_why : "", "arch", arch ? arch : (c.img->arch ? c.img->arch : ""), "kept", kept,
-            "packages", ds_package_shares(c.rootfs, &clo->keep), "tools_used", clo->used_tools, "tools_seen_dropped",
+            "packages", packages, "tools_used", clo->used_tools, "tools_seen_dropped",
             clo->dropped_tools, "written_by_app", clo->written, "warnings", clo->warnings, "tests", c.tests,
             "timings", c.timings, "tools_dropped", dropped, "command", json_object_get(trace, "command"));
         if (ds_mkdirs(o.out_dir, 0755, &err) < 0) goto fail;
