@@ -292,7 +292,7 @@ static int run_app(bctx *c, const char *tree, uint32_t uid, uint32_t gid, bool t
         if (!trace) { r = 0; rr->failures++; goto out; }
     }
     int code;
-    if (ds_container_stop(ct, trace ? 15 : 5, &code, err) < 0) goto out;
+    if (ds_container_stop(ct, trace ? 15 : 3, &code, err) < 0) goto out;
     if (trace) {
         char *tp = ds_xasprintf("%s/trace.json", logdir);
         int lr = ds_trace_json_load(tp, &rr->trace, err);
