@@ -4,7 +4,7 @@
 # (both writing to /dev/null), and the overhead ratio ours/strace's (aim: <= 0.25).
 #   N=5 bash bench/bench_trace.sh
 # Workloads: `find /usr/lib -printf %s` (a stat per file: every call a new path, the worst case for
-# any tracer), a Python import-heavy start repeated 5 times, nginx serving 2000 requests (ab -c 4).
+# any tracer), a Python import-heavy start repeated 5 times, nginx serving 10000 requests (ab -c 4).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-5}
@@ -30,7 +30,7 @@ time_cmd() {
   echo "$e - $s" | bc -l
 }
 
-# The nginx workload: start under the wrapper, then time `ab` serving 2000 requests (start-up and
+# The nginx workload: start under the wrapper, then time `ab` serving 10000 requests (start-up and
 # shutdown are not counted: this is the request-serving cost), then SIGTERM.
 NGX=$T/ng
 nginx_conf() {
@@ -50,7 +50,7 @@ time_nginx() {
   local port=$(( 20000 + RANDOM % 20000 )); nginx_conf $port
   "$@" /usr/sbin/nginx -p "$NGX" -c "$NGX/nginx.conf" >/dev/null 2>&1 & local w=$!
   for _ in $(seq 100); do [ -s "$NGX/nginx.pid" ] && curl -sf "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.05; done
-  ab -q -n 2000 -c 4 "http://127.0.0.1:$port/" 2>/dev/null | awk '/^Time taken for tests/ {print $5}'
+  ab -q -n 10000 -c 4 "http://127.0.0.1:$port/" 2>/dev/null | awk '/^Time taken for tests/ {print $5}'
   kill -TERM "$(cat "$NGX/nginx.pid")"; wait $w
 }
 noop() { "$@"; }
