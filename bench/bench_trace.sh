@@ -67,16 +67,18 @@ printf '%-10s %10s %10s %10s %14s   %s\n' workload untraced distill strace strac
 for wl in find python nginx; do
   if [ $wl = nginx ] && { ! [ -x /usr/sbin/nginx ] || ! command -v ab >/dev/null; }; then echo "nginx: skipped (needs nginx and ab)"; continue; fi
   declare -A MED=()
-  for name in "${ORDER[@]}"; do
-    for _ in $(seq "$N"); do
+  for name in "${ORDER[@]}"; do : > "$T/times.$name"; done
+  # Round-robin so every tool sees the same background load (this box is shared).
+  for _ in $(seq "$N"); do
+    for name in "${ORDER[@]}"; do
       if [ $wl = nginx ]; then
         if [ $name = untraced ]; then time_nginx env; else time_nginx ${WRAP[$name]}; fi
       else
         if [ $name = untraced ]; then time_cmd env :: "wl_$wl"; else time_cmd ${WRAP[$name]} :: "wl_$wl"; fi
-      fi
-    done > "$T/times"
-    MED[$name]=$(median < "$T/times")
+      fi >> "$T/times.$name"
+    done
   done
+  for name in "${ORDER[@]}"; do MED[$name]=$(median < "$T/times.$name"); done
   u=${MED[untraced]}; d=${MED[distill]}; s=${MED[strace]}; b=${MED[strace-seccomp]}
   r1=$(echo "($d - $u) / ($s - $u)" | bc -l); r2=$(echo "($d - $u) / ($b - $u)" | bc -l)
   printf '%-10s %9.3fs %9.3fs %9.3fs %13.3fs   %.2f, %.2f  (distill overhead %+.0f%%)\n' $wl "$u" "$d" "$s" "$b" "$r1" "$r2" \

@@ -40,6 +40,7 @@ typedef struct pending {  /* a syscall seen at entry, waiting for its result */
     int fd_arg;              /* for fchdir/mmap */
     bool follow_open_dir;    /* open with O_DIRECTORY */
     bool rdonly;             /* open without write access, O_TRUNC or O_TMPFILE */
+    bool want_dir;           /* O_DIRECTORY */
     char *exec_path;         /* execve: resolved path (normalized, not symlink-resolved) */
     char **exec_argv;
 } pending;

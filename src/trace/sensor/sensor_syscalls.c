@@ -189,7 +189,7 @@ bool g_exact;
 
 /* Saves the exit stop when the result is certain from the sensor's own lstat of the resolved path:
  * a missing path fails (ENOENT/ENOTDIR); an existing one succeeds for stat/access and for a
- * read-only open of a non-directory. Only EACCES on an existing path is then recorded as ok (the
+ * read-only open of a file, device or directory (O_DIRECTORY on anything else fails). Only EACCES on an existing path is then recorded as ok (the
  * safe direction for a minifier). --exact keeps every exit stop. Returns true when recorded. */
 static bool predict(thread *t, const scspec *s, pending *p) {
     (void)t;
@@ -201,9 +201,13 @@ static bool predict(thread *t, const scspec *s, pending *p) {
         record_resolved(r, op, ok);
         return true;
     }
-    if ((s->handler == H_OPEN || s->handler == H_OPENAT2) && !(op & (OP_CREATE | OP_LIST)) && p->rdonly) {
+    if ((s->handler == H_OPEN || s->handler == H_OPENAT2) && !(op & OP_CREATE) && p->rdonly) {
         if (r->kind == K_MISSING) { record_resolved(r, op, false); return true; }
-        if (r->kind == K_FILE || r->kind == K_DEVICE) { record_resolved(r, op, true); return true; }
+        if (p->want_dir && r->kind != K_DIR && r->kind != K_SYMLINK) { record_resolved(r, op, false); return true; } /* ENOTDIR */
+        if (r->kind == K_DIR || ((r->kind == K_FILE || r->kind == K_DEVICE) && !p->want_dir)) {
+            record_resolved(r, op, true);
+            return true;
+        }
     }
     return false;
 }
@@ -232,7 +236,8 @@ void on_entry(thread *t, int nr, const uint64_t a[6]) {
         if (flags & O_NOFOLLOW) follow = false;
         if (flags & O_CREAT) p->op[0] |= OP_CREATE;
         if ((flags & O_DIRECTORY) && !(flags & O_PATH)) p->op[0] |= OP_LIST;
-        p->rdonly = (flags & O_ACCMODE) == O_RDONLY && !(flags & (O_TRUNC | __O_TMPFILE));
+        p->want_dir = flags & O_DIRECTORY;
+        p->rdonly = (flags & O_ACCMODE) == O_RDONLY && !(flags & O_TRUNC) && (flags & __O_TMPFILE) != __O_TMPFILE;
         p->res[0] = path_arg(t, a, s->dirfd, s->path, follow, false);
         break;
     }
