@@ -110,6 +110,15 @@ run exit
 check_eq "exit: status passed through" 42 "$RC"
 check_eq "exit: status in log" 42 "$(jq -r .exit_code "$T/exit.json")"
 
+# --exact (every exit stop) and --syscalls (every syscall stops, no filter) must log the same files.
+for m in open openat chdir symlink shebang thread daemon vfork dlopen killself; do
+  for mode in --exact --syscalls; do
+    "$SENSOR" $mode --out "$T/$m$mode.json" -- "$PROG" "$m" "$D" >/dev/null 2>&1
+    d=$(diff <(jq -c '.files[]' "$T/$m.json") <(jq -c '.files[]' "$T/$m$mode.json") | head -5)
+    if [ -z "$d" ]; then ok "$m $mode: same files"; else fail "$m $mode: files differ: $d"; fi
+  done
+done
+
 # Command not found: 127, a message, and a log with the attempt.
 "$SENSOR" --out "$T/nf.json" -- /nonexistent/cmd 2>"$T/nf.err"; rc=$?
 check_eq "not found: 127" 127 "$rc"

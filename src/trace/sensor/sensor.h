@@ -68,7 +68,7 @@ void pending_clear(pending *p);
 fsinfo *fs_new(const char *cwd, const char *root);
 fsinfo *fs_copy(const fsinfo *f);
 void fs_unref(fsinfo *f);
-/* Path of FD (or the cwd when fd is -1) of TID, from the kernel: readlink /proc/TID/fd/FD, in the
+/* Path of FD (or the cwd when fd is AT_FDCWD) of TID, from the kernel: readlink /proc/TID/fd/FD, in the
  * process's root. Written to buf; NULL when not a path (socket, pipe, closed). */
 const char *fd_path(thread *t, int fd, char *buf, size_t len);
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -271,7 +272,11 @@ void on_entry(thread *t, int nr, const uint64_t a[6]) {
         break;
     }
     case H_FCHDIR: p->fd_arg = (int)a[0]; break;
-    case H_MMAP: p->fd_arg = (int)a[4]; break;
+    case H_MMAP:
+        /* The filter's condition again, for --syscalls mode where every call stops. */
+        if ((a[3] & MAP_ANONYMOUS) || !(a[2] & PROT_EXEC) || (int)a[4] < 0) return;
+        p->fd_arg = (int)a[4];
+        break;
     case H_SOCK: p->res[0] = sockaddr_arg(t, a[1], a[2]); if (!p->res[0]) return; break;
     case H_SENDTO: p->res[0] = sockaddr_arg(t, a[4], a[5]); if (!p->res[0]) return; break;
     }
@@ -324,7 +329,7 @@ void on_exit_(thread *t, int64_t rval, bool is_error) {
         if (ok) { free(t->fs->cwd); t->fs->cwd = xstrdup(p->res[0]->path); }
         break;
     case H_FCHDIR: {
-        const char *d = ok ? fd_path(t, -1, dirbuf, sizeof dirbuf) : NULL;
+        const char *d = ok ? fd_path(t, AT_FDCWD, dirbuf, sizeof dirbuf) : NULL;
         if (d) { free(t->fs->cwd); t->fs->cwd = xstrdup(d); }
         if (d) record(d, K_DIR, OP_CHDIR, true);
         break;
