@@ -187,9 +187,16 @@ fi
 
 # Real programs against strace (successful accesses, canonical paths).
 cd "$T"
-strace -f -qq -y -e trace=%file,%process -o "$T/py.strace" $PY -c 'import json, email' && \
+strace -f -qq -y -e trace=%file,%process,fchdir -o "$T/py.strace" $PY -c 'import json, email' && \
 "$SENSOR" --out "$T/py.json" -- $PY -c 'import json, email'
 check "python: same files as strace" $PY "$HERE/strace_compare.py" "$T/py.strace" "$T/py.json" "$T"
+
+# Everyday tools in a shell session (fchdir in mkdir -p, *at calls with dirfds in tar/find/rm).
+W=$T/tools; mkdir -p "$W"
+strace -f -qq -y -e trace=%file,%process,fchdir -o "$T/tools.strace" sh "$HERE/tools.sh" "$W"
+rm -rf "$W"; mkdir -p "$W"
+"$SENSOR" --out "$T/tools.json" -- sh "$HERE/tools.sh" "$W"
+check "tools: same files as strace" $PY "$HERE/strace_compare.py" "$T/tools.strace" "$T/tools.json" "$T"
 
 # nginx: daemonises (double fork), drops privileges for its worker, serves, stopped with SIGTERM.
 nginx_run() { # nginx_run WRAPPER...: start nginx under the wrapper, curl it, stop it
@@ -215,7 +222,7 @@ EOF
   kill -TERM "$(cat "$N/nginx.pid")"; wait $w
 }
 if [ -x /usr/sbin/nginx ]; then
-  nginx_run strace -f -qq -y -e trace=%file,%process -o "$T/ng.strace"
+  nginx_run strace -f -qq -y -e trace=%file,%process,fchdir -o "$T/ng.strace"
   nginx_run "$SENSOR" --out "$T/ng.json" --
   check "nginx: served file recorded" jq -e '.files[] | select((.path | endswith("/html/two.html")) and .ok)' "$T/ng.json"
   check "nginx: same files as strace" $PY "$HERE/strace_compare.py" "$T/ng.strace" "$T/ng.json" "$T"
