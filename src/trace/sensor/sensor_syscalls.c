@@ -157,18 +157,13 @@ static bool want_follow(const scspec *s, const uint64_t a[6]) {
 }
 
 /* Reads and resolves one (dirfd, path) argument pair. NULL when there is nothing to record. */
-static resolved *path_arg(thread *t, const uint64_t a[6], int dirfd_idx, int path_idx, bool follow,
-                          bool allow_empty) {
+static resolved *path_arg(thread *t, const uint64_t a[6], int dirfd_idx, int path_idx, bool follow) {
     char *raw = read_string(t->tid, a[path_idx], PATH_MAX);
     if (!raw) return NULL;
     const char *base = dirfd_idx == CWD_ ? t->fs->cwd : dir_base(t, (int)a[dirfd_idx]);
     resolved *r = NULL;
-    if (!*raw) {
-        /* "" with AT_EMPTY_PATH means the fd itself: it was recorded when it was opened. */
-        (void)allow_empty;
-    } else if (raw[0] == '/' || base) {
-        r = resolve_path(t, base, raw, follow);
-    }
+    /* "" (with AT_EMPTY_PATH) means the fd itself: it was recorded when it was opened. */
+    if (*raw && (raw[0] == '/' || base)) r = resolve_path(t, base, raw, follow);
     free(raw);
     return r;
 }
@@ -239,20 +234,20 @@ void on_entry(thread *t, int nr, const uint64_t a[6]) {
         if ((flags & O_DIRECTORY) && !(flags & O_PATH)) p->op[0] |= OP_LIST;
         p->want_dir = flags & O_DIRECTORY;
         p->rdonly = (flags & O_ACCMODE) == O_RDONLY && !(flags & O_TRUNC) && (flags & __O_TMPFILE) != __O_TMPFILE;
-        p->res[0] = path_arg(t, a, s->dirfd, s->path, follow, false);
+        p->res[0] = path_arg(t, a, s->dirfd, s->path, follow);
         break;
     }
     case H_PATH: case H_CHDIR: case H_CHROOT:
-        p->res[0] = path_arg(t, a, s->dirfd, s->path, follow, s->flags >= 0 && (a[s->flags] & AT_EMPTY_PATH));
+        p->res[0] = path_arg(t, a, s->dirfd, s->path, follow);
         if (!p->res[0]) return;
         break;
     case H_SYMLINK:
-        p->res[0] = path_arg(t, a, s->dirfd, s->path, false, false);
+        p->res[0] = path_arg(t, a, s->dirfd, s->path, false);
         if (!p->res[0]) return;
         break;
     case H_TWO:
-        p->res[0] = path_arg(t, a, s->dirfd, s->path, follow, false);
-        p->res[1] = path_arg(t, a, s->dirfd2, s->path2, false, false);
+        p->res[0] = path_arg(t, a, s->dirfd, s->path, follow);
+        p->res[1] = path_arg(t, a, s->dirfd2, s->path2, false);
         if (!p->res[0] && !p->res[1]) return;
         break;
     case H_EXEC: {
