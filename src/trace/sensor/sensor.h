@@ -45,6 +45,14 @@ typedef struct pending {  /* a syscall seen at entry, waiting for its result */
     char **exec_argv;
 } pending;
 
+typedef struct deferred { /* a read-only access whose result is predicted: resolved after resuming */
+    bool active;
+    char *raw, *base;
+    bool follow, want_dir, o_path;
+    unsigned op;
+    bool is_open;
+} deferred;
+
 typedef struct thread {
     pid_t tid;
     fsinfo *fs;
@@ -55,6 +63,7 @@ typedef struct thread {
     bool got_stop;           /* the stop signal was forwarded to it */
     bool has_pending;
     pending p;
+    deferred d;
     struct thread *next;
 } thread;
 
@@ -113,6 +122,8 @@ const scspec *spec_at(size_t i);
 void on_entry(thread *t, int nr, const uint64_t args[6]);
 void on_exit_(thread *t, int64_t rval, bool is_error);
 void on_exec_event(thread *t);
+void finish_deferred(thread *t); /* after the tracee was resumed */
+void deferred_clear(deferred *d);
 const char *syscall_name(int nr);
 void note_syscall(int nr);
 

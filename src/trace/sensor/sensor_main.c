@@ -160,6 +160,7 @@ static void on_stop(pid_t pid, int status) {
             t->in_syscall = false;
         }
         resume(t, 0);
+        finish_deferred(t); /* runs while the tracee goes on */
         return;
     }
     switch (event) {

@@ -54,6 +54,7 @@ void thread_remove(pid_t tid) {
     if (!t) return;
     if (t->fs) fs_unref(t->fs);
     pending_clear(&t->p);
+    deferred_clear(&t->d);
     free(t);
 }
 
