@@ -62,3 +62,26 @@ ldd_compare() {
       print same + 0, total + 0
     }' "$1" "$2"
 }
+
+# lddtree_fixed ARGS...: pax-utils lddtree with one bug corrected. With --root, lddtree
+# expands $ORIGIN to the directory of the file *including* the root prefix and then
+# prepends the root again, so every $ORIGIN path (glibc's gconv modules need
+# $ORIGIN/libJIS.so...) is "not found" for it, while the loader finds them (the chroot
+# comparison with the real ldd agrees with us on those files). Only that is changed.
+lddtree_fixed() {
+  /usr/bin/python3 - "$@" <<'PY'
+import importlib.machinery, importlib.util, sys
+loader = importlib.machinery.SourceFileLoader("lddtree", "/usr/bin/lddtree")
+spec = importlib.util.spec_from_loader("lddtree", loader)
+lt = importlib.util.module_from_spec(spec)
+loader.exec_module(lt)
+orig = lt.ParseLdPaths
+def fixed(str_ldpaths, root="", cwd=None, path=""):
+    r = (root or "").rstrip("/")
+    if r and path.startswith(r + "/"):
+        path = path[len(r):]
+    return orig(str_ldpaths, root=root, cwd=cwd, path=path)
+lt.ParseLdPaths = fixed
+sys.exit(lt.main(sys.argv[1:]))
+PY
+}

@@ -30,7 +30,7 @@ check_eq "non-ELF: like ldd" "	not a dynamic executable" "$("$DISTILL" ldd --roo
 # A program with RUNPATH=$ORIGIN/../lib, a library reached through a symlink that points
 # outside with an absolute target (must resolve inside the root), and a missing library.
 if command -v cc >/dev/null; then
-  echo 'int foo(void){return 1;}' > "$T/foo.c"
+  echo 'int puts(const char *); int foo(void){return puts("x");}' > "$T/foo.c"
   echo 'int bar(void){return 2;}' > "$T/bar.c"
   echo 'int foo(void); int bar(void); int main(void){return foo()+bar();}' > "$T/main.c"
   cc -shared -fPIC -Wl,-soname,libfoo.so.1 -o "$R/app/lib/libfoo.so.1" "$T/foo.c"
@@ -86,6 +86,8 @@ if d=$(ldd_tree ldd-python3-nginx-ssl --include python3,nginx-light,libssl3,open
 else fail "python3-nginx-ssl tree could not be built"; fi
 
 # --- a foreign architecture: nothing runs, compare with lddtree --root ----------------
+# libc-bin is included for its /etc/ld.so.conf: without it lddtree has no search path for
+# files that have no interpreter (libraries), while the loader has built-in defaults.
 if d=$(ldd_tree ldd-arm64-extract-libcbin --variant extract --arch arm64 \
          --include libc6,libc-bin,libssl3,zlib1g,libstdc++6,coreutils,bash,python3.11-minimal,curl,openssl); then
   "$DISTILL" ldd --root "$d" --all > "$T/arm.distill" 2>"$T/arm.err"; rc=$?
@@ -97,7 +99,7 @@ if d=$(ldd_tree ldd-arm64-extract-libcbin --variant extract --arch arm64 \
     # Both sides as real paths inside the tree (lddtree and the loader pick different
     # spellings of the same file through the /lib -> usr/lib symlink).
     mapfile -t files < <(grep ':$' "$T/arm.distill" | tr -d :)
-    /usr/bin/python3 /usr/bin/lddtree --root "$d" "${files[@]}" > "$T/arm.lddtree" 2>/dev/null
+    lddtree_fixed --root "$d" "${files[@]}" > "$T/arm.lddtree" 2>/dev/null
     ldd_sets_from_distill < "$T/arm.distill" > "$T/arm.d0"
     ROOT=$d /usr/bin/python3 - "$T/arm.d0" "$T/arm.lddtree" "$T/arm.d" "$T/arm.l" <<'PY'
 import os, sys
