@@ -1,0 +1,79 @@
+/* The scan as JSON (`distill scan --json`): verdict with evidence, packages, sizes. */
+#include "scan/report.h"
+
+json_t *ds_strlist_json(const ds_strlist *l) {
+    json_t *a = json_array();
+    for (size_t i = 0; i < l->n; i++) json_array_append_new(a, json_string(l->v[i]));
+    return a;
+}
+
+static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+
+json_t *ds_verdict_json(const ds_verdict *v) {
+    json_t *o = json_object();
+    json_object_set_new(o, "distroless", json_boolean(v->distroless));
+    json_object_set_new(o, "shells", ds_strlist_json(&v->shells));
+    json_object_set_new(o, "package_managers", ds_strlist_json(&v->pkg_managers));
+    json_object_set_new(o, "network_tools", ds_strlist_json(&v->net_tools));
+    json_object_set_new(o, "busybox_applets", json_integer((json_int_t)v->busybox_applets.n));
+    json_object_set_new(o, "setuid_setgid", ds_strlist_json(&v->setuid));
+    json_object_set_new(o, "world_writable", ds_strlist_json(&v->world_writable));
+    json_t *u = json_object();
+    json_object_set_new(u, "user", str_or_null(v->user));
+    json_object_set_new(u, "root", v->user_is_root < 0 ? json_null() : json_boolean(v->user_is_root));
+    json_object_set_new(u, "evidence", str_or_null(v->user_evidence));
+    json_object_set_new(o, "run_user", u);
+    json_object_set_new(o, "login_accounts", ds_strlist_json(&v->login_accounts));
+    json_object_set_new(o, "empty_password_accounts", ds_strlist_json(&v->empty_password));
+    json_t *d = json_object();
+    json_object_set_new(d, "id", str_or_null(v->distro.id));
+    json_object_set_new(d, "version_id", str_or_null(v->distro.version_id));
+    json_object_set_new(d, "codename", str_or_null(v->distro.codename));
+    json_object_set_new(d, "pretty_name", str_or_null(v->distro.pretty));
+    json_object_set_new(o, "distro", d);
+    json_object_set_new(o, "base_family", str_or_null(v->family));
+    json_object_set_new(o, "elf_interpreters", ds_strlist_json(&v->interpreters));
+    json_object_set_new(o, "elf_files", json_integer((json_int_t)v->n_elf));
+    json_object_set_new(o, "ca_certificates", str_or_null(v->ca_certs));
+    json_object_set_new(o, "tzdata", str_or_null(v->tzdata));
+    return o;
+}
+
+json_t *ds_pkg_json(const ds_pkg *p, bool with_files) {
+    json_t *o = json_object();
+    json_object_set_new(o, "type", json_string(p->type));
+    json_object_set_new(o, "name", json_string(p->name));
+    json_object_set_new(o, "version", str_or_null(p->version));
+    json_object_set_new(o, "arch", str_or_null(p->arch));
+    json_object_set_new(o, "license", str_or_null(p->license));
+    json_object_set_new(o, "purl", str_or_null(p->purl));
+    json_object_set_new(o, "ecosystem", str_or_null(p->ecosystem));
+    json_object_set_new(o, "source", str_or_null(p->source));
+    json_object_set_new(o, "file_count", json_integer((json_int_t)p->files.n));
+    if (with_files) json_object_set_new(o, "files", ds_strlist_json(&p->files));
+    return o;
+}
+
+json_t *ds_scan_json(const ds_scan *s, bool with_files) {
+    json_t *o = json_object();
+    json_object_set_new(o, "image", json_string(s->image_ref));
+    json_object_set_new(o, "verdict", ds_verdict_json(&s->verdict));
+    json_t *pk = json_array();
+    for (size_t i = 0; i < s->pkgs.n; i++) json_array_append_new(pk, ds_pkg_json(&s->pkgs.v[i], with_files));
+    json_object_set_new(o, "package_count", json_integer((json_int_t)s->pkgs.n));
+    json_object_set_new(o, "packages", pk);
+    json_t *sz = json_object();
+    json_object_set_new(sz, "total_bytes", json_integer((json_int_t)s->tree.total_size));
+    json_object_set_new(sz, "entries", json_integer((json_int_t)s->tree.n));
+    json_t *dirs = json_array();
+    for (size_t i = 0; i < s->n_dirs; i++) {
+        json_t *d = json_object();
+        json_object_set_new(d, "dir", json_string(s->dirs[i].name));
+        json_object_set_new(d, "bytes", json_integer((json_int_t)s->dirs[i].bytes));
+        json_array_append_new(dirs, d);
+    }
+    json_object_set_new(sz, "by_top_dir", dirs);
+    json_object_set_new(o, "size", sz);
+    json_object_set_new(o, "notes", ds_strlist_json(&s->notes));
+    return o;
+}

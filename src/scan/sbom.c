@@ -1,0 +1,244 @@
+/* SBOM writers: SPDX 2.3 JSON and CycloneDX 1.5 JSON, both checked in the tests
+ * against the official JSON schemas. Output is deterministic for a given tree
+ * (ids derive from the package list; time from SOURCE_DATE_EPOCH when set). */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "scan/report.h"
+#include "util/digest.h"
+
+#ifndef DISTILL_VERSION
+#define DISTILL_VERSION "0.0.0"
+#endif
+
+char *ds_sbom_timestamp(void) {
+    time_t now = time(NULL);
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    if (sde && *sde) now = (time_t)strtoll(sde, NULL, 10);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char buf[32];
+    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return ds_xstrdup(buf);
+}
+
+/* A name-based UUID (version 5 layout) from the image name and its package list. */
+static char *content_uuid(const ds_scan *s) {
+    ds_sha256 h;
+    ds_sha256_init(&h);
+    ds_sha256_update(&h, s->image_ref, strlen(s->image_ref));
+    for (size_t i = 0; i < s->pkgs.n; i++) {
+        const char *p = s->pkgs.v[i].purl ? s->pkgs.v[i].purl : s->pkgs.v[i].name;
+        ds_sha256_update(&h, p, strlen(p) + 1);
+    }
+    char d[DS_DIGEST_LEN + 1];
+    ds_sha256_final(&h, d);
+    const char *x = d + 7;
+    char v = "89ab"[(x[16] >= 'a' ? x[16] - 'a' + 10 : x[16] - '0') & 3];
+    return ds_xasprintf("%.8s-%.4s-5%.3s-%c%.3s-%.12s", x, x + 8, x + 13, v, x + 17, x + 20);
+}
+
+/* SPDX license expressions: accept the simple ones as they are; anything else
+ * goes to a comment and the field says NOASSERTION. */
+static bool spdx_simple_license(const char *l) {
+    if (!l || !*l) return false;
+    for (const char *p = l; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr(".-+ ()", *p)) return false;
+    /* Lowercase words like "and"/"or" are not valid operators; tokens must look like ids. */
+    char *copy = ds_xstrdup(l), *save = NULL;
+    bool ok = true;
+    for (char *tok = strtok_r(copy, " ()", &save); tok; tok = strtok_r(NULL, " ()", &save)) {
+        if (strcmp(tok, "AND") == 0 || strcmp(tok, "OR") == 0 || strcmp(tok, "WITH") == 0) continue;
+        if (!isalpha((unsigned char)tok[0]) || strcmp(tok, "and") == 0 || strcmp(tok, "or") == 0) ok = false;
+    }
+    free(copy);
+    return ok;
+}
+
+static char *image_name(const ds_scan *s) {
+    return ds_xstrdup(s->image_ref);
+}
+
+json_t *ds_sbom_spdx(const ds_scan *s, const char *created) {
+    char *ts = created ? ds_xstrdup(created) : ds_sbom_timestamp();
+    char *uuid = content_uuid(s);
+    char *name = image_name(s);
+    json_t *doc = json_object();
+    json_object_set_new(doc, "spdxVersion", json_string("SPDX-2.3"));
+    json_object_set_new(doc, "dataLicense", json_string("CC0-1.0"));
+    json_object_set_new(doc, "SPDXID", json_string("SPDXRef-DOCUMENT"));
+    json_object_set_new(doc, "name", json_string(name));
+    char *ns = ds_xasprintf("https://distill.invalid/spdx/%s", uuid);
+    json_object_set_new(doc, "documentNamespace", json_string(ns));
+    free(ns);
+    json_t *ci = json_object();
+    json_object_set_new(ci, "created", json_string(ts));
+    json_t *creators = json_array();
+    json_array_append_new(creators, json_string("Tool: distill-" DISTILL_VERSION));
+    json_object_set_new(ci, "creators", creators);
+    json_object_set_new(doc, "creationInfo", ci);
+
+    json_t *pkgs = json_array(), *rels = json_array();
+    json_t *img = json_object();
+    json_object_set_new(img, "SPDXID", json_string("SPDXRef-Image"));
+    json_object_set_new(img, "name", json_string(name));
+    json_object_set_new(img, "downloadLocation", json_string("NOASSERTION"));
+    json_object_set_new(img, "filesAnalyzed", json_false());
+    json_object_set_new(img, "primaryPackagePurpose", json_string("CONTAINER"));
+    json_array_append_new(pkgs, img);
+    json_t *r = json_object();
+    json_object_set_new(r, "spdxElementId", json_string("SPDXRef-DOCUMENT"));
+    json_object_set_new(r, "relationshipType", json_string("DESCRIBES"));
+    json_object_set_new(r, "relatedSpdxElement", json_string("SPDXRef-Image"));
+    json_array_append_new(rels, r);
+    json_t *describes = json_array();
+    json_array_append_new(describes, json_string("SPDXRef-Image"));
+    json_object_set_new(doc, "documentDescribes", describes);
+
+    for (size_t i = 0; i < s->pkgs.n; i++) {
+        const ds_pkg *p = &s->pkgs.v[i];
+        char *id = ds_xasprintf("SPDXRef-Package-%s-%zu", p->type, i + 1);
+        json_t *o = json_object();
+        json_object_set_new(o, "SPDXID", json_string(id));
+        json_object_set_new(o, "name", json_string(p->name));
+        if (p->version) json_object_set_new(o, "versionInfo", json_string(p->version));
+        json_object_set_new(o, "downloadLocation", json_string("NOASSERTION"));
+        json_object_set_new(o, "filesAnalyzed", json_false());
+        json_object_set_new(o, "licenseConcluded", json_string("NOASSERTION"));
+        if (spdx_simple_license(p->license)) {
+            json_object_set_new(o, "licenseDeclared", json_string(p->license));
+        } else {
+            json_object_set_new(o, "licenseDeclared", json_string("NOASSERTION"));
+            if (p->license) {
+                char *c = ds_xasprintf("license as recorded: %s", p->license);
+                json_object_set_new(o, "licenseComments", json_string(c));
+                free(c);
+            }
+        }
+        json_object_set_new(o, "copyrightText", json_string("NOASSERTION"));
+        json_object_set_new(o, "primaryPackagePurpose", json_string("LIBRARY"));
+        char *src = ds_xasprintf("found in %s; %zu files owned", p->source ? p->source : "?", p->files.n);
+        json_object_set_new(o, "sourceInfo", json_string(src));
+        free(src);
+        if (p->purl) {
+            json_t *refs = json_array(), *ref = json_object();
+            json_object_set_new(ref, "referenceCategory", json_string("PACKAGE-MANAGER"));
+            json_object_set_new(ref, "referenceType", json_string("purl"));
+            json_object_set_new(ref, "referenceLocator", json_string(p->purl));
+            json_array_append_new(refs, ref);
+            json_object_set_new(o, "externalRefs", refs);
+        }
+        json_array_append_new(pkgs, o);
+        json_t *rel = json_object();
+        json_object_set_new(rel, "spdxElementId", json_string("SPDXRef-Image"));
+        json_object_set_new(rel, "relationshipType", json_string("CONTAINS"));
+        json_object_set_new(rel, "relatedSpdxElement", json_string(id));
+        json_array_append_new(rels, rel);
+        free(id);
+    }
+    json_object_set_new(doc, "packages", pkgs);
+    json_object_set_new(doc, "relationships", rels);
+    free(ts); free(uuid); free(name);
+    return doc;
+}
+
+static const char *cdx_type(const ds_pkg *p) {
+    (void)p;
+    return "library";
+}
+
+json_t *ds_sbom_cyclonedx(const ds_scan *s, const char *created) {
+    char *ts = created ? ds_xstrdup(created) : ds_sbom_timestamp();
+    char *uuid = content_uuid(s);
+    json_t *doc = json_object();
+    json_object_set_new(doc, "$schema", json_string("http://cyclonedx.org/schema/bom-1.5.schema.json"));
+    json_object_set_new(doc, "bomFormat", json_string("CycloneDX"));
+    json_object_set_new(doc, "specVersion", json_string("1.5"));
+    char *sn = ds_xasprintf("urn:uuid:%s", uuid);
+    json_object_set_new(doc, "serialNumber", json_string(sn));
+    free(sn);
+    json_object_set_new(doc, "version", json_integer(1));
+    json_t *md = json_object();
+    json_object_set_new(md, "timestamp", json_string(ts));
+    json_t *tools = json_object(), *tc = json_array(), *tool = json_object();
+    json_object_set_new(tool, "type", json_string("application"));
+    json_object_set_new(tool, "name", json_string("distill"));
+    json_object_set_new(tool, "version", json_string(DISTILL_VERSION));
+    json_array_append_new(tc, tool);
+    json_object_set_new(tools, "components", tc);
+    json_object_set_new(md, "tools", tools);
+    json_t *img = json_object();
+    json_object_set_new(img, "type", json_string("container"));
+    json_object_set_new(img, "bom-ref", json_string("image"));
+    json_object_set_new(img, "name", json_string(s->image_ref));
+    json_object_set_new(md, "component", img);
+    json_object_set_new(doc, "metadata", md);
+
+    json_t *comps = json_array(), *deps = json_array(), *img_deps = json_array();
+    const ds_distro *d = &s->verdict.distro;
+    if (d->id) {
+        json_t *os = json_object();
+        json_object_set_new(os, "type", json_string("operating-system"));
+        json_object_set_new(os, "bom-ref", json_string("os"));
+        json_object_set_new(os, "name", json_string(d->id));
+        if (d->version_id) json_object_set_new(os, "version", json_string(d->version_id));
+        if (d->pretty) json_object_set_new(os, "description", json_string(d->pretty));
+        json_array_append_new(comps, os);
+        json_array_append_new(img_deps, json_string("os"));
+    }
+    json_t *seen = json_object();
+    for (size_t i = 0; i < s->pkgs.n; i++) {
+        const ds_pkg *p = &s->pkgs.v[i];
+        json_t *c = json_object();
+        json_object_set_new(c, "type", json_string(cdx_type(p)));
+        const char *base = p->purl ? p->purl : p->name;
+        char *ref = json_object_get(seen, base) ? ds_xasprintf("%s#%zu", base, i + 1) : ds_xstrdup(base);
+        json_object_set_new(seen, base, json_true());
+        json_object_set_new(c, "bom-ref", json_string(ref));
+        json_array_append_new(img_deps, json_string(ref));
+        free(ref);
+        json_object_set_new(c, "name", json_string(p->name));
+        if (p->version) json_object_set_new(c, "version", json_string(p->version));
+        if (p->purl) json_object_set_new(c, "purl", json_string(p->purl));
+        if (p->license) {
+            json_t *ls = json_array(), *l = json_object(), *lic = json_object();
+            json_object_set_new(lic, "name", json_string(p->license));
+            json_object_set_new(l, "license", lic);
+            json_array_append_new(ls, l);
+            json_object_set_new(c, "licenses", ls);
+        }
+        json_t *props = json_array();
+        struct { const char *k, *v; } pr[] = {
+            {"distill:package:type", p->type}, {"distill:package:arch", p->arch},
+            {"distill:package:source", p->source}, {"distill:package:ecosystem", p->ecosystem}};
+        for (size_t k = 0; k < sizeof pr / sizeof *pr; k++) {
+            if (!pr[k].v) continue;
+            json_t *o = json_object();
+            json_object_set_new(o, "name", json_string(pr[k].k));
+            json_object_set_new(o, "value", json_string(pr[k].v));
+            json_array_append_new(props, o);
+        }
+        json_object_set_new(c, "properties", props);
+        if (p->files.n) {
+            json_t *ev = json_object(), *occ = json_array();
+            for (size_t k = 0; k < p->files.n; k++) {
+                json_t *o = json_object();
+                json_object_set_new(o, "location", json_string(p->files.v[k]));
+                json_array_append_new(occ, o);
+            }
+            json_object_set_new(ev, "occurrences", occ);
+            json_object_set_new(c, "evidence", ev);
+        }
+        json_array_append_new(comps, c);
+    }
+    json_decref(seen);
+    json_t *dep = json_object();
+    json_object_set_new(dep, "ref", json_string("image"));
+    json_object_set_new(dep, "dependsOn", img_deps);
+    json_array_append_new(deps, dep);
+    json_object_set_new(doc, "components", comps);
+    json_object_set_new(doc, "dependencies", deps);
+    free(ts); free(uuid);
+    return doc;
+}

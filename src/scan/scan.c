@@ -1,0 +1,68 @@
+/* The whole static scan of an unpacked root: index, verdict, packages, sizes. */
+#include <string.h>
+#include <sys/stat.h>
+#include "scan/scan_internal.h"
+
+static int dirsize_cmp(const void *a, const void *b) {
+    const ds_dirsize *x = a, *y = b;
+    if (x->bytes != y->bytes) return x->bytes < y->bytes ? 1 : -1;
+    return strcmp(x->name, y->name);
+}
+
+/* Bytes of regular files under each top-level entry (files at the top count under "/"). */
+static void dir_sizes(ds_scan *s) {
+    const ds_tree *t = &s->tree;
+    for (size_t i = 0; i < t->n; i++) {
+        const ds_fentry *e = &t->e[i];
+        const char *p = e->path + 1;
+        const char *sl = strchr(p, '/');
+        char *top;
+        if (sl) top = ds_xasprintf("/%.*s", (int)(sl - p), p);
+        else if (S_ISDIR(e->mode)) top = ds_xasprintf("/%s", p);
+        else top = ds_xstrdup("/");
+        size_t k;
+        for (k = 0; k < s->n_dirs; k++)
+            if (strcmp(s->dirs[k].name, top) == 0) break;
+        if (k == s->n_dirs) {
+            s->dirs = ds_xrealloc(s->dirs, (s->n_dirs + 1) * sizeof *s->dirs);
+            s->dirs[k].name = top;
+            s->dirs[k].bytes = 0;
+            s->n_dirs++;
+        } else {
+            free(top);
+        }
+        if (S_ISREG(e->mode)) s->dirs[k].bytes += (uint64_t)e->size;
+    }
+    if (s->n_dirs) qsort(s->dirs, s->n_dirs, sizeof *s->dirs, dirsize_cmp);
+}
+
+int ds_scan_root(const char *root, const ds_scan_opts *opts, ds_scan *s, ds_err *err) {
+    memset(s, 0, sizeof *s);
+    s->image_ref = ds_xstrdup(opts && opts->image_ref ? opts->image_ref : root);
+    if (opts && opts->labels) s->labels = json_deep_copy(opts->labels);
+    if (ds_tree_load(root, &s->tree, err) < 0) return -1;
+    if (ds_verdict_compute(&s->tree, opts ? opts->user : NULL, &s->verdict, err) < 0) return -1;
+    ds_pkgctx ctx = {.root = root, .distro = &s->verdict.distro, .notes = &s->notes};
+    int (*scanners[])(const ds_tree *, const ds_pkgctx *, ds_pkglist *, ds_err *) = {
+        ds_dpkg_scan, ds_apk_scan, ds_rpm_scan, ds_python_scan, ds_npm_scan, ds_go_scan, ds_java_scan,
+    };
+    for (size_t i = 0; i < sizeof scanners / sizeof *scanners; i++) {
+        ds_err e;
+        if (scanners[i](&s->tree, &ctx, &s->pkgs, &e) < 0) ds_strlist_add(&s->notes, e.msg);
+    }
+    ds_pkglist_sort(&s->pkgs);
+    dir_sizes(s);
+    return 0;
+}
+
+void ds_scan_free(ds_scan *s) {
+    free(s->image_ref);
+    ds_tree_free(&s->tree);
+    ds_verdict_free(&s->verdict);
+    ds_pkglist_free(&s->pkgs);
+    ds_strlist_free(&s->notes);
+    for (size_t i = 0; i < s->n_dirs; i++) free(s->dirs[i].name);
+    free(s->dirs);
+    json_decref(s->labels);
+    memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,115 @@
+/* One walk of the image root into a sorted index: every later question (shells,
+ * setuid, globs of a policy, sizes, binaries to inspect) is answered from it. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "scan/scan.h"
+
+static ds_fentry *tree_add(ds_tree *t) {
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 1024;
+        t->e = ds_xrealloc(t->e, t->cap * sizeof *t->e);
+    }
+    ds_fentry *e = &t->e[t->n++];
+    memset(e, 0, sizeof *e);
+    return e;
+}
+
+/* dirfd-relative walk: a directory is opened with O_NOFOLLOW|O_DIRECTORY, so a
+ * symlink can never lead the walk out of the root. */
+static int walk_dir(ds_tree *t, int dfd, const char *img_path, int depth, ds_err *err) {
+    if (depth > 256) return ds_fail(err, "%s: directory tree too deep", img_path);
+    DIR *d = fdopendir(dfd);
+    if (!d) { close(dfd); return ds_fail_errno(err, "opendir %s", img_path); }
+    struct dirent *de;
+    int rc = 0;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+        struct stat st;
+        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) continue;
+        char *p = ds_xasprintf("%s/%s", strcmp(img_path, "/") == 0 ? "" : img_path, de->d_name);
+        ds_fentry *e = tree_add(t);
+        e->path = p;
+        e->mode = st.st_mode;
+        e->uid = st.st_uid;
+        e->gid = st.st_gid;
+        e->size = st.st_size;
+        e->ino = st.st_ino;
+        e->nlink = st.st_nlink;
+        if (S_ISLNK(st.st_mode)) {
+            char buf[PATH_MAX];
+            ssize_t n = readlinkat(dirfd(d), de->d_name, buf, sizeof buf - 1);
+            if (n >= 0) { buf[n] = 0; e->link = ds_xstrdup(buf); }
+        } else if (S_ISDIR(st.st_mode)) {
+            int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0) {
+                char *pp = ds_xstrdup(p); /* e may move when the array grows */
+                rc = walk_dir(t, sub, pp, depth + 1, err);
+                free(pp);
+                if (rc < 0) break;
+            }
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+static int ent_cmp(const void *a, const void *b) {
+    return strcmp(((const ds_fentry *)a)->path, ((const ds_fentry *)b)->path);
+}
+
+static int ino_cmp(const void *a, const void *b) {
+    ino_t x = *(const ino_t *)a, y = *(const ino_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int ds_tree_load(const char *root, ds_tree *t, ds_err *err) {
+    memset(t, 0, sizeof *t);
+    t->root = ds_xstrdup(root);
+    int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return ds_fail_errno(err, "rootfs %s", root);
+    if (walk_dir(t, fd, "/", 0, err) < 0) return -1;
+    if (t->n) qsort(t->e, t->n, sizeof *t->e, ent_cmp);
+    /* Hard links count once in the total: sort (inode, size) pairs, add each inode once. */
+    struct hl { ino_t ino; off_t size; } *hl = NULL;
+    size_t nh = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        const ds_fentry *e = &t->e[i];
+        if (!S_ISREG(e->mode)) continue;
+        if (e->nlink > 1) {
+            hl = ds_xrealloc(hl, (nh + 1) * sizeof *hl);
+            hl[nh].ino = e->ino;
+            hl[nh++].size = e->size;
+            continue;
+        }
+        t->total_size += (uint64_t)e->size;
+    }
+    if (nh) qsort(hl, nh, sizeof *hl, ino_cmp);
+    for (size_t i = 0; i < nh; i++)
+        if (i == 0 || hl[i].ino != hl[i - 1].ino) t->total_size += (uint64_t)hl[i].size;
+    free(hl);
+    return 0;
+}
+
+void ds_tree_free(ds_tree *t) {
+    for (size_t i = 0; i < t->n; i++) { free(t->e[i].path); free(t->e[i].link); }
+    free(t->e);
+    free(t->root);
+    memset(t, 0, sizeof *t);
+}
+
+const ds_fentry *ds_tree_find(const ds_tree *t, const char *path) {
+    size_t lo = 0, hi = t->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(t->e[mid].path, path);
+        if (c == 0) return &t->e[mid];
+        if (c < 0) lo = mid + 1; else hi = mid;
+    }
+    return NULL;
+}
