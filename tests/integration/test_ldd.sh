@@ -85,6 +85,13 @@ if d=$(ldd_tree ldd-python3-nginx-ssl --include python3,nginx-light,libssl3,open
   compare_with_ldd python3-nginx-ssl "$d"
 else fail "python3-nginx-ssl tree could not be built"; fi
 
+# --- --image: the same answers from the image itself (unpacked to a temporary root) ----
+if layout=$(debian_image base-apt) && d=$(ldd_tree base-apt); then
+  a=$("$DISTILL" ldd --image "oci:$layout" /usr/bin/apt /usr/bin/gpgv 2>&1); rc=$?
+  check_eq "--image: exit 0" 0 $rc
+  check_eq "--image agrees with --root on the unpacked layer" "$("$DISTILL" ldd --root "$d" /usr/bin/apt /usr/bin/gpgv)" "$a"
+fi
+
 # --- a foreign architecture: nothing runs, compare with lddtree --root ----------------
 # libc-bin is included for its /etc/ld.so.conf: without it lddtree has no search path for
 # files that have no interpreter (libraries), while the loader has built-in defaults.
