@@ -79,9 +79,36 @@ check "the failing test is named" grep -q 'FAILED on the candidate: test' "$T/er
 check_eq "test failing on the source exits 1" 1 $?
 check_fails "nothing written when the source fails" test -e "$T/none"
 
-# 6. --keep brings the page along; --keep-shell keeps the shell.
-"$DISTILL" build "$SRC" "oci:$T/out5:k" --test "$TWO" --keep '/var/www/html/*' --keep-shell --out-dir "$T/rep5" -q >/dev/null 2>"$T/err5"
-check_eq "--keep makes the two-stage test pass" 0 $?
-check "--keep-shell keeps /usr/bin/dash" jq -e '[.kept[].path] | index("/usr/bin/dash") != null' "$T/rep5/report.json"
+# 6. --keep brings the page along; --keep-shell keeps the shell; the result is pushed to a
+#    registry on 127.0.0.1, pulled back with skopeo and run with podman.
+DEST="oci:$T/out5:k"; RPID=""
+if command -v docker-registry >/dev/null; then
+  RPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  mkdir -p "$T/reg"
+  printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+    "$T/reg/data" "$RPORT" > "$T/reg/config.yml"
+  docker-registry serve "$T/reg/config.yml" > "$T/reg/log" 2>&1 & RPID=$!
+  for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$RPORT/v2/" && break; sleep 0.2; done
+  DEST="docker://127.0.0.1:$RPORT/nginx-min:k"
+else
+  fail "build: docker-registry not installed (push test)"
+fi
+"$DISTILL" build "$SRC" "$DEST" --dest-tls-verify=false --test "$TWO" --keep '/var/www/html/*' --keep-shell \
+  --out-dir "$T/rep5" -q >/dev/null 2>"$T/err5"
+check_eq "--keep makes the two-stage test pass (written to $DEST)" 0 $?
+has_dash=$(jq '[.kept[].path] | index("/usr/bin/dash") != null' "$T/rep5/report.json" 2>/dev/null)
+check_eq "--keep-shell keeps /usr/bin/dash" true "$has_dash"
+if [ -n "$RPID" ] && command -v podman >/dev/null; then
+  name=distill-test-build-reg-$$
+  skopeo copy -q --src-tls-verify=false "$DEST" "containers-storage:localhost/$name:k" >/dev/null 2>"$T/reg.err"
+  check_eq "pushed result pulls back with skopeo" 0 $?
+  podman run -d --rm --name "$name" --network host "localhost/$name:k" >/dev/null 2>>"$T/reg.err"
+  okp=1
+  for _ in $(seq 50); do curl -fsS http://127.0.0.1:8080/extra.html -o /dev/null 2>/dev/null && { okp=0; break; }; sleep 0.2; done
+  check_eq "pulled result serves the kept page under podman" 0 $okp
+  podman stop -t 2 "$name" >/dev/null 2>&1; podman rm -f "$name" >/dev/null 2>&1
+  podman rmi -f "localhost/$name:k" >/dev/null 2>&1
+fi
+[ -n "$RPID" ] && kill "$RPID" 2>/dev/null
 "$DISTILL" build --help | grep -q '^Usage: distill build'; check_eq "build --help" 0 $?
 "$DISTILL" build "$SRC" 2>/dev/null; check_eq "missing DST is a usage error" 2 $?
