@@ -80,6 +80,8 @@ typedef struct bctx {
     int runs;
     double t_stage;
     int stage_no;
+    bool cmd_from_cli;
+    json_t *rconfig; /* the result's config */
 } bctx;
 
 static double now_s(void) {
@@ -267,7 +269,7 @@ static int run_app(bctx *c, const char *tree, uint32_t uid, uint32_t gid, bool t
     if (c->o->setup) step(c, stage_name, "setup", c->o->setup, rr);
     if (!rr->failures) {
         for (size_t i = 0; i < c->o->tests.n; i++) step(c, stage_name, "test", c->o->tests.v[i], rr);
-        if (c->o->tests.n == 0) {
+        if (c->o->tests.n == 0 && ds_container_running(ct)) {
             /* No tests: probe each port, and compare the candidate with the source. */
             for (size_t i = 0; i < c->n_ports; i++) {
                 int http = 0;
@@ -286,13 +288,21 @@ static int run_app(bctx *c, const char *tree, uint32_t uid, uint32_t gid, bool t
         }
     }
     if (c->o->teardown) step(c, stage_name, "teardown", c->o->teardown, rr);
-    if (!ds_container_running(ct)) {
-        ds_fail(err, "the app exited during the %s run (see the container output below)", stage_name);
-        print_log_tail(stdio_log);
-        if (!trace) { r = 0; rr->failures++; goto out; }
-    }
-    int code;
+    /* An app that ran to completion with status 0 (a batch job) is fine; any other exit is a failure. */
+    bool exited_early = !ds_container_running(ct);
+    int code = 0;
     if (ds_container_stop(ct, trace ? 15 : 3, &code, err) < 0) goto out;
+    if (exited_early && code != 0) {
+        print_log_tail(stdio_log);
+        char *what = ds_xasprintf("the app exited with status %d during the %s run", code, stage_name);
+        json_t *res = json_pack("{s:s, s:s, s:s, s:i, s:b}", "stage", stage_name, "kind", "app", "command", what,
+                                "exit", code, "passed", 0);
+        free(what);
+        json_array_append(c->tests, res);
+        rr->failures++;
+        if (!rr->failed) rr->failed = json_incref(res);
+        json_decref(res);
+    }
     if (trace) {
         char *tp = ds_xasprintf("%s/trace.json", logdir);
         int lr = ds_trace_json_load(tp, &rr->trace, err);
@@ -346,7 +356,22 @@ static void build_env(bctx *c) {
         strv_add(&c->env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 }
 
+/* The config the result carries: the source's, with a command given after `--` as its
+ * Entrypoint (what was traced and verified is what ships). */
+static json_t *result_config(bctx *c) {
+    json_t *cfg = json_deep_copy(c->img->config);
+    if (!c->cmd_from_cli) return cfg;
+    json_t *inner = json_object_get(cfg, "config");
+    if (!inner) { inner = json_object(); json_object_set_new(cfg, "config", inner); }
+    json_t *ep = json_array();
+    for (size_t i = 0; i < c->o->cmd.n; i++) json_array_append_new(ep, json_string(c->o->cmd.v[i]));
+    json_object_set_new(inner, "Entrypoint", ep);
+    json_object_del(inner, "Cmd");
+    return cfg;
+}
+
 static void image_command(bctx *c) {
+    c->cmd_from_cli = c->o->cmd.n > 0;
     if (c->o->cmd.n) return;
     json_t *cfg = json_object_get(c->img->config, "config");
     size_t i;
@@ -427,6 +452,7 @@ int cmd_build(int argc, char **argv) {
     build_env(&c);
     image_command(&c);
     if (!o.cmd.n) { ds_fail(&err, "%s has no entrypoint or cmd: give the app's command after --", o.src); goto fail; }
+    c.rconfig = result_config(&c);
     c.cwd = json_string_value(json_object_get(json_object_get(c.img->config, "config"), "WorkingDir"));
     c.n_ports = ds_config_tcp_ports(c.img->config, &c.ports);
     c.probe_status = ds_xcalloc(c.n_ports + 1, sizeof *c.probe_status);
@@ -546,7 +572,7 @@ int cmd_build(int argc, char **argv) {
 
     /* 7. write */
     stage(&c, "write", o.dst);
-    if (ds_candidate_make(c.img, cand_tree, user_text, o.topts.compress, c.work, &cand, &err) < 0) goto fail;
+    if (ds_candidate_make(c.img, c.rconfig, cand_tree, user_text, o.topts.compress, c.work, &cand, &err) < 0) goto fail;
     if (ds_candidate_publish(&cand, o.dst, &o.topts, &err) < 0) goto fail;
     stage_end(&c, "write");
     rc = DS_EXIT_OK;
@@ -599,7 +625,7 @@ report:;
         w = write_text(o.out_dir, "seccomp.json", text, &err);
         free(text);
         if (w < 0) goto fail;
-        text = ds_dockerfile(o.src, clo, c.img->config, user_text, c.rootfs);
+        text = ds_dockerfile(o.src, clo, c.rconfig, user_text, c.rootfs);
         w = write_text(o.out_dir, "Dockerfile", text, &err);
         free(text);
         if (w < 0) goto fail;
@@ -625,6 +651,7 @@ done:
     json_decref(seccomp);
     json_decref(c.tests);
     json_decref(c.timings);
+    json_decref(c.rconfig);
     if (c.img) ds_image_close(c.img);
     free(c.work); free(c.rootfs); free(c.ports); free(c.probe_status); free(c.env.v);
     free(cand_tree); free(name_alloc);
