@@ -44,6 +44,7 @@ static int setup(void **state) {
     put("/srv/app/other.py", "print(2)\n", 0644);
     put("/opt/keep/a/b.txt", "kept by glob\n", 0644);
     put("/var/lib/app/state", "s\n", 0644);
+    put("/srv/data/.placeholder", "", 0644);
     char *hl1 = ds_xasprintf("%s/usr/bin/app", root), *hl2 = ds_xasprintf("%s/usr/bin/app-alias", root);
     assert_int_equal(link(hl1, hl2), 0);
     free(hl1); free(hl2);
@@ -79,7 +80,8 @@ static json_t *trace(void) {
         "{\"path\":\"/proc/self/maps\",\"kind\":\"file\",\"ops\":[\"open\"],\"ok\":true},"
         "{\"path\":\"/etc/missing.conf\",\"kind\":\"missing\",\"ops\":[\"open\"],\"ok\":false},"
         "{\"path\":\"/srv/app/__pycache__/mod.cpython-311.pyc\",\"kind\":\"file\",\"ops\":[\"open\"],\"ok\":true},"
-        "{\"path\":\"/var/lib/app/state\",\"kind\":\"file\",\"ops\":[\"open\",\"create\"],\"ok\":true}"
+        "{\"path\":\"/var/lib/app/state\",\"kind\":\"file\",\"ops\":[\"open\",\"create\"],\"ok\":true},"
+        "{\"path\":\"/srv/data/new.db\",\"kind\":\"file\",\"ops\":[\"open\",\"create\"],\"ok\":true}"
         "],\"execs\":[{\"path\":\"/bin/app\",\"argv\":[\"app\"],\"ok\":true}],\"syscalls\":[\"read\"]}",
         0, &je);
     assert_non_null(t);
@@ -99,16 +101,17 @@ static void test_closure_rules(void **state) {
     const char *want[] = {"/", "/bin", "/usr", "/usr/bin", "/usr/bin/app", "/lib", "/usr/lib/libfoo.so.1",
                           "/usr/lib/libfoo.so.1.2", "/etc/passwd", "/etc/group", "/etc/os-release",
                           "/usr/lib/os-release", "/srv/app/mod.py", "/srv/app/__pycache__/mod.cpython-311.pyc",
-                          "/opt/keep/a/b.txt", "/tmp", "/var/lib/app/state"};
+                          "/opt/keep/a/b.txt", "/tmp", "/var/lib/app/state", "/srv/data"};
     for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
         if (!ds_pathmap_get(&c->keep, want[i])) fail_msg("expected %s to be kept", want[i]);
     }
     const char *not[] = {"/usr/bin/sh", "/usr/bin/dash", "/usr/bin/unused", "/proc/self/maps", "/proc",
-                         "/etc/missing.conf", "/srv/app/other.py", "/usr/bin/app-alias"};
+                         "/etc/missing.conf", "/srv/app/other.py", "/usr/bin/app-alias",
+                         "/srv/data/.placeholder", "/srv/data/new.db"};
     for (size_t i = 0; i < sizeof not / sizeof *not; i++)
         if (ds_pathmap_get(&c->keep, not[i])) fail_msg("expected %s to be dropped", not[i]);
     assert_int_equal(json_array_size(c->dropped_tools), 2); /* /bin/sh's link and dash */
-    assert_int_equal(json_array_size(c->written), 1);
+    assert_int_equal(json_array_size(c->written), 2);
     for (size_t i = 1; i < c->keep.n; i++) assert_true(strcmp(c->keep.v[i - 1].path, c->keep.v[i].path) < 0);
 
     /* --keep-shell keeps them. */
@@ -154,6 +157,25 @@ static void test_closure_rules(void **state) {
     json_decref(t);
 }
 
+/* A script's interpreter, seen as an exec by the kernel, is a shell the app ran: kept and reported. */
+static void test_interpreter_kept(void **state) {
+    (void)state;
+    json_error_t je;
+    json_t *t = json_loads("{\"version\":1,\"files\":["
+                           "{\"path\":\"/bin/sh\",\"kind\":\"file\",\"ops\":[\"exec\",\"map\"],\"ok\":true}],"
+                           "\"execs\":[]}", 0, &je);
+    ds_minify_opts o = {0};
+    ds_closure *c = NULL;
+    ds_err e;
+    assert_int_equal(ds_closure_compute(root, t, &o, &c, &e), 0);
+    assert_non_null(ds_pathmap_get(&c->keep, "/usr/bin/dash"));
+    assert_non_null(ds_pathmap_get(&c->keep, "/usr/bin/sh"));
+    assert_int_equal(json_array_size(c->used_tools), 2);
+    assert_int_equal(json_array_size(c->dropped_tools), 0);
+    ds_closure_free(c);
+    json_decref(t);
+}
+
 static void test_resolve_stays_inside(void **state) {
     (void)state;
     ds_err e;
@@ -179,6 +201,7 @@ static void test_tools(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_closure_rules),
+        cmocka_unit_test(test_interpreter_kept),
         cmocka_unit_test(test_resolve_stays_inside),
         cmocka_unit_test(test_tools),
     };
