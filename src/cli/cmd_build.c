@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "build/build.h"
@@ -337,11 +338,15 @@ static int copy_artifacts(const char *from, const char *out_dir) {
     char *dst = ds_xasprintf("%s/test-artifacts", out_dir);
     ds_err e;
     ds_mkdirs(dst, 0755, &e);
-    char *cmd = ds_xasprintf("cp -a -- '%s' '%s'/", from, dst);
-    int r = system(cmd);
-    free(cmd);
+    int st = -1;
+    pid_t p = fork();
+    if (p == 0) {
+        execlp("cp", "cp", "-a", "--", from, dst, (char *)NULL);
+        _exit(127);
+    }
+    if (p > 0) waitpid(p, &st, 0);
     free(dst);
-    return r;
+    return st;
 }
 
 /* ------------------------------------------------------------------ main */
