@@ -261,6 +261,13 @@ static int run_app(bctx *c, const char *tree, uint32_t uid, uint32_t gid, bool t
                         .env = c->env.v, .n_env = c->env.n, .cwd = c->cwd, .uid = uid, .gid = gid,
                         .sensor_path = sensor, .log_dir = logdir, .seccomp = seccomp, .name = "distill-build",
                         .stdio_log = stdio_log};
+    /* With the host's network, a port already taken would make us test someone else's server. */
+    if (c->net == DS_NET_HOST)
+        for (size_t i = 0; i < c->n_ports; i++)
+            if (ds_tcp_probe(c->ports[i]) == 0) {
+                ds_fail(err, "port %d is already in use on this machine: stop what listens there first", c->ports[i]);
+                goto out;
+            }
     if (ds_container_start(&spec, &ct, err) < 0) goto out;
     if (ds_container_wait_ready(ct, c->ports, c->n_ports, c->o->ready_cmd, c->o->ready_timeout, err) < 0) {
         ds_container_stop(ct, 2, NULL, &(ds_err){0});
