@@ -269,12 +269,17 @@ static int run_app(bctx *c, const char *tree, uint32_t uid, uint32_t gid, bool t
                 goto out;
             }
     if (ds_container_start(&spec, &ct, err) < 0) goto out;
-    if (ds_container_wait_ready(ct, c->ports, c->n_ports, c->o->ready_cmd, c->o->ready_timeout, err) < 0) {
-        ds_container_stop(ct, 2, NULL, &(ds_err){0});
+    ds_err rerr = {0};
+    if (ds_container_wait_ready(ct, c->ports, c->n_ports, c->o->ready_cmd, c->o->ready_timeout, &rerr) < 0) {
+        /* Never ready (crashed, or a port never opened): a failed run, not an error of ours. */
         print_log_tail(stdio_log);
-        goto out;
+        json_t *res = json_pack("{s:s, s:s, s:s, s:i, s:b}", "stage", stage_name, "kind", "start", "command",
+                                rerr.msg, "exit", -1, "passed", 0);
+        json_array_append(c->tests, res);
+        rr->failures++;
+        rr->failed = res;
     }
-    if (c->o->setup) step(c, stage_name, "setup", c->o->setup, rr);
+    if (!rr->failures && c->o->setup) step(c, stage_name, "setup", c->o->setup, rr);
     if (!rr->failures) {
         for (size_t i = 0; i < c->o->tests.n; i++) step(c, stage_name, "test", c->o->tests.v[i], rr);
         if (c->o->tests.n == 0 && ds_container_running(ct)) {
@@ -295,12 +300,13 @@ static int run_app(bctx *c, const char *tree, uint32_t uid, uint32_t gid, bool t
             }
         }
     }
-    if (c->o->teardown) step(c, stage_name, "teardown", c->o->teardown, rr);
+    if (c->o->teardown && !(rr->failed && !strcmp(json_string_value(json_object_get(rr->failed, "kind")), "start")))
+        step(c, stage_name, "teardown", c->o->teardown, rr);
     /* An app that ran to completion with status 0 (a batch job) is fine; any other exit is a failure. */
     bool exited_early = !ds_container_running(ct);
     int code = 0;
     if (ds_container_stop(ct, trace ? 15 : 3, &code, err) < 0) goto out;
-    if (exited_early && code != 0) {
+    if (exited_early && code != 0 && !rr->failed) {
         print_log_tail(stdio_log);
         char *what = ds_xasprintf("the app exited with status %d during the %s run", code, stage_name);
         json_t *res = json_pack("{s:s, s:s, s:s, s:i, s:b}", "stage", stage_name, "kind", "app", "command", what,
@@ -473,8 +479,12 @@ int cmd_build(int argc, char **argv) {
     if (ds_user_resolve(c.rootfs, src_user, &suid, &sgid, &err) < 0) goto fail;
     if (o.tests.n == 0) {
         ds_progress_done();
-        fprintf(stderr, "distill build: WARNING: no --test given: only probing %zu exposed port(s). Probes cover "
-                        "little; files needed by anything else the app does will be missing.\n", c.n_ports);
+        if (c.n_ports)
+            fprintf(stderr, "distill build: WARNING: no --test given: only probing %zu exposed port(s). Probes cover "
+                            "little; files needed by anything else the app does will be missing.\n", c.n_ports);
+        else
+            fprintf(stderr, "distill build: WARNING: no --test and no exposed port: only checking that the app "
+                            "starts (or runs to completion); anything else it does is not covered.\n");
     }
 
     /* 3. trace */
@@ -530,13 +540,8 @@ int cmd_build(int argc, char **argv) {
         if (ds_closure_write_tree(c.rootfs, clo, &us, cand_tree, &err) < 0) goto fail;
         stage_end(&c, "candidate");
         stage(&c, "verify", "running the candidate with the same tests");
-        if (run_app(&c, cand_tree, vuid, vgid, false, "verify", o.seccomp_verify ? seccomp : NULL, &rr, &err) < 0) {
-            if (!(try_nonroot && attempt == 0)) goto fail;
-            /* Could not even start or get ready as nonroot: that is a reason to fall back. */
-            rr.failures = 1;
-            json_decref(rr.failed);
-            rr.failed = json_pack("{s:s, s:s, s:i}", "kind", "start", "command", err.msg, "exit", -1);
-        }
+        if (run_app(&c, cand_tree, vuid, vgid, false, "verify", o.seccomp_verify ? seccomp : NULL, &rr, &err) < 0)
+            goto fail;
         stage_end(&c, "verify");
         if (!rr.failures) {
             passed = true;
