@@ -45,6 +45,8 @@ static int setup(void **state) {
     put("/opt/keep/a/b.txt", "kept by glob\n", 0644);
     put("/var/lib/app/state", "s\n", 0644);
     put("/srv/data/.placeholder", "", 0644);
+    put("/usr/share/foo/data.txt", "foo data\n", 0644);
+    put("/var/lib/dpkg/info/foo:amd64.list", "/.\n/usr\n/usr/share\n/usr/share/foo\n/usr/share/foo/data.txt\n/lib/libfoo.so.1\n", 0644);
     char *hl1 = ds_xasprintf("%s/usr/bin/app", root), *hl2 = ds_xasprintf("%s/usr/bin/app-alias", root);
     assert_int_equal(link(hl1, hl2), 0);
     free(hl1); free(hl2);
@@ -176,6 +178,23 @@ static void test_interpreter_kept(void **state) {
     json_decref(t);
 }
 
+static void test_keep_package(void **state) {
+    (void)state;
+    char *pk[] = {"foo"};
+    ds_minify_opts o = {.keep_packages = pk, .n_keep_packages = 1};
+    ds_closure *c = NULL;
+    ds_err e;
+    assert_int_equal(ds_closure_compute(root, NULL, &o, &c, &e), 0);
+    assert_non_null(ds_pathmap_get(&c->keep, "/usr/share/foo/data.txt"));
+    assert_non_null(ds_pathmap_get(&c->keep, "/usr/lib/libfoo.so.1.2")); /* through /lib and the .so link */
+    assert_non_null(ds_pathmap_get(&c->keep, "/lib"));
+    ds_closure_free(c);
+    char *bad[] = {"no-such-package"};
+    o.keep_packages = bad;
+    assert_int_equal(ds_closure_compute(root, NULL, &o, &c, &e), -1);
+    assert_non_null(strstr(e.msg, "no-such-package"));
+}
+
 static void test_resolve_stays_inside(void **state) {
     (void)state;
     ds_err e;
@@ -202,6 +221,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_closure_rules),
         cmocka_unit_test(test_interpreter_kept),
+        cmocka_unit_test(test_keep_package),
         cmocka_unit_test(test_resolve_stays_inside),
         cmocka_unit_test(test_tools),
     };
