@@ -91,6 +91,25 @@ check_eq "registry -> registry copy of a Docker v2 manifest keeps its digest" "$
 check_eq "the registry serves the copy as Docker v2" "application/vnd.docker.distribution.manifest.v2+json" \
   "$(skopeo inspect --tls-verify=false --raw docker://$R/v2s2copy/base:s2 | jq -r .mediaType)"
 
+# A multi-arch index in the registry: the platform's manifest is fetched by digest.
+mA=$L/blobs/sha256/${want#sha256:}
+push "$L" docker://$R/multi/base:a >/dev/null || fail "setup: push into multi/base"
+jq -c '. + {annotations: {"distill.test": "other"}}' "$mA" > "$T/mB.json"
+mB=sha256:$(sha256sum < "$T/mB.json" | cut -d' ' -f1)
+curl -sf -X PUT -H "Content-Type: application/vnd.oci.image.manifest.v1+json" --data-binary @"$T/mB.json" \
+  "http://$R/v2/multi/base/manifests/$mB" >/dev/null || fail "setup: PUT the second manifest"
+arch=$(dpkg --print-architecture); other=s390x; [ "$arch" = s390x ] && other=arm64
+printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[%s,%s]}' \
+  "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"$mB\",\"size\":$(stat -c %s "$T/mB.json"),\"platform\":{\"os\":\"linux\",\"architecture\":\"$other\"}}" \
+  "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"$want\",\"size\":$(stat -c %s "$mA"),\"platform\":{\"os\":\"linux\",\"architecture\":\"$arch\"}}" \
+  > "$T/index.json"
+curl -sf -X PUT -H "Content-Type: application/vnd.oci.image.index.v1+json" --data-binary @"$T/index.json" \
+  "http://$R/v2/multi/base/manifests/1" >/dev/null || fail "setup: PUT the index"
+check_eq "index: this machine's platform is picked" "$want" \
+  "$("$DISTILL" inspect --src-tls-verify=false docker://$R/multi/base:1 | jq -r .digest)"
+got=$(pull docker://$R/multi/base:1 "$T/multi")
+check_eq "index: pull gives the platform's manifest" "$want" "$got"
+
 # An image that skopeo pushed is pulled by us.
 skopeo copy -q --dest-tls-verify=false oci:"$L":latest docker://$R/bysko/base:s1 >/dev/null 2>&1 \
   || fail "setup: skopeo copy to the registry"
