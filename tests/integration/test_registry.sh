@@ -56,6 +56,7 @@ got=$(pull docker://$R/test/base:v1 "$T/pulled")
 check_eq "pull back gives the same manifest digest" "$want" "$got"
 layer=$(jq -r '.layers[0].digest' "$L/blobs/sha256/${want#sha256:}")
 check "pulled layer is byte-identical" cmp "$L/blobs/sha256/${layer#sha256:}" "$T/pulled/blobs/sha256/${layer#sha256:}"
+check_eq "pulled blobs are world-readable like any layout's" "644" "$(stat -c %a "$T/pulled/blobs/sha256/${layer#sha256:}")"
 check "skopeo reads our pulled layout" skopeo inspect oci:"$T/pulled" --format '{{.Digest}}'
 got=$(pull docker://$R/test/base@$want "$T/bydigest")
 check_eq "pull by @digest" "$want" "$got"
