@@ -51,6 +51,7 @@ typedef struct ds_reg_req {
     size_t max_body;           /* limit for in-memory bodies (0 = 1 MiB) */
     bool follow;               /* follow redirects (blob downloads go to storage backends) */
     const char *authorization; /* full Authorization value, or NULL */
+    const char *progress;      /* a label for byte progress on a terminal ("pull sha256:..."), or NULL */
 } ds_reg_req;
 
 /* Client lifetime. creds "user:pass" (may be NULL) wins over auth files; creds_flag names it

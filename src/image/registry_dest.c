@@ -1,6 +1,7 @@
 /* docker:// as a destination: blobs first (skipped when the registry has them), the manifest
  * last. The manifest PUT is the atomic step, so commit and abort have nothing to do. */
 #include <curl/curl.h>
+#include <stdio.h>
 #include <string.h>
 #include "image/registry.h"
 #include "image/transport.h"
@@ -61,8 +62,10 @@ static int dst_put_blob(ds_dest *d, const ds_desc *desc, const char *path, ds_er
     free(loc);
     ds_reg_resp_free(&resp);
 
+    char label[32];
+    snprintf(label, sizeof label, "push %.19s", desc->digest);
     ds_reg_req put = {.method = "PUT", .url = put_url, .out_fd = -1, .upload_path = path,
-                      .content_type = "application/octet-stream"};
+                      .content_type = "application/octet-stream", .progress = label};
     r = ds_reg_request(p->c, &put, &resp, err);
     if (r < 0) goto fail;
     if (resp.status != 201 && resp.status != 204) { r = answer_error("upload", &resp, err); goto fail; }

@@ -111,7 +111,9 @@ static int src_blob_path(ds_source *s, const ds_desc *d, char **path, bool *is_t
         return -1;
     }
     char *url = ds_reg_url(p->c, "blobs", d->digest);
-    ds_reg_req rq = {.method = "GET", .url = url, .out_fd = fd, .follow = true};
+    char label[32];
+    snprintf(label, sizeof label, "pull %.19s", d->digest);
+    ds_reg_req rq = {.method = "GET", .url = url, .out_fd = fd, .follow = true, .progress = label};
     ds_reg_resp resp = {0};
     int r = ds_reg_request(p->c, &rq, &resp, err);
     free(url);
