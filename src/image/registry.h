@@ -91,6 +91,12 @@ void ds_reg_challenge_free(ds_reg_challenge *ch);
 /* The distribution token flow: GET realm?service=&scope= (with Basic creds if any). */
 int ds_reg_fetch_token(ds_reg_client *c, const ds_reg_challenge *ch, ds_err *err);
 
+/* Where blobs were pulled from in this process (endpoint, repo), so a push to another
+ * repository of the same registry can mount them instead of uploading. Thread-safe. */
+void ds_reg_note_origin(const char *endpoint, const char *repo, const char *digest);
+/* The repository of `endpoint` a blob came from, other than not_repo; malloc'd or NULL. */
+char *ds_reg_find_origin(const char *endpoint, const char *digest, const char *not_repo);
+
 /* Credentials. "user:pass" -> parts. */
 int ds_reg_split_creds(const char *creds, char **user, char **pass, ds_err *err);
 /* Look host (and host/repo namespaces) up in one auth JSON document ({"auths": {...}}).

@@ -135,6 +135,7 @@ static int src_blob_path(ds_source *s, const ds_desc *d, char **path, bool *is_t
     if (close(fd) != 0 && r == 0) r = ds_fail_errno(err, "%s: writing %s", p->name, tmp);
     ds_reg_resp_free(&resp);
     if (r < 0) { unlink(tmp); free(tmp); return -1; }
+    ds_reg_note_origin(p->c->endpoint, p->c->repo, d->digest);
     *path = tmp;
     *is_temp = true;
     return 0;

@@ -14,6 +14,8 @@ and accepts pushes into memory. MODES is a comma list of:
              {"access_token": ...} (no "token" field) and only with a scope parameter
   abs-location  upload Locations are absolute URLs (default: relative)
   fresh      HEAD knows only pushed blobs, so pushes really upload
+  mount      POST ...?mount=D&from=R answers 201 (mounted) when it has D; without this mode
+             the mount parameters are ignored (202 + an upload session), as some registries do
 Writes "PORT" to PORTFILE once listening; a request log goes to stderr.
 """
 import hashlib, json, os, sys, threading, uuid
@@ -98,6 +100,10 @@ class Main(BaseHTTPRequestHandler):
         if kind == "blobs" and self.command in ("GET", "HEAD"):
             return self.get_blob(ref)
         if u.path.endswith("/blobs/uploads/") and self.command == "POST":
+            q = parse_qs(u.query)
+            if "mount" in modes and q.get("from") and q.get("mount") and blob(q["mount"][0]) is not None:
+                pushed_blobs[q["mount"][0]] = blob(q["mount"][0])
+                return self.reply(201, b"", {"Docker-Content-Digest": q["mount"][0]})
             uid = uuid.uuid4().hex
             uploads[uid] = b""
             loc = "/upload/%s?state=1" % uid

@@ -92,6 +92,11 @@ check_eq "registry -> registry copy of a Docker v2 manifest keeps its digest" "$
 check_eq "the registry serves the copy as Docker v2" "application/vnd.docker.distribution.manifest.v2+json" \
   "$(skopeo inspect --tls-verify=false --raw docker://$R/v2s2copy/base:s2 | jq -r .mediaType)"
 
+got=$("$DISTILL" copy -q --tls-verify=false docker://$R/test/base:v1 docker://$R/mounted/base:v1)
+check_eq "registry -> registry copy (blobs mounted across repositories)" "$want" "$got"
+check_eq "skopeo sees the mounted copy" "$want" \
+  "$(skopeo inspect --tls-verify=false --format '{{.Digest}}' docker://$R/mounted/base:v1 2>&1)"
+
 # A multi-arch index in the registry: the platform's manifest is fetched by digest.
 mA=$L/blobs/sha256/${want#sha256:}
 push "$L" docker://$R/multi/base:a >/dev/null || fail "setup: push into multi/base"
@@ -203,5 +208,10 @@ got=$(push "$L" docker://$R/tok/base:v1 --dest-creds bob:t0ken)
 check_eq "bearer: push with a token" "$want" "$got"
 got=$(pull docker://$R/tok/base:v1 "$T/tokpull" --src-creds bob:t0ken)
 check_eq "bearer: pull back with a token" "$want" "$got"
+got=$("$DISTILL" copy -q --tls-verify=false --src-creds bob:t0ken --dest-creds bob:t0ken \
+  docker://$R/tok/base:v1 docker://$R/tok2/base:v1)
+check_eq "bearer: registry -> registry copy to another repository" "$want" "$got"
+check "bearer: the copy mounted blobs (a token with pull on the source repository)" \
+  grep -q 'scope=repository%3Atok2%2Fbase%3Apull%2Cpush&scope=repository%3Atok%2Fbase%3Apull' "$T/token-server.log"
 check_eq "bearer: skopeo sees the pushed image" "$want" \
   "$(skopeo inspect --tls-verify=false --creds bob:t0ken --format '{{.Digest}}' docker://$R/tok/base:v1 2>&1)"
