@@ -44,22 +44,30 @@ static int dst_put_blob(ds_dest *d, const ds_desc *desc, const char *path, ds_er
     if (have) return 0;
 
     /* Pulled from another repository of this registry in this run: ask for a mount. A registry
-     * that cannot mount answers 202 with an upload session, which we then use as usual. */
+     * that cannot mount answers 202 with an upload session, which we then use as usual; one
+     * that refuses it (no pull right on the source) gets a plain upload request instead. */
     char *from = ds_reg_find_origin(p->c->endpoint, desc->digest, p->c->repo);
-    char *url = ds_reg_url(p->c, "blobs/uploads/", NULL);
-    if (from) {
-        char *dg = curl_easy_escape(NULL, desc->digest, 0), *fr = curl_easy_escape(NULL, from, 0);
-        char *m = ds_xasprintf("%s?mount=%s&from=%s", url, dg, fr);
-        curl_free(dg); curl_free(fr);
-        free(url);
-        url = m;
-        free(from);
-    }
-    ds_reg_req rq = {.method = "POST", .url = url, .out_fd = -1};
     ds_reg_resp resp = {0};
     char *put_url = NULL;
-    int r = ds_reg_request(p->c, &rq, &resp, err);
-    free(url);
+    int r;
+    for (;;) {
+        char *url = ds_reg_url(p->c, "blobs/uploads/", NULL);
+        if (from) {
+            char *dg = curl_easy_escape(NULL, desc->digest, 0), *fr = curl_easy_escape(NULL, from, 0);
+            char *m = ds_xasprintf("%s?mount=%s&from=%s", url, dg, fr);
+            curl_free(dg); curl_free(fr);
+            free(url);
+            url = m;
+        }
+        ds_reg_req rq = {.method = "POST", .url = url, .out_fd = -1};
+        r = ds_reg_request(p->c, &rq, &resp, err);
+        free(url);
+        if (!from || (r == 0 && (resp.status == 201 || resp.status == 202))) break;
+        free(from);
+        from = NULL;
+        ds_reg_resp_free(&resp);
+    }
+    free(from);
     if (r < 0) goto fail;
     if (resp.status == 201) { /* mounted */
         if (resp.docker_digest && strcmp(resp.docker_digest, desc->digest)) {

@@ -50,6 +50,11 @@ got=$(copy x/img:latest y/img:m 2>"$T/nomount.err")
 check_eq "a registry that ignores mount gets an upload" "$want" "$got"
 check "the upload used the session from the mount request" grep -q 'PUT /upload/.* 201' "$T/nomount.log"
 
+fake denied mount-denied,fresh
+got=$(copy x/img:latest y/img:m 2>"$T/denied.err")
+check_eq "a refused mount falls back to an upload" "$want" "$got"
+check "the refused mount was tried first" grep -q 'POST /v2/y/img/blobs/uploads/?mount=.* 403' "$T/denied.log"
+
 fake baddcd bad-dcd
 err=$(pull x/img:latest "$T/baddcd" 2>&1)
 check "a wrong Docker-Content-Digest is refused" grep -q "manifest digest mismatch: Docker-Content-Digest" <<<"$err"
