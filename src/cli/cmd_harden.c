@@ -85,6 +85,11 @@ int cmd_harden(int argc, char **argv) {
         else { free(allow); return cli_usage_error(cmd, "unexpected argument %s", a); }
     }
     if (!src || (!dst && !o.dry_run)) { free(allow); return cli_usage_error(cmd, "needs SRC and DST"); }
+    if (o.user && (!*o.user || !strcmp(o.user, "root") || !strcmp(o.user, "0") || !strncmp(o.user, "0:", 2) ||
+                   !strncmp(o.user, "root:", 5))) {
+        free(allow);
+        return cli_usage_error(cmd, "--user %s: the run user must not be root", o.user);
+    }
     o.allow = allow;
     ds_harden_report rep;
     ds_harden_report_init(&rep);
