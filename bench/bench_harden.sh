@@ -36,11 +36,12 @@ umoci repack --image "$T/peer:latest" "$T/bundle" >/dev/null 2>&1
 umoci config --image "$T/peer:latest" --config.user 33:33 >/dev/null 2>&1
 t3=$(now)
 
-ours_t=$(echo "$t1 - $t0" | bc); peer_t=$(echo "$t3 - $t2" | bc)
+calc() { awk "BEGIN { printf \"%.4f\", $1 }"; }
+ours_t=$(calc "$t1 - $t0"); peer_t=$(calc "$t3 - $t2")
 ours_l=$(last_layer_size "$T/ours"); peer_l=$(last_layer_size "$T/peer")
 verdict() { "$DISTILL" scan --json "oci:$1:latest" 2>/dev/null | jq -r '"distroless=\(.verdict.distroless) root=\(.verdict.run_user.root)"'; }
 printf '%-34s %12s %14s  %s\n' "" "wall (s)" "new layer (B)" "distill scan"
 printf '%-34s %12.2f %14s  %s\n' "distill harden" "$ours_t" "$ours_l" "$(verdict "$T/ours")"
 printf '%-34s %12.2f %14s  %s\n' "umoci + prep script (seed style)" "$peer_t" "$peer_l" "$(verdict "$T/peer")"
 printf 'ratio time ours/peer: %.2f   ratio layer ours/peer: %.2f\n' \
-  "$(echo "$ours_t / $peer_t" | bc -l)" "$(echo "$ours_l / $peer_l" | bc -l)"
+  "$(calc "$ours_t / $peer_t")" "$(calc "$ours_l / $peer_l")"
