@@ -85,6 +85,10 @@ int cmd_harden(int argc, char **argv) {
         else { free(allow); return cli_usage_error(cmd, "unexpected argument %s", a); }
     }
     if (!src || (!dst && !o.dry_run)) { free(allow); return cli_usage_error(cmd, "needs SRC and DST"); }
+    if (dst && !strcmp(src, dst)) {
+        free(allow);
+        return cli_usage_error(cmd, "DST is SRC: harden never rewrites its source; name another destination");
+    }
     if (o.user && (!*o.user || !strcmp(o.user, "root") || !strcmp(o.user, "0") || !strncmp(o.user, "0:", 2) ||
                    !strncmp(o.user, "root:", 5))) {
         free(allow);
