@@ -111,7 +111,8 @@ int cmd_harden(int argc, char **argv) {
     if (json) {
         json_dumpf(j, stdout, JSON_INDENT(2));
         fputc('\n', stdout);
-    } else if (rep.n_changes || rep.user_name) {
+    } else if (r == 0 || o.dry_run) {
+        /* After a refusal only a dry run shows the plan: nothing was changed. */
         print_changes(stdout, &rep);
     }
     if (report) {
