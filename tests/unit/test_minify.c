@@ -214,6 +214,8 @@ static void test_tools(void **state) {
     assert_true(ds_is_shell_or_tool("/usr/bin/apt-get"));
     assert_false(ds_is_shell_or_tool("/usr/sbin/nginx"));
     assert_false(ds_is_shell_or_tool("/etc/passwd"));
+    assert_true(ds_is_shell_or_tool("/usr/bin/gcc")); /* from the harden rules */
+    assert_false(ds_is_shell_or_tool("/usr/bin/python3"));
     assert_true(ds_is_shell_or_tool("/usr/sbin/passwd"));
 }
 
