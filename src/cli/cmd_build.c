@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 #include "build/build.h"
@@ -217,7 +218,13 @@ typedef struct run_result {
     json_t *trace;   /* when run with the sensor */
 } run_result;
 
+static void on_signal(int sig) {
+    (void)sig;
+    ds_interrupted = 1;
+}
+
 static int step(bctx *c, const char *stage_name, const char *kind, const char *cmd, run_result *rr) {
+    if (ds_interrupted) return -1;
     ds_test_env te = {.host = "127.0.0.1", .name = c->o->name, .tag = c->o->tag, .stage = stage_name};
     double secs = 0;
     ds_err err = {0};
@@ -303,6 +310,11 @@ static int run_app(bctx *c, const char *tree, uint32_t uid, uint32_t gid, bool t
     if (c->o->teardown && !(rr->failed && !strcmp(json_string_value(json_object_get(rr->failed, "kind")), "start")))
         step(c, stage_name, "teardown", c->o->teardown, rr);
     /* An app that ran to completion with status 0 (a batch job) is fine; any other exit is a failure. */
+    if (ds_interrupted) {
+        ds_fail(err, "interrupted: container stopped and removed");
+        ds_container_stop(ct, 2, NULL, &(ds_err){0});
+        goto out;
+    }
     bool exited_early = !ds_container_running(ct);
     int code = 0;
     if (ds_container_stop(ct, trace ? 15 : 3, &code, err) < 0) goto out;
@@ -450,6 +462,12 @@ int cmd_build(int argc, char **argv) {
     if (ds_runtime_pick(o.runtime, &c.rt, &err) < 0) goto fail;
     if (geteuid() != 0 && c.rt != DS_RT_PODMAN) { ds_fail(&err, "runc/crun need root here (or use --runtime podman)"); goto fail; }
     double t0 = now_s();
+    /* ^C or a kill: stop and remove the container and the overlay, then exit. */
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
 
     /* 1. open */
     stage(&c, "open", o.src);

@@ -16,6 +16,8 @@
 #include "runtime/runtime.h"
 #include "util/fsutil.h"
 
+volatile sig_atomic_t ds_interrupted;
+
 struct ds_container {
     ds_runtime_kind kind;
     char *id;
@@ -232,6 +234,7 @@ int ds_container_wait_ready(ds_container *c, const int *ports, size_t n_ports, c
             if (WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0) return 0;
             return ds_fail(err, "container %s %s before it was ready", c->id, how);
         }
+        if (ds_interrupted) return ds_fail(err, "interrupted");
         bool ready;
         if (ready_cmd) {
             char *argv[] = {"sh", "-c", (char *)ready_cmd, NULL};
