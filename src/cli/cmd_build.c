@@ -526,7 +526,8 @@ int cmd_build(int argc, char **argv) {
     ds_minify_opts mo = {.ld_library_path = ds_config_env(c.img->config, "LD_LIBRARY_PATH"),
                          .path_env = ds_config_env(c.img->config, "PATH"),
                          .command = o.cmd.v, .n_command = o.cmd.n, .keep_globs = o.keep.v, .n_keep_globs = o.keep.n,
-                         .keep_packages = o.pkgs.v, .n_keep_packages = o.pkgs.n, .keep_shell = o.keep_shell};
+                         .keep_packages = o.pkgs.v, .n_keep_packages = o.pkgs.n, .keep_shell = o.keep_shell,
+                         .workdir = c.cwd};
     if (ds_closure_compute(c.rootfs, trace, &mo, &clo, &err) < 0) goto fail;
     stage_end(&c, "closure");
     const char *arch = json_string_value(json_object_get(trace, "arch"));

@@ -239,6 +239,9 @@ int ds_closure_compute(const char *src_root, const json_t *trace, const ds_minif
         free(res);
     }
 
+    /* The runtime enters the working directory before the sensor or the app runs: no trace sees it. */
+    if (opts->workdir && *opts->workdir) keep(&x, opts->workdir, "working directory", NULL);
+
     /* 3. Essentials of a distroless image, when the source has them. */
     static const char *const essentials[] = {
         "/etc/passwd", "/etc/group", "/etc/nsswitch.conf", "/etc/os-release",

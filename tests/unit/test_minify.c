@@ -45,6 +45,7 @@ static int setup(void **state) {
     put("/opt/keep/a/b.txt", "kept by glob\n", 0644);
     put("/var/lib/app/state", "s\n", 0644);
     put("/srv/data/.placeholder", "", 0644);
+    put("/home/app/.profile", "x", 0644);
     put("/usr/share/foo/data.txt", "foo data\n", 0644);
     put("/var/lib/dpkg/info/foo:amd64.list", "/.\n/usr\n/usr/share\n/usr/share/foo\n/usr/share/foo/data.txt\n/lib/libfoo.so.1\n", 0644);
     char *hl1 = ds_xasprintf("%s/usr/bin/app", root), *hl2 = ds_xasprintf("%s/usr/bin/app-alias", root);
@@ -96,20 +97,20 @@ static void test_closure_rules(void **state) {
     char *cmd[] = {"app"};
     char *globs[] = {"/opt/keep"};
     ds_minify_opts o = {.command = cmd, .n_command = 1, .keep_globs = globs, .n_keep_globs = 1,
-                        .path_env = "/bin"};
+                        .path_env = "/bin", .workdir = "/home/app"};
     ds_closure *c = NULL;
     ds_err e = {0};
     assert_int_equal(ds_closure_compute(root, t, &o, &c, &e), 0);
     const char *want[] = {"/", "/bin", "/usr", "/usr/bin", "/usr/bin/app", "/lib", "/usr/lib/libfoo.so.1",
                           "/usr/lib/libfoo.so.1.2", "/etc/passwd", "/etc/group", "/etc/os-release",
                           "/usr/lib/os-release", "/srv/app/mod.py", "/srv/app/__pycache__/mod.cpython-311.pyc",
-                          "/opt/keep/a/b.txt", "/tmp", "/var/lib/app/state", "/srv/data"};
+                          "/opt/keep/a/b.txt", "/tmp", "/var/lib/app/state", "/srv/data", "/home/app"};
     for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
         if (!ds_pathmap_get(&c->keep, want[i])) fail_msg("expected %s to be kept", want[i]);
     }
     const char *not[] = {"/usr/bin/sh", "/usr/bin/dash", "/usr/bin/unused", "/proc/self/maps", "/proc",
                          "/etc/missing.conf", "/srv/app/other.py", "/usr/bin/app-alias",
-                         "/srv/data/.placeholder", "/srv/data/new.db"};
+                         "/srv/data/.placeholder", "/srv/data/new.db", "/home/app/.profile"};
     for (size_t i = 0; i < sizeof not / sizeof *not; i++)
         if (ds_pathmap_get(&c->keep, not[i])) fail_msg("expected %s to be dropped", not[i]);
     assert_int_equal(json_array_size(c->dropped_tools), 2); /* /bin/sh's link and dash */
