@@ -81,7 +81,6 @@ typedef struct bctx {
     int *probe_status; /* per port, from the trace run (when no --test) */
     int runs;
     double t_stage;
-    int stage_no;
     bool cmd_from_cli;
     json_t *rconfig; /* the result's config */
 } bctx;
@@ -92,11 +91,13 @@ static double now_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static const int n_stages = 7;
+static const char *const stage_names[] = {"open", "unpack", "trace", "closure", "candidate", "verify", "write"};
 static void stage(bctx *c, const char *name, const char *what) {
-    c->stage_no++;
     c->t_stage = now_s();
-    ds_progress("distill build [%d/%d] %s: %s", c->stage_no, n_stages, name, what);
+    int no = 0;
+    for (int i = 0; i < 7; i++)
+        if (!strcmp(stage_names[i], name)) no = i + 1;
+    ds_progress("distill build [%d/7] %s: %s", no, name, what);
 }
 static void stage_end(bctx *c, const char *name) {
     double prev = json_real_value(json_object_get(c->timings, name));
