@@ -449,7 +449,7 @@ int cmd_build(int argc, char **argv) {
     bctx c = {.o = &o, .tests = json_array(), .timings = json_object()};
     ds_closure *clo = NULL;
     json_t *trace = NULL, *report = NULL, *seccomp = NULL;
-    char *cand_tree = NULL, *name_alloc = NULL;
+    char *cand_tree = NULL, *name_alloc = NULL, *fallback_why = NULL;
     ds_candidate cand = {0};
     run_result rr = {0};
     if (parse_args(nall, all, &o) < 0) { rc = DS_EXIT_USAGE; goto done; }
@@ -539,7 +539,6 @@ int cmd_build(int argc, char **argv) {
     uint32_t vuid = suid, vgid = sgid;
     char user_text[64] = "";
     const char *user_why = NULL;
-    char *fallback_why = NULL;
     if (!try_nonroot) {
         if (!strcmp(o.user, DS_NONROOT_NAME)) { vuid = vgid = DS_NONROOT_UID; }
         else if (ds_user_resolve(c.rootfs, o.user, &vuid, &vgid, &err) < 0) goto fail;
@@ -601,8 +600,6 @@ int cmd_build(int argc, char **argv) {
             fprintf(stderr, "distill build: could not trace the failing run: %s\n", e2.msg);
         }
         run_result_clear(&again);
-        free(fallback_why);
-        fallback_why = NULL;
         rc = DS_EXIT_FAILED;
         goto report;
     }
@@ -668,7 +665,6 @@ report:;
         if (w < 0) goto fail;
         if (o.test_artifacts) copy_artifacts(o.test_artifacts, o.out_dir);
     }
-    free(fallback_why);
     goto done;
 
 fail:
@@ -691,7 +687,7 @@ done:
     json_decref(c.rconfig);
     if (c.img) ds_image_close(c.img);
     free(c.work); free(c.rootfs); free(c.ports); free(c.probe_status); free(c.env.v);
-    free(cand_tree); free(name_alloc);
+    free(cand_tree); free(name_alloc); free(fallback_why);
     free(o.tests.v); free(o.keep.v); free(o.pkgs.v); free(o.cmd.v);
     for (int i = 0; i < nall; i++) free(all[i]);
     free(all);
