@@ -213,6 +213,21 @@ static void print_log_tail(const char *path) {
     for (size_t i = 0; i < 10; i++) free(lines[i]);
 }
 
+/* The last non-empty line the container printed (its own words for why it stopped), malloc'd or NULL. */
+static char *last_line(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) return NULL;
+    char buf[512], *last = NULL;
+    while (fgets(buf, sizeof buf, f)) {
+        buf[strcspn(buf, "\r\n")] = 0;
+        if (!*buf) continue;
+        free(last);
+        last = ds_xstrdup(buf);
+    }
+    fclose(f);
+    return last;
+}
+
 typedef struct run_result {
     int failures;
     json_t *failed;  /* the first failing step {kind, command, exit} or NULL */
@@ -281,8 +296,12 @@ static int run_app(bctx *c, const char *tree, uint32_t uid, uint32_t gid, bool t
     if (ds_container_wait_ready(ct, c->ports, c->n_ports, c->o->ready_cmd, c->o->ready_timeout, &rerr) < 0) {
         /* Never ready (crashed, or a port never opened): a failed run, not an error of ours. */
         print_log_tail(stdio_log);
+        char *ll = last_line(stdio_log);
+        char *what = ll ? ds_xasprintf("%s; it said: %s", rerr.msg, ll) : ds_xstrdup(rerr.msg);
+        free(ll);
         json_t *res = json_pack("{s:s, s:s, s:s, s:i, s:b}", "stage", stage_name, "kind", "start", "command",
-                                rerr.msg, "exit", -1, "passed", 0);
+                                what, "exit", -1, "passed", 0);
+        free(what);
         json_array_append(c->tests, res);
         rr->failures++;
         rr->failed = res;

@@ -52,3 +52,18 @@ mc=$(debian_image debian-memcached --include memcached \
   || fail "memcached fixture"
 [ -n "${mc:-}" ] && distill_app memcached "$mc" \
   "bash -c 'exec 3<>/dev/tcp/{LOCALHOST}/11211; printf \"set k 0 0 5\\r\\nhello\\r\\nget k\\r\\nquit\\r\\n\" >&3; grep -q hello <&3'"
+
+# Least privilege that still passes: a server on port 80 cannot run as nonroot (the host's
+# unprivileged port floor is 1024), so --user auto falls back to the source's root and says why.
+if [ -n "${py:-}" ] && [ "$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start 2>/dev/null)" -gt 80 ] \
+   && ! curl -s -o /dev/null http://127.0.0.1:80/; then
+  "$DISTILL" build "oci:$py:latest" "oci:$T/p80:v1" --ready-cmd 'curl -fsS -o /dev/null http://127.0.0.1:80/' \
+    --ready-timeout 20 --test 'curl -fsS http://{LOCALHOST}:80/ -o /dev/null' --out-dir "$T/p80rep" -q \
+    -- python3 -m http.server 80 >/dev/null 2>"$T/p80.err"
+  check_eq "port 80 app: build exits 0" 0 $?
+  check_eq "port 80 app: falls back to the source's user" "0:0" "$(jq -r .user "$T/p80rep/report.json" 2>/dev/null)"
+  check "port 80 app: the report says why" grep -q 'Permission denied' <(jq -r .user_reason "$T/p80rep/report.json")
+  check "port 80 app: -- command is the entrypoint" grep -q '^ENTRYPOINT \["python3","-m","http.server","80"\]' "$T/p80rep/Dockerfile"
+else
+  fail "port 80 app: port 80 busy or unprivileged ports start at 80 or below on this host"
+fi
