@@ -112,3 +112,19 @@ fi
 [ -n "$RPID" ] && kill "$RPID" 2>/dev/null
 "$DISTILL" build --help | grep -q '^Usage: distill build'; check_eq "build --help" 0 $?
 "$DISTILL" build "$SRC" 2>/dev/null; check_eq "missing DST is a usage error" 2 $?
+
+# 7. docker-archive output, loaded by `podman load` and run.
+if command -v podman >/dev/null; then
+  name=distill-test-build-load-$$
+  "$DISTILL" build "$SRC" "docker-archive:$T/nginx.tar:localhost/$name:v1" --test "$TEST" -q >/dev/null 2>"$T/err7"
+  check_eq "build to docker-archive exits 0" 0 $?
+  podman load -i "$T/nginx.tar" >/dev/null 2>"$T/load.err"
+  check_eq "podman load reads the archive" 0 $?
+  podman run -d --rm --name "$name" --network host "localhost/$name:v1" >/dev/null 2>>"$T/load.err"
+  okp=1
+  for _ in $(seq 50); do curl -fsS http://127.0.0.1:8080/ -o /dev/null 2>/dev/null && { okp=0; break; }; sleep 0.2; done
+  check_eq "loaded result serves under podman" 0 $okp
+  [ $okp = 0 ] || sed 's/^/  | /' "$T/load.err"
+  podman stop -t 2 "$name" >/dev/null 2>&1; podman rm -f "$name" >/dev/null 2>&1
+  podman rmi -f "localhost/$name:v1" >/dev/null 2>&1
+fi
