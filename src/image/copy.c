@@ -4,6 +4,7 @@
  * is rewritten only when a layer or the manifest format has to change. */
 #include <string.h>
 #include <unistd.h>
+#include "image/blob.h"
 #include "image/compress.h"
 #include "image/manifest.h"
 #include "image/transport.h"
@@ -78,7 +79,7 @@ int ds_image_copy(ds_image *src, const char *dst_ref, const ds_opts *opts, char 
         }
         ds_desc_copy(&nl[i], l);
         if (want >= 0 && cur >= 0 && cur != want) {
-            if (!scratch && ds_mkdtemp("distill-copy", &scratch, err) < 0) { r = -1; goto next; }
+            if (!scratch && ds_image_mkdtemp(opts, "distill-copy", &scratch, err) < 0) { r = -1; goto next; }
             char *np = NULL;
             if (transcode(p, cur, (ds_compress)want, scratch, i, &np, &nl[i], err) < 0) {
                 ds_err_wrap(err, "%s: layer %s", src_name, l->digest);

@@ -249,7 +249,7 @@ static const struct ds_source_ops da_source_ops = {da_get_manifest, da_blob_path
 int ds_docker_archive_source_open(ds_source *s, ds_err *err) {
     da_src *d = ds_xcalloc(1, sizeof *d);
     d->what = ds_ref_format(s->ref);
-    if (ds_mkdtemp("distill-docker-archive", &d->tmp, err) < 0 || extract(d, s->ref->path, err) < 0 ||
+    if (ds_image_mkdtemp(&s->opts, "distill-docker-archive", &d->tmp, err) < 0 || extract(d, s->ref->path, err) < 0 ||
         build(d, s->ref->tag, err) < 0) {
         da_free(d);
         return -1;
