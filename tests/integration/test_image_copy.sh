@@ -117,6 +117,7 @@ if [ -n "$arm" ]; then
   check_eq "default platform is this machine" "$(dpkg --print-architecture)" "$($DISTILL inspect oci:$m:multi | jq -r .architecture)"
   check_eq "picked arm64 layers = skopeo's" "$(skopeo inspect --override-arch arm64 --override-variant v8 oci:$m:multi | jq -c .Layers)" \
     "$($DISTILL inspect --platform linux/arm64 oci:$m:multi | jq -c '[.layers[].digest]')"
+  check_eq "index_digest is the index's" "sha256:$idig" "$($DISTILL inspect --platform linux/arm64 oci:$m:multi | jq -r .index_digest)"
   check_eq "picked arm64 manifest = the arm image's" "$(jq -r .manifests[0].digest "$arm/index.json")" \
     "$($DISTILL inspect --platform linux/arm64 oci:$m:multi | jq -r .digest)"
   $DISTILL inspect --platform linux/s390x oci:$m:multi 2>"$T/plat.err"; rc=$?
