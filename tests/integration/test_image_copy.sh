@@ -129,6 +129,29 @@ else
   fail "fixture base-arm64 could not be built: $(tail -3 "$T/arm.log")"
 fi
 
+# --- docker:// through distill copy (the registry client is its own module; this checks copy drives it) ---
+if command -v docker-registry >/dev/null; then
+  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  mkdir -p "$T/reg"
+  printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+    "$T/reg/data" "$PORT" > "$T/reg/config.yml"
+  docker-registry serve "$T/reg/config.yml" > "$T/reg/log" 2>&1 &
+  regpid=$!
+  trap 'kill $regpid 2>/dev/null; rm -rf "$T"' EXIT
+  for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$PORT/v2/" && break; sleep 0.2; done
+  R=127.0.0.1:$PORT
+  check_eq "copy oci -> docker:// prints the layout's digest" "$mdig" \
+    "$($DISTILL copy -q --dest-tls-verify=false oci:$base docker://$R/distill/base:v1)"
+  check_eq "skopeo inspect sees what copy pushed" "$mdig" \
+    "$(skopeo inspect --tls-verify=false docker://$R/distill/base:v1 | jq -r .Digest)"
+  check_eq "copy docker:// -> docker-archive = oci -> docker-archive" \
+    "$($DISTILL inspect docker-archive:$T/d.tar | jq -r .digest)" \
+    "$($DISTILL copy -q --src-tls-verify=false docker://$R/distill/base:v1 docker-archive:$T/fromreg.tar:localhost/r:1)"
+  kill $regpid 2>/dev/null
+else
+  fail "docker-registry is not installed (scripts/install-deps.sh installs it)"
+fi
+
 # --- usage ------------------------------------------------------------------------------
 $DISTILL copy oci:$base 2>/dev/null; check_eq "copy with one argument exits 2" 2 $?
 $DISTILL inspect nginx:latest 2>/dev/null; check_eq "inspect without transport exits 3" 3 $?
