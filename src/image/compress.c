@@ -135,7 +135,8 @@ static int gunzip(const mapping *m, const char *in_path, sink *s, ds_err *err) {
     uint32_t isize = (uint32_t)m->p[m->len - 4] | (uint32_t)m->p[m->len - 3] << 8 |
                      (uint32_t)m->p[m->len - 2] << 16 | (uint32_t)m->p[m->len - 1] << 24;
     /* ISIZE is the size mod 2^32; deflate expands at most ~1032x, so a tiny ISIZE for a big input is a lie. */
-    if ((size_t)isize >= m->len / 1032 && isize < (3u << 30)) {
+    /* Whole-buffer libdeflate needs the output in memory: up to 1 GiB, else stream with zlib. */
+    if ((size_t)isize >= m->len / 1032 && isize < (1u << 30)) {
         struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
         unsigned char *out = ds_xmalloc(isize ? isize : 1);
         size_t in_used = 0, out_len = 0;
