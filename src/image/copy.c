@@ -22,6 +22,14 @@ static int transcode(const char *in, int cur, ds_compress want, const char *scra
     char *plain = NULL;
     const char *src = in;
     int r = 0;
+    if (cur != DS_COMPRESS_NONE && want != DS_COMPRESS_NONE) {
+        char *dst = ds_xasprintf("%s/layer%zu.out", scratch, i);
+        int64_t n;
+        if (ds_recompress_file(in, cur, want, dst, out->digest, &n, err) < 0) { free(dst); return -1; }
+        out->size = n;
+        *out_path = dst;
+        return 0;
+    }
     if (cur != DS_COMPRESS_NONE) {
         plain = ds_xasprintf("%s/layer%zu.tar", scratch, i);
         int64_t n;

@@ -402,6 +402,19 @@ static void test_compress_roundtrip(void **state) {
     ds_err e;
     if (ds_decompress_file(mm, DS_COMPRESS_GZIP, back, bd, NULL, &e) < 0) fail_msg("%s", e.msg);
     assert_string_equal(bd, want);
+    /* Recompression: gzip (one member: in memory; two members: through a file) -> zstd -> plain. */
+    char *one = ds_xasprintf("%s/c0", tmp), *z = ds_xasprintf("%s/re.zst", tmp);
+    const char *ins[] = {one, mm};
+    for (int k = 0; k < 2; k++) {
+        int64_t zs;
+        if (ds_recompress_file(ins[k], -1, DS_COMPRESS_ZSTD, z, NULL, &zs, &e) < 0) fail_msg("%s", e.msg);
+        ds_compress sn;
+        assert_int_equal(ds_compress_sniff_file(z, &sn, &e), 0);
+        assert_int_equal(sn, DS_COMPRESS_ZSTD);
+        assert_int_equal(ds_decompress_file(z, -1, back, bd, NULL, &e), 0);
+        assert_string_equal(bd, want);
+    }
+    free(one); free(z);
     free(mm); free(back); free(in); free(data);
 }
 
