@@ -103,4 +103,5 @@ install: all
 clean:
 	rm -rf $(B)/obj $(B)/asan $(B)/fuzz $(B)/tests $(B)/distill $(B)/distill-sensor $(B)/libdistill.a
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+# Only the compiler's dependency files (build/cache holds unpacked image trees with *.d dirs).
+-include $(shell find $(B)/obj $(BA)/obj $(BF)/obj -name '*.d' -type f 2>/dev/null)
