@@ -59,6 +59,30 @@ else
   skip "compiled fixtures: no cc"
 fi
 
+# --- musl: a tree with Debian's musl loader, compared with musl's own ldd ------------
+if command -v musl-gcc >/dev/null && [ -f /usr/lib/x86_64-linux-musl/libc.so ]; then
+  M=$T/musl
+  mkdir -p "$M/lib" "$M/opt/m" "$M/opt/r" "$M/app" "$M/etc"
+  cp /usr/lib/x86_64-linux-musl/libc.so "$M/lib/ld-musl-x86_64.so.1"
+  echo 'int puts(const char *); int mq(void){return puts("q");}' > "$T/mq.c"
+  echo 'int puts(const char *); int mr(void){return puts("r");}' > "$T/mr.c"
+  echo 'int mq(void); int mr(void); int main(void){return mq()+mr();}' > "$T/mm.c"
+  musl-gcc -shared -fPIC -Wl,-soname,libmq.so -o "$M/opt/m/libmq.so" "$T/mq.c"
+  musl-gcc -shared -fPIC -Wl,-soname,libmr.so -o "$M/opt/r/libmr.so" "$T/mr.c"
+  musl-gcc -o "$M/app/mprog" "$T/mm.c" "$M/opt/m/libmq.so" "$M/opt/r/libmr.so" -Wl,-rpath,/opt/r
+  echo /opt/m > "$M/etc/ld-musl-x86_64.path"
+  out=$("$DISTILL" ldd --root "$M" /app/mprog); rc=$?
+  check_eq "musl: exit 0" 0 $rc
+  { echo "/app/mprog:"; echo "$out"; } | ldd_sets_from_distill > "$T/musl.d"
+  chroot "$M" /lib/ld-musl-x86_64.so.1 --list /app/mprog 2>&1 | ldd_sets_from_ldd /app/mprog > "$T/musl.l"
+  check_eq "musl: same set as musl's ldd" "1 1" "$(ldd_compare "$T/musl.d" "$T/musl.l" | tail -1)"
+  check_eq "musl: loader flavour" musl "$("$DISTILL" ldd --root "$M" --json /app/mprog | jq -r '.[0].loader')"
+  check_eq "musl: libmq from ld-musl-x86_64.path" musl_path \
+    "$("$DISTILL" ldd --root "$M" --json /app/mprog | jq -r '.[0].libraries[] | select(.name=="libmq.so") | .found_by')"
+else
+  skip "musl: musl-gcc not installed (scripts/install-deps.sh installs musl-tools)"
+fi
+
 # --- real Debian trees vs the real loader ----------------------------------------
 compare_with_ldd() { # NAME DIR
   local name=$1 dir=$2
@@ -80,7 +104,12 @@ compare_with_ldd() { # NAME DIR
   else fail "$name: $same/$total identical to ldd in a chroot"; fi
 }
 export DISTILL_IMAGE_CACHE=${DISTILL_IMAGE_CACHE:-$TOP/build/cache/images}
-if d=$(ldd_tree base-apt); then compare_with_ldd base-apt "$d"; else fail "base-apt tree could not be built"; fi
+# Base system plus the i386 multiarch libc/zlib/libssl/libstdc++: the ld.so.cache holds both
+# classes under the same names, and the i386 files are checked with the i386 loader.
+if d=$(ldd_tree ldd-amd64-i386-multiarch --arch amd64,i386 \
+         --include libc6:i386,zlib1g:i386,libssl3:i386,libstdc++6:i386,libgcc-s1:i386); then
+  compare_with_ldd amd64-i386-multiarch "$d"
+else fail "amd64+i386 tree could not be built"; fi
 if d=$(ldd_tree ldd-python3-nginx-ssl --include python3,nginx-light,libssl3,openssl,curl); then
   compare_with_ldd python3-nginx-ssl "$d"
 else fail "python3-nginx-ssl tree could not be built"; fi
