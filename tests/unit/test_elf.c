@@ -503,6 +503,38 @@ static void test_foreign_arch(void **state) {
     ds_elf_result_free(r);
 }
 
+static void test_hwcaps_and_missing_interp(void **state) {
+    fresh(state);
+    elf_at("/usr/lib/x86_64-linux-gnu/libh.so", (spec){0});
+    elf_at("/usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libh.so", (spec){0});
+    elf_at("/usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v2/libonly.so", (spec){0});
+    elf_at("/app/h", (spec){.interp = "/lib64/ld-linux-x86-64.so.2", .needed = {"libh.so", "libonly.so"}});
+    ds_elf_result *r = resolve("/app/h", NULL);
+    /* the baseline is what every CPU can load; the v3 build is kept as an alternative */
+    assert_string_equal(dep_path(r, "libh.so"), "/lib/x86_64-linux-gnu/libh.so");
+    assert_int_equal(dep(r, "libh.so")->n_alternatives, 1);
+    assert_string_equal(dep(r, "libh.so")->alternatives[0], "/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libh.so");
+    assert_string_equal(dep_path(r, "libonly.so"), "/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v2/libonly.so");
+    int kept_v3 = 0;
+    for (size_t i = 0; i < r->n_files; i++) kept_v3 |= !strcmp(r->files[i], "/usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libh.so");
+    assert_true(kept_v3);
+    ds_elf_result_free(r);
+    /* an interpreter missing from the image is reported, not fatal */
+    elf_at("/app/noi", (spec){.interp = "/lib/ld-missing.so.1", .needed = {"libh.so"}});
+    r = resolve("/app/noi", NULL);
+    assert_int_equal(r->n_missing, 1);
+    assert_string_equal(r->missing[0], "/lib/ld-missing.so.1");
+    assert_string_equal(dep_path(r, "libh.so"), "/lib/x86_64-linux-gnu/libh.so");
+    ds_elf_result_free(r);
+    /* $ORIGIN in LD_LIBRARY_PATH is the executable's directory */
+    elf_at("/app/sub/libl.so", (spec){0});
+    elf_at("/app/l", (spec){.needed = {"libl.so"}});
+    r = resolve("/app/l", "$ORIGIN/sub");
+    assert_string_equal(dep_path(r, "libl.so"), "/app/sub/libl.so");
+    assert_string_equal(dep(r, "libl.so")->how, "ld_library_path");
+    ds_elf_result_free(r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_each_class_and_endian),
@@ -517,6 +549,7 @@ int main(void) {
         cmocka_unit_test(test_musl),
         cmocka_unit_test(test_symlinks_stay_inside),
         cmocka_unit_test(test_foreign_arch),
+        cmocka_unit_test(test_hwcaps_and_missing_interp),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
