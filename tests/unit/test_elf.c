@@ -243,21 +243,28 @@ static void test_parse_hostile(void **state) {
 }
 
 /* ---- ld.so.cache ---- */
-static size_t mk_cache(unsigned char *d, const char *const *kv, const int32_t *flags, size_t n) {
+static void put32(unsigned char *d, size_t off, uint32_t v, int be) {
+    for (int k = 0; k < 4; k++) d[off + (be ? (size_t)(3 - k) : (size_t)k)] = (unsigned char)(v >> (8 * k));
+}
+/* A glibc-ld.so.cache1.1 file in either byte order. */
+static size_t mk_cache_e(unsigned char *d, const char *const *kv, const int32_t *flags, size_t n, int be) {
     memset(d, 0, 4096);
     memcpy(d, "glibc-ld.so.cache1.1", 20);
-    d[28] = 2;
-    size_t strs = 48 + n * 24, so = strs;
+    d[28] = be ? 3 : 2;
+    put32(d, 20, (uint32_t)n, be);
+    size_t so = 48 + n * 24;
     for (size_t i = 0; i < n; i++) {
         size_t e = 48 + i * 24;
-        buf *bb = (buf *)d; (void)bb;
-        for (int k = 0; k < 4; k++) d[e + k] = (unsigned char)((uint32_t)flags[i] >> (8 * k));
-        size_t ko = so; strcpy((char *)d + so, kv[2 * i]); so += strlen(kv[2 * i]) + 1;
-        size_t vo = so; strcpy((char *)d + so, kv[2 * i + 1]); so += strlen(kv[2 * i + 1]) + 1;
-        for (int k = 0; k < 4; k++) { d[e + 4 + k] = (unsigned char)(ko >> (8 * k)); d[e + 8 + k] = (unsigned char)(vo >> (8 * k)); }
+        put32(d, e, (uint32_t)flags[i], be);
+        put32(d, e + 4, (uint32_t)so, be);
+        strcpy((char *)d + so, kv[2 * i]); so += strlen(kv[2 * i]) + 1;
+        put32(d, e + 8, (uint32_t)so, be);
+        strcpy((char *)d + so, kv[2 * i + 1]); so += strlen(kv[2 * i + 1]) + 1;
     }
-    d[20] = (unsigned char)n;
     return so;
+}
+static size_t mk_cache(unsigned char *d, const char *const *kv, const int32_t *flags, size_t n) {
+    return mk_cache_e(d, kv, flags, n, 0);
 }
 
 static void test_ldcache_parse(void **state) {
@@ -275,6 +282,14 @@ static void test_ldcache_parse(void **state) {
     ds_ldcache_free(&c);
     /* hostile: truncated, counts too large, offsets outside */
     for (size_t k = 0; k < n; k++) if (ds_ldcache_parse(d, k, "cache", &c, &e) == 0) ds_ldcache_free(&c);
+    /* the same in big endian (an s390x or ppc64 image's cache) */
+    unsigned char be[4096];
+    size_t nb = mk_cache_e(be, kv, fl, 2, 1);
+    assert_int_equal(ds_ldcache_parse(be, nb, "cache", &c, &e), 0);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.e[1].value, "/weird/libz.so.1");
+    assert_int_equal(c.e[1].flags, 0x0303);
+    ds_ldcache_free(&c);
     d[23] = 0x7f;
     assert_int_equal(ds_ldcache_parse(d, n, "cache", &c, &e), -1);
     d[23] = 0;
