@@ -121,23 +121,26 @@ if layout=$(debian_image base-apt) && d=$(ldd_tree base-apt); then
   check_eq "--image agrees with --root on the unpacked layer" "$("$DISTILL" ldd --root "$d" /usr/bin/apt /usr/bin/gpgv)" "$a"
 fi
 
-# --- a foreign architecture: nothing runs, compare with lddtree --root ----------------
+# --- foreign architectures: nothing runs, compare with lddtree --root ------------------
 # libc-bin is included for its /etc/ld.so.conf: without it lddtree has no search path for
 # files that have no interpreter (libraries), while the loader has built-in defaults.
-if d=$(ldd_tree ldd-arm64-extract-libcbin --variant extract --arch arm64 \
-         --include libc6,libc-bin,libssl3,zlib1g,libstdc++6,coreutils,bash,python3.11-minimal,curl,openssl); then
-  "$DISTILL" ldd --root "$d" --all > "$T/arm.distill" 2>"$T/arm.err"; rc=$?
-  n=$(grep -c ':$' "$T/arm.distill")
-  check_eq "arm64: every ELF resolves (exit 0)" 0 $rc
-  check_eq "arm64: no 'not found' among $n files" 0 "$(grep -c 'not found' "$T/arm.distill")"
-  check "arm64: aarch64 libc found" grep -q 'libc.so.6 => /lib/aarch64-linux-gnu/libc.so.6' "$T/arm.distill"
-  if /usr/bin/python3 -c 'import elftools' 2>/dev/null; then
-    # Both sides as real paths inside the tree (lddtree and the loader pick different
-    # spellings of the same file through the /lib -> usr/lib symlink).
-    mapfile -t files < <(grep ':$' "$T/arm.distill" | tr -d :)
-    lddtree_fixed --root "$d" "${files[@]}" > "$T/arm.lddtree" 2>/dev/null
-    ldd_sets_from_distill < "$T/arm.distill" > "$T/arm.d0"
-    ROOT=$d /usr/bin/python3 - "$T/arm.d0" "$T/arm.lddtree" "$T/arm.d" "$T/arm.l" <<'PY'
+compare_with_lddtree() { # LABEL DIR EXPECTED-LIBC-LINE
+  local name=$1 d=$2 libc=$3 rc n same total
+  "$DISTILL" ldd --root "$d" --all > "$T/$name.distill" 2>"$T/$name.err"; rc=$?
+  n=$(grep -c ':$' "$T/$name.distill")
+  check_eq "$name: every ELF resolves (exit 0)" 0 $rc
+  check_eq "$name: no 'not found' among $n files" 0 "$(grep -c 'not found' "$T/$name.distill")"
+  check "$name: $libc" grep -qF "$libc" "$T/$name.distill"
+  if ! /usr/bin/python3 -c 'import elftools' 2>/dev/null; then
+    fail "$name: lddtree needs python3-pyelftools (scripts/install-deps.sh installs it)"; return
+  fi
+  # Both sides as real paths inside the tree (lddtree and the loader pick different
+  # spellings of the same file through the /lib -> usr/lib symlink).
+  local files
+  mapfile -t files < <(grep ':$' "$T/$name.distill" | tr -d :)
+  lddtree_fixed --root "$d" "${files[@]}" > "$T/$name.lddtree" 2>/dev/null
+  ldd_sets_from_distill < "$T/$name.distill" > "$T/$name.d0"
+  ROOT=$d /usr/bin/python3 - "$T/$name.d0" "$T/$name.lddtree" "$T/$name.d" "$T/$name.l" <<'PY'
 import os, sys
 root = os.environ["ROOT"]
 def real(p):  # resolve inside the root, never outside
@@ -171,15 +174,21 @@ with open(sys.argv[4], "w") as o:
             name, _, path = line.strip().partition(" => ")
             o.write(f"{f}\t{name + ' => not found' if path in ('None', '') else real(path[len(root):])}\n")
 PY
-    ldd_compare "$T/arm.d" "$T/arm.l" > "$T/arm.cmp"
-    read -r same total < <(tail -1 "$T/arm.cmp")
-    echo "arm64: $same/$total identical to lddtree"
-    grep '^DIFF' "$T/arm.cmp" | head -20
-    if [ "$total" -gt 100 ] && [ "$same" = "$total" ]; then ok "arm64: $same/$total identical to lddtree --root"
-    else fail "arm64: $same/$total identical to lddtree --root"; fi
-  else
-    fail "arm64: lddtree needs python3-pyelftools (scripts/install-deps.sh installs it)"
-  fi
-else
-  fail "arm64 tree could not be built"
-fi
+  ldd_compare "$T/$name.d" "$T/$name.l" > "$T/$name.cmp"
+  read -r same total < <(tail -1 "$T/$name.cmp")
+  echo "$name: $same/$total identical to lddtree"
+  grep '^DIFF' "$T/$name.cmp" | head -20
+  if [ "$total" -gt 100 ] && [ "$same" = "$total" ]; then ok "$name: $same/$total identical to lddtree --root"
+  else fail "$name: $same/$total identical to lddtree --root"; fi
+}
+if d=$(ldd_tree ldd-arm64-extract-libcbin --variant extract --arch arm64 \
+         --include libc6,libc-bin,libssl3,zlib1g,libstdc++6,coreutils,bash,python3.11-minimal,curl,openssl); then
+  compare_with_lddtree arm64 "$d" "libc.so.6 => /lib/aarch64-linux-gnu/libc.so.6"
+else fail "arm64 tree could not be built"; fi
+# Big-endian 64-bit, and 32-bit ARM hard-float.
+for arch in s390x armhf; do
+  case $arch in s390x) libc="libc.so.6 => /lib/s390x-linux-gnu/libc.so.6";; armhf) libc="libc.so.6 => /lib/arm-linux-gnueabihf/libc.so.6";; esac
+  if d=$(ldd_tree ldd-$arch-extract --variant extract --arch $arch --include libc6,libc-bin,zlib1g,libssl3,coreutils,libstdc++6); then
+    compare_with_lddtree "$arch" "$d" "$libc"
+  else fail "$arch tree could not be built"; fi
+done
