@@ -376,6 +376,22 @@ static void test_origin_lib_platform(void **state) {
     ds_elf_result_free(r);
 }
 
+static void test_origin_of_the_file(void **state) {
+    fresh(state);
+    elf_at("/real/lib/libr.so", (spec){0});
+    elf_at("/real/lib/libq.so", (spec){.needed = {"libr.so"}, .runpath = "$ORIGIN"});
+    elf_at("/real/lib/exe", (spec){.interp = "/lib64/ld-linux-x86-64.so.2", .needed = {"libr.so"}, .runpath = "$ORIGIN"});
+    link_at("/alias", "real");
+    /* a library (dlopen, ldd): the directory of the path given */
+    ds_elf_result *r = resolve("/alias/lib/libq.so", NULL);
+    assert_string_equal(dep_path(r, "libr.so"), "/alias/lib/libr.so");
+    ds_elf_result_free(r);
+    /* an executable: its real location (/proc/self/exe) */
+    r = resolve("/alias/lib/exe", NULL);
+    assert_string_equal(dep_path(r, "libr.so"), "/real/lib/libr.so");
+    ds_elf_result_free(r);
+}
+
 static void test_wrong_class_skipped(void **state) {
     fresh(state);
     elf_at("/first/libw.so", (spec){.cls = 32, .machine = EM_386});
@@ -558,6 +574,7 @@ int main(void) {
         cmocka_unit_test(test_basic_and_interp),
         cmocka_unit_test(test_rpath_runpath),
         cmocka_unit_test(test_origin_lib_platform),
+        cmocka_unit_test(test_origin_of_the_file),
         cmocka_unit_test(test_wrong_class_skipped),
         cmocka_unit_test(test_cycles_and_dedup),
         cmocka_unit_test(test_ldcache_and_conf),
