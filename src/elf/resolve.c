@@ -474,8 +474,8 @@ static void process(st *s, int i) {
     o->needed_idx = ds_xcalloc(in->n_needed, sizeof *o->needed_idx);
     o->n_needed = in->n_needed;
     for (size_t k = 0; k < in->n_needed; k++) {
-        char *name = s->musl ? (strchr(in->needed[k], '$') ? expand(s, i, in->needed[k]) : ds_xstrdup(in->needed[k]))
-                             : expand(s, i, in->needed[k]);
+        /* glibc expands $ORIGIN... in DT_NEEDED too; musl only in RPATH/RUNPATH. */
+        char *name = s->musl ? ds_xstrdup(in->needed[k]) : expand(s, i, in->needed[k]);
         int j = -1;
         if (s->musl && s->r->interp >= 0 && (musl_reserved(name) || !strcmp(name, s->r->objs[s->r->interp].name)))
             j = s->r->interp;
