@@ -134,7 +134,7 @@ static void print_text(const char *ref, const ds_image *img, const ds_layers_rep
     printf("\nTotal size:          %s (files)\n", a);
     printf("Wasted:              %s\n", b);
     printf("Efficiency:          %.2f %%\n", r->efficiency * 100);
-    printf("User wasted:         %.2f %% of %s in layers 2..%zu\n", r->user_wasted_ratio * 100, c, r->n_layers);
+    if (r->n_layers > 1) printf("User wasted:         %.2f %% of the %s in the layers after the first\n", r->user_wasted_ratio * 100, c);
     if (r->n_wasted) {
         printf("\nBiggest wasted paths:\n%7s  %10s  %s\n", "LAYERS", "WASTED", "PATH");
         for (size_t i = 0; i < r->n_wasted && (top == 0 || i < top); i++) {

@@ -51,6 +51,7 @@ typedef struct ds_reg_req {
     size_t max_body;           /* limit for in-memory bodies (0 = 1 MiB) */
     bool follow;               /* follow redirects (blob downloads go to storage backends) */
     const char *authorization; /* full Authorization value, or NULL */
+    const char *progress;      /* a label for byte progress on a terminal ("pull sha256:..."), or NULL */
 } ds_reg_req;
 
 /* Client lifetime. creds "user:pass" (may be NULL) wins over auth files; creds_flag names it
@@ -90,12 +91,22 @@ void ds_reg_challenge_free(ds_reg_challenge *ch);
 /* The distribution token flow: GET realm?service=&scope= (with Basic creds if any). */
 int ds_reg_fetch_token(ds_reg_client *c, const ds_reg_challenge *ch, ds_err *err);
 
+/* Where blobs were pulled from in this process (endpoint, repo), so a push to another
+ * repository of the same registry can mount them instead of uploading. Thread-safe. */
+void ds_reg_note_origin(const char *endpoint, const char *repo, const char *digest);
+/* The repository of `endpoint` a blob came from, other than not_repo; malloc'd or NULL. */
+char *ds_reg_find_origin(const char *endpoint, const char *digest, const char *not_repo);
+
 /* Credentials. "user:pass" -> parts. */
 int ds_reg_split_creds(const char *creds, char **user, char **pass, ds_err *err);
 /* Look host (and host/repo namespaces) up in one auth JSON document ({"auths": {...}}).
- * Returns 1 found, 0 not there, -1 malformed (err names `name`). */
+ * Returns 1 found, 0 not there, -1 malformed (err names `name`). When helper is not NULL and
+ * the document names a credential helper for host (credHelpers, else credsStore when "auths"
+ * has nothing usable), returns 2 with *helper = its name (run docker-credential-NAME). */
 int ds_reg_authjson_lookup(const char *json, size_t len, const char *name, const char *host,
-                           const char *repo, char **user, char **pass, ds_err *err);
+                           const char *repo, char **user, char **pass, char **helper, ds_err *err);
+/* Run `docker-credential-NAME get` with the server on stdin. 1 found, 0 it has none, -1 error. */
+int ds_reg_run_cred_helper(const char *helper, const char *server, char **user, char **pass, ds_err *err);
 /* Search authfile (if set, only it), else $REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json,
  * ~/.config/containers/auth.json, ~/.docker/config.json. 1 found (*origin = the file), 0 none. */
 int ds_reg_find_creds(const char *authfile, const char *host, const char *repo, char **user,

@@ -379,6 +379,22 @@ static void test_parent_is_file(void **state) {
     sb_assert_contained(s);
 }
 
+static void test_long_name_refused(void **state) {
+    sandbox *s = *state;
+    char *name = ds_xmalloc(6001);
+    for (int i = 0; i < 6000; i += 2) { name[i] = 'a'; name[i + 1] = '/'; }
+    name[5999] = 'f';
+    name[6000] = 0;
+    tar_ent t[] = {{'f', name, "deep", 0, 0, 0, 0, 0, 0}};
+    ds_err e;
+    assert_int_equal(apply(s, t, N(t), &e), -1);
+    assert_non_null(strstr(e.msg, "name too long"));
+    char *a = in_root(s, "a");
+    assert_false(ds_exists(a));
+    free(a); free(name);
+    sb_assert_contained(s);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, sb_setup, sb_teardown)
 int main(void) {
     const struct CMUnitTest tests[] = {
@@ -390,7 +406,12 @@ int main(void) {
         T(test_opaque_and_whiteouts),    T(test_whiteout_same_layer_kept),
         T(test_metadata_kept),           T(test_devices_skipped_when_not_allowed),
         T(test_compressions_sniffed),    T(test_garbage_is_an_error),
-        T(test_parent_is_file),
+        T(test_parent_is_file),          T(test_long_name_refused),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    /* Once with openat2, once with the component walk used where openat2 is missing. */
+    setenv("DISTILL_NO_OPENAT2", "0", 1);
+    int failed = cmocka_run_group_tests_name("openat2", tests, NULL, NULL);
+    setenv("DISTILL_NO_OPENAT2", "1", 1);
+    failed += cmocka_run_group_tests_name("component-walk", tests, NULL, NULL);
+    return failed;
 }
