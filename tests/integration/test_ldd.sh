@@ -119,6 +119,27 @@ if layout=$(debian_image base-apt) && d=$(ldd_tree base-apt); then
   a=$("$DISTILL" ldd --image "oci:$layout" /usr/bin/apt /usr/bin/gpgv 2>&1); rc=$?
   check_eq "--image: exit 0" 0 $rc
   check_eq "--image agrees with --root on the unpacked layer" "$("$DISTILL" ldd --root "$d" /usr/bin/apt /usr/bin/gpgv)" "$a"
+  # The same image with LD_LIBRARY_PATH in its config Env: a new config, manifest and index
+  # (the layer blob is shared through a hard-linked copy of the layout).
+  I=$T/llp-image
+  cp -al "$layout" "$I"
+  mdig=$(jq -r '.manifests[0].digest' "$I/index.json" | cut -d: -f2)
+  cdig=$(jq -r '.config.digest' "$I/blobs/sha256/$mdig" | cut -d: -f2)
+  jq -c '.config.Env += ["LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu"]' "$I/blobs/sha256/$cdig" > "$T/cfg"
+  nc=$(sha256sum "$T/cfg" | cut -d' ' -f1); cp "$T/cfg" "$I/blobs/sha256/$nc"
+  jq -c --arg d "sha256:$nc" --argjson s "$(stat -c %s "$T/cfg")" '.config.digest = $d | .config.size = $s' \
+    "$I/blobs/sha256/$mdig" > "$T/man"
+  nm=$(sha256sum "$T/man" | cut -d' ' -f1); cp "$T/man" "$I/blobs/sha256/$nm"
+  rm "$I/index.json"
+  jq -c --arg d "sha256:$nm" --argjson s "$(stat -c %s "$T/man")" '.manifests[0].digest = $d | .manifests[0].size = $s' \
+    "$layout/index.json" > "$I/index.json"
+  j=$("$DISTILL" ldd --image "oci:$I" --json /usr/bin/gpgv)
+  check_eq "--image: LD_LIBRARY_PATH from the config Env is used" \
+    "ld_library_path /usr/lib/x86_64-linux-gnu/libc.so.6" \
+    "$(jq -r '.[0].libraries[] | select(.name=="libc.so.6") | "\(.found_by) \(.path)"' <<<"$j")"
+  j=$("$DISTILL" ldd --image "oci:$I" --ld-library-path /nowhere --json /usr/bin/gpgv)
+  check_eq "--image: --ld-library-path overrides the Env" "ld.so.cache" \
+    "$(jq -r '.[0].libraries[] | select(.name=="libc.so.6") | .found_by' <<<"$j")"
 fi
 
 # --- foreign architectures: nothing runs, compare with lddtree --root ------------------
