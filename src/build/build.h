@@ -70,4 +70,20 @@ char *ds_dockerfile(const char *src_ref, const ds_closure *c, const json_t *imag
  * appended to *argv as "--key" "value" pairs (lists repeat the flag). */
 int ds_project_file_args(const char *path, char ***argv, int *argc, ds_err *err);
 
+
+/* ---- report helpers ---- */
+typedef struct ds_tree_stats {
+    int64_t files;  /* non-directories */
+    int64_t dirs;
+    int64_t bytes;  /* regular file sizes, hard links counted once */
+} ds_tree_stats;
+int ds_tree_stats_of(const char *root, ds_tree_stats *out, ds_err *err);
+/* Bytes of the regular files the trace saw (ok accesses), resolved in root. */
+int64_t ds_trace_used_bytes(const char *root, const json_t *trace);
+/* [{package, files, kept, share}] from the dpkg lists in root, for the kept set. */
+json_t *ds_package_shares(const char *root, const ds_pathmap *keep);
+/* Shells/tools present in root that are not kept: [path]. */
+json_t *ds_tools_left_out(const char *root, const ds_pathmap *keep);
+/* Paths a (verify) trace reached that exist in src_root but not in cand_root: [path]. */
+json_t *ds_missing_files(const char *src_root, const char *cand_root, const json_t *trace);
 #endif

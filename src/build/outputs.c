@@ -13,6 +13,10 @@ static const char *const always[] = {
     "access", "faccessat", "faccessat2", "pread64", "uname", "getrandom", "capget", "capset", "prctl",
     "setgroups", "setuid", "setgid", "fcntl", "getppid", "wait4", "kill", "tgkill", "nanosleep",
     "clock_gettime", "clock_nanosleep", "sigaltstack", "restart_syscall",
+    /* runc's init between installing the filter and execve (closing fds, checking /proc) */
+    "fstatfs", "statfs", "getdents64", "close_range", "fchdir", "chdir", "setresuid", "setresgid",
+    "getuid", "geteuid", "getgid", "getegid", "dup3", "write", "epoll_pwait", "epoll_ctl", "epoll_create1",
+    "pipe2", "readlinkat", "lseek", "getcwd", "sched_yield", "madvise", "sched_getaffinity", "clone", "clone3",
 };
 
 static const char *const *archs_for(const char *arch, size_t *n) {

@@ -51,7 +51,7 @@ int ds_project_file_args(const char *path, char ***argv, int *argc, ds_err *err)
             if (!strcmp(key, "command")) {
                 cmd = ds_xrealloc(cmd, (size_t)(ncmd + 1) * sizeof *cmd);
                 cmd[ncmd++] = ds_xstrdup(val);
-            } else if (!strcmp(val, "true") || !strcmp(val, "false") || !strcmp(val, "yes") || !strcmp(val, "no")) {
+            } else if (!in_seq && ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE && (!strcmp(val, "true") || !strcmp(val, "false") || !strcmp(val, "yes") || !strcmp(val, "no"))) {
                 if (!strcmp(val, "true") || !strcmp(val, "yes")) push(argv, argc, ds_xasprintf("--%s", key));
             } else {
                 push(argv, argc, ds_xasprintf("--%s", key));

@@ -10,7 +10,7 @@
 #include "elf/ldcache.h"
 #include "elf/ldconf.h"
 #include "elf/rootfs.h"
-#include "elf/strmap.h"
+#include "util/strmap.h"
 
 #ifndef DF_1_NODEFLIB
 #define DF_1_NODEFLIB 0x800
@@ -66,7 +66,7 @@ void ds_elf_ctx_free(ds_elf_ctx *c) {
 /* Parse (once) the file at canonical in-image path `real`. */
 static cached_elf *get_elf(ds_elf_ctx *c, const char *real) {
     int found;
-    cached_elf *ce = ds_strmap_get(&c->elfs, real, &found);
+    cached_elf *ce = ds_strmap_find(&c->elfs, real, &found);
     if (found) return ce;
     ce = ds_xcalloc(1, sizeof *ce);
     ds_err e = {0};
@@ -124,7 +124,7 @@ static const ds_dirlist *get_conf(ds_elf_ctx *c) {
 
 static const ds_dirlist *get_musl_path(ds_elf_ctx *c, const char *arch) {
     int found;
-    ds_dirlist *l = ds_strmap_get(&c->musl_paths, arch, &found);
+    ds_dirlist *l = ds_strmap_find(&c->musl_paths, arch, &found);
     if (found) return l;
     l = ds_xcalloc(1, sizeof *l);
     ds_musl_path_read(&c->root, arch, l);
@@ -158,12 +158,12 @@ typedef struct st {
 
 static void map_put_idx(ds_strmap *m, const char *k, int idx) {
     int f;
-    ds_strmap_get(m, k, &f);
+    ds_strmap_find(m, k, &f);
     if (!f) ds_strmap_put(m, k, (void *)(uintptr_t)(idx + 1));
 }
 static int map_get_idx(ds_strmap *m, const char *k) {
     int f;
-    void *v = ds_strmap_get(m, k, &f);
+    void *v = ds_strmap_find(m, k, &f);
     return f ? (int)(uintptr_t)v - 1 : -1;
 }
 
@@ -350,7 +350,7 @@ static int try_cache(st *s, const char *name, char **path, const char **real, ch
     }
     note_search(s, "/etc/ld.so.cache", "ld.so.cache");
     int f;
-    void *v = ds_strmap_get(&s->c->cache_index, name, &f);
+    void *v = ds_strmap_find(&s->c->cache_index, name, &f);
     if (!f) return 0;
     const char *base = NULL;
     for (size_t i = (size_t)(uintptr_t)v - 1; i < lc->n && !strcmp(lc->e[i].key, name); i++) {
@@ -489,7 +489,7 @@ static void process(st *s, int i) {
 
 static void add_file(ds_elf_result *r, ds_strmap *seen, const char *p) {
     int f;
-    ds_strmap_get(seen, p, &f);
+    ds_strmap_find(seen, p, &f);
     if (f) return;
     ds_strmap_put(seen, p, NULL);
     r->files = ds_xrealloc(r->files, (r->n_files + 1) * sizeof *r->files);

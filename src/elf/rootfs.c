@@ -102,7 +102,7 @@ static ds_rpath_res *compute(ds_root *r, const char *clean, int depth) {
 
 static const ds_rpath_res *lookup(ds_root *r, const char *clean, int depth) {
     int found;
-    ds_rpath_res *x = ds_strmap_get(&r->cache, clean, &found);
+    ds_rpath_res *x = ds_strmap_find(&r->cache, clean, &found);
     if (found) return x;
     x = compute(r, clean, depth);
     /* Results cut short by the link limit depend on the depth: do not cache those. */
@@ -110,7 +110,7 @@ static const ds_rpath_res *lookup(ds_root *r, const char *clean, int depth) {
     else {
         /* keep it alive for the caller: cache under a depth-qualified key */
         char *k = ds_xasprintf("%s\x01%d", clean, depth);
-        int f2; ds_rpath_res *old = ds_strmap_get(&r->cache, k, &f2);
+        int f2; ds_rpath_res *old = ds_strmap_find(&r->cache, k, &f2);
         ds_strmap_put(&r->cache, k, x);
         if (f2) res_free(old);
         free(k);

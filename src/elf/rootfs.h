@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
-#include "elf/strmap.h"
+#include "util/strmap.h"
 #include "util/err.h"
 
 typedef struct ds_rpath_res {

@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
-#include "fs/fsmap.h"
+#include "util/strmap.h"
 #include "image/image.h"
 
 int ds_compress_parse(const char *name, ds_compress *out, ds_err *err) {
@@ -153,8 +153,8 @@ typedef struct hl_key { dev_t dev; ino_t ino; } hl_key;
 static int write_entries(struct archive *a, int rootfd, const char *root, tree_list *l,
                          ds_path_filter filter, void *filter_arg, ds_err *err) {
     int64_t mtime = fixed_mtime();
-    ds_fsmap links; /* "dev:ino" -> first path written for that inode */
-    ds_fsmap_init(&links);
+    ds_strmap links; /* "dev:ino" -> first path written for that inode */
+    ds_strmap_init(&links);
     char *buf = ds_xmalloc(1 << 20);
     int rc = 0;
     for (size_t i = 0; i < l->n && rc == 0; i++) {
@@ -183,8 +183,8 @@ static int write_entries(struct archive *a, int rootfd, const char *root, tree_l
             if (t->st.st_nlink > 1) {
                 char key[64];
                 snprintf(key, sizeof key, "%llu:%llu", (unsigned long long)t->st.st_dev, (unsigned long long)t->st.st_ino);
-                first = ds_fsmap_get(&links, key);
-                if (!first) ds_fsmap_put(&links, key, t->rel);
+                first = ds_strmap_get(&links, key);
+                if (!first) ds_strmap_put(&links, key, t->rel);
             }
             if (first) {
                 archive_entry_set_hardlink(ae, first);
@@ -218,7 +218,7 @@ static int write_entries(struct archive *a, int rootfd, const char *root, tree_l
         archive_entry_free(ae);
     }
     free(buf);
-    ds_fsmap_free(&links, NULL);
+    ds_strmap_free(&links, NULL);
     return rc;
 }
 

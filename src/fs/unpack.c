@@ -18,7 +18,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 #include "fs/layer_reader.h"
-#include "fs/fsmap.h"
+#include "util/strmap.h"
 #include "util/fsutil.h"
 
 #define WH_PREFIX ".wh."
@@ -136,7 +136,7 @@ typedef struct applier {
     const char *blob;
     const ds_unpack_opts *o;
     bool is_root;
-    ds_fsmap written;          /* paths this layer wrote: whiteouts only hide lower layers */
+    ds_strmap written;          /* paths this layer wrote: whiteouts only hide lower layers */
     dir_meta *dirs;             /* directory modes and mtimes, applied after the layer */
     size_t ndirs, capdirs;
     char *cache_rel;            /* last parent resolved, and its O_PATH fd */
@@ -393,7 +393,7 @@ static int clear_lower(applier *ap, int dfd, const char *dir_rel, const char *en
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         char *rel = join_rel(dir_rel, names[i]);
-        if (!ds_fsmap_has(&ap->written, rel)) {
+        if (!ds_strmap_has(&ap->written, rel)) {
             rc = remove_at(ap, fd, names[i], entry, err);
         } else {
             struct stat st;
@@ -414,7 +414,7 @@ static int do_whiteout(applier *ap, const char *parent, const char *base, const 
     if (!strcmp(base, WH_OPAQUE)) {
         int pfd = get_parent(ap, parent, true, entry, err);
         if (pfd < 0) return -1;
-        ds_fsmap_put(&ap->written, parent, NULL);
+        ds_strmap_put(&ap->written, parent, NULL);
         int dfd = dup(pfd);
         if (dfd < 0) return entry_fail_errno(ap, err, entry, "dup");
         int r = clear_lower(ap, dfd, parent, entry, err);
@@ -427,7 +427,7 @@ static int do_whiteout(applier *ap, const char *parent, const char *base, const 
         return entry_fail(ap, err, entry, "whiteout names no file");
     char *rel = join_rel(parent, victim);
     /* Whiteouts only hide lower layers, never what this layer wrote. */
-    bool same_layer = ds_fsmap_has(&ap->written, rel);
+    bool same_layer = ds_strmap_has(&ap->written, rel);
     free(rel);
     if (same_layer) return 0;
     int pfd = get_parent(ap, parent, false, entry, err);
@@ -488,7 +488,7 @@ static int apply_entry(applier *ap, struct archive *a, struct archive_entry *e, 
     /* Own a copy: removing things below may drop the cache. */
     int pfd = dup(pfd0);
     if (pfd < 0) return entry_fail_errno(ap, err, entry, "dup");
-    ds_fsmap_put(&ap->written, rel, NULL);
+    ds_strmap_put(&ap->written, rel, NULL);
 
     int r = 0;
     const char *hl = archive_entry_hardlink(e);
@@ -556,7 +556,7 @@ int ds_layer_apply(const char *root_dir, const char *blob_path, const char *medi
     else if (openat2_state < 0 && no2) openat2_state = 0;
     ap.rootfd = open(root_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (ap.rootfd < 0) return ds_fail_errno(err, "%s", root_dir);
-    ds_fsmap_init(&ap.written);
+    ds_strmap_init(&ap.written);
     struct archive *a = NULL;
     int rc = ds_layer_reader_open(blob_path, media_type, &a, err);
     while (rc == 0) {
@@ -574,7 +574,7 @@ int ds_layer_apply(const char *root_dir, const char *blob_path, const char *medi
     cache_drop(&ap);
     for (size_t i = 0; i < ap.ndirs; i++) free(ap.dirs[i].rel);
     free(ap.dirs);
-    ds_fsmap_free(&ap.written, NULL);
+    ds_strmap_free(&ap.written, NULL);
     close(ap.rootfd);
     return rc;
 }

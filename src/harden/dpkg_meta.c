@@ -1,5 +1,6 @@
 /* Package metadata stays (scanners read it) but stops listing removed files:
- * var/lib/dpkg/info/PKG.list and PKG.md5sums, and distroless' status.d/PKG.md5sums.
+ * var/lib/dpkg/info/PKG.list and PKG.md5sums, distroless' status.d/PKG.md5sums, and
+ * apk's lib/apk/db/installed.
  * Packages stay in status even when only their directories and docs remain: dpkg
  * itself would still call them installed, and scanners see what is left. */
 #include <stdio.h>
@@ -67,6 +68,63 @@ static void edit_one(hr_ctx *c, const char *rel, bool md5, char **bases, size_t 
     it->gid = e ? e->st.st_gid : 0;
 }
 
+/* apk's installed database: "F:dir" opens a folder, "R:name" a file in it, followed by its
+ * "a:" (acl) and "Z:" (checksum) lines. A removed file loses its R: line and those. */
+static void edit_apk(hr_ctx *c, const char *rel, char **bases, size_t n_bases) {
+    if (hr_allowed(c, rel) || hr_planned_remove(c, rel)) return;
+    size_t len;
+    char *data = hr_read_rel(c, rel, &len);
+    if (!data) return;
+    char *out = NULL, *names = ds_xstrdup("");
+    size_t out_len = 0, dropped = 0;
+    FILE *f = open_memstream(&out, &out_len);
+    char *folder = ds_xstrdup("");
+    bool skipping = false;
+    char *p = data;
+    while (*p) {
+        char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        char *l = ds_xstrndup(p, n);
+        p += n + (nl ? 1 : 0);
+        if (skipping && (!strncmp(l, "a:", 2) || !strncmp(l, "Z:", 2))) { free(l); continue; }
+        skipping = false;
+        if (!strncmp(l, "F:", 2)) { free(folder); folder = ds_xstrdup(l + 2); }
+        else if (!*l) { free(folder); folder = ds_xstrdup(""); }
+        else if (!strncmp(l, "R:", 2)) {
+            char *path = ds_xasprintf("/%s%s%s", folder, *folder ? "/" : "", l + 2);
+            if (listed_removed(c, bases, n_bases, path)) {
+                if (dropped < 4) {
+                    char *nn = ds_xasprintf("%s%s%s", names, dropped ? ", " : "", path);
+                    free(names);
+                    names = nn;
+                }
+                dropped++;
+                skipping = true;
+                free(path);
+                free(l);
+                continue;
+            }
+            free(path);
+        }
+        fprintf(f, "%s\n", l);
+        free(l);
+    }
+    fclose(f);
+    free(folder);
+    free(data);
+    if (!dropped) { free(out); free(names); return; }
+    hr_item *it = hr_plan_add(c, DS_HR_PKG_METADATA, rel, DS_HA_EDIT,
+                              ds_xasprintf("%zu removed file%s no longer listed: %s%s", dropped, dropped == 1 ? "" : "s",
+                                           names, dropped > 4 ? ", ..." : ""));
+    free(names);
+    const hr_entry *e = hr_find_entry(c, rel);
+    it->content = out;
+    it->content_len = out_len;
+    it->mode = e ? e->st.st_mode & 07777 : 0644;
+    it->uid = e ? e->st.st_uid : 0;
+    it->gid = e ? e->st.st_gid : 0;
+}
+
 int hr_plan_dpkg(hr_ctx *c, ds_err *err) {
     (void)err;
     if (!c->n_removed) return 0;
@@ -84,6 +142,11 @@ int hr_plan_dpkg(hr_ctx *c, ds_err *err) {
             if (ends_with(e->rel, ".list") && d == 0) edit_one(c, e->rel, false, bases, c->n_removed);
             else if (ends_with(e->rel, ".md5sums")) edit_one(c, e->rel, true, bases, c->n_removed);
         }
+    }
+    static const char *const apk_dbs[] = {"lib/apk/db/installed", "usr/lib/apk/db/installed"};
+    for (int d = 0; d < 2; d++) {
+        const hr_entry *e = hr_find_entry(c, apk_dbs[d]);
+        if (e && S_ISREG(e->st.st_mode)) edit_apk(c, apk_dbs[d], bases, c->n_removed);
     }
     free(bases);
     return 0;

@@ -93,9 +93,13 @@ int ds_reg_fetch_token(ds_reg_client *c, const ds_reg_challenge *ch, ds_err *err
 /* Credentials. "user:pass" -> parts. */
 int ds_reg_split_creds(const char *creds, char **user, char **pass, ds_err *err);
 /* Look host (and host/repo namespaces) up in one auth JSON document ({"auths": {...}}).
- * Returns 1 found, 0 not there, -1 malformed (err names `name`). */
+ * Returns 1 found, 0 not there, -1 malformed (err names `name`). When helper is not NULL and
+ * the document names a credential helper for host (credHelpers, else credsStore when "auths"
+ * has nothing usable), returns 2 with *helper = its name (run docker-credential-NAME). */
 int ds_reg_authjson_lookup(const char *json, size_t len, const char *name, const char *host,
-                           const char *repo, char **user, char **pass, ds_err *err);
+                           const char *repo, char **user, char **pass, char **helper, ds_err *err);
+/* Run `docker-credential-NAME get` with the server on stdin. 1 found, 0 it has none, -1 error. */
+int ds_reg_run_cred_helper(const char *helper, const char *server, char **user, char **pass, ds_err *err);
 /* Search authfile (if set, only it), else $REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json,
  * ~/.config/containers/auth.json, ~/.docker/config.json. 1 found (*origin = the file), 0 none. */
 int ds_reg_find_creds(const char *authfile, const char *host, const char *repo, char **user,

@@ -1,7 +1,15 @@
 /* Registry credentials: "user:pass" flags and the auth files podman, skopeo and docker write
- * ({"auths": {"host[:port][/namespace]": {"auth": base64("user:pass")}}}).
- * Credential helpers (credHelpers/credsStore) and identity tokens are not supported. */
+ * ({"auths": {"host[:port][/namespace]": {"auth": base64("user:pass")}}}), and the credential
+ * helpers they name (credHelpers / credsStore -> docker-credential-NAME). Identity tokens
+ * (OAuth refresh tokens) are not supported. */
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -63,15 +71,31 @@ static int decode_auth(const char *b64, const char *name, const char *key, char 
     return r;
 }
 
+static bool helper_name_ok(const char *h) {
+    if (!h || !*h || strlen(h) > 64) return false;
+    for (; *h; h++)
+        if (!(isalnum((unsigned char)*h) || *h == '-' || *h == '_' || *h == '.')) return false;
+    return true;
+}
+
 int ds_reg_authjson_lookup(const char *json, size_t len, const char *name, const char *host,
-                           const char *repo, char **user, char **pass, ds_err *err) {
+                           const char *repo, char **user, char **pass, char **helper, ds_err *err) {
     *user = *pass = NULL;
+    if (helper) *helper = NULL;
     json_error_t je;
     json_t *root = json_loadb(json, len, 0, &je);
     if (!root) return ds_fail(err, "%s: invalid JSON at line %d: %s", name, je.line, je.text);
     if (!json_is_object(root)) { json_decref(root); return ds_fail(err, "%s: not a JSON object", name); }
     json_t *auths = json_object_get(root, "auths");
     if (auths && !json_is_object(auths)) { json_decref(root); return ds_fail(err, "%s: \"auths\" is not an object", name); }
+    /* A helper named for this very host wins, as in docker. */
+    const char *h = json_string_value(json_object_get(json_object_get(root, "credHelpers"), host));
+    if (helper && h) {
+        int r = helper_name_ok(h) ? (*helper = ds_xstrdup(h), 2)
+                                  : ds_fail(err, "%s: bad credential helper name for %s", name, host);
+        json_decref(root);
+        return r;
+    }
     const char *key, *best_key = NULL;
     json_t *v, *best = NULL;
     size_t best_len = 0;
@@ -91,6 +115,11 @@ int ds_reg_authjson_lookup(const char *json, size_t len, const char *name, const
         else if (u && p) { *user = ds_xstrdup(u); *pass = ds_xstrdup(p); r = 1; }
         /* else: an entry without usable credentials (identitytoken only): treat as absent */
     }
+    const char *store = json_string_value(json_object_get(root, "credsStore"));
+    if (r == 0 && helper && store && *store) {
+        if (helper_name_ok(store)) { *helper = ds_xstrdup(store); r = 2; }
+        else r = ds_fail(err, "%s: bad credsStore name", name);
+    }
     json_decref(root);
     return r;
 }
@@ -105,9 +134,19 @@ static int try_file(const char *path, bool must_exist, const char *host, const c
         *err = e;
         return -1;
     }
-    int r = ds_reg_authjson_lookup(data, len, path, host, repo, user, pass, err);
+    char *helper = NULL;
+    int r = ds_reg_authjson_lookup(data, len, path, host, repo, user, pass, &helper, err);
     explicit_bzero(data, len);
     free(data);
+    if (r == 2) {
+        /* docker keys Docker Hub as its legacy v1 URL */
+        const char *server = !strcmp(host, "docker.io") || !strcmp(host, "index.docker.io")
+                                 ? "https://index.docker.io/v1/" : host;
+        r = ds_reg_run_cred_helper(helper, server, user, pass, err);
+        if (r == 1) *origin = ds_xasprintf("docker-credential-%s (named in %s)", helper, path);
+        free(helper);
+        return r;
+    }
     if (r == 1) *origin = ds_xstrdup(path);
     return r;
 }
@@ -131,5 +170,73 @@ int ds_reg_find_creds(const char *authfile, const char *host, const char *repo, 
     }
     for (int i = 0; i < n; i++) free(paths[i]);
     if (r < 0) { free_secret(*pass); free(*user); *user = *pass = NULL; }
+    return r;
+}
+
+int ds_reg_run_cred_helper(const char *helper, const char *server, char **user, char **pass, ds_err *err) {
+    *user = *pass = NULL;
+    char *prog = ds_xasprintf("docker-credential-%s", helper);
+    int in[2], out[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0) {
+        ds_fail_errno(err, "%s", prog); free(prog); return -1;
+    }
+    if (pipe2(out, O_CLOEXEC) < 0) {
+        ds_fail_errno(err, "%s", prog); close(in[0]); close(in[1]); free(prog); return -1;
+    }
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[1], 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0); /* library code stays quiet */
+    char *argv[] = {prog, (char *)"get", NULL};
+    extern char **environ;
+    pid_t pid;
+    int rc = posix_spawnp(&pid, prog, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(in[1]);
+    close(out[1]);
+    if (rc != 0) {
+        close(in[0]); close(out[0]);
+        errno = rc;
+        ds_fail_errno(err, "credential helper %s (named in the auth file) cannot run", prog);
+        free(prog);
+        return -1;
+    }
+    /* MSG_NOSIGNAL: a helper that exits early must not kill us with SIGPIPE. */
+    send(in[0], server, strlen(server), MSG_NOSIGNAL);
+    close(in[0]);
+    size_t cap = 65536, n = 0;
+    char *buf = ds_xmalloc(cap + 1);
+    for (;;) {
+        ssize_t k = read(out[0], buf + n, cap - n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) break;
+        n += (size_t)k;
+        if (n == cap) break;
+    }
+    buf[n] = 0;
+    close(out[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    int r = 0;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        if (strstr(buf, "not found")) r = 0; /* "credentials not found in native keychain" */
+        else r = ds_fail(err, "credential helper %s failed for %s (exit %d)", prog, server,
+                         WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    } else {
+        json_t *j = json_loadb(buf, n, 0, NULL);
+        const char *u = json_string_value(json_object_get(j, "Username"));
+        const char *s = json_string_value(json_object_get(j, "Secret"));
+        if (!j) r = ds_fail(err, "credential helper %s answered something that is not JSON", prog);
+        else if (u && s && strcmp(u, "<token>")) { /* "<token>": an identity token, not supported */
+            *user = ds_xstrdup(u);
+            *pass = ds_xstrdup(s);
+            r = 1;
+        }
+        json_decref(j);
+    }
+    explicit_bzero(buf, n);
+    free(buf);
+    free(prog);
     return r;
 }

@@ -83,8 +83,9 @@ static int dst_put_manifest(ds_dest *d, const char *raw, size_t len, const char 
     reg_dst *p = d->priv;
     char dg[DS_DIGEST_LEN + 1];
     ds_sha256_buf(raw, len, dg);
-    const char *target = d->ref.digest ? d->ref.digest : d->ref.tag ? d->ref.tag : "latest";
-    char *what = ds_xasprintf("%s%s%s", p->name, d->ref.digest ? "@" : ":", target);
+    /* REPO:TAG@DIGEST: the digest is checked, the tag is what gets pushed. */
+    const char *target = d->ref.tag ? d->ref.tag : d->ref.digest ? d->ref.digest : "latest";
+    char *what = ds_xasprintf("%s%s%s", p->name, d->ref.tag || !d->ref.digest ? ":" : "@", target);
     int r = 0;
     if (d->ref.digest && strcmp(d->ref.digest, dg)) {
         r = ds_fail(err, "%s: the manifest's digest is %s, not the one named", what, dg);

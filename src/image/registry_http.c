@@ -232,6 +232,8 @@ static int one_attempt(ds_reg_client *c, const ds_reg_req *rq, ds_reg_resp *resp
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 120L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 512L * 1024);        /* fewer, larger writes for blobs */
+    curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 1024L * 1024);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);

@@ -125,8 +125,8 @@ static int src_blob_path(ds_source *s, const ds_desc *d, char **path, bool *is_t
     else if (strcmp(resp.digest, d->digest))
         r = ds_fail(err, "%s: blob %s: digest mismatch: the downloaded bytes are %s", p->name, d->digest,
                     resp.digest);
-    if (r == 0 && fsync(fd) != 0) r = ds_fail_errno(err, "%s: writing %s", p->name, tmp);
-    close(fd);
+    /* No fsync: a temp file that is read and removed needs no durability. */
+    if (close(fd) != 0 && r == 0) r = ds_fail_errno(err, "%s: writing %s", p->name, tmp);
     ds_reg_resp_free(&resp);
     if (r < 0) { unlink(tmp); free(tmp); return -1; }
     *path = tmp;

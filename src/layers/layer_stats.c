@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "fs/layer_reader.h"
-#include "fs/fsmap.h"
+#include "util/strmap.h"
 
 typedef struct path_rec {
     int64_t cur_size;   /* size in the stacked tree */
@@ -19,32 +19,32 @@ typedef struct path_rec {
 } path_rec;
 
 struct ds_layers_analyzer {
-    ds_fsmap paths;
+    ds_strmap paths;
     ds_layer_stat *layers;
     size_t n, cap;
 };
 
 ds_layers_analyzer *ds_layers_analyzer_new(void) {
     ds_layers_analyzer *an = ds_xcalloc(1, sizeof *an);
-    ds_fsmap_init(&an->paths);
+    ds_strmap_init(&an->paths);
     return an;
 }
 
 void ds_layers_analyzer_free(ds_layers_analyzer *an) {
     if (!an) return;
-    ds_fsmap_free(&an->paths, free);
+    ds_strmap_free(&an->paths, free);
     for (size_t i = 0; i < an->n; i++) { free(an->layers[i].media_type); free(an->layers[i].created_by); }
     free(an->layers);
     free(an);
 }
 
 static path_rec *rec_get(ds_layers_analyzer *an, const char *rel) {
-    path_rec *r = ds_fsmap_get(&an->paths, rel);
+    path_rec *r = ds_strmap_get(&an->paths, rel);
     if (!r) {
         r = ds_xcalloc(1, sizeof *r);
         r->last_layer = -1;
         r->min_size = -1;
-        ds_fsmap_put(&an->paths, rel, r);
+        ds_strmap_put(&an->paths, rel, r);
     }
     return r;
 }
@@ -68,7 +68,7 @@ static int64_t hide_below(ds_layers_analyzer *an, const char *dir, int layer, bo
     size_t dl = strlen(dir);
     int64_t sum = 0;
     for (size_t i = 0; i < an->paths.cap; i++) {
-        ds_fsmap_slot *s = &an->paths.slots[i];
+        ds_strmap_slot *s = &an->paths.slots[i];
         if (!s->key) continue;
         if (dl && (strncmp(s->key, dir, dl) || s->key[dl] != '/')) continue;
         path_rec *r = s->value;
@@ -172,7 +172,7 @@ void ds_layers_analyzer_finish(ds_layers_analyzer *an, ds_layers_report *out) {
     int64_t min_sum = 0, cum_sum = 0;
     size_t cap = 0;
     for (size_t i = 0; i < an->paths.cap; i++) {
-        ds_fsmap_slot *s = &an->paths.slots[i];
+        ds_strmap_slot *s = &an->paths.slots[i];
         if (!s->key) continue;
         path_rec *r = s->value;
         if (!r->layers) continue;

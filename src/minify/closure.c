@@ -230,6 +230,10 @@ int ds_closure_compute(const char *src_root, const json_t *trace, const ds_minif
         "/tmp",
     };
     for (size_t k = 0; k < sizeof essentials / sizeof *essentials; k++) keep(&x, essentials[k], "essential", NULL);
+    if (opts->keep_shell) {
+        static const char *const shells[] = {"/bin/sh", "/bin/bash", "/bin/dash", "/bin/busybox"};
+        for (size_t k = 0; k < sizeof shells / sizeof *shells; k++) keep(&x, shells[k], "--keep-shell", NULL);
+    }
 
     /* 4. --keep globs and --keep-package lists. */
     if (opts->n_keep_globs) {

@@ -99,6 +99,7 @@ int ds_elf_section(const char *host, const char *name, unsigned char **data, siz
     unsigned shentsize = (unsigned)rd(&e, e.is64 ? 58 : 46, 2);
     unsigned shnum = (unsigned)rd(&e, e.is64 ? 60 : 48, 2);
     unsigned shstrndx = (unsigned)rd(&e, e.is64 ? 62 : 50, 2);
+    if (shnum == 0 || shoff == 0) { rc = -2; goto out; }
     if (shentsize < (e.is64 ? 64u : 40u) || shstrndx >= shnum || shoff >= len) goto out;
     uint64_t strsh = shoff + (uint64_t)shstrndx * shentsize;
     uint64_t stroff = e.is64 ? rd(&e, (size_t)strsh + 24, 8) : rd(&e, (size_t)strsh + 16, 4);

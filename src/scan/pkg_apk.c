@@ -41,7 +41,7 @@ int ds_apk_parse_installed(const char *text, size_t len, const char *source, con
                 np->source = ds_xstrdup(source);
                 finish(np, ctx);
             } else {
-                free(cur.version); free(cur.arch); free(cur.license);
+                free(cur.version); free(cur.arch); free(cur.license); free(cur.origin);
                 ds_strlist_free(&cur.files);
             }
             memset(&cur, 0, sizeof cur);
@@ -56,6 +56,7 @@ int ds_apk_parse_installed(const char *text, size_t len, const char *source, con
             case 'V': slot = &cur.version; break;
             case 'A': slot = &cur.arch; break;
             case 'L': slot = &cur.license; break;
+            case 'o': slot = &cur.origin; break;
             case 'F': free(dir); dir = v; v = NULL; break;
             case 'R':
                 ds_strlist_addf(&cur.files, "/%s%s%s", dir ? dir : "", dir ? "/" : "", v);

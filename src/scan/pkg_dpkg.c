@@ -97,6 +97,12 @@ int ds_dpkg_parse_status(const char *text, size_t len, const char *source, const
         p->arch = ds_control_field(ps, pe, "Architecture");
         p->license = ds_control_field(ps, pe, "License"); /* rare, but some tools record it */
         p->source = ds_xstrdup(source);
+        char *src = ds_control_field(ps, pe, "Source");
+        if (src) {
+            /* "Source: glibc (2.36-9+deb12u4)": the name is the first word. */
+            p->origin = ds_xstrndup(src, strcspn(src, " "));
+            free(src);
+        }
         fill_deb(p, ctx);
     }
     (void)err;

@@ -45,6 +45,7 @@ json_t *ds_pkg_json(const ds_pkg *p, bool with_files) {
     json_object_set_new(o, "name", json_string(p->name));
     json_object_set_new(o, "version", str_or_null(p->version));
     json_object_set_new(o, "arch", str_or_null(p->arch));
+    if (p->origin) json_object_set_new(o, "source_package", json_string(p->origin));
     json_object_set_new(o, "license", str_or_null(p->license));
     json_object_set_new(o, "purl", str_or_null(p->purl));
     json_object_set_new(o, "ecosystem", str_or_null(p->ecosystem));

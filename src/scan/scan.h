@@ -64,6 +64,7 @@ typedef struct ds_pkg {
     char *license;    /* as recorded, may be NULL */
     char *source;     /* where it was found: "/var/lib/dpkg/status", "/app/x.jar", ... */
     char *purl;
+    char *origin;     /* source package (deb Source:, apk o:), which distro advisories name; may be NULL */
     char *ecosystem;  /* OSV ecosystem: "Debian:12", "Alpine:v3.19", "PyPI", "npm", "Go", "Maven" */
     ds_strlist files; /* files it owns (image paths) */
 } ds_pkg;

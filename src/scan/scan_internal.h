@@ -8,7 +8,7 @@
 /* ELF peeking (never executes): is_elf, and the PT_INTERP string (malloc'd or NULL).
  * Returns -1 when the file cannot be read. */
 int ds_elf_peek(const char *host_path, bool *is_elf, char **interp);
-/* Bytes of the section NAME (malloc'd); -1 when absent or not ELF. */
+/* Bytes of the section NAME (malloc'd); -1 when absent or not ELF, -2 when the file has no section headers. */
 int ds_elf_section(const char *host_path, const char *name, unsigned char **data, size_t *len);
 
 /* Last path component (points into path). */

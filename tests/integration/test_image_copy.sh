@@ -34,6 +34,25 @@ check_eq "skopeo reads the docker-archive's config the same" \
 check "docker-archive -> oci again is byte-identical" $DISTILL copy -q docker-archive:$T/d.tar oci:$T/back2
 check "same manifest both times" cmp -s <($DISTILL inspect --raw oci:$T/back) <($DISTILL inspect --raw oci:$T/back2)
 
+# --- unpacked trees: oci and the docker-archive round trip are the same, file by file ---
+tree() { (cd "$1" && find . -printf '%p %y %m %U %G %s %l\n' | LC_ALL=C sort); }
+check "unpack oci -> rootfs" $DISTILL copy -q oci:$base rootfs:$T/tree-oci
+check "unpack oci -> docker-archive -> oci -> rootfs" $DISTILL copy -q oci:$T/back rootfs:$T/tree-back
+check "trees equal: oci vs oci -> docker-archive -> oci (paths, types, modes, owners, sizes, links)" \
+  cmp -s <(tree "$T/tree-oci") <(tree "$T/tree-back")
+lay=$(jq -r '.layers[0].digest' "$base/blobs/sha256/${mdig#sha256:}" | cut -d: -f2)
+check_eq "debian_version in the unpacked tree" "$(tar xzOf "$base/blobs/sha256/$lay" ./etc/debian_version)" \
+  "$(cat "$T/tree-oci/etc/debian_version")"
+check_fails "rootfs destination that is not empty is refused" $DISTILL copy -q oci:$base rootfs:$T/tree-oci
+rm -rf "$T/tree-back"
+# rootfs as a source (on /etc, to stay quick): one deterministic layer that unpacks to the same tree.
+r1=$($DISTILL copy -q rootfs:$T/tree-oci/etc oci:$T/fromtree:a); r2=$($DISTILL copy -q rootfs:$T/tree-oci/etc oci:$T/fromtree2:a)
+check_eq "rootfs -> oci is deterministic" "$r1" "$r2"
+check_eq "rootfs image has one layer" 1 "$($DISTILL inspect oci:$T/fromtree:a | jq '.layers | length')"
+check "rootfs -> oci -> rootfs" $DISTILL copy -q oci:$T/fromtree:a rootfs:$T/tree-again
+check "trees equal after rootfs -> oci -> rootfs" cmp -s <(tree "$T/tree-oci/etc" | grep -v '^\. ') <(tree "$T/tree-again" | grep -v '^\. ')
+rm -rf "$T/tree-oci" "$T/tree-again"
+
 # --- podman loads and runs what we wrote ------------------------------------------
 pod=(podman --cgroup-manager=cgroupfs)
 if "${pod[@]}" load -q -i "$T/d.tar" >"$T/load.out" 2>&1; then

@@ -5,6 +5,8 @@
 #include <cmocka.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -399,6 +401,53 @@ static void test_script_entrypoint_refused(void **state) {
     ds_harden_report_free(&r);
 }
 
+/* An ELF entry point whose loader (PT_INTERP, patched here to /usr/bin/bash) would be removed. */
+static void test_elf_entrypoint_dependency_refused(void **state) {
+    fx *f = *state;
+    char *data = NULL;
+    size_t len = 0;
+    ds_err e;
+    assert_int_equal(ds_read_file("/usr/bin/true", &data, &len, 0, &e), 0);
+    elf_version(EV_CURRENT);
+    Elf *el = elf_memory(data, len);
+    assert_non_null(el);
+    size_t n = 0;
+    assert_int_equal(elf_getphdrnum(el, &n), 0);
+    size_t off = 0, sz = 0;
+    for (size_t i = 0; i < n; i++) {
+        GElf_Phdr ph;
+        if (gelf_getphdr(el, (int)i, &ph) && ph.p_type == PT_INTERP) { off = ph.p_offset; sz = ph.p_filesz; }
+    }
+    elf_end(el);
+    assert_true(sz > sizeof "/usr/bin/bash");
+    /* First, as it is: the check passes (libraries missing from this tree are not removals). */
+    char *p = P(f, "app/server");
+    assert_int_equal(ds_write_file_atomic(p, data, len, 0755, &e), 0);
+    assert_int_equal(chmod(p, 0755), 0);
+    ds_harden_opts o;
+    ds_harden_opts_init(&o);
+    o.dry_run = true;
+    json_t *cfg = config_with("[\"/app/server\"]");
+    o.config = cfg;
+    ds_harden_report r;
+    ds_harden_report_init(&r);
+    int rc = ds_harden_tree(f->root, &o, &r, &e);
+    if (rc) fprintf(stderr, "%s\n", e.msg);
+    assert_int_equal(rc, 0);
+    memset(data + off, 0, sz);
+    memcpy(data + off, "/usr/bin/bash", sizeof "/usr/bin/bash");
+    assert_int_equal(ds_write_file_atomic(p, data, len, 0755, &e), 0);
+    assert_int_equal(chmod(p, 0755), 0);
+    assert_int_equal(ds_harden_tree(f->root, &o, &r, &e), -1);
+    assert_non_null(strstr(e.msg, "entry point /app/server"));
+    assert_non_null(strstr(e.msg, "/usr/bin/bash"));
+    assert_non_null(strstr(e.msg, "shell"));
+    ds_harden_report_free(&r);
+    json_decref(cfg);
+    free(p);
+    free(data);
+}
+
 static void test_allow_glob_and_user(void **state) {
     fx *f = *state;
     ds_harden_opts o;
@@ -446,6 +495,46 @@ static void test_user_root_refused(void **state) {
     ds_harden_report_free(&r);
 }
 
+/* Alpine: busybox with absolute applet symlinks, apk and its database. */
+static void test_alpine_busybox_and_apk_db(void **state) {
+    fx *f = *state;
+    ds_err e;
+    assert_int_equal(ds_rmtree(f->root, &e), 0);
+    put(f, "bin/busybox", "busybox", 0755);
+    link_(f, "/bin/busybox", "bin/sh");
+    link_(f, "/bin/busybox", "bin/ls");
+    link_(f, "../../bin/busybox", "usr/bin/wget");
+    put(f, "sbin/apk", "apk", 0755);
+    put(f, "sbin/nologin", "nologin", 0755);
+    put(f, "etc/securetty", "console", 0644);
+    put(f, "var/cache/apk/APKINDEX.tar.gz", "idx", 0644);
+    put(f, "etc/passwd", "root:x:0:0:root:/root:/bin/ash\nnobody:x:65534:65534:nobody:/:/sbin/nologin\n", 0644);
+    put(f, "lib/apk/db/installed",
+        "C:Q1aaa=\nP:busybox\nV:1.36.1-r5\nF:bin\nR:busybox\na:0:0:755\nZ:Q1bbb=\nF:etc\nR:securetty\nZ:Q1ccc=\n\n"
+        "C:Q1ddd=\nP:apk-tools\nV:2.14.0-r5\nF:sbin\nR:apk\na:0:0:755\nZ:Q1eee=\n\n", 0644);
+    ds_harden_opts o;
+    ds_harden_opts_init(&o);
+    ds_harden_report r;
+    ds_harden_report_init(&r);
+    int rc = ds_harden_tree(f->root, &o, &r, &e);
+    if (rc) fprintf(stderr, "%s\n", e.msg);
+    assert_int_equal(rc, 0);
+    const char *gone[] = {"bin/busybox", "bin/sh", "bin/ls", "usr/bin/wget", "sbin/apk", "var/cache/apk/APKINDEX.tar.gz"};
+    for (size_t i = 0; i < sizeof gone / sizeof *gone; i++)
+        if (exists(f, gone[i])) fail_msg("%s should be removed", gone[i]);
+    assert_true(has_change(&r, "busybox", "/bin/ls"));
+    char *db = slurp(f, "lib/apk/db/installed");
+    assert_string_equal(db, "C:Q1aaa=\nP:busybox\nV:1.36.1-r5\nF:bin\nF:etc\nR:securetty\nZ:Q1ccc=\n\n"
+                            "C:Q1ddd=\nP:apk-tools\nV:2.14.0-r5\nF:sbin\n\n");
+    free(db);
+    /* /sbin/nologin is the only nologin here */
+    char *pw = slurp(f, "etc/passwd");
+    assert_non_null(strstr(pw, "nobody:x:65534:65534:nobody:/:/sbin/nologin\n"));
+    assert_non_null(strstr(pw, "nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n"));
+    free(pw);
+    ds_harden_report_free(&r);
+}
+
 static void test_path_rule(void **state) {
     (void)state;
     assert_string_equal(ds_harden_path_rule("/bin/sh", DS_HARDEN_DEFAULT), "shell");
@@ -470,8 +559,10 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_dry_run_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_strict_removes_admin_tools, setup, teardown),
         cmocka_unit_test_setup_teardown(test_script_entrypoint_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_elf_entrypoint_dependency_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_allow_glob_and_user, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_root_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alpine_busybox_and_apk_db, setup, teardown),
         cmocka_unit_test(test_path_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "image/registry.h"
 #include "util/fsutil.h"
 
@@ -66,7 +67,7 @@ static void test_challenge_bad(void **state) {
 }
 
 static int lookup(const char *json, const char *host, const char *repo, char **u, char **p, ds_err *e) {
-    return ds_reg_authjson_lookup(json, strlen(json), "auth.json", host, repo, u, p, e);
+    return ds_reg_authjson_lookup(json, strlen(json), "auth.json", host, repo, u, p, NULL, e);
 }
 
 static void test_authjson(void **state) {
@@ -118,6 +119,28 @@ static void test_authjson_bad(void **state) {
     /* the message names the file, never the secret */
     assert_null(strstr(e.msg, "nocolon"));
     assert_null(u); assert_null(p);
+}
+
+static void test_authjson_helpers(void **state) {
+    (void)state;
+    char *u = NULL, *p = NULL, *h = NULL;
+    ds_err e = {0};
+    const char *doc = "{\"auths\":{\"a.example\":{\"auth\":\"YTpi\"},\"s.example\":{}},"
+                      "\"credHelpers\":{\"a.example\":\"ecr-login\",\"bad.example\":\"../x\"},\"credsStore\":\"desktop\"}";
+    /* credHelpers for the host wins over auths */
+    assert_int_equal(ds_reg_authjson_lookup(doc, strlen(doc), "f", "a.example", "r", &u, &p, &h, &e), 2);
+    assert_string_equal(h, "ecr-login");
+    assert_null(u);
+    free(h);
+    /* an empty auths entry (what docker writes with a credsStore) falls to the store */
+    assert_int_equal(ds_reg_authjson_lookup(doc, strlen(doc), "f", "s.example", "r", &u, &p, &h, &e), 2);
+    assert_string_equal(h, "desktop");
+    free(h);
+    /* helper names are never paths */
+    assert_int_equal(ds_reg_authjson_lookup(doc, strlen(doc), "f", "bad.example", "r", &u, &p, &h, &e), -1);
+    assert_non_null(strstr(e.msg, "bad credential helper"));
+    /* without the helper out-parameter, helpers are ignored */
+    assert_int_equal(ds_reg_authjson_lookup(doc, strlen(doc), "f", "s.example", "r", &u, &p, NULL, &e), 0);
 }
 
 static void write_file(const char *dir, const char *rel, const char *text) {
@@ -176,6 +199,45 @@ static void test_find_creds_order(void **state) {
     unsetenv("XDG_RUNTIME_DIR");
     assert_int_equal(ds_rmtree(dir, &e), 0);
     free(home_cfg); free(missing); free(regfile); free(run); free(home); free(dir);
+}
+
+/* A real helper program on PATH: docker-credential-distilltest. */
+static void test_cred_helper_run(void **state) {
+    (void)state;
+    ds_err e = {0};
+    char *dir = NULL, *u, *p, *origin;
+    assert_int_equal(ds_mkdtemp("distill-unit-helper", &dir, &e), 0);
+    write_file(dir, "bin/docker-credential-distilltest",
+               "#!/bin/sh\nread server\n[ \"$1\" = get ] || exit 3\n"
+               "case $server in\n  h.example) echo '{\"ServerURL\":\"h.example\",\"Username\":\"hu\",\"Secret\":\"hs\"}';;\n"
+               "  tok.example) echo '{\"Username\":\"<token>\",\"Secret\":\"x\"}';;\n"
+               "  broken.example) echo 'boom' >&2; exit 1;;\n"
+               "  *) echo 'credentials not found in native keychain'; exit 1;;\nesac\n");
+    char *helper = ds_xasprintf("%s/bin/docker-credential-distilltest", dir);
+    assert_int_equal(chmod(helper, 0755), 0);
+    const char *old = getenv("PATH");
+    char *saved = ds_xstrdup(old ? old : "/usr/bin:/bin");
+    char *path = ds_xasprintf("%s/bin:%s", dir, saved);
+    setenv("PATH", path, 1);
+    assert_int_equal(ds_reg_run_cred_helper("distilltest", "h.example", &u, &p, &e), 1);
+    assert_string_equal(u, "hu"); assert_string_equal(p, "hs");
+    free(u); free(p);
+    assert_int_equal(ds_reg_run_cred_helper("distilltest", "other.example", &u, &p, &e), 0);
+    assert_int_equal(ds_reg_run_cred_helper("distilltest", "tok.example", &u, &p, &e), 0);
+    assert_int_equal(ds_reg_run_cred_helper("distilltest", "broken.example", &u, &p, &e), -1);
+    assert_non_null(strstr(e.msg, "docker-credential-distilltest failed"));
+    assert_int_equal(ds_reg_run_cred_helper("nosuchhelper", "h.example", &u, &p, &e), -1);
+    assert_non_null(strstr(e.msg, "docker-credential-nosuchhelper"));
+    /* through an auth file */
+    write_file(dir, "cfg.json", "{\"credHelpers\":{\"h.example\":\"distilltest\"}}");
+    char *cfg = ds_xasprintf("%s/cfg.json", dir);
+    assert_int_equal(ds_reg_find_creds(cfg, "h.example", "r", &u, &p, &origin, &e), 1);
+    assert_string_equal(u, "hu");
+    assert_non_null(strstr(origin, "docker-credential-distilltest"));
+    free(u); free(p); free(origin);
+    setenv("PATH", saved, 1);
+    assert_int_equal(ds_rmtree(dir, &e), 0);
+    free(cfg); free(helper); free(saved); free(path); free(dir);
 }
 
 static void test_split_creds(void **state) {
@@ -262,7 +324,9 @@ int main(void) {
         cmocka_unit_test(test_challenge_bad),
         cmocka_unit_test(test_authjson),
         cmocka_unit_test(test_authjson_bad),
+        cmocka_unit_test(test_authjson_helpers),
         cmocka_unit_test(test_find_creds_order),
+        cmocka_unit_test(test_cred_helper_run),
         cmocka_unit_test(test_split_creds),
         cmocka_unit_test(test_urls),
         cmocka_unit_test(test_names),

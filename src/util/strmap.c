@@ -1,4 +1,4 @@
-#include "fs/fsmap.h"
+#include "util/strmap.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +10,9 @@ static uint64_t hash_str(const char *s) {
     return h;
 }
 
-void ds_fsmap_init(ds_fsmap *m) { memset(m, 0, sizeof *m); }
+void ds_strmap_init(ds_strmap *m) { memset(m, 0, sizeof *m); }
 
-void ds_fsmap_free(ds_fsmap *m, void (*free_value)(void *)) {
+void ds_strmap_free(ds_strmap *m, void (*free_value)(void *)) {
     for (size_t i = 0; i < m->cap; i++) {
         if (!m->slots[i].key) continue;
         free(m->slots[i].key);
@@ -22,29 +22,29 @@ void ds_fsmap_free(ds_fsmap *m, void (*free_value)(void *)) {
     memset(m, 0, sizeof *m);
 }
 
-static ds_fsmap_slot *find(const ds_fsmap *m, const char *key) {
+static ds_strmap_slot *find(const ds_strmap *m, const char *key) {
     if (!m->cap) return NULL;
     size_t i = hash_str(key) & (m->cap - 1);
     for (;;) {
-        ds_fsmap_slot *s = &m->slots[i];
+        ds_strmap_slot *s = &m->slots[i];
         if (!s->key || !strcmp(s->key, key)) return s;
         i = (i + 1) & (m->cap - 1);
     }
 }
 
-void *ds_fsmap_get(const ds_fsmap *m, const char *key) {
-    ds_fsmap_slot *s = find(m, key);
+void *ds_strmap_get(const ds_strmap *m, const char *key) {
+    ds_strmap_slot *s = find(m, key);
     return s && s->key ? s->value : NULL;
 }
 
-int ds_fsmap_has(const ds_fsmap *m, const char *key) {
-    ds_fsmap_slot *s = find(m, key);
+int ds_strmap_has(const ds_strmap *m, const char *key) {
+    ds_strmap_slot *s = find(m, key);
     return s && s->key;
 }
 
-static void grow(ds_fsmap *m) {
+static void grow(ds_strmap *m) {
     size_t ncap = m->cap ? m->cap * 2 : 64;
-    ds_fsmap_slot *old = m->slots;
+    ds_strmap_slot *old = m->slots;
     size_t ocap = m->cap;
     m->slots = ds_xcalloc(ncap, sizeof *m->slots);
     m->cap = ncap;
@@ -55,10 +55,16 @@ static void grow(ds_fsmap *m) {
     free(old);
 }
 
-ds_fsmap_slot *ds_fsmap_put(ds_fsmap *m, const char *key, void *value) {
+ds_strmap_slot *ds_strmap_put(ds_strmap *m, const char *key, void *value) {
     if ((m->len + 1) * 4 >= m->cap * 3) grow(m);
-    ds_fsmap_slot *s = find(m, key);
+    ds_strmap_slot *s = find(m, key);
     if (!s->key) { s->key = ds_xstrdup(key); m->len++; }
     s->value = value;
     return s;
+}
+
+void *ds_strmap_find(const ds_strmap *m, const char *key, int *found) {
+    ds_strmap_slot *s = find(m, key);
+    *found = s && s->key;
+    return *found ? s->value : NULL;
 }
