@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Unpack, layer writing and squash: distill vs umoci on the same Debian image, in one run.
-#   unpack: distill's layer applier (bench/fs_driver, or `distill copy IMAGE rootfs:DIR`
-#           when that transport exists) vs `umoci unpack`
+#   unpack: distill's layer applier (bench/fs_driver, and `distill copy IMAGE rootfs:DIR`)
+#           vs `umoci unpack`
 #   write:  one gzip layer from the unpacked tree: distill's layer writer vs `umoci repack`
 #           (of an empty image whose bundle holds the same tree, so it writes it all)
 #   squash: `distill squash` vs `umoci unpack` + `umoci repack` of the same kind
@@ -26,7 +26,8 @@ size=$(du -sh $blobs | tail -1 | cut -f1)
 
 run_unpack_distill() { rm -rf "$W/d"; mkdir "$W/d"; secs "$W/fs_driver" unpack "$W/d" $blobs; }
 run_unpack_umoci()   { rm -rf "$W/u"; secs umoci unpack --image "$img:latest" "$W/u"; }
-tu_d=$(best run_unpack_distill); tu_u=$(best run_unpack_umoci)
+run_unpack_copy()    { rm -rf "$W/c"; secs "$DISTILL" copy -q "oci:$img:latest" "rootfs:$W/c"; }
+tu_d=$(best run_unpack_distill); tu_c=$(best run_unpack_copy); tu_u=$(best run_unpack_umoci)
 
 # An empty image for umoci repack: its bundle gets the whole tree, so repack writes one full layer.
 umoci init --layout "$W/empty" > /dev/null
@@ -56,6 +57,7 @@ sq_u=$(stat -c %s "$W/empty/blobs/sha256/$(jq -r '.layers[-1].digest' "$W/empty/
 printf 'image %s (%s of layers), best of 3\n' "$(basename "$img")" "$size"
 printf '%-28s %10s %10s %8s\n' "" distill umoci "ratio"
 printf '%-28s %10.2f %10.2f %8s\n' "unpack (s)" "$tu_d" "$tu_u" "$(ratio "$tu_u" "$tu_d")x"
+printf '%-28s %10.2f %10.2f %8s\n' "copy to rootfs: (s)" "$tu_c" "$tu_u" "$(ratio "$tu_u" "$tu_c")x"
 printf '%-28s %10.2f %10.2f %8s\n' "write one gzip layer (s)" "$tw_d" "$tw_u" "$(ratio "$tw_u" "$tw_d")x"
 printf '%-28s %10.2f %10.2f %8s\n' "squash (s)" "$ts_d" "$ts_u" "$(ratio "$ts_u" "$ts_d")x"
 printf '%-28s %10s %10s %8s\n' "squashed layer (bytes)" "$sq_d" "$sq_u" "$(ratio "$sq_u" "$sq_d")x"
