@@ -320,7 +320,7 @@ static int meta_at(applier *ap, int pfd, const char *base, struct archive_entry 
 static int write_data(applier *ap, struct archive *a, int fd, struct archive_entry *e, const char *entry, ds_err *err) {
     const void *buf;
     size_t len;
-    la_int64_t off;
+    la_int64_t off, end = 0;
     for (;;) {
         int r = archive_read_data_block(a, &buf, &len, &off);
         if (r == ARCHIVE_EOF) break;
@@ -331,9 +331,10 @@ static int write_data(applier *ap, struct archive *a, int fd, struct archive_ent
             if (w < 0) { if (errno == EINTR) continue; return entry_fail_errno(ap, err, entry, "write"); }
             p += w; len -= (size_t)w; off += w;
         }
+        if (off > end) end = off;
     }
     /* Sparse files: holes at the end still count in the size. */
-    if (archive_entry_size_is_set(e) && ftruncate(fd, archive_entry_size(e)) < 0)
+    if (archive_entry_size_is_set(e) && end < archive_entry_size(e) && ftruncate(fd, archive_entry_size(e)) < 0)
         return entry_fail_errno(ap, err, entry, "truncate");
     return 0;
 }
