@@ -16,9 +16,11 @@ trap 'rm -rf "$W"' EXIT
 cc -std=c17 -D_GNU_SOURCE -O2 -I"$TOP/src" -o "$W/fs_driver" bench/fs_driver.c build/libdistill.a \
    $(pkg-config --libs libarchive libzstd libdeflate openssl zlib jansson libcurl)
 
-secs() { local s=$(date +%s.%N); "$@" > /dev/null 2>&1 || { echo "failed: $*" >&2; exit 1; }; echo "$(date +%s.%N) - $s" | bc; }
-best() { local b=""; for i in 1 2 3; do "$@" > "$W/t"; t=$(cat "$W/t"); if [ -z "$b" ] || [ "$(echo "$t < $b" | bc)" = 1 ]; then b=$t; fi; done; echo "$b"; }
-ratio() { echo "scale=2; $1 / $2" | bc; }
+# awk, not bc: bc is not installed everywhere.
+since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }'; }
+secs() { local s=$(date +%s.%N); "$@" > /dev/null 2>&1 || { echo "failed: $*" >&2; exit 1; }; since "$s"; }
+best() { local b=""; for i in 1 2 3; do "$@" > "$W/t"; t=$(cat "$W/t"); if [ -z "$b" ] || awk -v t="$t" -v b="$b" 'BEGIN { exit !(t < b) }'; then b=$t; fi; done; echo "$b"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 man=$img/blobs/sha256/$(jq -r '.manifests[0].digest' "$img/index.json" | cut -d: -f2)
 blobs=$(jq -r '.layers[].digest | sub("sha256:"; "")' "$man" | sed "s|^|$img/blobs/sha256/|")
@@ -48,7 +50,7 @@ run_squash_umoci() {
   umoci unpack --image "$W/empty:e" "$W/eb2" > /dev/null 2>&1
   rm -rf "$W/eb2/rootfs"; mv "$W/u2/rootfs" "$W/eb2/rootfs"
   umoci repack --image "$W/empty:s" "$W/eb2" > /dev/null 2>&1
-  echo "$(date +%s.%N) - $s" | bc
+  since "$s"
 }
 ts_d=$(best run_squash_distill); ts_u=$(best run_squash_umoci)
 sq_d=$(jq '[.layers[].size] | add' "$W/sq/blobs/sha256/$(jq -r '.manifests[0].digest' "$W/sq/index.json" | cut -d: -f2)")
