@@ -364,9 +364,19 @@ void ds_closure_free(ds_closure *c) {
 }
 
 int ds_trace_json_load(const char *path, json_t **out, ds_err *err) {
+    /* The log dir is writable from inside the container: never follow a link the app may have
+     * planted there, and read only a regular file of sane size. */
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return ds_fail_errno(err, "trace %s", path);
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > ((off_t)1 << 30)) {
+        close(fd);
+        return ds_fail(err, "trace %s: not a regular file of at most 1 GiB", path);
+    }
     json_error_t je;
-    json_t *j = json_load_file(path, 0, &je);
-    if (!j) return ds_fail(err, "trace %s: %s (line %d)", path, je.text, je.line);
+    json_t *j = json_loadfd(fd, 0, &je);
+    close(fd);
+    if (!j) return ds_fail(err, "trace %s: not valid JSON (line %d)", path, je.line);
     if (!json_is_object(j) || json_integer_value(json_object_get(j, "version")) != 1) {
         json_decref(j);
         return ds_fail(err, "trace %s: not a distill-sensor log (version 1)", path);

@@ -196,6 +196,30 @@ static void test_keep_package(void **state) {
     assert_non_null(strstr(e.msg, "no-such-package"));
 }
 
+static void test_trace_load(void **state) {
+    (void)state;
+    ds_err e;
+    json_t *j = NULL;
+    put("/t/good.json", "{\"version\":1,\"files\":[]}", 0644);
+    put("/t/old.json", "{\"version\":7}", 0644);
+    put("/t/bad.json", "secret-token {", 0644);
+    char *p = ds_xasprintf("%s/t/good.json", root);
+    assert_int_equal(ds_trace_json_load(p, &j, &e), 0);
+    json_decref(j);
+    free(p);
+    p = ds_xasprintf("%s/t/old.json", root);
+    assert_int_equal(ds_trace_json_load(p, &j, &e), -1);
+    free(p);
+    p = ds_xasprintf("%s/t/bad.json", root);
+    assert_int_equal(ds_trace_json_load(p, &j, &e), -1);
+    assert_null(strstr(e.msg, "secret")); /* a planted file's content never reaches messages */
+    free(p);
+    lnk("/etc/passwd", "/t/link.json");
+    p = ds_xasprintf("%s/t/link.json", root);
+    assert_int_equal(ds_trace_json_load(p, &j, &e), -1);
+    free(p);
+}
+
 static void test_resolve_stays_inside(void **state) {
     (void)state;
     ds_err e;
@@ -225,6 +249,7 @@ int main(void) {
         cmocka_unit_test(test_closure_rules),
         cmocka_unit_test(test_interpreter_kept),
         cmocka_unit_test(test_keep_package),
+        cmocka_unit_test(test_trace_load),
         cmocka_unit_test(test_resolve_stays_inside),
         cmocka_unit_test(test_tools),
     };
