@@ -220,6 +220,42 @@ static void test_trace_load(void **state) {
     free(p);
 }
 
+/* An image whose /etc or /tmp is a link out of the tree: nothing is written through it. */
+static void test_hostile_links(void **state) {
+    (void)state;
+    ds_err e;
+    char *r2 = NULL, *o2 = NULL, *victim = NULL;
+    assert_int_equal(ds_mkdtemp("distill-test-hostile", &r2, &e), 0);
+    assert_int_equal(ds_mkdtemp("distill-test-victim", &victim, &e), 0);
+    o2 = ds_xasprintf("%s-out", r2);
+    char *p = ds_xasprintf("%s/etc", r2);
+    assert_int_equal(symlink(victim, p), 0); /* absolute: on this machine, outside the tree */
+    free(p);
+    p = ds_xasprintf("%s/tmp", r2);
+    assert_int_equal(symlink(victim, p), 0);
+    free(p);
+    ds_closure c = {0};
+    c.written = json_array();
+    ds_pathmap_add(&c.keep, "/", "root");
+    ds_pathmap_add(&c.keep, "/etc", "essential");
+    ds_pathmap_add(&c.keep, "/tmp", "essential");
+    ds_user_setup u = {.add_nonroot = true};
+    assert_int_equal(ds_closure_write_tree(r2, &c, &u, o2, &e), -1);
+    assert_non_null(strstr(e.msg, "/etc"));
+    struct stat st;
+    p = ds_xasprintf("%s/passwd", victim);
+    assert_int_equal(lstat(p, &st), -1); /* nothing written on this machine */
+    free(p);
+    assert_int_equal(lstat(victim, &st), 0);
+    assert_int_not_equal(st.st_mode & 07777, 01777); /* /tmp's chmod did not follow the link */
+    json_decref(c.written);
+    ds_pathmap_free(&c.keep);
+    ds_rmtree(r2, &e);
+    ds_rmtree(o2, &e);
+    ds_rmtree(victim, &e);
+    free(r2); free(o2); free(victim);
+}
+
 static void test_resolve_stays_inside(void **state) {
     (void)state;
     ds_err e;
@@ -250,6 +286,7 @@ int main(void) {
         cmocka_unit_test(test_interpreter_kept),
         cmocka_unit_test(test_keep_package),
         cmocka_unit_test(test_trace_load),
+        cmocka_unit_test(test_hostile_links),
         cmocka_unit_test(test_resolve_stays_inside),
         cmocka_unit_test(test_tools),
     };
