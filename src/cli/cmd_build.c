@@ -459,11 +459,33 @@ int cmd_build(int argc, char **argv) {
     int nall = 0;
     ds_err err = {0};
     if (cfg && ds_project_file_args(cfg, &all, &nall, &err) < 0) return cli_usage_error(CMD, "%s", err.msg);
-    for (int i = 1; i < argc; i++) {
-        all = ds_xrealloc(all, (size_t)(nall + 2) * sizeof *all);
-        all[nall++] = ds_xstrdup(argv[i]);
-        all[nall] = NULL;
+    /* Order: the file's flags, the command line's flags, then one command: the command line's
+     * (after its `--`) if it has one, else the file's. */
+    int file_dd = -1, cli_dd = argc;
+    for (int i = 0; i < nall; i++)
+        if (!strcmp(all[i], "--")) { file_dd = i; break; }
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--")) { cli_dd = i; break; }
+    char **file_cmd = NULL;
+    int n_file_cmd = 0;
+    if (file_dd >= 0) {
+        file_cmd = all + file_dd;
+        n_file_cmd = nall - file_dd;
+        nall = file_dd;
     }
+    char **merged = ds_xcalloc((size_t)(nall + argc + n_file_cmd + 1), sizeof *merged);
+    int nm = 0;
+    for (int i = 0; i < nall; i++) merged[nm++] = all[i];
+    for (int i = 1; i < cli_dd; i++) merged[nm++] = ds_xstrdup(argv[i]);
+    if (cli_dd < argc) {
+        for (int i = cli_dd; i < argc; i++) merged[nm++] = ds_xstrdup(argv[i]);
+        for (int i = 0; i < n_file_cmd; i++) free(file_cmd[i]);
+    } else {
+        for (int i = 0; i < n_file_cmd; i++) merged[nm++] = file_cmd[i];
+    }
+    free(all);
+    all = merged;
+    nall = nm;
     int rc = DS_EXIT_ERROR;
     bctx c = {.o = &o, .tests = json_array(), .timings = json_object()};
     ds_closure *clo = NULL;
@@ -475,7 +497,6 @@ int cmd_build(int argc, char **argv) {
     if (!o.src || !o.dst) { rc = cli_usage_error(CMD, "SRC and DST are required"); goto done; }
     if (o.quiet) ds_progress_enable(false);
     if (!o.name) o.name = name_alloc = default_name(o.src);
-    if (!o.tag) o.tag = "latest";
     c.net = DS_NET_HOST;
     if (o.network && !strcmp(o.network, "none")) c.net = DS_NET_NONE;
     else if (o.network && strcmp(o.network, "host")) { rc = cli_usage_error(CMD, "--network: host or none, got %s", o.network); goto done; }
@@ -493,6 +514,12 @@ int cmd_build(int argc, char **argv) {
     stage(&c, "open", o.src);
     if (ds_image_open(o.src, &o.topts, &c.img, &err) < 0) goto fail;
     stage_end(&c, "open");
+    /* {CONTAINER_TAG}: --tag, else the source's tag (an OCI ref name, a registry tag), else latest. */
+    if (!o.tag) {
+        const char *t = c.img->ref.tag;
+        if (t && strchr(t, ':')) t = strrchr(t, ':') + 1; /* docker-archive "repo:tag" */
+        o.tag = t && *t ? t : "latest";
+    }
 
     /* 2. unpack */
     stage(&c, "unpack", "applying layers");

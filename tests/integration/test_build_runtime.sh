@@ -79,3 +79,22 @@ check_fails "nothing written" test -e "$T/out3"
 check_eq "unknown runtime exits 3" 3 $?
 "$DISTILL" build "rootfs:$tree" "oci:$T/x" --ready-timeout abc -- /bin/app >/dev/null 2>&1
 check_eq "bad --ready-timeout exits 2" 2 $?
+
+# Placeholders and their environment twins, from the source name or --name/--tag.
+"$DISTILL" build "rootfs:$tree" "oci:$T/out4:v1" -q \
+  --test 'test "{NAME}:{CONTAINER_TAG}:{LOCALHOST}" = "tree:latest:127.0.0.1" && test "$DISTILL_NAME:$DISTILL_TAG:$DISTILL_HOST" = "tree:latest:127.0.0.1"' \
+  -- /bin/app >/dev/null 2>"$T/e4"
+check_eq "placeholders from the source name" 0 $?
+"$DISTILL" build "rootfs:$tree" "oci:$T/out5:v1" -q --name web --tag v9 \
+  --test 'test "{NAME}:{CONTAINER_TAG}" = "web:v9" && test "$DISTILL_NAME:$DISTILL_TAG" = "web:v9"' -- /bin/app >/dev/null 2>"$T/e5"
+check_eq "placeholders from --name/--tag" 0 $?
+# The recipe in a project file; the command line still wins for single values.
+cat > "$T/distill.yaml" <<YAML
+name: fromyaml
+tag: y1
+test:
+  - 'test "{NAME}:{CONTAINER_TAG}" = "fromyaml:y2"'
+command: ["/bin/app"]
+YAML
+"$DISTILL" build "rootfs:$tree" "oci:$T/out6:v1" -q --config "$T/distill.yaml" --tag y2 >/dev/null 2>"$T/e6"
+check_eq "distill.yaml recipe, --tag overrides it" 0 $?
