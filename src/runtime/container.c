@@ -207,6 +207,13 @@ int ds_tcp_probe(int port) {
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     int r = connect(fd, (struct sockaddr *)&sa, sizeof sa);
     close(fd);
+    if (r == 0) return 0;
+    /* An app listening on IPv6 only ([::]:PORT with v6only) is ready too. */
+    fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_in6 s6 = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port), .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    r = connect(fd, (struct sockaddr *)&s6, sizeof s6);
+    close(fd);
     return r == 0 ? 0 : -1;
 }
 
