@@ -14,6 +14,7 @@
 #include "build/build.h"
 #include "cli/cli.h"
 #include "fs/unpack.h"
+#include "harden/harden.h"
 #include "minify/minify.h"
 #include "runtime/runtime.h"
 #include "util/fsutil.h"
@@ -44,6 +45,8 @@ static const char usage[] =
     "  --out-dir DIR                 write report.json, seccomp.json and a Dockerfile there\n"
     "  --test-artifacts DIR          copy DIR (what the tests wrote) to OUT-DIR/test-artifacts\n"
     "  --seccomp-verify              run the verify stage under the generated seccomp profile\n"
+    "  --harden                      also apply distill harden's rules to the candidate (non-root\n"
+    "                                user only; programs the app ran are allowed), then verify\n"
     "  --config FILE                 project file (default ./distill.yaml when present)\n"
     "  --name NAME, --tag TAG        values of {NAME} and {CONTAINER_TAG}\n"
     "  --sensor PATH                 distill-sensor binary (default: next to distill)\n"
@@ -62,7 +65,7 @@ typedef struct bopts {
     const char *test_artifacts, *config, *name, *tag, *sensor;
     double ready_timeout;
     strv tests, keep, pkgs, cmd;
-    bool keep_shell, seccomp_verify, keep_work, quiet;
+    bool keep_shell, seccomp_verify, keep_work, quiet, harden;
     ds_opts topts;
 } bopts;
 
@@ -164,6 +167,7 @@ static int parse_args(int argc, char **argv, bopts *o) {
         if (!strcmp(a, "--keep-shell")) o->keep_shell = true;
         else if (!strcmp(a, "--seccomp-verify")) o->seccomp_verify = true;
         else if (!strcmp(a, "--keep-work")) o->keep_work = true;
+        else if (!strcmp(a, "--harden")) o->harden = true;
         else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) o->quiet = true;
         else if (a[0] == '-' && a[1]) { free(pos.v); cli_usage_error(CMD, "unknown option %s", a); return -1; }
         else strv_add(&pos, (char *)a);
@@ -489,7 +493,7 @@ int cmd_build(int argc, char **argv) {
     int rc = DS_EXIT_ERROR;
     bctx c = {.o = &o, .tests = json_array(), .timings = json_object()};
     ds_closure *clo = NULL;
-    json_t *trace = NULL, *report = NULL, *seccomp = NULL;
+    json_t *trace = NULL, *report = NULL, *seccomp = NULL, *harden_json = NULL;
     char *cand_tree = NULL, *name_alloc = NULL, *fallback_why = NULL;
     ds_candidate cand = {0};
     run_result rr = {0};
@@ -603,6 +607,30 @@ int cmd_build(int argc, char **argv) {
         ds_user_setup us = {.add_nonroot = vuid == DS_NONROOT_UID, .chown_written = vuid != 0,
                             .chown_uid = vuid, .chown_gid = vgid};
         if (ds_closure_write_tree(c.rootfs, clo, &us, cand_tree, &err) < 0) goto fail;
+        json_decref(harden_json);
+        harden_json = NULL;
+        if (o.harden && vuid == 0) {
+            harden_json = json_pack("{s:b, s:s}", "applied", 0, "why", "the run user is root: harden refuses it");
+        } else if (o.harden) {
+            /* The harden rules on the candidate; what the app ran is allowed to stay. */
+            size_t nt = json_array_size(clo->used_tools), ti;
+            const char **allow = ds_xcalloc(nt + 1, sizeof *allow);
+            json_t *tv;
+            json_array_foreach(clo->used_tools, ti, tv) allow[ti] = json_string_value(json_object_get(tv, "path"));
+            ds_harden_opts ho;
+            ds_harden_opts_init(&ho);
+            ho.user = user_text;
+            ho.config = c.rconfig;
+            ho.allow = allow;
+            ho.n_allow = nt;
+            ds_harden_report hrep;
+            ds_harden_report_init(&hrep);
+            int hr = ds_harden_tree(cand_tree, &ho, &hrep, &err);
+            free(allow);
+            if (hr == 0) harden_json = ds_harden_report_json(&hrep);
+            ds_harden_report_free(&hrep);
+            if (hr < 0) { ds_err_wrap(&err, "--harden"); goto fail; }
+        }
         stage_end(&c, "candidate");
         stage(&c, "verify", "running the candidate with the same tests");
         if (run_app(&c, cand_tree, vuid, vgid, false, "verify", o.seccomp_verify ? seccomp : NULL, &rr, &err) < 0)
@@ -696,6 +724,7 @@ report:;
             "packages", packages, "tools_used", clo->used_tools, "tools_seen_dropped",
             clo->dropped_tools, "written_by_app", clo->written, "warnings", clo->warnings, "tests", c.tests,
             "timings", c.timings, "tools_dropped", dropped, "command", json_object_get(trace, "command"));
+        if (harden_json) json_object_set(report, "harden", harden_json);
         if (ds_mkdirs(o.out_dir, 0755, &err) < 0) goto fail;
         char *text = json_dumps(report, JSON_INDENT(2));
         int w = write_text(o.out_dir, "report.json", text, &err);
@@ -728,6 +757,7 @@ done:
     json_decref(trace);
     json_decref(report);
     json_decref(seccomp);
+    json_decref(harden_json);
     json_decref(c.tests);
     json_decref(c.timings);
     json_decref(c.rconfig);

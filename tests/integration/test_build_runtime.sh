@@ -98,3 +98,13 @@ command: ["/bin/app"]
 YAML
 "$DISTILL" build "rootfs:$tree" "oci:$T/out6:v1" -q --config "$T/distill.yaml" --tag y2 >/dev/null 2>"$T/e6"
 check_eq "distill.yaml recipe, --tag overrides it" 0 $?
+
+# --harden: the harden rules on the candidate (a kept setuid file loses its bit), then verify.
+cp "$T/app" "$tree/usr/bin/suidtool" && chmod 4755 "$tree/usr/bin/suidtool"
+"$DISTILL" build "rootfs:$tree" "oci:$T/out7:v1" -q --harden --keep /usr/bin/suidtool --out-dir "$T/rep7" \
+  -- /bin/app >/dev/null 2>"$T/e7"
+check_eq "--harden build exits 0" 0 $?
+check_eq "--harden applied" true "$(jq -r .harden.applied "$T/rep7/report.json" 2>/dev/null)"
+man7=$(jq -r '.manifests[0].digest' "$T/out7/index.json" 2>/dev/null | cut -d: -f2)
+layer7=$(jq -r '.layers[0].digest' "$T/out7/blobs/sha256/$man7" 2>/dev/null | cut -d: -f2)
+check "--harden dropped the setuid bit" bash -c "tar -tvzf '$T/out7/blobs/sha256/$layer7' | grep -E '^-rwxr-xr-x .*usr/bin/suidtool\$' >/dev/null"
