@@ -35,10 +35,14 @@ deps:
 # --- release -------------------------------------------------------------
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(REL_FLAGS) -MMD -MP -c $< -o $@
-$(B)/libdistill.a: $(LIB_SRC:%.c=$(B)/obj/%.o)
-	@rm -f $@; ar rcs $@ $^
-$(B)/distill: $(CLI_SRC:%.c=$(B)/obj/%.o) $(B)/libdistill.a
+	@echo '  CC      $<'
+	@$(CC) $(CFLAGS_ALL) $(REL_FLAGS) -MMD -MP -c $< -o $@
+# Objects are linked directly, not through an archive: ar keys members by basename,
+# so src/a/x.c and src/b/x.c would silently replace each other.
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
+ASAN_OBJ := $(LIB_SRC:%.c=$(BA)/obj/%.o)
+FUZZ_OBJ := $(LIB_SRC:%.c=$(BF)/obj/%.o)
+$(B)/distill: $(CLI_SRC:%.c=$(B)/obj/%.o) $(LIB_OBJ)
 	$(CC) $(REL_FLAGS) -o $@ $^ $(PKG_LIBS)
 # The sensor is bind-mounted into images of any distro, so it links statically and uses no library.
 $(B)/distill-sensor: $(SENSOR_SRC)
@@ -48,15 +52,16 @@ $(B)/distill-sensor: $(SENSOR_SRC)
 # --- sanitizers (unit tests) -----------------------------------------------
 $(BA)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(ASAN_FLAGS) -MMD -MP -c $< -o $@
-$(BA)/libdistill.a: $(LIB_SRC:%.c=$(BA)/obj/%.o)
-	@rm -f $@; ar rcs $@ $^
-$(BA)/tests/%: tests/unit/%.c $(BA)/libdistill.a
+	@echo '  CC asan $<'
+	@$(CC) $(CFLAGS_ALL) $(ASAN_FLAGS) -MMD -MP -c $< -o $@
+$(BA)/tests/%: tests/unit/%.c $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(ASAN_FLAGS) -o $@ $< $(BA)/libdistill.a $(PKG_LIBS) -lcmocka
-$(B)/tests/%: tests/unit/%.c $(B)/libdistill.a
+	@echo '  LD asan $@'
+	@$(CC) $(CFLAGS_ALL) $(ASAN_FLAGS) -o $@ $< $(ASAN_OBJ) $(PKG_LIBS) -lcmocka
+$(B)/tests/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(REL_FLAGS) -o $@ $< $(B)/libdistill.a $(PKG_LIBS) -lcmocka
+	@echo '  LD      $@'
+	@$(CC) $(CFLAGS_ALL) $(REL_FLAGS) -o $@ $< $(LIB_OBJ) $(PKG_LIBS) -lcmocka
 asan: $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 unit-release: $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
@@ -74,11 +79,11 @@ valgrind: deps unit-release
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined
 $(BF)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(CFLAGS_ALL) -Wno-unknown-warning-option $(FUZZ_FLAGS) -c $< -o $@
-$(BF)/libdistill.a: $(LIB_SRC:%.c=$(BF)/obj/%.o)
-	@rm -f $@; ar rcs $@ $^
-$(BF)/%: tests/fuzz/%.c $(BF)/libdistill.a
-	clang $(CFLAGS_ALL) -fsanitize=fuzzer,address,undefined -g -o $@ $< $(BF)/libdistill.a $(PKG_LIBS)
+	@echo '  CC fuzz $<'
+	@clang $(CFLAGS_ALL) -Wno-unknown-warning-option $(FUZZ_FLAGS) -c $< -o $@
+$(BF)/%: tests/fuzz/%.c $(FUZZ_OBJ)
+	@echo '  LD fuzz $@'
+	@clang $(CFLAGS_ALL) -fsanitize=fuzzer,address,undefined -g -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS)
 fuzz: deps $(FUZZ_SRC:tests/fuzz/%.c=$(BF)/%)
 fuzz-run: fuzz
 	@bash tests/fuzz/run-all.sh $(or $(FUZZ_SECONDS),20)
@@ -92,9 +97,11 @@ demo: deps all
 install: all
 	install -D -m 0755 $(B)/distill $(DESTDIR)/usr/local/bin/distill
 	install -D -m 0755 $(B)/distill-sensor $(DESTDIR)/usr/local/libexec/distill/distill-sensor
-	install -D -m 0644 docs/distill.1 $(DESTDIR)/usr/local/share/man/man1/distill.1
+	install -d $(DESTDIR)/usr/local/share/man/man1
+	install -m 0644 docs/man/*.1 $(DESTDIR)/usr/local/share/man/man1/
 
 clean:
 	rm -rf $(B)/obj $(B)/asan $(B)/fuzz $(B)/tests $(B)/distill $(B)/distill-sensor $(B)/libdistill.a
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+# Only the compiler's dependency files (build/cache holds unpacked image trees with *.d dirs).
+-include $(shell find $(B)/obj $(BA)/obj $(BF)/obj -name '*.d' -type f 2>/dev/null)

@@ -1,9 +1,132 @@
-/* distill harden — placeholder until its issue lands; replaced by the real command. */
+/* distill harden SRC DST: lock an image down without running it. */
 #include <stdio.h>
+#include <string.h>
 #include "cli/cli.h"
+#include "harden/harden_image.h"
+#include "util/fsutil.h"
+
+static const char usage_text[] =
+    "Usage: distill harden SRC DST [OPTIONS]\n"
+    "\n"
+    "Lock an image down when it cannot be distilled: drop setuid/setgid bits and file\n"
+    "capabilities; remove shells, busybox and its applet links, package managers and their\n"
+    "caches, compilers, debuggers, network tools (curl, wget, nc) and ln; lock every account\n"
+    "(no login shell, no password hash), remove root from passwd/shadow, run as a non-root\n"
+    "user; no world-writable files or non-sticky world-writable directories. Package\n"
+    "metadata is kept, without the removed files. DST is SRC plus one layer with the changes.\n"
+    "Refuses (exit 3, naming the file) when the entry point or what it needs would go.\n"
+    "\n"
+    "Options:\n"
+    "  --user NAME|UID[:GID]     run user (default: the image's User if not root, else nonroot 65532:65532,\n"
+    "                            created when missing); the config User is set to UID:GID\n"
+    "  --allow PATH              keep PATH (a glob on in-image paths; repeatable), e.g. --allow /bin/sh\n"
+    "  --profile default|strict  strict also removes su, sudo, mount, chmod, chown, ssh, make, ld, ...\n"
+    "  --report FILE             write every change with its rule as JSON\n"
+    "  --dry-run                 list every change; write nothing\n"
+    "  --squash                  write DST as one layer instead of SRC's layers plus one\n"
+    "  --json                    print the report as JSON on stdout instead of a list\n"
+    "  --compress gzip|zstd|none compression of the new layer (default gzip)\n"
+    "  --tmpdir DIR              scratch space for the unpacked tree\n" CLI_TRANSPORT_HELP
+    "\n"
+    "Example:\n"
+    "  distill harden oci:nginx:latest oci:nginx-hard:latest --user www-data --report harden.json\n";
+
+static void print_changes(FILE *f, const ds_harden_report *r) {
+    for (size_t i = 0; i < r->n_changes; i++) {
+        const ds_harden_change *c = &r->changes[i];
+        fprintf(f, "%-17s %-12s %s%s%s\n", c->rule, ds_harden_action_name(c->action), c->path, *c->detail ? "  " : "",
+                c->detail);
+    }
+}
 
 int cmd_harden(int argc, char **argv) {
-    (void)argc; (void)argv;
-    fprintf(stderr, "distill harden: not implemented yet\n");
-    return DS_EXIT_ERROR;
+    const char *cmd = "harden";
+    ds_opts topts;
+    ds_opts_init(&topts);
+    ds_harden_opts o;
+    ds_harden_opts_init(&o);
+    const char **allow = ds_xcalloc((size_t)argc + 1, sizeof *allow);
+    const char *src = NULL, *dst = NULL, *report = NULL;
+    bool squash = false, json = false;
+    int rc = DS_EXIT_OK;
+    ds_err err;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (cli_is_help(a)) { fputs(usage_text, stdout); free(allow); return DS_EXIT_OK; }
+        int t = cli_transport_flag(cmd, argc, argv, &i, &topts);
+        if (t < 0) { free(allow); return DS_EXIT_USAGE; }
+        if (t > 0) continue;
+        const char *val = NULL;
+        const char *flags[] = {"--user", "--allow", "--profile", "--report"};
+        int k = -1;
+        for (int f = 0; f < 4; f++) {
+            size_t n = strlen(flags[f]);
+            if (!strncmp(a, flags[f], n) && (a[n] == 0 || a[n] == '=')) {
+                k = f;
+                if (a[n] == '=') val = a + n + 1;
+                else if (i + 1 < argc) val = argv[++i];
+                break;
+            }
+        }
+        if (k >= 0 && !val) { free(allow); return cli_usage_error(cmd, "%s needs a value", flags[k]); }
+        if (k == 0) o.user = val;
+        else if (k == 1) {
+            if (val[0] != '/') { free(allow); return cli_usage_error(cmd, "--allow %s: expected an absolute in-image path", val); }
+            allow[o.n_allow++] = val;
+        } else if (k == 2) {
+            if (ds_harden_profile_parse(val, &o.profile, &err) < 0) { free(allow); return cli_usage_error(cmd, "--profile: %s", err.msg); }
+        } else if (k == 3) report = val;
+        else if (!strcmp(a, "--dry-run")) o.dry_run = true;
+        else if (!strcmp(a, "--squash")) squash = true;
+        else if (!strcmp(a, "--json")) json = true;
+        else if (a[0] == '-' && a[1]) { free(allow); return cli_usage_error(cmd, "unknown option %s", a); }
+        else if (!src) src = a;
+        else if (!dst) dst = a;
+        else { free(allow); return cli_usage_error(cmd, "unexpected argument %s", a); }
+    }
+    if (!src || (!dst && !o.dry_run)) { free(allow); return cli_usage_error(cmd, "needs SRC and DST"); }
+    o.allow = allow;
+    ds_harden_report rep;
+    ds_harden_report_init(&rep);
+    ds_harden_image_result res;
+    int r = ds_harden_image(src, dst ? dst : "", &o, &topts, squash, &rep, &res, &err);
+    json_t *j = ds_harden_report_json(&rep);
+    json_object_set_new(j, "source", json_string(src));
+    json_object_set_new(j, "destination", dst ? json_string(dst) : json_null());
+    json_object_set_new(j, "dry_run", json_boolean(o.dry_run));
+    if (r == 0 && !o.dry_run) {
+        json_object_set_new(j, "manifest_digest", json_string(res.manifest_digest));
+        json_object_set_new(j, "layer", json_pack("{s:s, s:I}", "digest", res.layer_digest, "size", (json_int_t)res.layer_size));
+    }
+    if (r < 0) json_object_set_new(j, "error", json_string(err.msg));
+    if (json) {
+        json_dumpf(j, stdout, JSON_INDENT(2));
+        fputc('\n', stdout);
+    } else if (rep.n_changes || rep.user_name) {
+        print_changes(stdout, &rep);
+    }
+    if (report) {
+        char *s = json_dumps(j, JSON_INDENT(2));
+        size_t n = strlen(s);
+        s = ds_xrealloc(s, n + 2);
+        s[n] = '\n';
+        s[n + 1] = 0;
+        ds_err e2;
+        if (ds_write_file_atomic(report, s, n + 1, 0644, &e2) < 0) rc = cli_error(cmd, &e2);
+        free(s);
+    }
+    json_decref(j);
+    if (r < 0) rc = cli_error(cmd, &err);
+    else if (!json) {
+        if (o.dry_run)
+            fprintf(stderr, "distill harden: dry run: %zu changes, nothing written; run user %s (%s)\n", rep.n_changes,
+                    rep.user_name ? rep.user_name : "?", rep.config_user ? rep.config_user : "?");
+        else
+            fprintf(stderr, "distill harden: %s: %zu changes in %zu layer%s, run user %s (%s), manifest %s\n", dst,
+                    rep.n_changes, res.n_layers, res.n_layers == 1 ? "" : "s", rep.user_name, rep.config_user,
+                    res.manifest_digest);
+    }
+    ds_harden_report_free(&rep);
+    free(allow);
+    return rc;
 }

@@ -1,9 +1,111 @@
-/* distill inspect — placeholder until its issue lands; replaced by the real command. */
+/* distill inspect IMAGE: the image as JSON (manifest digest, platform, config,
+ * layers, history), or the manifest / config exactly as stored. */
 #include <stdio.h>
+#include <string.h>
 #include "cli/cli.h"
 
+static const char usage[] =
+    "Usage: distill inspect [OPTIONS] IMAGE\n\n"
+    "Print an image's manifest digest, platform, config (entrypoint, cmd, env, user, workdir,\n"
+    "exposed ports, labels, stop signal), layers and history as JSON. Nothing is run.\n\n"
+    "Options:\n"
+    "  --raw     print the manifest exactly as stored\n"
+    "  --config  print the config exactly as stored\n"
+    CLI_TRANSPORT_HELP
+    "\nIMAGE is oci:PATH[:REF], oci-archive:PATH[:REF], docker-archive:PATH[:REPO:TAG],\n"
+    "docker://HOST[:PORT]/REPO[:TAG|@DIGEST] or rootfs:DIR.\n";
+
+static json_t *copy_or_null(json_t *v) { return v ? json_deep_copy(v) : json_null(); }
+
+static json_t *inspect_json(const char *name, ds_image *img) {
+    json_t *o = json_object();
+    json_object_set_new(o, "name", json_string(name));
+    json_object_set_new(o, "digest", json_string(img->manifest_digest));
+    json_object_set_new(o, "media_type", json_string(img->manifest_media_type));
+    char plat[256];
+    snprintf(plat, sizeof plat, "%s/%s%s%s", img->os ? img->os : "unknown", img->arch ? img->arch : "unknown",
+             img->variant ? "/" : "", img->variant ? img->variant : "");
+    json_object_set_new(o, "platform", json_string(plat));
+    json_object_set_new(o, "os", json_string(img->os ? img->os : ""));
+    json_object_set_new(o, "architecture", json_string(img->arch ? img->arch : ""));
+    if (img->variant) json_object_set_new(o, "variant", json_string(img->variant));
+    json_t *created = json_object_get(img->config, "created");
+    if (json_is_string(created)) json_object_set(o, "created", created);
+
+    json_t *c = json_object_get(img->config, "config");
+    json_t *cfg = json_object();
+    json_object_set_new(cfg, "entrypoint", copy_or_null(json_object_get(c, "Entrypoint")));
+    json_object_set_new(cfg, "cmd", copy_or_null(json_object_get(c, "Cmd")));
+    json_t *env = json_object_get(c, "Env");
+    json_object_set_new(cfg, "env", json_is_array(env) ? json_deep_copy(env) : json_array());
+    const char *user = json_string_value(json_object_get(c, "User"));
+    json_object_set_new(cfg, "user", json_string(user ? user : ""));
+    const char *wd = json_string_value(json_object_get(c, "WorkingDir"));
+    json_object_set_new(cfg, "working_dir", json_string(wd ? wd : ""));
+    json_t *ports = json_array();
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(c, "ExposedPorts"), k, v) json_array_append_new(ports, json_string(k));
+    json_object_set_new(cfg, "exposed_ports", ports);
+    json_t *labels = json_object_get(c, "Labels");
+    json_object_set_new(cfg, "labels", json_is_object(labels) ? json_deep_copy(labels) : json_object());
+    const char *ss = json_string_value(json_object_get(c, "StopSignal"));
+    json_object_set_new(cfg, "stop_signal", ss ? json_string(ss) : json_null());
+    json_object_set_new(o, "config", cfg);
+
+    json_t *layers = json_array();
+    json_int_t total = 0;
+    json_t *diff_ids = json_object_get(json_object_get(img->config, "rootfs"), "diff_ids");
+    for (size_t i = 0; i < img->n_layers; i++) {
+        const ds_desc *l = &img->layers[i];
+        json_t *e = json_pack("{s:s, s:I, s:s}", "digest", l->digest, "size", (json_int_t)l->size, "media_type",
+                              l->media_type);
+        const char *did = json_string_value(json_array_get(diff_ids, i));
+        if (did) json_object_set_new(e, "diff_id", json_string(did));
+        json_array_append_new(layers, e);
+        total += l->size;
+    }
+    json_object_set_new(o, "config_digest", json_string(img->config_desc.digest));
+    json_object_set_new(o, "layers", layers);
+    json_object_set_new(o, "size", json_integer(total));
+    json_t *hist = json_object_get(img->config, "history");
+    json_object_set_new(o, "history", json_is_array(hist) ? json_deep_copy(hist) : json_array());
+    return o;
+}
+
 int cmd_inspect(int argc, char **argv) {
-    (void)argc; (void)argv;
-    fprintf(stderr, "distill inspect: not implemented yet\n");
-    return DS_EXIT_ERROR;
+    ds_opts opts;
+    ds_opts_init(&opts);
+    bool raw = false, config = false;
+    const char *image = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (cli_is_help(a)) { fputs(usage, stdout); return DS_EXIT_OK; }
+        int t = cli_transport_flag("inspect", argc, argv, &i, &opts);
+        if (t < 0) return DS_EXIT_USAGE;
+        if (t > 0) continue;
+        if (!strcmp(a, "--raw")) raw = true;
+        else if (!strcmp(a, "--config")) config = true;
+        else if (a[0] == '-' && a[1]) return cli_usage_error("inspect", "unknown option '%s'", a);
+        else if (image) return cli_usage_error("inspect", "one IMAGE only (got '%s' and '%s')", image, a);
+        else image = a;
+    }
+    if (!image) return cli_usage_error("inspect", "no IMAGE given");
+    if (raw && config) return cli_usage_error("inspect", "--raw and --config exclude each other");
+    ds_err err = {0};
+    ds_image *img = NULL;
+    if (ds_image_open(image, &opts, &img, &err) < 0) return cli_error("inspect", &err);
+    if (raw) {
+        fwrite(img->manifest_raw, 1, img->manifest_len, stdout);
+    } else if (config) {
+        fwrite(img->config_raw, 1, img->config_len, stdout);
+    } else {
+        json_t *o = inspect_json(image, img);
+        char *txt = json_dumps(o, JSON_INDENT(2));
+        puts(txt);
+        free(txt);
+        json_decref(o);
+    }
+    ds_image_close(img);
+    return fflush(stdout) == 0 ? DS_EXIT_OK : DS_EXIT_ERROR;
 }

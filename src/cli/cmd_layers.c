@@ -1,9 +1,232 @@
-/* distill layers — placeholder until its issue lands; replaced by the real command. */
+/* distill layers IMAGE: per-layer sizes and file counts, wasted space and
+ * efficiency (dive's definitions), and CI limits that fail a pipeline. */
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "cli/cli.h"
+#include "layers/layer_stats.h"
+
+static const char usage[] =
+    "Usage: distill layers IMAGE [options]\n"
+    "\n"
+    "Show each layer of IMAGE (compressed and uncompressed size, files added, changed and\n"
+    "deleted, the command that made it) and, for the image, the bytes wasted by files that a\n"
+    "later layer overwrites or deletes, an efficiency figure and the biggest wasted paths.\n"
+    "Efficiency and wasted bytes follow dive's definitions. Nothing is unpacked.\n"
+    "\n"
+    "Options:\n"
+    "  --json                           machine-readable output\n"
+    "  --top N                          how many wasted paths to list (default 10; 0 = all)\n"
+    "  --ci                             check the limits below; exit 1 with a reason when one is crossed\n"
+    "  --lowest-efficiency F            fail when efficiency < F (default 0.9; 'disabled' turns it off)\n"
+    "  --highest-wasted-bytes N         fail when wasted bytes > N (e.g. 1000, 20MB, 1GiB; default disabled)\n"
+    "  --highest-user-wasted-percent F  fail when wasted / size of all layers but the first > F\n"
+    "                                   (a ratio: 0.1 = 10 %; default 0.1; 'disabled' turns it off)\n"
+    "  Giving a limit implies --ci.\n"
+    CLI_TRANSPORT_HELP
+    "\n"
+    "Exit status: 0 ok, 1 a CI limit was crossed, 2 usage error, 3 error.\n"
+    "Example: distill layers oci:./app:latest --ci --highest-wasted-bytes 20MB\n";
+
+static void human(int64_t b, char *out, size_t n) {
+    const char *u[] = {"B", "kB", "MB", "GB", "TB"};
+    double v = (double)b;
+    int i = 0;
+    while (v >= 1000 && i < 4) { v /= 1000; i++; }
+    if (i == 0) snprintf(out, n, "%lld B", (long long)b);
+    else snprintf(out, n, "%.1f %s", v, u[i]);
+}
+
+/* "1000", "20MB", "1.5 GiB", "disabled" (-1). */
+static int parse_bytes(const char *s, int64_t *out) {
+    if (!strcmp(s, "disabled")) { *out = -1; return 0; }
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || v < 0) return -1;
+    while (*end == ' ') end++;
+    struct { const char *suf; double mul; } units[] = {
+        {"", 1}, {"B", 1}, {"K", 1e3}, {"KB", 1e3}, {"kB", 1e3}, {"KiB", 1024}, {"M", 1e6}, {"MB", 1e6},
+        {"MiB", 1048576.0}, {"G", 1e9}, {"GB", 1e9}, {"GiB", 1073741824.0}, {"T", 1e12}, {"TB", 1e12},
+        {"TiB", 1099511627776.0}};
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (!strcasecmp(end, units[i].suf)) { *out = (int64_t)(v * units[i].mul); return 0; }
+    return -1;
+}
+
+static int parse_ratio(const char *s, double *out) {
+    if (!strcmp(s, "disabled")) { *out = -1; return 0; }
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || v < 0 || isnan(v)) return -1;
+    *out = v;
+    return 0;
+}
+
+typedef struct limits { double lowest_eff; int64_t highest_wasted; double highest_user_pct; } limits;
+
+/* Appends the reasons for each crossed limit to `reasons`; returns how many. */
+static int check_limits(const ds_layers_report *r, const limits *l, json_t *reasons) {
+    char buf[256], a[32], b[32];
+    int n = 0;
+    if (l->lowest_eff >= 0 && r->efficiency < l->lowest_eff) {
+        snprintf(buf, sizeof buf, "lowest-efficiency: image efficiency %.4f is below %.4f", r->efficiency, l->lowest_eff);
+        json_array_append_new(reasons, json_string(buf)); n++;
+    }
+    if (l->highest_wasted >= 0 && r->wasted_bytes > l->highest_wasted) {
+        human(r->wasted_bytes, a, sizeof a); human(l->highest_wasted, b, sizeof b);
+        snprintf(buf, sizeof buf, "highest-wasted-bytes: %lld bytes wasted (%s) is more than %lld (%s)",
+                 (long long)r->wasted_bytes, a, (long long)l->highest_wasted, b);
+        json_array_append_new(reasons, json_string(buf)); n++;
+    }
+    if (l->highest_user_pct >= 0 && r->user_wasted_ratio > l->highest_user_pct) {
+        snprintf(buf, sizeof buf, "highest-user-wasted-percent: %.4f of the user layers is wasted, more than %.4f",
+                 r->user_wasted_ratio, l->highest_user_pct);
+        json_array_append_new(reasons, json_string(buf)); n++;
+    }
+    return n;
+}
+
+static json_t *report_json(const char *ref, const ds_image *img, const ds_layers_report *r, size_t top) {
+    json_t *o = json_object(), *layers = json_array(), *wasted = json_array();
+    json_object_set_new(o, "image", json_string(ref));
+    json_object_set_new(o, "manifest_digest", json_string(img->manifest_digest));
+    for (size_t i = 0; i < r->n_layers; i++) {
+        const ds_layer_stat *s = &r->layers[i];
+        json_array_append_new(layers, json_pack("{s:I, s:s, s:s?, s:I, s:I, s:I, s:I, s:I, s:I, s:s?}",
+            "index", (json_int_t)(i + 1), "digest", s->digest, "media_type", s->media_type,
+            "compressed_size", (json_int_t)s->compressed_size, "uncompressed_size", (json_int_t)s->uncompressed_size,
+            "files_size", (json_int_t)s->files_size, "added", (json_int_t)s->added, "changed", (json_int_t)s->changed,
+            "deleted", (json_int_t)s->deleted, "created_by", s->created_by));
+    }
+    for (size_t i = 0; i < r->n_wasted && (top == 0 || i < top); i++)
+        json_array_append_new(wasted, json_pack("{s:s, s:i, s:I}", "path", r->wasted[i].path,
+            "layers", r->wasted[i].layers, "wasted_bytes", (json_int_t)r->wasted[i].wasted));
+    json_object_set_new(o, "layers", layers);
+    json_object_set_new(o, "size_bytes", json_integer(r->size_bytes));
+    json_object_set_new(o, "user_size_bytes", json_integer(r->user_size_bytes));
+    json_object_set_new(o, "wasted_bytes", json_integer(r->wasted_bytes));
+    json_object_set_new(o, "efficiency", json_real(r->efficiency));
+    json_object_set_new(o, "user_wasted_percent", json_real(r->user_wasted_ratio));
+    json_object_set_new(o, "wasted_paths", wasted);
+    return o;
+}
+
+static void print_text(const char *ref, const ds_image *img, const ds_layers_report *r, size_t top) {
+    char a[32], b[32], c[32];
+    printf("Image %s (%s)\n\n", ref, img->manifest_digest);
+    printf("%3s  %10s  %12s  %7s  %7s  %7s  %s\n", "#", "COMPRESSED", "UNCOMPRESSED", "ADDED", "CHANGED", "DELETED", "CREATED BY");
+    for (size_t i = 0; i < r->n_layers; i++) {
+        const ds_layer_stat *s = &r->layers[i];
+        human(s->compressed_size, a, sizeof a);
+        human(s->uncompressed_size, b, sizeof b);
+        const char *cb = s->created_by ? s->created_by : "";
+        printf("%3zu  %10s  %12s  %7zu  %7zu  %7zu  %.100s%s\n", i + 1, a, b, s->added, s->changed, s->deleted, cb,
+               strlen(cb) > 100 ? "..." : "");
+    }
+    human(r->size_bytes, a, sizeof a);
+    human(r->wasted_bytes, b, sizeof b);
+    human(r->user_size_bytes, c, sizeof c);
+    printf("\nTotal size:          %s (files)\n", a);
+    printf("Wasted:              %s\n", b);
+    printf("Efficiency:          %.2f %%\n", r->efficiency * 100);
+    if (r->n_layers > 1) printf("User wasted:         %.2f %% of the %s in the layers after the first\n", r->user_wasted_ratio * 100, c);
+    if (r->n_wasted) {
+        printf("\nBiggest wasted paths:\n%7s  %10s  %s\n", "LAYERS", "WASTED", "PATH");
+        for (size_t i = 0; i < r->n_wasted && (top == 0 || i < top); i++) {
+            human(r->wasted[i].wasted, a, sizeof a);
+            printf("%7d  %10s  %s\n", r->wasted[i].layers, a, r->wasted[i].path);
+        }
+    }
+}
 
 int cmd_layers(int argc, char **argv) {
-    (void)argc; (void)argv;
-    fprintf(stderr, "distill layers: not implemented yet\n");
-    return DS_EXIT_ERROR;
+    ds_opts opts;
+    ds_opts_init(&opts);
+    const char *ref = NULL;
+    bool json = false, ci = false;
+    long top = 10;
+    limits lim = {0.9, -1, 0.1};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (cli_is_help(a)) { fputs(usage, stdout); return DS_EXIT_OK; }
+        int t = cli_transport_flag("layers", argc, argv, &i, &opts);
+        if (t < 0) return DS_EXIT_USAGE;
+        if (t > 0) continue;
+        if (!strcmp(a, "--json")) { json = true; continue; }
+        if (!strcmp(a, "--ci")) { ci = true; continue; }
+        const char *v = NULL;
+        const char *names[] = {"--lowest-efficiency", "--highest-wasted-bytes", "--highest-user-wasted-percent", "--top"};
+        int which = -1;
+        for (int k = 0; k < 4; k++) {
+            size_t n = strlen(names[k]);
+            if (!strncmp(a, names[k], n) && (a[n] == '=' || a[n] == 0)) {
+                which = k;
+                if (a[n] == '=') v = a + n + 1;
+                else if (i + 1 < argc) v = argv[++i];
+                else return cli_usage_error("layers", "%s needs a value", names[k]);
+                break;
+            }
+        }
+        if (which == 0 || which == 2) {
+            double d;
+            if (parse_ratio(v, &d) < 0) return cli_usage_error("layers", "%s: expected a number like 0.9 or 'disabled', got '%s'", names[which], v);
+            if (which == 0) lim.lowest_eff = d; else lim.highest_user_pct = d;
+            ci = true;
+            continue;
+        }
+        if (which == 1) {
+            if (parse_bytes(v, &lim.highest_wasted) < 0) return cli_usage_error("layers", "--highest-wasted-bytes: expected a size like 1000, 20MB or 'disabled', got '%s'", v);
+            ci = true;
+            continue;
+        }
+        if (which == 3) {
+            char *end;
+            top = strtol(v, &end, 10);
+            if (*end || top < 0) return cli_usage_error("layers", "--top: expected a count, got '%s'", v);
+            continue;
+        }
+        if (a[0] == '-' && a[1]) return cli_usage_error("layers", "unknown option '%s'", a);
+        if (ref) return cli_usage_error("layers", "one IMAGE only (got '%s' and '%s')", ref, a);
+        ref = a;
+    }
+    if (!ref) return cli_usage_error("layers", "missing IMAGE");
+
+    ds_err err;
+    ds_image *img = NULL;
+    if (ds_image_open(ref, &opts, &img, &err) < 0) return cli_error("layers", &err);
+    ds_layers_report r;
+    if (ds_layers_analyze_image(img, &r, &err) < 0) { ds_image_close(img); return cli_error("layers", &err); }
+
+    json_t *reasons = json_array();
+    int failed = ci ? check_limits(&r, &lim, reasons) : 0;
+    if (json) {
+        json_t *o = report_json(ref, img, &r, (size_t)top);
+        if (ci) json_object_set_new(o, "ci", json_pack("{s:b, s:O}", "pass", failed == 0, "reasons", reasons));
+        char *s = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+        puts(s);
+        free(s);
+        json_decref(o);
+    } else {
+        print_text(ref, img, &r, (size_t)top);
+        if (ci) {
+            printf("\nCI: %s\n", failed ? "FAIL" : "PASS");
+            size_t k;
+            json_t *x;
+            json_array_foreach(reasons, k, x) printf("  %s\n", json_string_value(x));
+        }
+    }
+    if (failed) {
+        size_t k;
+        json_t *x;
+        json_array_foreach(reasons, k, x) fprintf(stderr, "distill layers: %s\n", json_string_value(x));
+    }
+    json_decref(reasons);
+    ds_layers_report_free(&r);
+    ds_image_close(img);
+    return failed ? DS_EXIT_FAILED : DS_EXIT_OK;
 }

@@ -1,7 +1,26 @@
-/* Deterministic layer writer — placeholder until it lands (issue 2). */
+/* Deterministic layer writer: the tree is walked without following symlinks,
+ * entries are sorted by path, and each header carries only what the tree says
+ * about content (type, mode, numeric owners, size, link target, xattrs) plus one
+ * fixed mtime. The tar goes to a temp file (its sha256 = diff_id), then is
+ * compressed in one go with libdeflate (gzip) or streamed through libzstd. */
+#include "fs/layer_writer.h"
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libdeflate.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "fs/layer_writer.h"
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+#include "util/strmap.h"
+#include "image/image.h"
 
 int ds_compress_parse(const char *name, ds_compress *out, ds_err *err) {
     if (!strcmp(name, "none")) { *out = DS_COMPRESS_NONE; return 0; }
@@ -9,8 +28,357 @@ int ds_compress_parse(const char *name, ds_compress *out, ds_err *err) {
     if (!strcmp(name, "zstd")) { *out = DS_COMPRESS_ZSTD; return 0; }
     return ds_fail(err, "%s: unknown compression (expected gzip, zstd or none)", name);
 }
-int ds_layer_write_tree(const char *root_dir, ds_compress compress, const char *out_dir, ds_path_filter filter, void *filter_arg, ds_layer_out *out, ds_err *err) {
-    (void)compress; (void)out_dir; (void)filter; (void)filter_arg; (void)out;
-    return ds_fail(err, "%s: layer writing is not implemented yet", root_dir);
+
+void ds_layer_out_free(ds_layer_out *o) {
+    if (o) { free(o->blob_path); o->blob_path = NULL; }
 }
-void ds_layer_out_free(ds_layer_out *o) { if (o) { free(o->blob_path); o->blob_path = NULL; } }
+
+/* ---- walking the tree ---------------------------------------------------- */
+
+typedef struct tree_entry {
+    char *rel;
+    struct stat st;
+} tree_entry;
+
+typedef struct tree_list {
+    tree_entry *v;
+    size_t n, cap;
+} tree_list;
+
+static int collect(int dirfd, const char *prefix, const char *root, tree_list *l, ds_err *err) {
+    int fd = dup(dirfd);
+    if (fd < 0) return ds_fail_errno(err, "%s/%s", root, prefix);
+    DIR *d = fdopendir(fd);
+    if (!d) { close(fd); return ds_fail_errno(err, "%s/%s", root, prefix); }
+    struct dirent *de;
+    int rc = 0;
+    while (rc == 0 && (errno = 0, de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+        char *rel = *prefix ? ds_xasprintf("%s/%s", prefix, de->d_name) : ds_xstrdup(de->d_name);
+        struct stat st;
+        if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            rc = ds_fail_errno(err, "%s/%s", root, rel);
+            free(rel);
+            break;
+        }
+        if (l->n == l->cap) { l->cap = l->cap ? l->cap * 2 : 256; l->v = ds_xrealloc(l->v, l->cap * sizeof *l->v); }
+        l->v[l->n].rel = rel;
+        l->v[l->n].st = st;
+        l->n++;
+        if (S_ISDIR(st.st_mode)) {
+            int cfd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (cfd < 0) { rc = ds_fail_errno(err, "%s/%s", root, rel); break; }
+            rc = collect(cfd, rel, root, l, err);
+            close(cfd);
+        }
+    }
+    if (rc == 0 && errno) rc = ds_fail_errno(err, "%s/%s: readdir", root, prefix);
+    closedir(d);
+    return rc;
+}
+
+static int cmp_entry(const void *a, const void *b) {
+    return strcmp(((const tree_entry *)a)->rel, ((const tree_entry *)b)->rel);
+}
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* ---- tar output ------------------------------------------------------------ */
+
+typedef struct tar_sink {
+    int fd;
+    ds_sha256 h;
+    int64_t bytes;
+    int write_errno;
+} tar_sink;
+
+static la_ssize_t sink_write(struct archive *a, void *ctx, const void *buf, size_t len) {
+    tar_sink *s = ctx;
+    const char *p = buf;
+    size_t left = len;
+    while (left) {
+        ssize_t w = write(s->fd, p, left);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            s->write_errno = errno;
+            archive_set_error(a, errno, "write: %s", strerror(errno));
+            return -1;
+        }
+        p += w; left -= (size_t)w;
+    }
+    ds_sha256_update(&s->h, buf, len);
+    s->bytes += (int64_t)len;
+    return (la_ssize_t)len;
+}
+
+/* Extended attributes, in name order. security.selinux is the host's label, not the image's. */
+static void add_xattrs(struct archive_entry *ae, const char *path) {
+    ssize_t n = llistxattr(path, NULL, 0);
+    if (n <= 0) return;
+    char *names = ds_xmalloc((size_t)n);
+    n = llistxattr(path, names, (size_t)n);
+    if (n <= 0) { free(names); return; }
+    char **list = NULL;
+    size_t cnt = 0;
+    for (char *p = names; p < names + n; p += strlen(p) + 1) {
+        if (!strcmp(p, "security.selinux")) continue;
+        list = ds_xrealloc(list, (cnt + 1) * sizeof *list);
+        list[cnt++] = p;
+    }
+    qsort(list, cnt, sizeof *list, cmp_str);
+    for (size_t i = 0; i < cnt; i++) {
+        ssize_t vl = lgetxattr(path, list[i], NULL, 0);
+        if (vl < 0) continue;
+        char *v = ds_xmalloc((size_t)vl + 1);
+        vl = lgetxattr(path, list[i], v, (size_t)vl);
+        if (vl >= 0) archive_entry_xattr_add_entry(ae, list[i], v, (size_t)vl);
+        free(v);
+    }
+    free(list);
+    free(names);
+}
+
+static int64_t fixed_mtime(void) {
+    const char *s = getenv("SOURCE_DATE_EPOCH");
+    if (!s || !*s) return 0;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    return (*end || v < 0) ? 0 : (int64_t)v;
+}
+
+typedef struct hl_key { dev_t dev; ino_t ino; } hl_key;
+
+static int write_entries(struct archive *a, int rootfd, const char *root, tree_list *l,
+                         ds_path_filter filter, void *filter_arg, ds_err *err) {
+    int64_t mtime = fixed_mtime();
+    ds_strmap links; /* "dev:ino" -> first path written for that inode */
+    ds_strmap_init(&links);
+    char *buf = ds_xmalloc(1 << 20);
+    int rc = 0;
+    for (size_t i = 0; i < l->n && rc == 0; i++) {
+        tree_entry *t = &l->v[i];
+        if (filter && !filter(t->rel, filter_arg)) continue;
+        mode_t type = t->st.st_mode & S_IFMT;
+        if (type == S_IFSOCK) continue; /* sockets have no meaning in an image */
+        struct archive_entry *ae = archive_entry_new();
+        if (type == S_IFDIR) {
+            char *p = ds_xasprintf("%s/", t->rel);
+            archive_entry_set_pathname(ae, p);
+            free(p);
+        } else {
+            archive_entry_set_pathname(ae, t->rel);
+        }
+        archive_entry_set_mode(ae, t->st.st_mode);
+        archive_entry_set_uid(ae, t->st.st_uid);
+        archive_entry_set_gid(ae, t->st.st_gid);
+        archive_entry_set_mtime(ae, mtime, 0);
+        char *full = ds_xasprintf("%s/%s", root, t->rel);
+        add_xattrs(ae, full);
+        free(full);
+        int datafd = -1;
+        if (type == S_IFREG) {
+            const char *first = NULL;
+            if (t->st.st_nlink > 1) {
+                char key[64];
+                snprintf(key, sizeof key, "%llu:%llu", (unsigned long long)t->st.st_dev, (unsigned long long)t->st.st_ino);
+                first = ds_strmap_get(&links, key);
+                if (!first) ds_strmap_put(&links, key, t->rel);
+            }
+            if (first) {
+                archive_entry_set_hardlink(ae, first);
+                archive_entry_set_size(ae, 0);
+            } else {
+                archive_entry_set_size(ae, t->st.st_size);
+                datafd = openat(rootfd, t->rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+                if (datafd < 0) rc = ds_fail_errno(err, "%s/%s", root, t->rel);
+            }
+        } else if (type == S_IFLNK) {
+            char target[4096];
+            ssize_t n = readlinkat(rootfd, t->rel, target, sizeof target - 1);
+            if (n < 0) rc = ds_fail_errno(err, "%s/%s: readlink", root, t->rel);
+            else { target[n] = 0; archive_entry_set_symlink(ae, target); }
+        } else if (type == S_IFCHR || type == S_IFBLK) {
+            archive_entry_set_rdev(ae, t->st.st_rdev);
+        }
+        if (rc == 0 && archive_write_header(a, ae) < ARCHIVE_WARN)
+            rc = ds_fail(err, "%s/%s: %s", root, t->rel, archive_error_string(a));
+        int64_t left = t->st.st_size;
+        while (rc == 0 && datafd >= 0 && left > 0) {
+            ssize_t n = read(datafd, buf, (size_t)(left < (1 << 20) ? left : (1 << 20)));
+            if (n < 0) { if (errno == EINTR) continue; rc = ds_fail_errno(err, "%s/%s: read", root, t->rel); break; }
+            if (n == 0) break; /* shrank meanwhile: libarchive pads the rest with zeros */
+            if (archive_write_data(a, buf, (size_t)n) < 0) rc = ds_fail(err, "%s/%s: %s", root, t->rel, archive_error_string(a));
+            left -= n;
+        }
+        if (datafd >= 0) close(datafd);
+        if (rc == 0 && archive_write_finish_entry(a) < ARCHIVE_WARN)
+            rc = ds_fail(err, "%s/%s: %s", root, t->rel, archive_error_string(a));
+        archive_entry_free(ae);
+    }
+    free(buf);
+    ds_strmap_free(&links, NULL);
+    return rc;
+}
+
+/* ---- compression ---------------------------------------------------------- */
+
+static int write_all(int fd, const void *data, size_t len) {
+    const char *p = data;
+    while (len) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0) { if (errno == EINTR) continue; return -1; }
+        p += w; len -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Above this size the whole-buffer gzip would need too much memory: stream with zlib. */
+#define LIBDEFLATE_MAX ((size_t)1 << 30)
+
+static int gzip_file(const unsigned char *in, size_t len, int outfd, ds_sha256 *h, int64_t *outlen, const char *name, ds_err *err) {
+    if (len <= LIBDEFLATE_MAX) {
+        struct libdeflate_compressor *c = libdeflate_alloc_compressor(6);
+        if (!c) return ds_fail(err, "%s: out of memory", name);
+        size_t bound = libdeflate_gzip_compress_bound(c, len);
+        unsigned char *out = ds_xmalloc(bound);
+        size_t n = libdeflate_gzip_compress(c, in, len, out, bound);
+        libdeflate_free_compressor(c);
+        if (!n) { free(out); return ds_fail(err, "%s: gzip failed", name); }
+        int r = write_all(outfd, out, n);
+        if (r == 0) { ds_sha256_update(h, out, n); *outlen = (int64_t)n; }
+        free(out);
+        return r < 0 ? ds_fail_errno(err, "%s: write", name) : 0;
+    }
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK) return ds_fail(err, "%s: gzip init failed", name);
+    unsigned char *out = ds_xmalloc(1 << 20);
+    size_t pos = 0;
+    int flush, rc = 0;
+    *outlen = 0;
+    do {
+        size_t chunk = len - pos > (1u << 30) ? (1u << 30) : len - pos;
+        z.next_in = (unsigned char *)in + pos;
+        z.avail_in = (uInt)chunk;
+        pos += chunk;
+        flush = pos == len ? Z_FINISH : Z_NO_FLUSH;
+        do {
+            z.next_out = out;
+            z.avail_out = 1 << 20;
+            deflate(&z, flush);
+            size_t n = (1 << 20) - z.avail_out;
+            if (write_all(outfd, out, n) < 0) { rc = ds_fail_errno(err, "%s: write", name); break; }
+            ds_sha256_update(h, out, n);
+            *outlen += (int64_t)n;
+        } while (z.avail_out == 0);
+    } while (rc == 0 && flush != Z_FINISH);
+    deflateEnd(&z);
+    free(out);
+    return rc;
+}
+
+static int zstd_file(const unsigned char *in, size_t len, int outfd, ds_sha256 *h, int64_t *outlen, const char *name, ds_err *err) {
+    ZSTD_CCtx *c = ZSTD_createCCtx();
+    if (!c) return ds_fail(err, "%s: out of memory", name);
+    ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, 3);
+    ZSTD_CCtx_setPledgedSrcSize(c, len);
+    size_t cap = ZSTD_CStreamOutSize();
+    unsigned char *out = ds_xmalloc(cap);
+    ZSTD_inBuffer ib = {in, len, 0};
+    int rc = 0;
+    *outlen = 0;
+    for (;;) {
+        ZSTD_outBuffer ob = {out, cap, 0};
+        size_t left = ZSTD_compressStream2(c, &ob, &ib, ZSTD_e_end);
+        if (ZSTD_isError(left)) { rc = ds_fail(err, "%s: zstd: %s", name, ZSTD_getErrorName(left)); break; }
+        if (write_all(outfd, out, ob.pos) < 0) { rc = ds_fail_errno(err, "%s: write", name); break; }
+        ds_sha256_update(h, out, ob.pos);
+        *outlen += (int64_t)ob.pos;
+        if (left == 0) break;
+    }
+    free(out);
+    ZSTD_freeCCtx(c);
+    return rc;
+}
+
+static int compress_tar(const char *tar_path, int tarfd, int64_t tar_len, ds_compress compress,
+                        const char *out_dir, ds_layer_out *out, ds_err *err) {
+    char *blob = ds_xasprintf("%s/.layer-blob-XXXXXX", out_dir);
+    int bfd = mkstemp(blob);
+    if (bfd < 0) { int r = ds_fail_errno(err, "%s", blob); free(blob); return r; }
+    const unsigned char *in = NULL;
+    if (tar_len > 0) {
+        in = mmap(NULL, (size_t)tar_len, PROT_READ, MAP_PRIVATE, tarfd, 0);
+        if (in == MAP_FAILED) {
+            int r = ds_fail_errno(err, "%s: mmap", tar_path);
+            close(bfd); unlink(blob); free(blob);
+            return r;
+        }
+    }
+    ds_sha256 h;
+    ds_sha256_init(&h);
+    int r = compress == DS_COMPRESS_GZIP ? gzip_file(in ? in : (const unsigned char *)"", (size_t)tar_len, bfd, &h, &out->size, blob, err)
+                                         : zstd_file(in ? in : (const unsigned char *)"", (size_t)tar_len, bfd, &h, &out->size, blob, err);
+    ds_sha256_final(&h, out->digest);
+    if (in) munmap((void *)in, (size_t)tar_len);
+    if (close(bfd) < 0 && r == 0) r = ds_fail_errno(err, "%s: close", blob);
+    if (r < 0) { unlink(blob); free(blob); return -1; }
+    out->blob_path = blob;
+    return 0;
+}
+
+int ds_layer_write_tree(const char *root_dir, ds_compress compress, const char *out_dir,
+                        ds_path_filter filter, void *filter_arg, ds_layer_out *out, ds_err *err) {
+    memset(out, 0, sizeof *out);
+    int rootfd = open(root_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) return ds_fail_errno(err, "%s", root_dir);
+    tree_list l = {0};
+    int rc = collect(rootfd, "", root_dir, &l, err);
+    if (rc == 0) qsort(l.v, l.n, sizeof *l.v, cmp_entry);
+
+    char *tar_path = ds_xasprintf("%s/.layer-tar-XXXXXX", out_dir);
+    tar_sink sink = {.fd = -1};
+    if (rc == 0) {
+        sink.fd = mkstemp(tar_path);
+        if (sink.fd < 0) rc = ds_fail_errno(err, "%s", tar_path);
+    }
+    if (rc == 0) {
+        ds_sha256_init(&sink.h);
+        struct archive *a = archive_write_new();
+        /* pax only where ustar cannot say it (long names, big ids, xattrs); no padding to 10 KiB. */
+        archive_write_set_format_pax_restricted(a);
+        archive_write_set_bytes_in_last_block(a, 1);
+        if (archive_write_open2(a, &sink, NULL, sink_write, NULL, NULL) != ARCHIVE_OK)
+            rc = ds_fail(err, "%s: %s", tar_path, archive_error_string(a));
+        if (rc == 0) rc = write_entries(a, rootfd, root_dir, &l, filter, filter_arg, err);
+        if (rc == 0 && archive_write_close(a) != ARCHIVE_OK)
+            rc = ds_fail(err, "%s: %s", tar_path, archive_error_string(a));
+        archive_write_free(a);
+        ds_sha256_final(&sink.h, out->diff_id);
+        out->uncompressed_size = sink.bytes;
+    }
+    for (size_t i = 0; i < l.n; i++) free(l.v[i].rel);
+    free(l.v);
+    close(rootfd);
+
+    if (rc == 0 && compress == DS_COMPRESS_NONE) {
+        if (close(sink.fd) < 0) rc = ds_fail_errno(err, "%s", tar_path);
+        sink.fd = -1;
+        if (rc == 0) {
+            out->blob_path = tar_path;
+            tar_path = NULL;
+            memcpy(out->digest, out->diff_id, sizeof out->digest);
+            out->size = out->uncompressed_size;
+            out->media_type = DS_MT_OCI_LAYER;
+        }
+    } else if (rc == 0) {
+        rc = compress_tar(tar_path, sink.fd, sink.bytes, compress, out_dir, out, err);
+        out->media_type = compress == DS_COMPRESS_GZIP ? DS_MT_OCI_LAYER_GZIP : DS_MT_OCI_LAYER_ZSTD;
+    }
+    if (sink.fd >= 0) close(sink.fd);
+    if (tar_path) { unlink(tar_path); free(tar_path); }
+    if (rc < 0) ds_layer_out_free(out);
+    return rc;
+}

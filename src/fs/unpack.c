@@ -1,13 +1,604 @@
-/* Safe layer application — placeholder until it lands (issue 2). */
-#include <string.h>
+/* Safe layer application: see unpack.h for the rules. Each entry is split into a
+ * parent (resolved with openat2(RESOLVE_IN_ROOT), created when missing) and a
+ * last component that is only ever used with *at() calls that do not follow it. */
 #include "fs/unpack.h"
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+#include "fs/layer_reader.h"
+#include "util/strmap.h"
+#include "util/fsutil.h"
 
-void ds_unpack_opts_default(ds_unpack_opts *o) { memset(o, 0, sizeof *o); }
-int ds_layer_apply(const char *root_dir, const char *blob_path, const char *media_type, const ds_unpack_opts *opts, ds_err *err) {
-    (void)root_dir; (void)media_type; (void)opts;
-    return ds_fail(err, "%s: layer unpacking is not implemented yet", blob_path);
+#define WH_PREFIX ".wh."
+#define WH_OPAQUE ".wh..wh..opq"
+
+void ds_unpack_opts_default(ds_unpack_opts *o) {
+    memset(o, 0, sizeof *o);
+    bool root = geteuid() == 0;
+    o->keep_owners = root;
+    o->keep_xattrs = true;
+    o->allow_devices = root;
 }
+
+/* openat2 is missing on old kernels, under valgrind and behind some seccomp
+ * filters: then the same resolution is done here, one component at a time.
+ * DISTILL_NO_OPENAT2=1 forces the fallback (the tests run both). */
+static int openat2_state; /* 0 unknown, 1 works, -1 unavailable */
+
+static int walk_in_root(int rootfd, const char *rel, int flags);
+
+/* Open rel below rootfd as if rootfd were "/": symlinks and ".." cannot leave it. */
+static int open_in_root(int rootfd, const char *rel, int flags) {
+    if (!*rel) rel = ".";
+    if (openat2_state >= 0) {
+        struct open_how how = {
+            .flags = (unsigned long long)(flags | O_CLOEXEC),
+            .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+        };
+        for (int tries = 0; tries < 16; tries++) {
+            long fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
+            if (fd >= 0) { openat2_state = 1; return (int)fd; }
+            if (errno != EAGAIN) break;
+        }
+        if (errno != ENOSYS && !(errno == EPERM && openat2_state == 0)) return -1;
+        openat2_state = -1;
+    }
+    return walk_in_root(rootfd, rel, flags);
+}
+
+/* The fallback: a stack of directory fds (so ".." pops, never above the root),
+ * symlinks read and their targets spliced into the remaining path (absolute
+ * ones restart at the root), at most 40 of them. The last component is opened
+ * with O_NOFOLLOW when flags ask for it. */
+static int walk_in_root(int rootfd, const char *rel, int flags) {
+    size_t cap = strlen(rel) + 2;
+    char *rest = ds_xmalloc(cap);
+    strcpy(rest, rel);
+    int *stack = NULL;
+    size_t depth = 0, scap = 0;
+    int links = 0, result = -1, saved = 0;
+    char *p = rest;
+    for (;;) {
+        while (*p == '/') p++;
+        int cur = depth ? stack[depth - 1] : rootfd;
+        if (!*p) { /* the path named a directory already on the stack (or the root) */
+            result = openat(cur, ".", (flags & ~O_NOFOLLOW) | O_CLOEXEC);
+            saved = errno;
+            break;
+        }
+        char *end = strchr(p, '/');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        char comp[NAME_MAX + 1];
+        if (len > NAME_MAX) { saved = ENAMETOOLONG; break; }
+        memcpy(comp, p, len);
+        comp[len] = 0;
+        p += len;
+        const char *q = p;
+        while (*q == '/') q++;
+        bool last = !*q;
+        if (!strcmp(comp, ".")) { if (last) { p = (char *)q; } continue; }
+        if (!strcmp(comp, "..")) {
+            if (depth) close(stack[--depth]);
+            continue;
+        }
+        struct stat st;
+        if (fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) < 0) { saved = errno; break; }
+        if (S_ISLNK(st.st_mode) && !(last && (flags & O_NOFOLLOW))) {
+            if (++links > 40) { saved = ELOOP; break; }
+            char target[PATH_MAX];
+            ssize_t n = readlinkat(cur, comp, target, sizeof target - 1);
+            if (n < 0) { saved = errno; break; }
+            target[n] = 0;
+            if (target[0] == '/') while (depth) close(stack[--depth]);
+            char *nrest = ds_xasprintf("%s/%s", target, p);
+            free(rest);
+            rest = p = nrest;
+            continue;
+        }
+        if (last) {
+            result = openat(cur, comp, flags | O_NOFOLLOW | O_CLOEXEC);
+            saved = errno;
+            break;
+        }
+        int fd = openat(cur, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) { saved = errno; break; }
+        if (depth == scap) { scap = scap ? scap * 2 : 16; stack = ds_xrealloc(stack, scap * sizeof *stack); }
+        stack[depth++] = fd;
+    }
+    while (depth) close(stack[--depth]);
+    free(stack);
+    free(rest);
+    if (result < 0) errno = saved;
+    return result;
+}
+
+typedef struct dir_meta {
+    char *rel;
+    mode_t mode;
+    struct timespec mtime;
+    bool has_mtime;
+} dir_meta;
+
+typedef struct applier {
+    int rootfd;
+    const char *blob;
+    const ds_unpack_opts *o;
+    bool is_root;
+    ds_strmap written;          /* paths this layer wrote: whiteouts only hide lower layers */
+    dir_meta *dirs;             /* directory modes and mtimes, applied after the layer */
+    size_t ndirs, capdirs;
+    char *cache_rel;            /* last parent resolved, and its O_PATH fd */
+    int cache_fd;
+} applier;
+
+static void cache_drop(applier *ap) {
+    if (ap->cache_fd >= 0) close(ap->cache_fd);
+    ap->cache_fd = -1;
+    free(ap->cache_rel);
+    ap->cache_rel = NULL;
+}
+
+static int entry_fail(applier *ap, ds_err *err, const char *entry, const char *what) {
+    /* Long (hostile) names are cut so the reason stays in the message. */
+    return ds_fail(err, "%s: entry '%.300s%s': %s", ap->blob, entry, strlen(entry) > 300 ? "..." : "", what);
+}
+static int entry_fail_errno(applier *ap, ds_err *err, const char *entry, const char *what) {
+    int e = errno;
+    int r = ds_fail(err, "%s: entry '%.300s%s': %s: %s", ap->blob, entry, strlen(entry) > 300 ? "..." : "", what, strerror(e));
+    err->code = e;
+    return r;
+}
+
+/* rm -rf of name below dirfd, never following symlinks. */
+static int rmtree_at(int dirfd, const char *name) {
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == EACCES && fchmodat(dirfd, name, 0700, 0) == 0)
+            fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) return -1;
+    }
+    DIR *d = fdopendir(fd);
+    if (!d) { close(fd); return -1; }
+    struct dirent *de;
+    int rc = 0;
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+        struct stat st;
+        if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) { if (errno == ENOENT) continue; rc = -1; break; }
+        if (S_ISDIR(st.st_mode)) { if (rmtree_at(fd, de->d_name) < 0) { rc = -1; break; } }
+        else if (unlinkat(fd, de->d_name, 0) < 0 && errno != ENOENT) { rc = -1; break; }
+    }
+    int e = errno;
+    closedir(d);
+    errno = e;
+    if (rc < 0) return -1;
+    if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT) return -1;
+    return 0;
+}
+
+/* Remove whatever is at pfd/base (nothing there is fine). */
+static int remove_at(applier *ap, int pfd, const char *base, const char *entry, ds_err *err) {
+    struct stat st;
+    if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (errno == ENOENT) return 0;
+        return entry_fail_errno(ap, err, entry, "stat");
+    }
+    if (S_ISDIR(st.st_mode)) {
+        cache_drop(ap); /* the cached parent may be inside what goes away */
+        if (rmtree_at(pfd, base) < 0) return entry_fail_errno(ap, err, entry, "remove directory");
+        return 0;
+    }
+    if (S_ISLNK(st.st_mode)) cache_drop(ap);
+    if (unlinkat(pfd, base, 0) < 0 && errno != ENOENT) return entry_fail_errno(ap, err, entry, "remove");
+    return 0;
+}
+
+/* The parent directory of an entry, resolved in the root; missing components are
+ * created (0755) when create is set. Returns a borrowed O_PATH fd, or -1 (with
+ * err set) — or -2 when !create and it does not exist. */
+static int get_parent(applier *ap, const char *parent, bool create, const char *entry, ds_err *err) {
+    if (ap->cache_rel && !strcmp(ap->cache_rel, parent)) return ap->cache_fd;
+    cache_drop(ap);
+    int fd = open_in_root(ap->rootfd, parent, O_PATH | O_DIRECTORY);
+    if (fd < 0 && errno == ENOENT) {
+        if (!create) return -2;
+        /* Walk the components: each missing one is created in the resolved previous one. */
+        char *p = ds_xstrdup(parent);
+        int prev = dup(ap->rootfd);
+        if (prev < 0) { free(p); return entry_fail_errno(ap, err, entry, "dup"); }
+        char *comp = p;
+        for (;;) {
+            char *slash = strchr(comp, '/');
+            if (slash) *slash = 0;
+            int next = openat(prev, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (next < 0 && errno == ENOTDIR) {
+                /* Maybe a symlink: resolve the whole prefix in the root. */
+                next = open_in_root(ap->rootfd, p, O_PATH | O_DIRECTORY);
+            }
+            if (next < 0 && errno == ENOENT) {
+                if (mkdirat(prev, comp, 0755) < 0 && errno != EEXIST) {
+                    int r = entry_fail_errno(ap, err, entry, "create parent directory");
+                    close(prev); free(p);
+                    return r;
+                }
+                next = openat(prev, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            }
+            if (next < 0) {
+                int r = errno == ELOOP || errno == ENOTDIR || errno == ENOENT
+                            ? entry_fail(ap, err, entry, "a parent is not a directory (or a symlink to nothing)")
+                            : entry_fail_errno(ap, err, entry, "open parent directory");
+                close(prev); free(p);
+                return r;
+            }
+            close(prev);
+            prev = next;
+            if (!slash) break;
+            *slash = '/';
+            comp = slash + 1;
+        }
+        free(p);
+        fd = prev;
+    } else if (fd < 0) {
+        if (errno == ENOTDIR && !create) return -2;
+        return entry_fail_errno(ap, err, entry, "open parent directory");
+    }
+    ap->cache_rel = ds_xstrdup(parent);
+    ap->cache_fd = fd;
+    return fd;
+}
+
+static int apply_xattrs(applier *ap, int fd, struct archive_entry *e, const char *entry, ds_err *err) {
+    if (!ap->o->keep_xattrs || archive_entry_xattr_count(e) == 0) return 0;
+    const char *name;
+    const void *value;
+    size_t size;
+    archive_entry_xattr_reset(e);
+    while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+        /* Overlay's own attributes would change how the tree reads when mounted. */
+        if (!strncmp(name, "trusted.overlay.", 16)) continue;
+        if (fsetxattr(fd, name, value, size, 0) < 0) {
+            if (errno == ENOTSUP || errno == EPERM || errno == EACCES || errno == EINVAL) continue;
+            return entry_fail_errno(ap, err, entry, "set xattr");
+        }
+    }
+    return 0;
+}
+
+static void entry_times(struct archive_entry *e, struct timespec ts[2]) {
+    if (archive_entry_mtime_is_set(e)) {
+        ts[1].tv_sec = archive_entry_mtime(e);
+        ts[1].tv_nsec = archive_entry_mtime_nsec(e);
+    } else {
+        ts[1].tv_sec = 0; ts[1].tv_nsec = UTIME_OMIT;
+    }
+    if (archive_entry_atime_is_set(e)) {
+        ts[0].tv_sec = archive_entry_atime(e);
+        ts[0].tv_nsec = archive_entry_atime_nsec(e);
+    } else {
+        ts[0] = ts[1];
+    }
+}
+
+/* Owner, xattrs, mode, times on an open fd, in that order (chown clears setuid and caps). */
+static int meta_fd(applier *ap, int fd, struct archive_entry *e, bool set_mode_times, const char *entry, ds_err *err) {
+    if (ap->o->keep_owners && fchown(fd, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e)) < 0)
+        return entry_fail_errno(ap, err, entry, "chown");
+    if (apply_xattrs(ap, fd, e, entry, err) < 0) return -1;
+    if (!set_mode_times) return 0;
+    if (fchmod(fd, archive_entry_mode(e) & 07777) < 0) return entry_fail_errno(ap, err, entry, "chmod");
+    struct timespec ts[2];
+    entry_times(e, ts);
+    if (futimens(fd, ts) < 0) return entry_fail_errno(ap, err, entry, "set times");
+    return 0;
+}
+
+/* The same for things we cannot open (symlinks, fifos, devices). */
+static int meta_at(applier *ap, int pfd, const char *base, struct archive_entry *e, bool is_link, const char *entry, ds_err *err) {
+    if (ap->o->keep_owners &&
+        fchownat(pfd, base, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e), AT_SYMLINK_NOFOLLOW) < 0)
+        return entry_fail_errno(ap, err, entry, "chown");
+    if (!is_link && fchmodat(pfd, base, archive_entry_mode(e) & 07777, 0) < 0)
+        return entry_fail_errno(ap, err, entry, "chmod");
+    struct timespec ts[2];
+    entry_times(e, ts);
+    if (utimensat(pfd, base, ts, AT_SYMLINK_NOFOLLOW) < 0) return entry_fail_errno(ap, err, entry, "set times");
+    return 0;
+}
+
+static int write_data(applier *ap, struct archive *a, int fd, struct archive_entry *e, const char *entry, ds_err *err) {
+    const void *buf;
+    size_t len;
+    la_int64_t off;
+    for (;;) {
+        int r = archive_read_data_block(a, &buf, &len, &off);
+        if (r == ARCHIVE_EOF) break;
+        if (r < ARCHIVE_WARN) return entry_fail(ap, err, entry, archive_error_string(a) ? archive_error_string(a) : "read error");
+        const char *p = buf;
+        while (len) {
+            ssize_t w = pwrite(fd, p, len, off);
+            if (w < 0) { if (errno == EINTR) continue; return entry_fail_errno(ap, err, entry, "write"); }
+            p += w; len -= (size_t)w; off += w;
+        }
+    }
+    /* Sparse files: holes at the end still count in the size. */
+    if (archive_entry_size_is_set(e) && ftruncate(fd, archive_entry_size(e)) < 0)
+        return entry_fail_errno(ap, err, entry, "truncate");
+    return 0;
+}
+
+static void defer_dir(applier *ap, const char *rel, struct archive_entry *e) {
+    if (ap->ndirs == ap->capdirs) {
+        ap->capdirs = ap->capdirs ? ap->capdirs * 2 : 64;
+        ap->dirs = ds_xrealloc(ap->dirs, ap->capdirs * sizeof *ap->dirs);
+    }
+    dir_meta *d = &ap->dirs[ap->ndirs++];
+    d->rel = ds_xstrdup(rel);
+    d->mode = archive_entry_mode(e) & 07777;
+    d->has_mtime = archive_entry_mtime_is_set(e);
+    d->mtime.tv_sec = archive_entry_mtime(e);
+    d->mtime.tv_nsec = archive_entry_mtime_nsec(e);
+}
+
+static int finish_dirs(applier *ap, ds_err *err) {
+    /* Deepest first is not needed: setting a mode or mtime does not touch the parent. */
+    for (size_t i = 0; i < ap->ndirs; i++) {
+        dir_meta *d = &ap->dirs[i];
+        int fd = open_in_root(ap->rootfd, d->rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+        if (fd < 0) {
+            /* Removed or replaced later in the same layer: nothing to set. */
+            if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) continue;
+            return entry_fail_errno(ap, err, d->rel, "open directory");
+        }
+        if (fchmod(fd, d->mode) < 0) { int r = entry_fail_errno(ap, err, d->rel, "chmod"); close(fd); return r; }
+        if (d->has_mtime) {
+            struct timespec ts[2] = {d->mtime, d->mtime};
+            if (futimens(fd, ts) < 0) { int r = entry_fail_errno(ap, err, d->rel, "set times"); close(fd); return r; }
+        }
+        close(fd);
+    }
+    return 0;
+}
+
+static char *join_rel(const char *dir, const char *name) {
+    return *dir ? ds_xasprintf("%s/%s", dir, name) : ds_xstrdup(name);
+}
+
+/* Opaque directory: remove every child that this layer did not write. */
+static int clear_lower(applier *ap, int dfd, const char *dir_rel, const char *entry, ds_err *err) {
+    int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return entry_fail_errno(ap, err, entry, "open opaque directory");
+    DIR *d = fdopendir(fd);
+    if (!d) { close(fd); return entry_fail_errno(ap, err, entry, "open opaque directory"); }
+    /* Collect names first: removing while reading a directory may skip entries. */
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+        if (n == cap) { cap = cap ? cap * 2 : 16; names = ds_xrealloc(names, cap * sizeof *names); }
+        names[n++] = ds_xstrdup(de->d_name);
+    }
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char *rel = join_rel(dir_rel, names[i]);
+        if (!ds_strmap_has(&ap->written, rel)) {
+            rc = remove_at(ap, fd, names[i], entry, err);
+        } else {
+            struct stat st;
+            if (fstatat(fd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+                int cfd = openat(fd, names[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (cfd >= 0) { rc = clear_lower(ap, cfd, rel, entry, err); close(cfd); }
+            }
+        }
+        free(rel);
+    }
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    free(names);
+    closedir(d);
+    return rc;
+}
+
+static int do_whiteout(applier *ap, const char *parent, const char *base, const char *entry, ds_err *err) {
+    if (!strcmp(base, WH_OPAQUE)) {
+        int pfd = get_parent(ap, parent, true, entry, err);
+        if (pfd < 0) return -1;
+        ds_strmap_put(&ap->written, parent, NULL);
+        int dfd = dup(pfd);
+        if (dfd < 0) return entry_fail_errno(ap, err, entry, "dup");
+        int r = clear_lower(ap, dfd, parent, entry, err);
+        close(dfd);
+        cache_drop(ap);
+        return r;
+    }
+    const char *victim = base + strlen(WH_PREFIX);
+    if (!*victim || !strcmp(victim, ".") || !strcmp(victim, ".."))
+        return entry_fail(ap, err, entry, "whiteout names no file");
+    char *rel = join_rel(parent, victim);
+    /* Whiteouts only hide lower layers, never what this layer wrote. */
+    bool same_layer = ds_strmap_has(&ap->written, rel);
+    free(rel);
+    if (same_layer) return 0;
+    int pfd = get_parent(ap, parent, false, entry, err);
+    if (pfd == -2) return 0; /* nothing there to hide */
+    if (pfd < 0) return -1;
+    int own = dup(pfd); /* remove_at may drop the cached fd */
+    if (own < 0) return entry_fail_errno(ap, err, entry, "dup");
+    int r = remove_at(ap, own, victim, entry, err);
+    close(own);
+    return r;
+}
+
+static int do_hardlink(applier *ap, int pfd, const char *base, const char *target_name, const char *entry, ds_err *err) {
+    DS_AUTOFREE char *target = NULL;
+    if (ds_clean_tar_path(target_name, &target) < 0) return entry_fail(ap, err, entry, "hard link target leaves the tree (..)");
+    if (!*target) return entry_fail(ap, err, entry, "hard link to the root directory");
+    if (strlen(target) >= PATH_MAX) return entry_fail(ap, err, entry, "hard link target name too long");
+    char *slash = strrchr(target, '/');
+    const char *tbase = slash ? slash + 1 : target;
+    if (slash) *slash = 0;
+    int tpfd = open_in_root(ap->rootfd, slash ? target : "", O_PATH | O_DIRECTORY);
+    if (slash) *slash = '/';
+    if (tpfd < 0) return ds_fail(err, "%s: entry '%s': hard link target '%s' does not exist", ap->blob, entry, target_name);
+    struct stat tst, cur;
+    if (fstatat(tpfd, tbase, &tst, AT_SYMLINK_NOFOLLOW) < 0) {
+        close(tpfd);
+        return ds_fail(err, "%s: entry '%s': hard link target '%s' does not exist", ap->blob, entry, target_name);
+    }
+    if (S_ISDIR(tst.st_mode)) { close(tpfd); return entry_fail(ap, err, entry, "hard link to a directory"); }
+    if (fstatat(pfd, base, &cur, AT_SYMLINK_NOFOLLOW) == 0 && cur.st_ino == tst.st_ino && cur.st_dev == tst.st_dev) {
+        close(tpfd);
+        return 0; /* already that file */
+    }
+    int r = remove_at(ap, pfd, base, entry, err);
+    /* remove_at may drop the parent cache; pfd stays valid because the caller holds it. */
+    if (r == 0 && linkat(tpfd, tbase, pfd, base, 0) < 0) r = entry_fail_errno(ap, err, entry, "hard link");
+    close(tpfd);
+    return r;
+}
+
+static int apply_entry(applier *ap, struct archive *a, struct archive_entry *e, ds_err *err) {
+    const char *entry = archive_entry_pathname(e);
+    if (!entry) return ds_fail(err, "%s: an entry has no name", ap->blob);
+    DS_AUTOFREE char *rel = NULL;
+    if (ds_clean_tar_path(entry, &rel) < 0) return entry_fail(ap, err, entry, "name leaves the tree (..)");
+    if (!*rel) return 0; /* the root itself: its attributes stay those of the target directory */
+    /* Longer names cannot be used by path anyway; refusing them also bounds the
+     * depth of what we create (and later walk to remove). */
+    if (strlen(rel) >= PATH_MAX) return entry_fail(ap, err, entry, "name too long");
+    char *slash = strrchr(rel, '/');
+    const char *base = slash ? slash + 1 : rel;
+    DS_AUTOFREE char *parent = slash ? ds_xstrndup(rel, (size_t)(slash - rel)) : ds_xstrdup("");
+
+    if (!strncmp(base, WH_PREFIX, strlen(WH_PREFIX))) return do_whiteout(ap, parent, base, entry, err);
+
+    int pfd0 = get_parent(ap, parent, true, entry, err);
+    if (pfd0 < 0) return -1;
+    /* Own a copy: removing things below may drop the cache. */
+    int pfd = dup(pfd0);
+    if (pfd < 0) return entry_fail_errno(ap, err, entry, "dup");
+    ds_strmap_put(&ap->written, rel, NULL);
+
+    int r = 0;
+    const char *hl = archive_entry_hardlink(e);
+    mode_t type = archive_entry_filetype(e);
+    if (hl) {
+        r = do_hardlink(ap, pfd, base, hl, entry, err);
+    } else if (type == AE_IFDIR) {
+        struct stat st;
+        bool exists = fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+        /* Directory over directory keeps the contents and takes the new attributes. */
+        if (!exists) {
+            r = remove_at(ap, pfd, base, entry, err);
+            if (r == 0 && mkdirat(pfd, base, 0700) < 0) r = entry_fail_errno(ap, err, entry, "mkdir");
+        }
+        if (r == 0) {
+            int fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (fd < 0) r = entry_fail_errno(ap, err, entry, "open directory");
+            else { r = meta_fd(ap, fd, e, false, entry, err); close(fd); }
+        }
+        if (r == 0) defer_dir(ap, rel, e);
+    } else if (type == AE_IFREG) {
+        r = remove_at(ap, pfd, base, entry, err);
+        if (r == 0) {
+            /* O_EXCL|O_NOFOLLOW: never writes through a symlink that appeared meanwhile. */
+            int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+            if (fd < 0) r = entry_fail_errno(ap, err, entry, "create");
+            else {
+                r = write_data(ap, a, fd, e, entry, err);
+                if (r == 0) r = meta_fd(ap, fd, e, true, entry, err);
+                if (close(fd) < 0 && r == 0) r = entry_fail_errno(ap, err, entry, "close");
+            }
+        }
+    } else if (type == AE_IFLNK) {
+        const char *target = archive_entry_symlink(e);
+        if (!target || !*target) r = entry_fail(ap, err, entry, "symlink without a target");
+        if (r == 0) r = remove_at(ap, pfd, base, entry, err);
+        if (r == 0 && symlinkat(target, pfd, base) < 0) r = entry_fail_errno(ap, err, entry, "symlink");
+        if (r == 0) r = meta_at(ap, pfd, base, e, true, entry, err);
+    } else if (type == AE_IFCHR || type == AE_IFBLK) {
+        if (!(ap->o->allow_devices && ap->is_root)) {
+            if (ap->o->skipped_devices) (*ap->o->skipped_devices)++;
+        } else {
+            r = remove_at(ap, pfd, base, entry, err);
+            if (r == 0 && mknodat(pfd, base, type | (archive_entry_mode(e) & 07777), archive_entry_rdev(e)) < 0)
+                r = entry_fail_errno(ap, err, entry, "mknod");
+            if (r == 0) r = meta_at(ap, pfd, base, e, false, entry, err);
+        }
+    } else if (type == AE_IFIFO) {
+        r = remove_at(ap, pfd, base, entry, err);
+        if (r == 0 && mknodat(pfd, base, S_IFIFO | 0600, 0) < 0) r = entry_fail_errno(ap, err, entry, "mkfifo");
+        if (r == 0) r = meta_at(ap, pfd, base, e, false, entry, err);
+    }
+    /* Sockets and unknown types are skipped: they carry no data. */
+    close(pfd);
+    return r;
+}
+
+int ds_layer_apply(const char *root_dir, const char *blob_path, const char *media_type,
+                   const ds_unpack_opts *opts, ds_err *err) {
+    ds_unpack_opts defaults;
+    if (!opts) { ds_unpack_opts_default(&defaults); opts = &defaults; }
+    applier ap = {.blob = blob_path, .o = opts, .is_root = geteuid() == 0, .cache_fd = -1};
+    const char *no2 = getenv("DISTILL_NO_OPENAT2");
+    if (no2 && *no2 && strcmp(no2, "0")) openat2_state = -1;
+    else if (openat2_state < 0 && no2) openat2_state = 0;
+    ap.rootfd = open(root_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (ap.rootfd < 0) return ds_fail_errno(err, "%s", root_dir);
+    ds_strmap_init(&ap.written);
+    struct archive *a = NULL;
+    int rc = ds_layer_reader_open(blob_path, media_type, &a, err);
+    while (rc == 0) {
+        struct archive_entry *e;
+        int r = archive_read_next_header(a, &e);
+        if (r == ARCHIVE_EOF) break;
+        if (r < ARCHIVE_WARN) {
+            rc = ds_fail(err, "%s: %s", blob_path, archive_error_string(a) ? archive_error_string(a) : "bad tar");
+            break;
+        }
+        rc = apply_entry(&ap, a, e, err);
+    }
+    if (rc == 0) rc = finish_dirs(&ap, err);
+    if (a) archive_read_free(a);
+    cache_drop(&ap);
+    for (size_t i = 0; i < ap.ndirs; i++) free(ap.dirs[i].rel);
+    free(ap.dirs);
+    ds_strmap_free(&ap.written, NULL);
+    close(ap.rootfd);
+    return rc;
+}
+
 int ds_image_unpack(ds_image *img, const char *root_dir, const ds_unpack_opts *opts, ds_err *err) {
-    (void)img; (void)opts;
-    return ds_fail(err, "%s: unpacking is not implemented yet", root_dir);
+    if (ds_mkdirs(root_dir, 0755, err) < 0) return -1;
+    DIR *d = opendir(root_dir);
+    if (!d) return ds_fail_errno(err, "%s", root_dir);
+    struct dirent *de;
+    bool empty = true;
+    while ((de = readdir(d)))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) { empty = false; break; }
+    closedir(d);
+    if (!empty) return ds_fail(err, "%s: not empty (unpacking needs an empty directory)", root_dir);
+    for (size_t i = 0; i < img->n_layers; i++) {
+        ds_desc *l = &img->layers[i];
+        char *path = NULL;
+        bool is_temp = false;
+        if (ds_image_blob_path(img, l, &path, &is_temp, err) < 0)
+            return ds_err_wrap(err, "layer %zu (%s)", i + 1, l->digest);
+        int r = ds_layer_apply(root_dir, path, l->media_type, opts, err);
+        if (is_temp) unlink(path);
+        free(path);
+        if (r < 0) return ds_err_wrap(err, "layer %zu (%s)", i + 1, l->digest);
+    }
+    return 0;
 }

@@ -1,10 +1,17 @@
 /* Applying layer tars to a directory tree, safely: nothing is ever written
  * outside the root, whatever the tar says (../, absolute names, symlinks or hard
  * links pointing out, a symlink replaced by a directory, ...). Whiteouts
- * (.wh.NAME) and opaque directories (.wh..wh..opq) follow the OCI image spec. */
+ * (.wh.NAME) and opaque directories (.wh..wh..opq) follow the OCI image spec.
+ *
+ * How: every path is resolved below the root with openat2(RESOLVE_IN_ROOT), so a
+ * symlink (absolute or relative, with any number of ..) resolves as if the root
+ * were "/" (as container runtimes do); the last component is always handled with
+ * *at() calls that do not follow it. Names with a ".." component are refused;
+ * leading "/" and "./" are dropped. */
 #ifndef DS_FS_UNPACK_H
 #define DS_FS_UNPACK_H
 #include <stdbool.h>
+#include <stddef.h>
 #include "image/image.h"
 #include "util/err.h"
 
@@ -12,6 +19,7 @@ typedef struct ds_unpack_opts {
     bool keep_owners;   /* chown to the tar's numeric uid/gid (default when root) */
     bool keep_xattrs;
     bool allow_devices; /* mknod device nodes (only when root; else skipped and counted) */
+    size_t *skipped_devices; /* optional: incremented for each device node not created */
 } ds_unpack_opts;
 void ds_unpack_opts_default(ds_unpack_opts *o);
 

@@ -21,6 +21,8 @@ struct ds_source {
     void *priv;          /* the transport's own state */
 };
 
+/* ds_dest_commit() calls commit; when it fails, abort is called next. So commit frees
+ * d->priv only on success; abort always frees it (and removes whatever was staged). */
 typedef struct ds_dest_ops {
     int (*put_blob)(ds_dest *d, const ds_desc *desc, const char *path, ds_err *err);
     int (*put_manifest)(ds_dest *d, const char *raw, size_t len, const char *media_type, ds_err *err);

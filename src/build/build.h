@@ -1,0 +1,89 @@
+/* The pieces of `distill build` that are not the closure or the runtime: users,
+ * the host-side tests, probes, the candidate image, seccomp profile, Dockerfile,
+ * the project file. src/cli/cmd_build.c strings them together. */
+#ifndef DS_BUILD_BUILD_H
+#define DS_BUILD_BUILD_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "image/image.h"
+#include "minify/minify.h"
+#include "util/err.h"
+
+/* ---- users ---- */
+/* Resolve an image user ("", "name", "uid", "uid:gid", "name:group") against root's
+ * /etc/passwd and /etc/group, like the runtimes do. */
+int ds_user_resolve(const char *root, const char *spec, uint32_t *uid, uint32_t *gid, ds_err *err);
+
+/* ---- host-side tests ---- */
+typedef struct ds_test_env {
+    const char *host; /* {LOCALHOST} / DISTILL_HOST */
+    const char *name; /* {NAME} / DISTILL_NAME */
+    const char *tag;  /* {CONTAINER_TAG} / DISTILL_TAG */
+    const char *stage; /* DISTILL_STAGE: "trace" or "verify" */
+} ds_test_env;
+/* cmd with {LOCALHOST}, {NAME}, {CONTAINER_TAG} replaced (malloc'd). */
+char *ds_test_expand(const char *cmd, const ds_test_env *env);
+/* Run `sh -c CMD` (expanded) on this machine, stdout and stderr to out_fd. Returns the
+ * exit status (0-255; 128+N for a signal), or -1 with err when it could not start. */
+int ds_test_run(const char *cmd, const ds_test_env *env, int out_fd, double *seconds, ds_err *err);
+
+/* Probe a TCP port on 127.0.0.1: HTTP GET / when it answers HTTP. *http_status gets the
+ * status code (0 when not HTTP). Returns 0 when something accepted the connection. */
+int ds_probe_port(int port, int *http_status);
+
+/* ---- image config ---- */
+/* Ports "8080/tcp" from config.ExposedPorts (TCP only); malloc'd array. */
+size_t ds_config_tcp_ports(const json_t *image_config, int **ports);
+/* Value of NAME in config.Env, or NULL (borrowed from the JSON). */
+const char *ds_config_env(const json_t *image_config, const char *name);
+
+/* ---- the candidate image ---- */
+typedef struct ds_candidate {
+    char layer_path[4096];
+    char *layer_media_type;
+    char layer_digest[DS_DIGEST_LEN + 1];
+    char diff_id[DS_DIGEST_LEN + 1];
+    int64_t layer_size;
+    char *config_raw;
+    char config_digest[DS_DIGEST_LEN + 1];
+    char *manifest_raw;
+    char manifest_digest[DS_DIGEST_LEN + 1];
+} ds_candidate;
+/* One deterministic layer of tree (in work_dir), the source config carried over with
+ * `user` as User, a history entry, and annotations naming the source digest. */
+int ds_candidate_make(const ds_image *src, const char *tree, const char *user, const char *compress,
+                      const char *work_dir, ds_candidate *out, ds_err *err);
+int ds_candidate_publish(const ds_candidate *c, const char *dst_ref, const ds_opts *opts, ds_err *err);
+void ds_candidate_clear(ds_candidate *c);
+
+/* ---- outputs ---- */
+/* OCI/Docker seccomp profile allowing the names seen (plus what a runtime needs to exec). */
+json_t *ds_seccomp_profile(const json_t *syscalls, const char *arch);
+/* The seed's Dockerfile: FROM SRC AS build, FROM scratch, a COPY --from=build per kept
+ * non-directory path, USER, ENTRYPOINT, CMD. */
+char *ds_dockerfile(const char *src_ref, const ds_closure *c, const json_t *image_config, const char *user,
+                    const char *src_root);
+
+/* ---- project file ---- */
+/* distill.yaml: a mapping of flag names (without --) to a scalar, a boolean or a list;
+ * appended to *argv as "--key" "value" pairs (lists repeat the flag). */
+int ds_project_file_args(const char *path, char ***argv, int *argc, ds_err *err);
+
+
+/* ---- report helpers ---- */
+typedef struct ds_tree_stats {
+    int64_t files;  /* non-directories */
+    int64_t dirs;
+    int64_t bytes;  /* regular file sizes, hard links counted once */
+} ds_tree_stats;
+int ds_tree_stats_of(const char *root, ds_tree_stats *out, ds_err *err);
+/* Bytes of the regular files the trace saw (ok accesses), resolved in root. */
+int64_t ds_trace_used_bytes(const char *root, const json_t *trace);
+/* [{package, files, kept, share}] from the dpkg lists in root, for the kept set. */
+json_t *ds_package_shares(const char *root, const ds_pathmap *keep);
+/* Shells/tools present in root that are not kept: [path]. */
+json_t *ds_tools_left_out(const char *root, const ds_pathmap *keep);
+/* Paths a (verify) trace reached that exist in src_root but not in cand_root: [path]. */
+json_t *ds_missing_files(const char *src_root, const char *cand_root, const json_t *trace);
+#endif

@@ -1,0 +1,147 @@
+/* Numbers for report.json and for the message when a verify run fails. */
+#include <ftw.h>
+#include <glob.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "build/build.h"
+
+typedef struct { dev_t dev; ino_t ino; } inode;
+static ds_tree_stats *g_stats;
+static inode *g_seen;
+static size_t g_nseen;
+
+static int stats_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)p; (void)flag; (void)ftw;
+    if (S_ISDIR(st->st_mode)) { g_stats->dirs++; return 0; }
+    g_stats->files++;
+    if (!S_ISREG(st->st_mode)) return 0;
+    if (st->st_nlink > 1) {
+        for (size_t i = 0; i < g_nseen; i++)
+            if (g_seen[i].dev == st->st_dev && g_seen[i].ino == st->st_ino) return 0;
+        g_seen = ds_xrealloc(g_seen, (g_nseen + 1) * sizeof *g_seen);
+        g_seen[g_nseen++] = (inode){st->st_dev, st->st_ino};
+    }
+    g_stats->bytes += st->st_size;
+    return 0;
+}
+
+int ds_tree_stats_of(const char *root, ds_tree_stats *out, ds_err *err) {
+    memset(out, 0, sizeof *out);
+    g_stats = out;
+    int r = nftw(root, stats_cb, 64, FTW_PHYS | FTW_MOUNT);
+    free(g_seen);
+    g_seen = NULL;
+    g_nseen = 0;
+    if (r < 0) return ds_fail_errno(err, "walk %s", root);
+    out->dirs--; /* the root itself */
+    return 0;
+}
+
+static bool host_stat(const char *root, const char *path, struct stat *st, char **resolved) {
+    ds_err e;
+    char *res = NULL;
+    if (ds_resolve_in_root(root, path, NULL, NULL, &res, &e) < 0) return false;
+    char *host = ds_xasprintf("%s%s", root, res);
+    bool ok = lstat(host, st) == 0;
+    free(host);
+    if (resolved) *resolved = res;
+    else free(res);
+    return ok;
+}
+
+int64_t ds_trace_used_bytes(const char *root, const json_t *trace) {
+    int64_t total = 0;
+    ds_pathmap seen = {0};
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(trace, "files"), i, f) {
+        const char *p = json_string_value(json_object_get(f, "path"));
+        if (!p || !json_is_true(json_object_get(f, "ok"))) continue;
+        if (!strncmp(p, "/proc", 5) || !strncmp(p, "/sys", 4) || !strncmp(p, "/dev", 4)) continue;
+        struct stat st;
+        char *res = NULL;
+        if (host_stat(root, p, &st, &res) && S_ISREG(st.st_mode) && ds_pathmap_add(&seen, res, ""))
+            total += st.st_size;
+        free(res);
+    }
+    ds_pathmap_free(&seen);
+    return total;
+}
+
+json_t *ds_package_shares(const char *root, const ds_pathmap *keep) {
+    json_t *out = json_array();
+    char *pat = ds_xasprintf("%s/var/lib/dpkg/info/*.list", root);
+    glob_t g = {0};
+    if (glob(pat, 0, NULL, &g) != 0) { free(pat); globfree(&g); return out; }
+    free(pat);
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        FILE *f = fopen(g.gl_pathv[i], "r");
+        if (!f) continue;
+        const char *base = strrchr(g.gl_pathv[i], '/') + 1;
+        char *name = ds_xstrndup(base, strlen(base) - 5);
+        json_int_t files = 0, kept = 0;
+        char line[4096];
+        while (fgets(line, sizeof line, f)) {
+            line[strcspn(line, "\n")] = 0;
+            if (line[0] != '/') continue;
+            struct stat st;
+            char *res = NULL;
+            if (host_stat(root, line, &st, &res) && !S_ISDIR(st.st_mode)) {
+                files++;
+                if (ds_pathmap_get(keep, res)) kept++;
+            }
+            free(res);
+        }
+        fclose(f);
+        if (files)
+            json_array_append_new(out, json_pack("{s:s, s:I, s:I, s:f}", "package", name, "files", files, "kept",
+                                                 kept, "share", (double)kept / (double)files));
+        free(name);
+    }
+    globfree(&g);
+    return out;
+}
+
+static const char *g_root;
+static const ds_pathmap *g_keep;
+static json_t *g_tools;
+static int tools_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)flag; (void)ftw;
+    if (S_ISDIR(st->st_mode)) return 0;
+    const char *rel = p + strlen(g_root);
+    if (ds_is_shell_or_tool(rel) && !ds_pathmap_get(g_keep, rel)) json_array_append_new(g_tools, json_string(rel));
+    return 0;
+}
+
+json_t *ds_tools_left_out(const char *root, const ds_pathmap *keep) {
+    g_root = root;
+    g_keep = keep;
+    g_tools = json_array();
+    nftw(root, tools_cb, 64, FTW_PHYS | FTW_MOUNT);
+    return g_tools;
+}
+
+json_t *ds_missing_files(const char *src_root, const char *cand_root, const json_t *trace) {
+    json_t *out = json_array();
+    ds_pathmap seen = {0};
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(trace, "files"), i, f) {
+        const char *p = json_string_value(json_object_get(f, "path"));
+        if (!p || p[0] != '/') continue;
+        if (!strncmp(p, "/proc", 5) || !strncmp(p, "/sys", 4) || !strncmp(p, "/dev", 4) || !strncmp(p, "/.distill", 9))
+            continue;
+        struct stat st;
+        char *res = NULL;
+        if (host_stat(src_root, p, &st, &res)) {
+            char *host = ds_xasprintf("%s%s", cand_root, res);
+            struct stat cst;
+            if (lstat(host, &cst) < 0 && ds_pathmap_add(&seen, res, "")) json_array_append_new(out, json_string(res));
+            free(host);
+        }
+        free(res);
+    }
+    ds_pathmap_free(&seen);
+    return out;
+}

@@ -1,0 +1,14 @@
+/* Opening a layer blob as a stream of tar entries (libarchive), with the
+ * decompressor chosen from the media type or, without one, from the magic bytes. */
+#ifndef DS_FS_LAYER_READER_H
+#define DS_FS_LAYER_READER_H
+#include <archive.h>
+#include "util/err.h"
+
+int ds_layer_reader_open(const char *blob_path, const char *media_type, struct archive **out, ds_err *err);
+
+/* Entry names made safe: leading "/" and "./" dropped, "." and empty components
+ * removed; a ".." component is refused (returns -1). out gets "" for the root. */
+int ds_clean_tar_path(const char *name, char **out);
+
+#endif

@@ -1,0 +1,231 @@
+/* The safety check: the entry point (Entrypoint + Cmd, found through the image's PATH),
+ * a script's interpreter (#!), and the ELF files the loader needs for each of them must
+ * all survive the plan. Otherwise harden refuses, naming the file and the rule. */
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <string.h>
+#include <unistd.h>
+#include "elf/resolve.h"
+#include "harden/harden_int.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+typedef struct {
+    hr_ctx *c;
+    const char *path_env;
+    const char *ldlp;
+    const char *workdir;
+} ep_ctx;
+
+static const char *rule_of(const hr_ctx *c, const char *rel) {
+    size_t best = 0;
+    const char *rule = "?";
+    for (size_t i = 0; i < c->n_items; i++) {
+        const hr_item *it = &c->items[i];
+        if (it->action != DS_HA_REMOVE) continue;
+        size_t n = strlen(it->rel);
+        if (!strncmp(rel, it->rel, n) && (rel[n] == 0 || rel[n] == '/') && n >= best) { best = n; rule = it->rule; }
+    }
+    return rule;
+}
+
+/* The in-image path a program name runs as ("nginx" via PATH, "./x" via WorkingDir). */
+static char *locate(ep_ctx *x, const char *prog) {
+    if (strchr(prog, '/')) {
+        if (prog[0] == '/') return ds_xstrdup(prog);
+        return ds_xasprintf("%s/%s", x->workdir && *x->workdir ? x->workdir : "/", prog);
+    }
+    char *copy = ds_xstrdup(x->path_env), *p = copy, *dir;
+    char *found = NULL;
+    while (!found && (dir = strsep(&p, ":"))) {
+        if (!*dir) continue;
+        char *cand = ds_xasprintf("%s/%s", dir, prog);
+        char *canon = hr_resolve(x->c, cand, true);
+        const hr_entry *e = canon ? hr_find_entry(x->c, canon) : NULL;
+        if (e && S_ISREG(e->st.st_mode) && (e->st.st_mode & 0111)) found = cand;
+        else free(cand);
+        free(canon);
+    }
+    free(copy);
+    return found;
+}
+
+/* Fallback when the ELF resolver cannot answer: the program interpreter (PT_INTERP). */
+static char *elf_interp(hr_ctx *c, const char *rel) {
+    int fd = hr_open(c, rel, O_RDONLY);
+    if (fd < 0) return NULL;
+    char *interp = NULL;
+    elf_version(EV_CURRENT);
+    Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+    size_t n = 0;
+    if (e && elf_kind(e) == ELF_K_ELF && elf_getphdrnum(e, &n) == 0) {
+        size_t size = 0;
+        char *raw = elf_rawfile(e, &size);
+        for (size_t i = 0; i < n && raw; i++) {
+            GElf_Phdr ph;
+            if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_INTERP) continue;
+            if (ph.p_offset < size && ph.p_filesz > 1 && ph.p_filesz <= size - ph.p_offset)
+                interp = ds_xstrndup(raw + ph.p_offset, ph.p_filesz);
+        }
+    }
+    if (e) elf_end(e);
+    close(fd);
+    return interp;
+}
+
+static int check_prog(ep_ctx *x, const char *prog, const char *what, int depth, ds_err *err);
+
+/* Every file the loader needs for the ELF file at canonical rel. */
+static int check_elf(ep_ctx *x, const char *rel, const char *what, ds_err *err) {
+    hr_ctx *c = x->c;
+    char **paths = NULL, **missing = NULL;
+    size_t n = 0, nm = 0;
+    ds_err e2;
+    char *abs = ds_xasprintf("/%s", rel);
+    int r = ds_elf_needed_files(c->root_real, abs, x->ldlp, &paths, &n, &missing, &nm, &e2);
+    free(abs);
+    if (r < 0) {
+        /* The resolver is unavailable or failed: at least the interpreter must stay. */
+        char *interp = elf_interp(c, rel);
+        if (!interp) return 0;
+        paths = ds_xcalloc(1, sizeof *paths);
+        paths[0] = interp;
+        n = 1;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        char *canon = hr_resolve(c, paths[i], false);
+        char *target = hr_resolve(c, paths[i], true);
+        const char *hit = canon && hr_planned_remove(c, canon) ? canon : target && hr_planned_remove(c, target) ? target : NULL;
+        if (hit)
+            rc = ds_fail(err, "%s needs %s, which harden would remove (rule %s); keep it with --allow %s", what, paths[i],
+                         rule_of(c, hit), paths[i]);
+        free(canon);
+        free(target);
+    }
+    ds_strv_free(paths, n);
+    if (r == 0) ds_strv_free(missing, nm);
+    return rc;
+}
+
+static int check_script(ep_ctx *x, const char *rel, const char *shown, int depth, ds_err *err) {
+    hr_ctx *c = x->c;
+    int fd = hr_open(c, rel, O_RDONLY);
+    if (fd < 0) return 0;
+    char buf[256];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n < 4) return 0;
+    buf[n] = 0;
+    if (!memcmp(buf, "\x7f" "ELF", 4)) {
+        char *what = ds_xasprintf("entry point %s", shown);
+        int r = check_elf(x, rel, what, err);
+        free(what);
+        return r;
+    }
+    if (buf[0] != '#' || buf[1] != '!') return 0;
+    char *nl = strchr(buf, '\n');
+    if (nl) *nl = 0;
+    char *p = buf + 2;
+    while (*p == ' ' || *p == '\t') p++;
+    char *interp = p;
+    while (*p && *p != ' ' && *p != '\t') p++;
+    char *arg = NULL;
+    if (*p) {
+        *p++ = 0;
+        while (*p == ' ' || *p == '\t') p++;
+        if (*p) arg = p;
+    }
+    if (!*interp) return 0;
+    char *what = ds_xasprintf("entry point %s is a script run by %s, and", shown, interp);
+    int r = check_prog(x, interp, what, depth + 1, err);
+    free(what);
+    if (r < 0) return r;
+    /* #!/usr/bin/env [-S] PROG */
+    const char *b = strrchr(interp, '/');
+    if (arg && !strcmp(b ? b + 1 : interp, "env")) {
+        if (!strncmp(arg, "-S", 2)) { arg += 2; while (*arg == ' ') arg++; }
+        char *sp = strpbrk(arg, " \t");
+        if (sp) *sp = 0;
+        if (*arg && *arg != '-') {
+            what = ds_xasprintf("entry point %s is a script run by %s, and", shown, arg);
+            r = check_prog(x, arg, what, depth + 1, err);
+            free(what);
+        }
+    }
+    return r;
+}
+
+static int check_prog(ep_ctx *x, const char *prog, const char *what, int depth, ds_err *err) {
+    hr_ctx *c = x->c;
+    if (depth > 4) return 0;
+    char *path = locate(x, prog);
+    if (!path) {
+        /* Not found via PATH: if some PATH entry has it but it is planned for removal, say so. */
+        char *copy = ds_xstrdup(x->path_env), *p = copy, *dir;
+        int rc = 0;
+        while (!rc && !strchr(prog, '/') && (dir = strsep(&p, ":"))) {
+            char *cand = ds_xasprintf("%s/%s", dir, prog);
+            char *canon = hr_resolve(c, cand, false);
+            if (canon && hr_planned_remove(c, canon))
+                rc = ds_fail(err, "%s %s (%s) would be removed by harden (rule %s); keep it with --allow %s", what, prog,
+                             cand, rule_of(c, canon), cand);
+            free(canon);
+            free(cand);
+        }
+        free(copy);
+        return rc;
+    }
+    int rc = 0;
+    char *canon = hr_resolve(c, path, false);
+    char *target = hr_resolve(c, path, true);
+    const char *hit = canon && hr_planned_remove(c, canon) ? canon : target && hr_planned_remove(c, target) ? target : NULL;
+    if (hit) {
+        if (!strcmp(prog, path))
+            rc = ds_fail(err, "%s %s would be removed by harden (rule %s); keep it with --allow %s", what, path,
+                         rule_of(c, hit), path);
+        else
+            rc = ds_fail(err, "%s %s (%s) would be removed by harden (rule %s); keep it with --allow %s", what, prog,
+                         path, rule_of(c, hit), path);
+    } else if (target) {
+        rc = check_script(x, target, path, depth, err);
+    }
+    free(canon);
+    free(target);
+    free(path);
+    return rc;
+}
+
+int hr_check_entrypoint(hr_ctx *c, ds_err *err) {
+    json_t *cfg = c->o->config;
+    if (!cfg) return 0;
+    if (json_object_get(cfg, "config")) cfg = json_object_get(cfg, "config");
+    json_t *ep = json_object_get(cfg, "Entrypoint"), *cmd = json_object_get(cfg, "Cmd");
+    const char *argv0 = NULL;
+    if (json_is_array(ep) && json_array_size(ep)) argv0 = json_string_value(json_array_get(ep, 0));
+    else if (json_is_array(cmd) && json_array_size(cmd)) argv0 = json_string_value(json_array_get(cmd, 0));
+    if (!argv0 || !*argv0) return 0;
+    ep_ctx x = {c, DEFAULT_PATH, NULL, json_string_value(json_object_get(cfg, "WorkingDir"))};
+    json_t *env = json_object_get(cfg, "Env"), *v;
+    size_t i;
+    json_array_foreach(env, i, v) {
+        const char *s = json_string_value(v);
+        if (!s) continue;
+        if (!strncmp(s, "PATH=", 5)) x.path_env = s + 5;
+        if (!strncmp(s, "LD_LIBRARY_PATH=", 16)) x.ldlp = s + 16;
+    }
+    /* `env PROG ...` as the entry point: PROG must survive too. */
+    int r = check_prog(&x, argv0, "entry point", 0, err);
+    if (r < 0) return r;
+    const char *b = strrchr(argv0, '/');
+    if (!strcmp(b ? b + 1 : argv0, "env")) {
+        json_t *arr = json_is_array(ep) && json_array_size(ep) ? ep : cmd;
+        for (size_t k = 1; k < json_array_size(arr); k++) {
+            const char *a = json_string_value(json_array_get(arr, k));
+            if (!a || a[0] == '-' || strchr(a, '=')) continue;
+            return check_prog(&x, a, "entry point", 0, err);
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,158 @@
+/* ds_harden_tree: walk, plan every rule, check the entry point survives, apply, report. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <unistd.h>
+#include "harden/harden_int.h"
+
+int ds_harden_profile_parse(const char *name, ds_harden_profile *out, ds_err *err) {
+    if (!strcmp(name, "default")) { *out = DS_HARDEN_DEFAULT; return 0; }
+    if (!strcmp(name, "strict")) { *out = DS_HARDEN_STRICT; return 0; }
+    return ds_fail(err, "%s: unknown profile (expected default or strict)", name);
+}
+
+void ds_harden_opts_init(ds_harden_opts *o) { memset(o, 0, sizeof *o); }
+
+const char *ds_harden_action_name(ds_harden_action a) {
+    switch (a) {
+    case DS_HA_REMOVE: return "remove";
+    case DS_HA_CHMOD: return "chmod";
+    case DS_HA_XATTR: return "remove-xattr";
+    case DS_HA_EDIT: return "edit";
+    case DS_HA_CREATE: return "create";
+    }
+    return "?";
+}
+
+void ds_harden_report_init(ds_harden_report *r) { memset(r, 0, sizeof *r); }
+
+void ds_harden_report_free(ds_harden_report *r) {
+    if (!r) return;
+    for (size_t i = 0; i < r->n_changes; i++) {
+        free(r->changes[i].path);
+        free(r->changes[i].detail);
+    }
+    free(r->changes);
+    free(r->user_name);
+    free(r->config_user);
+    memset(r, 0, sizeof *r);
+}
+
+json_t *ds_harden_report_json(const ds_harden_report *r) {
+    json_t *changes = json_array(), *summary = json_object();
+    for (size_t i = 0; i < r->n_changes; i++) {
+        const ds_harden_change *ch = &r->changes[i];
+        json_array_append_new(changes, json_pack("{s:s, s:s, s:s, s:s}", "rule", ch->rule, "path", ch->path, "action",
+                                                 ds_harden_action_name(ch->action), "detail", ch->detail));
+        json_t *n = json_object_get(summary, ch->rule);
+        json_object_set_new(summary, ch->rule, json_integer(n ? json_integer_value(n) + 1 : 1));
+    }
+    json_t *user = r->user_name ? json_pack("{s:s, s:I, s:I, s:s}", "name", r->user_name, "uid", (json_int_t)r->uid,
+                                            "gid", (json_int_t)r->gid, "config", r->config_user)
+                                : json_null();
+    return json_pack("{s:b, s:o, s:o, s:o}", "applied", r->applied, "user", user, "summary", summary, "changes", changes);
+}
+
+typedef struct { const hr_item *it; size_t idx; } sorted_item;
+static int cmp_sorted(const void *a, const void *b) {
+    const sorted_item *x = a, *y = b;
+    int c = strcmp(x->it->rel, y->it->rel);
+    return c ? c : (x->idx < y->idx ? -1 : 1);
+}
+
+static void fill_report(hr_ctx *c, ds_harden_report *rep) {
+    sorted_item *s = ds_xcalloc(c->n_items + 1, sizeof *s);
+    for (size_t i = 0; i < c->n_items; i++) s[i] = (sorted_item){&c->items[i], i};
+    qsort(s, c->n_items, sizeof *s, cmp_sorted);
+    rep->changes = ds_xcalloc(c->n_items + 1, sizeof *rep->changes);
+    rep->cap = c->n_items;
+    for (size_t i = 0; i < c->n_items; i++) {
+        const hr_item *it = s[i].it;
+        rep->changes[i] = (ds_harden_change){it->rule, ds_xasprintf("/%s", it->rel), it->action, ds_xstrdup(it->detail)};
+    }
+    rep->n_changes = c->n_items;
+    free(s);
+}
+
+/* A literal --allow path keeps every link of the symlink chain it resolves through. */
+static void add_keep(hr_ctx *c, const char *rel) {
+    c->keep = ds_xrealloc(c->keep, (c->n_keep + 1) * sizeof *c->keep);
+    c->keep[c->n_keep++] = ds_xstrdup(rel);
+}
+
+static void compute_keep(hr_ctx *c) {
+    for (size_t i = 0; i < c->o->n_allow; i++) {
+        const char *pat = c->o->allow[i];
+        if (strpbrk(pat, "*?[")) continue;
+        char *cur = ds_xstrdup(pat);
+        for (int hop = 0; hop < 40 && cur; hop++) {
+            char *canon = hr_resolve(c, cur, false);
+            free(cur);
+            cur = NULL;
+            if (!canon || !*canon) { free(canon); break; }
+            add_keep(c, canon);
+            const hr_entry *e = hr_find_entry(c, canon);
+            if (e && S_ISLNK(e->st.st_mode)) {
+                char *full = hr_full(c, canon);
+                char buf[PATH_MAX];
+                ssize_t n = readlink(full, buf, sizeof buf - 1);
+                free(full);
+                if (n > 0) {
+                    buf[n] = 0;
+                    if (buf[0] == '/') cur = ds_xstrdup(buf);
+                    else {
+                        char *slash = strrchr(canon, '/');
+                        cur = slash ? ds_xasprintf("/%.*s/%s", (int)(slash - canon), canon, buf) : ds_xasprintf("/%s", buf);
+                    }
+                }
+            }
+            free(canon);
+        }
+        free(cur);
+    }
+    if (c->n_keep) qsort(c->keep, c->n_keep, sizeof *c->keep, hr_strcmp_p);
+}
+
+static void ctx_free(hr_ctx *c) {
+    for (size_t i = 0; i < c->n_ents; i++) free(c->ents[i].rel);
+    free(c->ents);
+    for (size_t i = 0; i < c->n_items; i++) {
+        free(c->items[i].rel);
+        free(c->items[i].detail);
+        free(c->items[i].content);
+    }
+    free(c->items);
+    free(c->removed);
+    for (size_t i = 0; i < c->n_keep; i++) free(c->keep[i]);
+    free(c->keep);
+    free(c->root_real);
+    if (c->root_fd >= 0) close(c->root_fd);
+}
+
+int ds_harden_tree(const char *root, const ds_harden_opts *o, ds_harden_report *rep, ds_err *err) {
+    hr_ctx c = {.root = root, .o = o, .root_fd = -1};
+    int rc = -1;
+    ds_harden_report_free(rep);
+    c.root_real = realpath(root, NULL);
+    if (!c.root_real) return ds_fail_errno(err, "%s", root);
+    c.root_fd = open(c.root_real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (c.root_fd < 0) { ds_fail_errno(err, "%s: open", root); goto out; }
+    if (hr_walk(&c, err) < 0) goto out;
+    compute_keep(&c);
+    if (hr_plan_files(&c, err) < 0) goto out;
+    hr_index_removed(&c);
+    if (hr_plan_dpkg(&c, err) < 0) goto out;
+    if (hr_plan_accounts(&c, rep, err) < 0) goto out;
+    hr_index_removed(&c);
+    fill_report(&c, rep);
+    if (hr_check_entrypoint(&c, err) < 0) goto out;
+    if (!o->dry_run) {
+        if (hr_apply(&c, err) < 0) { ds_err_wrap(err, "harden %s", root); goto out; }
+        rep->applied = true;
+    }
+    rc = 0;
+out:
+    ctx_free(&c);
+    return rc;
+}

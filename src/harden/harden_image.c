@@ -1,0 +1,242 @@
+/* Harden an image: unpack, apply the rules, write one more layer (or one squashed layer),
+ * a config with the run user, and an OCI manifest. */
+#include <errno.h>
+#include <stdlib.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "fs/layer_writer.h"
+#include "fs/unpack.h"
+#include "harden/harden_image.h"
+#include "harden/harden_int.h"
+#include "util/fsutil.h"
+
+typedef struct { char **v; size_t n, cap; } strset;
+
+static void set_add(strset *s, const char *p) {
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 64;
+        s->v = ds_xrealloc(s->v, s->cap * sizeof *s->v);
+    }
+    s->v[s->n++] = ds_xstrdup(p);
+}
+
+/* p and every parent directory of it. */
+static void set_add_with_parents(strset *s, const char *p) {
+    set_add(s, p);
+    char *c = ds_xstrdup(p);
+    for (char *sl = strrchr(c, '/'); sl; sl = strrchr(c, '/')) {
+        *sl = 0;
+        set_add(s, c);
+    }
+    free(c);
+}
+
+static void set_sort(strset *s) {
+    if (!s->n) return;
+    qsort(s->v, s->n, sizeof *s->v, hr_strcmp_p);
+    size_t w = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (w && !strcmp(s->v[w - 1], s->v[i])) { free(s->v[i]); continue; }
+        s->v[w++] = s->v[i];
+    }
+    s->n = w;
+}
+
+static void set_free(strset *s) {
+    for (size_t i = 0; i < s->n; i++) free(s->v[i]);
+    free(s->v);
+}
+
+static int in_set(const char *rel, void *arg) {
+    strset *s = arg;
+    return s->n && bsearch(&rel, s->v, s->n, sizeof *s->v, hr_strcmp_p) != NULL;
+}
+
+/* The diff: changed and created paths (with their parents) and a whiteout for each removal. */
+static int mark_diff(const char *root, const ds_harden_report *rep, strset *s, ds_err *err) {
+    for (size_t i = 0; i < rep->n_changes; i++) {
+        const char *rel = rep->changes[i].path + 1;
+        if (rep->changes[i].action != DS_HA_REMOVE) { set_add_with_parents(s, rel); continue; }
+        const char *slash = strrchr(rel, '/');
+        char *wh = slash ? ds_xasprintf("%.*s/.wh.%s", (int)(slash - rel), rel, slash + 1) : ds_xasprintf(".wh.%s", rel);
+        char *full = ds_xasprintf("%s/%s", root, wh);
+        int fd = open(full, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 && errno != EEXIST) {
+            int r = ds_fail_errno(err, "%s: create whiteout", full);
+            free(full); free(wh);
+            return r;
+        }
+        if (fd >= 0) close(fd);
+        set_add_with_parents(s, wh);
+        free(full);
+        free(wh);
+    }
+    set_sort(s);
+    return 0;
+}
+
+static const char *oci_layer_type(const char *mt) {
+    if (!mt) return DS_MT_OCI_LAYER_GZIP;
+    if (!strcmp(mt, DS_MT_DOCKER_LAYER_GZIP)) return DS_MT_OCI_LAYER_GZIP;
+    if (!strcmp(mt, "application/vnd.docker.image.rootfs.diff.tar")) return DS_MT_OCI_LAYER;
+    if (!strcmp(mt, "application/vnd.docker.image.rootfs.diff.tar.zstd")) return DS_MT_OCI_LAYER_ZSTD;
+    return mt;
+}
+
+static char *created_now(void) {
+    const char *s = getenv("SOURCE_DATE_EPOCH");
+    time_t t = s && *s ? (time_t)strtoll(s, NULL, 10) : 0;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char buf[32];
+    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return ds_xstrdup(buf);
+}
+
+static json_t *desc_json(const char *mt, const char *digest, int64_t size) {
+    return json_pack("{s:s, s:s, s:I}", "mediaType", mt, "digest", digest, "size", (json_int_t)size);
+}
+
+static int put_file_blob(ds_dest *d, const char *mt, const char *path, char digest[DS_DIGEST_LEN + 1], int64_t *size,
+                         ds_err *err) {
+    uint64_t sz;
+    if (ds_sha256_file(path, digest, &sz, err) < 0) return -1;
+    *size = (int64_t)sz;
+    ds_desc desc = {.media_type = (char *)mt, .size = (int64_t)sz};
+    memcpy(desc.digest, digest, DS_DIGEST_LEN + 1);
+    return ds_dest_put_blob(d, &desc, path, err);
+}
+
+static char *summary_text(const ds_harden_report *rep) {
+    json_t *j = ds_harden_report_json(rep);
+    json_t *sum = json_object_get(j, "summary"), *v;
+    const char *k;
+    char *out = ds_xasprintf("distill harden: %zu changes", rep->n_changes);
+    json_object_foreach(sum, k, v) {
+        char *n = ds_xasprintf("%s, %s %lld", out, k, (long long)json_integer_value(v));
+        free(out);
+        out = n;
+    }
+    json_decref(j);
+    return out;
+}
+
+static int write_image(ds_image *img, const char *dst_ref, const ds_opts *topts, bool squash, const char *tmp,
+                       const ds_layer_out *lo, const ds_harden_report *rep, ds_harden_image_result *res, ds_err *err) {
+    json_t *cfgdoc = json_deep_copy(img->config);
+    if (!json_is_object(cfgdoc)) { json_decref(cfgdoc); cfgdoc = json_object(); }
+    json_t *cfg = json_object_get(cfgdoc, "config");
+    if (!json_is_object(cfg)) { cfg = json_object(); json_object_set_new(cfgdoc, "config", cfg); }
+    json_object_set_new(cfg, "User", json_string(rep->config_user));
+    json_t *rootfs = json_object_get(cfgdoc, "rootfs");
+    if (!json_is_object(rootfs)) { rootfs = json_object(); json_object_set_new(cfgdoc, "rootfs", rootfs); }
+    json_object_set_new(rootfs, "type", json_string("layers"));
+    json_t *diffs = json_object_get(rootfs, "diff_ids");
+    if (squash || !json_is_array(diffs)) { diffs = json_array(); json_object_set_new(rootfs, "diff_ids", diffs); }
+    json_array_append_new(diffs, json_string(lo->diff_id));
+    json_t *hist = json_object_get(cfgdoc, "history");
+    if (squash || !json_is_array(hist)) { hist = json_array(); json_object_set_new(cfgdoc, "history", hist); }
+    char *when = created_now(), *comment = summary_text(rep);
+    json_array_append_new(hist, json_pack("{s:s, s:s, s:s}", "created", when, "created_by",
+                                          squash ? "distill harden --squash" : "distill harden", "comment", comment));
+    free(when);
+    free(comment);
+    char *cfg_raw = json_dumps(cfgdoc, JSON_COMPACT);
+    json_decref(cfgdoc);
+    char *cfg_path = ds_xasprintf("%s/config.json", tmp);
+    int rc = ds_write_file_atomic(cfg_path, cfg_raw, strlen(cfg_raw), 0644, err);
+    free(cfg_raw);
+    ds_dest *d = NULL;
+    json_t *man = NULL;
+    if (rc == 0) rc = ds_dest_open(dst_ref, topts, &d, err);
+    if (rc < 0) goto out;
+    json_t *layers = json_array();
+    man = json_pack("{s:i, s:s, s:n, s:o}", "schemaVersion", 2, "mediaType", DS_MT_OCI_MANIFEST, "config", "layers", layers);
+    for (size_t i = 0; !squash && i < img->n_layers && rc == 0; i++) {
+        ds_desc *l = &img->layers[i];
+        char *path = NULL;
+        bool is_temp = false;
+        rc = ds_image_blob_path(img, l, &path, &is_temp, err);
+        if (rc == 0) {
+            const char *mt = oci_layer_type(l->media_type);
+            ds_desc desc = *l;
+            desc.media_type = (char *)mt;
+            rc = ds_dest_put_blob(d, &desc, path, err);
+            json_array_append_new(layers, desc_json(mt, l->digest, l->size));
+            if (is_temp) unlink(path);
+        }
+        free(path);
+    }
+    if (rc == 0) {
+        ds_desc desc = {.media_type = (char *)lo->media_type, .size = lo->size};
+        memcpy(desc.digest, lo->digest, DS_DIGEST_LEN + 1);
+        rc = ds_dest_put_blob(d, &desc, lo->blob_path, err);
+        json_array_append_new(layers, desc_json(lo->media_type, lo->digest, lo->size));
+    }
+    char cdig[DS_DIGEST_LEN + 1];
+    int64_t csize = 0;
+    if (rc == 0) rc = put_file_blob(d, DS_MT_OCI_CONFIG, cfg_path, cdig, &csize, err);
+    if (rc == 0) {
+        json_object_set_new(man, "config", desc_json(DS_MT_OCI_CONFIG, cdig, csize));
+        char *raw = json_dumps(man, JSON_COMPACT);
+        ds_sha256_buf(raw, strlen(raw), res->manifest_digest);
+        rc = ds_dest_put_manifest(d, raw, strlen(raw), DS_MT_OCI_MANIFEST, err);
+        free(raw);
+        res->n_layers = json_array_size(layers);
+    }
+    if (rc == 0) rc = ds_dest_commit(d, err);
+    else ds_dest_abort(d);
+out:
+    json_decref(man);
+    free(cfg_path);
+    return rc;
+}
+
+int ds_harden_image(const char *src_ref, const char *dst_ref, ds_harden_opts *o, const ds_opts *topts, bool squash,
+                    ds_harden_report *rep, ds_harden_image_result *res, ds_err *err) {
+    memset(res, 0, sizeof *res);
+    ds_image *img = NULL;
+    char *tmp = NULL, *root = NULL;
+    strset diff = {0};
+    ds_layer_out lo;
+    memset(&lo, 0, sizeof lo);
+    int rc = -1;
+    if (ds_image_open(src_ref, topts, &img, err) < 0) return -1;
+    if (topts->tmpdir) {
+        tmp = ds_xasprintf("%s/distill-harden.XXXXXX", topts->tmpdir);
+        if (!mkdtemp(tmp)) { ds_fail_errno(err, "--tmpdir %s", topts->tmpdir); free(tmp); tmp = NULL; goto out; }
+    } else if (ds_mkdtemp("distill-harden", &tmp, err) < 0) goto out;
+    root = ds_xasprintf("%s/rootfs", tmp);
+    ds_unpack_opts uo;
+    ds_unpack_opts_default(&uo);
+    uo.keep_owners = geteuid() == 0;
+    uo.keep_xattrs = true;
+    if (ds_image_unpack(img, root, &uo, err) < 0) { ds_err_wrap(err, "%s", src_ref); goto out; }
+    o->config = img->config;
+    rc = ds_harden_tree(root, o, rep, err);
+    o->config = NULL;
+    if (rc < 0 || o->dry_run) goto out;
+    rc = -1;
+    ds_compress comp = DS_COMPRESS_GZIP;
+    if (topts->compress && ds_compress_parse(topts->compress, &comp, err) < 0) goto out;
+    if (!squash && mark_diff(root, rep, &diff, err) < 0) goto out;
+    if (ds_layer_write_tree(root, comp, tmp, squash ? NULL : in_set, &diff, &lo, err) < 0) goto out;
+    memcpy(res->layer_digest, lo.digest, sizeof lo.digest);
+    res->layer_size = lo.size;
+    rc = write_image(img, dst_ref, topts, squash, tmp, &lo, rep, res, err);
+out:
+    if (lo.blob_path) unlink(lo.blob_path);
+    ds_layer_out_free(&lo);
+    set_free(&diff);
+    if (tmp) {
+        ds_err e2;
+        ds_rmtree(tmp, &e2);
+    }
+    free(root);
+    free(tmp);
+    ds_image_close(img);
+    return rc;
+}

@@ -1,0 +1,33 @@
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "image/blob.h"
+
+int ds_blob_verify(const char *path, const ds_desc *d, const char *image, ds_err *err) {
+    struct stat st;
+    if (stat(path, &st) < 0) return ds_fail_errno(err, "%s: blob %s", image, d->digest);
+    if (!S_ISREG(st.st_mode)) return ds_fail(err, "%s: blob %s is not a regular file", image, d->digest);
+    if (st.st_size != d->size)
+        return ds_fail(err, "%s: blob %s has the wrong size: %lld bytes, the manifest says %lld", image, d->digest,
+                       (long long)st.st_size, (long long)d->size);
+    char got[DS_DIGEST_LEN + 1];
+    uint64_t n = 0;
+    if (ds_sha256_file(path, got, &n, err) < 0) return ds_err_wrap(err, "%s: blob %s", image, d->digest);
+    if (strcmp(got, d->digest))
+        return ds_fail(err, "%s: blob %s is corrupt: its content hashes to %s", image, d->digest, got);
+    return 0;
+}
+
+int ds_digest_set_has(const ds_digest_set *s, const char *digest) {
+    for (size_t i = 0; i < s->n; i++)
+        if (!strcmp(s->v[i], digest)) return 1;
+    return 0;
+}
+
+void ds_digest_set_add(ds_digest_set *s, const char *digest) {
+    if (ds_digest_set_has(s, digest)) return;
+    if (s->n == s->cap) { s->cap = s->cap ? s->cap * 2 : 16; s->v = ds_xrealloc(s->v, s->cap * sizeof *s->v); }
+    snprintf(s->v[s->n++], DS_DIGEST_LEN + 1, "%s", digest);
+}
+
+void ds_digest_set_free(ds_digest_set *s) { free(s->v); memset(s, 0, sizeof *s); }

@@ -1,0 +1,27 @@
+/* Blob checks shared by the transports (internal to src/image). */
+#ifndef DS_IMAGE_BLOB_H
+#define DS_IMAGE_BLOB_H
+#include "image/image.h"
+
+/* Check that the file at path has d->size bytes and hashes to d->digest. The error
+ * names the blob and `image` (the reference text). */
+int ds_blob_verify(const char *path, const ds_desc *d, const char *image, ds_err *err);
+
+/* A small set of digests (verified blobs, blobs already written). */
+typedef struct ds_digest_set { char (*v)[DS_DIGEST_LEN + 1]; size_t n, cap; } ds_digest_set;
+int ds_digest_set_has(const ds_digest_set *s, const char *digest);
+void ds_digest_set_add(ds_digest_set *s, const char *digest);
+void ds_digest_set_free(ds_digest_set *s);
+
+/* The OCI layout reader, also used by oci-archive on the extracted tree. When
+ * owned_tmp is not NULL, it is removed (rm -r) on close. */
+int ds_oci_layout_source_init(ds_source *s, const char *dir, char *owned_tmp, ds_err *err);
+
+/* Tar writing shared by oci-archive and docker-archive (in oci_archive.c): a tar at
+ * a temp sibling of path, files streamed in, renamed over path on finish. */
+struct archive;
+int ds_tar_create(const char *path, const char *what, struct archive **out, char **tmp_out, ds_err *err);
+int ds_tar_add_file(struct archive *a, const char *name, const char *path, const char *what, ds_err *err);
+int ds_tar_finish(struct archive *a, const char *tmp, const char *path, const char *what, ds_err *err);
+
+#endif

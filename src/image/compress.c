@@ -1,0 +1,280 @@
+/* Layer (de)compression. Whole-buffer libdeflate is several times faster than
+ * zlib's streaming inflate/deflate; the input is mmap'd so memory stays modest. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libdeflate.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+#include "image/compress.h"
+
+ds_compress ds_compress_sniff(const void *buf, size_t len) {
+    const unsigned char *b = buf;
+    if (len >= 2 && b[0] == 0x1f && b[1] == 0x8b) return DS_COMPRESS_GZIP;
+    if (len >= 4 && b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd) return DS_COMPRESS_ZSTD;
+    return DS_COMPRESS_NONE;
+}
+
+int ds_compress_sniff_file(const char *path, ds_compress *out, ds_err *err) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ds_fail_errno(err, "%s", path);
+    unsigned char b[4];
+    ssize_t r = read(fd, b, sizeof b);
+    close(fd);
+    if (r < 0) return ds_fail_errno(err, "%s: read", path);
+    *out = ds_compress_sniff(b, (size_t)r);
+    return 0;
+}
+
+typedef struct { const unsigned char *p; size_t len; int fd; } mapping;
+
+static int map_in(const char *path, mapping *m, ds_err *err) {
+    m->p = NULL; m->len = 0;
+    m->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (m->fd < 0) return ds_fail_errno(err, "%s", path);
+    struct stat st;
+    if (fstat(m->fd, &st) < 0) { close(m->fd); return ds_fail_errno(err, "%s", path); }
+    m->len = (size_t)st.st_size;
+    if (m->len) {
+        void *p = mmap(NULL, m->len, PROT_READ, MAP_PRIVATE, m->fd, 0);
+        if (p == MAP_FAILED) { close(m->fd); return ds_fail_errno(err, "%s: mmap", path); }
+        madvise(p, m->len, MADV_SEQUENTIAL);
+        m->p = p;
+    }
+    return 0;
+}
+
+static void unmap(mapping *m) {
+    if (m->p) munmap((void *)m->p, m->len);
+    if (m->fd >= 0) close(m->fd);
+}
+
+/* Output: a file plus a running digest and size. */
+typedef struct { int fd; const char *path; ds_sha256 h; int64_t n; } sink;
+
+static int sink_open(sink *s, const char *path, ds_err *err) {
+    s->path = path; s->n = 0;
+    s->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (s->fd < 0) return ds_fail_errno(err, "create %s", path);
+    ds_sha256_init(&s->h);
+    return 0;
+}
+
+static int sink_write(sink *s, const void *buf, size_t len, ds_err *err) {
+    ds_sha256_update(&s->h, buf, len);
+    s->n += (int64_t)len;
+    const char *p = buf;
+    while (len) {
+        ssize_t w = write(s->fd, p, len);
+        if (w < 0) { if (errno == EINTR) continue; return ds_fail_errno(err, "write %s", s->path); }
+        p += w; len -= (size_t)w;
+    }
+    return 0;
+}
+
+static int sink_close(sink *s, int ok, char digest[DS_DIGEST_LEN + 1], int64_t *size, ds_err *err) {
+    char d[DS_DIGEST_LEN + 1];
+    ds_sha256_final(&s->h, d);
+    int r = close(s->fd);
+    if (!ok) { unlink(s->path); return -1; }
+    if (r < 0) { unlink(s->path); return ds_fail_errno(err, "close %s", s->path); }
+    if (digest) memcpy(digest, d, sizeof d);
+    if (size) *size = s->n;
+    return 0;
+}
+
+/* zlib streaming inflate, for multi-member gzip or outputs libdeflate cannot size. */
+static int gunzip_stream(const mapping *m, const char *in_path, sink *s, ds_err *err) {
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) return ds_fail(err, "%s: inflateInit failed", in_path);
+    enum { CH = 1 << 20 };
+    unsigned char *out = ds_xmalloc(CH);
+    size_t off = 0;
+    int rc = 0, in_member = 0;
+    while (off < m->len) {
+        size_t chunk = m->len - off > (1u << 30) ? (1u << 30) : m->len - off;
+        if (!in_member) {
+            /* Between members: zero padding after the last one is tolerated. */
+            size_t k = off;
+            while (k < m->len && m->p[k] == 0) k++;
+            if (k == m->len) break;
+        }
+        z.next_in = (unsigned char *)m->p + off;
+        z.avail_in = (uInt)chunk;
+        z.next_out = out; z.avail_out = CH;
+        int zr = inflate(&z, Z_NO_FLUSH);
+        if (zr != Z_OK && zr != Z_STREAM_END) {
+            rc = ds_fail(err, "%s: corrupt gzip data (%s)", in_path, z.msg ? z.msg : "inflate error");
+            break;
+        }
+        size_t used = chunk - z.avail_in;
+        off += used;
+        in_member = 1;
+        if (sink_write(s, out, CH - z.avail_out, err) < 0) { rc = -1; break; }
+        if (zr == Z_STREAM_END) {
+            in_member = 0;
+            if (inflateReset(&z) != Z_OK) { rc = ds_fail(err, "%s: inflateReset failed", in_path); break; }
+        } else if (used == 0 && z.avail_out == CH) {
+            rc = ds_fail(err, "%s: corrupt gzip data (no progress)", in_path);
+            break;
+        }
+    }
+    if (rc == 0 && in_member) rc = ds_fail(err, "%s: truncated gzip data", in_path);
+    inflateEnd(&z);
+    free(out);
+    return rc;
+}
+
+static int gunzip(const mapping *m, const char *in_path, sink *s, ds_err *err) {
+    if (m->len < 18) return ds_fail(err, "%s: truncated gzip data", in_path);
+    uint32_t isize = (uint32_t)m->p[m->len - 4] | (uint32_t)m->p[m->len - 3] << 8 |
+                     (uint32_t)m->p[m->len - 2] << 16 | (uint32_t)m->p[m->len - 1] << 24;
+    /* ISIZE is the size mod 2^32; deflate expands at most ~1032x, so a tiny ISIZE for a big input is a lie. */
+    if ((size_t)isize >= m->len / 1032 && isize < (3u << 30)) {
+        struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+        unsigned char *out = ds_xmalloc(isize ? isize : 1);
+        size_t in_used = 0, out_len = 0;
+        enum libdeflate_result r = libdeflate_gzip_decompress_ex(d, m->p, m->len, out, isize, &in_used, &out_len);
+        libdeflate_free_decompressor(d);
+        if (r == LIBDEFLATE_SUCCESS && in_used == m->len) {
+            int rc = sink_write(s, out, out_len, err);
+            free(out);
+            return rc;
+        }
+        free(out);
+        if (r == LIBDEFLATE_BAD_DATA) return ds_fail(err, "%s: corrupt gzip data", in_path);
+        /* multi-member or odd sizes: fall through to zlib */
+    }
+    return gunzip_stream(m, in_path, s, err);
+}
+
+static int unzstd(const mapping *m, const char *in_path, sink *s, ds_err *err) {
+    ZSTD_DCtx *dc = ZSTD_createDCtx();
+    size_t cap = ZSTD_DStreamOutSize();
+    unsigned char *out = ds_xmalloc(cap);
+    ZSTD_inBuffer in = {m->p, m->len, 0};
+    size_t last = 0;
+    int rc = 0;
+    while (in.pos < in.size) {
+        ZSTD_outBuffer ob = {out, cap, 0};
+        last = ZSTD_decompressStream(dc, &ob, &in);
+        if (ZSTD_isError(last)) { rc = ds_fail(err, "%s: corrupt zstd data (%s)", in_path, ZSTD_getErrorName(last)); break; }
+        if (sink_write(s, out, ob.pos, err) < 0) { rc = -1; break; }
+    }
+    /* Flush whatever is still buffered in the decoder. */
+    while (rc == 0 && last != 0) {
+        ZSTD_outBuffer ob = {out, cap, 0};
+        last = ZSTD_decompressStream(dc, &ob, &in);
+        if (ZSTD_isError(last)) { rc = ds_fail(err, "%s: corrupt zstd data (%s)", in_path, ZSTD_getErrorName(last)); break; }
+        if (ob.pos == 0) { rc = ds_fail(err, "%s: truncated zstd data", in_path); break; }
+        if (sink_write(s, out, ob.pos, err) < 0) { rc = -1; break; }
+    }
+    free(out);
+    ZSTD_freeDCtx(dc);
+    return rc;
+}
+
+int ds_decompress_file(const char *in_path, int kind, const char *out_path,
+                       char digest[DS_DIGEST_LEN + 1], int64_t *size, ds_err *err) {
+    mapping m;
+    if (map_in(in_path, &m, err) < 0) return -1;
+    if (kind < 0) kind = (int)ds_compress_sniff(m.p, m.len);
+    sink s;
+    if (sink_open(&s, out_path, err) < 0) { unmap(&m); return -1; }
+    int rc;
+    if (kind == DS_COMPRESS_GZIP) rc = gunzip(&m, in_path, &s, err);
+    else if (kind == DS_COMPRESS_ZSTD) rc = unzstd(&m, in_path, &s, err);
+    else rc = sink_write(&s, m.p, m.len, err);
+    unmap(&m);
+    return sink_close(&s, rc == 0, digest, size, err);
+}
+
+/* gzip: the input cut in 16 MiB pieces, each compressed by libdeflate (level 4:
+ * smaller than gzip -6 here, several times faster) on its own thread into its own gzip member.
+ * Concatenated members are one valid gzip stream (RFC 1952), as pigz writes. */
+enum { GZ_CHUNK = 16u << 20, GZ_MAX_THREADS = 8 };
+typedef struct { const unsigned char *in; size_t in_len; unsigned char *out; size_t out_len, cap; } gz_job;
+
+static void *gz_worker(void *arg) {
+    gz_job *j = arg;
+    struct libdeflate_compressor *c = libdeflate_alloc_compressor(4);
+    j->out_len = c ? libdeflate_gzip_compress(c, j->in, j->in_len, j->out, j->cap) : 0;
+    libdeflate_free_compressor(c);
+    return NULL;
+}
+
+static int gzip_parallel(const mapping *m, const char *in_path, sink *s, ds_err *err) {
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int nt = ncpu < 1 ? 1 : ncpu > GZ_MAX_THREADS ? GZ_MAX_THREADS : (int)ncpu;
+    struct libdeflate_compressor *probe = libdeflate_alloc_compressor(4);
+    size_t cap = libdeflate_gzip_compress_bound(probe, GZ_CHUNK);
+    libdeflate_free_compressor(probe);
+    gz_job jobs[GZ_MAX_THREADS];
+    pthread_t th[GZ_MAX_THREADS];
+    for (int i = 0; i < nt; i++) { jobs[i].out = ds_xmalloc(cap); jobs[i].cap = cap; }
+    size_t off = 0;
+    int rc = 0;
+    do {
+        int n = 0;
+        for (; n < nt && (off < m->len || (m->len == 0 && n == 0)); n++) {
+            size_t len = m->len - off < GZ_CHUNK ? m->len - off : GZ_CHUNK;
+            jobs[n].in = m->p ? m->p + off : (const unsigned char *)"";
+            jobs[n].in_len = len;
+            off += len;
+        }
+        int started = 0;
+        for (int i = 1; i < n; i++, started++)
+            if (pthread_create(&th[i], NULL, gz_worker, &jobs[i]) != 0) break;
+        gz_worker(&jobs[0]);
+        for (int i = 1; i < n; i++) {
+            if (i <= started) pthread_join(th[i], NULL);
+            else gz_worker(&jobs[i]); /* thread creation failed: do it here */
+        }
+        for (int i = 0; i < n && rc == 0; i++) {
+            if (jobs[i].out_len == 0) rc = ds_fail(err, "%s: gzip compression failed", in_path);
+            else if (sink_write(s, jobs[i].out, jobs[i].out_len, err) < 0) rc = -1;
+        }
+    } while (rc == 0 && off < m->len);
+    for (int i = 0; i < nt; i++) free(jobs[i].out);
+    return rc;
+}
+
+int ds_compress_file(const char *in_path, ds_compress kind, const char *out_path,
+                     char digest[DS_DIGEST_LEN + 1], int64_t *size, ds_err *err) {
+    mapping m;
+    if (map_in(in_path, &m, err) < 0) return -1;
+    sink s;
+    if (sink_open(&s, out_path, err) < 0) { unmap(&m); return -1; }
+    int rc = 0;
+    if (kind == DS_COMPRESS_GZIP) {
+        rc = gzip_parallel(&m, in_path, &s, err);
+    } else if (kind == DS_COMPRESS_ZSTD) {
+        ZSTD_CCtx *cc = ZSTD_createCCtx();
+        ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, 3);
+        ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        if (ncpu > 1) ZSTD_CCtx_setParameter(cc, ZSTD_c_nbWorkers, ncpu > 8 ? 8 : (int)ncpu); /* ignored without MT */
+        ZSTD_CCtx_setPledgedSrcSize(cc, m.len);
+        size_t cap = ZSTD_CStreamOutSize();
+        unsigned char *out = ds_xmalloc(cap);
+        ZSTD_inBuffer in = {m.p, m.len, 0};
+        for (;;) {
+            ZSTD_outBuffer ob = {out, cap, 0};
+            size_t left = ZSTD_compressStream2(cc, &ob, &in, ZSTD_e_end);
+            if (ZSTD_isError(left)) { rc = ds_fail(err, "%s: zstd: %s", in_path, ZSTD_getErrorName(left)); break; }
+            if (sink_write(&s, out, ob.pos, err) < 0) { rc = -1; break; }
+            if (left == 0) break;
+        }
+        free(out);
+        ZSTD_freeCCtx(cc);
+    } else {
+        rc = sink_write(&s, m.p, m.len, err);
+    }
+    unmap(&m);
+    return sink_close(&s, rc == 0, digest, size, err);
+}

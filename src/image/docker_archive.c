@@ -1,0 +1,367 @@
+/* docker-archive:PATH[:REPO:TAG] — what `docker save` / `podman save` write.
+ * Read: every regular file of the tar is extracted to a private temp dir under a
+ * generated name (archive names are only lookup keys, so nothing can be written
+ * elsewhere), hashed on the way; symlinks and hard links inside the archive are
+ * followed by name. An OCI manifest is synthesised from manifest.json.
+ * Write: Config as <hex>.json, layers as <hex>.tar (plain tars, as docker save
+ * writes), manifest.json last; a temp file renamed into place. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "image/blob.h"
+#include "image/compress.h"
+#include "image/docker_archive.h"
+#include "image/manifest.h"
+#include "image/transport.h"
+#include "util/fsutil.h"
+
+typedef struct {
+    char *name;       /* normalised archive path */
+    char *file;       /* extracted file, or NULL for links */
+    char *link;       /* symlink/hard link target, normalised, or NULL */
+    char digest[DS_DIGEST_LEN + 1];
+    int64_t size;
+    ds_compress comp;
+} da_entry;
+
+typedef struct {
+    char *tmp;
+    char *what;
+    da_entry *e;
+    size_t n, cap;
+    char *manifest;   /* synthesised OCI manifest */
+} da_src;
+
+/* Normalise an archive path: no leading "./" or "/", "." and ".." resolved; NULL when it leaves the root. */
+static char *norm_path(const char *base_dir, const char *p) {
+    char *joined = p[0] == '/' || !base_dir || !*base_dir ? ds_xstrdup(p) : ds_xasprintf("%s/%s", base_dir, p);
+    char *out = ds_xmalloc(strlen(joined) + 1);
+    size_t ol = 0;
+    char *save = NULL;
+    for (char *c = strtok_r(joined, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+        if (!strcmp(c, ".")) continue;
+        if (!strcmp(c, "..")) {
+            if (ol == 0) { free(joined); free(out); return NULL; }
+            while (ol > 0 && out[ol - 1] != '/') ol--;
+            if (ol > 0) ol--;
+            continue;
+        }
+        if (ol) out[ol++] = '/';
+        size_t n = strlen(c);
+        memcpy(out + ol, c, n);
+        ol += n;
+    }
+    out[ol] = 0;
+    free(joined);
+    return out;
+}
+
+static da_entry *find(da_src *d, const char *name) {
+    for (size_t i = d->n; i-- > 0;)
+        if (!strcmp(d->e[i].name, name)) return &d->e[i];
+    return NULL;
+}
+
+/* Follow links (at most 16) to the entry holding the data. */
+static da_entry *resolve(da_src *d, const char *name) {
+    char *n = norm_path(NULL, name);
+    if (!n) return NULL;
+    da_entry *e = NULL;
+    for (int hops = 0; hops < 16; hops++) {
+        e = find(d, n);
+        free(n);
+        if (!e || !e->link) return e && e->file ? e : NULL;
+        n = ds_xstrdup(e->link);
+    }
+    free(n);
+    return NULL;
+}
+
+static void da_free(da_src *d) {
+    if (!d) return;
+    if (d->tmp) { ds_err e; ds_rmtree(d->tmp, &e); free(d->tmp); }
+    for (size_t i = 0; i < d->n; i++) { free(d->e[i].name); free(d->e[i].file); free(d->e[i].link); }
+    free(d->e); free(d->what); free(d->manifest);
+    free(d);
+}
+
+static int extract(da_src *d, const char *path, ds_err *err) {
+    struct archive *a = archive_read_new();
+    archive_read_support_format_tar(a);
+    archive_read_support_filter_all(a);
+    if (archive_read_open_filename(a, path, 1 << 20) != ARCHIVE_OK) {
+        int r = ds_fail(err, "%s: %s", d->what, archive_error_string(a));
+        archive_read_free(a);
+        return r;
+    }
+    char *buf = ds_xmalloc(1 << 20);
+    struct archive_entry *ae;
+    int ar, r = 0;
+    while (r == 0 && (ar = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+        const char *en = archive_entry_pathname(ae);
+        mode_t type = archive_entry_filetype(ae);
+        const char *hl = archive_entry_hardlink(ae);
+        if (!en || (type != AE_IFREG && type != AE_IFLNK && !hl)) continue; /* dirs and the like carry nothing */
+        char *name = norm_path(NULL, en);
+        if (!name || !*name) { free(name); continue; }
+        if (d->n == d->cap) { d->cap = d->cap ? d->cap * 2 : 32; d->e = ds_xrealloc(d->e, d->cap * sizeof *d->e); }
+        da_entry *e = &d->e[d->n];
+        memset(e, 0, sizeof *e);
+        e->name = name;
+        if (hl) {
+            e->link = norm_path(NULL, hl);
+            d->n++;
+            continue;
+        }
+        if (type == AE_IFLNK) {
+            const char *target = archive_entry_symlink(ae);
+            char *dir = ds_xstrdup(name);
+            char *sl = strrchr(dir, '/');
+            if (sl) *sl = 0; else dir[0] = 0;
+            e->link = target ? norm_path(dir, target) : NULL;
+            free(dir);
+            d->n++;
+            continue;
+        }
+        e->file = ds_xasprintf("%s/e%zu", d->tmp, d->n);
+        d->n++;
+        int fd = open(e->file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0) { r = ds_fail_errno(err, "%s: create %s", d->what, e->file); break; }
+        ds_sha256 h;
+        ds_sha256_init(&h);
+        bool first = true;
+        for (;;) {
+            la_ssize_t n = archive_read_data(a, buf, 1 << 20);
+            if (n < 0) { r = ds_fail(err, "%s: %s: %s", d->what, en, archive_error_string(a)); break; }
+            if (n == 0) break;
+            if (first) { e->comp = ds_compress_sniff(buf, (size_t)n); first = false; }
+            ds_sha256_update(&h, buf, (size_t)n);
+            e->size += n;
+            for (la_ssize_t off = 0; off < n;) {
+                ssize_t w = write(fd, buf + off, (size_t)(n - off));
+                if (w < 0) { if (errno == EINTR) continue; r = ds_fail_errno(err, "%s: write %s", d->what, e->file); break; }
+                off += w;
+            }
+            if (r < 0) break;
+        }
+        ds_sha256_final(&h, e->digest);
+        if (close(fd) < 0 && r == 0) r = ds_fail_errno(err, "%s: write %s", d->what, e->file);
+    }
+    if (r == 0 && ar != ARCHIVE_EOF) r = ds_fail(err, "%s: %s", d->what, archive_error_string(a));
+    free(buf);
+    archive_read_free(a);
+    return r;
+}
+
+/* When a file name carries a sha256 hex (<hex>.json, blobs/sha256/<hex>), it must match. */
+static const char *name_hex(const char *name) {
+    const char *base = strrchr(name, '/');
+    base = base ? base + 1 : name;
+    size_t n = strspn(base, "0123456789abcdef");
+    if (n != 64 || (base[64] && strcmp(base + 64, ".json") && strcmp(base + 64, ".tar"))) return NULL;
+    return base;
+}
+
+static int build(da_src *d, const char *tag, ds_err *err) {
+    da_entry *me = resolve(d, "manifest.json");
+    if (!me) return ds_fail(err, "%s: not a docker archive (no manifest.json)", d->what);
+    char *raw = NULL;
+    size_t len = 0;
+    if (ds_read_file(me->file, &raw, &len, DS_MAX_MANIFEST, err) < 0) return ds_err_wrap(err, "%s", d->what);
+    ds_docker_entry de;
+    int r = ds_docker_manifest_parse(raw, len, tag, d->what, &de, err);
+    free(raw);
+    if (r < 0) return -1;
+    da_entry *ce = resolve(d, de.config);
+    if (!ce) { r = ds_fail(err, "%s: config %s named in manifest.json is not in the archive", d->what, de.config); goto out; }
+    const char *hx = name_hex(de.config);
+    if (hx && strncmp(hx, ce->digest + 7, 64)) {
+        r = ds_fail(err, "%s: config %s is corrupt: its content hashes to %s", d->what, de.config, ce->digest);
+        goto out;
+    }
+    char *craw = NULL;
+    size_t clen = 0;
+    if (ds_read_file(ce->file, &craw, &clen, DS_MAX_MANIFEST, err) < 0) { r = ds_err_wrap(err, "%s", d->what); goto out; }
+    json_t *cfg = json_loadb(craw, clen, 0, NULL);
+    free(craw);
+    json_t *diff_ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
+    json_t *m = json_pack("{s:i, s:s, s:{s:s, s:s, s:I}, s:[]}", "schemaVersion", 2, "mediaType", DS_MT_OCI_MANIFEST,
+                          "config", "mediaType", DS_MT_OCI_CONFIG, "digest", ce->digest, "size", (json_int_t)ce->size,
+                          "layers");
+    json_t *ls = json_object_get(m, "layers");
+    for (size_t i = 0; i < de.n_layers && r == 0; i++) {
+        da_entry *le = resolve(d, de.layers[i]);
+        if (!le) { r = ds_fail(err, "%s: layer %s named in manifest.json is not in the archive", d->what, de.layers[i]); break; }
+        const char *did = json_string_value(json_array_get(diff_ids, i));
+        if (le->comp == DS_COMPRESS_NONE && did && strcmp(did, le->digest)) {
+            r = ds_fail(err, "%s: layer %s is corrupt: it hashes to %s, the config's diff_id is %s", d->what, de.layers[i],
+                        le->digest, did);
+            break;
+        }
+        const char *mt = le->comp == DS_COMPRESS_GZIP ? DS_MT_OCI_LAYER_GZIP
+                         : le->comp == DS_COMPRESS_ZSTD ? DS_MT_OCI_LAYER_ZSTD : DS_MT_OCI_LAYER;
+        json_array_append_new(ls, json_pack("{s:s, s:s, s:I}", "mediaType", mt, "digest", le->digest, "size",
+                                            (json_int_t)le->size));
+    }
+    if (r == 0 && json_is_array(diff_ids) && json_array_size(diff_ids) != de.n_layers)
+        r = ds_fail(err, "%s: manifest.json lists %zu layers, the config %zu", d->what, de.n_layers, json_array_size(diff_ids));
+    json_decref(cfg);
+    if (r == 0) d->manifest = json_dumps(m, JSON_COMPACT);
+    json_decref(m);
+out:
+    ds_docker_entry_free(&de);
+    return r;
+}
+
+static int da_get_manifest(ds_source *s, const char *digest, char **raw, size_t *len, char **media_type, ds_err *err) {
+    da_src *d = s->priv;
+    if (digest) return ds_fail(err, "%s: a docker archive has no manifest %s", d->what, digest);
+    *raw = ds_xstrdup(d->manifest);
+    *len = strlen(d->manifest);
+    *media_type = ds_xstrdup(DS_MT_OCI_MANIFEST);
+    return 0;
+}
+
+static int da_blob_path(ds_source *s, const ds_desc *desc, char **path, bool *is_temp, ds_err *err) {
+    da_src *d = s->priv;
+    for (size_t i = 0; i < d->n; i++) {
+        da_entry *e = &d->e[i];
+        if (e->file && !strcmp(e->digest, desc->digest)) {
+            if (e->size != desc->size)
+                return ds_fail(err, "%s: blob %s has the wrong size: %lld bytes, the manifest says %lld", d->what,
+                               desc->digest, (long long)e->size, (long long)desc->size);
+            *path = ds_xstrdup(e->file); /* hashed while extracting */
+            *is_temp = false;
+            return 0;
+        }
+    }
+    return ds_fail(err, "%s: blob %s is not in the archive", d->what, desc->digest);
+}
+
+static void da_close(ds_source *s) { da_free(s->priv); s->priv = NULL; }
+
+static const struct ds_source_ops da_source_ops = {da_get_manifest, da_blob_path, da_close};
+
+int ds_docker_archive_source_open(ds_source *s, ds_err *err) {
+    da_src *d = ds_xcalloc(1, sizeof *d);
+    d->what = ds_ref_format(s->ref);
+    if (ds_mkdtemp("distill-docker-archive", &d->tmp, err) < 0 || extract(d, s->ref->path, err) < 0 ||
+        build(d, s->ref->tag, err) < 0) {
+        da_free(d);
+        return -1;
+    }
+    s->priv = d;
+    s->ops = &da_source_ops;
+    return 0;
+}
+
+/* --- writing ------------------------------------------------------------------ */
+
+typedef struct {
+    char *final, *tmp, *what;
+    struct archive *a;
+    ds_digest_set have;
+    json_t *manifest; /* the image manifest given to put_manifest */
+} da_dst;
+
+static bool is_config_mt(const char *mt) {
+    return mt && (strstr(mt, "config") || strstr(mt, "container.image"));
+}
+
+static int da_put_blob(ds_dest *d, const ds_desc *desc, const char *path, ds_err *err) {
+    da_dst *o = d->priv;
+    if (!ds_digest_valid(desc->digest)) return ds_fail(err, "bad digest %s", desc->digest);
+    if (ds_digest_set_has(&o->have, desc->digest)) return 0;
+    char *name = ds_xasprintf("%s.%s", desc->digest + 7, is_config_mt(desc->media_type) ? "json" : "tar");
+    int r = ds_tar_add_file(o->a, name, path, o->what, err);
+    free(name);
+    if (r == 0) ds_digest_set_add(&o->have, desc->digest);
+    return r;
+}
+
+static int da_put_manifest(ds_dest *d, const char *raw, size_t len, const char *mt, ds_err *err) {
+    da_dst *o = d->priv;
+    json_t *j;
+    char *dmt;
+    bool is_index;
+    if (ds_manifest_load(raw, len, mt, o->what, &j, &dmt, &is_index, err) < 0) return -1;
+    free(dmt);
+    if (is_index) { json_decref(j); return ds_fail(err, "%s: a docker archive holds one image, not an index", o->what); }
+    json_decref(o->manifest);
+    o->manifest = j;
+    return 0;
+}
+
+static void da_dst_free(ds_dest *d) {
+    da_dst *o = d->priv;
+    if (!o) return;
+    if (o->a) archive_write_free(o->a);
+    if (o->tmp) unlink(o->tmp);
+    free(o->final); free(o->tmp); free(o->what);
+    json_decref(o->manifest);
+    ds_digest_set_free(&o->have);
+    free(o);
+    d->priv = NULL;
+}
+
+static int da_commit(ds_dest *d, ds_err *err) {
+    da_dst *o = d->priv;
+    if (!o->manifest) return ds_fail(err, "%s: no manifest was written", o->what);
+    ds_desc cfg, *layers = NULL;
+    size_t n = 0;
+    if (ds_manifest_parse(o->manifest, o->what, &cfg, &layers, &n, err) < 0) return -1;
+    int r = 0;
+    json_t *ls = json_array();
+    char *cname = ds_xasprintf("%s.json", cfg.digest + 7);
+    if (!ds_digest_set_has(&o->have, cfg.digest)) r = ds_fail(err, "%s: config %s was not written", o->what, cfg.digest);
+    for (size_t i = 0; i < n && r == 0; i++) {
+        if (!ds_digest_set_has(&o->have, layers[i].digest)) {
+            r = ds_fail(err, "%s: layer %s was not written", o->what, layers[i].digest);
+            break;
+        }
+        json_array_append_new(ls, json_sprintf("%s.tar", layers[i].digest + 7));
+    }
+    json_t *tags = json_array();
+    if (d->ref.tag) json_array_append_new(tags, json_string(d->ref.tag));
+    json_t *top = json_pack("[{s:s, s:o, s:o}]", "Config", cname, "RepoTags", tags, "Layers", ls);
+    free(cname);
+    ds_desc_free(&cfg);
+    for (size_t i = 0; i < n; i++) ds_desc_free(&layers[i]);
+    free(layers);
+    if (r < 0) { json_decref(top); return -1; }
+    char *txt = json_dumps(top, JSON_COMPACT);
+    json_decref(top);
+    /* manifest.json goes in through a temp file so ds_tar_add_file can stream it. */
+    char *mp = ds_xasprintf("%s.manifest", o->tmp);
+    r = ds_write_file_atomic(mp, txt, strlen(txt), 0644, err);
+    free(txt);
+    if (r == 0) r = ds_tar_add_file(o->a, "manifest.json", mp, o->what, err);
+    unlink(mp);
+    free(mp);
+    if (r < 0) return -1;
+    r = ds_tar_finish(o->a, o->tmp, o->final, o->what, err);
+    o->a = NULL;
+    if (r < 0) return -1;
+    free(o->tmp);
+    o->tmp = NULL;
+    da_dst_free(d);
+    return 0;
+}
+
+static void da_abort(ds_dest *d) { da_dst_free(d); }
+
+static const ds_dest_ops da_dest_ops = {da_put_blob, da_put_manifest, da_commit, da_abort};
+
+int ds_docker_archive_dest_open(ds_dest *d, ds_err *err) {
+    da_dst *o = ds_xcalloc(1, sizeof *o);
+    o->final = ds_xstrdup(d->ref.path);
+    o->what = ds_ref_format(&d->ref);
+    d->priv = o;
+    d->ops = &da_dest_ops;
+    if (ds_tar_create(o->final, o->what, &o->a, &o->tmp, err) < 0) { da_dst_free(d); return -1; }
+    return 0;
+}

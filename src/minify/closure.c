@@ -1,0 +1,351 @@
+/* The closure rules, in order: traced paths, the entrypoint, essentials, --keep
+ * globs, --keep-package lists; then ELF dependencies of every kept ELF (to a fixed
+ * point), Python sources of kept bytecode, symlink chains all along, parent
+ * directories; finally shells and tools are dropped unless the app ran them. */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <ftw.h>
+#include <glob.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "elf/resolve.h"
+#include "minify/minify.h"
+#include "util/fsutil.h"
+
+typedef struct ctx {
+    const char *root;
+    ds_closure *c;
+    const char *reason; /* for on_link */
+    ds_err *err;
+} ctx;
+
+static bool skipped_prefix(const char *p) {
+    static const char *const pre[] = {"/proc", "/sys", "/dev", "/.distill"};
+    for (size_t i = 0; i < 4; i++) {
+        size_t l = strlen(pre[i]);
+        if (!strncmp(p, pre[i], l) && (p[l] == 0 || p[l] == '/')) return true;
+    }
+    return false;
+}
+
+static void on_link(const char *link, void *arg) {
+    ctx *x = arg;
+    if (skipped_prefix(link)) return;
+    char *r = ds_xasprintf("symlink on the way (%s)", x->reason);
+    ds_pathmap_add(&x->c->keep, link, r);
+    free(r);
+}
+
+/* Keep path (resolved inside the root, with its symlink hops) when it exists. 1 kept, 0 absent, -1 error. */
+static int keep(ctx *x, const char *path, const char *reason, char **resolved_out) {
+    if (path[0] != '/' || skipped_prefix(path)) return 0;
+    char *res = NULL;
+    x->reason = reason;
+    if (ds_resolve_in_root(x->root, path, on_link, x, &res, x->err) < 0) {
+        json_array_append_new(x->c->warnings, json_string(x->err->msg));
+        return 0;
+    }
+    char *host = ds_xasprintf("%s%s", x->root, res);
+    struct stat st;
+    int found = lstat(host, &st) == 0 && !skipped_prefix(res);
+    free(host);
+    if (found) ds_pathmap_add(&x->c->keep, res, reason);
+    if (resolved_out) *resolved_out = res;
+    else free(res);
+    return found;
+}
+
+static uint16_t elf_machine(const char *host_path, bool *is_elf) {
+    *is_elf = false;
+    int fd = open(host_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return 0;
+    unsigned char h[20];
+    ssize_t n = read(fd, h, sizeof h);
+    close(fd);
+    if (n < 20 || memcmp(h, ELFMAG, SELFMAG)) return 0;
+    *is_elf = true;
+    return h[EI_DATA] == ELFDATA2MSB ? (uint16_t)(h[18] << 8 | h[19]) : (uint16_t)(h[19] << 8 | h[18]);
+}
+
+static void add_parents(ds_closure *c) {
+    size_t n = c->keep.n;
+    for (size_t i = 0; i < n; i++) {
+        char *p = ds_xstrdup(c->keep.v[i].path);
+        for (char *s = strrchr(p, '/'); s && s != p; s = strrchr(p, '/')) {
+            *s = 0;
+            if (!ds_pathmap_add(&c->keep, p, "parent directory")) break;
+        }
+        free(p);
+    }
+    ds_pathmap_add(&c->keep, "/", "root");
+}
+
+/* ---- --keep globs: one walk of the source tree ---- */
+static ctx *walk_ctx;
+static const ds_minify_opts *walk_opts;
+static char *walk_prefix; /* a matched directory: everything below is kept */
+static int glob_cb(const char *fpath, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st; (void)flag; (void)ftw;
+    const char *p = fpath + strlen(walk_ctx->root);
+    if (!*p) return 0;
+    if (skipped_prefix(p)) return 0;
+    size_t pl = walk_prefix ? strlen(walk_prefix) : 0;
+    if (walk_prefix && !strncmp(p, walk_prefix, pl) && p[pl] == '/') {
+        ds_pathmap_add(&walk_ctx->c->keep, p, "--keep");
+        return 0;
+    }
+    for (size_t i = 0; i < walk_opts->n_keep_globs; i++) {
+        if (fnmatch(walk_opts->keep_globs[i], p, FNM_PERIOD * 0) == 0) {
+            char *r = ds_xasprintf("--keep %s", walk_opts->keep_globs[i]);
+            keep(walk_ctx, p, r, NULL);
+            free(r);
+            if (S_ISDIR(st->st_mode)) { free(walk_prefix); walk_prefix = ds_xstrdup(p); }
+            break;
+        }
+    }
+    return 0;
+}
+
+static int keep_package(ctx *x, const char *name) {
+    char *pat = ds_xasprintf("%s/var/lib/dpkg/info/%s.list", x->root, name);
+    char *pat2 = ds_xasprintf("%s/var/lib/dpkg/info/%s:*.list", x->root, name);
+    glob_t g = {0};
+    int r1 = glob(pat, 0, NULL, &g);
+    int r2 = glob(pat2, r1 == 0 ? GLOB_APPEND : 0, NULL, &g);
+    free(pat); free(pat2);
+    if (r1 != 0 && r2 != 0) {
+        globfree(&g);
+        return ds_fail(x->err, "--keep-package %s: no dpkg file list for it in the image", name);
+    }
+    char *reason = ds_xasprintf("--keep-package %s", name);
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        FILE *f = fopen(g.gl_pathv[i], "r");
+        if (!f) continue;
+        char line[4096];
+        while (fgets(line, sizeof line, f)) {
+            line[strcspn(line, "\n")] = 0;
+            if (line[0] == '/' && strcmp(line, "/.")) keep(x, line, reason, NULL);
+        }
+        fclose(f);
+    }
+    free(reason);
+    globfree(&g);
+    return 0;
+}
+
+static char *find_in_path(const char *root, const char *cmd, const char *path_env) {
+    if (strchr(cmd, '/')) return ds_xstrdup(cmd);
+    if (!path_env) path_env = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    char *copy = ds_xstrdup(path_env), *save = NULL, *found = NULL;
+    for (char *d = strtok_r(copy, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+        char *in = ds_xasprintf("%s/%s", d, cmd);
+        char *host = ds_xasprintf("%s%s", root, in);
+        if (access(host, F_OK) == 0) found = in;
+        else free(in);
+        free(host);
+    }
+    free(copy);
+    return found;
+}
+
+static char *ops_text(const json_t *ops) {
+    char buf[256] = "";
+    size_t i;
+    json_t *o;
+    json_array_foreach(ops, i, o) {
+        if (!json_is_string(o)) continue;
+        if (*buf) strncat(buf, ",", sizeof buf - strlen(buf) - 1);
+        strncat(buf, json_string_value(o), sizeof buf - strlen(buf) - 1);
+    }
+    return ds_xasprintf("used by the app (%s)", *buf ? buf : "seen");
+}
+
+static bool has_op(const json_t *ops, const char *name) {
+    size_t i;
+    json_t *o;
+    json_array_foreach(ops, i, o)
+        if (json_is_string(o) && !strcmp(json_string_value(o), name)) return true;
+    return false;
+}
+
+int ds_closure_compute(const char *src_root, const json_t *trace, const ds_minify_opts *opts,
+                       ds_closure **out, ds_err *err) {
+    ds_closure *c = ds_xcalloc(1, sizeof *c);
+    c->dropped_tools = json_array();
+    c->used_tools = json_array();
+    c->warnings = json_array();
+    c->written = json_array();
+    ctx x = {.root = src_root, .c = c, .err = err};
+    ds_pathmap execd = {0}; /* resolved paths the app executed -> argv text */
+
+    /* 1. What the trace saw. */
+    json_t *files = trace ? json_object_get(trace, "files") : NULL;
+    size_t i;
+    json_t *f;
+    json_array_foreach(files, i, f) {
+        const char *path = json_string_value(json_object_get(f, "path"));
+        const json_t *ops = json_object_get(f, "ops");
+        if (!path) continue;
+        if (has_op(ops, "create") || has_op(ops, "rename") || has_op(ops, "unlink"))
+            json_array_append_new(c->written, json_string(path));
+        if (!json_is_true(json_object_get(f, "ok"))) continue;
+        char *reason = ops_text(ops);
+        keep(&x, path, reason, NULL);
+        free(reason);
+    }
+    json_t *execs = trace ? json_object_get(trace, "execs") : NULL;
+    json_array_foreach(execs, i, f) {
+        const char *path = json_string_value(json_object_get(f, "path"));
+        if (!path || !json_is_true(json_object_get(f, "ok"))) continue;
+        char *argv = json_dumps(json_object_get(f, "argv"), JSON_COMPACT);
+        char *res = NULL;
+        if (keep(&x, path, "executed by the app", &res) > 0) ds_pathmap_add(&execd, res, argv ? argv : "[]");
+        if (res) ds_pathmap_add(&execd, path, argv ? argv : "[]");
+        free(res);
+        free(argv);
+    }
+
+    /* 2. The entrypoint, and the machine everything must match. */
+    if (opts->n_command) {
+        char *cmd = find_in_path(src_root, opts->command[0], opts->path_env);
+        char *res = NULL;
+        if (cmd && keep(&x, cmd, "entrypoint", &res) > 0) {
+            char *host = ds_xasprintf("%s%s", src_root, res);
+            bool is_elf;
+            c->machine = elf_machine(host, &is_elf);
+            free(host);
+        }
+        free(cmd);
+        free(res);
+    }
+
+    /* 3. Essentials of a distroless image, when the source has them. */
+    static const char *const essentials[] = {
+        "/etc/passwd", "/etc/group", "/etc/nsswitch.conf", "/etc/os-release",
+        "/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem",
+        "/tmp",
+    };
+    for (size_t k = 0; k < sizeof essentials / sizeof *essentials; k++) keep(&x, essentials[k], "essential", NULL);
+    if (opts->keep_shell) {
+        static const char *const shells[] = {"/bin/sh", "/bin/bash", "/bin/dash", "/bin/busybox"};
+        for (size_t k = 0; k < sizeof shells / sizeof *shells; k++) keep(&x, shells[k], "--keep-shell", NULL);
+    }
+
+    /* 4. --keep globs and --keep-package lists. */
+    if (opts->n_keep_globs) {
+        walk_ctx = &x;
+        walk_opts = opts;
+        nftw(src_root, glob_cb, 64, FTW_PHYS);
+        free(walk_prefix);
+        walk_prefix = NULL;
+    }
+    for (size_t k = 0; k < opts->n_keep_packages; k++)
+        if (keep_package(&x, opts->keep_packages[k]) < 0) goto fail;
+
+    /* 5. ELF dependencies and Python sources, to a fixed point (the map grows as we go). */
+    for (size_t k = 0; k < c->keep.n; k++) {
+        char *path = ds_xstrdup(c->keep.v[k].path);
+        char *host = ds_xasprintf("%s%s", src_root, path);
+        struct stat st;
+        if (lstat(host, &st) == 0 && S_ISREG(st.st_mode)) {
+            bool is_elf;
+            uint16_t m = elf_machine(host, &is_elf);
+            if (is_elf && c->machine && m != c->machine) {
+                char *w = ds_xasprintf("%s: ELF machine %u differs from the app's (%u): not kept", path, m, c->machine);
+                json_array_append_new(c->warnings, json_string(w));
+                free(w);
+                ds_pathmap_remove(&c->keep, path);
+                k--;
+            } else if (is_elf) {
+                char **deps = NULL, **missing = NULL;
+                size_t nd = 0, nm = 0;
+                ds_err e = {0};
+                if (ds_elf_needed_files(src_root, path, opts->ld_library_path, &deps, &nd, &missing, &nm, &e) < 0) {
+                    json_array_append_new(c->warnings, json_string(e.msg));
+                } else {
+                    char *r = ds_xasprintf("needed by %s", path);
+                    for (size_t d = 0; d < nd; d++) keep(&x, deps[d], r, NULL);
+                    free(r);
+                    for (size_t d = 0; d < nm; d++) {
+                        char *w = ds_xasprintf("%s: library %s not found in the image", path, missing[d]);
+                        json_array_append_new(c->warnings, json_string(w));
+                        free(w);
+                    }
+                }
+                ds_strv_free(deps, nd);
+                ds_strv_free(missing, nm);
+            } else {
+                /* a/b/__pycache__/m.cpython-311.pyc -> a/b/m.py */
+                const char *pc = strstr(path, "/__pycache__/");
+                size_t l = strlen(path);
+                if (pc && l > 4 && !strcmp(path + l - 4, ".pyc")) {
+                    const char *name = pc + strlen("/__pycache__/");
+                    size_t nl = strcspn(name, ".");
+                    char *py = ds_xasprintf("%.*s/%.*s.py", (int)(pc - path), path, (int)nl, name);
+                    char *r = ds_xasprintf("source of %s", path);
+                    keep(&x, py, r, NULL);
+                    free(r);
+                    free(py);
+                }
+            }
+        }
+        free(host);
+        free(path);
+    }
+
+    /* 6. Shells, package managers and tools: only when the app ran them, or asked. */
+    for (size_t k = 0; k < c->keep.n; k++) {
+        const char *path = c->keep.v[k].path;
+        if (!ds_is_shell_or_tool(path)) continue;
+        char *host = ds_xasprintf("%s%s", src_root, path);
+        struct stat st;
+        bool is_dir = lstat(host, &st) == 0 && S_ISDIR(st.st_mode);
+        free(host);
+        if (is_dir) continue;
+        const char *argv = ds_pathmap_get(&execd, path);
+        if (argv) {
+            json_array_append_new(c->used_tools, json_pack("{s:s, s:s}", "path", path, "argv", argv));
+        } else if (!opts->keep_shell) {
+            json_array_append_new(c->dropped_tools, json_pack("{s:s, s:s}", "path", path, "why",
+                                                               "seen in the trace but never executed by the app"));
+            ds_pathmap_remove(&c->keep, path);
+            k--;
+        }
+    }
+
+    add_parents(c);
+    ds_pathmap_sort(&c->keep);
+    ds_pathmap_free(&execd);
+    *out = c;
+    return 0;
+fail:
+    ds_pathmap_free(&execd);
+    ds_closure_free(c);
+    return -1;
+}
+
+void ds_closure_free(ds_closure *c) {
+    if (!c) return;
+    ds_pathmap_free(&c->keep);
+    json_decref(c->dropped_tools);
+    json_decref(c->used_tools);
+    json_decref(c->warnings);
+    json_decref(c->written);
+    free(c);
+}
+
+int ds_trace_json_load(const char *path, json_t **out, ds_err *err) {
+    json_error_t je;
+    json_t *j = json_load_file(path, 0, &je);
+    if (!j) return ds_fail(err, "trace %s: %s (line %d)", path, je.text, je.line);
+    if (!json_is_object(j) || json_integer_value(json_object_get(j, "version")) != 1) {
+        json_decref(j);
+        return ds_fail(err, "trace %s: not a distill-sensor log (version 1)", path);
+    }
+    *out = j;
+    return 0;
+}

@@ -1,0 +1,68 @@
+/* The closure: which files of an unpacked image an app needs, from what a traced
+ * run saw plus what static analysis says (ELF dependencies, symlink chains,
+ * parent directories) plus the essentials of a distroless image; and writing
+ * that subset out as a new tree. */
+#ifndef DS_MINIFY_MINIFY_H
+#define DS_MINIFY_MINIFY_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "minify/pathmap.h"
+#include "util/err.h"
+
+/* Distroless' non-root user (the distroless :nonroot images). */
+#define DS_NONROOT_UID 65532u
+#define DS_NONROOT_NAME "nonroot"
+
+typedef struct ds_minify_opts {
+    const char *ld_library_path;      /* from the image Env, or NULL */
+    const char *path_env;             /* PATH from the image Env, to find argv[0] */
+    char *const *command;             /* the app's argv (entrypoint + cmd) */
+    size_t n_command;
+    char *const *keep_globs;          /* --keep: fnmatch patterns on absolute paths; a matching dir keeps all below */
+    size_t n_keep_globs;
+    char *const *keep_packages;       /* --keep-package: dpkg package names */
+    size_t n_keep_packages;
+    bool keep_shell;
+} ds_minify_opts;
+
+typedef struct ds_closure {
+    ds_pathmap keep;        /* sorted: path -> reason */
+    json_t *dropped_tools;  /* [{path, why}] shells/package managers/coreutils found in SRC and left out */
+    json_t *used_tools;     /* [{path, argv}] tools kept because the app ran them */
+    json_t *warnings;       /* [string] */
+    json_t *written;        /* [path] paths the app created/renamed/removed (to chown for a non-root user) */
+    uint16_t machine;       /* ELF e_machine of the app, 0 unknown */
+} ds_closure;
+
+/* The trace JSON (distill-sensor's format) as a jansson object; checks version. */
+int ds_trace_json_load(const char *path, json_t **out, ds_err *err);
+
+/* Resolve `path` inside root like the kernel would (symlinks relative to root, never
+ * leaving it). Every symlink met on the way is passed to on_link (its in-image path);
+ * *resolved gets the final in-image path. Returns 0 even when the final path does not
+ * exist (check with lstat); -1 on a loop. */
+int ds_resolve_in_root(const char *root, const char *path, void (*on_link)(const char *link, void *arg),
+                       void *arg, char **resolved, ds_err *err);
+
+int ds_closure_compute(const char *src_root, const json_t *trace, const ds_minify_opts *opts,
+                       ds_closure **out, ds_err *err);
+void ds_closure_free(ds_closure *c);
+
+/* How the run user is set up in the written tree. */
+typedef struct ds_user_setup {
+    bool add_nonroot;          /* add nonroot:65532 to passwd/group, /home/nonroot 0700 */
+    uint32_t chown_uid, chown_gid; /* owner for the paths the app wrote (when chown_written) */
+    bool chown_written;
+} ds_user_setup;
+
+/* Copy the kept paths from src_root to dst_root (must not exist or be empty) with
+ * modes, owners, times, xattrs and hard links; then the essentials: /tmp 1777,
+ * passwd/group with the run user. */
+int ds_closure_write_tree(const char *src_root, const ds_closure *c, const ds_user_setup *user,
+                          const char *dst_root, ds_err *err);
+
+/* True when basename(path) is a shell, a package manager or a coreutils-like tool. */
+bool ds_is_shell_or_tool(const char *path);
+
+#endif

@@ -1,0 +1,185 @@
+/* Writing the kept paths out as a new tree: modes, numeric owners, times, xattrs
+ * and hard links as in the source; then the run user and /tmp. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+#include "minify/minify.h"
+#include "util/fsutil.h"
+
+typedef struct { dev_t dev; ino_t ino; char *dst; } hl;
+
+static void copy_xattrs(const char *src, const char *dst) {
+    char names[4096];
+    ssize_t n = llistxattr(src, names, sizeof names);
+    for (ssize_t off = 0; n > 0 && off < n; off += (ssize_t)strlen(names + off) + 1) {
+        char val[4096];
+        ssize_t vl = lgetxattr(src, names + off, val, sizeof val);
+        if (vl >= 0) lsetxattr(dst, names + off, val, (size_t)vl, 0);
+    }
+}
+
+static int copy_data(const char *src, const char *dst, mode_t mode, ds_err *err) {
+    int in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (in < 0) return ds_fail_errno(err, "open %s", src);
+    int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 07777);
+    if (out < 0) { close(in); return ds_fail_errno(err, "create %s", dst); }
+    for (;;) {
+        ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+        if (n == 0) break;
+        if (n < 0) {
+            if (errno == EXDEV || errno == ENOSYS || errno == EINVAL) { /* plain copy */
+                char buf[65536];
+                ssize_t r;
+                while ((r = read(in, buf, sizeof buf)) > 0)
+                    if (write(out, buf, (size_t)r) != r) { r = -1; break; }
+                if (r < 0) { close(in); close(out); return ds_fail_errno(err, "copy %s", src); }
+                break;
+            }
+            close(in); close(out);
+            return ds_fail_errno(err, "copy %s", src);
+        }
+    }
+    close(in);
+    if (close(out) < 0) return ds_fail_errno(err, "write %s", dst);
+    return 0;
+}
+
+/* passwd/group: the source's lines minus any other holder of 65532, plus nonroot. */
+static int add_user_line(const char *dst_root, const char *file, const char *line, const char *fallback, ds_err *err) {
+    char *path = ds_xasprintf("%s%s", dst_root, file);
+    char *old = NULL;
+    size_t len = 0;
+    if (ds_exists(path)) {
+        if (ds_read_file(path, &old, &len, 0, err) < 0) { free(path); return -1; }
+    }
+    size_t cap = len + strlen(line) + strlen(fallback) + 4;
+    char *out = ds_xmalloc(cap);
+    out[0] = 0;
+    if (old) {
+        char *save = NULL;
+        for (char *l = strtok_r(old, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+            if (!strncmp(l, DS_NONROOT_NAME ":", strlen(DS_NONROOT_NAME) + 1) || strstr(l, ":65532:")) continue;
+            strcat(out, l);
+            strcat(out, "\n");
+        }
+    } else {
+        strcat(out, fallback);
+    }
+    strcat(out, line);
+    struct stat st = {.st_mode = 0644};
+    stat(path, &st);
+    unlink(path);
+    int r = ds_write_file_atomic(path, out, strlen(out), st.st_mode & 07777, err);
+    free(out); free(old); free(path);
+    return r;
+}
+
+int ds_closure_write_tree(const char *src_root, const ds_closure *c, const ds_user_setup *user,
+                          const char *dst_root, ds_err *err) {
+    if (ds_mkdirs(dst_root, 0755, err) < 0) return -1;
+    hl *links = NULL;
+    size_t n_links = 0;
+    int rc = -1;
+    /* Sorted paths: a parent always comes before its children. */
+    for (size_t i = 0; i < c->keep.n; i++) {
+        const char *p = c->keep.v[i].path;
+        char *s = ds_xasprintf("%s%s", src_root, strcmp(p, "/") ? p : "");
+        char *d = ds_xasprintf("%s%s", dst_root, strcmp(p, "/") ? p : "");
+        struct stat st;
+        if (lstat(s, &st) < 0) { free(s); free(d); continue; } /* vanished: nothing to copy */
+        int r = 0;
+        if (S_ISDIR(st.st_mode)) {
+            if (mkdir(d, st.st_mode & 07777) < 0 && errno != EEXIST) r = ds_fail_errno(err, "mkdir %s", d);
+        } else if (S_ISLNK(st.st_mode)) {
+            char t[4096];
+            ssize_t n = readlink(s, t, sizeof t - 1);
+            if (n < 0) r = ds_fail_errno(err, "readlink %s", s);
+            else { t[n] = 0; if (symlink(t, d) < 0) r = ds_fail_errno(err, "symlink %s", d); }
+        } else if (S_ISREG(st.st_mode)) {
+            const char *first = NULL;
+            if (st.st_nlink > 1)
+                for (size_t k = 0; k < n_links; k++)
+                    if (links[k].dev == st.st_dev && links[k].ino == st.st_ino) { first = links[k].dst; break; }
+            if (first) {
+                if (link(first, d) < 0) r = ds_fail_errno(err, "link %s", d);
+                free(s); free(d);
+                if (r < 0) goto out;
+                continue;
+            }
+            r = copy_data(s, d, st.st_mode, err);
+            if (r == 0 && st.st_nlink > 1) {
+                links = ds_xrealloc(links, (n_links + 1) * sizeof *links);
+                links[n_links++] = (hl){st.st_dev, st.st_ino, ds_xstrdup(d)};
+            }
+        } else if (S_ISFIFO(st.st_mode)) {
+            if (mkfifo(d, st.st_mode & 07777) < 0) r = ds_fail_errno(err, "mkfifo %s", d);
+        } else {
+            free(s); free(d);
+            continue; /* devices and sockets: the runtime provides /dev */
+        }
+        if (r == 0) {
+            if (lchown(d, st.st_uid, st.st_gid) < 0 && errno != EPERM) r = ds_fail_errno(err, "chown %s", d);
+            if (!S_ISLNK(st.st_mode)) chmod(d, st.st_mode & 07777); /* after chown, which clears setuid */
+            copy_xattrs(s, d);
+        }
+        free(s); free(d);
+        if (r < 0) goto out;
+    }
+
+    /* /tmp, sticky and world-writable, always. */
+    char *tmp = ds_xasprintf("%s/tmp", dst_root);
+    if (mkdir(tmp, 01777) < 0 && errno != EEXIST) { ds_fail_errno(err, "mkdir %s", tmp); free(tmp); goto out; }
+    chmod(tmp, 01777);
+    free(tmp);
+
+    if (user->add_nonroot) {
+        if (ds_mkdirs(dst_root, 0755, err) < 0) goto out;
+        char *etc = ds_xasprintf("%s/etc", dst_root);
+        mkdir(etc, 0755);
+        free(etc);
+        if (add_user_line(dst_root, "/etc/passwd", "nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n",
+                          "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n",
+                          err) < 0)
+            goto out;
+        if (add_user_line(dst_root, "/etc/group", "nonroot:x:65532:\n", "root:x:0:\nnobody:x:65534:\n", err) < 0) goto out;
+        char *home = ds_xasprintf("%s/home/nonroot", dst_root);
+        if (ds_mkdirs(home, 0700, err) < 0) { free(home); goto out; }
+        if (chown(home, DS_NONROOT_UID, DS_NONROOT_UID) < 0 && errno != EPERM) {
+            ds_fail_errno(err, "chown %s", home); free(home); goto out;
+        }
+        chmod(home, 0700);
+        free(home);
+    }
+    if (user->chown_written) {
+        /* What the app created, renamed or removed: the entry (if kept) and its directory, so the
+         * run user can do it again. Sticky world-writable dirs (/tmp) need nothing. */
+        size_t i;
+        json_t *w;
+        json_array_foreach(c->written, i, w) {
+            const char *p = json_string_value(w);
+            char *dir = ds_xstrdup(p);
+            char *sl = strrchr(dir, '/');
+            if (sl) *sl = 0;
+            const char *cand[2] = {p, dir};
+            for (int k = 0; k < 2; k++) {
+                if (!*cand[k] || !strcmp(cand[k], "/") || !ds_pathmap_get(&c->keep, cand[k])) continue;
+                char *d = ds_xasprintf("%s%s", dst_root, cand[k]);
+                struct stat st;
+                if (lstat(d, &st) == 0 && !(S_ISDIR(st.st_mode) && (st.st_mode & 01002) == 01002))
+                    if (lchown(d, user->chown_uid, user->chown_gid) == 0 && !S_ISLNK(st.st_mode))
+                        chmod(d, st.st_mode & 07777);
+                free(d);
+            }
+            free(dir);
+        }
+    }
+    rc = 0;
+out:
+    for (size_t k = 0; k < n_links; k++) free(links[k].dst);
+    free(links);
+    return rc;
+}

@@ -1,0 +1,309 @@
+/* Start, wait for, and stop one container. The runtime CLI (runc, crun or podman)
+ * runs in the foreground as our child, so its exit status is the app's. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "runtime/runtime.h"
+#include "util/fsutil.h"
+
+struct ds_container {
+    ds_runtime_kind kind;
+    char *id;
+    char *tmp;     /* bundle, overlay upper/work, pid file */
+    char *merged;  /* overlay mount point (the container's root) */
+    pid_t pid;     /* the runtime CLI */
+    bool exited;
+    int status;    /* waitpid status once exited */
+    bool deleted;
+};
+
+const char *ds_runtime_name(ds_runtime_kind k) {
+    switch (k) {
+    case DS_RT_RUNC: return "runc";
+    case DS_RT_CRUN: return "crun";
+    case DS_RT_PODMAN: return "podman";
+    }
+    return "?";
+}
+
+static bool in_path(const char *prog) {
+    const char *path = getenv("PATH");
+    if (!path) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    char *copy = ds_xstrdup(path), *save = NULL;
+    bool found = false;
+    for (char *d = strtok_r(copy, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+        char *p = ds_xasprintf("%s/%s", d, prog);
+        found = access(p, X_OK) == 0;
+        free(p);
+    }
+    free(copy);
+    return found;
+}
+
+int ds_runtime_pick(const char *name, ds_runtime_kind *out, ds_err *err) {
+    static const ds_runtime_kind order[] = {DS_RT_RUNC, DS_RT_CRUN, DS_RT_PODMAN};
+    if (!name || !strcmp(name, "auto")) {
+        for (size_t i = 0; i < 3; i++)
+            if (in_path(ds_runtime_name(order[i]))) { *out = order[i]; return 0; }
+        return ds_fail(err, "no container runtime found: install runc, crun or podman");
+    }
+    for (size_t i = 0; i < 3; i++)
+        if (!strcmp(name, ds_runtime_name(order[i]))) {
+            if (!in_path(name)) return ds_fail(err, "runtime %s: not found in PATH", name);
+            *out = order[i];
+            return 0;
+        }
+    return ds_fail(err, "runtime %s: unknown (use runc, crun or podman)", name);
+}
+
+/* Run argv, output to log (or /dev/null); returns the exit status or -1. */
+static int run_quiet(char *const argv[], const char *log) {
+    pid_t p = fork();
+    if (p < 0) return -1;
+    if (p == 0) {
+        int in = open("/dev/null", O_RDONLY);
+        int out = log ? open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : open("/dev/null", O_WRONLY);
+        if (out < 0) out = open("/dev/null", O_WRONLY);
+        dup2(in, 0); dup2(out, 1); dup2(out, 2);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    int st;
+    while (waitpid(p, &st, 0) < 0)
+        if (errno != EINTR) return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static bool hybrid_cgroups(void) {
+    return access("/sys/fs/cgroup/unified", F_OK) == 0 || access("/sys/fs/cgroup/cgroup.controllers", F_OK) != 0;
+}
+
+static char *new_id(const char *prefix) {
+    static atomic_uint n;
+    return ds_xasprintf("%s-%d-%u", prefix ? prefix : "distill", (int)getpid(), atomic_fetch_add(&n, 1));
+}
+
+static int write_bundle(const ds_run_spec *spec, ds_container *c, char **bundle, ds_err *err) {
+    char *dir = ds_xasprintf("%s/bundle", c->tmp);
+    if (ds_mkdirs(dir, 0700, err) < 0) { free(dir); return -1; }
+    json_t *cfg = ds_oci_config(spec, c->merged, c->id);
+    char *text = json_dumps(cfg, JSON_INDENT(2) | JSON_SORT_KEYS);
+    json_decref(cfg);
+    char *path = ds_xasprintf("%s/config.json", dir);
+    int r = ds_write_file_atomic(path, text, strlen(text), 0600, err);
+    free(path); free(text);
+    if (r < 0) { free(dir); return -1; }
+    *bundle = dir;
+    return 0;
+}
+
+typedef struct { char **v; size_t n, cap; } argvb;
+static void add(argvb *a, char *s) { /* takes ownership */
+    if (a->n + 2 > a->cap) { a->cap = a->cap ? a->cap * 2 : 32; a->v = ds_xrealloc(a->v, a->cap * sizeof *a->v); }
+    a->v[a->n++] = s;
+    a->v[a->n] = NULL;
+}
+static void argvb_free(argvb *a) { for (size_t i = 0; i < a->n; i++) free(a->v[i]); free(a->v); }
+
+static int podman_argv(const ds_run_spec *spec, ds_container *c, argvb *a, ds_err *err) {
+    add(a, ds_xstrdup("podman")); add(a, ds_xstrdup("run")); add(a, ds_xstrdup("--rm"));
+    add(a, ds_xasprintf("--name=%s", c->id));
+    add(a, ds_xasprintf("--network=%s", spec->network == DS_NET_HOST ? "host" : "none"));
+    add(a, ds_xasprintf("--user=%u:%u", spec->uid, spec->gid));
+    add(a, ds_xasprintf("--workdir=%s", spec->cwd && *spec->cwd ? spec->cwd : "/"));
+    for (size_t i = 0; i < spec->n_env; i++) add(a, ds_xasprintf("--env=%s", spec->env[i]));
+    if (spec->sensor_path) {
+        add(a, ds_xstrdup("--cap-add=SYS_PTRACE"));
+        add(a, ds_xasprintf("--volume=%s:%s:ro", spec->sensor_path, DS_SENSOR_MOUNT));
+    }
+    if (spec->log_dir) add(a, ds_xasprintf("--volume=%s:%s:rw", spec->log_dir, DS_LOG_MOUNT));
+    if (spec->seccomp) {
+        char *path = ds_xasprintf("%s/seccomp.json", c->tmp);
+        char *text = json_dumps(spec->seccomp, JSON_COMPACT);
+        int r = ds_write_file_atomic(path, text, strlen(text), 0600, err);
+        free(text);
+        if (r < 0) { free(path); return -1; }
+        add(a, ds_xasprintf("--security-opt=seccomp=%s", path));
+        free(path);
+    }
+    add(a, ds_xstrdup("--rootfs"));
+    add(a, ds_xstrdup(c->merged));
+    for (size_t i = 0; i < spec->n_args; i++) add(a, ds_xstrdup(spec->args[i]));
+    return 0;
+}
+
+int ds_container_start(const ds_run_spec *spec, ds_container **out, ds_err *err) {
+    if (!spec->rootfs || spec->n_args == 0) return ds_fail(err, "container: a root tree and a command are needed");
+    ds_container *c = ds_xcalloc(1, sizeof *c);
+    c->kind = spec->kind;
+    c->id = new_id(spec->name);
+    c->pid = -1;
+    argvb a = {0};
+    char *bundle = NULL;
+    if (ds_mkdtemp("distill-run", &c->tmp, err) < 0) goto fail;
+    if (ds_overlay_mount(spec->rootfs, c->tmp, &c->merged, err) < 0) goto fail;
+    if (spec->kind == DS_RT_PODMAN) {
+        if (podman_argv(spec, c, &a, err) < 0) goto fail;
+    } else {
+        if (write_bundle(spec, c, &bundle, err) < 0) goto fail;
+        add(&a, ds_xstrdup(ds_runtime_name(spec->kind)));
+        /* crun refuses cgroup v1/v2 hybrid hosts unless it leaves cgroups alone. */
+        if (spec->kind == DS_RT_CRUN && hybrid_cgroups()) add(&a, ds_xstrdup("--cgroup-manager=disabled"));
+        add(&a, ds_xstrdup("run"));
+        add(&a, ds_xasprintf("--bundle=%s", bundle));
+        add(&a, ds_xasprintf("--pid-file=%s/pid", c->tmp));
+        add(&a, ds_xstrdup(c->id));
+    }
+    int logfd = open(spec->stdio_log ? spec->stdio_log : "/dev/null", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (logfd < 0) { ds_fail_errno(err, "container log %s", spec->stdio_log); goto fail; }
+    c->pid = fork();
+    if (c->pid < 0) { close(logfd); ds_fail_errno(err, "fork"); goto fail; }
+    if (c->pid == 0) {
+        int in = open("/dev/null", O_RDONLY);
+        dup2(in, 0); dup2(logfd, 1); dup2(logfd, 2);
+        /* Our own process group: a ^C on the terminal reaches distill, which stops the container cleanly. */
+        setpgid(0, 0);
+        execvp(a.v[0], a.v);
+        dprintf(2, "distill: exec %s: %s\n", a.v[0], strerror(errno));
+        _exit(127);
+    }
+    close(logfd);
+    argvb_free(&a);
+    free(bundle);
+    *out = c;
+    return 0;
+fail:
+    argvb_free(&a);
+    free(bundle);
+    ds_container_free(c);
+    return -1;
+}
+
+const char *ds_container_id(const ds_container *c) { return c->id; }
+
+int ds_container_running(ds_container *c) {
+    if (c->exited || c->pid <= 0) return 0;
+    pid_t r = waitpid(c->pid, &c->status, WNOHANG);
+    if (r == c->pid) { c->exited = true; return 0; }
+    return 1;
+}
+
+int ds_tcp_probe(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int r = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+    close(fd);
+    return r == 0 ? 0 : -1;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void describe_exit(int st, char *buf, size_t n) {
+    if (WIFEXITED(st)) snprintf(buf, n, "exited with status %d", WEXITSTATUS(st));
+    else if (WIFSIGNALED(st)) snprintf(buf, n, "was killed by signal %d", WTERMSIG(st));
+    else snprintf(buf, n, "stopped");
+}
+
+int ds_container_wait_ready(ds_container *c, const int *ports, size_t n_ports, const char *ready_cmd,
+                            double timeout_s, ds_err *err) {
+    double deadline = now_s() + timeout_s;
+    bool settle_only = n_ports == 0 && !ready_cmd;
+    double settle_until = now_s() + 1.0;
+    for (;;) {
+        if (!ds_container_running(c)) {
+            char how[64];
+            describe_exit(c->status, how, sizeof how);
+            if (settle_only && WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0) return 0;
+            return ds_fail(err, "container %s %s before it was ready", c->id, how);
+        }
+        bool ready;
+        if (ready_cmd) {
+            char *argv[] = {"sh", "-c", (char *)ready_cmd, NULL};
+            ready = run_quiet(argv, NULL) == 0;
+        } else if (n_ports) {
+            ready = true;
+            for (size_t i = 0; i < n_ports && ready; i++) ready = ds_tcp_probe(ports[i]) == 0;
+        } else {
+            ready = now_s() >= settle_until;
+        }
+        if (ready) return 0;
+        if (now_s() > deadline)
+            return ds_fail(err, "container %s not ready after %.0f s (%s)", c->id, timeout_s,
+                           ready_cmd ? "the ready command kept failing" : "a port did not accept connections");
+        usleep(100 * 1000);
+    }
+}
+
+static void runtime_signal(ds_container *c, const char *sig) {
+    if (c->kind == DS_RT_PODMAN) {
+        char *s = ds_xasprintf("--signal=%s", sig);
+        char *argv[] = {"podman", "kill", s, c->id, NULL};
+        run_quiet(argv, NULL);
+        free(s);
+    } else {
+        char *argv[] = {(char *)ds_runtime_name(c->kind), "kill", c->id, (char *)sig, NULL};
+        run_quiet(argv, NULL);
+    }
+}
+
+static bool wait_exit(ds_container *c, double secs) {
+    double until = now_s() + secs;
+    while (ds_container_running(c)) {
+        if (now_s() > until) return false;
+        usleep(50 * 1000);
+    }
+    return true;
+}
+
+int ds_container_stop(ds_container *c, int grace_s, int *exit_code, ds_err *err) {
+    if (ds_container_running(c)) {
+        runtime_signal(c, "TERM");
+        if (!wait_exit(c, grace_s)) {
+            runtime_signal(c, "KILL");
+            if (!wait_exit(c, 10)) {
+                kill(c->pid, SIGKILL);
+                if (!wait_exit(c, 5)) return ds_fail(err, "container %s: the runtime did not exit", c->id);
+            }
+        }
+    }
+    if (exit_code) *exit_code = WIFEXITED(c->status) ? WEXITSTATUS(c->status) : -1;
+    return 0;
+}
+
+void ds_container_free(ds_container *c) {
+    if (!c) return;
+    if (c->pid > 0 && ds_container_running(c)) {
+        ds_err e;
+        ds_container_stop(c, 2, NULL, &e);
+    }
+    if (c->pid > 0 && c->kind != DS_RT_PODMAN) {
+        char *argv[] = {(char *)ds_runtime_name(c->kind), "delete", "--force", c->id, NULL};
+        run_quiet(argv, NULL);
+    } else if (c->pid > 0) {
+        char *argv[] = {"podman", "rm", "--force", "--ignore", c->id, NULL};
+        run_quiet(argv, NULL);
+    }
+    ds_err e;
+    if (c->merged) ds_overlay_umount(c->merged, &e);
+    if (c->tmp) ds_rmtree(c->tmp, &e);
+    free(c->merged);
+    free(c->tmp);
+    free(c->id);
+    free(c);
+}

@@ -1,0 +1,144 @@
+/* distill-sensor internals: shared by the sensor's files only (a static binary, libc only). */
+#ifndef DS_SENSOR_H
+#define DS_SENSOR_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Operation bits: the same values as DS_TRACE_OP_* in src/trace/trace_log.h (the JSON names too). */
+enum {
+    OP_OPEN = 1u << 0, OP_STAT = 1u << 1, OP_EXEC = 1u << 2, OP_READLINK = 1u << 3, OP_LIST = 1u << 4,
+    OP_MAP = 1u << 5, OP_CHDIR = 1u << 6, OP_CONNECT = 1u << 7, OP_CREATE = 1u << 8, OP_ACCESS = 1u << 9,
+    OP_UNLINK = 1u << 10, OP_RENAME = 1u << 11, OP_FOLLOW = 1u << 12, OP_ATTR = 1u << 13,
+};
+#define OP_COUNT 14
+enum { K_FILE, K_DIR, K_SYMLINK, K_SOCKET, K_FIFO, K_DEVICE, K_MISSING, K_OTHER };
+
+/* ---- small utilities (sensor_util.c) ---- */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t m);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));   /* "distill-sensor: ..." */
+void add_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* also goes in the log */
+uint64_t hash_str(const char *s);
+/* String → pointer map (open addressing). */
+typedef struct strmap { char **keys; void **vals; uint64_t *hashes; size_t cap, len; } strmap;
+void **strmap_slot(strmap *m, const char *key, bool create); /* NULL when absent and !create */
+void strmap_clear(strmap *m, void (*free_val)(void *));
+
+/* ---- processes (sensor_procs.c) ---- */
+typedef struct fsinfo { int refs; char *cwd; char *root; } fsinfo; /* root "/" unless chroot */
+
+typedef struct pending {  /* a syscall seen at entry, waiting for its result */
+    int nr;
+    const struct scspec *spec;
+    struct resolved *res[2]; /* resolved paths (index 1: second path of rename/link) */
+    unsigned op[2];
+    int fd_arg;              /* for fchdir/mmap */
+    bool follow_open_dir;    /* open with O_DIRECTORY */
+    bool rdonly;             /* open without write access, O_TRUNC or O_TMPFILE */
+    char *exec_path;         /* execve: resolved path (normalized, not symlink-resolved) */
+    char **exec_argv;
+} pending;
+
+typedef struct thread {
+    pid_t tid;
+    fsinfo *fs;
+    bool awaiting_parent;    /* stopped before its parent's fork event: hold it */
+    bool expect_first_stop;  /* parent event seen, child's first stop not yet */
+    bool want_exit;          /* resume with PTRACE_SYSCALL to see the result */
+    bool in_syscall;         /* --syscalls mode: between entry and exit stop */
+    bool got_stop;           /* the stop signal was forwarded to it */
+    bool has_pending;
+    pending p;
+    struct thread *next;
+} thread;
+
+thread *thread_find(pid_t tid);
+thread *thread_new(pid_t tid);
+void thread_remove(pid_t tid);
+void thread_rekey(thread *t, pid_t new_tid);
+size_t thread_count(void);
+void thread_foreach(void (*fn)(thread *, void *), void *arg);
+void pending_clear(pending *p);
+fsinfo *fs_new(const char *cwd, const char *root);
+fsinfo *fs_copy(const fsinfo *f);
+void fs_unref(fsinfo *f);
+/* Path of FD (or the cwd when fd is -1) of TID, from the kernel: readlink /proc/TID/fd/FD, in the
+ * process's root. Written to buf; NULL when not a path (socket, pipe, closed). */
+const char *fd_path(thread *t, int fd, char *buf, size_t len);
+
+/* ---- paths (sensor_paths.c) ---- */
+typedef struct resolved {
+    char *path;       /* canonical absolute path of the final component */
+    int kind;         /* K_* from lstat when resolved */
+    size_t nlinks;
+    char **links;     /* canonical paths of the symlinks walked */
+    unsigned gen;
+    int refs;         /* the request cache holds one; a pending syscall holds one */
+} resolved;
+/* Resolve RAW (from the tracee) relative to BASE (canonical dir) under the process root.
+ * Cached: the result is borrowed (valid until the namespace changes; take a ref to keep it).
+ * Returns NULL for an empty path. */
+resolved *resolve_path(thread *t, const char *base, const char *raw, bool follow);
+/* Uncached; the caller owns the result (refs 1). */
+resolved *resolve_fresh(thread *t, const char *base, const char *raw, bool follow);
+resolved *res_ref(resolved *r);
+void res_unref(resolved *r);
+void paths_mutated(const char *canonical);  /* the namespace changed: drop caches that saw it */
+/* Record an access in the output table. */
+void record(const char *path, int kind, unsigned op, bool ok);
+void record_resolved(const resolved *r, unsigned op, bool ok);
+char *normalize_path(const char *base, const char *raw); /* lexical, for exec paths */
+int lstat_kind(thread *t, const char *canonical);
+void paths_free_all(void);
+
+/* ---- syscall table and handlers (sensor_syscalls.c) ---- */
+typedef struct scspec {
+    int nr;
+    const char *name;
+    unsigned char handler;
+    signed char dirfd, path, flags; /* argument indexes, -1 when none */
+    signed char dirfd2, path2;
+    unsigned short op, op2;
+    unsigned char follow;           /* F_* */
+} scspec;
+const scspec *spec_for(int nr);
+size_t spec_count(void);
+const scspec *spec_at(size_t i);
+void on_entry(thread *t, int nr, const uint64_t args[6]);
+void on_exit_(thread *t, int64_t rval, bool is_error);
+void on_exec_event(thread *t);
+const char *syscall_name(int nr);
+void note_syscall(int nr);
+
+/* ---- exec details (sensor_exec.c) ---- */
+void record_exec_interpreters(thread *t, const resolved *exe);
+void exec_log_add(char *path, char **argv, bool ok);   /* takes ownership of path and argv */
+
+/* ---- the seccomp filter (sensor_filter.c) ---- */
+int install_filter(void); /* in the child, before exec; 0 or -1 with errno */
+uint32_t native_audit_arch(void);
+const char *native_arch_name(void);
+
+/* ---- tracee memory (sensor_mem.c) ---- */
+char *read_string(pid_t pid, uint64_t addr, size_t max);   /* malloc'd, NULL on fault */
+int read_mem(pid_t pid, uint64_t addr, void *buf, size_t len);
+char **read_argv(pid_t pid, uint64_t addr);
+
+/* ---- output (sensor_json.c) ---- */
+int write_log(const char *out_path, int out_fd, char **command, int exit_code, int signal,
+              bool syscalls_complete);
+
+extern bool g_full_syscalls;
+extern bool g_exact;
+extern uint8_t g_seen_nr[1024];
+extern char **g_warnings;
+extern size_t g_nwarnings;
+extern unsigned g_generation;
+extern bool g_privileged;
+
+#endif

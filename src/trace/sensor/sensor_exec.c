@@ -1,0 +1,118 @@
+/* What the kernel opens by itself at exec, which no syscall shows: the #! interpreter of a script
+ * (recursively, as binfmt_script does) and the ELF program interpreter (PT_INTERP, ld.so).
+ * Also the list of execs for the log (deduplicated on path + argv). */
+#include <elf.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "sensor.h"
+
+static int open_in_root(thread *t, const char *canonical) {
+    char buf[PATH_MAX + 64];
+    const char *p = canonical;
+    if (t->fs && strcmp(t->fs->root, "/")) { snprintf(buf, sizeof buf, "/proc/%d/root%s", (int)t->tid, canonical); p = buf; }
+    return open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+}
+
+/* The PT_INTERP path of an ELF file (malloc'd) or NULL. */
+static char *elf_interp(int fd, const unsigned char *head, size_t n) {
+    if (n < EI_NIDENT || memcmp(head, ELFMAG, SELFMAG)) return NULL;
+    bool is64 = head[EI_CLASS] == ELFCLASS64;
+    uint64_t phoff, phnum, phentsize;
+    if (is64) {
+        if (n < sizeof(Elf64_Ehdr)) return NULL;
+        const Elf64_Ehdr *eh = (const void *)head;
+        phoff = eh->e_phoff; phnum = eh->e_phnum; phentsize = eh->e_phentsize;
+    } else {
+        if (n < sizeof(Elf32_Ehdr)) return NULL;
+        const Elf32_Ehdr *eh = (const void *)head;
+        phoff = eh->e_phoff; phnum = eh->e_phnum; phentsize = eh->e_phentsize;
+    }
+    if (phnum > 256 || phentsize < (is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr))) return NULL;
+    for (uint64_t i = 0; i < phnum; i++) {
+        unsigned char ph[sizeof(Elf64_Phdr)];
+        if (pread(fd, ph, phentsize > sizeof ph ? sizeof ph : phentsize, (off_t)(phoff + i * phentsize)) <= 0) return NULL;
+        uint64_t type, off, sz;
+        if (is64) { const Elf64_Phdr *p = (const void *)ph; type = p->p_type; off = p->p_offset; sz = p->p_filesz; }
+        else { const Elf32_Phdr *p = (const void *)ph; type = p->p_type; off = p->p_offset; sz = p->p_filesz; }
+        if (type != PT_INTERP) continue;
+        if (sz == 0 || sz > PATH_MAX) return NULL;
+        char *s = xcalloc(1, sz + 1);
+        if (pread(fd, s, sz, (off_t)off) != (ssize_t)sz) { free(s); return NULL; }
+        return s;
+    }
+    return NULL;
+}
+
+void record_exec_interpreters(thread *t, const resolved *exe) {
+    const resolved *cur = exe;
+    for (int depth = 0; depth < 5 && cur && cur->kind == K_FILE; depth++) {
+        int fd = open_in_root(t, cur->path);
+        if (fd < 0) return;
+        unsigned char head[512];
+        ssize_t n = pread(fd, head, sizeof head - 1, 0);
+        if (n <= 0) { close(fd); return; }
+        head[n] = 0;
+        if (n > 2 && head[0] == '#' && head[1] == '!') {
+            close(fd);
+            char *s = (char *)head + 2, *e;
+            while (*s == ' ' || *s == '\t') s++;
+            for (e = s; *e && *e != ' ' && *e != '\t' && *e != '\n'; e++) {}
+            *e = 0;
+            if (!*s) return;
+            resolved *r = resolve_path(t, t->fs->cwd, s, true);
+            record_resolved(r, OP_EXEC, true);
+            cur = r;
+            continue;
+        }
+        char *interp = elf_interp(fd, head, (size_t)n);
+        close(fd);
+        if (interp) {
+            record_resolved(resolve_path(t, "/", interp, true), OP_MAP, true);
+            free(interp);
+        }
+        return;
+    }
+}
+
+/* ---- the execs list ---- */
+typedef struct execrec { char *path; char **argv; bool ok; } execrec;
+execrec *g_execs;
+size_t g_nexecs;
+static strmap exec_index; /* "path\0argv..." joined with \x1f → index + 1 */
+
+static char *exec_key(const char *path, char **argv) {
+    size_t n = strlen(path) + 2;
+    for (char **a = argv; a && *a; a++) n += strlen(*a) + 1;
+    char *k = xmalloc(n), *w = k;
+    w = stpcpy(w, path);
+    for (char **a = argv; a && *a; a++) { *w++ = '\x1f'; w = stpcpy(w, *a); }
+    *w = 0;
+    return k;
+}
+
+static void free_argv(char **argv) {
+    if (!argv) return;
+    for (char **a = argv; *a; a++) free(*a);
+    free(argv);
+}
+
+void exec_log_add(char *path, char **argv, bool ok) {
+    if (!path) { free_argv(argv); return; }
+    char *k = exec_key(path, argv);
+    void **slot = strmap_slot(&exec_index, k, true);
+    free(k);
+    if (*slot) {
+        execrec *e = &g_execs[(size_t)(uintptr_t)*slot - 1];
+        e->ok |= ok;
+        free_argv(argv);
+        free(path);
+        return;
+    }
+    g_execs = xrealloc(g_execs, (g_nexecs + 1) * sizeof *g_execs);
+    g_execs[g_nexecs] = (execrec){path, argv ? argv : xcalloc(1, sizeof(char *)), ok};
+    *slot = (void *)(uintptr_t)(++g_nexecs);
+}

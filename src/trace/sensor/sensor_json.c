@@ -1,0 +1,119 @@
+/* Writes the log once, at the end: one compact JSON document (format in docs/trace.md), atomically
+ * (temp file in the same directory + rename) or to an inherited fd (distill trace --root). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "sensor.h"
+
+typedef struct fentry { int kind; unsigned ops; bool ok; } fentry;
+typedef struct execrec { char *path; char **argv; bool ok; } execrec;
+extern strmap g_files;
+extern execrec *g_execs;
+extern size_t g_nexecs;
+
+static const char *const kind_names[] = {"file", "dir", "symlink", "socket", "fifo", "device", "missing", "other"};
+static const char *const op_names[OP_COUNT] = {"open", "stat", "exec", "readlink", "list", "map", "chdir",
+                                               "connect", "create", "access", "unlink", "rename", "follow", "attr"};
+
+/* Length of a valid UTF-8 sequence at s, or 0. */
+static size_t utf8_len(const unsigned char *s) {
+    unsigned char c = s[0];
+    size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+    for (size_t i = 1; i < n; i++) if ((s[i] & 0xc0) != 0x80) return 0;
+    return n;
+}
+
+/* JSON string. Bytes that are not UTF-8 are written as U+00XX (documented: lossy, rare). */
+static void jstr(FILE *f, const char *s) {
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') { fputc('\\', f); fputc(*p, f); }
+        else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
+        else if (*p < 0x80) fputc(*p, f);
+        else {
+            size_t n = utf8_len(p);
+            if (n) { fwrite(p, 1, n, f); p += n - 1; }
+            else fprintf(f, "\\u%04x", *p);
+        }
+    }
+    fputc('"', f);
+}
+
+static void jstrv(FILE *f, char **v) {
+    fputc('[', f);
+    for (size_t i = 0; v && v[i]; i++) { if (i) fputc(',', f); jstr(f, v[i]); }
+    fputc(']', f);
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void write_doc(FILE *f, char **command, int exit_code, int sig, bool complete) {
+    fprintf(f, "{\"version\":1,\"arch\":\"%s\",\"command\":", native_arch_name());
+    jstrv(f, command);
+    if (exit_code >= 0) fprintf(f, ",\"exit_code\":%d", exit_code); else fputs(",\"exit_code\":null", f);
+    if (sig > 0) {
+        const char *abbrev = sigabbrev_np(sig);
+        if (abbrev) fprintf(f, ",\"signal\":\"SIG%s\"", abbrev); else fprintf(f, ",\"signal\":\"SIG%d\"", sig);
+    } else fputs(",\"signal\":null", f);
+    fprintf(f, ",\"syscalls_complete\":%s,\n\"files\":[", complete ? "true" : "false");
+    char **keys = xcalloc(g_files.len + 1, sizeof *keys);
+    size_t n = 0;
+    for (size_t i = 0; i < g_files.cap; i++) if (g_files.keys[i]) keys[n++] = g_files.keys[i];
+    qsort(keys, n, sizeof *keys, cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        fentry *e = *strmap_slot(&g_files, keys[i], false);
+        fputs(i ? ",\n{\"path\":" : "\n{\"path\":", f);
+        jstr(f, keys[i]);
+        fprintf(f, ",\"kind\":\"%s\",\"ops\":[", kind_names[e->kind]);
+        bool first = true;
+        for (unsigned b = 0; b < OP_COUNT; b++)
+            if (e->ops & (1u << b)) { fprintf(f, "%s\"%s\"", first ? "" : ",", op_names[b]); first = false; }
+        fprintf(f, "],\"ok\":%s}", e->ok ? "true" : "false");
+    }
+    free(keys);
+    fputs("],\n\"execs\":[", f);
+    for (size_t i = 0; i < g_nexecs; i++) {
+        fputs(i ? ",\n{\"path\":" : "\n{\"path\":", f);
+        jstr(f, g_execs[i].path);
+        fputs(",\"argv\":", f);
+        jstrv(f, g_execs[i].argv);
+        fprintf(f, ",\"ok\":%s}", g_execs[i].ok ? "true" : "false");
+    }
+    fputs("],\n\"syscalls\":[", f);
+    bool first = true;
+    for (int nr = 0; nr < 1024; nr++) {
+        if (!g_seen_nr[nr]) continue;
+        const char *name = syscall_name(nr);
+        if (name) fprintf(f, "%s\"%s\"", first ? "" : ",", name);
+        else fprintf(f, "%s\"syscall_%d\"", first ? "" : ",", nr);
+        first = false;
+    }
+    fputs("],\n\"warnings\":", f);
+    jstrv(f, g_warnings);
+    fputs("}\n", f);
+}
+
+int write_log(const char *out_path, int out_fd, char **command, int exit_code, int sig, bool complete) {
+    if (out_fd >= 0 || !strcmp(out_path, "-")) {
+        int fd = out_fd >= 0 ? dup(out_fd) : dup(1);
+        FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+        if (!f) return -1;
+        write_doc(f, command, exit_code, sig, complete);
+        return fclose(f) == 0 ? 0 : -1;
+    }
+    char *tmp = xasprintf("%s.tmp-%d", out_path, (int)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) { int e = errno; if (fd >= 0) close(fd); free(tmp); errno = e; return -1; }
+    write_doc(f, command, exit_code, sig, complete);
+    int rc = fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -1;
+    if (fclose(f) != 0) rc = -1;
+    if (rc == 0 && rename(tmp, out_path) < 0) rc = -1;
+    if (rc < 0) { int e = errno; unlink(tmp); errno = e; }
+    free(tmp);
+    return rc;
+}

@@ -1,0 +1,382 @@
+/* Which syscalls stop (the table) and what each means for the log: paths are read and resolved at
+ * entry (while the arguments are still in the tracee's memory and the file is still there for
+ * unlink/rename), and recorded at exit with the result. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "sensor.h"
+
+#ifndef AT_EMPTY_PATH
+#define AT_EMPTY_PATH 0x1000
+#endif
+#ifndef O_PATH
+#define O_PATH 010000000
+#endif
+
+enum { H_PATH, H_OPEN, H_OPENAT2, H_CREAT, H_EXEC, H_CHDIR, H_FCHDIR, H_CHROOT, H_TWO, H_SYMLINK,
+       H_MMAP, H_SOCK, H_SENDTO };
+enum { FY = 1, FN, F_NOFOLLOW_FLAG, F_FOLLOW_FLAG };  /* follow the last symlink: yes, no, by flag */
+#define CWD_ -2 /* "dirfd" meaning the cwd */
+
+#define E(n, h, d, p, fl, d2, p2, op, op2, fo) {SYS_##n, #n, h, d, p, fl, d2, p2, op, op2, fo},
+static const scspec table[] = {
+    /* the *at family (every architecture) */
+    E(openat, H_OPEN, 0, 1, 2, -1, -1, OP_OPEN, 0, FY)
+#ifdef SYS_openat2
+    E(openat2, H_OPENAT2, 0, 1, 2, -1, -1, OP_OPEN, 0, FY)
+#endif
+#ifdef SYS_newfstatat
+    E(newfstatat, H_PATH, 0, 1, 3, -1, -1, OP_STAT, 0, F_NOFOLLOW_FLAG)
+#endif
+#if defined(SYS_fstatat) && !defined(SYS_newfstatat)
+    E(fstatat, H_PATH, 0, 1, 3, -1, -1, OP_STAT, 0, F_NOFOLLOW_FLAG)
+#endif
+#ifdef SYS_statx
+    E(statx, H_PATH, 0, 1, 2, -1, -1, OP_STAT, 0, F_NOFOLLOW_FLAG)
+#endif
+    E(faccessat, H_PATH, 0, 1, -1, -1, -1, OP_ACCESS, 0, FY)
+#ifdef SYS_faccessat2
+    E(faccessat2, H_PATH, 0, 1, 3, -1, -1, OP_ACCESS, 0, F_NOFOLLOW_FLAG)
+#endif
+    E(readlinkat, H_PATH, 0, 1, -1, -1, -1, OP_READLINK, 0, FN)
+    E(mkdirat, H_PATH, 0, 1, -1, -1, -1, OP_CREATE, 0, FN)
+    E(mknodat, H_PATH, 0, 1, -1, -1, -1, OP_CREATE, 0, FN)
+    E(unlinkat, H_PATH, 0, 1, -1, -1, -1, OP_UNLINK, 0, FN)
+#ifdef SYS_renameat
+    E(renameat, H_TWO, 0, 1, -1, 2, 3, OP_RENAME, OP_CREATE, FN)
+#endif
+    E(renameat2, H_TWO, 0, 1, -1, 2, 3, OP_RENAME, OP_CREATE, FN)
+    E(linkat, H_TWO, 0, 1, 4, 2, 3, OP_STAT, OP_CREATE, F_FOLLOW_FLAG)
+    E(symlinkat, H_SYMLINK, 1, 2, -1, -1, -1, OP_CREATE, 0, FN)
+    E(fchmodat, H_PATH, 0, 1, -1, -1, -1, OP_ATTR, 0, FY)
+    E(fchownat, H_PATH, 0, 1, 4, -1, -1, OP_ATTR, 0, F_NOFOLLOW_FLAG)
+    E(utimensat, H_PATH, 0, 1, 3, -1, -1, OP_ATTR, 0, F_NOFOLLOW_FLAG)
+    E(name_to_handle_at, H_PATH, 0, 1, 4, -1, -1, OP_STAT, 0, F_FOLLOW_FLAG)
+    E(execve, H_EXEC, CWD_, 0, -1, -1, -1, OP_EXEC, 0, FY)
+    E(execveat, H_EXEC, 0, 1, 4, -1, -1, OP_EXEC, 0, F_NOFOLLOW_FLAG)
+    E(chdir, H_CHDIR, CWD_, 0, -1, -1, -1, OP_CHDIR, 0, FY)
+    E(fchdir, H_FCHDIR, -1, -1, -1, -1, -1, OP_CHDIR, 0, FY)
+    E(chroot, H_CHROOT, CWD_, 0, -1, -1, -1, OP_CHDIR, 0, FY)
+    E(statfs, H_PATH, CWD_, 0, -1, -1, -1, OP_STAT, 0, FY)
+    E(truncate, H_PATH, CWD_, 0, -1, -1, -1, OP_ATTR, 0, FY)
+    E(getxattr, H_PATH, CWD_, 0, -1, -1, -1, OP_STAT, 0, FY)
+    E(lgetxattr, H_PATH, CWD_, 0, -1, -1, -1, OP_STAT, 0, FN)
+    E(listxattr, H_PATH, CWD_, 0, -1, -1, -1, OP_STAT, 0, FY)
+    E(llistxattr, H_PATH, CWD_, 0, -1, -1, -1, OP_STAT, 0, FN)
+    E(setxattr, H_PATH, CWD_, 0, -1, -1, -1, OP_ATTR, 0, FY)
+    E(lsetxattr, H_PATH, CWD_, 0, -1, -1, -1, OP_ATTR, 0, FN)
+    E(removexattr, H_PATH, CWD_, 0, -1, -1, -1, OP_ATTR, 0, FY)
+    E(lremovexattr, H_PATH, CWD_, 0, -1, -1, -1, OP_ATTR, 0, FN)
+    E(inotify_add_watch, H_PATH, CWD_, 1, -1, -1, -1, OP_STAT, 0, FY)
+#ifdef SYS_mmap
+    E(mmap, H_MMAP, -1, -1, -1, -1, -1, OP_MAP, 0, 0)
+#endif
+    E(connect, H_SOCK, -1, -1, -1, -1, -1, OP_CONNECT, 0, FY)
+    E(bind, H_SOCK, -1, -1, -1, -1, -1, OP_CREATE, 0, FN)
+    E(sendto, H_SENDTO, -1, -1, -1, -1, -1, OP_CONNECT, 0, FY)
+    /* the old path calls (x86_64 has them; aarch64 and riscv64 do not) */
+#ifdef SYS_open
+    E(open, H_OPEN, CWD_, 0, 1, -1, -1, OP_OPEN, 0, FY)
+    E(creat, H_CREAT, CWD_, 0, -1, -1, -1, OP_OPEN | OP_CREATE, 0, FY)
+    E(stat, H_PATH, CWD_, 0, -1, -1, -1, OP_STAT, 0, FY)
+    E(lstat, H_PATH, CWD_, 0, -1, -1, -1, OP_STAT, 0, FN)
+    E(access, H_PATH, CWD_, 0, -1, -1, -1, OP_ACCESS, 0, FY)
+    E(readlink, H_PATH, CWD_, 0, -1, -1, -1, OP_READLINK, 0, FN)
+    E(mkdir, H_PATH, CWD_, 0, -1, -1, -1, OP_CREATE, 0, FN)
+    E(rmdir, H_PATH, CWD_, 0, -1, -1, -1, OP_UNLINK, 0, FN)
+    E(unlink, H_PATH, CWD_, 0, -1, -1, -1, OP_UNLINK, 0, FN)
+    E(rename, H_TWO, CWD_, 0, -1, CWD_, 1, OP_RENAME, OP_CREATE, FN)
+    E(link, H_TWO, CWD_, 0, -1, CWD_, 1, OP_STAT, OP_CREATE, FN)
+    E(symlink, H_SYMLINK, CWD_, 1, -1, -1, -1, OP_CREATE, 0, FN)
+    E(chmod, H_PATH, CWD_, 0, -1, -1, -1, OP_ATTR, 0, FY)
+    E(chown, H_PATH, CWD_, 0, -1, -1, -1, OP_ATTR, 0, FY)
+    E(lchown, H_PATH, CWD_, 0, -1, -1, -1, OP_ATTR, 0, FN)
+    E(utime, H_PATH, CWD_, 0, -1, -1, -1, OP_ATTR, 0, FY)
+    E(utimes, H_PATH, CWD_, 0, -1, -1, -1, OP_ATTR, 0, FY)
+    E(futimesat, H_PATH, 0, 1, -1, -1, -1, OP_ATTR, 0, FY)
+    E(mknod, H_PATH, CWD_, 0, -1, -1, -1, OP_CREATE, 0, FN)
+#endif
+};
+#undef E
+
+size_t spec_count(void) { return sizeof table / sizeof *table; }
+const scspec *spec_at(size_t i) { return &table[i]; }
+
+#define MAXNR 1024
+static const scspec *by_nr[MAXNR];
+static const char *names[MAXNR];
+uint8_t g_seen_nr[MAXNR];
+bool g_full_syscalls;
+
+static void init_tables(void) {
+    static bool done;
+    if (done) return;
+    done = true;
+#define X(n) if (SYS_##n >= 0 && SYS_##n < MAXNR && !names[SYS_##n]) names[SYS_##n] = #n;
+#include "syscall_names.h"
+#undef X
+    for (size_t i = 0; i < spec_count(); i++)
+        if (table[i].nr >= 0 && table[i].nr < MAXNR) by_nr[table[i].nr] = &table[i];
+}
+
+const scspec *spec_for(int nr) {
+    init_tables();
+    return nr >= 0 && nr < MAXNR ? by_nr[nr] : NULL;
+}
+const char *syscall_name(int nr) {
+    init_tables();
+    return nr >= 0 && nr < MAXNR ? names[nr] : NULL;
+}
+void note_syscall(int nr) { if (nr >= 0 && nr < MAXNR) g_seen_nr[nr] = 1; }
+
+/* The directory a dirfd argument stands for (NULL when unknown). A real dirfd is asked of the
+ * kernel (one readlink) rather than cached: without tracing every close() a cache can be stale,
+ * and a stale directory would put invented paths in the log (docs/trace.md). */
+static char dirbuf[PATH_MAX];
+static const char *dir_base(thread *t, int dirfd) {
+    if (dirfd == AT_FDCWD || dirfd == CWD_) return t->fs->cwd;
+    return fd_path(t, dirfd, dirbuf, sizeof dirbuf);
+}
+
+static bool want_follow(const scspec *s, const uint64_t a[6]) {
+    switch (s->follow) {
+    case FN: return false;
+    case F_NOFOLLOW_FLAG: return s->flags < 0 || !(a[s->flags] & AT_SYMLINK_NOFOLLOW);
+    case F_FOLLOW_FLAG: return s->flags >= 0 && (a[s->flags] & AT_SYMLINK_FOLLOW);
+    default: return true;
+    }
+}
+
+/* Reads and resolves one (dirfd, path) argument pair. NULL when there is nothing to record. */
+static resolved *path_arg(thread *t, const uint64_t a[6], int dirfd_idx, int path_idx, bool follow,
+                          bool allow_empty) {
+    char *raw = read_string(t->tid, a[path_idx], PATH_MAX);
+    if (!raw) return NULL;
+    const char *base = dirfd_idx == CWD_ ? t->fs->cwd : dir_base(t, (int)a[dirfd_idx]);
+    resolved *r = NULL;
+    if (!*raw) {
+        /* "" with AT_EMPTY_PATH means the fd itself: it was recorded when it was opened. */
+        (void)allow_empty;
+    } else if (raw[0] == '/' || base) {
+        r = resolve_path(t, base, raw, follow);
+    }
+    free(raw);
+    return r;
+}
+
+static resolved *sockaddr_arg(thread *t, uint64_t addr, uint64_t len) {
+    struct sockaddr_un sun;
+    if (!addr || len <= offsetof(struct sockaddr_un, sun_path)) return NULL;
+    if (len > sizeof sun) len = sizeof sun;
+    memset(&sun, 0, sizeof sun);
+    if (read_mem(t->tid, addr, &sun, len) < 0) return NULL;
+    if (sun.sun_family != AF_UNIX || !sun.sun_path[0]) return NULL; /* abstract or unnamed */
+    char path[sizeof sun.sun_path + 1];
+    memcpy(path, sun.sun_path, sizeof sun.sun_path);
+    path[sizeof sun.sun_path] = 0;
+    return resolve_path(t, t->fs->cwd, path, true);
+}
+
+bool g_exact;
+
+/* Saves the exit stop when the result is certain from the sensor's own lstat of the resolved path:
+ * a missing path fails (ENOENT/ENOTDIR); an existing one succeeds for stat/access and for a
+ * read-only open of a non-directory. Only EACCES on an existing path is then recorded as ok (the
+ * safe direction for a minifier). --exact keeps every exit stop. Returns true when recorded. */
+static bool predict(thread *t, const scspec *s, pending *p) {
+    (void)t;
+    resolved *r = p->res[0];
+    if (!r) return false;
+    unsigned op = p->op[0];
+    if (s->handler == H_PATH && (op == OP_STAT || op == OP_ACCESS || op == OP_READLINK)) {
+        bool ok = r->kind != K_MISSING && (op != OP_READLINK || r->kind == K_SYMLINK);
+        record_resolved(r, op, ok);
+        return true;
+    }
+    if ((s->handler == H_OPEN || s->handler == H_OPENAT2) && !(op & (OP_CREATE | OP_LIST)) && p->rdonly) {
+        if (r->kind == K_MISSING) { record_resolved(r, op, false); return true; }
+        if (r->kind == K_FILE || r->kind == K_DEVICE) { record_resolved(r, op, true); return true; }
+    }
+    return false;
+}
+
+void on_entry(thread *t, int nr, const uint64_t a[6]) {
+    note_syscall(nr);
+    const scspec *s = spec_for(nr);
+    pending_clear(&t->p);
+    t->has_pending = false;
+    t->want_exit = false;
+    if (!s || !t->fs) return;
+    pending *p = &t->p;
+    p->nr = nr;
+    p->spec = s;
+    p->op[0] = s->op;
+    p->op[1] = s->op2;
+    bool follow = want_follow(s, a);
+    switch (s->handler) {
+    case H_OPEN: case H_OPENAT2: case H_CREAT: {
+        uint64_t flags = s->handler == H_CREAT ? (O_CREAT | O_WRONLY | O_TRUNC) : a[s->flags];
+        if (s->handler == H_OPENAT2) {
+            uint64_t how = 0;
+            if (read_mem(t->tid, a[2], &how, sizeof how) < 0) how = 0;
+            flags = how;
+        }
+        if (flags & O_NOFOLLOW) follow = false;
+        if (flags & O_CREAT) p->op[0] |= OP_CREATE;
+        if ((flags & O_DIRECTORY) && !(flags & O_PATH)) p->op[0] |= OP_LIST;
+        p->rdonly = (flags & O_ACCMODE) == O_RDONLY && !(flags & (O_TRUNC | __O_TMPFILE));
+        p->res[0] = path_arg(t, a, s->dirfd, s->path, follow, false);
+        break;
+    }
+    case H_PATH: case H_CHDIR: case H_CHROOT:
+        p->res[0] = path_arg(t, a, s->dirfd, s->path, follow, s->flags >= 0 && (a[s->flags] & AT_EMPTY_PATH));
+        if (!p->res[0]) return;
+        break;
+    case H_SYMLINK:
+        p->res[0] = path_arg(t, a, s->dirfd, s->path, false, false);
+        if (!p->res[0]) return;
+        break;
+    case H_TWO:
+        p->res[0] = path_arg(t, a, s->dirfd, s->path, follow, false);
+        p->res[1] = path_arg(t, a, s->dirfd2, s->path2, false, false);
+        if (!p->res[0] && !p->res[1]) return;
+        break;
+    case H_EXEC: {
+        char *raw = read_string(t->tid, a[s->path], PATH_MAX);
+        if (!raw) return;
+        const char *base = s->dirfd == CWD_ ? t->fs->cwd : dir_base(t, (int)a[s->dirfd]);
+        if (*raw && (raw[0] == '/' || base)) {
+            p->res[0] = resolve_path(t, base, raw, follow);
+            p->exec_path = normalize_path(base, raw);
+        } else if (!*raw && s->flags >= 0 && (a[s->flags] & AT_EMPTY_PATH)) {
+            const char *fp = fd_path(t, (int)a[s->dirfd], dirbuf, sizeof dirbuf);   /* fexecve */
+            if (fp) { p->res[0] = resolve_path(t, "/", fp, true); p->exec_path = xstrdup(fp); }
+        }
+        free(raw);
+        if (!p->exec_path) return;
+        p->exec_argv = read_argv(t->tid, a[s->path + 1]);
+        break;
+    }
+    case H_FCHDIR: p->fd_arg = (int)a[0]; break;
+    case H_MMAP: p->fd_arg = (int)a[4]; break;
+    case H_SOCK: p->res[0] = sockaddr_arg(t, a[1], a[2]); if (!p->res[0]) return; break;
+    case H_SENDTO: p->res[0] = sockaddr_arg(t, a[4], a[5]); if (!p->res[0]) return; break;
+    }
+    res_ref(p->res[0]);
+    res_ref(p->res[1]);
+    if (!g_exact && predict(t, s, p)) { pending_clear(p); return; }
+    t->has_pending = true;
+    t->want_exit = true;
+}
+
+/* A successful call that changed the namespace: re-resolve what was missing, drop stale caches.
+ * Returns a reference the caller releases. */
+static resolved *after_success(thread *t, resolved *r, unsigned op) {
+    if (!r) return r;
+    if (op & (OP_CREATE | OP_UNLINK | OP_RENAME)) paths_mutated(r->path);
+    /* Created by this call (O_CREAT, mkdir, bind…): look again so the kind is right. */
+    if (r->kind == K_MISSING) return resolve_fresh(t, "/", r->path, false);
+    return res_ref(r);
+}
+static void record_after_success(thread *t, resolved *r, unsigned op) {
+    resolved *f = after_success(t, r, op);
+    record_resolved(f, op, true);
+    res_unref(f);
+}
+
+void on_exit_(thread *t, int64_t rval, bool is_error) {
+    if (!t->has_pending) return;
+    pending *p = &t->p;
+    const scspec *s = p->spec;
+    bool ok = !is_error;
+    switch (s->handler) {
+    case H_OPEN: case H_OPENAT2: case H_CREAT:
+        if (!p->res[0]) break;
+        if (ok) record_after_success(t, p->res[0], p->op[0]);
+        else record_resolved(p->res[0], p->op[0], false);
+        break;
+    case H_PATH: case H_SYMLINK: case H_SOCK: case H_SENDTO: {
+        resolved *r = p->res[0];
+        if (ok && (p->op[0] & OP_UNLINK)) paths_mutated(r->path);
+        if (ok && !(p->op[0] & OP_UNLINK)) record_after_success(t, r, p->op[0]);
+        else record_resolved(r, p->op[0], ok);
+        break;
+    }
+    case H_TWO:
+        if (p->res[0]) { if (ok) paths_mutated(p->res[0]->path); record_resolved(p->res[0], p->op[0], ok); }
+        if (p->res[1]) { if (ok) record_after_success(t, p->res[1], p->op[1]); else record_resolved(p->res[1], p->op[1], false); }
+        break;
+    case H_CHDIR:
+        record_resolved(p->res[0], p->op[0], ok);
+        if (ok) { free(t->fs->cwd); t->fs->cwd = xstrdup(p->res[0]->path); }
+        break;
+    case H_FCHDIR: {
+        const char *d = ok ? fd_path(t, -1, dirbuf, sizeof dirbuf) : NULL;
+        if (d) { free(t->fs->cwd); t->fs->cwd = xstrdup(d); }
+        if (d) record(d, K_DIR, OP_CHDIR, true);
+        break;
+    }
+    case H_CHROOT:
+        record_resolved(p->res[0], p->op[0], ok);
+        if (ok) {
+            const char *nr = p->res[0]->path, *old = t->fs->root;
+            char *root = !strcmp(old, "/") ? xstrdup(nr) : !strcmp(nr, "/") ? xstrdup(old) : xasprintf("%s%s", old, nr);
+            free(t->fs->root);
+            t->fs->root = root;
+            add_warning("a traced process called chroot(%s): its paths are logged relative to its new root", root);
+        }
+        break;
+    case H_EXEC:
+        if (p->res[0]) record_resolved(p->res[0], OP_EXEC, false);
+        /* A PATH search's misses stay in files (missing) but not in the execs list. */
+        if (rval != -ENOENT && rval != -ENOTDIR) {
+            exec_log_add(p->exec_path, p->exec_argv, false);
+            p->exec_path = NULL;
+            p->exec_argv = NULL;
+        }
+        break;
+    case H_MMAP:
+        if (ok) {
+            /* Ask the kernel: with predicted opens the table may not know this fd. */
+            const char *src = fd_path(t, p->fd_arg, dirbuf, sizeof dirbuf);
+            if (src) record(src, lstat_kind(t, src), OP_MAP, true);
+        }
+        break;
+    }
+    pending_clear(p);
+    t->has_pending = false;
+    t->want_exit = false;
+}
+
+void on_exec_event(thread *t) {
+    pending *p = &t->p;
+    if (t->has_pending && p->spec && p->spec->handler == H_EXEC && p->exec_path) {
+        record_resolved(p->res[0], OP_EXEC, true);
+        if (p->res[0]) {
+            struct stat st;
+            if (!g_privileged && stat(p->res[0]->path, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID)))
+                add_warning("%s is set-user/group-ID: under ptrace it runs without those privileges "
+                            "(run the sensor as root to trace it faithfully)", p->res[0]->path);
+            record_exec_interpreters(t, p->res[0]);
+        }
+        exec_log_add(p->exec_path, p->exec_argv, true);
+        p->exec_path = NULL;
+        p->exec_argv = NULL;
+    } else {
+        char link[64], buf[PATH_MAX];
+        snprintf(link, sizeof link, "/proc/%d/exe", (int)t->tid);
+        ssize_t n = readlink(link, buf, sizeof buf - 1);
+        if (n > 0) { buf[n] = 0; record(buf, K_FILE, OP_EXEC, true); }
+    }
+    pending_clear(p);
+    t->has_pending = false;
+    t->want_exit = false;
+}

@@ -1,0 +1,184 @@
+/* Loader for the sensor's JSON log (format in trace_log.h and docs/trace.md). Strict about types so
+ * a later stage never acts on a half-understood log; unknown top-level keys are ignored so the
+ * format can grow. */
+#include "trace/trace_log.h"
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include "util/fsutil.h"
+
+#define MAX_LOG_BYTES (1024u * 1024u * 1024u)
+
+static const char *const kind_names[] = {"file", "dir", "symlink", "socket", "fifo", "device", "missing", "other"};
+static const char *const op_names[DS_TRACE_OP_COUNT] = {
+    "open", "stat", "exec", "readlink", "list", "map", "chdir",
+    "connect", "create", "access", "unlink", "rename", "follow", "attr"};
+
+const char *ds_trace_kind_name(ds_trace_kind k) {
+    return (unsigned)k < sizeof kind_names / sizeof *kind_names ? kind_names[k] : "other";
+}
+int ds_trace_kind_parse(const char *name) {
+    for (size_t i = 0; i < sizeof kind_names / sizeof *kind_names; i++)
+        if (!strcmp(name, kind_names[i])) return (int)i;
+    return -1;
+}
+const char *ds_trace_op_name(unsigned i) { return i < DS_TRACE_OP_COUNT ? op_names[i] : NULL; }
+int ds_trace_op_parse(const char *name) {
+    for (unsigned i = 0; i < DS_TRACE_OP_COUNT; i++)
+        if (!strcmp(name, op_names[i])) return (int)(1u << i);
+    return 0;
+}
+
+static void free_strv(char **v) {
+    if (!v) return;
+    for (char **p = v; *p; p++) free(*p);
+    free(v);
+}
+
+void ds_trace_free(ds_trace *t) {
+    if (!t) return;
+    free(t->arch);
+    free_strv(t->command);
+    free(t->signal);
+    for (size_t i = 0; i < t->nfiles; i++) free(t->files[i].path);
+    free(t->files);
+    for (size_t i = 0; i < t->nexecs; i++) { free(t->execs[i].path); free_strv(t->execs[i].argv); }
+    free(t->execs);
+    free_strv(t->syscalls);
+    free_strv(t->warnings);
+    free(t);
+}
+
+/* A JSON array of strings (or absent when optional) → NULL-terminated vector. */
+static int strv_from(json_t *a, const char *what, bool optional, char ***out, size_t *n, ds_err *err) {
+    *out = NULL; *n = 0;
+    if (!a && optional) { *out = ds_xcalloc(1, sizeof(char *)); return 0; }
+    if (!json_is_array(a)) return ds_fail(err, "%s: expected an array of strings", what);
+    size_t len = json_array_size(a);
+    char **v = ds_xcalloc(len + 1, sizeof(char *));
+    for (size_t i = 0; i < len; i++) {
+        json_t *s = json_array_get(a, i);
+        if (!json_is_string(s)) { free_strv(v); return ds_fail(err, "%s[%zu]: expected a string", what, i); }
+        v[i] = ds_xstrndup(json_string_value(s), json_string_length(s));
+    }
+    *out = v; *n = len;
+    return 0;
+}
+
+static int cmp_file(const void *a, const void *b) {
+    return strcmp(((const ds_trace_file *)a)->path, ((const ds_trace_file *)b)->path);
+}
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int parse_files(json_t *a, ds_trace *t, ds_err *err) {
+    if (!json_is_array(a)) return ds_fail(err, "files: expected an array");
+    size_t len = json_array_size(a);
+    t->files = ds_xcalloc(len ? len : 1, sizeof *t->files);
+    for (size_t i = 0; i < len; i++) {
+        json_t *o = json_array_get(a, i);
+        json_t *p = json_object_get(o, "path"), *k = json_object_get(o, "kind");
+        json_t *ops = json_object_get(o, "ops"), *ok = json_object_get(o, "ok");
+        if (!json_is_object(o) || !json_is_string(p) || !json_is_string(k) || !json_is_array(ops) || !json_is_boolean(ok))
+            return ds_fail(err, "files[%zu]: expected {path, kind, ops, ok}", i);
+        const char *ps = json_string_value(p);
+        if (ps[0] != '/' || strlen(ps) != json_string_length(p))
+            return ds_fail(err, "files[%zu]: path '%s' is not absolute", i, ps);
+        int kind = ds_trace_kind_parse(json_string_value(k));
+        if (kind < 0) return ds_fail(err, "files[%zu]: unknown kind '%s'", i, json_string_value(k));
+        unsigned bits = 0;
+        for (size_t j = 0; j < json_array_size(ops); j++) {
+            json_t *s = json_array_get(ops, j);
+            int bit = json_is_string(s) ? ds_trace_op_parse(json_string_value(s)) : 0;
+            if (!bit) return ds_fail(err, "files[%zu].ops[%zu]: unknown operation", i, j);
+            bits |= (unsigned)bit;
+        }
+        ds_trace_file *f = &t->files[t->nfiles++];
+        f->path = ds_xstrdup(ps);
+        f->kind = (ds_trace_kind)kind;
+        f->ops = bits;
+        f->ok = json_is_true(ok);
+    }
+    qsort(t->files, t->nfiles, sizeof *t->files, cmp_file);
+    for (size_t i = 1; i < t->nfiles; i++)
+        if (!strcmp(t->files[i - 1].path, t->files[i].path))
+            return ds_fail(err, "files: path '%s' appears twice", t->files[i].path);
+    return 0;
+}
+
+static int parse_execs(json_t *a, ds_trace *t, ds_err *err) {
+    if (!a) { t->execs = ds_xcalloc(1, sizeof *t->execs); return 0; }
+    if (!json_is_array(a)) return ds_fail(err, "execs: expected an array");
+    size_t len = json_array_size(a);
+    t->execs = ds_xcalloc(len ? len : 1, sizeof *t->execs);
+    for (size_t i = 0; i < len; i++) {
+        json_t *o = json_array_get(a, i);
+        json_t *p = json_object_get(o, "path"), *ok = json_object_get(o, "ok");
+        if (!json_is_object(o) || !json_is_string(p) || !json_is_boolean(ok))
+            return ds_fail(err, "execs[%zu]: expected {path, argv, ok}", i);
+        ds_trace_exec *e = &t->execs[t->nexecs];
+        char what[64];
+        snprintf(what, sizeof what, "execs[%zu].argv", i);
+        if (strv_from(json_object_get(o, "argv"), what, false, &e->argv, &e->argc, err) < 0) return -1;
+        e->path = ds_xstrdup(json_string_value(p));
+        e->ok = json_is_true(ok);
+        t->nexecs++;
+    }
+    return 0;
+}
+
+static int parse_doc(json_t *root, ds_trace *t, ds_err *err) {
+    if (!json_is_object(root)) return ds_fail(err, "expected a JSON object");
+    json_t *v = json_object_get(root, "version");
+    if (!json_is_integer(v) || json_integer_value(v) != 1)
+        return ds_fail(err, "unsupported trace log version (expected 1)");
+    t->version = 1;
+    json_t *arch = json_object_get(root, "arch");
+    t->arch = ds_xstrdup(json_is_string(arch) ? json_string_value(arch) : "");
+    if (strv_from(json_object_get(root, "command"), "command", true, &t->command, &t->ncommand, err) < 0) return -1;
+    json_t *ec = json_object_get(root, "exit_code"), *sig = json_object_get(root, "signal");
+    t->exit_code = json_is_integer(ec) ? (int)json_integer_value(ec) : -1;
+    if (ec && !json_is_integer(ec) && !json_is_null(ec)) return ds_fail(err, "exit_code: expected an integer or null");
+    if (json_is_string(sig)) t->signal = ds_xstrdup(json_string_value(sig));
+    else if (sig && !json_is_null(sig)) return ds_fail(err, "signal: expected a string or null");
+    t->syscalls_complete = json_is_true(json_object_get(root, "syscalls_complete"));
+    if (parse_files(json_object_get(root, "files"), t, err) < 0) return -1;
+    if (parse_execs(json_object_get(root, "execs"), t, err) < 0) return -1;
+    if (strv_from(json_object_get(root, "syscalls"), "syscalls", true, &t->syscalls, &t->nsyscalls, err) < 0) return -1;
+    qsort(t->syscalls, t->nsyscalls, sizeof(char *), cmp_str);
+    if (strv_from(json_object_get(root, "warnings"), "warnings", true, &t->warnings, &t->nwarnings, err) < 0) return -1;
+    return 0;
+}
+
+int ds_trace_parse(const char *data, size_t len, const char *name, ds_trace **out, ds_err *err) {
+    *out = NULL;
+    json_error_t je;
+    json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root) return ds_fail(err, "%s: not valid JSON (line %d: %s)", name, je.line, je.text);
+    ds_trace *t = ds_xcalloc(1, sizeof *t);
+    int rc = parse_doc(root, t, err);
+    json_decref(root);
+    if (rc < 0) { ds_trace_free(t); return ds_err_wrap(err, "%s", name); }
+    *out = t;
+    return 0;
+}
+
+int ds_trace_load(const char *path, ds_trace **out, ds_err *err) {
+    *out = NULL;
+    char *data = NULL;
+    size_t len = 0;
+    if (ds_read_file(path, &data, &len, MAX_LOG_BYTES, err) < 0) return -1;
+    int rc = ds_trace_parse(data, len, path, out, err);
+    free(data);
+    return rc;
+}
+
+const ds_trace_file *ds_trace_find(const ds_trace *t, const char *path) {
+    size_t lo = 0, hi = t->nfiles;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(t->files[mid].path, path);
+        if (!c) return &t->files[mid];
+        if (c < 0) lo = mid + 1; else hi = mid;
+    }
+    return NULL;
+}

@@ -1,0 +1,94 @@
+/* The trace log written by distill-sensor (docs/trace.md has the format), loaded for later stages.
+ *
+ *   {"version":1,"arch":"x86_64","command":[...],"exit_code":N|null,"signal":"SIGKILL"|null,
+ *    "syscalls_complete":false,
+ *    "files":[{"path":"/abs","kind":"file","ops":["open","stat"],"ok":true}],
+ *    "execs":[{"path":"/usr/bin/x","argv":["x"],"ok":true}],
+ *    "syscalls":["openat",...], "warnings":["..."]}
+ *
+ * Every path is absolute and normalized, as seen from the traced program's root. Paths in `files`
+ * are canonical: no component before the last is a symlink; every symlink walked on the way to an
+ * accessed path has its own entry (kind "symlink", op "follow"). */
+#ifndef DS_TRACE_TRACE_LOG_H
+#define DS_TRACE_TRACE_LOG_H
+#include <stdbool.h>
+#include <stddef.h>
+#include "util/err.h"
+
+typedef enum ds_trace_kind {
+    DS_TRACE_FILE = 0,
+    DS_TRACE_DIR,
+    DS_TRACE_SYMLINK,
+    DS_TRACE_SOCKET,
+    DS_TRACE_FIFO,
+    DS_TRACE_DEVICE,
+    DS_TRACE_MISSING, /* lstat found nothing when it was recorded */
+    DS_TRACE_OTHER,
+} ds_trace_kind;
+
+/* What was done to a path (bitmask in ds_trace_file.ops). */
+enum {
+    DS_TRACE_OP_OPEN = 1u << 0,     /* open/openat/openat2/creat (reading or writing) */
+    DS_TRACE_OP_STAT = 1u << 1,     /* stat family, statfs, xattr reads, inotify watch */
+    DS_TRACE_OP_EXEC = 1u << 2,     /* execve target, or the #! interpreter the kernel ran */
+    DS_TRACE_OP_READLINK = 1u << 3,
+    DS_TRACE_OP_LIST = 1u << 4,     /* opened as a directory (O_DIRECTORY), i.e. to list it */
+    DS_TRACE_OP_MAP = 1u << 5,      /* mmap'ed executable, or the ELF interpreter the kernel loaded */
+    DS_TRACE_OP_CHDIR = 1u << 6,    /* chdir/fchdir/chroot */
+    DS_TRACE_OP_CONNECT = 1u << 7,  /* connect/bind/sendto on a unix socket path */
+    DS_TRACE_OP_CREATE = 1u << 8,   /* O_CREAT, mkdir, mknod, symlink/link/rename target */
+    DS_TRACE_OP_ACCESS = 1u << 9,   /* access/faccessat */
+    DS_TRACE_OP_UNLINK = 1u << 10,  /* unlink/rmdir */
+    DS_TRACE_OP_RENAME = 1u << 11,  /* rename source */
+    DS_TRACE_OP_FOLLOW = 1u << 12,  /* a symlink walked on the way to another path */
+    DS_TRACE_OP_ATTR = 1u << 13,    /* chmod/chown/utimes/truncate/xattr writes */
+};
+#define DS_TRACE_OP_COUNT 14
+
+typedef struct ds_trace_file {
+    char *path;
+    ds_trace_kind kind;
+    unsigned ops;  /* DS_TRACE_OP_* */
+    bool ok;       /* at least one access to this path succeeded */
+} ds_trace_file;
+
+typedef struct ds_trace_exec {
+    char *path;    /* absolute, normalized (as resolved by the sensor; not symlink-resolved) */
+    char **argv;   /* NULL-terminated */
+    size_t argc;
+    bool ok;
+} ds_trace_exec;
+
+typedef struct ds_trace {
+    int version;
+    char *arch;             /* "x86_64", "aarch64", ... */
+    char **command;         /* NULL-terminated */
+    size_t ncommand;
+    int exit_code;          /* -1 when the command was killed by a signal (or never ran) */
+    char *signal;           /* "SIGKILL" when killed by a signal, else NULL */
+    bool syscalls_complete; /* true only with `--syscalls` (every syscall was seen) */
+    ds_trace_file *files;   /* sorted by path (strcmp), unique */
+    size_t nfiles;
+    ds_trace_exec *execs;   /* in order of first execution */
+    size_t nexecs;
+    char **syscalls;        /* sorted names, unique */
+    size_t nsyscalls;
+    char **warnings;
+    size_t nwarnings;
+} ds_trace;
+
+/* Load a log file / parse a log held in memory. On error *out is NULL and err names the input. */
+int ds_trace_load(const char *path, ds_trace **out, ds_err *err);
+int ds_trace_parse(const char *data, size_t len, const char *name, ds_trace **out, ds_err *err);
+void ds_trace_free(ds_trace *t);
+
+/* The entry for an exact path, or NULL (binary search). */
+const ds_trace_file *ds_trace_find(const ds_trace *t, const char *path);
+
+/* Names used in the JSON: "file", "dir", ...; "open", "stat", ... (bit index 0..DS_TRACE_OP_COUNT-1). */
+const char *ds_trace_kind_name(ds_trace_kind k);
+int ds_trace_kind_parse(const char *name); /* -1 when unknown */
+const char *ds_trace_op_name(unsigned bit_index);
+int ds_trace_op_parse(const char *name);   /* the bit (1u << i), or 0 when unknown */
+
+#endif

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# distill build end to end on a real Debian nginx image built from packages: the result has no
+# shell, runs as non-root, serves under podman too, is about the size of what nginx used, is
+# reproducible; a test the candidate fails leaves DST untouched and names the missing file.
+. "$(dirname "$0")/lib.sh"
+
+if [ "$(id -u)" != 0 ] || ! command -v runc >/dev/null; then
+  fail "build: needs root and runc (CI runs as root with runc installed)"; exit 0
+fi
+img=$(debian_image debian-nginx-light-8080 --include nginx-light \
+  --entrypoint '["/usr/sbin/nginx","-g","daemon off;"]' --port 8080/tcp \
+  --hook "sh $FIXTURE/nginx-nonroot-hook.sh \"\$1\"") || { fail "build: fixture image"; exit 0; }
+SRC="oci:$img:latest"
+TEST='curl -fsS http://{LOCALHOST}:8080/ -o /dev/null'
+
+# 1. The main job.
+"$DISTILL" build "$SRC" "oci:$T/out:v1" --test "$TEST" --out-dir "$T/rep" -q >"$T/digest1" 2>"$T/err1"
+rc=$?
+check_eq "build nginx exits 0" 0 $rc
+[ $rc = 0 ] || sed 's/^/  | /' "$T/err1" | tail -20
+check "DST is an OCI layout" test -f "$T/out/index.json"
+check "report.json written" jq -e '.result == "written"' "$T/rep/report.json"
+check "seccomp.json allows what nginx used" jq -e '.defaultAction == "SCMP_ACT_ERRNO" and (.syscalls[0].names | index("accept4") != null)' "$T/rep/seccomp.json"
+check "Dockerfile in the seed's form" grep -q '^COPY --from=build \["/usr/sbin/nginx"' "$T/rep/Dockerfile"
+check "Dockerfile FROM scratch and USER" bash -c "grep -q '^FROM scratch' '$T/rep/Dockerfile' && grep -q '^USER 65532:65532' '$T/rep/Dockerfile'"
+
+man=$(jq -r '.manifests[0].digest' "$T/out/index.json" | cut -d: -f2)
+cfg=$(jq -r '.config.digest' "$T/out/blobs/sha256/$man" | cut -d: -f2)
+layer=$(jq -r '.layers[0].digest' "$T/out/blobs/sha256/$man" | cut -d: -f2)
+check_eq "one layer" 1 "$(jq '.layers | length' "$T/out/blobs/sha256/$man")"
+check_eq "runs as nonroot" "65532:65532" "$(jq -r '.config.User' "$T/out/blobs/sha256/$cfg")"
+check_eq "entrypoint carried over" '["/usr/sbin/nginx","-g","daemon off;"]' "$(jq -c '.config.Entrypoint' "$T/out/blobs/sha256/$cfg")"
+check "annotation names the source" jq -e '.annotations["org.opencontainers.image.base.digest"] | startswith("sha256:")' "$T/out/blobs/sha256/$man"
+tar -tzf "$T/out/blobs/sha256/$layer" | sed 's#^\./##; s#/$##' > "$T/files"
+check "result has nginx" grep -qx 'usr/sbin/nginx' "$T/files"
+check_fails "result has no shell" grep -qE '^(usr/)?bin/(sh|dash|bash)$' "$T/files"
+check_fails "result has no package manager" grep -qE '^usr/bin/(dpkg|apt|apt-get)$' "$T/files"
+check "passwd has nonroot" bash -c "tar -xzOf '$T/out/blobs/sha256/$layer' ./etc/passwd 2>/dev/null | grep -q '^nonroot:x:65532:65532:' || tar -xzOf '$T/out/blobs/sha256/$layer' etc/passwd | grep -q '^nonroot:x:65532:65532:'"
+before=$(jq .before.bytes "$T/rep/report.json"); after=$(jq .after.bytes "$T/rep/report.json"); used=$(jq .used_bytes "$T/rep/report.json")
+echo "  sizes: source $before B, result $after B, used by nginx $used B"
+check "result within 15% of the bytes nginx used" test "$after" -le $(( used * 115 / 100 ))
+check "result at least 10x smaller than the source" test $(( before / after )) -ge 10
+
+# 2. The result runs under podman (not only under distill) and serves.
+if command -v podman >/dev/null; then
+  name=distill-test-build-$$
+  # podman names an oci: image after its path, which may hold capitals; give it a proper name.
+  skopeo copy -q "oci:$T/out:v1" "containers-storage:localhost/$name:v1" >/dev/null 2>"$T/podman.err"
+  podman run -d --rm --name "$name" --network host "localhost/$name:v1" >/dev/null 2>>"$T/podman.err"
+  okp=1
+  for _ in $(seq 50); do curl -fsS http://127.0.0.1:8080/ -o /dev/null 2>/dev/null && { okp=0; break; }; sleep 0.2; done
+  check_eq "result serves under podman" 0 $okp
+  [ $okp = 0 ] || sed 's/^/  | /' "$T/podman.err"
+  check_eq "podman: runs as uid 65532" 65532 "$(podman inspect -f '{{.State.Pid}}' "$name" 2>/dev/null | xargs -I{} stat -c %u /proc/{} 2>/dev/null)"
+  podman stop -t 2 "$name" >/dev/null 2>&1; podman rm -f "$name" >/dev/null 2>&1
+  podman rmi -f "localhost/$name:v1" >/dev/null 2>&1
+else
+  fail "build: podman not installed"
+fi
+
+# 3. Same source, same tests -> same manifest digest.
+"$DISTILL" build "$SRC" "oci:$T/out2:v2" --test "$TEST" --seccomp-verify -q >"$T/digest2" 2>"$T/err2"
+check_eq "second build (verify under the seccomp profile) exits 0" 0 $?
+check_eq "build twice, same digest" "$(cat "$T/digest1")" "$(cat "$T/digest2")"
+
+# 4. A test the first run passes without touching extra.html and the candidate fails on it.
+cp -a "$T/out" "$T/keep"
+sum_before=$(cd "$T/out" && find . -type f | sort | xargs sha256sum | sha256sum)
+TWO='if [ "$DISTILL_STAGE" = trace ]; then curl -fsS http://{LOCALHOST}:8080/ -o /dev/null; else curl -fsS http://{LOCALHOST}:8080/extra.html -o /dev/null; fi'
+"$DISTILL" build "$SRC" "oci:$T/out:v1" --test "$TWO" --user 65532 -q >/dev/null 2>"$T/err3"
+check_eq "candidate failing a test exits 1" 1 $?
+sum_after=$(cd "$T/out" && find . -type f | sort | xargs sha256sum | sha256sum)
+check_eq "DST untouched after a failed verify" "$sum_before" "$sum_after"
+check "the missing path is named" grep -q 'missing: /var/www/html/extra.html' "$T/err3"
+check "the failing test is named" grep -q 'FAILED on the candidate: test' "$T/err3"
+
+# 5. A test that fails on the source: exit 1, nothing written.
+"$DISTILL" build "$SRC" "oci:$T/none:x" --test 'exit 3' -q >/dev/null 2>"$T/err4"
+check_eq "test failing on the source exits 1" 1 $?
+check_fails "nothing written when the source fails" test -e "$T/none"
+
+# 6. --keep brings the page along; --keep-shell keeps the shell.
+"$DISTILL" build "$SRC" "oci:$T/out5:k" --test "$TWO" --keep '/var/www/html/*' --keep-shell --out-dir "$T/rep5" -q >/dev/null 2>"$T/err5"
+check_eq "--keep makes the two-stage test pass" 0 $?
+check "--keep-shell keeps /usr/bin/dash" jq -e '[.kept[].path] | index("/usr/bin/dash") != null' "$T/rep5/report.json"
+"$DISTILL" build --help | grep -q '^Usage: distill build'; check_eq "build --help" 0 $?
+"$DISTILL" build "$SRC" 2>/dev/null; check_eq "missing DST is a usage error" 2 $?

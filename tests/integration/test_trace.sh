@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# distill trace / distill-sensor on small C programs (golden paths), on python and nginx compared with
+# strace, and the bad cases (not found, killed, stopped from outside, already traced).
+source "$(dirname "$0")/lib.sh"
+SENSOR=${DISTILL_SENSOR:-$TOP/build/distill-sensor}
+HERE=$TOP/tests/integration/trace
+PY=/usr/bin/python3
+
+D=$(realpath "$T")/d
+mkdir -p "$D/sub"
+chmod 755 "$T" "$D"
+for f in plain plain2 sub/in_sub sub/rel_after_chdir rel_after_fchdir sub/target from_script thread_open \
+         thread_exec_arg daemon_file vfork_file before_kill before_sleep on_term; do echo x > "$D/$f"; done
+ln -s link2 "$D/link1"; ln -s sub/target "$D/link2"
+printf '#!/bin/sh\ncat %s/from_script >/dev/null\n' "$D" > "$D/script.sh"; chmod +x "$D/script.sh"
+echo 'int plug(void) { return 1; }' > "$T/plug.c"
+cc -shared -fPIC -o "$D/libplug.so" "$T/plug.c" || fail "compile plugin"
+PROG=$T/progs
+cc -O1 -pthread -o "$PROG" "$HERE/progs.c" -ldl || fail "compile progs"
+
+# run MODE [sensor options]: traces `progs MODE $D` into $T/MODE.json; sets RC.
+run() { local m=$1; shift; "$SENSOR" --out "$T/$m.json" "$@" -- "$PROG" "$m" "$D" >/dev/null 2>"$T/$m.err"; RC=$?; }
+ok_paths() { jq -r '.files[] | select(.ok) | .path' "$1"; }
+# has LOG PATH [KIND [OP]]: PATH recorded as used (with that kind and op).
+has() {
+  jq -e --arg p "$2" --arg k "${3:-}" --arg o "${4:-}" \
+    '.files[] | select(.path == $p and .ok and ($k == "" or .kind == $k) and ($o == "" or (.ops | index($o))))' "$1" >/dev/null
+}
+# only_expected NAME LOG EXPECTED...: every used path under $D is one of EXPECTED (no invented path).
+only_expected() {
+  local name=$1 log=$2; shift 2
+  local extra
+  extra=$(ok_paths "$log" | grep "^$D/" | while read -r p; do
+            hit=0; for e in "$@"; do [ "$p" = "$D/$e" ] && hit=1; done; [ $hit = 1 ] || echo "$p"; done)
+  if [ -z "$extra" ]; then ok "$name"; else fail "$name: unexpected paths: $extra"; fi
+}
+# every used path exists (lstat) — nothing made up
+all_exist() {
+  local missing
+  missing=$(ok_paths "$2" | while read -r p; do [ -e "$p" ] || [ -L "$p" ] || case $p in /proc/*|/dev/*) ;; *) echo "$p";; esac; done)
+  if [ -z "$missing" ]; then ok "$1"; else fail "$1: used paths that do not exist: $missing"; fi
+}
+
+check "trace help" "$DISTILL" trace --help
+check_eq "trace usage error" 2 "$("$DISTILL" trace >/dev/null 2>&1; echo $?)"
+
+run open
+check "open: plain file" has "$T/open.json" "$D/plain" file open
+check "open: missing recorded as failed" jq -e --arg p "$D/does_not_exist" '.files[] | select(.path == $p and (.ok | not) and .kind == "missing")' "$T/open.json"
+only_expected "open: no invented path" "$T/open.json" plain
+all_exist "open: used paths exist" "$T/open.json"
+check "open: exec of the program" has "$T/open.json" "$PROG" file exec
+check "open: ELF interpreter (kernel-side)" has "$T/open.json" "$(realpath /lib64/ld-linux-x86-64.so.2 2>/dev/null || realpath /lib/ld-linux-aarch64.so.1)" file map
+
+run openat
+check_eq "openat: exit 0" 0 "$RC"
+check "openat: dirfd + name" has "$T/openat.json" "$D/sub/in_sub" file open
+check "openat: dup'ed dirfd + .." has "$T/openat.json" "$D/plain2" file open
+check "openat: O_DIRECTORY is list" has "$T/openat.json" "$D/sub" dir list
+only_expected "openat: no invented path" "$T/openat.json" sub sub/in_sub plain2
+
+run chdir
+check_eq "chdir: exit 0" 0 "$RC"
+check "chdir: relative after chdir" has "$T/chdir.json" "$D/sub/rel_after_chdir" file open
+check "chdir: relative after fchdir" has "$T/chdir.json" "$D/rel_after_fchdir" file open
+check "chdir: stat relative" has "$T/chdir.json" "$D/sub/in_sub" file stat
+only_expected "chdir: no invented path" "$T/chdir.json" sub sub/rel_after_chdir rel_after_fchdir sub/in_sub
+
+run symlink
+check "symlink: first link followed" has "$T/symlink.json" "$D/link1" symlink follow
+check "symlink: second link followed" has "$T/symlink.json" "$D/link2" symlink follow
+check "symlink: target opened" has "$T/symlink.json" "$D/sub/target" file open
+only_expected "symlink: no invented path" "$T/symlink.json" link1 link2 sub/target
+
+run shebang
+check "shebang: script exec" has "$T/shebang.json" "$D/script.sh" file exec
+check "shebang: interpreter path as written" has "$T/shebang.json" "$(realpath /bin/sh)" file exec
+if [ -L /bin/sh ]; then check "shebang: /bin/sh symlink" has "$T/shebang.json" "$(realpath /bin)/sh" symlink follow; fi
+check "shebang: file read by the script" has "$T/shebang.json" "$D/from_script" file open
+only_expected "shebang: no invented path" "$T/shebang.json" script.sh from_script
+
+run thread
+check_eq "thread: cat exit status" 0 "$RC"
+check "thread: open in thread" has "$T/thread.json" "$D/thread_open" file open
+check "thread: exec from a thread" has "$T/thread.json" "$(realpath /bin/cat)" file exec
+check "thread: exec'd program's open" has "$T/thread.json" "$D/thread_exec_arg" file open
+check "thread: clone3 or clone seen" jq -e '.syscalls | index("clone3") or index("clone")' "$T/thread.json"
+only_expected "thread: no invented path" "$T/thread.json" thread_open thread_exec_arg
+
+run daemon
+check "daemon: double-forked daemon's open after the parent exited" has "$T/daemon.json" "$D/daemon_file" file open
+check_eq "daemon: exit status of the app" 0 "$RC"
+
+run vfork
+check_eq "vfork: exit 0" 0 "$RC"
+check "vfork: exec'd child's open" has "$T/vfork.json" "$D/vfork_file" file open
+check "vfork: execs list" jq -e --arg a "$D/vfork_file" '.execs[] | select(.ok and .argv[1] == $a)' "$T/vfork.json"
+
+run dlopen
+check_eq "dlopen: exit 0" 0 "$RC"
+check "dlopen: open" has "$T/dlopen.json" "$D/libplug.so" file open
+check "dlopen: map" has "$T/dlopen.json" "$D/libplug.so" file map
+
+run killself
+check_eq "killself: 128+9" 137 "$RC"
+check "killself: log complete" has "$T/killself.json" "$D/before_kill" file open
+check_eq "killself: signal" SIGKILL "$(jq -r .signal "$T/killself.json")"
+
+run exit
+check_eq "exit: status passed through" 42 "$RC"
+check_eq "exit: status in log" 42 "$(jq -r .exit_code "$T/exit.json")"
+
+# Command not found: 127, a message, and a log with the attempt.
+"$SENSOR" --out "$T/nf.json" -- /nonexistent/cmd 2>"$T/nf.err"; rc=$?
+check_eq "not found: 127" 127 "$rc"
+check "not found: message" grep -q "command not found" "$T/nf.err"
+check "not found: log with the failed exec" jq -e '.files[] | select(.path == "/nonexistent/cmd" and (.ok | not))' "$T/nf.json"
+
+# Stopped from outside: SIGTERM to the sensor reaches the app, which exits on its own terms.
+"$SENSOR" --out "$T/term.json" -- "$PROG" trapterm "$D" & S=$!
+sleep 0.5; kill -TERM $S; wait $S; rc=$?
+check_eq "SIGTERM forwarded: app's exit status" 7 "$rc"
+check "SIGTERM forwarded: app's last open logged" has "$T/term.json" "$D/on_term" file open
+# A long-running app stopped by --timeout: SIGTERM, log complete.
+"$SENSOR" --out "$T/to.json" --timeout 1 -- "$PROG" sleep "$D" 2>/dev/null; rc=$?
+check_eq "timeout: 128+SIGTERM" 143 "$rc"
+check "timeout: log complete" has "$T/to.json" "$D/before_sleep" file open
+# ptrace refused: the sensor itself under strace -f, so its child is already traced.
+strace -f -o /dev/null "$SENSOR" --out "$T/pt.json" -- true 2>"$T/pt.err"; rc=$?
+check_eq "already traced: sensor error 125" 125 "$rc"
+check "already traced: clear message" grep -q "already traced" "$T/pt.err"
+
+# As PID 1 of a new PID namespace (a container's entry point): SIGTERM reaches the app and the
+# daemon it left behind (re-parented to the sensor), well before the grace period; log written.
+if [ "$(id -u)" = 0 ] && unshare -pf --mount-proc true 2>/dev/null; then
+  unshare -pf --mount-proc "$SENSOR" --out "$T/pid1.json" -- sh -c 'sh -c "sleep 30 & exit 0"; sleep 60' & U=$!
+  for _ in $(seq 50); do SP=$(pgrep -P $U) && [ -n "$SP" ] && [ "$(pgrep -P "$SP" | wc -l)" -ge 1 ] && break; sleep 0.1; done
+  sleep 0.5; start=$(date +%s); kill -TERM "$SP"; wait $U; rc=$?
+  check_eq "pid 1: exit 128+SIGTERM" 143 "$rc"
+  check "pid 1: orphaned daemon stopped too, before the grace period" test $(( $(date +%s) - start )) -lt 4
+  check_eq "pid 1: no process had to be killed" "[]" "$(jq -c .warnings "$T/pid1.json")"
+  check "pid 1: the daemon's exec logged" jq -e '.execs[] | select(.argv == ["sleep","30"])' "$T/pid1.json"
+else
+  skip "pid 1: needs root and unshare"
+fi
+
+# A set-user-ID program traced by an unprivileged sensor: the kernel drops its privileges; warned.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && [ -u /usr/bin/passwd ]; then
+  mkdir -p "$T/nobody"; chmod 777 "$T/nobody"
+  (cd "$T/nobody" && setpriv --reuid=nobody --regid=nogroup --clear-groups "$SENSOR" --out "$T/nobody/s.json" -- /usr/bin/passwd --help >/dev/null 2>"$T/nobody/err")
+  check "setuid: warning in the log" jq -e '.warnings == ["/usr/bin/passwd is set-user/group-ID: under ptrace it runs without those privileges (run the sensor as root to trace it faithfully)"]' "$T/nobody/s.json"
+  check "setuid: warning on stderr" grep -q "set-user/group-ID" "$T/nobody/err"
+else
+  skip "setuid: needs root, setpriv and a setuid /usr/bin/passwd"
+fi
+
+# distill trace: --json, --summary, --out
+"$DISTILL" trace --json -- "$PROG" open "$D" > "$T/cli.json" 2>/dev/null
+check "cli --json: valid log on stdout" jq -e --arg p "$D/plain" '.files[] | select(.path == $p)' "$T/cli.json"
+(cd "$T" && "$DISTILL" trace --out "$T/cli-out.json" -- "$PROG" exit "$D" > "$T/cli.sum"); rc=$?
+check_eq "cli: app's exit status" 42 "$rc"
+check "cli --summary mentions paths" grep -q "^paths:" "$T/cli.sum"
+check "cli --out written" has "$T/cli-out.json" "$D/plain" file open
+check "cli --syscalls: complete set" sh -c "'$DISTILL' trace --json --syscalls -- '$PROG' open '$D' 2>/dev/null | jq -e '.syscalls_complete and (.syscalls | index(\"close\")) and (.syscalls | index(\"brk\"))' >/dev/null"
+
+# --root: a tree with only a static program and its data; nothing is left in the tree.
+R=$T/root; mkdir -p "$R/bin" "$R/data" "$R/proc" "$R/dev"
+if cc -static -O1 -pthread -o "$R/bin/progs" "$HERE/progs.c" 2>/dev/null; then
+  echo x > "$R/data/plain"
+  before=$(find "$R" | sort)
+  "$DISTILL" trace --out "$T/root.json" --root "$R" -- /bin/progs open /data >/dev/null 2>"$T/root.err"; rc=$?
+  check_eq "root: exit 0" 0 "$rc"
+  check "root: path as seen inside the tree" has "$T/root.json" /data/plain file open
+  check_eq "root: nothing left in the tree" "$before" "$(find "$R" | sort)"
+else
+  skip "root: no static libc to build a tree program"
+fi
+
+# Real programs against strace (successful accesses, canonical paths).
+cd "$T"
+strace -f -qq -y -e trace=%file,%process -o "$T/py.strace" $PY -c 'import json, email' && \
+"$SENSOR" --out "$T/py.json" -- $PY -c 'import json, email'
+check "python: same files as strace" $PY "$HERE/strace_compare.py" "$T/py.strace" "$T/py.json" "$T"
+
+# nginx: daemonises (double fork), drops privileges for its worker, serves, stopped with SIGTERM.
+nginx_run() { # nginx_run WRAPPER...: start nginx under the wrapper, curl it, stop it
+  local N=$T/ng port; port=$(( 20000 + RANDOM % 20000 ))
+  rm -rf "$N"; mkdir -p "$N/html" "$N/logs"; chmod 755 "$N" "$N/html"
+  echo hello > "$N/html/index.html"; echo two > "$N/html/two.html"
+  cat > "$N/nginx.conf" <<EOF
+worker_processes 1;
+pid $N/nginx.pid;
+error_log $N/logs/error.log;
+events { worker_connections 64; }
+http {
+  include /etc/nginx/mime.types;
+  access_log $N/logs/access.log;
+  client_body_temp_path $N/body; proxy_temp_path $N/proxy; fastcgi_temp_path $N/fcgi;
+  uwsgi_temp_path $N/uwsgi; scgi_temp_path $N/scgi;
+  server { listen 127.0.0.1:$port; root $N/html; }
+}
+EOF
+  "$@" /usr/sbin/nginx -p "$N" -c "$N/nginx.conf" & local w=$!
+  for _ in $(seq 50); do [ -s "$N/nginx.pid" ] && curl -sf "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
+  for _ in 1 2 3; do curl -sf "http://127.0.0.1:$port/two.html" >/dev/null; curl -s "http://127.0.0.1:$port/nope" >/dev/null; done
+  kill -TERM "$(cat "$N/nginx.pid")"; wait $w
+}
+if [ -x /usr/sbin/nginx ]; then
+  nginx_run strace -f -qq -y -e trace=%file,%process -o "$T/ng.strace"
+  nginx_run "$SENSOR" --out "$T/ng.json" --
+  check "nginx: served file recorded" jq -e '.files[] | select((.path | endswith("/html/two.html")) and .ok)' "$T/ng.json"
+  check "nginx: same files as strace" $PY "$HERE/strace_compare.py" "$T/ng.strace" "$T/ng.json" "$T"
+else
+  skip "nginx: /usr/sbin/nginx not installed"
+fi

@@ -1,0 +1,86 @@
+/* Small programs for the sensor's golden tests: each mode touches known paths under DIR (argv[2]). */
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *dir;
+static char *p(const char *name) { static char b[8][4096]; static int i; i = (i + 1) % 8; snprintf(b[i], sizeof b[i], "%s/%s", dir, name); return b[i]; }
+static void touch_read(const char *path) { int fd = open(path, O_RDONLY); if (fd >= 0) close(fd); }
+
+static void *thread_exec(void *arg) {
+    (void)arg;
+    touch_read(p("thread_open"));
+    execl("/bin/cat", "cat", p("thread_exec_arg"), (char *)NULL);
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3) return 2;
+    const char *mode = argv[1];
+    dir = argv[2];
+    if (!strcmp(mode, "open")) { touch_read(p("plain")); touch_read(p("does_not_exist")); return 0; }
+    if (!strcmp(mode, "openat")) {
+        int d = open(p("sub"), O_RDONLY | O_DIRECTORY);
+        int fd = openat(d, "in_sub", O_RDONLY);
+        int d2 = dup(d);
+        int fd2 = openat(d2, "../plain2", O_RDONLY);
+        return fd < 0 || fd2 < 0;
+    }
+    if (!strcmp(mode, "chdir")) {
+        if (chdir(p("sub")) < 0) return 1;
+        touch_read("rel_after_chdir");
+        int d = open("..", O_RDONLY | O_DIRECTORY);
+        if (chdir("/") < 0 || fchdir(d) < 0) return 1;
+        touch_read("rel_after_fchdir");
+        struct stat st;
+        return stat("sub/in_sub", &st);
+    }
+    if (!strcmp(mode, "symlink")) { touch_read(p("link1")); return 0; }
+    if (!strcmp(mode, "shebang")) { execl(p("script.sh"), "script.sh", (char *)NULL); return 1; }
+    if (!strcmp(mode, "thread")) {
+        pthread_t t;
+        pthread_create(&t, NULL, thread_exec, NULL);
+        pthread_join(t, NULL);
+        return 1;
+    }
+    if (!strcmp(mode, "daemon")) {
+        pid_t a = fork();
+        if (a == 0) {
+            setsid();
+            if (fork() == 0) { usleep(300000); touch_read(p("daemon_file")); _exit(0); }
+            _exit(0);
+        }
+        waitpid(a, NULL, 0);
+        return 0;
+    }
+    if (!strcmp(mode, "vfork")) {
+        pid_t c = vfork();
+        if (c == 0) { execl("/bin/cat", "cat", p("vfork_file"), (char *)NULL); _exit(127); }
+        int st;
+        waitpid(c, &st, 0);
+        return WEXITSTATUS(st);
+    }
+    if (!strcmp(mode, "dlopen")) { void *h = dlopen(p("libplug.so"), RTLD_NOW); return h == NULL; }
+    if (!strcmp(mode, "killself")) { touch_read(p("before_kill")); raise(SIGKILL); return 0; }
+    if (!strcmp(mode, "exit")) { touch_read(p("plain")); return 42; }
+    if (!strcmp(mode, "sleep")) {
+        signal(SIGTERM, SIG_DFL);
+        touch_read(p("before_sleep"));
+        for (;;) pause();
+    }
+    if (!strcmp(mode, "trapterm")) {
+        /* Handles SIGTERM: writes a file on the way out, exits 7. */
+        sigset_t s; sigemptyset(&s); sigaddset(&s, SIGTERM); sigprocmask(SIG_BLOCK, &s, NULL);
+        int sig; sigwait(&s, &sig);
+        touch_read(p("on_term"));
+        return 7;
+    }
+    return 2;
+}

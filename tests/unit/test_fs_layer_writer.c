@@ -1,0 +1,213 @@
+/* Deterministic layers: the same tree twice (and with other mtimes) gives the same
+ * digests; entries sorted, numeric owners only, fixed mtime, hard links kept; the
+ * layer unpacks back to the same tree. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include "fs/layer_writer.h"
+#include "fs/unpack.h"
+#include "fs_test_helpers.h"
+#include "util/fsutil.h"
+
+typedef struct fx { char *dir, *tree, *out; } fx;
+
+static void put(const char *tree, const char *rel, const char *data, mode_t mode) {
+    ds_err e;
+    char *p = ds_xasprintf("%s/%s", tree, rel);
+    assert_int_equal(ds_write_file_atomic(p, data, strlen(data), mode, &e), 0);
+    assert_int_equal(chmod(p, mode), 0);
+    free(p);
+}
+
+static int setup(void **state) {
+    fx *f = ds_xcalloc(1, sizeof *f);
+    ds_err e;
+    assert_int_equal(ds_mkdtemp("distill-unit-writer", &f->dir, &e), 0);
+    f->tree = ds_xasprintf("%s/tree", f->dir);
+    f->out = ds_xasprintf("%s/out", f->dir);
+    char *sub = ds_xasprintf("%s/usr/bin", f->tree);
+    assert_int_equal(ds_mkdirs(sub, 0755, &e), 0);
+    assert_int_equal(ds_mkdirs(f->out, 0755, &e), 0);
+    free(sub);
+    put(f->tree, "usr/bin/tool", "#!/bin/true\n", 04755);
+    put(f->tree, "zeta", "last", 0600);
+    put(f->tree, "alpha", "first", 0644);
+    put(f->tree, "usr/bin/a-b", "dash sorts before slash", 0644);
+    char *a = ds_xasprintf("%s/usr/bin/tool", f->tree), *b = ds_xasprintf("%s/usr/bin/tool-hardlink", f->tree);
+    assert_int_equal(link(a, b), 0);
+    free(a); free(b);
+    char *l = ds_xasprintf("%s/usr/bin/link", f->tree);
+    assert_int_equal(symlink("tool", l), 0);
+    free(l);
+    char *o = ds_xasprintf("%s/alpha", f->tree);
+    assert_int_equal(lchown(o, 4321, 8765), 0);
+    free(o);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state) {
+    fx *f = *state;
+    ds_err e;
+    ds_rmtree(f->dir, &e);
+    free(f->dir); free(f->tree); free(f->out); free(f);
+    return 0;
+}
+
+static void write_layer(fx *f, ds_compress c, ds_layer_out *o) {
+    ds_err e;
+    if (ds_layer_write_tree(f->tree, c, f->out, NULL, NULL, o, &e) != 0) fail_msg("%s", e.msg);
+    char d[DS_DIGEST_LEN + 1];
+    uint64_t size;
+    assert_int_equal(ds_sha256_file(o->blob_path, d, &size, &e), 0);
+    assert_string_equal(d, o->digest);
+    assert_int_equal((int64_t)size, o->size);
+}
+
+static void touch_all(fx *f, time_t t) {
+    const char *rels[] = {"alpha", "zeta", "usr", "usr/bin", "usr/bin/tool", "usr/bin/a-b"};
+    for (size_t i = 0; i < 6; i++) {
+        char *p = ds_xasprintf("%s/%s", f->tree, rels[i]);
+        struct timespec ts[2] = {{t, 123}, {t, 456}};
+        assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0);
+        free(p);
+    }
+}
+
+static void test_same_tree_same_digests(void **state) {
+    fx *f = *state;
+    ds_compress kinds[] = {DS_COMPRESS_GZIP, DS_COMPRESS_ZSTD, DS_COMPRESS_NONE};
+    for (int k = 0; k < 3; k++) {
+        ds_layer_out a, b, c;
+        touch_all(f, 1000);
+        write_layer(f, kinds[k], &a);
+        write_layer(f, kinds[k], &b);
+        touch_all(f, 2000000000);
+        write_layer(f, kinds[k], &c);
+        assert_string_equal(a.digest, b.digest);
+        assert_string_equal(a.diff_id, b.diff_id);
+        assert_string_equal(a.digest, c.digest);
+        assert_string_equal(a.diff_id, c.diff_id);
+        if (kinds[k] == DS_COMPRESS_NONE) assert_string_equal(a.digest, a.diff_id);
+        else assert_string_not_equal(a.digest, a.diff_id);
+        unlink(a.blob_path); unlink(b.blob_path); unlink(c.blob_path);
+        ds_layer_out_free(&a); ds_layer_out_free(&b); ds_layer_out_free(&c);
+    }
+    /* A content change changes the digest. */
+    ds_layer_out a, b;
+    write_layer(f, DS_COMPRESS_GZIP, &a);
+    put(f->tree, "zeta", "LAST", 0600);
+    write_layer(f, DS_COMPRESS_GZIP, &b);
+    assert_string_not_equal(a.diff_id, b.diff_id);
+    unlink(a.blob_path); unlink(b.blob_path);
+    ds_layer_out_free(&a); ds_layer_out_free(&b);
+}
+
+static void test_headers_are_normalised(void **state) {
+    fx *f = *state;
+    setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
+    ds_layer_out o;
+    write_layer(f, DS_COMPRESS_ZSTD, &o);
+    unsetenv("SOURCE_DATE_EPOCH");
+    assert_string_equal(o.media_type, "application/vnd.oci.image.layer.v1.tar+zstd");
+    struct archive *a = archive_read_new();
+    archive_read_support_format_tar(a);
+    archive_read_support_filter_zstd(a);
+    assert_int_equal(archive_read_open_filename(a, o.blob_path, 65536), ARCHIVE_OK);
+    struct archive_entry *e;
+    char prev[4096] = "";
+    int n = 0, saw_hardlink = 0;
+    while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+        const char *p = archive_entry_pathname(e);
+        assert_true(strcmp(prev, p) < 0);
+        snprintf(prev, sizeof prev, "%s", p);
+        assert_int_equal(archive_entry_mtime(e), 1700000000);
+        assert_false(archive_entry_atime_is_set(e));
+        assert_false(archive_entry_ctime_is_set(e));
+        const char *un = archive_entry_uname(e), *gn = archive_entry_gname(e);
+        assert_true(!un || !*un);
+        assert_true(!gn || !*gn);
+        if (!strcmp(p, "alpha")) { assert_int_equal(archive_entry_uid(e), 4321); assert_int_equal(archive_entry_gid(e), 8765); }
+        if (!strcmp(p, "usr/bin/tool")) assert_int_equal(archive_entry_mode(e) & 07777, 04755);
+        if (!strcmp(p, "usr/bin/tool-hardlink")) {
+            assert_string_equal(archive_entry_hardlink(e), "usr/bin/tool");
+            saw_hardlink = 1;
+        }
+        n++;
+    }
+    archive_read_free(a);
+    assert_int_equal(n, 8);
+    assert_true(saw_hardlink);
+    /* And it unpacks to the same tree. */
+    char *root = ds_xasprintf("%s/unpacked", f->dir);
+    ds_err err;
+    assert_int_equal(ds_mkdirs(root, 0755, &err), 0);
+    if (ds_layer_apply(root, o.blob_path, o.media_type, NULL, &err) != 0) fail_msg("%s", err.msg);
+    char *p1 = ds_xasprintf("%s/usr/bin/tool", root), *p2 = ds_xasprintf("%s/usr/bin/tool-hardlink", root);
+    struct stat s1, s2;
+    assert_int_equal(lstat(p1, &s1), 0);
+    assert_int_equal(lstat(p2, &s2), 0);
+    assert_int_equal(s1.st_ino, s2.st_ino);
+    assert_int_equal(s1.st_mode & 07777, 04755);
+    assert_int_equal(s1.st_mtime, 1700000000);
+    char *data = read_all(p1);
+    assert_string_equal(data, "#!/bin/true\n");
+    free(data); free(p1); free(p2); free(root);
+    unlink(o.blob_path);
+    ds_layer_out_free(&o);
+}
+
+static int only_usr(const char *rel, void *arg) {
+    (*(int *)arg)++;
+    return !strncmp(rel, "usr", 3);
+}
+
+static void test_filter(void **state) {
+    fx *f = *state;
+    ds_layer_out o;
+    ds_err e;
+    int calls = 0;
+    assert_int_equal(ds_layer_write_tree(f->tree, DS_COMPRESS_NONE, f->out, only_usr, &calls, &o, &e), 0);
+    assert_int_equal(calls, 8);
+    struct archive *a = archive_read_new();
+    archive_read_support_format_tar(a);
+    assert_int_equal(archive_read_open_filename(a, o.blob_path, 65536), ARCHIVE_OK);
+    struct archive_entry *ent;
+    int n = 0;
+    while (archive_read_next_header(a, &ent) == ARCHIVE_OK) {
+        assert_int_equal(strncmp(archive_entry_pathname(ent), "usr", 3), 0);
+        n++;
+    }
+    archive_read_free(a);
+    assert_int_equal(n, 6);
+    unlink(o.blob_path);
+    ds_layer_out_free(&o);
+}
+
+static void test_missing_tree_is_an_error(void **state) {
+    fx *f = *state;
+    ds_layer_out o;
+    ds_err e;
+    char *nope = ds_xasprintf("%s/nope", f->dir);
+    assert_int_equal(ds_layer_write_tree(nope, DS_COMPRESS_GZIP, f->out, NULL, NULL, &o, &e), -1);
+    assert_non_null(strstr(e.msg, nope));
+    free(nope);
+    ds_compress c;
+    assert_int_equal(ds_compress_parse("lz4", &c, &e), -1);
+    assert_non_null(strstr(e.msg, "lz4"));
+    /* Nothing left behind in out/. */
+    char *l = listing(f->out, NULL);
+    assert_string_equal(l, "");
+    free(l);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        T(test_same_tree_same_digests), T(test_headers_are_normalised), T(test_filter), T(test_missing_tree_is_an_error),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

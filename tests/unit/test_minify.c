@@ -1,0 +1,186 @@
+/* Unit tests for src/minify: the closure rules on a small hand-made tree and trace. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "minify/minify.h"
+#include "util/fsutil.h"
+
+static char *root, *out;
+
+static void put(const char *rel, const char *data, mode_t mode) {
+    char *p = ds_xasprintf("%s%s", root, rel);
+    ds_err e;
+    char *dir = ds_xstrdup(p);
+    *strrchr(dir, '/') = 0;
+    assert_int_equal(ds_mkdirs(dir, 0755, &e), 0);
+    assert_int_equal(ds_write_file_atomic(p, data, strlen(data), mode, &e), 0);
+    free(dir);
+    free(p);
+}
+static void lnk(const char *target, const char *rel) {
+    char *p = ds_xasprintf("%s%s", root, rel);
+    assert_int_equal(symlink(target, p), 0);
+    free(p);
+}
+
+static int setup(void **state) {
+    (void)state;
+    ds_err e;
+    assert_int_equal(ds_mkdtemp("distill-test-minify", &root, &e), 0);
+    put("/usr/bin/app", "#!app\n", 0755);
+    put("/usr/bin/dash", "shell\n", 0755);
+    put("/usr/bin/unused", "x\n", 0755);
+    put("/usr/lib/libfoo.so.1.2", "lib\n", 0644);
+    put("/etc/passwd", "root:x:0:0:root:/root:/bin/bash\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\n", 0644);
+    put("/etc/group", "root:x:0:\n", 0644);
+    put("/usr/lib/os-release", "ID=debian\n", 0644);
+    put("/srv/app/__pycache__/mod.cpython-311.pyc", "pyc", 0644);
+    put("/srv/app/mod.py", "print(1)\n", 0644);
+    put("/srv/app/other.py", "print(2)\n", 0644);
+    put("/opt/keep/a/b.txt", "kept by glob\n", 0644);
+    put("/var/lib/app/state", "s\n", 0644);
+    char *hl1 = ds_xasprintf("%s/usr/bin/app", root), *hl2 = ds_xasprintf("%s/usr/bin/app-alias", root);
+    assert_int_equal(link(hl1, hl2), 0);
+    free(hl1); free(hl2);
+    lnk("usr/bin", "/bin");
+    lnk("usr/lib", "/lib");
+    lnk("dash", "/usr/bin/sh");
+    lnk("libfoo.so.1.2", "/usr/lib/libfoo.so.1");
+    lnk("../usr/lib/os-release", "/etc/os-release");
+    char *t = ds_xasprintf("%s/tmp", root);
+    mkdir(t, 0755);
+    free(t);
+    out = ds_xasprintf("%s-out", root);
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    ds_err e;
+    ds_rmtree(root, &e);
+    ds_rmtree(out, &e);
+    free(root);
+    free(out);
+    return 0;
+}
+
+static json_t *trace(void) {
+    json_error_t je;
+    json_t *t = json_loads(
+        "{\"version\":1,\"files\":["
+        "{\"path\":\"/bin/app\",\"kind\":\"file\",\"ops\":[\"exec\"],\"ok\":true},"
+        "{\"path\":\"/lib/libfoo.so.1\",\"kind\":\"file\",\"ops\":[\"open\",\"map\"],\"ok\":true},"
+        "{\"path\":\"/bin/sh\",\"kind\":\"file\",\"ops\":[\"stat\"],\"ok\":true},"
+        "{\"path\":\"/proc/self/maps\",\"kind\":\"file\",\"ops\":[\"open\"],\"ok\":true},"
+        "{\"path\":\"/etc/missing.conf\",\"kind\":\"missing\",\"ops\":[\"open\"],\"ok\":false},"
+        "{\"path\":\"/srv/app/__pycache__/mod.cpython-311.pyc\",\"kind\":\"file\",\"ops\":[\"open\"],\"ok\":true},"
+        "{\"path\":\"/var/lib/app/state\",\"kind\":\"file\",\"ops\":[\"open\",\"create\"],\"ok\":true}"
+        "],\"execs\":[{\"path\":\"/bin/app\",\"argv\":[\"app\"],\"ok\":true}],\"syscalls\":[\"read\"]}",
+        0, &je);
+    assert_non_null(t);
+    return t;
+}
+
+static void test_closure_rules(void **state) {
+    (void)state;
+    json_t *t = trace();
+    char *cmd[] = {"app"};
+    char *globs[] = {"/opt/keep"};
+    ds_minify_opts o = {.command = cmd, .n_command = 1, .keep_globs = globs, .n_keep_globs = 1,
+                        .path_env = "/bin"};
+    ds_closure *c = NULL;
+    ds_err e = {0};
+    assert_int_equal(ds_closure_compute(root, t, &o, &c, &e), 0);
+    const char *want[] = {"/", "/bin", "/usr", "/usr/bin", "/usr/bin/app", "/lib", "/usr/lib/libfoo.so.1",
+                          "/usr/lib/libfoo.so.1.2", "/etc/passwd", "/etc/group", "/etc/os-release",
+                          "/usr/lib/os-release", "/srv/app/mod.py", "/srv/app/__pycache__/mod.cpython-311.pyc",
+                          "/opt/keep/a/b.txt", "/tmp", "/var/lib/app/state"};
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        if (!ds_pathmap_get(&c->keep, want[i])) fail_msg("expected %s to be kept", want[i]);
+    }
+    const char *not[] = {"/usr/bin/sh", "/usr/bin/dash", "/usr/bin/unused", "/proc/self/maps", "/proc",
+                         "/etc/missing.conf", "/srv/app/other.py", "/usr/bin/app-alias"};
+    for (size_t i = 0; i < sizeof not / sizeof *not; i++)
+        if (ds_pathmap_get(&c->keep, not[i])) fail_msg("expected %s to be dropped", not[i]);
+    assert_int_equal(json_array_size(c->dropped_tools), 2); /* /bin/sh's link and dash */
+    assert_int_equal(json_array_size(c->written), 1);
+    for (size_t i = 1; i < c->keep.n; i++) assert_true(strcmp(c->keep.v[i - 1].path, c->keep.v[i].path) < 0);
+
+    /* --keep-shell keeps them. */
+    ds_closure *c2 = NULL;
+    o.keep_shell = true;
+    assert_int_equal(ds_closure_compute(root, t, &o, &c2, &e), 0);
+    assert_non_null(ds_pathmap_get(&c2->keep, "/usr/bin/dash"));
+    ds_closure_free(c2);
+
+    /* Written out: passwd gets nonroot, /tmp 1777, written paths chowned, metadata kept. */
+    ds_user_setup u = {.add_nonroot = true, .chown_written = true, .chown_uid = 65532, .chown_gid = 65532};
+    assert_int_equal(ds_closure_write_tree(root, c, &u, out, &e), 0);
+    char *p = ds_xasprintf("%s/etc/passwd", out), *data = NULL;
+    size_t len;
+    assert_int_equal(ds_read_file(p, &data, &len, 0, &e), 0);
+    assert_non_null(strstr(data, "www-data:x:33"));
+    assert_non_null(strstr(data, "nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n"));
+    free(data); free(p);
+    struct stat st;
+    p = ds_xasprintf("%s/tmp", out);
+    assert_int_equal(lstat(p, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 01777);
+    free(p);
+    p = ds_xasprintf("%s/usr/bin/app", out);
+    assert_int_equal(lstat(p, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0755);
+    free(p);
+    p = ds_xasprintf("%s/bin", out);
+    assert_int_equal(lstat(p, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    free(p);
+    if (getuid() == 0) {
+        p = ds_xasprintf("%s/var/lib/app", out);
+        assert_int_equal(lstat(p, &st), 0);
+        assert_int_equal(st.st_uid, 65532);
+        free(p);
+        p = ds_xasprintf("%s/home/nonroot", out);
+        assert_int_equal(lstat(p, &st), 0);
+        assert_int_equal(st.st_uid, 65532);
+        free(p);
+    }
+    ds_closure_free(c);
+    json_decref(t);
+}
+
+static void test_resolve_stays_inside(void **state) {
+    (void)state;
+    ds_err e;
+    char *res = NULL;
+    lnk("../../../../etc/shadow", "/usr/lib/evil");
+    assert_int_equal(ds_resolve_in_root(root, "/lib/evil", NULL, NULL, &res, &e), 0);
+    assert_string_equal(res, "/etc/shadow");
+    free(res);
+    lnk("/loop2", "/loop1");
+    lnk("/loop1", "/loop2");
+    assert_int_equal(ds_resolve_in_root(root, "/loop1/x", NULL, NULL, &res, &e), -1);
+}
+
+static void test_tools(void **state) {
+    (void)state;
+    assert_true(ds_is_shell_or_tool("/bin/sh"));
+    assert_true(ds_is_shell_or_tool("/usr/bin/apt-get"));
+    assert_false(ds_is_shell_or_tool("/usr/sbin/nginx"));
+    assert_false(ds_is_shell_or_tool("/etc/passwd"));
+    assert_true(ds_is_shell_or_tool("/usr/sbin/passwd"));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_closure_rules),
+        cmocka_unit_test(test_resolve_stays_inside),
+        cmocka_unit_test(test_tools),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
