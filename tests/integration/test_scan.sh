@@ -87,6 +87,15 @@ check_eq "empty password account" '["guest (/etc/passwd)","guest (/etc/shadow)"]
 check_eq "user app (uid 1000) is not root" false "$(jq -r .verdict.run_user.root "$T/s.json")"
 check_eq "alpine distro" "alpine 3.19.1" "$(jq -r '.verdict.distro | "\(.id) \(.version_id)"' "$T/s.json")"
 
+# A live container's root (rootfs:/proc/PID/root) has /proc and /sys mounted: not walked.
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
+  mkdir -p "$T/live/proc" "$T/live/etc" && cp "$T/base/etc/passwd" "$T/live/etc/"
+  n=$(unshare -m bash -c "mount -t proc proc '$T/live/proc' && '$DISTILL' scan --json 'rootfs:$T/live'" | jq .size.entries)
+  check_eq "mounted /proc is not walked" 3 "$n"
+else
+  skip "mounted /proc is not walked: needs root for mount"
+fi
+
 # --- SBOMs against the official schemas --------------------------------------
 if AJV=$(bash "$TOP/tests/integration/scan-tools.sh" ajv); then
   for img in base py; do
