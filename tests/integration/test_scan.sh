@@ -123,6 +123,23 @@ else
   skip "mounted /proc is not walked: needs root for mount"
 fi
 
+# --- rpm: the SQLite database of a tiny rpm root (packages built here with rpmbuild) --------
+if command -v rpmbuild >/dev/null && bash "$FIXTURE/rpm-root.sh" "$T/rpm"; then
+  before=$(ls -la "$T/rpm/var/lib/rpm")
+  "$DISTILL" scan --json "rootfs:$T/rpm" > "$T/rpm.json"
+  check_eq "rpm database left untouched (no -wal/-shm written)" "$before" "$(ls -la "$T/rpm/var/lib/rpm")"
+  cp -a "$T/rpm" "$T/rpm-q"
+  ref=$(rpm --root "$T/rpm-q" --dbpath /var/lib/rpm -qa --qf '%{NAME} %|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE} %{ARCH}\n' | LC_ALL=C sort)
+  check_eq "rpm list equals rpm -qa ($(wc -l <<<"$ref") packages)" "$ref" \
+    "$(jq -r '.packages[] | select(.type=="rpm") | "\(.name) \(.version) \(.arch)"' "$T/rpm.json" | LC_ALL=C sort)"
+  check_eq "rpm purl with epoch qualifier" "pkg:rpm/fedora/hello-distill@1.2.3-4.fc39?arch=noarch&epoch=2&distro=fedora-39" \
+    "$(jq -r '.packages[] | select(.name=="hello-distill") | .purl' "$T/rpm.json")"
+  check_eq "rpm files from basenames/dirnames" '["/usr/bin/tool-distill"]' \
+    "$(jq -c '.packages[] | select(.name=="tool-distill") | .files // [.file_count]' <("$DISTILL" scan --json --files "rootfs:$T/rpm"))"
+else
+  fail "rpm fixture: rpmbuild missing or failed (scripts/install-deps.sh installs rpm)"
+fi
+
 # --- SBOMs against the official schemas --------------------------------------
 if AJV=$(bash "$TOP/tests/integration/scan-tools.sh" ajv); then
   for img in base py; do
