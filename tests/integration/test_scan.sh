@@ -103,7 +103,21 @@ cp /usr/bin/true "$S/usr/bin/suidprog"; chmod 4755 "$S/usr/bin/suidprog"
 printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/usr/sbin/nologin\nguest::1001:1001::/:/bin/sh\n' > "$S/etc/passwd"
 printf 'root:*:19000:0:99999:7:::\napp:!:19000::::::\nguest::19000::::::\n' > "$S/etc/shadow"
 printf 'ID=alpine\nVERSION_ID=3.19.1\nPRETTY_NAME="Alpine Linux v3.19"\n' > "$S/etc/os-release"
+mkdir -p "$S/app/lib"
+python3 - "$S/app/lib" <<'PY'
+import sys, zipfile
+d = sys.argv[1]
+with zipfile.ZipFile(d + "/demo-1.4.jar", "w") as z:
+    z.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\n")
+    z.writestr("META-INF/maven/org.example/demo/pom.properties", "groupId=org.example\nartifactId=demo\nversion=1.4\n")
+    z.writestr("META-INF/maven/com.acme/shaded/pom.properties", "artifactId=shaded\ngroupId=com.acme\nversion=0.3\n")
+with zipfile.ZipFile(d + "/plain.jar", "w") as z:
+    z.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\nImplementation-Title: plain-lib\nImplementation-Version: 2.0.1\n")
+PY
 "$DISTILL" scan --json --user app "rootfs:$S" > "$T/s.json"
+check_eq "java: pom.properties (2 in one jar) and MANIFEST" \
+  '["pkg:maven/com.acme/shaded@0.3","pkg:maven/org.example/demo@1.4","pkg:maven/plain-lib@2.0.1"]' \
+  "$(jq -c '[.packages[] | select(.type=="maven") | .purl] | sort' "$T/s.json")"
 check "busybox sh applet is a shell" jq -e '.verdict.shells | any(. == "/bin/sh -> /bin/busybox")' "$T/s.json"
 check_eq "busybox applets counted" 4 "$(jq .verdict.busybox_applets "$T/s.json")"
 check "busybox wget is a network tool" jq -e '.verdict.network_tools | any(startswith("/bin/wget"))' "$T/s.json"
