@@ -155,6 +155,16 @@ else
   fail "rpm fixture: rpmbuild missing or failed (scripts/install-deps.sh installs rpm)"
 fi
 
+# --- Go: a real Go binary from the Debian archive (age), its Go version vs Built-Using -------
+mkdir -p "$T/godeb" && chmod 777 "$T/godeb"
+if (cd "$T/godeb" && apt-get download -q age >/dev/null 2>&1) && dpkg-deb -x "$T"/godeb/age_*.deb "$T/go"; then
+  gov=$(dpkg-deb -f "$T"/godeb/age_*.deb Built-Using | grep -o 'golang-1\.[0-9]* (= [0-9.]*' | sed 's/.*= //')
+  check_eq "go: stdlib version read from /usr/bin/age equals Built-Using golang ($gov)" "v$gov" \
+    "$("$DISTILL" scan --json "rootfs:$T/go" | jq -r '.packages[] | select(.type=="golang" and .name=="stdlib" and .source=="/usr/bin/age") | .version')"
+else
+  fail "go: could not download the Debian package age"
+fi
+
 # --- SBOMs against the official schemas --------------------------------------
 if AJV=$(bash "$TOP/tests/integration/scan-tools.sh" ajv); then
   for img in base py; do
