@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include "scan/scan.h"
 
+json_t *ds_jstr(const char *s); /* json_string that never fails: invalid UTF-8 bytes become '?', NULL -> null */
 json_t *ds_strlist_json(const ds_strlist *l);
 json_t *ds_verdict_json(const ds_verdict *v);
 json_t *ds_pkg_json(const ds_pkg *p, bool with_files);

@@ -45,7 +45,8 @@ static ds_fentry *tree_add(ds_tree *t) {
 /* dirfd-relative walk: a directory is opened with O_NOFOLLOW|O_DIRECTORY, so a
  * symlink can never lead the walk out of the root. */
 static int walk_dir(ds_tree *t, int dfd, const char *img_path, int depth, ds_err *err) {
-    if (depth > 256) return ds_fail(err, "%s: directory tree too deep", img_path);
+    /* Deeper than any real image: list the directory, do not descend (a hostile tree must not stop the scan). */
+    if (depth > 256) { close(dfd); return 0; }
     DIR *d = fdopendir(dfd);
     if (!d) { close(dfd); return ds_fail_errno(err, "opendir %s", img_path); }
     struct dirent *de;

@@ -194,6 +194,9 @@ static void test_rpm_header(void **state) {
 
 static void test_purl(void **state) {
     (void)state;
+    json_t *j = ds_jstr("caf\xe9 ok \xc3\xa9");
+    assert_string_equal(json_string_value(j), "caf? ok \xc3\xa9");
+    json_decref(j);
     char *p = ds_purl("npm", "@babel", "core", "7.0.0-beta.1", NULL);
     assert_string_equal(p, "pkg:npm/%40babel/core@7.0.0-beta.1");
     free(p);
