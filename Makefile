@@ -27,7 +27,7 @@ ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
 CFLAGS_ALL = $(CSTD) $(WARN) -Isrc $(PKG_CFLAGS) -DDISTILL_VERSION=\"$(VERSION)\"
 
 .PHONY: all asan test unit integration valgrind fuzz fuzz-run bench demo deps clean install
-all: $(B)/distill $(B)/distill-sensor
+all: $(B)/distill $(B)/distill-sensor $(B)/libdistill.a
 
 deps:
 	@bash scripts/install-deps.sh
@@ -42,6 +42,9 @@ $(B)/obj/%.o: %.c
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
 ASAN_OBJ := $(LIB_SRC:%.c=$(BA)/obj/%.o)
 FUZZ_OBJ := $(LIB_SRC:%.c=$(BF)/obj/%.o)
+# For small drivers in tests and benches: a thin archive keeps full member paths.
+$(B)/libdistill.a: $(LIB_OBJ)
+	@rm -f $@; ar rcsT $@ $^
 $(B)/distill: $(CLI_SRC:%.c=$(B)/obj/%.o) $(LIB_OBJ)
 	$(CC) $(REL_FLAGS) -o $@ $^ $(PKG_LIBS)
 # The sensor is bind-mounted into images of any distro, so it links statically and uses no library.

@@ -13,6 +13,12 @@
 
 static char *root;
 
+static void cleanup(void) {
+    ds_err e;
+    if (root) ds_rmtree(root, &e);
+    free(root);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ds_err err;
     ds_elf_src src = {.mem = data, .size = size};
@@ -23,6 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
     if (!root) {
         if (ds_mkdtemp("distill-fuzz-elf", &root, &err) < 0) abort();
+        atexit(cleanup);
         char *d = ds_xasprintf("%s/lib", root);
         ds_mkdirs(d, 0755, &err);
         free(d);

@@ -59,6 +59,30 @@ else
   skip "compiled fixtures: no cc"
 fi
 
+# --- musl: a tree with Debian's musl loader, compared with musl's own ldd ------------
+if command -v musl-gcc >/dev/null && [ -f /usr/lib/x86_64-linux-musl/libc.so ]; then
+  M=$T/musl
+  mkdir -p "$M/lib" "$M/opt/m" "$M/opt/r" "$M/app" "$M/etc"
+  cp /usr/lib/x86_64-linux-musl/libc.so "$M/lib/ld-musl-x86_64.so.1"
+  echo 'int puts(const char *); int mq(void){return puts("q");}' > "$T/mq.c"
+  echo 'int puts(const char *); int mr(void){return puts("r");}' > "$T/mr.c"
+  echo 'int mq(void); int mr(void); int main(void){return mq()+mr();}' > "$T/mm.c"
+  musl-gcc -shared -fPIC -Wl,-soname,libmq.so -o "$M/opt/m/libmq.so" "$T/mq.c"
+  musl-gcc -shared -fPIC -Wl,-soname,libmr.so -o "$M/opt/r/libmr.so" "$T/mr.c"
+  musl-gcc -o "$M/app/mprog" "$T/mm.c" "$M/opt/m/libmq.so" "$M/opt/r/libmr.so" -Wl,-rpath,/opt/r
+  echo /opt/m > "$M/etc/ld-musl-x86_64.path"
+  out=$("$DISTILL" ldd --root "$M" /app/mprog); rc=$?
+  check_eq "musl: exit 0" 0 $rc
+  { echo "/app/mprog:"; echo "$out"; } | ldd_sets_from_distill > "$T/musl.d"
+  chroot "$M" /lib/ld-musl-x86_64.so.1 --list /app/mprog 2>&1 | ldd_sets_from_ldd /app/mprog > "$T/musl.l"
+  check_eq "musl: same set as musl's ldd" "1 1" "$(ldd_compare "$T/musl.d" "$T/musl.l" | tail -1)"
+  check_eq "musl: loader flavour" musl "$("$DISTILL" ldd --root "$M" --json /app/mprog | jq -r '.[0].loader')"
+  check_eq "musl: libmq from ld-musl-x86_64.path" musl_path \
+    "$("$DISTILL" ldd --root "$M" --json /app/mprog | jq -r '.[0].libraries[] | select(.name=="libmq.so") | .found_by')"
+else
+  skip "musl: musl-gcc not installed (scripts/install-deps.sh installs musl-tools)"
+fi
+
 # --- real Debian trees vs the real loader ----------------------------------------
 compare_with_ldd() { # NAME DIR
   local name=$1 dir=$2
@@ -80,7 +104,12 @@ compare_with_ldd() { # NAME DIR
   else fail "$name: $same/$total identical to ldd in a chroot"; fi
 }
 export DISTILL_IMAGE_CACHE=${DISTILL_IMAGE_CACHE:-$TOP/build/cache/images}
-if d=$(ldd_tree base-apt); then compare_with_ldd base-apt "$d"; else fail "base-apt tree could not be built"; fi
+# Base system plus the i386 multiarch libc/zlib/libssl/libstdc++: the ld.so.cache holds both
+# classes under the same names, and the i386 files are checked with the i386 loader.
+if d=$(ldd_tree ldd-amd64-i386-multiarch --arch amd64,i386 \
+         --include libc6:i386,zlib1g:i386,libssl3:i386,libstdc++6:i386,libgcc-s1:i386); then
+  compare_with_ldd amd64-i386-multiarch "$d"
+else fail "amd64+i386 tree could not be built"; fi
 if d=$(ldd_tree ldd-python3-nginx-ssl --include python3,nginx-light,libssl3,openssl,curl); then
   compare_with_ldd python3-nginx-ssl "$d"
 else fail "python3-nginx-ssl tree could not be built"; fi
@@ -90,25 +119,49 @@ if layout=$(debian_image base-apt) && d=$(ldd_tree base-apt); then
   a=$("$DISTILL" ldd --image "oci:$layout" /usr/bin/apt /usr/bin/gpgv 2>&1); rc=$?
   check_eq "--image: exit 0" 0 $rc
   check_eq "--image agrees with --root on the unpacked layer" "$("$DISTILL" ldd --root "$d" /usr/bin/apt /usr/bin/gpgv)" "$a"
+  # The same image with LD_LIBRARY_PATH in its config Env: a new config, manifest and index
+  # (the layer blob is shared through a hard-linked copy of the layout).
+  I=$T/llp-image
+  cp -al "$layout" "$I"
+  mdig=$(jq -r '.manifests[0].digest' "$I/index.json" | cut -d: -f2)
+  cdig=$(jq -r '.config.digest' "$I/blobs/sha256/$mdig" | cut -d: -f2)
+  jq -c '.config.Env += ["LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu"]' "$I/blobs/sha256/$cdig" > "$T/cfg"
+  nc=$(sha256sum "$T/cfg" | cut -d' ' -f1); cp "$T/cfg" "$I/blobs/sha256/$nc"
+  jq -c --arg d "sha256:$nc" --argjson s "$(stat -c %s "$T/cfg")" '.config.digest = $d | .config.size = $s' \
+    "$I/blobs/sha256/$mdig" > "$T/man"
+  nm=$(sha256sum "$T/man" | cut -d' ' -f1); cp "$T/man" "$I/blobs/sha256/$nm"
+  rm "$I/index.json"
+  jq -c --arg d "sha256:$nm" --argjson s "$(stat -c %s "$T/man")" '.manifests[0].digest = $d | .manifests[0].size = $s' \
+    "$layout/index.json" > "$I/index.json"
+  j=$("$DISTILL" ldd --image "oci:$I" --json /usr/bin/gpgv)
+  check_eq "--image: LD_LIBRARY_PATH from the config Env is used" \
+    "ld_library_path /usr/lib/x86_64-linux-gnu/libc.so.6" \
+    "$(jq -r '.[0].libraries[] | select(.name=="libc.so.6") | "\(.found_by) \(.path)"' <<<"$j")"
+  j=$("$DISTILL" ldd --image "oci:$I" --ld-library-path /nowhere --json /usr/bin/gpgv)
+  check_eq "--image: --ld-library-path overrides the Env" "ld.so.cache" \
+    "$(jq -r '.[0].libraries[] | select(.name=="libc.so.6") | .found_by' <<<"$j")"
 fi
 
-# --- a foreign architecture: nothing runs, compare with lddtree --root ----------------
+# --- foreign architectures: nothing runs, compare with lddtree --root ------------------
 # libc-bin is included for its /etc/ld.so.conf: without it lddtree has no search path for
 # files that have no interpreter (libraries), while the loader has built-in defaults.
-if d=$(ldd_tree ldd-arm64-extract-libcbin --variant extract --arch arm64 \
-         --include libc6,libc-bin,libssl3,zlib1g,libstdc++6,coreutils,bash,python3.11-minimal,curl,openssl); then
-  "$DISTILL" ldd --root "$d" --all > "$T/arm.distill" 2>"$T/arm.err"; rc=$?
-  n=$(grep -c ':$' "$T/arm.distill")
-  check_eq "arm64: every ELF resolves (exit 0)" 0 $rc
-  check_eq "arm64: no 'not found' among $n files" 0 "$(grep -c 'not found' "$T/arm.distill")"
-  check "arm64: aarch64 libc found" grep -q 'libc.so.6 => /lib/aarch64-linux-gnu/libc.so.6' "$T/arm.distill"
-  if /usr/bin/python3 -c 'import elftools' 2>/dev/null; then
-    # Both sides as real paths inside the tree (lddtree and the loader pick different
-    # spellings of the same file through the /lib -> usr/lib symlink).
-    mapfile -t files < <(grep ':$' "$T/arm.distill" | tr -d :)
-    lddtree_fixed --root "$d" "${files[@]}" > "$T/arm.lddtree" 2>/dev/null
-    ldd_sets_from_distill < "$T/arm.distill" > "$T/arm.d0"
-    ROOT=$d /usr/bin/python3 - "$T/arm.d0" "$T/arm.lddtree" "$T/arm.d" "$T/arm.l" <<'PY'
+compare_with_lddtree() { # LABEL DIR EXPECTED-LIBC-LINE
+  local name=$1 d=$2 libc=$3 rc n same total
+  "$DISTILL" ldd --root "$d" --all > "$T/$name.distill" 2>"$T/$name.err"; rc=$?
+  n=$(grep -c ':$' "$T/$name.distill")
+  check_eq "$name: every ELF resolves (exit 0)" 0 $rc
+  check_eq "$name: no 'not found' among $n files" 0 "$(grep -c 'not found' "$T/$name.distill")"
+  check "$name: $libc" grep -qF "$libc" "$T/$name.distill"
+  if ! /usr/bin/python3 -c 'import elftools' 2>/dev/null; then
+    fail "$name: lddtree needs python3-pyelftools (scripts/install-deps.sh installs it)"; return
+  fi
+  # Both sides as real paths inside the tree (lddtree and the loader pick different
+  # spellings of the same file through the /lib -> usr/lib symlink).
+  local files
+  mapfile -t files < <(grep ':$' "$T/$name.distill" | tr -d :)
+  lddtree_fixed --root "$d" "${files[@]}" > "$T/$name.lddtree" 2>/dev/null
+  ldd_sets_from_distill < "$T/$name.distill" > "$T/$name.d0"
+  ROOT=$d /usr/bin/python3 - "$T/$name.d0" "$T/$name.lddtree" "$T/$name.d" "$T/$name.l" <<'PY'
 import os, sys
 root = os.environ["ROOT"]
 def real(p):  # resolve inside the root, never outside
@@ -142,15 +195,21 @@ with open(sys.argv[4], "w") as o:
             name, _, path = line.strip().partition(" => ")
             o.write(f"{f}\t{name + ' => not found' if path in ('None', '') else real(path[len(root):])}\n")
 PY
-    ldd_compare "$T/arm.d" "$T/arm.l" > "$T/arm.cmp"
-    read -r same total < <(tail -1 "$T/arm.cmp")
-    echo "arm64: $same/$total identical to lddtree"
-    grep '^DIFF' "$T/arm.cmp" | head -20
-    if [ "$total" -gt 100 ] && [ "$same" = "$total" ]; then ok "arm64: $same/$total identical to lddtree --root"
-    else fail "arm64: $same/$total identical to lddtree --root"; fi
-  else
-    fail "arm64: lddtree needs python3-pyelftools (scripts/install-deps.sh installs it)"
-  fi
-else
-  fail "arm64 tree could not be built"
-fi
+  ldd_compare "$T/$name.d" "$T/$name.l" > "$T/$name.cmp"
+  read -r same total < <(tail -1 "$T/$name.cmp")
+  echo "$name: $same/$total identical to lddtree"
+  grep '^DIFF' "$T/$name.cmp" | head -20
+  if [ "$total" -gt 100 ] && [ "$same" = "$total" ]; then ok "$name: $same/$total identical to lddtree --root"
+  else fail "$name: $same/$total identical to lddtree --root"; fi
+}
+if d=$(ldd_tree ldd-arm64-extract-libcbin --variant extract --arch arm64 \
+         --include libc6,libc-bin,libssl3,zlib1g,libstdc++6,coreutils,bash,python3.11-minimal,curl,openssl); then
+  compare_with_lddtree arm64 "$d" "libc.so.6 => /lib/aarch64-linux-gnu/libc.so.6"
+else fail "arm64 tree could not be built"; fi
+# Big-endian 64-bit, and 32-bit ARM hard-float.
+for arch in s390x armhf; do
+  case $arch in s390x) libc="libc.so.6 => /lib/s390x-linux-gnu/libc.so.6";; armhf) libc="libc.so.6 => /lib/arm-linux-gnueabihf/libc.so.6";; esac
+  if d=$(ldd_tree ldd-$arch-extract --variant extract --arch $arch --include libc6,libc-bin,zlib1g,libssl3,coreutils,libstdc++6); then
+    compare_with_lddtree "$arch" "$d" "$libc"
+  else fail "$arch tree could not be built"; fi
+done

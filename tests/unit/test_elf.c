@@ -243,21 +243,28 @@ static void test_parse_hostile(void **state) {
 }
 
 /* ---- ld.so.cache ---- */
-static size_t mk_cache(unsigned char *d, const char *const *kv, const int32_t *flags, size_t n) {
+static void put32(unsigned char *d, size_t off, uint32_t v, int be) {
+    for (int k = 0; k < 4; k++) d[off + (be ? (size_t)(3 - k) : (size_t)k)] = (unsigned char)(v >> (8 * k));
+}
+/* A glibc-ld.so.cache1.1 file in either byte order. */
+static size_t mk_cache_e(unsigned char *d, const char *const *kv, const int32_t *flags, size_t n, int be) {
     memset(d, 0, 4096);
     memcpy(d, "glibc-ld.so.cache1.1", 20);
-    d[28] = 2;
-    size_t strs = 48 + n * 24, so = strs;
+    d[28] = be ? 3 : 2;
+    put32(d, 20, (uint32_t)n, be);
+    size_t so = 48 + n * 24;
     for (size_t i = 0; i < n; i++) {
         size_t e = 48 + i * 24;
-        buf *bb = (buf *)d; (void)bb;
-        for (int k = 0; k < 4; k++) d[e + k] = (unsigned char)((uint32_t)flags[i] >> (8 * k));
-        size_t ko = so; strcpy((char *)d + so, kv[2 * i]); so += strlen(kv[2 * i]) + 1;
-        size_t vo = so; strcpy((char *)d + so, kv[2 * i + 1]); so += strlen(kv[2 * i + 1]) + 1;
-        for (int k = 0; k < 4; k++) { d[e + 4 + k] = (unsigned char)(ko >> (8 * k)); d[e + 8 + k] = (unsigned char)(vo >> (8 * k)); }
+        put32(d, e, (uint32_t)flags[i], be);
+        put32(d, e + 4, (uint32_t)so, be);
+        strcpy((char *)d + so, kv[2 * i]); so += strlen(kv[2 * i]) + 1;
+        put32(d, e + 8, (uint32_t)so, be);
+        strcpy((char *)d + so, kv[2 * i + 1]); so += strlen(kv[2 * i + 1]) + 1;
     }
-    d[20] = (unsigned char)n;
     return so;
+}
+static size_t mk_cache(unsigned char *d, const char *const *kv, const int32_t *flags, size_t n) {
+    return mk_cache_e(d, kv, flags, n, 0);
 }
 
 static void test_ldcache_parse(void **state) {
@@ -275,6 +282,14 @@ static void test_ldcache_parse(void **state) {
     ds_ldcache_free(&c);
     /* hostile: truncated, counts too large, offsets outside */
     for (size_t k = 0; k < n; k++) if (ds_ldcache_parse(d, k, "cache", &c, &e) == 0) ds_ldcache_free(&c);
+    /* the same in big endian (an s390x or ppc64 image's cache) */
+    unsigned char be[4096];
+    size_t nb = mk_cache_e(be, kv, fl, 2, 1);
+    assert_int_equal(ds_ldcache_parse(be, nb, "cache", &c, &e), 0);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.e[1].value, "/weird/libz.so.1");
+    assert_int_equal(c.e[1].flags, 0x0303);
+    ds_ldcache_free(&c);
     d[23] = 0x7f;
     assert_int_equal(ds_ldcache_parse(d, n, "cache", &c, &e), -1);
     d[23] = 0;
@@ -358,6 +373,22 @@ static void test_origin_lib_platform(void **state) {
     r = resolve("/app/bin/o2", NULL);
     assert_string_equal(dep_path(r, "/app/bin/../lib/libo.so"), "/app/bin/../lib/libo.so"); /* as the loader names it */
     assert_string_equal(dep(r, "/app/bin/../lib/libo.so")->real, "/app/lib/libo.so");
+    ds_elf_result_free(r);
+}
+
+static void test_origin_of_the_file(void **state) {
+    fresh(state);
+    elf_at("/real/lib/libr.so", (spec){0});
+    elf_at("/real/lib/libq.so", (spec){.needed = {"libr.so"}, .runpath = "$ORIGIN"});
+    elf_at("/real/lib/exe", (spec){.interp = "/lib64/ld-linux-x86-64.so.2", .needed = {"libr.so"}, .runpath = "$ORIGIN"});
+    link_at("/alias", "real");
+    /* a library (dlopen, ldd): the directory of the path given */
+    ds_elf_result *r = resolve("/alias/lib/libq.so", NULL);
+    assert_string_equal(dep_path(r, "libr.so"), "/alias/lib/libr.so");
+    ds_elf_result_free(r);
+    /* an executable: its real location (/proc/self/exe) */
+    r = resolve("/alias/lib/exe", NULL);
+    assert_string_equal(dep_path(r, "libr.so"), "/real/lib/libr.so");
     ds_elf_result_free(r);
 }
 
@@ -503,6 +534,38 @@ static void test_foreign_arch(void **state) {
     ds_elf_result_free(r);
 }
 
+static void test_hwcaps_and_missing_interp(void **state) {
+    fresh(state);
+    elf_at("/usr/lib/x86_64-linux-gnu/libh.so", (spec){0});
+    elf_at("/usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libh.so", (spec){0});
+    elf_at("/usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v2/libonly.so", (spec){0});
+    elf_at("/app/h", (spec){.interp = "/lib64/ld-linux-x86-64.so.2", .needed = {"libh.so", "libonly.so"}});
+    ds_elf_result *r = resolve("/app/h", NULL);
+    /* the baseline is what every CPU can load; the v3 build is kept as an alternative */
+    assert_string_equal(dep_path(r, "libh.so"), "/lib/x86_64-linux-gnu/libh.so");
+    assert_int_equal(dep(r, "libh.so")->n_alternatives, 1);
+    assert_string_equal(dep(r, "libh.so")->alternatives[0], "/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libh.so");
+    assert_string_equal(dep_path(r, "libonly.so"), "/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v2/libonly.so");
+    int kept_v3 = 0;
+    for (size_t i = 0; i < r->n_files; i++) kept_v3 |= !strcmp(r->files[i], "/usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libh.so");
+    assert_true(kept_v3);
+    ds_elf_result_free(r);
+    /* an interpreter missing from the image is reported, not fatal */
+    elf_at("/app/noi", (spec){.interp = "/lib/ld-missing.so.1", .needed = {"libh.so"}});
+    r = resolve("/app/noi", NULL);
+    assert_int_equal(r->n_missing, 1);
+    assert_string_equal(r->missing[0], "/lib/ld-missing.so.1");
+    assert_string_equal(dep_path(r, "libh.so"), "/lib/x86_64-linux-gnu/libh.so");
+    ds_elf_result_free(r);
+    /* $ORIGIN in LD_LIBRARY_PATH is the executable's directory */
+    elf_at("/app/sub/libl.so", (spec){0});
+    elf_at("/app/l", (spec){.needed = {"libl.so"}});
+    r = resolve("/app/l", "$ORIGIN/sub");
+    assert_string_equal(dep_path(r, "libl.so"), "/app/sub/libl.so");
+    assert_string_equal(dep(r, "libl.so")->how, "ld_library_path");
+    ds_elf_result_free(r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_each_class_and_endian),
@@ -511,12 +574,14 @@ int main(void) {
         cmocka_unit_test(test_basic_and_interp),
         cmocka_unit_test(test_rpath_runpath),
         cmocka_unit_test(test_origin_lib_platform),
+        cmocka_unit_test(test_origin_of_the_file),
         cmocka_unit_test(test_wrong_class_skipped),
         cmocka_unit_test(test_cycles_and_dedup),
         cmocka_unit_test(test_ldcache_and_conf),
         cmocka_unit_test(test_musl),
         cmocka_unit_test(test_symlinks_stay_inside),
         cmocka_unit_test(test_foreign_arch),
+        cmocka_unit_test(test_hwcaps_and_missing_interp),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
