@@ -155,6 +155,19 @@ else
   fail "rpm fixture: rpmbuild missing or failed (scripts/install-deps.sh installs rpm)"
 fi
 
+# --- base family from the ELF interpreters: musl (musl-gcc), static ----------------------
+if command -v musl-gcc >/dev/null; then
+  mkdir -p "$T/musl/usr/bin" "$T/static/usr/bin"
+  printf 'int main(void) { return 0; }\n' > "$T/m.c"
+  musl-gcc -o "$T/musl/usr/bin/app" "$T/m.c" && musl-gcc -static -o "$T/static/usr/bin/app" "$T/m.c"
+  check_eq "musl family" '["musl",["/lib/ld-musl-x86_64.so.1 (1 files)"]]' \
+    "$("$DISTILL" scan --json "rootfs:$T/musl" | jq -c '.verdict | [.base_family, .elf_interpreters]')"
+  check_eq "static family" '["static",[]]' \
+    "$("$DISTILL" scan --json "rootfs:$T/static" | jq -c '.verdict | [.base_family, .elf_interpreters]')"
+else
+  fail "musl-gcc missing (scripts/install-deps.sh installs musl-tools)"
+fi
+
 # --- Go: a real Go binary from the Debian archive (age), its Go version vs Built-Using -------
 mkdir -p "$T/godeb" && chmod 777 "$T/godeb"
 if (cd "$T/godeb" && apt-get download -q age >/dev/null 2>&1) && dpkg-deb -x "$T"/godeb/age_*.deb "$T/go"; then
