@@ -290,6 +290,9 @@ if [ $rc -ne 0 ] && grep -qi "not implemented" <<<"$out"; then
   skip "scan oci: layout: image transport not implemented yet"
 else
   check_eq "oci: image scanned, run user from the config" "1000 false" "$(jq -r '.verdict.run_user | "\(.user) \(.root)"' <<<"$out")"
+  printf 'image:\n  user_not_root: true\n  required_labels: [org.opencontainers.image.title]\n' > "$T/labels.yaml"
+  check "oci: labels and user from the config pass a policy" "$DISTILL" scan --policy "$T/labels.yaml" "oci:$PY"
+  check_fails "oci: a missing label fails" bash -c "printf 'image:\n  required_labels: [no.such.label]\n' > '$T/nolabel.yaml' && '$DISTILL' scan --policy '$T/nolabel.yaml' 'oci:$PY' >/dev/null"
   check_eq "oci: same packages as the unpacked tree" "$(jq -c '[.packages[].purl]' "$T/py.json")" "$(jq -c '[.packages[].purl]' <<<"$out")"
 fi
 
