@@ -279,6 +279,13 @@ else
   fail "chromium is not installed (scripts/install-deps.sh installs it)"
 fi
 
+# --- the scanned tree is only read ------------------------------------------------------
+state() { find "$1" -printf '%p %s %m %T@\n' | LC_ALL=C sort | sha256sum; }
+before=$(state "$T/py")
+"$DISTILL" scan --json --files --sbom cyclonedx-json --sbom-out "$T/ro.cdx.json" --policy "$T/fail.json" \
+  --vulns "$OSV" --html "$T/ro.html" "rootfs:$T/py" >/dev/null
+check_eq "nothing in the scanned tree changed" "$before" "$(state "$T/py")"
+
 # --- CLI errors -------------------------------------------------------------------------
 "$DISTILL" scan "rootfs:$T/does-not-exist" >/dev/null 2>&1; check_eq "missing rootfs is an error (3)" 3 "$?"
 "$DISTILL" scan --sbom xml "rootfs:$T/base" >/dev/null 2>&1; check_eq "bad --sbom is a usage error (2)" 2 "$?"
