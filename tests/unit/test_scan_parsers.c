@@ -294,6 +294,8 @@ static void test_scan_tree(void **state) {
     assert_string_equal(s.pkgs.v[0].files.v[0], "/etc/issue");
     assert_string_equal(s.pkgs.v[1].purl, "pkg:npm/%40scope/lib@1.2.3");
     assert_string_equal(s.pkgs.v[1].license, "MIT");
+    assert_int_equal(s.pkgs.v[2].files.n, 2); /* left-pad: package.json, test/package.json */
+    assert_string_equal(s.pkgs.v[2].files.v[0], "/app/node_modules/left-pad/package.json");
     assert_string_equal(s.pkgs.v[3].type, "pypi");
     assert_true(ds_strlist_has(&s.pkgs.v[3].files, "/usr/bin/req"));
     assert_true(ds_strlist_has(&s.pkgs.v[3].files, "/usr/lib/python3/site/requests/__init__.py"));
