@@ -4,7 +4,7 @@
 #   src/trace/sensor/*.c   the static sensor binary (distill-sensor)
 #   src/**/*.c (the rest)  libdistill: everything the commands call
 CC      ?= cc
-PKGS    := libarchive libcurl jansson libseccomp libelf libzstd libdeflate openssl yaml-0.1 zlib
+PKGS    := libarchive libcurl jansson libseccomp libelf libzstd libdeflate openssl yaml-0.1 zlib sqlite3
 CSTD    := -std=c17 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -27,7 +27,7 @@ ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
 CFLAGS_ALL = $(CSTD) $(WARN) -Isrc $(PKG_CFLAGS) -DDISTILL_VERSION=\"$(VERSION)\"
 
 .PHONY: all asan test unit integration valgrind fuzz fuzz-run bench demo deps clean install
-all: $(B)/distill $(B)/distill-sensor
+all: $(B)/distill $(B)/distill-sensor $(B)/libdistill.a
 
 deps:
 	@bash scripts/install-deps.sh
@@ -42,6 +42,9 @@ $(B)/obj/%.o: %.c
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
 ASAN_OBJ := $(LIB_SRC:%.c=$(BA)/obj/%.o)
 FUZZ_OBJ := $(LIB_SRC:%.c=$(BF)/obj/%.o)
+# For small drivers in tests and benches: a thin archive keeps full member paths.
+$(B)/libdistill.a: $(LIB_OBJ)
+	@rm -f $@; ar rcsT $@ $^
 $(B)/distill: $(CLI_SRC:%.c=$(B)/obj/%.o) $(LIB_OBJ)
 	$(CC) $(REL_FLAGS) -o $@ $^ $(PKG_LIBS)
 # The sensor is bind-mounted into images of any distro, so it links statically and uses no library.
@@ -103,4 +106,5 @@ install: all
 clean:
 	rm -rf $(B)/obj $(B)/asan $(B)/fuzz $(B)/tests $(B)/distill $(B)/distill-sensor $(B)/libdistill.a
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+# Only the compiler's dependency files (build/cache holds unpacked image trees with *.d dirs).
+-include $(shell find $(B)/obj $(BA)/obj $(BF)/obj -name '*.d' -type f 2>/dev/null)

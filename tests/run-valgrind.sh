@@ -3,6 +3,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 rc=0
+mkdir -p build/test-logs
 for t in build/tests/test_*; do
   [ -x "$t" ] || continue
   if valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \

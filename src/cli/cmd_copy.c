@@ -12,6 +12,7 @@ static const char usage[] =
     "against its digest and size. Prints the manifest digest written.\n\n"
     "Options:\n"
     "  --compress gzip|zstd|none     recompress layers (default: keep what the source has)\n"
+    "  --tmpdir DIR                  scratch space for recompression and archives (default: $TMPDIR or /var/tmp)\n"
     "  -q, --quiet                   no progress lines\n"
     CLI_TRANSPORT_HELP
     "\nSRC and DST are oci:PATH[:REF], oci-archive:PATH[:REF], docker-archive:PATH[:REPO:TAG],\n"

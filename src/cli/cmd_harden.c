@@ -85,6 +85,15 @@ int cmd_harden(int argc, char **argv) {
         else { free(allow); return cli_usage_error(cmd, "unexpected argument %s", a); }
     }
     if (!src || (!dst && !o.dry_run)) { free(allow); return cli_usage_error(cmd, "needs SRC and DST"); }
+    if (dst && !strcmp(src, dst)) {
+        free(allow);
+        return cli_usage_error(cmd, "DST is SRC: harden never rewrites its source; name another destination");
+    }
+    if (o.user && (!*o.user || !strcmp(o.user, "root") || !strcmp(o.user, "0") || !strncmp(o.user, "0:", 2) ||
+                   !strncmp(o.user, "root:", 5))) {
+        free(allow);
+        return cli_usage_error(cmd, "--user %s: the run user must not be root", o.user);
+    }
     o.allow = allow;
     ds_harden_report rep;
     ds_harden_report_init(&rep);
@@ -102,7 +111,8 @@ int cmd_harden(int argc, char **argv) {
     if (json) {
         json_dumpf(j, stdout, JSON_INDENT(2));
         fputc('\n', stdout);
-    } else if (rep.n_changes || rep.user_name) {
+    } else if (r == 0 || o.dry_run) {
+        /* After a refusal only a dry run shows the plan: nothing was changed. */
         print_changes(stdout, &rep);
     }
     if (report) {

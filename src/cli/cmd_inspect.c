@@ -22,6 +22,7 @@ static json_t *inspect_json(const char *name, ds_image *img) {
     json_object_set_new(o, "name", json_string(name));
     json_object_set_new(o, "digest", json_string(img->manifest_digest));
     json_object_set_new(o, "media_type", json_string(img->manifest_media_type));
+    if (img->index_digest[0]) json_object_set_new(o, "index_digest", json_string(img->index_digest));
     char plat[256];
     snprintf(plat, sizeof plat, "%s/%s%s%s", img->os ? img->os : "unknown", img->arch ? img->arch : "unknown",
              img->variant ? "/" : "", img->variant ? img->variant : "");

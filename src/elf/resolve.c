@@ -200,11 +200,12 @@ static char *dirname_of(const char *p) {
     return ds_xstrndup(p, (size_t)(sl - p));
 }
 
-/* $ORIGIN of object i: the directory it was loaded from (glibc: the path as found,
- * not resolved; the executable: its real location, as /proc/self/exe gives it). */
+/* $ORIGIN of object i: the directory it was loaded from, as a path string, not resolved
+ * (glibc and musl). For an executable the kernel gives the loader its real location
+ * (/proc/self/exe); a library given as the file is opened by the path given (dlopen, ldd). */
 static char *origin_of(st *s, int i) {
     const ds_elf_obj *o = &s->r->objs[i];
-    return dirname_of(i == 0 ? o->real : o->path);
+    return dirname_of(i == 0 && s->infos[0] && s->infos[0]->interp ? o->real : o->path);
 }
 
 static int dst_token(const char *p, const char *tok, size_t *len) {
@@ -473,8 +474,8 @@ static void process(st *s, int i) {
     o->needed_idx = ds_xcalloc(in->n_needed, sizeof *o->needed_idx);
     o->n_needed = in->n_needed;
     for (size_t k = 0; k < in->n_needed; k++) {
-        char *name = s->musl ? (strchr(in->needed[k], '$') ? expand(s, i, in->needed[k]) : ds_xstrdup(in->needed[k]))
-                             : expand(s, i, in->needed[k]);
+        /* glibc expands $ORIGIN... in DT_NEEDED too; musl only in RPATH/RUNPATH. */
+        char *name = s->musl ? ds_xstrdup(in->needed[k]) : expand(s, i, in->needed[k]);
         int j = -1;
         if (s->musl && s->r->interp >= 0 && (musl_reserved(name) || !strcmp(name, s->r->objs[s->r->interp].name)))
             j = s->r->interp;

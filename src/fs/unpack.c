@@ -139,6 +139,8 @@ typedef struct applier {
     ds_strmap written;          /* paths this layer wrote: whiteouts only hide lower layers */
     dir_meta *dirs;             /* directory modes and mtimes, applied after the layer */
     size_t ndirs, capdirs;
+    dir_meta *restore;          /* not root: lower directories opened up for writing, and their modes */
+    size_t nrestore, caprestore;
     char *cache_rel;            /* last parent resolved, and its O_PATH fd */
     int cache_fd;
 } applier;
@@ -169,6 +171,9 @@ static int rmtree_at(int dirfd, const char *name) {
             fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0) return -1;
     }
+    struct stat dst;
+    /* Not root: a read-only directory must be opened up before emptying it. */
+    if (fstat(fd, &dst) == 0 && (dst.st_mode & 0700) != 0700) fchmod(fd, (dst.st_mode | 0700) & 07777);
     DIR *d = fdopendir(fd);
     if (!d) { close(fd); return -1; }
     struct dirent *de;
@@ -320,7 +325,7 @@ static int meta_at(applier *ap, int pfd, const char *base, struct archive_entry 
 static int write_data(applier *ap, struct archive *a, int fd, struct archive_entry *e, const char *entry, ds_err *err) {
     const void *buf;
     size_t len;
-    la_int64_t off;
+    la_int64_t off, end = 0;
     for (;;) {
         int r = archive_read_data_block(a, &buf, &len, &off);
         if (r == ARCHIVE_EOF) break;
@@ -331,9 +336,10 @@ static int write_data(applier *ap, struct archive *a, int fd, struct archive_ent
             if (w < 0) { if (errno == EINTR) continue; return entry_fail_errno(ap, err, entry, "write"); }
             p += w; len -= (size_t)w; off += w;
         }
+        if (off > end) end = off;
     }
     /* Sparse files: holes at the end still count in the size. */
-    if (archive_entry_size_is_set(e) && ftruncate(fd, archive_entry_size(e)) < 0)
+    if (archive_entry_size_is_set(e) && end < archive_entry_size(e) && ftruncate(fd, archive_entry_size(e)) < 0)
         return entry_fail_errno(ap, err, entry, "truncate");
     return 0;
 }
@@ -351,10 +357,41 @@ static void defer_dir(applier *ap, const char *rel, struct archive_entry *e) {
     d->mtime.tv_nsec = archive_entry_mtime_nsec(e);
 }
 
+/* Not root, a read-only directory of a lower layer cannot take new entries: open it
+ * up (u+rwx) for the rest of this layer, and put its mode back at the end. */
+static int make_writable(applier *ap, int pfd, const char *parent_rel) {
+    if (ap->is_root) return -1;
+    int fd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    struct stat st;
+    int r = -1;
+    if (fstat(fd, &st) == 0 && (st.st_mode & 0700) != 0700 && fchmod(fd, (st.st_mode | 0700) & 07777) == 0) {
+        if (ap->nrestore == ap->caprestore) {
+            ap->caprestore = ap->caprestore ? ap->caprestore * 2 : 8;
+            ap->restore = ds_xrealloc(ap->restore, ap->caprestore * sizeof *ap->restore);
+        }
+        dir_meta *d = &ap->restore[ap->nrestore++];
+        d->rel = ds_xstrdup(parent_rel);
+        d->mode = st.st_mode & 07777;
+        d->has_mtime = false;
+        r = 0;
+    }
+    close(fd);
+    return r;
+}
+
+static int apply_dir_meta(applier *ap, dir_meta *list, size_t n, ds_err *err);
+
 static int finish_dirs(applier *ap, ds_err *err) {
+    /* Modes put back first, so that this layer's own directory entries win. */
+    if (apply_dir_meta(ap, ap->restore, ap->nrestore, err) < 0) return -1;
+    return apply_dir_meta(ap, ap->dirs, ap->ndirs, err);
+}
+
+static int apply_dir_meta(applier *ap, dir_meta *list, size_t n, ds_err *err) {
     /* Deepest first is not needed: setting a mode or mtime does not touch the parent. */
-    for (size_t i = 0; i < ap->ndirs; i++) {
-        dir_meta *d = &ap->dirs[i];
+    for (size_t i = 0; i < n; i++) {
+        dir_meta *d = &list[i];
         int fd = open_in_root(ap->rootfd, d->rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
         if (fd < 0) {
             /* Removed or replaced later in the same layer: nothing to set. */
@@ -435,7 +472,9 @@ static int do_whiteout(applier *ap, const char *parent, const char *base, const 
     if (pfd < 0) return -1;
     int own = dup(pfd); /* remove_at may drop the cached fd */
     if (own < 0) return entry_fail_errno(ap, err, entry, "dup");
+    err->code = 0;
     int r = remove_at(ap, own, victim, entry, err);
+    if (r < 0 && err->code == EACCES && make_writable(ap, own, parent) == 0) r = remove_at(ap, own, victim, entry, err);
     close(own);
     return r;
 }
@@ -468,28 +507,9 @@ static int do_hardlink(applier *ap, int pfd, const char *base, const char *targe
     return r;
 }
 
-static int apply_entry(applier *ap, struct archive *a, struct archive_entry *e, ds_err *err) {
-    const char *entry = archive_entry_pathname(e);
-    if (!entry) return ds_fail(err, "%s: an entry has no name", ap->blob);
-    DS_AUTOFREE char *rel = NULL;
-    if (ds_clean_tar_path(entry, &rel) < 0) return entry_fail(ap, err, entry, "name leaves the tree (..)");
-    if (!*rel) return 0; /* the root itself: its attributes stay those of the target directory */
-    /* Longer names cannot be used by path anyway; refusing them also bounds the
-     * depth of what we create (and later walk to remove). */
-    if (strlen(rel) >= PATH_MAX) return entry_fail(ap, err, entry, "name too long");
-    char *slash = strrchr(rel, '/');
-    const char *base = slash ? slash + 1 : rel;
-    DS_AUTOFREE char *parent = slash ? ds_xstrndup(rel, (size_t)(slash - rel)) : ds_xstrdup("");
-
-    if (!strncmp(base, WH_PREFIX, strlen(WH_PREFIX))) return do_whiteout(ap, parent, base, entry, err);
-
-    int pfd0 = get_parent(ap, parent, true, entry, err);
-    if (pfd0 < 0) return -1;
-    /* Own a copy: removing things below may drop the cache. */
-    int pfd = dup(pfd0);
-    if (pfd < 0) return entry_fail_errno(ap, err, entry, "dup");
-    ds_strmap_put(&ap->written, rel, NULL);
-
+/* Create one non-whiteout entry at pfd/base. */
+static int apply_node(applier *ap, struct archive *a, struct archive_entry *e, int pfd, const char *base,
+                      const char *rel, const char *entry, ds_err *err) {
     int r = 0;
     const char *hl = archive_entry_hardlink(e);
     mode_t type = archive_entry_filetype(e);
@@ -542,6 +562,38 @@ static int apply_entry(applier *ap, struct archive *a, struct archive_entry *e, 
         if (r == 0) r = meta_at(ap, pfd, base, e, false, entry, err);
     }
     /* Sockets and unknown types are skipped: they carry no data. */
+    return r;
+}
+
+static int apply_entry(applier *ap, struct archive *a, struct archive_entry *e, ds_err *err) {
+    const char *entry = archive_entry_pathname(e);
+    if (!entry) return ds_fail(err, "%s: an entry has no name", ap->blob);
+    DS_AUTOFREE char *rel = NULL;
+    if (ds_clean_tar_path(entry, &rel) < 0) return entry_fail(ap, err, entry, "name leaves the tree (..)");
+    if (!*rel) return 0; /* the root itself: its attributes stay those of the target directory */
+    /* Longer names cannot be used by path anyway; refusing them also bounds the
+     * depth of what we create (and later walk to remove). */
+    if (strlen(rel) >= PATH_MAX) return entry_fail(ap, err, entry, "name too long");
+    char *slash = strrchr(rel, '/');
+    const char *base = slash ? slash + 1 : rel;
+    DS_AUTOFREE char *parent = slash ? ds_xstrndup(rel, (size_t)(slash - rel)) : ds_xstrdup("");
+
+    if (!strncmp(base, WH_PREFIX, strlen(WH_PREFIX))) return do_whiteout(ap, parent, base, entry, err);
+
+    int pfd0 = get_parent(ap, parent, true, entry, err);
+    if (pfd0 < 0) return -1;
+    /* Own a copy: removing things below may drop the cache. */
+    int pfd = dup(pfd0);
+    if (pfd < 0) return entry_fail_errno(ap, err, entry, "dup");
+    ds_strmap_put(&ap->written, rel, NULL);
+
+    err->code = 0;
+    int r = apply_node(ap, a, e, pfd, base, rel, entry, err);
+    /* Nothing was read from the entry's data yet when permission is what failed. */
+    if (r < 0 && err->code == EACCES && make_writable(ap, pfd, parent) == 0) {
+        err->code = 0;
+        r = apply_node(ap, a, e, pfd, base, rel, entry, err);
+    }
     close(pfd);
     return r;
 }
@@ -574,6 +626,8 @@ int ds_layer_apply(const char *root_dir, const char *blob_path, const char *medi
     cache_drop(&ap);
     for (size_t i = 0; i < ap.ndirs; i++) free(ap.dirs[i].rel);
     free(ap.dirs);
+    for (size_t i = 0; i < ap.nrestore; i++) free(ap.restore[i].rel);
+    free(ap.restore);
     ds_strmap_free(&ap.written, NULL);
     close(ap.rootfd);
     return rc;

@@ -265,7 +265,8 @@ int hr_plan_accounts(hr_ctx *c, ds_harden_report *rep, ds_err *err) {
         finish(&fe, buf, len);
     }
 
-    /* /etc/group and /etc/gshadow */
+    /* /etc/group and /etc/gshadow: the gid-0 group goes with root (not when --allow kept root). */
+    bool root_kept = hr_allowed(c, "etc/passwd") && find_by(&pw, 2, "0");
     char **ggone = NULL;
     size_t n_ggone = 0;
     for (int k = 0; k < 2; k++) {
@@ -280,7 +281,7 @@ int hr_plan_accounts(hr_ctx *c, ds_harden_report *rep, ds_err *err) {
         for (size_t i = 0; i < t->n; i++) {
             row *r = &t->rows[i];
             if (r->nf < (k ? 4 : 4)) { fprintf(f, "%s\n", r->line); continue; }
-            bool drop = k ? in_list(ggone, n_ggone, r->f[0]) : (!strcmp(r->f[2], "0") && ru.gid != 0);
+            bool drop = k ? in_list(ggone, n_ggone, r->f[0]) : (!strcmp(r->f[2], "0") && ru.gid != 0 && !root_kept);
             if (drop) {
                 note(&fe, DS_HR_ROOT_ACCOUNT, ds_xasprintf("group %s (gid 0) removed", r->f[0]));
                 if (!k) { ggone = ds_xrealloc(ggone, (n_ggone + 1) * sizeof *ggone); ggone[n_ggone++] = r->f[0]; }

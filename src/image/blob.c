@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "util/fsutil.h"
 #include "image/blob.h"
 
 int ds_blob_verify(const char *path, const ds_desc *d, const char *image, ds_err *err) {
@@ -15,6 +16,14 @@ int ds_blob_verify(const char *path, const ds_desc *d, const char *image, ds_err
     if (ds_sha256_file(path, got, &n, err) < 0) return ds_err_wrap(err, "%s: blob %s", image, d->digest);
     if (strcmp(got, d->digest))
         return ds_fail(err, "%s: blob %s is corrupt: its content hashes to %s", image, d->digest, got);
+    return 0;
+}
+
+int ds_image_mkdtemp(const ds_opts *opts, const char *prefix, char **out, ds_err *err) {
+    if (!opts || !opts->tmpdir || !*opts->tmpdir) return ds_mkdtemp(prefix, out, err);
+    char *t = ds_xasprintf("%s/%s-XXXXXX", opts->tmpdir, prefix);
+    if (!mkdtemp(t)) { int r = ds_fail_errno(err, "--tmpdir %s", opts->tmpdir); free(t); return r; }
+    *out = t;
     return 0;
 }
 

@@ -24,4 +24,7 @@ int ds_tar_create(const char *path, const char *what, struct archive **out, char
 int ds_tar_add_file(struct archive *a, const char *name, const char *path, const char *what, ds_err *err);
 int ds_tar_finish(struct archive *a, const char *tmp, const char *path, const char *what, ds_err *err);
 
+/* A private scratch directory under opts->tmpdir (--tmpdir), else $TMPDIR or /var/tmp. */
+int ds_image_mkdtemp(const ds_opts *opts, const char *prefix, char **out, ds_err *err);
+
 #endif

@@ -135,7 +135,8 @@ static int gunzip(const mapping *m, const char *in_path, sink *s, ds_err *err) {
     uint32_t isize = (uint32_t)m->p[m->len - 4] | (uint32_t)m->p[m->len - 3] << 8 |
                      (uint32_t)m->p[m->len - 2] << 16 | (uint32_t)m->p[m->len - 1] << 24;
     /* ISIZE is the size mod 2^32; deflate expands at most ~1032x, so a tiny ISIZE for a big input is a lie. */
-    if ((size_t)isize >= m->len / 1032 && isize < (3u << 30)) {
+    /* Whole-buffer libdeflate needs the output in memory: up to 1 GiB, else stream with zlib. */
+    if ((size_t)isize >= m->len / 1032 && isize < (1u << 30)) {
         struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
         unsigned char *out = ds_xmalloc(isize ? isize : 1);
         size_t in_used = 0, out_len = 0;
@@ -244,37 +245,82 @@ static int gzip_parallel(const mapping *m, const char *in_path, sink *s, ds_err 
     return rc;
 }
 
-int ds_compress_file(const char *in_path, ds_compress kind, const char *out_path,
-                     char digest[DS_DIGEST_LEN + 1], int64_t *size, ds_err *err) {
-    mapping m;
-    if (map_in(in_path, &m, err) < 0) return -1;
-    sink s;
-    if (sink_open(&s, out_path, err) < 0) { unmap(&m); return -1; }
+/* Compress the bytes of m into s. */
+static int compress_mapping(const mapping *m, ds_compress kind, const char *in_path, sink *s, ds_err *err) {
     int rc = 0;
     if (kind == DS_COMPRESS_GZIP) {
-        rc = gzip_parallel(&m, in_path, &s, err);
+        rc = gzip_parallel(m, in_path, s, err);
     } else if (kind == DS_COMPRESS_ZSTD) {
         ZSTD_CCtx *cc = ZSTD_createCCtx();
         ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, 3);
         ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
         if (ncpu > 1) ZSTD_CCtx_setParameter(cc, ZSTD_c_nbWorkers, ncpu > 8 ? 8 : (int)ncpu); /* ignored without MT */
-        ZSTD_CCtx_setPledgedSrcSize(cc, m.len);
+        ZSTD_CCtx_setPledgedSrcSize(cc, m->len);
         size_t cap = ZSTD_CStreamOutSize();
         unsigned char *out = ds_xmalloc(cap);
-        ZSTD_inBuffer in = {m.p, m.len, 0};
+        ZSTD_inBuffer in = {m->p, m->len, 0};
         for (;;) {
             ZSTD_outBuffer ob = {out, cap, 0};
             size_t left = ZSTD_compressStream2(cc, &ob, &in, ZSTD_e_end);
             if (ZSTD_isError(left)) { rc = ds_fail(err, "%s: zstd: %s", in_path, ZSTD_getErrorName(left)); break; }
-            if (sink_write(&s, out, ob.pos, err) < 0) { rc = -1; break; }
+            if (sink_write(s, out, ob.pos, err) < 0) { rc = -1; break; }
             if (left == 0) break;
         }
         free(out);
         ZSTD_freeCCtx(cc);
     } else {
-        rc = sink_write(&s, m.p, m.len, err);
+        rc = sink_write(s, m->p, m->len, err);
+    }
+    return rc;
+}
+
+int ds_compress_file(const char *in_path, ds_compress kind, const char *out_path,
+                     char digest[DS_DIGEST_LEN + 1], int64_t *size, ds_err *err) {
+    mapping m;
+    if (map_in(in_path, &m, err) < 0) return -1;
+    sink s;
+    if (sink_open(&s, out_path, err) < 0) { unmap(&m); return -1; }
+    int rc = compress_mapping(&m, kind, in_path, &s, err);
+    unmap(&m);
+    return sink_close(&s, rc == 0, digest, size, err);
+}
+
+/* gzip -> other: when the gzip is one member whose output fits in memory, the
+ * plain tar never touches the disk (libdeflate into a buffer, compressed from there). */
+int ds_recompress_file(const char *in_path, int from, ds_compress to, const char *out_path,
+                       char digest[DS_DIGEST_LEN + 1], int64_t *size, ds_err *err) {
+    mapping m;
+    if (map_in(in_path, &m, err) < 0) return -1;
+    if (from < 0) from = (int)ds_compress_sniff(m.p, m.len);
+    unsigned char *plain = NULL;
+    size_t plain_len = 0;
+    if (from == DS_COMPRESS_GZIP && m.len >= 18) {
+        uint32_t isize = (uint32_t)m.p[m.len - 4] | (uint32_t)m.p[m.len - 3] << 8 | (uint32_t)m.p[m.len - 2] << 16 |
+                         (uint32_t)m.p[m.len - 1] << 24;
+        if ((size_t)isize >= m.len / 1032 && isize < (1u << 30)) {
+            struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+            plain = ds_xmalloc(isize ? isize : 1);
+            size_t in_used = 0;
+            enum libdeflate_result r = libdeflate_gzip_decompress_ex(d, m.p, m.len, plain, isize, &in_used, &plain_len);
+            libdeflate_free_decompressor(d);
+            if (r != LIBDEFLATE_SUCCESS || in_used != m.len) { free(plain); plain = NULL; }
+        }
     }
     unmap(&m);
+    if (!plain) {
+        /* General case: through a temp file beside out_path. */
+        char *tmp = ds_xasprintf("%s.plain", out_path);
+        int rc = ds_decompress_file(in_path, from, tmp, NULL, NULL, err);
+        if (rc == 0) rc = ds_compress_file(tmp, to, out_path, digest, size, err);
+        unlink(tmp);
+        free(tmp);
+        return rc;
+    }
+    mapping pm = {plain, plain_len, -1};
+    sink s;
+    if (sink_open(&s, out_path, err) < 0) { free(plain); return -1; }
+    int rc = compress_mapping(&pm, to, in_path, &s, err);
+    free(plain);
     return sink_close(&s, rc == 0, digest, size, err);
 }

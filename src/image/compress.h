@@ -20,4 +20,8 @@ int ds_decompress_file(const char *in_path, int kind, const char *out_path,
 int ds_compress_file(const char *in_path, ds_compress kind, const char *out_path,
                      char digest[DS_DIGEST_LEN + 1], int64_t *size, ds_err *err);
 
+/* in_path (compression from; -1 = sniff) recompressed as `to` into out_path, in memory when it fits. */
+int ds_recompress_file(const char *in_path, int from, ds_compress to, const char *out_path,
+                       char digest[DS_DIGEST_LEN + 1], int64_t *size, ds_err *err);
+
 #endif

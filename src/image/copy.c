@@ -4,6 +4,7 @@
  * is rewritten only when a layer or the manifest format has to change. */
 #include <string.h>
 #include <unistd.h>
+#include "image/blob.h"
 #include "image/compress.h"
 #include "image/manifest.h"
 #include "image/transport.h"
@@ -21,6 +22,14 @@ static int transcode(const char *in, int cur, ds_compress want, const char *scra
     char *plain = NULL;
     const char *src = in;
     int r = 0;
+    if (cur != DS_COMPRESS_NONE && want != DS_COMPRESS_NONE) {
+        char *dst = ds_xasprintf("%s/layer%zu.out", scratch, i);
+        int64_t n;
+        if (ds_recompress_file(in, cur, want, dst, out->digest, &n, err) < 0) { free(dst); return -1; }
+        out->size = n;
+        *out_path = dst;
+        return 0;
+    }
     if (cur != DS_COMPRESS_NONE) {
         plain = ds_xasprintf("%s/layer%zu.tar", scratch, i);
         int64_t n;
@@ -78,7 +87,7 @@ int ds_image_copy(ds_image *src, const char *dst_ref, const ds_opts *opts, char 
         }
         ds_desc_copy(&nl[i], l);
         if (want >= 0 && cur >= 0 && cur != want) {
-            if (!scratch && ds_mkdtemp("distill-copy", &scratch, err) < 0) { r = -1; goto next; }
+            if (!scratch && ds_image_mkdtemp(opts, "distill-copy", &scratch, err) < 0) { r = -1; goto next; }
             char *np = NULL;
             if (transcode(p, cur, (ds_compress)want, scratch, i, &np, &nl[i], err) < 0) {
                 ds_err_wrap(err, "%s: layer %s", src_name, l->digest);

@@ -249,7 +249,7 @@ static const struct ds_source_ops da_source_ops = {da_get_manifest, da_blob_path
 int ds_docker_archive_source_open(ds_source *s, ds_err *err) {
     da_src *d = ds_xcalloc(1, sizeof *d);
     d->what = ds_ref_format(s->ref);
-    if (ds_mkdtemp("distill-docker-archive", &d->tmp, err) < 0 || extract(d, s->ref->path, err) < 0 ||
+    if (ds_image_mkdtemp(&s->opts, "distill-docker-archive", &d->tmp, err) < 0 || extract(d, s->ref->path, err) < 0 ||
         build(d, s->ref->tag, err) < 0) {
         da_free(d);
         return -1;
@@ -266,6 +266,8 @@ typedef struct {
     struct archive *a;
     ds_digest_set have;
     json_t *manifest; /* the image manifest given to put_manifest */
+    json_t *names;    /* blob digest -> file name in the archive */
+    ds_opts opts;
 } da_dst;
 
 static bool is_config_mt(const char *mt) {
@@ -276,10 +278,31 @@ static int da_put_blob(ds_dest *d, const ds_desc *desc, const char *path, ds_err
     da_dst *o = d->priv;
     if (!ds_digest_valid(desc->digest)) return ds_fail(err, "bad digest %s", desc->digest);
     if (ds_digest_set_has(&o->have, desc->digest)) return 0;
-    char *name = ds_xasprintf("%s.%s", desc->digest + 7, is_config_mt(desc->media_type) ? "json" : "tar");
+    bool cfg = is_config_mt(desc->media_type);
+    ds_compress comp = DS_COMPRESS_NONE;
+    if (!cfg && ds_compress_sniff_file(path, &comp, err) < 0) return ds_err_wrap(err, "%s", o->what);
+    /* docker save writes plain layer tars: a compressed layer is stored decompressed, as <diff_id>.tar. */
+    char *plain = NULL, *scratch = NULL;
+    char hexsrc[DS_DIGEST_LEN + 1];
+    snprintf(hexsrc, sizeof hexsrc, "%s", desc->digest);
+    if (comp != DS_COMPRESS_NONE) {
+        if (ds_image_mkdtemp(&o->opts, "distill-docker-archive-w", &scratch, err) < 0) return ds_err_wrap(err, "%s", o->what);
+        plain = ds_xasprintf("%s/layer.tar", scratch);
+        if (ds_decompress_file(path, (int)comp, plain, hexsrc, NULL, err) < 0) {
+            ds_err_wrap(err, "%s: layer %s", o->what, desc->digest);
+            ds_err e; ds_rmtree(scratch, &e); free(scratch); free(plain);
+            return -1;
+        }
+        path = plain;
+    }
+    char *name = ds_xasprintf("%s.%s", hexsrc + 7, cfg ? "json" : "tar");
     int r = ds_tar_add_file(o->a, name, path, o->what, err);
+    if (scratch) { ds_err e; ds_rmtree(scratch, &e); free(scratch); free(plain); }
+    if (r == 0) {
+        ds_digest_set_add(&o->have, desc->digest);
+        json_object_set_new(o->names, desc->digest, json_string(name));
+    }
     free(name);
-    if (r == 0) ds_digest_set_add(&o->have, desc->digest);
     return r;
 }
 
@@ -303,6 +326,7 @@ static void da_dst_free(ds_dest *d) {
     if (o->tmp) unlink(o->tmp);
     free(o->final); free(o->tmp); free(o->what);
     json_decref(o->manifest);
+    json_decref(o->names);
     ds_digest_set_free(&o->have);
     free(o);
     d->priv = NULL;
@@ -316,14 +340,16 @@ static int da_commit(ds_dest *d, ds_err *err) {
     if (ds_manifest_parse(o->manifest, o->what, &cfg, &layers, &n, err) < 0) return -1;
     int r = 0;
     json_t *ls = json_array();
-    char *cname = ds_xasprintf("%s.json", cfg.digest + 7);
-    if (!ds_digest_set_has(&o->have, cfg.digest)) r = ds_fail(err, "%s: config %s was not written", o->what, cfg.digest);
+    const char *cn = json_string_value(json_object_get(o->names, cfg.digest));
+    char *cname = ds_xstrdup(cn ? cn : "");
+    if (!cn) r = ds_fail(err, "%s: config %s was not written", o->what, cfg.digest);
     for (size_t i = 0; i < n && r == 0; i++) {
-        if (!ds_digest_set_has(&o->have, layers[i].digest)) {
+        const char *ln = json_string_value(json_object_get(o->names, layers[i].digest));
+        if (!ln) {
             r = ds_fail(err, "%s: layer %s was not written", o->what, layers[i].digest);
             break;
         }
-        json_array_append_new(ls, json_sprintf("%s.tar", layers[i].digest + 7));
+        json_array_append_new(ls, json_string(ln));
     }
     json_t *tags = json_array();
     if (d->ref.tag) json_array_append_new(tags, json_string(d->ref.tag));
@@ -360,6 +386,8 @@ int ds_docker_archive_dest_open(ds_dest *d, ds_err *err) {
     da_dst *o = ds_xcalloc(1, sizeof *o);
     o->final = ds_xstrdup(d->ref.path);
     o->what = ds_ref_format(&d->ref);
+    o->names = json_object();
+    o->opts = d->opts;
     d->priv = o;
     d->ops = &da_dest_ops;
     if (ds_tar_create(o->final, o->what, &o->a, &o->tmp, err) < 0) { da_dst_free(d); return -1; }

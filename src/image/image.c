@@ -63,6 +63,7 @@ static int load_manifest(ds_image *img, const char *name, const char *platform, 
             return 0;
         }
         free(doc_mt);
+        if (depth == 0) ds_sha256_buf(raw, len, img->index_digest);
         ds_desc pick;
         r = depth >= 2 ? ds_fail(err, "%s: indexes nested too deeply", name) : ds_index_pick(j, platform, name, &pick, err);
         json_decref(j);

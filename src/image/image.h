@@ -78,6 +78,7 @@ typedef struct ds_image {
     size_t n_layers;
     ds_desc *layers;
     char *os, *arch, *variant; /* from the config */
+    char index_digest[DS_DIGEST_LEN + 1]; /* the index the manifest was picked from; "" when none */
 } ds_image;
 
 /* Open an image for reading: parse the reference, fetch and verify the manifest

@@ -27,8 +27,9 @@ int ds_manifest_load(const char *raw, size_t len, const char *hint, const char *
     if (!mt) mt = json_object_get(j, "manifests") ? DS_MT_OCI_INDEX : DS_MT_OCI_MANIFEST;
     bool idx = ds_mt_is_index(mt);
     if (!idx && strcmp(mt, DS_MT_OCI_MANIFEST) && strcmp(mt, DS_MT_DOCKER_MANIFEST)) {
+        ds_fail(err, "%s: unsupported manifest media type %.200s", what, mt); /* mt may live in j */
         json_decref(j);
-        return ds_fail(err, "%s: unsupported manifest media type %s", what, mt);
+        return -1;
     }
     if (idx && !json_is_array(json_object_get(j, "manifests"))) {
         json_decref(j); return ds_fail(err, "%s: index has no manifests array", what);

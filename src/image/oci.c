@@ -190,7 +190,9 @@ typedef struct {
 static int place_blob(const char *layout, const char *digest, const char *src, ds_err *err) {
     char *dst = blob_file(layout, digest);
     struct stat st;
-    if (stat(dst, &st) == 0) { free(dst); return 0; }
+    /* Already there (content-addressed): keep it unless its size shows damage. */
+    struct stat sst;
+    if (stat(dst, &st) == 0 && stat(src, &sst) == 0 && st.st_size == sst.st_size) { free(dst); return 0; }
     char *tmp = ds_tmp_sibling(dst);
     int r = 0;
     if (link(src, tmp) < 0) r = ds_copy_file(src, tmp, 0644, err);

@@ -92,7 +92,7 @@ static int extract_layout(const char *archive_path, const char *name, const char
 int ds_oci_archive_source_open(ds_source *s, ds_err *err) {
     char *name = ds_ref_format(s->ref);
     char *tmp = NULL;
-    if (ds_mkdtemp("distill-oci-archive", &tmp, err) < 0) { free(name); return -1; }
+    if (ds_image_mkdtemp(&s->opts, "distill-oci-archive", &tmp, err) < 0) { free(name); return -1; }
     if (extract_layout(s->ref->path, name, tmp, err) < 0) {
         ds_err e; ds_rmtree(tmp, &e); free(tmp); free(name);
         return -1;

@@ -151,6 +151,8 @@ int ds_ref_parse(const char *text, ds_ref *out, ds_err *err) {
     const char *colon = out->transport == DS_T_ROOTFS ? NULL : strchr(rest, ':');
     size_t plen = colon ? (size_t)(colon - rest) : strlen(rest);
     if (plen == 0) return ds_fail(err, "%s: no path", text);
+    /* "dir/" and "dir" are one place (temp names are made beside the last component). */
+    while (plen > 1 && rest[plen - 1] == '/') plen--;
     out->path = ds_xstrndup(rest, plen);
     if (colon) {
         const char *name = colon + 1;

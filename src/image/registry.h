@@ -51,6 +51,7 @@ typedef struct ds_reg_req {
     size_t max_body;           /* limit for in-memory bodies (0 = 1 MiB) */
     bool follow;               /* follow redirects (blob downloads go to storage backends) */
     const char *authorization; /* full Authorization value, or NULL */
+    const char *progress;      /* a label for byte progress on a terminal ("pull sha256:..."), or NULL */
 } ds_reg_req;
 
 /* Client lifetime. creds "user:pass" (may be NULL) wins over auth files; creds_flag names it
@@ -89,6 +90,12 @@ int ds_reg_parse_challenge(const char *header, ds_reg_challenge *out, ds_err *er
 void ds_reg_challenge_free(ds_reg_challenge *ch);
 /* The distribution token flow: GET realm?service=&scope= (with Basic creds if any). */
 int ds_reg_fetch_token(ds_reg_client *c, const ds_reg_challenge *ch, ds_err *err);
+
+/* Where blobs were pulled from in this process (endpoint, repo), so a push to another
+ * repository of the same registry can mount them instead of uploading. Thread-safe. */
+void ds_reg_note_origin(const char *endpoint, const char *repo, const char *digest);
+/* The repository of `endpoint` a blob came from, other than not_repo; malloc'd or NULL. */
+char *ds_reg_find_origin(const char *endpoint, const char *digest, const char *not_repo);
 
 /* Credentials. "user:pass" -> parts. */
 int ds_reg_split_creds(const char *creds, char **user, char **pass, ds_err *err);

@@ -143,7 +143,14 @@ int ds_reg_fetch_token(ds_reg_client *c, const ds_reg_challenge *ch, ds_err *err
     if (ch->service) append_param(&url, "service", ch->service, &first);
     char *ours = ds_xasprintf("repository:%s:%s", c->repo, c->actions);
     append_param(&url, "scope", ours, &first);
-    if (ch->scope && strcmp(ch->scope, ours)) append_param(&url, "scope", ch->scope, &first);
+    /* The challenge may ask for several scopes, space-separated (a mount needs pull on the
+     * source repository too): one scope parameter each, as the token spec wants. */
+    if (ch->scope) {
+        char *all = ds_xstrdup(ch->scope), *save = NULL;
+        for (char *sc = strtok_r(all, " ", &save); sc; sc = strtok_r(NULL, " ", &save))
+            if (strcmp(sc, ours)) append_param(&url, "scope", sc, &first);
+        free(all);
+    }
     free(ours);
     char *auth = c->user ? basic_value(c->user, c->pass ? c->pass : "") : NULL;
     ds_reg_req rq = {.method = "GET", .url = url, .out_fd = -1, .follow = true, .authorization = auth,

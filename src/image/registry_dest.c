@@ -1,6 +1,7 @@
 /* docker:// as a destination: blobs first (skipped when the registry has them), the manifest
  * last. The manifest PUT is the atomic step, so commit and abort have nothing to do. */
 #include <curl/curl.h>
+#include <stdio.h>
 #include <string.h>
 #include "image/registry.h"
 #include "image/transport.h"
@@ -42,13 +43,40 @@ static int dst_put_blob(ds_dest *d, const ds_desc *desc, const char *path, ds_er
     if (have < 0) return ds_err_wrap(err, "%s: blob %s", p->name, desc->digest);
     if (have) return 0;
 
-    char *url = ds_reg_url(p->c, "blobs/uploads/", NULL);
-    ds_reg_req rq = {.method = "POST", .url = url, .out_fd = -1};
+    /* Pulled from another repository of this registry in this run: ask for a mount. A registry
+     * that cannot mount answers 202 with an upload session, which we then use as usual; one
+     * that refuses it (no pull right on the source) gets a plain upload request instead. */
+    char *from = ds_reg_find_origin(p->c->endpoint, desc->digest, p->c->repo);
     ds_reg_resp resp = {0};
     char *put_url = NULL;
-    int r = ds_reg_request(p->c, &rq, &resp, err);
-    free(url);
+    int r;
+    for (;;) {
+        char *url = ds_reg_url(p->c, "blobs/uploads/", NULL);
+        if (from) {
+            char *dg = curl_easy_escape(NULL, desc->digest, 0), *fr = curl_easy_escape(NULL, from, 0);
+            char *m = ds_xasprintf("%s?mount=%s&from=%s", url, dg, fr);
+            curl_free(dg); curl_free(fr);
+            free(url);
+            url = m;
+        }
+        ds_reg_req rq = {.method = "POST", .url = url, .out_fd = -1};
+        r = ds_reg_request(p->c, &rq, &resp, err);
+        free(url);
+        if (!from || (r == 0 && (resp.status == 201 || resp.status == 202))) break;
+        free(from);
+        from = NULL;
+        ds_reg_resp_free(&resp);
+    }
+    free(from);
     if (r < 0) goto fail;
+    if (resp.status == 201) { /* mounted */
+        if (resp.docker_digest && strcmp(resp.docker_digest, desc->digest)) {
+            r = ds_fail(err, "the registry mounted %s instead", resp.docker_digest);
+            goto fail;
+        }
+        ds_reg_resp_free(&resp);
+        return 0;
+    }
     if (resp.status != 202 || !resp.location) {
         r = answer_error(resp.status == 202 ? "upload start without a Location" : "upload start", &resp, err);
         goto fail;
@@ -61,8 +89,10 @@ static int dst_put_blob(ds_dest *d, const ds_desc *desc, const char *path, ds_er
     free(loc);
     ds_reg_resp_free(&resp);
 
+    char label[32];
+    snprintf(label, sizeof label, "push %.19s", desc->digest);
     ds_reg_req put = {.method = "PUT", .url = put_url, .out_fd = -1, .upload_path = path,
-                      .content_type = "application/octet-stream"};
+                      .content_type = "application/octet-stream", .progress = label};
     r = ds_reg_request(p->c, &put, &resp, err);
     if (r < 0) goto fail;
     if (resp.status != 201 && resp.status != 204) { r = answer_error("upload", &resp, err); goto fail; }

@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "image/registry.h"
 #include "image/transport.h"
@@ -110,7 +111,9 @@ static int src_blob_path(ds_source *s, const ds_desc *d, char **path, bool *is_t
         return -1;
     }
     char *url = ds_reg_url(p->c, "blobs", d->digest);
-    ds_reg_req rq = {.method = "GET", .url = url, .out_fd = fd, .follow = true};
+    char label[32];
+    snprintf(label, sizeof label, "pull %.19s", d->digest);
+    ds_reg_req rq = {.method = "GET", .url = url, .out_fd = fd, .follow = true, .progress = label};
     ds_reg_resp resp = {0};
     int r = ds_reg_request(p->c, &rq, &resp, err);
     free(url);
@@ -125,10 +128,14 @@ static int src_blob_path(ds_source *s, const ds_desc *d, char **path, bool *is_t
     else if (strcmp(resp.digest, d->digest))
         r = ds_fail(err, "%s: blob %s: digest mismatch: the downloaded bytes are %s", p->name, d->digest,
                     resp.digest);
+    /* Private while unverified; once verified, the mode blobs have everywhere else, because
+     * destinations may hard-link this file into place (an OCI layout) rather than copy it. */
+    if (r == 0 && fchmod(fd, 0644) != 0) r = ds_fail_errno(err, "%s: chmod %s", p->name, tmp);
     /* No fsync: a temp file that is read and removed needs no durability. */
     if (close(fd) != 0 && r == 0) r = ds_fail_errno(err, "%s: writing %s", p->name, tmp);
     ds_reg_resp_free(&resp);
     if (r < 0) { unlink(tmp); free(tmp); return -1; }
+    ds_reg_note_origin(p->c->endpoint, p->c->repo, d->digest);
     *path = tmp;
     *is_temp = true;
     return 0;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "fs/layer_writer.h"
 #include "fs/unpack.h"
+#include "image/blob.h"
 #include "image/manifest.h"
 #include "image/transport.h"
 #include "util/fsutil.h"
@@ -73,7 +74,7 @@ int ds_rootfs_source_open(ds_source *s, ds_err *err) {
     if (!S_ISDIR(st.st_mode)) { ds_fail(err, "%s: not a directory", r->name); goto fail; }
     ds_compress comp = DS_COMPRESS_GZIP;
     if (s->opts.compress && ds_compress_parse(s->opts.compress, &comp, err) < 0) goto fail;
-    if (ds_mkdtemp("distill-rootfs", &r->tmp, err) < 0) goto fail;
+    if (ds_image_mkdtemp(&s->opts, "distill-rootfs", &r->tmp, err) < 0) goto fail;
     if (ds_layer_write_tree(s->ref->path, comp, r->tmp, NULL, NULL, &r->layer, err) < 0) {
         ds_err_wrap(err, "%s", r->name);
         goto fail;

@@ -12,7 +12,7 @@ for f in build/fuzz/fuzz_*; do
   # New inputs go to a scratch dir so the committed corpus only changes on purpose.
   if "$f" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=0 \
        -artifact_prefix=build/fuzz/work/$n/ build/fuzz/work/$n "$corpus" > build/fuzz/work/$n.log 2>&1; then
-    echo "fuzz ok   $n ($(grep -o '#[0-9]*' build/fuzz/work/$n.log | tail -1) runs in ${secs}s)"
+    echo "fuzz ok   $n ($(grep -oE '#[0-9]+' build/fuzz/work/$n.log | tail -1) runs in ${secs}s)"
   else
     echo "fuzz FAIL $n"; tail -40 build/fuzz/work/$n.log; rc=1
   fi

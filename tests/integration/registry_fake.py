@@ -14,6 +14,9 @@ and accepts pushes into memory. MODES is a comma list of:
              {"access_token": ...} (no "token" field) and only with a scope parameter
   abs-location  upload Locations are absolute URLs (default: relative)
   fresh      HEAD knows only pushed blobs, so pushes really upload
+  mount      POST ...?mount=D&from=R answers 201 (mounted) when it has D; without this mode
+             the mount parameters are ignored (202 + an upload session), as some registries do
+  mount-denied  POST ...?mount= answers 403 DENIED (no pull right on the source repository)
 Writes "PORT" to PORTFILE once listening; a request log goes to stderr.
 """
 import hashlib, json, os, sys, threading, uuid
@@ -80,6 +83,8 @@ class Main(BaseHTTPRequestHandler):
         parts = u.path.split("/")
         if u.path == "/token":
             q = parse_qs(u.query)
+            if "mount-denied" in modes and q.get("mount"):
+                return self.error(403, "DENIED", "requested access to the resource is denied")
             if not q.get("scope"):
                 return self.reply(400, b"no scope")
             return self.reply(200, b'{"access_token":"good-token"}', {"Content-Type": "application/json"})
@@ -98,6 +103,12 @@ class Main(BaseHTTPRequestHandler):
         if kind == "blobs" and self.command in ("GET", "HEAD"):
             return self.get_blob(ref)
         if u.path.endswith("/blobs/uploads/") and self.command == "POST":
+            q = parse_qs(u.query)
+            if "mount-denied" in modes and q.get("mount"):
+                return self.error(403, "DENIED", "requested access to the resource is denied")
+            if "mount" in modes and q.get("from") and q.get("mount") and blob(q["mount"][0]) is not None:
+                pushed_blobs[q["mount"][0]] = blob(q["mount"][0])
+                return self.reply(201, b"", {"Docker-Content-Digest": q["mount"][0]})
             uid = uuid.uuid4().hex
             uploads[uid] = b""
             loc = "/upload/%s?state=1" % uid

@@ -117,6 +117,7 @@ if [ -n "$arm" ]; then
   check_eq "default platform is this machine" "$(dpkg --print-architecture)" "$($DISTILL inspect oci:$m:multi | jq -r .architecture)"
   check_eq "picked arm64 layers = skopeo's" "$(skopeo inspect --override-arch arm64 --override-variant v8 oci:$m:multi | jq -c .Layers)" \
     "$($DISTILL inspect --platform linux/arm64 oci:$m:multi | jq -c '[.layers[].digest]')"
+  check_eq "index_digest is the index's" "sha256:$idig" "$($DISTILL inspect --platform linux/arm64 oci:$m:multi | jq -r .index_digest)"
   check_eq "picked arm64 manifest = the arm image's" "$(jq -r .manifests[0].digest "$arm/index.json")" \
     "$($DISTILL inspect --platform linux/arm64 oci:$m:multi | jq -r .digest)"
   $DISTILL inspect --platform linux/s390x oci:$m:multi 2>"$T/plat.err"; rc=$?
@@ -126,6 +127,29 @@ if [ -n "$arm" ]; then
     "$($DISTILL copy -q --platform linux/arm64 oci:$m:multi docker-archive:$T/arm.tar:localhost/arm:1 >/dev/null && $DISTILL inspect docker-archive:$T/arm.tar | jq -r .architecture)"
 else
   fail "fixture base-arm64 could not be built: $(tail -3 "$T/arm.log")"
+fi
+
+# --- docker:// through distill copy (the registry client is its own module; this checks copy drives it) ---
+if command -v docker-registry >/dev/null; then
+  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  mkdir -p "$T/reg"
+  printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+    "$T/reg/data" "$PORT" > "$T/reg/config.yml"
+  docker-registry serve "$T/reg/config.yml" > "$T/reg/log" 2>&1 &
+  regpid=$!
+  trap 'kill $regpid 2>/dev/null; rm -rf "$T"' EXIT
+  for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$PORT/v2/" && break; sleep 0.2; done
+  R=127.0.0.1:$PORT
+  check_eq "copy oci -> docker:// prints the layout's digest" "$mdig" \
+    "$($DISTILL copy -q --dest-tls-verify=false oci:$base docker://$R/distill/base:v1)"
+  check_eq "skopeo inspect sees what copy pushed" "$mdig" \
+    "$(skopeo inspect --tls-verify=false docker://$R/distill/base:v1 | jq -r .Digest)"
+  check_eq "copy docker:// -> docker-archive = oci -> docker-archive" \
+    "$($DISTILL inspect docker-archive:$T/d.tar | jq -r .digest)" \
+    "$($DISTILL copy -q --src-tls-verify=false docker://$R/distill/base:v1 docker-archive:$T/fromreg.tar:localhost/r:1)"
+  kill $regpid 2>/dev/null
+else
+  fail "docker-registry is not installed (scripts/install-deps.sh installs it)"
 fi
 
 # --- usage ------------------------------------------------------------------------------

@@ -101,6 +101,17 @@ check "a failed squash leaves no destination" test ! -e "$T/never/index.json"
 left=$(ls -d "${TMPDIR:-/var/tmp}"/distill-squash-* 2>/dev/null | wc -l)
 check_eq "no temp trees left behind" 0 "$left"
 
+# podman runs the squashed image (written as a docker-archive): setuid bits survive
+pod=(podman --cgroup-manager=cgroupfs)
+if $DISTILL squash "$IMG" "docker-archive:$T/sq.tar:localhost/distill-squash-test:1" > /dev/null 2> "$T/sqd.err" &&
+   "${pod[@]}" load -q -i "$T/sq.tar" > /dev/null 2>&1; then
+  out=$("${pod[@]}" run --rm --network=host localhost/distill-squash-test:1 sh -c 'cat /opt/small.txt; stat -c %a /usr/bin/passwd; test -e /opt/big.bin || echo gone' 2>&1)
+  check_eq "podman runs the squashed image" "$(printf 'keep\n4755\ngone')" "$out"
+  "${pod[@]}" rmi -f localhost/distill-squash-test:1 > /dev/null 2>&1
+else
+  fail "squash to docker-archive + podman load: $(tail -1 "$T/sqd.err")"
+fi
+
 # --- the squashed tree is the source's end state (umoci unpacks both) ----------------------
 tree() { # ROOTFS -> one line per path: type, mode, owner, size for files, link target
   (cd "$1" && find . -path ./dev -prune -o -printf '%p %y %m %U:%G %l\n' | sort

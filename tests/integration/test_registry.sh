@@ -56,6 +56,7 @@ got=$(pull docker://$R/test/base:v1 "$T/pulled")
 check_eq "pull back gives the same manifest digest" "$want" "$got"
 layer=$(jq -r '.layers[0].digest' "$L/blobs/sha256/${want#sha256:}")
 check "pulled layer is byte-identical" cmp "$L/blobs/sha256/${layer#sha256:}" "$T/pulled/blobs/sha256/${layer#sha256:}"
+check_eq "pulled blobs are world-readable like any layout's" "644" "$(stat -c %a "$T/pulled/blobs/sha256/${layer#sha256:}")"
 check "skopeo reads our pulled layout" skopeo inspect oci:"$T/pulled" --format '{{.Digest}}'
 got=$(pull docker://$R/test/base@$want "$T/bydigest")
 check_eq "pull by @digest" "$want" "$got"
@@ -90,6 +91,30 @@ got=$("$DISTILL" copy -q --tls-verify=false docker://$R/v2s2/base:s2 docker://$R
 check_eq "registry -> registry copy of a Docker v2 manifest keeps its digest" "$s2" "$got"
 check_eq "the registry serves the copy as Docker v2" "application/vnd.docker.distribution.manifest.v2+json" \
   "$(skopeo inspect --tls-verify=false --raw docker://$R/v2s2copy/base:s2 | jq -r .mediaType)"
+
+got=$("$DISTILL" copy -q --tls-verify=false docker://$R/test/base:v1 docker://$R/mounted/base:v1)
+check_eq "registry -> registry copy (blobs mounted across repositories)" "$want" "$got"
+check_eq "skopeo sees the mounted copy" "$want" \
+  "$(skopeo inspect --tls-verify=false --format '{{.Digest}}' docker://$R/mounted/base:v1 2>&1)"
+
+# A multi-arch index in the registry: the platform's manifest is fetched by digest.
+mA=$L/blobs/sha256/${want#sha256:}
+push "$L" docker://$R/multi/base:a >/dev/null || fail "setup: push into multi/base"
+jq -c '. + {annotations: {"distill.test": "other"}}' "$mA" > "$T/mB.json"
+mB=sha256:$(sha256sum < "$T/mB.json" | cut -d' ' -f1)
+curl -sf -X PUT -H "Content-Type: application/vnd.oci.image.manifest.v1+json" --data-binary @"$T/mB.json" \
+  "http://$R/v2/multi/base/manifests/$mB" >/dev/null || fail "setup: PUT the second manifest"
+arch=$(dpkg --print-architecture); other=s390x; [ "$arch" = s390x ] && other=arm64
+printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[%s,%s]}' \
+  "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"$mB\",\"size\":$(stat -c %s "$T/mB.json"),\"platform\":{\"os\":\"linux\",\"architecture\":\"$other\"}}" \
+  "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"$want\",\"size\":$(stat -c %s "$mA"),\"platform\":{\"os\":\"linux\",\"architecture\":\"$arch\"}}" \
+  > "$T/index.json"
+curl -sf -X PUT -H "Content-Type: application/vnd.oci.image.index.v1+json" --data-binary @"$T/index.json" \
+  "http://$R/v2/multi/base/manifests/1" >/dev/null || fail "setup: PUT the index"
+check_eq "index: this machine's platform is picked" "$want" \
+  "$("$DISTILL" inspect --src-tls-verify=false docker://$R/multi/base:1 | jq -r .digest)"
+got=$(pull docker://$R/multi/base:1 "$T/multi")
+check_eq "index: pull gives the platform's manifest" "$want" "$got"
 
 # An image that skopeo pushed is pulled by us.
 skopeo copy -q --dest-tls-verify=false oci:"$L":latest docker://$R/bysko/base:s1 >/dev/null 2>&1 \
@@ -183,5 +208,10 @@ got=$(push "$L" docker://$R/tok/base:v1 --dest-creds bob:t0ken)
 check_eq "bearer: push with a token" "$want" "$got"
 got=$(pull docker://$R/tok/base:v1 "$T/tokpull" --src-creds bob:t0ken)
 check_eq "bearer: pull back with a token" "$want" "$got"
+got=$("$DISTILL" copy -q --tls-verify=false --src-creds bob:t0ken --dest-creds bob:t0ken \
+  docker://$R/tok/base:v1 docker://$R/tok2/base:v1)
+check_eq "bearer: registry -> registry copy to another repository" "$want" "$got"
+check "bearer: the copy mounted blobs (a token with pull on the source repository)" \
+  grep -q 'scope=repository%3Atok2%2Fbase%3Apull%2Cpush&scope=repository%3Atok%2Fbase%3Apull' "$T/token-server.log"
 check_eq "bearer: skopeo sees the pushed image" "$want" \
   "$(skopeo inspect --tls-verify=false --creds bob:t0ken --format '{{.Digest}}' docker://$R/tok/base:v1 2>&1)"

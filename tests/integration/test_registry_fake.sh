@@ -38,6 +38,23 @@ got=$(push y/img:t2 2>"$T/redir-push.err")
 check_eq "push with absolute upload Locations" "$want" "$got"
 check "the uploads went to the absolute Location" grep -q 'PUT /upload/.*state=1&digest=sha256' "$T/redirect.log"
 
+# Cross-repository mounts: a blob pulled from x/img in this run is mounted into y/img.
+copy() { "$DISTILL" copy -q --tls-verify=false "docker://$R/$1" "docker://$R/$2"; }
+fake mount mount,fresh
+got=$(copy x/img:latest y/img:m 2>"$T/mount.err")
+check_eq "registry -> registry copy with mounts" "$want" "$got"
+check "blobs were mounted, not uploaded" grep -q 'POST /v2/y/img/blobs/uploads/?mount=sha256%3A.*&from=x%2Fimg.* 201' "$T/mount.log"
+check_fails "nothing was uploaded" grep -q 'PUT /upload/' "$T/mount.log"
+fake nomount fresh
+got=$(copy x/img:latest y/img:m 2>"$T/nomount.err")
+check_eq "a registry that ignores mount gets an upload" "$want" "$got"
+check "the upload used the session from the mount request" grep -q 'PUT /upload/.* 201' "$T/nomount.log"
+
+fake denied mount-denied,fresh
+got=$(copy x/img:latest y/img:m 2>"$T/denied.err")
+check_eq "a refused mount falls back to an upload" "$want" "$got"
+check "the refused mount was tried first" grep -q 'POST /v2/y/img/blobs/uploads/?mount=.* 403' "$T/denied.log"
+
 fake baddcd bad-dcd
 err=$(pull x/img:latest "$T/baddcd" 2>&1)
 check "a wrong Docker-Content-Digest is refused" grep -q "manifest digest mismatch: Docker-Content-Digest" <<<"$err"

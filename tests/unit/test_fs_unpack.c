@@ -7,6 +7,7 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include "fs/unpack.h"
 #include "fs_test_helpers.h"
@@ -395,6 +396,49 @@ static void test_long_name_refused(void **state) {
     sb_assert_contained(s);
 }
 
+/* Not root: a read-only directory from a lower layer still takes a later layer's
+ * entries and whiteouts, and keeps its mode. Run in a child that becomes nobody. */
+static void test_not_root_read_only_dirs(void **state) {
+    sandbox *s = *state;
+    if (geteuid() != 0) { skip(); return; }
+    char *root = ds_xasprintf("%s/nobody-root", s->base);
+    char *l1 = ds_xasprintf("%s/l1.tar", s->base), *l2 = ds_xasprintf("%s/l2.tar", s->base), *l3 = ds_xasprintf("%s/l3.tar", s->base);
+    tar_ent t1[] = {{'d', "ro", 0, 0555, 0, 0, 0, 0, 0}, {'f', "ro/a", "a", 0444, 0, 0, 0, 0, 0},
+                    {'d', "gone", 0, 0500, 0, 0, 0, 0, 0}, {'d', "gone/sub", 0, 0500, 0, 0, 0, 0, 0},
+                    {'f', "gone/sub/f", "f", 0400, 0, 0, 0, 0, 0}};
+    tar_ent t2[] = {{'f', "ro/b", "b", 0, 0, 0, 0, 0, 0}, {'f', "ro/.wh.a", "", 0, 0, 0, 0, 0, 0}};
+    tar_ent t3[] = {{'f', ".wh.gone", "", 0, 0, 0, 0, 0, 0}};
+    make_tar(l1, 'n', t1, 1 * N(t1));
+    make_tar(l2, 'n', t2, N(t2));
+    make_tar(l3, 'n', t3, N(t3));
+    assert_int_equal(chmod(s->base, 0755), 0);
+    assert_int_equal(mkdir(root, 0755), 0);
+    assert_int_equal(chown(root, 65534, 65534), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (setgid(65534) < 0 || setuid(65534) < 0) _exit(90);
+        ds_err e;
+        const char *layers[] = {l1, l2, l3};
+        for (int i = 0; i < 3; i++)
+            if (ds_layer_apply(root, layers[i], NULL, NULL, &e) < 0) { fprintf(stderr, "%s\n", e.msg); _exit(10 + i); }
+        _exit(0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    char *b = ds_xasprintf("%s/ro/b", root), *a = ds_xasprintf("%s/ro/a", root), *ro = ds_xasprintf("%s/ro", root);
+    char *gone = ds_xasprintf("%s/gone", root);
+    assert_true(ds_exists(b));
+    assert_false(ds_exists(a));
+    assert_false(ds_exists(gone));
+    struct stat st;
+    assert_int_equal(lstat(ro, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0555);
+    assert_int_equal(st.st_uid, 65534);
+    free(b); free(a); free(ro); free(gone); free(root); free(l1); free(l2); free(l3);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, sb_setup, sb_teardown)
 int main(void) {
     const struct CMUnitTest tests[] = {
@@ -407,6 +451,7 @@ int main(void) {
         T(test_metadata_kept),           T(test_devices_skipped_when_not_allowed),
         T(test_compressions_sniffed),    T(test_garbage_is_an_error),
         T(test_parent_is_file),          T(test_long_name_refused),
+        T(test_not_root_read_only_dirs),
     };
     /* Once with openat2, once with the component walk used where openat2 is missing. */
     setenv("DISTILL_NO_OPENAT2", "0", 1);

@@ -465,6 +465,9 @@ static void test_allow_glob_and_user(void **state) {
     char *pw = slurp(f, "etc/passwd");
     assert_non_null(strstr(pw, "root:x:0:0")); /* allowed: left as it was */
     free(pw);
+    char *gr = slurp(f, "etc/group");
+    assert_non_null(strstr(gr, "root:x:0:")); /* root kept, so its group too */
+    free(gr);
     assert_string_equal(r.config_user, "1000:1000");
     assert_string_equal(r.user_name, "bob");
     assert_false(exists(f, "home/nonroot"));

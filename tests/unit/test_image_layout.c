@@ -402,6 +402,19 @@ static void test_compress_roundtrip(void **state) {
     ds_err e;
     if (ds_decompress_file(mm, DS_COMPRESS_GZIP, back, bd, NULL, &e) < 0) fail_msg("%s", e.msg);
     assert_string_equal(bd, want);
+    /* Recompression: gzip (one member: in memory; two members: through a file) -> zstd -> plain. */
+    char *one = ds_xasprintf("%s/c0", tmp), *z = ds_xasprintf("%s/re.zst", tmp);
+    const char *ins[] = {one, mm};
+    for (int k = 0; k < 2; k++) {
+        int64_t zs;
+        if (ds_recompress_file(ins[k], -1, DS_COMPRESS_ZSTD, z, NULL, &zs, &e) < 0) fail_msg("%s", e.msg);
+        ds_compress sn;
+        assert_int_equal(ds_compress_sniff_file(z, &sn, &e), 0);
+        assert_int_equal(sn, DS_COMPRESS_ZSTD);
+        assert_int_equal(ds_decompress_file(z, -1, back, bd, NULL, &e), 0);
+        assert_string_equal(bd, want);
+    }
+    free(one); free(z);
     free(mm); free(back); free(in); free(data);
 }
 
@@ -456,6 +469,43 @@ static void test_copy_roundtrip(void **state) {
     free(same); free(ra); free(fp); free(bad); free(ref); free(dir);
 }
 
+/* Writers that call the destination API directly with gzip layers still get a
+ * docker-archive of plain tars (what docker save writes). */
+static void test_docker_archive_dest_decompresses(void **state) {
+    (void)state;
+    char *dir = single_layout("gz", "v1");
+    char *src = ds_xasprintf("oci:%s:v1", dir), *gz = ds_xasprintf("oci:%s/gzl:v1", tmp);
+    ds_image *img = NULL;
+    ds_err e = {0};
+    ds_opts o;
+    ds_opts_init(&o);
+    o.compress = "gzip";
+    assert_int_equal(ds_image_open(src, NULL, &img, &e), 0);
+    assert_int_equal(ds_image_copy(img, gz, &o, NULL, &e), 0);
+    ds_image_close(img);
+    assert_int_equal(ds_image_open(gz, NULL, &img, &e), 0);
+    assert_int_equal(ds_mt_compression(img->layers[0].media_type), DS_COMPRESS_GZIP);
+    char *dst = ds_xasprintf("docker-archive:%s/direct.tar:localhost/direct:1", tmp);
+    ds_dest *d = NULL;
+    assert_int_equal(ds_dest_open(dst, NULL, &d, &e), 0);
+    char *lp, *cp;
+    bool t;
+    assert_int_equal(ds_image_blob_path(img, &img->layers[0], &lp, &t, &e), 0);
+    assert_int_equal(ds_image_blob_path(img, &img->config_desc, &cp, &t, &e), 0);
+    assert_int_equal(ds_dest_put_blob(d, &img->layers[0], lp, &e), 0);
+    assert_int_equal(ds_dest_put_blob(d, &img->config_desc, cp, &e), 0);
+    assert_int_equal(ds_dest_put_manifest(d, img->manifest_raw, img->manifest_len, img->manifest_media_type, &e), 0);
+    if (ds_dest_commit(d, &e) < 0) fail_msg("%s", e.msg);
+    const char *diff = json_string_value(json_array_get(json_object_get(json_object_get(img->config, "rootfs"), "diff_ids"), 0));
+    ds_image *back = NULL;
+    if (ds_image_open(dst, NULL, &back, &e) < 0) fail_msg("%s", e.msg);
+    assert_string_equal(back->layers[0].digest, diff);
+    assert_string_equal(back->layers[0].media_type, DS_MT_OCI_LAYER);
+    ds_image_close(back);
+    ds_image_close(img);
+    free(lp); free(cp); free(dst); free(src); free(gz); free(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_single, setup, teardown),
@@ -466,6 +516,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_hostile_oci_archive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compress_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy_roundtrip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_docker_archive_dest_decompresses, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,6 +48,9 @@ static void test_local(void **state) {
     expect_ok("docker-archive:d.tar:localhost/app:2", DS_T_DOCKER_ARCHIVE, "d.tar", "localhost/app:2", NULL, NULL, NULL);
     expect_ok("docker-archive:d.tar:127.0.0.1:5000/a/b:c", DS_T_DOCKER_ARCHIVE, "d.tar", "127.0.0.1:5000/a/b:c", NULL,
               NULL, NULL);
+    expect_ok("oci:/tmp/layout/:v1", DS_T_OCI, "/tmp/layout", "v1", NULL, NULL, NULL);
+    expect_ok("rootfs:/srv/root//", DS_T_ROOTFS, "/srv/root", NULL, NULL, NULL, NULL);
+    expect_ok("rootfs:/", DS_T_ROOTFS, "/", NULL, NULL, NULL, NULL);
     expect_ok("rootfs:/srv/root", DS_T_ROOTFS, "/srv/root", NULL, NULL, NULL, NULL);
     expect_ok("rootfs:/srv/with:colon", DS_T_ROOTFS, "/srv/with:colon", NULL, NULL, NULL, NULL);
 }

@@ -240,6 +240,25 @@ static void test_cred_helper_run(void **state) {
     free(cfg); free(helper); free(saved); free(path); free(dir);
 }
 
+static void test_origins(void **state) {
+    (void)state;
+    char d[DS_DIGEST_LEN + 1];
+    ds_sha256_buf("blob", 4, d);
+    assert_null(ds_reg_find_origin("r.example", d, "a/b"));
+    ds_reg_note_origin("r.example", "src/repo", d);
+    ds_reg_note_origin("r.example", "src/repo", "sha256:not-a-digest"); /* ignored */
+    char *o = ds_reg_find_origin("r.example", d, "dst/repo");
+    assert_non_null(o);
+    assert_string_equal(o, "src/repo");
+    free(o);
+    assert_null(ds_reg_find_origin("r.example", d, "src/repo"));   /* same repository: nothing to mount */
+    assert_null(ds_reg_find_origin("other.example", d, "dst/repo")); /* another registry */
+    for (int i = 0; i < 300; i++) ds_reg_note_origin("r.example", "filler", d); /* the ring wraps */
+    o = ds_reg_find_origin("r.example", d, "dst/repo");
+    assert_string_equal(o, "filler");
+    free(o);
+}
+
 static void test_split_creds(void **state) {
     (void)state;
     char *u, *p;
@@ -328,6 +347,7 @@ int main(void) {
         cmocka_unit_test(test_find_creds_order),
         cmocka_unit_test(test_cred_helper_run),
         cmocka_unit_test(test_split_creds),
+        cmocka_unit_test(test_origins),
         cmocka_unit_test(test_urls),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_error_text),
