@@ -132,7 +132,8 @@ void record_exec_interpreters(thread *t, const resolved *exe);
 void exec_log_add(char *path, char **argv, bool ok);   /* takes ownership of path and argv */
 
 /* ---- the seccomp filter (sensor_filter.c) ---- */
-int install_filter(void); /* in the child, before exec; 0 or -1 with errno */
+/* In the child, before exec; all = every syscall stops (--syscalls). 0 or -1 with errno. */
+int install_filter(bool all);
 uint32_t native_audit_arch(void);
 const char *native_arch_name(void);
 
