@@ -52,6 +52,7 @@ int ds_image_copy(ds_image *src, const char *dst_ref, const ds_opts *opts, char 
     ds_opts defaults;
     if (!opts) { ds_opts_init(&defaults); opts = &defaults; }
     ds_dest *d = NULL;
+    if (ds_dest_check_not_source(&src->ref, dst_ref, err) < 0) return -1;
     if (ds_dest_open(dst_ref, opts, &d, err) < 0) return -1;
     ds_transport dt = d->ref.transport;
     int want = -1; /* keep */

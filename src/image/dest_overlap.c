@@ -1,0 +1,70 @@
+/* Refuse a destination that is the source or lies inside it: writing there would
+ * change the image being read (an oci: layout gains entries, a rootfs: tree gains
+ * the output while it is being archived). Paths are compared after resolving
+ * symlinks, so oci:./x and oci:/abs/x, or a symlink to the layout, are one place. */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include "image/image.h"
+
+/* Canonical absolute form of `path`, which need not exist: the longest existing
+ * prefix goes through realpath(), the rest is appended with "." and ".." applied. */
+static char *canon_path(const char *path) {
+    char *work = ds_xstrdup(path);
+    char *rest = ds_xstrdup("");
+    char *base = NULL;
+    for (;;) {
+        char buf[PATH_MAX];
+        if (realpath(*work ? work : ".", buf)) { base = ds_xstrdup(buf); break; }
+        char *slash = strrchr(work, '/');
+        char *comp = slash ? slash + 1 : work;
+        char *nr = ds_xasprintf("%s%s%s", comp, *rest ? "/" : "", rest);
+        free(rest); rest = nr;
+        if (!slash) { *work = 0; continue; }
+        if (slash == work) { work[1] = 0; continue; } /* "/x" -> "/" */
+        *slash = 0;
+    }
+    free(work);
+    /* Apply the remaining components lexically (they do not exist yet). */
+    char *out = base;
+    char *save = NULL;
+    for (char *c = strtok_r(rest, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+        if (!strcmp(c, ".")) continue;
+        if (!strcmp(c, "..")) {
+            char *s = strrchr(out, '/');
+            if (s && s != out) *s = 0;
+            else out[1] = 0;
+            continue;
+        }
+        char *n = ds_xasprintf("%s%s%s", out, strcmp(out, "/") ? "/" : "", c);
+        free(out); out = n;
+    }
+    free(rest);
+    return out;
+}
+
+static bool has_path(ds_transport t) { return t != DS_T_DOCKER; }
+
+int ds_dest_check_not_source(const ds_ref *src, const char *dst_text, ds_err *err) {
+    ds_ref dst;
+    if (ds_ref_parse(dst_text, &dst, err) < 0) return -1;
+    int r = 0;
+    if (has_path(src->transport) && has_path(dst.transport) && src->path && dst.path) {
+        char *cs = canon_path(src->path), *cd = canon_path(dst.path);
+        size_t ls = strlen(cs);
+        bool same = !strcmp(cs, cd);
+        bool inside = !same && !strncmp(cs, cd, ls) && (cd[ls] == '/' || !strcmp(cs, "/"));
+        /* Another name in the same layout leaves the source image as it is. */
+        bool other_tag = src->transport == DS_T_OCI && dst.transport == DS_T_OCI && src->tag && dst.tag &&
+                         strcmp(src->tag, dst.tag);
+        char *sn = ds_ref_format(src);
+        if (same && !other_tag)
+            r = ds_fail(err, "%s: the destination is the source %s (write to another path%s)", dst_text, sn,
+                        dst.transport == DS_T_OCI && src->transport == DS_T_OCI ? " or another oci:PATH:REF name" : "");
+        else if (inside && (src->transport == DS_T_OCI || src->transport == DS_T_ROOTFS))
+            r = ds_fail(err, "%s: the destination is inside the source %s (write outside it)", dst_text, sn);
+        free(sn); free(cs); free(cd);
+    }
+    ds_ref_free(&dst);
+    return r;
+}
