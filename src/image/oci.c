@@ -53,9 +53,15 @@ static int read_blob_bytes(oci_src *o, const ds_desc *d, bool check_size, char *
     if (r < 0) return ds_err_wrap(err, "%s: manifest %s", o->name, d->digest);
     char got[DS_DIGEST_LEN + 1];
     ds_sha256_buf(*raw, *len, got);
-    if (strcmp(got, d->digest) || (check_size && (int64_t)*len != d->size)) {
+    if (strcmp(got, d->digest)) {
         free(*raw); *raw = NULL;
         return ds_fail(err, "%s: blob %s is corrupt: %zu bytes hashing to %s", o->name, d->digest, *len, got);
+    }
+    if (check_size && (int64_t)*len != d->size) {
+        int r = ds_fail(err, "%s: blob %s has the wrong size: %zu bytes, index.json says %lld", o->name, d->digest, *len,
+                        (long long)d->size);
+        free(*raw); *raw = NULL;
+        return r;
     }
     return 0;
 }
