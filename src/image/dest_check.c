@@ -1,8 +1,11 @@
 /* Refuse a destination that is the source or lies inside it: writing there would
  * change the image being read (an oci: layout gains entries, a rootfs: tree gains
  * the output while it is being archived). Paths are compared after resolving
- * symlinks, so oci:./x and oci:/abs/x, or a symlink to the layout, are one place. */
+ * symlinks, so oci:./x and oci:/abs/x, or a symlink to the layout, are one place.
+ * A missing parent directory is an error too (as for cp and tar), not created. */
+#include <errno.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include "image/image.h"
@@ -45,11 +48,26 @@ static char *canon_path(const char *path) {
 
 static bool has_path(ds_transport t) { return t != DS_T_DOCKER; }
 
-int ds_dest_check_not_source(const ds_ref *src, const char *dst_text, ds_err *err) {
+int ds_dest_check(const ds_ref *src, const char *dst_text, ds_err *err) {
     ds_ref dst;
     if (ds_ref_parse(dst_text, &dst, err) < 0) return -1;
     int r = 0;
-    if (has_path(src->transport) && has_path(dst.transport) && src->path && dst.path) {
+    if (has_path(dst.transport) && dst.path) {
+        char *parent = ds_xstrdup(dst.path);
+        char *sl = strrchr(parent, '/');
+        while (sl && sl > parent && sl[1] == 0) { *sl = 0; sl = strrchr(parent, '/'); } /* "dir/" */
+        if (sl == parent) parent[1] = 0;
+        else if (sl) *sl = 0;
+        else strcpy(parent, ".");
+        struct stat st;
+        if (stat(parent, &st) < 0)
+            r = errno == ENOENT ? ds_fail(err, "%s: the parent directory %s does not exist", dst_text, parent)
+                                : ds_fail_errno(err, "%s: %s", dst_text, parent);
+        else if (!S_ISDIR(st.st_mode))
+            r = ds_fail(err, "%s: %s is not a directory", dst_text, parent);
+        free(parent);
+    }
+    if (r == 0 && has_path(src->transport) && has_path(dst.transport) && src->path && dst.path) {
         char *cs = canon_path(src->path), *cd = canon_path(dst.path);
         size_t ls = strlen(cs);
         bool same = !strcmp(cs, cd);
