@@ -15,6 +15,7 @@ static const char usage[] =
     "  --tmpdir DIR                  scratch space for recompression and archives (default: $TMPDIR or /var/tmp)\n"
     "  -q, --quiet                   no progress lines\n"
     CLI_TRANSPORT_HELP
+    "  --tls-verify=BOOL             both --src-tls-verify and --dest-tls-verify\n"
     "\nSRC and DST are oci:PATH[:REF], oci-archive:PATH[:REF], docker-archive:PATH[:REPO:TAG],\n"
     "docker://HOST[:PORT]/REPO[:TAG|@DIGEST] or rootfs:DIR.\n";
 
