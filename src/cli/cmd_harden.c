@@ -89,7 +89,11 @@ int cmd_harden(int argc, char **argv) {
         free(allow);
         return cli_usage_error(cmd, "DST is SRC: harden never rewrites its source; name another destination");
     }
-    if (o.user && (!*o.user || !strcmp(o.user, "root") || !strcmp(o.user, "0") || !strncmp(o.user, "0:", 2) ||
+    if (o.user && !*o.user) {
+        free(allow);
+        return cli_usage_error(cmd, "--user: empty (want NAME|UID[:GID])");
+    }
+    if (o.user && (!strcmp(o.user, "root") || !strcmp(o.user, "0") || !strncmp(o.user, "0:", 2) ||
                    !strncmp(o.user, "root:", 5))) {
         free(allow);
         return cli_usage_error(cmd, "--user %s: the run user must not be root", o.user);
