@@ -523,6 +523,7 @@ static void test_user_malformed_refused(void **state) {
     o.config = cfg;
     assert_int_equal(ds_harden_tree(f->root, &o, &r, &e), -1);
     assert_non_null(strstr(e.msg, "the image's config User 'evil:x:0:0::/:/bin/sh\\x0aroot'"));
+    o.config = NULL;
     json_decref(cfg);
     char *after = slurp(f, "etc/passwd");
     assert_string_equal(before, after);
