@@ -244,7 +244,10 @@ static int oci_commit(ds_dest *d, ds_err *err) {
     if (!o->mt) return ds_fail(err, "oci:%s: no manifest was written", o->final);
     json_t *idx = NULL;
     if (o->existing) {
-        if (read_index(o->work, o->final, &idx, err) < 0) return -1;
+        char *name = ds_xasprintf("oci:%s", o->final);
+        int r = read_index(o->work, name, &idx, err);
+        free(name);
+        if (r < 0) return -1;
     } else {
         idx = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2, "mediaType", DS_MT_OCI_INDEX, "manifests");
     }
@@ -313,8 +316,14 @@ int ds_oci_dest_open(ds_dest *d, ds_err *err) {
     if (has_index && has_layout) {
         o->existing = true;
         o->work = ds_xstrdup(path);
+        /* A damaged index.json is found now, before any blob is added to the layout. */
+        char *name = ds_xasprintf("oci:%s", path);
+        json_t *idx = NULL;
+        r = read_index(path, name, &idx, err);
+        json_decref(idx);
+        free(name);
         char *bd = ds_xasprintf("%s/blobs/sha256", path);
-        r = ds_mkdirs(bd, 0755, err);
+        if (r == 0) r = ds_mkdirs(bd, 0755, err);
         free(bd);
     } else if (lstat(path, &st) == 0 && !(S_ISDIR(st.st_mode) && dir_empty(path))) {
         /* Only an empty directory may stand where a new layout goes (rename replaces it). */

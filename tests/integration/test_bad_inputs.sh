@@ -196,6 +196,9 @@ done
 check "a missing DST parent is not created" test ! -e missing-parent
 bad "DST parent is a file" 3 "oci:emptyfile/x: emptyfile is not a directory" $DISTILL copy oci:src oci:emptyfile/x
 bad "DST exists and is not a layout" 3 "oci:emptyfile: exists and is not an OCI image layout" $DISTILL copy oci:src oci:emptyfile
+mkdir g; cp src/oci-layout g/; echo garbage > g/index.json
+bad "existing DST layout with a garbage index.json" 3 "oci:g: index.json is not a valid OCI index" $DISTILL copy oci:src oci:g:t
+check_eq "... and no blob was added to it" "index.json oci-layout" "$(ls g | tr '\n' ' ' | sed 's/ $//')"
 mkdir -p full; echo x > full/f
 bad "rootfs DST not empty" 3 "rootfs:full: exists and is not an empty directory" $DISTILL copy oci:src rootfs:full
 bad "--tmpdir missing" 3 "--tmpdir /nonexistent-distill: No such file" $DISTILL copy --tmpdir /nonexistent-distill oci:src docker-archive:x.tar
