@@ -177,6 +177,59 @@ bad "docker-archive empty manifest.json" 3 "manifest.json is not a non-empty arr
 check_eq "nothing written outside by hostile archives" "" "$(ls -A outside)"
 check_eq "hostile archives left no destination" "" "$(ls -A | grep -xE '(b|\.b\..*)' || true)"
 
+# --- hostile layers: contained in the tree or refused naming the entry -------------------
+echo victim > victim
+python3 - "$T" <<'EOF2'
+import hashlib, io, json, os, sys, tarfile
+T = sys.argv[1]; O = T + '/outside'
+def layer(ents):
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode='w') as t:
+        for e in ents:
+            name, data, kind, link = e
+            ti = tarfile.TarInfo(name); ti.type = kind; ti.linkname = link; ti.mode = 0o644
+            ti.size = len(data) if kind == tarfile.REGTYPE else 0
+            t.addfile(ti, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
+    return b.getvalue()
+cases = {
+  'dotdot': [('../../outside/p1', b'x', tarfile.REGTYPE, '')],
+  'abs': [(O + '/p2', b'x', tarfile.REGTYPE, '')],
+  'symdir': [('lnk', b'', tarfile.SYMTYPE, O), ('lnk/p3', b'x', tarfile.REGTYPE, '')],
+  'symrel': [('a', b'', tarfile.DIRTYPE, ''), ('a/lnk', b'', tarfile.SYMTYPE, '../../../../../../../..' + O), ('a/lnk/p4', b'x', tarfile.REGTYPE, '')],
+  'hardabs': [('h', b'', tarfile.LNKTYPE, T + '/victim'), ('h', b'overwrite', tarfile.REGTYPE, '')],
+  'hardrel': [('h', b'', tarfile.LNKTYPE, '../../victim')],
+  'symfile': [('s', b'', tarfile.SYMTYPE, O + '/p5'), ('s', b'overwrite', tarfile.REGTYPE, '')],
+}
+os.makedirs(T + '/hl/blobs/sha256')
+open(T + '/hl/oci-layout', 'w').write('{"imageLayoutVersion":"1.0.0"}')
+def blob(b):
+    d = hashlib.sha256(b).hexdigest(); open(T + '/hl/blobs/sha256/' + d, 'wb').write(b); return 'sha256:' + d, len(b)
+idx = []
+for name, ents in cases.items():
+    ld, ls = blob(layer(ents))
+    cd, cs = blob(json.dumps({"architecture": "amd64", "os": "linux", "config": {}, "rootfs": {"type": "layers", "diff_ids": [ld]}}).encode())
+    md, ms = blob(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": cs},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": ld, "size": ls}]}).encode())
+    idx.append({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": ms,
+                "annotations": {"org.opencontainers.image.ref.name": name}})
+json.dump({"schemaVersion": 2, "manifests": idx}, open(T + '/hl/index.json', 'w'))
+EOF2
+bad "layer entry with ../" 3 "rootfs:hr: .*entry '../../outside/p1': name leaves the tree" $DISTILL copy -q oci:hl:dotdot rootfs:hr
+bad "layer entry through a symlink out of the tree" 3 "entry 'lnk/p3': " $DISTILL copy -q oci:hl:symdir rootfs:hr
+bad "layer entry through a relative symlink out of the tree" 3 "entry 'a/lnk/p4': " $DISTILL copy -q oci:hl:symrel rootfs:hr
+bad "layer hard link to an absolute path outside" 3 "entry 'h': hard link target" $DISTILL copy -q oci:hl:hardabs rootfs:hr
+bad "layer hard link with ../" 3 "entry 'h': hard link target leaves the tree" $DISTILL copy -q oci:hl:hardrel rootfs:hr
+bad "harden names the hostile entry and the image" 3 "oci:hl:dotdot: layer 1 .*entry '../../outside/p1'" $DISTILL harden oci:hl:dotdot oci:hh
+check_eq "refused layers left no destination" "" "$(ls -A | grep -xE '(hr|hh|\.hr\..*|\.hh\..*)' || true)"
+check "absolute entry lands inside the tree" $DISTILL copy -q oci:hl:abs rootfs:hr-abs
+check "... at its path under the tree" test -f "hr-abs$T/outside/p2"
+check "a file replaces a symlink, not written through it" $DISTILL copy -q oci:hl:symfile rootfs:hr-sym
+check_eq "... the file holds the bytes" "overwrite" "$(cat hr-sym/s 2>/dev/null)"
+check_eq "nothing written outside by hostile layers" "" "$(ls -A outside)"
+check_eq "the hard link target outside is untouched" "victim" "$(cat victim)"
+rm -rf hl hr-abs hr-sym
+
 # --- destinations that would change the source or do not exist ----------------------
 bad "DST = SRC" 3 "oci:src: the destination is the source oci:src" $DISTILL copy oci:src oci:src
 bad "DST = SRC, same ref" 3 "the destination is the source oci:src:latest" $DISTILL copy oci:src:latest oci:./src/:latest
