@@ -1,6 +1,9 @@
 /* distill harden SRC DST: lock an image down without running it. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "cli/cli.h"
 #include "harden/harden_image.h"
 #include "util/fsutil.h"
@@ -98,6 +101,24 @@ int cmd_harden(int argc, char **argv) {
         free(allow);
         return cli_usage_error(cmd, "--user %s: the run user must not be root", o.user);
     }
+    if (report) {
+        /* Checked now: finding it unwritable after DST is written would report a failure
+         * for an image that was in fact written. */
+        char *dir = ds_xstrdup(report);
+        char *sl = strrchr(dir, '/');
+        if (sl == dir) dir[1] = 0;
+        else if (sl) *sl = 0;
+        else strcpy(dir, ".");
+        struct stat st;
+        int bad = stat(dir, &st) < 0 ? errno : !S_ISDIR(st.st_mode) ? ENOTDIR : access(dir, W_OK | X_OK) < 0 ? errno : 0;
+        free(dir);
+        if (bad) {
+            free(allow);
+            ds_err re;
+            ds_fail(&re, "--report %s: cannot write there: %s", report, strerror(bad));
+            return cli_error(cmd, &re);
+        }
+    }
     o.allow = allow;
     ds_harden_report rep;
     ds_harden_report_init(&rep);
@@ -126,7 +147,10 @@ int cmd_harden(int argc, char **argv) {
         s[n] = '\n';
         s[n + 1] = 0;
         ds_err e2;
-        if (ds_write_file_atomic(report, s, n + 1, 0644, &e2) < 0) rc = cli_error(cmd, &e2);
+        if (ds_write_file_atomic(report, s, n + 1, 0644, &e2) < 0) {
+            ds_err_wrap(&e2, "--report %s", report);
+            rc = cli_error(cmd, &e2);
+        }
         free(s);
     }
     json_decref(j);
