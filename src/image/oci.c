@@ -324,6 +324,14 @@ int ds_oci_dest_open(ds_dest *d, ds_err *err) {
         free(name);
         char *bd = ds_xasprintf("%s/blobs/sha256", path);
         if (r == 0) r = ds_mkdirs(bd, 0755, err);
+        /* Blobs go into blobs/sha256: a symlink there would send them out of the layout. */
+        for (int k = 0; r == 0 && k < 2; k++) {
+            char *sub = ds_xasprintf("%s/%s", path, k ? "blobs/sha256" : "blobs");
+            if (lstat(sub, &st) < 0 || !S_ISDIR(st.st_mode))
+                r = ds_fail(err, "oci:%s: %s is not a directory (a symlink?): refusing to write through it", path,
+                            k ? "blobs/sha256" : "blobs");
+            free(sub);
+        }
         free(bd);
     } else if (lstat(path, &st) == 0 && !(S_ISDIR(st.st_mode) && dir_empty(path))) {
         /* Only an empty directory may stand where a new layout goes (rename replaces it). */
