@@ -156,6 +156,9 @@ int ds_tar_add_file(struct archive *a, const char *name, const char *path, const
 
 /* Open a tar for writing at a temp sibling of path. */
 int ds_tar_create(const char *path, const char *what, struct archive **out, char **tmp_out, ds_err *err) {
+    /* Found now rather than by the final rename, after the whole archive was written. */
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return ds_fail(err, "%s: is a directory (an archive is a file)", what);
     struct archive *a = archive_write_new();
     archive_write_set_format_pax_restricted(a);
     archive_write_set_bytes_in_last_block(a, 1);

@@ -255,6 +255,9 @@ check_eq "... and no blob was added to it" "index.json oci-layout" "$(ls g | tr 
 mkdir -p lnkd/blobs outside-blobs; cp src/oci-layout src/index.json lnkd/; ln -s "$T/outside-blobs" lnkd/blobs/sha256
 bad "existing DST layout whose blobs/sha256 is a symlink" 3 "oci:lnkd: blobs/sha256 is not a directory" $DISTILL copy oci:src oci:lnkd:t
 check_eq "... and nothing was written through it" "" "$(ls -A outside-blobs)"
+mkdir -p full
+bad "archive DST that is a directory" 3 "oci-archive:full: is a directory" $DISTILL copy oci:src oci-archive:full
+bad "docker-archive DST that is a directory" 3 "docker-archive:full: is a directory" $DISTILL copy oci:src docker-archive:full
 mkdir -p full; echo x > full/f
 bad "rootfs DST not empty" 3 "rootfs:full: exists and is not an empty directory" $DISTILL copy oci:src rootfs:full
 bad "--tmpdir missing" 3 "--tmpdir /nonexistent-distill: No such file" $DISTILL copy --tmpdir /nonexistent-distill oci:src docker-archive:x.tar
