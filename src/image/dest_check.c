@@ -81,6 +81,11 @@ int ds_dest_check(const ds_ref *src, const char *dst_text, ds_err *err) {
                         dst.transport == DS_T_OCI && src->transport == DS_T_OCI ? " or another oci:PATH:REF name" : "");
         else if (inside && (src->transport == DS_T_OCI || src->transport == DS_T_ROOTFS))
             r = ds_fail(err, "%s: the destination is inside the source %s (write outside it)", dst_text, sn);
+        else if (dst.transport == DS_T_OCI && !same && !strncmp(cd, cs, strlen(cd)) &&
+                 (cs[strlen(cd)] == '/' || !strcmp(cd, "/")))
+            /* An existing layout gets blobs and index.json written in place: a source
+             * below it (rootfs:LAYOUT/blobs) would change while it is read. */
+            r = ds_fail(err, "%s: the source %s is inside the destination (write elsewhere)", dst_text, sn);
         free(sn); free(cs); free(cd);
     }
     ds_ref_free(&dst);

@@ -242,6 +242,7 @@ bad "DST inside SRC" 3 "oci:src/sub: the destination is inside the source oci:sr
 bad "archive DST inside SRC" 3 "docker-archive:src/a.tar: the destination is inside the source" $DISTILL copy oci:src docker-archive:src/a.tar
 bad "harden DST = SRC" 3 "oci:./src: the destination is the source" $DISTILL harden oci:src oci:./src
 bad "harden DST inside SRC" 3 "oci:src/h: the destination is inside the source" $DISTILL harden oci:src oci:src/h
+bad "SRC inside an existing DST layout" 3 "oci:src:t: the source rootfs:src/blobs is inside the destination" $DISTILL copy rootfs:src/blobs oci:src:t
 src_unchanged "after DST = SRC attempts"
 for d in oci:missing-parent/x oci-archive:missing-parent/x.tar docker-archive:missing-parent/x.tar rootfs:missing-parent/x; do
   bad "DST parent missing ($d)" 3 "$d: the parent directory missing-parent does not exist" $DISTILL copy oci:src "$d"

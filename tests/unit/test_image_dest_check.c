@@ -70,6 +70,8 @@ static void test_same_and_inside(void **state) {
     expect("rootfs:src", "rootfs:src", "is the source");
     expect("oci-archive:file", "oci-archive:file", "is the source");
     expect("docker-archive:file", "docker-archive:./file", "is the source");
+    expect("rootfs:src/blobs", "oci:src:t", "the source rootfs:src/blobs is inside the destination");
+    expect("rootfs:src/blobs", "oci:.", "is inside the destination");
     /* Allowed: another name in the same layout, a sibling, a registry. */
     expect("oci:src:latest", "oci:src:v2", NULL);
     expect("oci:src", "oci:srcx", NULL);
