@@ -319,6 +319,12 @@ bad "registry answering a garbage manifest" 3 "docker://127.0.0.1:$port/foo:late
   $DISTILL inspect --tls-verify=false docker://127.0.0.1:$port/foo:latest
 cp "src/blobs/sha256/$M" www/v2/foo/manifests/latest
 bad "registry missing a blob" 3 "blob sha256:$C: not found \(HTTP 404\)" $DISTILL copy --src-tls-verify=false docker://127.0.0.1:$port/foo:latest oci:b
+mkdir -p www/v2/foo/blobs; head -c "$(stat -c%s "src/blobs/sha256/$C")" /dev/zero > "www/v2/foo/blobs/sha256:$C"
+bad "registry blob with the right size, wrong bytes" 3 "blob sha256:$C: digest mismatch: the downloaded bytes are sha256:" \
+  $DISTILL copy --src-tls-verify=false docker://127.0.0.1:$port/foo:latest oci:b
+head -c 5000000 /dev/zero | tr '\0' ' ' > www/v2/foo/manifests/big
+bad "registry manifest too large" 3 "docker://127.0.0.1:$port/foo:big: .*larger than" $DISTILL inspect --tls-verify=false docker://127.0.0.1:$port/foo:big
+check_eq "failed pulls left no destination" "" "$(ls -A | grep -xE '(b|\.b\..*)' || true)"
 kill $http 2>/dev/null; wait $http 2>/dev/null
 
 # --- harden --user and the image's User -----------------------------------------------
