@@ -98,7 +98,9 @@ static void finish(file_edit *fe, char *buf, size_t len) {
     if (!fe->first) { free(buf); return; }
     /* hr_plan_add may have moved the array: find the first item again by path. */
     for (size_t i = 0; i < fe->c->n_items; i++)
-        if (fe->c->items[i].action == DS_HA_EDIT && !strcmp(fe->c->items[i].rel, fe->rel)) {
+        /* CREATE: the file was missing (an image without /etc/passwd gets one). */
+        if ((fe->c->items[i].action == DS_HA_EDIT || fe->c->items[i].action == DS_HA_CREATE) &&
+            !strcmp(fe->c->items[i].rel, fe->rel)) {
             hr_item *it = &fe->c->items[i];
             const hr_entry *e = hr_find_entry(fe->c, fe->rel);
             it->content = buf;

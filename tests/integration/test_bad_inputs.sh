@@ -344,6 +344,13 @@ bad "harden: hostile config User refused in one line" 3 "the image's config User
 check "harden: no output after the refusal" test ! -e hh
 rm -rf hc
 
+# An image with no /etc at all (a rootfs of one binary) still gets its run user.
+mkdir -p mini/bin && cp /bin/true mini/bin/
+check "harden an image without /etc/passwd" bash -c "$DISTILL copy -q rootfs:mini oci:mini-img > /dev/null && $DISTILL harden oci:mini-img oci:mini-hard > /dev/null 2>&1 && $DISTILL copy -q oci:mini-hard rootfs:mini-tree > /dev/null"
+check_eq "... /etc/passwd is created with the run user" "nonroot:x:65532:65532:nonroot:/home/nonroot:/usr/sbin/nologin" "$(cat mini-tree/etc/passwd 2>/dev/null)"
+check_eq "... and /etc/group" "nonroot:x:65532:" "$(cat mini-tree/etc/group 2>/dev/null)"
+rm -rf mini mini-img mini-hard mini-tree
+
 # --- --help names the flags the man page documents, and the other way round ---------------
 for c in copy inspect harden; do
   h=$($DISTILL $c --help | grep -oE -- '(^| )(-q|--[a-z-]+)' | sed 's/^ //' | LC_ALL=C sort -u | tr '\n' ' ')

@@ -535,6 +535,29 @@ static void test_user_malformed_refused(void **state) {
     ds_harden_report_free(&r);
 }
 
+/* An image without /etc/passwd and /etc/group (a rootfs of one binary): the run user's
+ * files are created, not only reported. */
+static void test_missing_account_files_created(void **state) {
+    fx *f = *state;
+    ds_err e;
+    assert_int_equal(ds_rmtree(f->root, &e), 0);
+    put(f, "bin/app", "app", 0755);
+    ds_harden_opts o;
+    ds_harden_opts_init(&o);
+    ds_harden_report r;
+    ds_harden_report_init(&r);
+    assert_int_equal(ds_harden_tree(f->root, &o, &r, &e), 0);
+    assert_true(exists(f, "etc/passwd"));
+    assert_true(exists(f, "etc/group"));
+    char *pw = slurp(f, "etc/passwd");
+    assert_non_null(strstr(pw, "nonroot:x:65532:65532:"));
+    free(pw);
+    char *gr = slurp(f, "etc/group");
+    assert_non_null(strstr(gr, "nonroot:x:65532:"));
+    free(gr);
+    ds_harden_report_free(&r);
+}
+
 /* Alpine: busybox with absolute applet symlinks, apk and its database. */
 static void test_alpine_busybox_and_apk_db(void **state) {
     fx *f = *state;
@@ -603,6 +626,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_allow_glob_and_user, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_root_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_malformed_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_account_files_created, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alpine_busybox_and_apk_db, setup, teardown),
         cmocka_unit_test(test_path_rule),
     };
