@@ -103,6 +103,9 @@ static void finish(file_edit *fe, char *buf, size_t len) {
             !strcmp(fe->c->items[i].rel, fe->rel)) {
             hr_item *it = &fe->c->items[i];
             const hr_entry *e = hr_find_entry(fe->c, fe->rel);
+            /* Only a regular file lends its mode and owner: a symlink's 0777 would make
+             * the new /etc/passwd world-writable. */
+            if (e && !S_ISREG(e->st.st_mode)) e = NULL;
             it->content = buf;
             it->content_len = len;
             it->mode = e ? e->st.st_mode & 07777 : 0644;

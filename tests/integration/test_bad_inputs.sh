@@ -350,6 +350,14 @@ check "harden an image without /etc/passwd" bash -c "$DISTILL copy -q rootfs:min
 check_eq "... /etc/passwd is created with the run user" "nonroot:x:65532:65532:nonroot:/home/nonroot:/usr/sbin/nologin" "$(cat mini-tree/etc/passwd 2>/dev/null)"
 check_eq "... and /etc/group" "nonroot:x:65532:" "$(cat mini-tree/etc/group 2>/dev/null)"
 rm -rf mini mini-img mini-hard mini-tree
+# /etc/passwd and /etc/group as symlinks out of the tree: the host's files are not read
+# into the image, and the new files are not world-writable (a symlink's mode is 0777).
+mkdir -p ev/bin ev/etc && cp /bin/true ev/bin/ && ln -s /etc/shadow ev/etc/passwd && ln -s ../../../../../../../etc/group ev/etc/group
+check "harden an image whose /etc/passwd is a symlink out of the tree" bash -c "$DISTILL copy -q rootfs:ev oci:ev-img > /dev/null && $DISTILL harden oci:ev-img oci:ev-hard > /dev/null 2>&1 && $DISTILL copy -q oci:ev-hard rootfs:ev-tree > /dev/null"
+check_eq "... the host's files were not read in" "nonroot:x:65532:65532:nonroot:/home/nonroot:/usr/sbin/nologin|nonroot:x:65532:" \
+  "$(cat ev-tree/etc/passwd 2>/dev/null)|$(cat ev-tree/etc/group 2>/dev/null)"
+check_eq "... and the new files are 0644 root" "644 0 644 0" "$(stat -c '%a %u' ev-tree/etc/passwd ev-tree/etc/group 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
+rm -rf ev ev-img ev-hard ev-tree
 
 # --- --help names the flags the man page documents, and the other way round ---------------
 for c in copy inspect harden; do
