@@ -359,6 +359,24 @@ check_eq "... the host's files were not read in" "nonroot:x:65532:65532:nonroot:
 check_eq "... and the new files are 0644 root" "644 0 644 0" "$(stat -c '%a %u' ev-tree/etc/passwd ev-tree/etc/group 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
 rm -rf ev ev-img ev-hard ev-tree
 
+# Malformed or crooked entry points in the config.
+# mkcfg NAME CONFIG-JSON: a layout of src's layer with this config.
+mkcfg() {
+  local cd=$(printf '%s' "$2" | sha256sum | cut -d' ' -f1)
+  mkm "$1" "$(jq -c --arg d "sha256:$cd" --argjson s "${#2}" '.config.digest=$d|.config.size=$s' <<< "$orig")"
+  printf '%s' "$2" > "$1/blobs/sha256/$cd"
+}
+mkcfg ep '{"architecture":"amd64","os":"linux","config":{"Entrypoint":"/bin/sh"}}'
+bad "harden: Entrypoint that is a string" 3 "the image's config Entrypoint is not a list of strings" $DISTILL harden --dry-run oci:ep
+mkcfg ep '{"architecture":"amd64","os":"linux","config":{"Cmd":[5]}}'
+bad "harden: Cmd with a number" 3 "the image's config Cmd is not a list of strings" $DISTILL harden --dry-run oci:ep
+mkcfg ep '{"architecture":"amd64","os":"linux","config":{"Entrypoint":["../../../../bin/bash"]}}'
+bad "harden: entry point spelled with ../ gets a usable --allow hint" 3 "entry point ../../../../bin/bash .* keep it with --allow /usr/bin/bash$" $DISTILL harden --dry-run oci:ep
+check "... and that --allow works" bash -c "$DISTILL harden --dry-run oci:ep --allow /usr/bin/bash > /dev/null 2>&1"
+mkcfg ep '{"architecture":"amd64","os":"linux","config":{"Entrypoint":["/bin/sh"]}}'
+bad "harden: a clean entry point path is the hint as written" 3 "entry point /bin/sh would be removed by harden \(rule shell\); keep it with --allow /bin/sh$" $DISTILL harden --dry-run oci:ep
+rm -rf ep
+
 # --- --help names the flags the man page documents, and the other way round ---------------
 for c in copy inspect harden; do
   h=$($DISTILL $c --help | grep -oE -- '(^| )(-q|--[a-z-]+)' | sed 's/^ //' | LC_ALL=C sort -u | tr '\n' ' ')
