@@ -44,5 +44,10 @@ int cmd_copy(int argc, char **argv) {
     ds_image_close(img);
     if (r < 0) return cli_error("copy", &err);
     printf("%s\n", digest);
+    /* A script reading the digest must not take silence for success. */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        ds_fail_errno(&err, "%s: copied, but the digest could not be written to standard output", pos[1]);
+        return cli_error("copy", &err);
+    }
     return DS_EXIT_OK;
 }

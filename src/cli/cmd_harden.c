@@ -154,8 +154,14 @@ int cmd_harden(int argc, char **argv) {
         free(s);
     }
     json_decref(j);
+    bool out_failed = fflush(stdout) != 0 || ferror(stdout);
     if (r < 0) rc = cli_error(cmd, &err);
-    else if (!json) {
+    else if (out_failed && rc == DS_EXIT_OK) {
+        /* Instead of the summary: the list (or JSON) a caller reads did not arrive. */
+        ds_err oe;
+        ds_fail_errno(&oe, "%s: writing the %s to standard output", dst ? dst : src, json ? "JSON report" : "list of changes");
+        rc = cli_error(cmd, &oe);
+    } else if (!json) {
         if (o.dry_run)
             fprintf(stderr, "distill harden: dry run: %zu changes, nothing written; run user %s (%s)\n", rep.n_changes,
                     rep.user_name ? rep.user_name : "?", rep.config_user ? rep.config_user : "?");

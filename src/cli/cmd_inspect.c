@@ -119,5 +119,9 @@ int cmd_inspect(int argc, char **argv) {
         json_decref(o);
     }
     ds_image_close(img);
-    return fflush(stdout) == 0 ? DS_EXIT_OK : DS_EXIT_ERROR;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        ds_fail_errno(&err, "%s: writing to standard output", image);
+        return cli_error("inspect", &err);
+    }
+    return DS_EXIT_OK;
 }

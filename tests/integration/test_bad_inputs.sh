@@ -377,6 +377,12 @@ mkcfg ep '{"architecture":"amd64","os":"linux","config":{"Entrypoint":["/bin/sh"
 bad "harden: a clean entry point path is the hint as written" 3 "entry point /bin/sh would be removed by harden \(rule shell\); keep it with --allow /bin/sh$" $DISTILL harden --dry-run oci:ep
 rm -rf ep
 
+# Standard output that cannot be written (a full disk) is an error, not a silent success.
+bad "inspect to a full stdout" 3 "oci:src: writing to standard output: No space left on device" bash -c "$DISTILL inspect oci:src > /dev/full"
+bad "copy whose digest cannot be printed" 3 "oci:out-full: copied, but the digest could not be written" bash -c "$DISTILL copy -q oci:src oci:out-full > /dev/full"
+bad "harden --dry-run to a full stdout" 3 "oci:src: writing the list of changes to standard output" bash -c "$DISTILL harden --dry-run oci:src > /dev/full"
+rm -rf out-full
+
 # --- --help names the flags the man page documents, and the other way round ---------------
 for c in copy inspect harden; do
   h=$($DISTILL $c --help | grep -oE -- '(^| )(-q|--[a-z-]+)' | sed 's/^ //' | LC_ALL=C sort -u | tr '\n' ' ')
