@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# Hostile layer tars through the real CLI: squash, layers, copy to rootfs:DIR and
+# ldd --image on OCI layouts written by hostile_layers.py (../ names, absolute names,
+# symlinks and hard links pointing out, whiteouts through symlinks, devices, long
+# names, truncated or trailing-garbage streams, 100k files, a gzip bomb).
+# Every run happens inside a sentinel box: after each command, nothing in the box
+# may have changed outside the destination, and no absolute path a hostile entry
+# aims at may exist. Errors must be exit 3 with one stderr line naming the entry.
+source "$(dirname "$0")/lib.sh"
+GEN=$TOP/tests/integration/hostile_layers.py
+BOX=$T/box                   # the sentinel box
+SENT=$BOX/sent               # what the hostile symlinks point at (absolute host path)
+OUT=$BOX/a/b/c               # destinations live three levels down: ../../ stays in the box
+mkdir -p "$SENT" "$OUT" "$BOX/tmp"
+echo keep > "$SENT/keepme"
+export TMPDIR=$BOX/tmp       # squash, ldd --image and copy put their temp trees here
+IMGS=$T/img                  # the hostile images themselves (must not change either)
+host_shadow_links=$(stat -c %h /etc/shadow 2>/dev/null || echo none)
+ABS_TARGETS=(/abs/escape /tmp/pwned-by-distill-test /escape-up /owned /f)
+
+snapshot() { # everything in the box but the destinations, and the images, with sizes and modes
+  { find "$BOX" -path "$OUT" -prune -o -printf '%p %y %s %m\n'; find "$IMGS" -printf '%p %y %s %m\n'
+    for p in "${ABS_TARGETS[@]}"; do [ -e "$p" ] || [ -L "$p" ] && echo "EXISTS $p"; done
+    echo "shadow links $(stat -c %h /etc/shadow 2>/dev/null || echo none)"; } | sort
+}
+
+CASES_OK=(abs symlink-root symlink-up symlink-then-dir symlink-then-dir-1layer wh-through-symlink
+          wh-through-rootlink devices mode7777 hardlink-shadow-intree longpath-ok garbage-after-tar
+          garbage-after-gzip)
+# case => a string the one-line error must contain (the entry, or the reason for stream errors)
+declare -A CASES_ERR=(
+  [dotdot]="'../../escape'" [dotdot-mid]="'a/../../escape-mid'" [hardlink-shadow]="'h'"
+  [hardlink-up]="'h2'" [hardlink-via-symlink]="'h3'" [symlink-sentinel]="'s/owned'"
+  [symlink-sentinel-2layers]="'s/owned2'" [wh-dotdot]="'.wh...'" [opq-through-symlink]="'o/.wh..wh..opq'"
+  [parent-is-file]="'f/child'" [longpath]="name too long" [longcomp]="'cccccccccc"
+  [truncated-gzip]="entry 'big'" [truncated-tar]="entry 'big'" [not-a-tar]="Unrecognized archive format")
+# `distill layers` reads names only: it fails on names that leave the tree and broken streams.
+LAYERS_ERR=" dotdot dotdot-mid truncated-gzip truncated-tar not-a-tar "
+
+python3 "$GEN" "$IMGS" "$SENT" "${CASES_OK[@]}" "${!CASES_ERR[@]}" || { fail "hostile_layers.py could not write the images"; exit 0; }
+
+# run_case CMDNAME CASE EXPECT(ok|err) NEEDLE CMD...
+run_case() {
+  local name=$1 c=$2 expect=$3 needle=$4; shift 4
+  local before after rc
+  before=$(snapshot)
+  "$@" > "$T/out" 2> "$T/err"; rc=$?
+  after=$(snapshot)
+  if [ "$before" = "$after" ]; then ok "$name $c: nothing changed outside the destination"
+  else fail "$name $c: something changed outside the destination: $(diff <(echo "$before") <(echo "$after") | head -5 | tr '\n' ' ')"; fi
+  if [ -n "$(ls -A "$BOX/tmp")" ]; then fail "$name $c: temp files left in \$TMPDIR: $(ls -A "$BOX/tmp" | head -3 | tr '\n' ' ')"; rm -rf "${BOX:?}/tmp/"*; fi
+  if [ "$expect" = ok ]; then
+    check_eq "$name $c: succeeds" 0 "$rc"
+  else
+    check_eq "$name $c: exit 3" 3 "$rc"
+    check_eq "$name $c: error is one line" 1 "$(wc -l < "$T/err")"
+    check "$name $c: error names it ($needle)" grep -qF -- "$needle" "$T/err"
+  fi
+}
+
+for c in "${CASES_OK[@]}" "${!CASES_ERR[@]}"; do
+  expect=ok; needle=""
+  [ -n "${CASES_ERR[$c]+x}" ] && { expect=err; needle=${CASES_ERR[$c]}; }
+  IMG=oci:$IMGS/$c:latest
+  run_case squash "$c" $expect "$needle" $DISTILL squash "$IMG" "oci:$OUT/$c-sq:latest"
+  if [ $expect = err ]; then check "squash $c: no destination after a failure" test ! -e "$OUT/$c-sq"; fi
+  run_case "copy rootfs" "$c" $expect "$needle" $DISTILL copy "$IMG" "rootfs:$OUT/$c-rootfs"
+  if [ $expect = err ]; then check "copy rootfs $c: no destination after a failure" test ! -e "$OUT/$c-rootfs"; fi
+  run_case "ldd --image" "$c" $expect "$needle" $DISTILL ldd --image "$IMG" --all
+  lexpect=ok; [[ $LAYERS_ERR == *" $c "* ]] && lexpect=err
+  run_case layers "$c" $lexpect "$needle" $DISTILL layers --json "$IMG"
+  if [ $lexpect = ok ]; then check "layers --json $c: valid JSON" jq -e .layers "$T/out" > /dev/null; fi
+done
+# The same escapes with the openat2-less fallback resolver.
+for c in symlink-root symlink-up symlink-then-dir wh-through-symlink wh-through-rootlink; do
+  run_case "squash (no openat2)" "$c" ok "" env DISTILL_NO_OPENAT2=1 $DISTILL squash "oci:$IMGS/$c:latest" "oci:$OUT/$c-sq2:latest"
+done
+for c in symlink-sentinel hardlink-via-symlink opq-through-symlink; do
+  run_case "squash (no openat2)" "$c" err "${CASES_ERR[$c]}" env DISTILL_NO_OPENAT2=1 $DISTILL squash "oci:$IMGS/$c:latest" "oci:$OUT/$c-sq2:latest"
+done
+
+# --- what the contained cases produced -------------------------------------------------
+R=$OUT
+check_eq "abs: /abs/escape lands in the tree" x "$(cat "$R/abs-rootfs/abs/escape" 2>/dev/null)"
+check_eq "symlink x -> /: x/tmp/pwned lands in the tree's /tmp" x "$(cat "$R/symlink-root-rootfs/tmp/pwned-by-distill-test" 2>/dev/null)"
+check_eq "symlink y -> ../../..: y/escape-up lands at the tree's root" x "$(cat "$R/symlink-up-rootfs/escape-up" 2>/dev/null)"
+check "symlink then dir: d is a directory now" test -d "$R/symlink-then-dir-rootfs/d" -a ! -L "$R/symlink-then-dir-rootfs/d"
+check "symlink then dir (one layer): d is a directory" test -d "$R/symlink-then-dir-1layer-rootfs/d" -a ! -L "$R/symlink-then-dir-1layer-rootfs/d"
+check_eq "sentinel file still there" keep "$(cat "$SENT/keepme")"
+check "whiteout through r -> / removes the tree's /keep" test ! -e "$R/wh-through-rootlink-rootfs/keep"
+check "whiteout through a symlink out of the tree keeps k" test -f "$R/wh-through-symlink-rootfs/k"
+check_eq "mode 7777 kept" 7777 "$(stat -c %a "$R/mode7777-rootfs/bin/suid")"
+check_eq "sticky dir 1777 kept" 1777 "$(stat -c %a "$R/mode7777-rootfs/sticky")"
+check_eq "hard link to /etc/shadow resolves in the tree" in-tree "$(cat "$R/hardlink-shadow-intree-rootfs/h")"
+check_eq "... and is a hard link of the tree's etc/shadow" "$(stat -c %i "$R/hardlink-shadow-intree-rootfs/etc/shadow")" \
+  "$(stat -c %i "$R/hardlink-shadow-intree-rootfs/h")"
+check_eq "host /etc/shadow link count unchanged" "$host_shadow_links" "$(stat -c %h /etc/shadow 2>/dev/null || echo none)"
+check "a FIFO is unpacked as a FIFO" test -p "$R/devices-rootfs/run/fifo"
+if [ "$(id -u)" = 0 ]; then
+  check "root: char device created" test -c "$R/devices-rootfs/dev/null2"
+else
+  check "not root: device nodes skipped" test ! -e "$R/devices-rootfs/dev/null2"
+fi
+check_eq "trailing garbage after the tar is ignored" fine "$(cat "$R/garbage-after-tar-rootfs/ok")"
+check_eq "trailing garbage after the gzip is ignored" fine "$(cat "$R/garbage-after-gzip-rootfs/ok")"
+lp=$(cd "$R/longpath-ok-rootfs" && find . -type f -name f | head -1)
+check "a 3940-char path unpacks" test ${#lp} -gt 3900
+# squash keeps the hostile-but-legal entries as they were
+sqlayer() { local m; m=$(jq -r '.manifests[0].digest' "$1/index.json" | cut -d: -f2)
+  echo "$1/blobs/sha256/$(jq -r '.layers[0].digest' "$1/blobs/sha256/$m" | cut -d: -f2)"; }
+check "squash keeps mode 7777" bash -c "tar tvzf '$(sqlayer "$R/mode7777-sq")' | grep -q '^-rwsrwsrwt .* bin/suid$'"
+check "squash keeps the FIFO" bash -c "tar tvzf '$(sqlayer "$R/devices-sq")' | grep -q '^p.* run/fifo$'"
+check "squash keeps symlink x -> /" bash -c "tar tvzf '$(sqlayer "$R/symlink-root-sq")' | grep -q ' x -> /$'"
+check "squash keeps the 3940-char path" bash -c "tar tzf '$(sqlayer "$R/longpath-ok-sq")' | awk 'length > 3900' | grep -q ."
+
+# ldd on the FIFO and device nodes of an unpacked hostile tree must not hang or crash
+timeout 20 $DISTILL ldd --root "$R/devices-rootfs" /run/fifo > /dev/null 2> "$T/err"; rc=$?
+check_eq "ldd on a FIFO: exit 3, no hang" 3 "$rc"
+check "ldd on a FIFO: says not a regular file" grep -q "not a regular file" "$T/err"
+timeout 20 $DISTILL ldd --root "$R/devices-rootfs" --all > /dev/null 2>&1; rc=$?
+check_eq "ldd --all over FIFOs and devices: no hang" 0 "$rc"
+
+# --- 100k tiny files ------------------------------------------------------------------------
+python3 "$GEN" "$IMGS" "$SENT" many
+s=$(date +%s)
+run_case squash many ok "" $DISTILL squash "oci:$IMGS/many:latest" "oci:$OUT/many-sq:latest"
+check_eq "squash of 100k files keeps them all" 100100 "$(tar tzf "$(sqlayer "$OUT/many-sq")" | wc -l)"
+run_case layers many ok "" $DISTILL layers --json "oci:$IMGS/many:latest"
+check_eq "layers counts 100k added files" 100000 "$(jq '.layers[0].added' "$T/out")"
+echo "100k files: squash + layers in $(( $(date +%s) - s )) s"
+
+# --- a gzip bomb: 1 GiB of zeros in a ~1 MB blob ------------------------------------------------
+# Policy: unpacking is streamed, so anonymous memory does not grow with the ratio (the
+# writer's whole-buffer gzip holds the compressed output, ~1 MB here; the tar it reads is
+# a file mapping the kernel can drop); disk use is the uncompressed size, in $TMPDIR,
+# removed afterwards. `layers` reads the stream without writing anything.
+peak_anon() { # CMD...: runs it, prints "RC PEAK_RSSANON_KB"
+  "$@" > /dev/null 2>&1 & local pid=$! peak=0 v
+  while kill -0 $pid 2>/dev/null; do
+    v=$(awk '/^RssAnon/ {print $2}' /proc/$pid/status 2>/dev/null); [ -n "$v" ] && [ "$v" -gt $peak ] && peak=$v
+    sleep 0.05
+  done
+  wait $pid; echo "$? $peak"
+}
+python3 "$GEN" "$IMGS" "$SENT" bomb-1024
+check "the bomb blob is small" test "$(du -sk "$IMGS/bomb-1024" | cut -f1)" -lt 4096
+$DISTILL layers --json "oci:$IMGS/bomb-1024:latest" > "$T/out" 2>/dev/null
+check_eq "layers sees the 1 GiB file" 1073741824 "$(jq '.layers[0].files_size' "$T/out")"
+read rc peak < <(peak_anon $DISTILL layers "oci:$IMGS/bomb-1024:latest")
+check "layers of the bomb: exit 0 ($rc), anonymous memory under 64 MB ($peak kB)" test "$rc" = 0 -a "$peak" -gt 0 -a "$peak" -lt 65536
+read rc peak < <(peak_anon $DISTILL squash "oci:$IMGS/bomb-1024:latest" "oci:$OUT/bomb-sq:latest")
+check "squash of the bomb: exit 0 ($rc), anonymous memory under 64 MB ($peak kB)" test "$rc" = 0 -a "$peak" -gt 0 -a "$peak" -lt 65536
+check "squash of the bomb leaves no temp files" test -z "$(ls -A "$BOX/tmp")"
+check_eq "squash of the bomb keeps the 1 GiB file" 1073741824 \
+  "$(tar tvzf "$(sqlayer "$OUT/bomb-sq")" | awk '$NF == "zeros.bin" {print $3}')"
+rm -rf "$OUT/bomb-sq"
+
+# --- out of disk space: a clear error, nothing left behind -----------------------------------
+# A 20 MB tmpfs as the temp dir: the 64 MB bomb cannot be unpacked; the 12 MB one can, but
+# its tar then does not fit beside the tree.
+python3 "$GEN" "$IMGS" "$SENT" bomb-64 bomb-12
+SMALL=$BOX/small; mkdir -p "$SMALL"
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=20m tmpfs "$SMALL" 2>/dev/null; then
+  trap 'umount "$SMALL" 2>/dev/null; rm -rf "$T"' EXIT
+  for c in bomb-64 bomb-12; do
+    $DISTILL squash --tmpdir "$SMALL" "oci:$IMGS/$c:latest" "oci:$OUT/$c-sq:latest" > /dev/null 2> "$T/err"; rc=$?
+    check_eq "squash $c with a full temp dir: exit 3" 3 "$rc"
+    check_eq "squash $c with a full temp dir: one-line error" 1 "$(wc -l < "$T/err")"
+    check "squash $c with a full temp dir: says why" grep -q "No space left on device" "$T/err"
+    check "squash $c with a full temp dir: temp dir emptied" test -z "$(ls -A "$SMALL")"
+    check "squash $c with a full temp dir: no destination" test ! -e "$OUT/$c-sq"
+  done
+  $DISTILL copy "oci:$IMGS/bomb-64:latest" "rootfs:$SMALL/r" > /dev/null 2> "$T/err"; rc=$?
+  check_eq "copy to a full rootfs:DIR: exit 3" 3 "$rc"
+  check "copy to a full rootfs:DIR: names the entry" grep -q "entry 'zeros.bin'.*No space left" "$T/err"
+  check "copy to a full rootfs:DIR: nothing left" test -z "$(ls -A "$SMALL")"
+  umount "$SMALL"
+else
+  skip "out-of-space checks: need root to mount a small tmpfs"
+fi
