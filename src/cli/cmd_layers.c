@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/json_text.h"
 #include "layers/layer_stats.h"
 
 static const char usage[] =
@@ -93,7 +94,7 @@ static int check_limits(const ds_layers_report *r, const limits *l, json_t *reas
 
 static json_t *report_json(const char *ref, const ds_image *img, const ds_layers_report *r, size_t top) {
     json_t *o = json_object(), *layers = json_array(), *wasted = json_array();
-    json_object_set_new(o, "image", json_string(ref));
+    json_object_set_new(o, "image", cli_json_text(ref));
     json_object_set_new(o, "manifest_digest", json_string(img->manifest_digest));
     for (size_t i = 0; i < r->n_layers; i++) {
         const ds_layer_stat *s = &r->layers[i];
@@ -104,7 +105,8 @@ static json_t *report_json(const char *ref, const ds_image *img, const ds_layers
             "deleted", (json_int_t)s->deleted, "created_by", s->created_by));
     }
     for (size_t i = 0; i < r->n_wasted && (top == 0 || i < top); i++)
-        json_array_append_new(wasted, json_pack("{s:s, s:i, s:I}", "path", r->wasted[i].path,
+        /* Paths are tar entry names: json_pack would drop a non-UTF-8 one. */
+        json_array_append_new(wasted, json_pack("{s:o, s:i, s:I}", "path", cli_json_text(r->wasted[i].path),
             "layers", r->wasted[i].layers, "wasted_bytes", (json_int_t)r->wasted[i].wasted));
     json_object_set_new(o, "layers", layers);
     json_object_set_new(o, "size_bytes", json_integer(r->size_bytes));

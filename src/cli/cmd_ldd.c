@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli/cli.h"
+#include "cli/json_text.h"
 #include "elf/elf_parse.h"
 #include "elf/resolve.h"
 #include "fs/unpack.h"
@@ -71,11 +72,12 @@ static void print_text(const ds_elf_result *r, const outopts *oo) {
     }
 }
 
-static json_t *jstr_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+/* Names come from the image and its ELF files: not necessarily UTF-8. */
+static json_t *jstr_or_null(const char *s) { return cli_json_text(s); }
 
 static json_t *to_json(const ds_elf_result *r) {
     json_t *j = json_object();
-    json_object_set_new(j, "file", json_string(r->file));
+    json_object_set_new(j, "file", cli_json_text(r->file));
     json_object_set_new(j, "elf", json_boolean(r->is_elf));
     if (!r->is_elf) return j;
     json_object_set_new(j, "class", json_string(r->cls == 2 ? "ELF64" : "ELF32"));
@@ -87,23 +89,23 @@ static json_t *to_json(const ds_elf_result *r) {
     for (size_t q = 0; q < r->n_order; q++) {
         const ds_elf_obj *o = &r->objs[r->order[q]];
         json_t *l = json_object();
-        json_object_set_new(l, "name", json_string(o->name));
+        json_object_set_new(l, "name", cli_json_text(o->name));
         json_object_set_new(l, "path", jstr_or_null(o->path));
         json_object_set_new(l, "real", jstr_or_null(o->real));
-        json_object_set_new(l, "needed_by", json_string(r->objs[o->parent >= 0 ? o->parent : 0].path));
-        json_object_set_new(l, "found_by", o->error ? json_null() : json_string(o->how));
+        json_object_set_new(l, "needed_by", cli_json_text(r->objs[o->parent >= 0 ? o->parent : 0].path));
+        json_object_set_new(l, "found_by", o->error ? json_null() : cli_json_text(o->how));
         json_object_set_new(l, "error", jstr_or_null(o->error));
         json_t *s = json_array();
         for (size_t k = 0; k < o->n_searched; k++) {
             json_t *e = json_object();
-            json_object_set_new(e, "dir", json_string(o->searched[k].dir));
-            json_object_set_new(e, "reason", json_string(o->searched[k].reason));
+            json_object_set_new(e, "dir", cli_json_text(o->searched[k].dir));
+            json_object_set_new(e, "reason", cli_json_text(o->searched[k].reason));
             json_array_append_new(s, e);
         }
         json_object_set_new(l, "searched", s);
         if (o->n_alternatives) {
             json_t *a = json_array();
-            for (size_t k = 0; k < o->n_alternatives; k++) json_array_append_new(a, json_string(o->alternatives[k]));
+            for (size_t k = 0; k < o->n_alternatives; k++) json_array_append_new(a, cli_json_text(o->alternatives[k]));
             json_object_set_new(l, "hwcaps_alternatives", a);
         }
         json_array_append_new(libs, l);
@@ -114,13 +116,13 @@ static json_t *to_json(const ds_elf_result *r) {
         const ds_elf_obj *o = &r->objs[i];
         if (!o->path || !o->n_needed) continue;
         json_t *a = json_array();
-        for (size_t k = 0; k < o->n_needed; k++) json_array_append_new(a, json_string(o->needed[k]));
-        json_object_set_new(needs, o->path, a);
+        for (size_t k = 0; k < o->n_needed; k++) json_array_append_new(a, cli_json_text(o->needed[k]));
+        cli_json_set_text_key(needs, o->path, a);
     }
     json_object_set_new(j, "needs", needs);
     json_t *files = json_array(), *missing = json_array();
-    for (size_t k = 0; k < r->n_files; k++) json_array_append_new(files, json_string(r->files[k]));
-    for (size_t k = 0; k < r->n_missing; k++) json_array_append_new(missing, json_string(r->missing[k]));
+    for (size_t k = 0; k < r->n_files; k++) json_array_append_new(files, cli_json_text(r->files[k]));
+    for (size_t k = 0; k < r->n_missing; k++) json_array_append_new(missing, cli_json_text(r->missing[k]));
     json_object_set_new(j, "files", files);
     json_object_set_new(j, "missing", missing);
     return j;
@@ -203,6 +205,8 @@ int cmd_ldd(int argc, char **argv) {
         else if (a[0] == '-' && a[1]) { free(files); return cli_usage_error("ldd", "unknown option '%s'", a); }
         else files[n_files++] = argv[i];
     }
+    for (size_t k = 0; k < n_files; k++)
+        if (!*files[k]) { free(files); return cli_usage_error("ldd", "an empty FILE name was given"); }
     if (root && image) { free(files); return cli_usage_error("ldd", "--root and --image cannot be used together"); }
     if (!n_files && !all) { free(files); return cli_usage_error("ldd", "no FILE given (or use --all)"); }
 
@@ -243,8 +247,8 @@ int cmd_ldd(int argc, char **argv) {
             rc = DS_EXIT_ERROR;
             if (arr) {
                 json_t *e = json_object();
-                json_object_set_new(e, "file", json_string(f));
-                json_object_set_new(e, "error", json_string(err.msg));
+                json_object_set_new(e, "file", cli_json_text(f));
+                json_object_set_new(e, "error", cli_json_text(err.msg));
                 json_array_append_new(arr, e);
             }
             continue;
