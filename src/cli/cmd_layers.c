@@ -22,10 +22,11 @@ static const char usage[] =
     "  --json                           machine-readable output\n"
     "  --top N                          how many wasted paths to list (default 10; 0 = all)\n"
     "  --ci                             check the limits below; exit 1 with a reason when one is crossed\n"
-    "  --lowest-efficiency F            fail when efficiency < F (default 0.9; 'disabled' turns it off)\n"
+    "  --lowest-efficiency F            fail when efficiency < F (0 to 1 or a percentage: 0.9, 90%;\n"
+    "                                   default 0.9; 'disabled' turns it off)\n"
     "  --highest-wasted-bytes N         fail when wasted bytes > N (e.g. 1000, 20MB, 1GiB; default disabled)\n"
     "  --highest-user-wasted-percent F  fail when wasted / size of all layers but the first > F\n"
-    "                                   (a ratio: 0.1 = 10 %; default 0.1; 'disabled' turns it off)\n"
+    "                                   (a ratio or a percentage: 0.1 or 10%; default 0.1; 'disabled' off)\n"
     "  Giving a limit implies --ci.\n"
     CLI_TRANSPORT_HELP
     "\n"
@@ -41,29 +42,52 @@ static void human(int64_t b, char *out, size_t n) {
     else snprintf(out, n, "%.1f %s", v, u[i]);
 }
 
+/* A plain decimal number ("20", "0.9", "1e3"): no sign, hex, inf or nan, which strtod
+ * would take; *end is left after it. */
+static int parse_decimal(const char *s, double *out, char **end) {
+    if (!((*s >= '0' && *s <= '9') || (*s == '.' && s[1] >= '0' && s[1] <= '9'))) return -1;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) return -1;
+    errno = 0;
+    double v = strtod(s, end);
+    if (errno || *end == s || !isfinite(v)) return -1;
+    *out = v;
+    return 0;
+}
+
 /* "1000", "20MB", "1.5 GiB", "disabled" (-1). */
 static int parse_bytes(const char *s, int64_t *out) {
     if (!strcmp(s, "disabled")) { *out = -1; return 0; }
     char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || v < 0) return -1;
+    double v;
+    if (parse_decimal(s, &v, &end) < 0) return -1;
     while (*end == ' ') end++;
     struct { const char *suf; double mul; } units[] = {
         {"", 1}, {"B", 1}, {"K", 1e3}, {"KB", 1e3}, {"kB", 1e3}, {"KiB", 1024}, {"M", 1e6}, {"MB", 1e6},
         {"MiB", 1048576.0}, {"G", 1e9}, {"GB", 1e9}, {"GiB", 1073741824.0}, {"T", 1e12}, {"TB", 1e12},
         {"TiB", 1099511627776.0}};
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-        if (!strcasecmp(end, units[i].suf)) { *out = (int64_t)(v * units[i].mul); return 0; }
+        if (!strcasecmp(end, units[i].suf)) {
+            double b = v * units[i].mul;
+            if (b >= 9.2e18) return -1; /* past int64: the conversion would be undefined */
+            *out = (int64_t)b;
+            return 0;
+        }
     return -1;
 }
 
-static int parse_ratio(const char *s, double *out) {
+/* A ratio in [0, 1] ("0.9"), or a percentage ("90%"), or "disabled" (-1). A bare
+ * number above 1 is refused: "20" meant as 20 % would be a limit that never fails.
+ * Only a percentage may go past 100 %, and only where over_one says it can mean
+ * something (wasted bytes can exceed the user layers' size; efficiency cannot pass 1). */
+static int parse_ratio(const char *s, bool over_one, double *out) {
     if (!strcmp(s, "disabled")) { *out = -1; return 0; }
     char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || v < 0 || isnan(v)) return -1;
+    double v;
+    if (parse_decimal(s, &v, &end) < 0) return -1;
+    bool pct = *end == '%' && !end[1];
+    if (pct) v /= 100;
+    else if (*end) return -1;
+    if (v > 1 && !(pct && over_one)) return -1;
     *out = v;
     return 0;
 }
@@ -176,7 +200,7 @@ int cmd_layers(int argc, char **argv) {
         }
         if (which == 0 || which == 2) {
             double d;
-            if (parse_ratio(v, &d) < 0) return cli_usage_error("layers", "%s: expected a number like 0.9 or 'disabled', got '%s'", names[which], v);
+            if (parse_ratio(v, which == 2, &d) < 0) return cli_usage_error("layers", "%s: expected a ratio from 0 to 1 like 0.9, a percentage like 90%%%s, or 'disabled'; got '%s'", names[which], which == 2 ? " (may pass 100%)" : "", v);
             if (which == 0) lim.lowest_eff = d; else lim.highest_user_pct = d;
             ci = true;
             continue;
@@ -188,8 +212,9 @@ int cmd_layers(int argc, char **argv) {
         }
         if (which == 3) {
             char *end;
+            errno = 0;
             top = strtol(v, &end, 10);
-            if (*end || top < 0) return cli_usage_error("layers", "--top: expected a count, got '%s'", v);
+            if (errno || end == v || *end || top < 0) return cli_usage_error("layers", "--top: expected a count, got '%s'", v);
             continue;
         }
         if (a[0] == '-' && a[1]) return cli_usage_error("layers", "unknown option '%s'", a);
