@@ -9,9 +9,9 @@ chr/blk (arg: (major, minor)), fifo, or ('raw', bytes) for a whole blob
 symlinks aim at: nothing may ever be written there."""
 import gzip, hashlib, io, json, os, sys, tarfile
 
-def tar_bytes(entries, fmt=tarfile.PAX_FORMAT):
+def tar_bytes(entries, fmt=tarfile.PAX_FORMAT, encoding="utf-8"):
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=fmt) as t:
+    with tarfile.open(fileobj=buf, mode="w", format=fmt, encoding=encoding) as t:
         for ent in entries:
             kind, name = ent[0], ent[1]
             arg = ent[2] if len(ent) > 2 else None
@@ -83,8 +83,8 @@ def write_layout(path, blobs, history=None):
 GZ = "application/vnd.oci.image.layer.v1.tar+gzip"
 TAR = "application/vnd.oci.image.layer.v1.tar"
 
-def gz_layer(entries, fmt=tarfile.PAX_FORMAT):
-    raw = tar_bytes(entries, fmt)
+def gz_layer(entries, fmt=tarfile.PAX_FORMAT, encoding="utf-8"):
+    raw = tar_bytes(entries, fmt, encoding)
     return (gzip.compress(raw, mtime=0), hashlib.sha256(raw).hexdigest(), GZ)
 
 def cases(sent):
@@ -125,6 +125,9 @@ def main():
         path = os.path.join(out, name)
         if name in table:
             write_layout(path, [gz_layer(l) for l in table[name]])
+        elif name == "nonutf8":  # a Latin-1 name (not UTF-8) in two layers: wasted
+            l = [("file", "caf\xe9", b"0123456789")]
+            write_layout(path, [gz_layer(l, tarfile.GNU_FORMAT, "latin-1"), gz_layer(l, tarfile.GNU_FORMAT, "latin-1")])
         elif name == "many":  # 100k tiny files in 100 directories
             ents = []
             for d in range(100):

@@ -178,3 +178,118 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=20m tmpfs "$SMALL" 2>/dev/null; 
 else
   skip "out-of-space checks: need root to mount a small tmpfs"
 fi
+
+# --- distill ldd on broken and hostile files in a real Debian tree ------------------------------
+base=$(debian_image base-apt) || { fail "fixture base-apt could not be built"; exit 0; }
+LR=$T/ldd-root
+$DISTILL copy "oci:$base:latest" "rootfs:$LR" > /dev/null 2>&1 || fail "unpack base-apt"
+libc=$(cd "$LR" && ls usr/lib/x86_64-linux-gnu/libc.so.6 2>/dev/null)
+mkdir -p "$LR/q"
+echo hello > "$LR/q/text"; : > "$LR/q/empty"; mkfifo "$LR/q/fifo"
+ln -s loop1 "$LR/q/loop2"; ln -s loop2 "$LR/q/loop1"; ln -s /nowhere "$LR/q/dangling"
+head -c 3000 "$LR/$libc" > "$LR/q/trunc3000.so"; head -c 100 "$LR/usr/bin/ls" > "$LR/q/trunc100"
+head -c 20 "$LR/usr/bin/ls" > "$LR/q/trunc20"
+python3 - "$LR" <<'PY'
+import sys
+R = sys.argv[1]; b = open(R + '/usr/bin/ls', 'rb').read()
+assert b.count(b'libselinux.so.1\x00') == 1
+open(R + '/q/badneeded', 'wb').write(b.replace(b'libselinux.so.1\x00', b'lib\xffelinux.so.1\x00'))
+open(R + '/q/pathneeded', 'wb').write(b.replace(b'libselinux.so.1\x00', b'/../../../../lc\x00'))
+open(R.encode() + b'/q/bad\xffname', 'wb').write(b)
+PY
+# ldd_case NAME EXPECTED_RC NEEDLE(stderr, "" = none) FILE...: text and --json; JSON must parse
+ldd_case() {
+  local n=$1 want=$2 needle=$3; shift 3
+  timeout 30 $DISTILL ldd --root "$LR" "$@" > "$T/lo" 2> "$T/le"; local rc=$?
+  check_eq "ldd $n: exit $want" "$want" "$rc"
+  if [ -n "$needle" ]; then
+    check "ldd $n: stderr says '$needle'" grep -qF -- "$needle" "$T/le"
+    [ "$want" = 3 ] && check_eq "ldd $n: one error line per bad file" "$(grep -c . "$T/le")" "$(grep -c '^distill ldd: ' "$T/le")"
+  fi
+  timeout 30 $DISTILL ldd --json --root "$LR" "$@" > "$T/lo" 2> /dev/null; rc=$?
+  check_eq "ldd --json $n: exit $want" "$want" "$rc"
+  if [ -s "$T/lo" ]; then check "ldd --json $n: valid JSON, one object per file" \
+    test "$(jq 'length' "$T/lo" 2>/dev/null)" = "$#"
+  else check_eq "ldd --json $n: empty stdout only for a usage error" 2 "$rc"; fi
+}
+ldd_case "a text file" 0 "" /q/text
+ldd_case "a 0-byte file" 0 "" /q/empty
+ldd_case "a directory" 3 "/q: not a regular file" /q
+ldd_case "a FIFO" 3 "not a regular file" /q/fifo
+ldd_case "a symlink loop" 3 "dangling or loops" /q/loop1
+ldd_case "a dangling symlink" 3 "dangling or loops" /q/dangling
+ldd_case "a missing file" 3 "/q/nope: no such file" /q/nope
+ldd_case "libc cut at 3000 bytes" 3 "/q/trunc3000.so: " /q/trunc3000.so
+ldd_case "ls cut at 100 bytes" 3 "runs past the end" /q/trunc100
+ldd_case "ls cut at 20 bytes" 3 "truncated ELF header" /q/trunc20
+ldd_case "../ stays in the root" 0 "" ../../../../usr/bin/ls
+ldd_case "a good and a bad file" 3 "/q/trunc20" /usr/bin/ls /q/trunc20
+ldd_case "a DT_NEEDED path with ../" 1 "" /q/pathneeded
+ldd_case "an empty FILE" 2 "empty FILE" ""
+check_eq "ldd ../../../../usr/bin/ls finds the root's libc" "/lib/x86_64-linux-gnu/libc.so.6" \
+  "$($DISTILL ldd --json --root "$LR" ../../../../usr/bin/ls | jq -r '.[0].libraries[] | select(.name == "libc.so.6") | .path')"
+check_eq "ldd --json: a per-file error is in the array" "/q/trunc20" \
+  "$($DISTILL ldd --json --root "$LR" /usr/bin/ls /q/trunc20 2>/dev/null | jq -r '.[1].error' | cut -d: -f1)"
+check_eq "ldd --json keeps a non-UTF-8 DT_NEEDED" 'lib\xFFelinux.so.1' \
+  "$($DISTILL ldd --json --root "$LR" /q/badneeded | jq -r '.[0].missing[0]')"
+check_eq "ldd --json keeps a non-UTF-8 file name" '/q/bad\xFFname' \
+  "$($DISTILL ldd --json --root "$LR" "/q/$(printf 'bad\xffname')" | jq -r '.[0].file')"
+check_eq "ldd --json: a non-UTF-8 missing file still has its error" 'true' \
+  "$($DISTILL ldd --json --root "$LR" "/q/$(printf 'nx\xffname')" 2>/dev/null | jq '.[0].error | test("no such file")')"
+$DISTILL ldd --json --root "$T/no-such-root" /bin/ls > "$T/lo" 2> "$T/le"; rc=$?
+check_eq "ldd on a missing root: exit 3" 3 "$rc"
+check "ldd on a missing root: one line naming it" test "$(wc -l < "$T/le")" = 1 -a -n "$(grep -F "$T/no-such-root" "$T/le")"
+check "ldd on a missing root: nothing half-written on stdout" test ! -s "$T/lo"
+$DISTILL ldd --root "$LR/etc/passwd" /bin/ls > /dev/null 2> "$T/le"; rc=$?
+check_eq "ldd with a file as root: exit 3" 3 "$rc"
+check "ldd with a file as root: says so" grep -q "Not a directory" "$T/le"
+
+# --- distill layers: limit parsing ------------------------------------------------------------
+# nonutf8: two layers with the same 10-byte Latin-1-named file: efficiency 0.5, 20 bytes
+# wasted, user-wasted ratio 2.
+python3 "$GEN" "$IMGS" "$SENT" nonutf8
+LI=oci:$IMGS/nonutf8:latest
+check_eq "layers --json keeps a non-UTF-8 wasted path" '/caf\xE9' "$($DISTILL layers --json "$LI" | jq -r '.wasted_paths[0].path')"
+while read -r want args; do
+  $DISTILL layers "$LI" --json $args > "$T/lo" 2> "$T/le"; rc=$?
+  check_eq "layers $args: exit $want" "$want" "$rc"
+  if [ "$want" = 2 ]; then
+    check "layers $args: one usage line + hint" test "$(grep -c '^distill layers: ' "$T/le")" = 1
+  else
+    check "layers $args: JSON with the CI verdict" jq -e ".ci.pass == $([ "$want" = 0 ] && echo true || echo false)" "$T/lo" > /dev/null
+  fi
+done <<'EOF2'
+2 --lowest-efficiency abc
+2 --lowest-efficiency -0.5
+2 --lowest-efficiency 1.5
+2 --lowest-efficiency 150%
+2 --lowest-efficiency nan
+2 --lowest-efficiency inf
+2 --lowest-efficiency 0x1p-1
+2 --lowest-efficiency=
+1 --lowest-efficiency 90% --highest-user-wasted-percent disabled
+0 --lowest-efficiency 40% --highest-user-wasted-percent disabled
+1 --lowest-efficiency=0.6 --highest-user-wasted-percent disabled
+2 --highest-wasted-bytes -5
+2 --highest-wasted-bytes 1e30
+2 --highest-wasted-bytes nan
+2 --highest-wasted-bytes inf
+2 --highest-wasted-bytes 0x10
+2 --highest-wasted-bytes 10%
+2 --highest-wasted-bytes 20QB
+1 --highest-wasted-bytes 19 --lowest-efficiency disabled --highest-user-wasted-percent disabled
+0 --highest-wasted-bytes 20 --lowest-efficiency disabled --highest-user-wasted-percent disabled
+0 --highest-wasted-bytes 0.02kB --lowest-efficiency disabled --highest-user-wasted-percent disabled
+2 --highest-user-wasted-percent 20
+2 --highest-user-wasted-percent -1
+2 --highest-user-wasted-percent abc%
+1 --highest-user-wasted-percent 150% --lowest-efficiency disabled
+0 --highest-user-wasted-percent 250% --lowest-efficiency disabled
+1 --highest-user-wasted-percent 0.5 --lowest-efficiency disabled
+2 --top -1
+2 --top abc
+2 --top 99999999999999999999
+2 --top
+2 --ci=1
+2 --lowest-efficiency
+EOF2
