@@ -363,6 +363,41 @@ static void test_compressions_sniffed(void **state) {
     }
 }
 
+/* Zeros become holes (a zstd layer of zeros is ~30000:1: writing them would let a
+ * small blob fill the disk); data around them, and a zero tail, are kept. */
+static void test_zeros_unpacked_as_holes(void **state) {
+    sandbox *s = *state;
+    const size_t mb = 1 << 20, size = 16 * mb;
+    char *data = ds_xcalloc(1, size);
+    memcpy(data + 3 * mb, "middle", 6);
+    memcpy(data, "head", 4);
+    struct archive *a = archive_write_new();
+    archive_write_set_format_pax_restricted(a);
+    assert_int_equal(archive_write_open_filename(a, s->layer), ARCHIVE_OK);
+    struct archive_entry *e = archive_entry_new();
+    archive_entry_set_pathname(e, "zeros");
+    archive_entry_set_mode(e, AE_IFREG | 0644);
+    archive_entry_set_size(e, (la_int64_t)size);
+    assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+    assert_int_equal(archive_write_data(a, data, size), (la_ssize_t)size);
+    archive_entry_free(e);
+    archive_write_free(a);
+    ds_err err;
+    assert_int_equal(ds_layer_apply(s->root, s->layer, NULL, NULL, &err), 0);
+    char *p = in_root(s, "zeros");
+    struct stat st;
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_size, (off_t)size);
+    assert_true(st.st_blocks * 512 < (blkcnt_t)(4 * mb)); /* most of it is holes */
+    FILE *f = fopen(p, "rb");
+    assert_non_null(f);
+    char *back = ds_xmalloc(size);
+    assert_int_equal(fread(back, 1, size, f), size);
+    fclose(f);
+    assert_memory_equal(back, data, size);
+    free(back); free(data); free(p);
+}
+
 static void test_garbage_is_an_error(void **state) {
     sandbox *s = *state;
     ds_err e;
@@ -451,7 +486,7 @@ int main(void) {
         T(test_metadata_kept),           T(test_devices_skipped_when_not_allowed),
         T(test_compressions_sniffed),    T(test_garbage_is_an_error),
         T(test_parent_is_file),          T(test_long_name_refused),
-        T(test_not_root_read_only_dirs),
+        T(test_not_root_read_only_dirs), T(test_zeros_unpacked_as_holes),
     };
     /* Once with openat2, once with the component walk used where openat2 is missing. */
     setenv("DISTILL_NO_OPENAT2", "0", 1);
