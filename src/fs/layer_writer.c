@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -151,7 +152,7 @@ static int64_t fixed_mtime(void) {
 typedef struct hl_key { dev_t dev; ino_t ino; } hl_key;
 
 static int write_entries(struct archive *a, int rootfd, const char *root, tree_list *l,
-                         ds_path_filter filter, void *filter_arg, ds_err *err) {
+                         const bool *keep, ds_err *err) {
     int64_t mtime = fixed_mtime();
     ds_strmap links; /* "dev:ino" -> first path written for that inode */
     ds_strmap_init(&links);
@@ -159,7 +160,7 @@ static int write_entries(struct archive *a, int rootfd, const char *root, tree_l
     int rc = 0;
     for (size_t i = 0; i < l->n && rc == 0; i++) {
         tree_entry *t = &l->v[i];
-        if (filter && !filter(t->rel, filter_arg)) continue;
+        if (!keep[i]) continue;
         mode_t type = t->st.st_mode & S_IFMT;
         if (type == S_IFSOCK) continue; /* sockets have no meaning in an image */
         struct archive_entry *ae = archive_entry_new();
@@ -329,6 +330,36 @@ static int compress_tar(const char *tar_path, int tarfd, int64_t tar_len, ds_com
     return 0;
 }
 
+/* The tar's size, roughly (headers, data rounded to blocks, each inode once), checked
+ * against the free space of out_dir before writing: a sparse file (say, unpacked from
+ * a zstd bomb, where 3 MB give 100 GB of zeros) must fail here, not fill the disk. */
+static int check_space(const tree_list *l, const bool *keep, const char *out_dir, const char *root_dir, ds_err *err) {
+    struct statvfs vfs;
+    if (statvfs(out_dir, &vfs) < 0) return 0; /* cannot tell: writing will say */
+    ds_strmap seen;
+    ds_strmap_init(&seen);
+    uint64_t need = 1024;
+    for (size_t i = 0; i < l->n; i++) {
+        const tree_entry *t = &l->v[i];
+        if (!keep[i]) continue;
+        need += 512 + (strlen(t->rel) > 100 ? 1024 + strlen(t->rel) : 0);
+        if (!S_ISREG(t->st.st_mode)) continue;
+        if (t->st.st_nlink > 1) {
+            char key[64];
+            snprintf(key, sizeof key, "%llu:%llu", (unsigned long long)t->st.st_dev, (unsigned long long)t->st.st_ino);
+            if (ds_strmap_has(&seen, key)) continue;
+            ds_strmap_put(&seen, key, NULL);
+        }
+        need += ((uint64_t)t->st.st_size + 511) / 512 * 512;
+    }
+    ds_strmap_free(&seen, NULL);
+    uint64_t avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+    if (need > avail)
+        return ds_fail(err, "%s: the layer tar needs about %llu bytes, only %llu are free in %s", root_dir, (unsigned long long)need,
+                       (unsigned long long)avail, out_dir);
+    return 0;
+}
+
 int ds_layer_write_tree(const char *root_dir, ds_compress compress, const char *out_dir,
                         ds_path_filter filter, void *filter_arg, ds_layer_out *out, ds_err *err) {
     memset(out, 0, sizeof *out);
@@ -337,6 +368,10 @@ int ds_layer_write_tree(const char *root_dir, ds_compress compress, const char *
     tree_list l = {0};
     int rc = collect(rootfd, "", root_dir, &l, err);
     if (rc == 0) qsort(l.v, l.n, sizeof *l.v, cmp_entry);
+    /* The filter is asked once per path (it may count or log). */
+    bool *keep = ds_xcalloc(l.n + 1, sizeof *keep);
+    for (size_t i = 0; rc == 0 && i < l.n; i++) keep[i] = !filter || filter(l.v[i].rel, filter_arg);
+    if (rc == 0) rc = check_space(&l, keep, out_dir, root_dir, err);
 
     char *tar_path = ds_xasprintf("%s/.layer-tar-XXXXXX", out_dir);
     tar_sink sink = {.fd = -1};
@@ -352,7 +387,7 @@ int ds_layer_write_tree(const char *root_dir, ds_compress compress, const char *
         archive_write_set_bytes_in_last_block(a, 1);
         if (archive_write_open2(a, &sink, NULL, sink_write, NULL, NULL) != ARCHIVE_OK)
             rc = ds_fail(err, "%s: %s", tar_path, archive_error_string(a));
-        if (rc == 0) rc = write_entries(a, rootfd, root_dir, &l, filter, filter_arg, err);
+        if (rc == 0) rc = write_entries(a, rootfd, root_dir, &l, keep, err);
         if (rc == 0 && archive_write_close(a) != ARCHIVE_OK)
             rc = ds_fail(err, "%s: %s", tar_path, archive_error_string(a));
         archive_write_free(a);
@@ -361,6 +396,7 @@ int ds_layer_write_tree(const char *root_dir, ds_compress compress, const char *
     }
     for (size_t i = 0; i < l.n; i++) free(l.v[i].rel);
     free(l.v);
+    free(keep);
     close(rootfd);
 
     if (rc == 0 && compress == DS_COMPRESS_NONE) {
