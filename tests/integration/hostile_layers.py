@@ -142,6 +142,8 @@ def main():
             with gzip.GzipFile(fileobj=io.BytesIO(blob)) as g:
                 for chunk in iter(lambda: g.read(1 << 20), b""): h.update(chunk)
             write_layout(path, [(blob, h.hexdigest(), GZ)])
+        elif name.startswith("rand-"):  # rand-SIZE_MB: incompressible data
+            write_layout(path, [gz_layer([("file", "random.bin", os.urandom(int(name[5:]) << 20))])])
         elif name == "truncated-gzip":
             data, diff, mt = gz_layer([("file", "big", os.urandom(200000))])
             write_layout(path, [(data[: len(data) // 2], diff, mt)])
