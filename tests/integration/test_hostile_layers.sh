@@ -303,3 +303,17 @@ done <<'EOF2'
 2 --ci=1
 2 --lowest-efficiency
 EOF2
+
+# --- squash never modifies its source, even when DST names it -----------------------------------
+cp -a "$IMGS/abs" "$T/same"
+before=$(cd "$T/same" && find . -type f -exec sha256sum {} + | sort)
+for dst in "oci:$T/same:latest" "oci:$T/./same" "oci:$T/same/"; do
+  $DISTILL squash "oci:$T/same:latest" "$dst" > /dev/null 2> "$T/err"; rc=$?
+  check_eq "squash onto its own source ($dst): usage error" 2 "$rc"
+  check "squash onto its own source ($dst): says why" grep -q "same image" "$T/err"
+done
+check_eq "the source layout is unchanged" "$before" "$(cd "$T/same" && find . -type f -exec sha256sum {} + | sort)"
+check "squash into another ref of the same layout is fine" bash -c "$DISTILL squash oci:$T/same:latest oci:$T/same:squashed > /dev/null"
+$DISTILL copy "oci:$T/same:latest" "docker-archive:$T/same.tar" > /dev/null
+$DISTILL squash "docker-archive:$T/same.tar" "docker-archive:$T/same.tar:other:tag" > /dev/null 2>&1; rc=$?
+check_eq "squash of a docker-archive onto the same file: usage error" 2 "$rc"
