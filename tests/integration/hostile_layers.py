@@ -115,6 +115,8 @@ def cases(sent):
         "longpath": [[("file", path_5000, b"x")]],
         "longpath-ok": [[("file", path_4000, b"ok")]],
         "longcomp": [[("file", "c" * 300, b"x")]],
+        # 2040 levels, 4082 chars: legal, but past PATH_MAX once under a temp dir
+        "deep": [[("file", "/".join(["a"] * 2040) + "/f", b"deep")]],
     }
     return c
 

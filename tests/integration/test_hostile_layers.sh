@@ -26,7 +26,7 @@ snapshot() { # everything in the box but the destinations, and the images, with 
 
 CASES_OK=(abs symlink-root symlink-up symlink-then-dir symlink-then-dir-1layer wh-through-symlink
           wh-through-rootlink devices mode7777 hardlink-shadow-intree longpath-ok garbage-after-tar
-          garbage-after-gzip)
+          garbage-after-gzip deep)
 # case => a string the one-line error must contain (the entry, or the reason for stream errors)
 declare -A CASES_ERR=(
   [dotdot]="'../../escape'" [dotdot-mid]="'a/../../escape-mid'" [hardlink-shadow]="'h'"
