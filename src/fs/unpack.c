@@ -153,12 +153,17 @@ static void cache_drop(applier *ap) {
 }
 
 static int entry_fail(applier *ap, ds_err *err, const char *entry, const char *what) {
-    /* Long (hostile) names are cut so the reason stays in the message. */
-    return ds_fail(err, "%s: entry '%.300s%s': %s", ap->blob, entry, strlen(entry) > 300 ? "..." : "", what);
+    /* Hostile names are cut and their control bytes escaped: the error stays one line. */
+    char *t = ds_entry_text(entry);
+    int r = ds_fail(err, "%s: entry '%s': %s", ap->blob, t, what);
+    free(t);
+    return r;
 }
 static int entry_fail_errno(applier *ap, ds_err *err, const char *entry, const char *what) {
     int e = errno;
-    int r = ds_fail(err, "%s: entry '%.300s%s': %s: %s", ap->blob, entry, strlen(entry) > 300 ? "..." : "", what, strerror(e));
+    char *t = ds_entry_text(entry);
+    int r = ds_fail(err, "%s: entry '%s': %s: %s", ap->blob, t, what, strerror(e));
+    free(t);
     err->code = e;
     return r;
 }
@@ -498,11 +503,13 @@ static int do_hardlink(applier *ap, int pfd, const char *base, const char *targe
     if (slash) *slash = 0;
     int tpfd = open_in_root(ap->rootfd, slash ? target : "", O_PATH | O_DIRECTORY);
     if (slash) *slash = '/';
-    if (tpfd < 0) return ds_fail(err, "%s: entry '%s': hard link target '%s' does not exist", ap->blob, entry, target_name);
     struct stat tst, cur;
-    if (fstatat(tpfd, tbase, &tst, AT_SYMLINK_NOFOLLOW) < 0) {
-        close(tpfd);
-        return ds_fail(err, "%s: entry '%s': hard link target '%s' does not exist", ap->blob, entry, target_name);
+    if (tpfd < 0 || fstatat(tpfd, tbase, &tst, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (tpfd >= 0) close(tpfd);
+        char *t = ds_entry_text(target_name), *what = ds_xasprintf("hard link target '%s' does not exist", t);
+        int r = entry_fail(ap, err, entry, what);
+        free(what); free(t);
+        return r;
     }
     if (S_ISDIR(tst.st_mode)) { close(tpfd); return entry_fail(ap, err, entry, "hard link to a directory"); }
     if (fstatat(pfd, base, &cur, AT_SYMLINK_NOFOLLOW) == 0 && cur.st_ino == tst.st_ino && cur.st_dev == tst.st_dev) {

@@ -131,7 +131,9 @@ int ds_layers_analyzer_add(ds_layers_analyzer *an, const char *blob_path, const 
         const char *name = archive_entry_pathname(e);
         char *rel = NULL;
         if (!name || ds_clean_tar_path(name, &rel) < 0) {
-            rc = ds_fail(err, "%s: entry '%s': name leaves the tree (..)", blob_path, name ? name : "");
+            char *t = ds_entry_text(name ? name : "");
+            rc = ds_fail(err, "%s: entry '%s': name leaves the tree (..)", blob_path, t);
+            free(t);
             break;
         }
         if (!*rel) { free(rel); continue; }
@@ -172,8 +174,9 @@ int ds_layers_analyzer_add(ds_layers_analyzer *an, const char *blob_path, const 
         r = archive_read_data_skip(a);
         if (r < ARCHIVE_WARN) {
             /* Name the entry whose data is broken, as the unpacker does. */
-            rc = ds_fail(err, "%s: entry '%.300s': %s", blob_path, name,
-                         archive_error_string(a) ? archive_error_string(a) : "bad tar");
+            char *t = ds_entry_text(name);
+            rc = ds_fail(err, "%s: entry '%s': %s", blob_path, t, archive_error_string(a) ? archive_error_string(a) : "bad tar");
+            free(t);
             break;
         }
     }

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include "fs/unpack.h"
+#include "fs/layer_reader.h"
 #include "fs_test_helpers.h"
 #include "util/fsutil.h"
 
@@ -398,6 +399,25 @@ static void test_zeros_unpacked_as_holes(void **state) {
     free(back); free(data); free(p);
 }
 
+/* A hostile name in an error: control bytes escaped (one line), cut to fit a ds_err. */
+static void test_error_names_are_one_line(void **state) {
+    sandbox *s = *state;
+    tar_ent t[] = {{'f', "evil\nname\x1b[31m/../x", "x", 0, 0, 0, 0, 0, 0}};
+    ds_err e;
+    assert_int_equal(apply(s, t, N(t), &e), -1);
+    assert_null(strchr(e.msg, '\n'));
+    assert_null(strchr(e.msg, '\x1b'));
+    assert_non_null(strstr(e.msg, "'evil\\x0Aname\\x1B[31m/../x': name leaves the tree"));
+    char *nl = ds_xmalloc(2001);
+    memset(nl, '\n', 2000);
+    nl[2000] = 0;
+    char *txt = ds_entry_text(nl);
+    assert_true(strlen(txt) <= 310);
+    assert_non_null(strstr(txt, "..."));
+    free(txt); free(nl);
+    sb_assert_contained(s);
+}
+
 static void test_garbage_is_an_error(void **state) {
     sandbox *s = *state;
     ds_err e;
@@ -487,6 +507,7 @@ int main(void) {
         T(test_compressions_sniffed),    T(test_garbage_is_an_error),
         T(test_parent_is_file),          T(test_long_name_refused),
         T(test_not_root_read_only_dirs), T(test_zeros_unpacked_as_holes),
+        T(test_error_names_are_one_line),
     };
     /* Once with openat2, once with the component walk used where openat2 is missing. */
     setenv("DISTILL_NO_OPENAT2", "0", 1);
