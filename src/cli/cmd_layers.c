@@ -150,9 +150,10 @@ static void print_text(const char *ref, const ds_image *img, const ds_layers_rep
         const ds_layer_stat *s = &r->layers[i];
         human(s->compressed_size, a, sizeof a);
         human(s->uncompressed_size, b, sizeof b);
-        const char *cb = s->created_by ? s->created_by : "";
+        char *cb = cli_safe_text(s->created_by);
         printf("%3zu  %10s  %12s  %7zu  %7zu  %7zu  %.100s%s\n", i + 1, a, b, s->added, s->changed, s->deleted, cb,
                strlen(cb) > 100 ? "..." : "");
+        free(cb);
     }
     human(r->size_bytes, a, sizeof a);
     human(r->wasted_bytes, b, sizeof b);
@@ -165,7 +166,9 @@ static void print_text(const char *ref, const ds_image *img, const ds_layers_rep
         printf("\nBiggest wasted paths:\n%7s  %10s  %s\n", "LAYERS", "WASTED", "PATH");
         for (size_t i = 0; i < r->n_wasted && (top == 0 || i < top); i++) {
             human(r->wasted[i].wasted, a, sizeof a);
-            printf("%7d  %10s  %s\n", r->wasted[i].layers, a, r->wasted[i].path);
+            char *p = cli_safe_text(r->wasted[i].path);
+            printf("%7d  %10s  %s\n", r->wasted[i].layers, a, p);
+            free(p);
         }
     }
 }

@@ -33,14 +33,30 @@ static const char usage[] =
 
 typedef struct outopts { bool json, tree, multi; } outopts;
 
+/* Names in text output come from the image (file names, DT_NEEDED, PT_INTERP): their
+ * control bytes are escaped so a hostile name cannot break lines or drive the terminal.
+ * A small ring of buffers lets one printf use several; st(NULL) frees them. */
+static const char *st(const char *s) {
+    static char *ring[8];
+    static unsigned next;
+    if (!s) {
+        for (unsigned i = 0; i < 8; i++) { free(ring[i]); ring[i] = NULL; }
+        return NULL;
+    }
+    unsigned i = next++ % 8;
+    free(ring[i]);
+    ring[i] = cli_safe_text(s);
+    return ring[i];
+}
+
 static void print_tree(const ds_elf_result *r, int i, int depth, bool *expanded) {
     const ds_elf_obj *o = &r->objs[i];
     expanded[i] = true;
     for (size_t k = 0; k < o->n_needed; k++) {
         int j = o->needed_idx[k];
         const ds_elf_obj *c = &r->objs[j];
-        printf("%*s%s => %s", 4 * (depth + 1), "", o->needed[k], c->path ? c->path : "not found");
-        if (c->error && strcmp(c->error, "not found")) printf(" (%s)", c->error);
+        printf("%*s%s => %s", 4 * (depth + 1), "", st(o->needed[k]), c->path ? st(c->path) : "not found");
+        if (c->error && strcmp(c->error, "not found")) printf(" (%s)", st(c->error));
         bool expand = !expanded[j] && c->n_needed;
         if (!expand && c->n_needed && j != 0) printf(" (see above)");
         printf("\n");
@@ -49,12 +65,12 @@ static void print_tree(const ds_elf_result *r, int i, int depth, bool *expanded)
 }
 
 static void print_text(const ds_elf_result *r, const outopts *oo) {
-    if (oo->multi || oo->tree) printf("%s:\n", r->file);
+    if (oo->multi || oo->tree) printf("%s:\n", st(r->file));
     if (!r->is_elf || !r->dynamic) { printf("\tnot a dynamic executable\n"); return; }
     if (oo->tree) {
         if (r->interp >= 0) {
             const ds_elf_obj *in = &r->objs[r->interp];
-            printf("    interpreter %s%s\n", in->name, in->error ? " => not found" : "");
+            printf("    interpreter %s%s\n", st(in->name), in->error ? " => not found" : "");
         }
         bool *expanded = ds_xcalloc(r->n_objs, sizeof *expanded);
         print_tree(r, 0, 0, expanded);
@@ -65,10 +81,10 @@ static void print_text(const ds_elf_result *r, const outopts *oo) {
     for (size_t q = 0; q < r->n_order; q++) {
         const ds_elf_obj *o = &r->objs[r->order[q]];
         if (o->error) {
-            if (strcmp(o->error, "not found")) printf("\t%s => not found (%s)\n", o->name, o->error);
-            else printf("\t%s => not found\n", o->name);
-        } else if (!strcmp(o->name, o->path)) printf("\t%s\n", o->path);
-        else printf("\t%s => %s\n", o->name, o->path);
+            if (strcmp(o->error, "not found")) printf("\t%s => not found (%s)\n", st(o->name), st(o->error));
+            else printf("\t%s => not found\n", st(o->name));
+        } else if (!strcmp(o->name, o->path)) printf("\t%s\n", st(o->path));
+        else printf("\t%s => %s\n", st(o->name), st(o->path));
     }
 }
 
@@ -263,6 +279,7 @@ int cmd_ldd(int argc, char **argv) {
         fputc('\n', stdout);
         json_decref(arr);
     }
+    st(NULL);
     ds_strv_free(found.v, found.n);
     ds_elf_ctx_free(ctx);
 out:

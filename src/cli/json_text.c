@@ -48,3 +48,14 @@ void cli_json_set_text_key(json_t *obj, const char *key, json_t *value) {
     json_object_set_new(obj, k, value);
     free(k);
 }
+
+char *cli_safe_text(const char *s) {
+    if (!s) return ds_xstrdup("");
+    char *out = ds_xmalloc(strlen(s) * 4 + 1), *w = out;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f) w += sprintf(w, "\\x%02X", *p);
+        else *w++ = (char)*p;
+    }
+    *w = 0;
+    return out;
+}

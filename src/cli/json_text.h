@@ -13,4 +13,8 @@ json_t *cli_json_text(const char *s);
 /* json_object_set_new with a key that need not be UTF-8. */
 void cli_json_set_text_key(json_t *obj, const char *key, json_t *value);
 
+/* For text output: control bytes (newlines, terminal escapes from a hostile tar entry
+ * or DT_NEEDED string) written as \xNN, so one item stays one line. malloc'd. */
+char *cli_safe_text(const char *s);
+
 #endif

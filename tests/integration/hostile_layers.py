@@ -115,6 +115,9 @@ def cases(sent):
         "longpath": [[("file", path_5000, b"x")]],
         "longpath-ok": [[("file", path_4000, b"ok")]],
         "longcomp": [[("file", "c" * 300, b"x")]],
+        "newline-dotdot": [[("file", "evil\nname\x1b[31m/../../x", b"x")]],
+        "newline-hardlink": [[("hardlink", "h", "evil\nlink\x1b[31m")]],
+        "newline-wasted": [[("file", "evil\nline\x1b[2J", b"0123456789")], [("file", "evil\nline\x1b[2J", b"0123456789")]],
         # 2040 levels, 4082 chars: legal, but past PATH_MAX once under a temp dir
         "deep": [[("file", "/".join(["a"] * 2040) + "/f", b"deep")]],
     }

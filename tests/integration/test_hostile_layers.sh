@@ -26,16 +26,17 @@ snapshot() { # everything in the box but the destinations, and the images, with 
 
 CASES_OK=(abs symlink-root symlink-up symlink-then-dir symlink-then-dir-1layer wh-through-symlink
           wh-through-rootlink devices mode7777 hardlink-shadow-intree longpath-ok garbage-after-tar
-          garbage-after-gzip deep)
+          garbage-after-gzip deep newline-wasted)
 # case => a string the one-line error must contain (the entry, or the reason for stream errors)
 declare -A CASES_ERR=(
   [dotdot]="'../../escape'" [dotdot-mid]="'a/../../escape-mid'" [hardlink-shadow]="'h'"
   [hardlink-up]="'h2'" [hardlink-via-symlink]="'h3'" [symlink-sentinel]="'s/owned'"
   [symlink-sentinel-2layers]="'s/owned2'" [wh-dotdot]="'.wh...'" [opq-through-symlink]="'o/.wh..wh..opq'"
   [parent-is-file]="'f/child'" [longpath]="name too long" [longcomp]="'cccccccccc"
+  [newline-dotdot]="'evil\x0Aname\x1B[31m/../../x'" [newline-hardlink]="'evil\x0Alink\x1B[31m' does not exist"
   [truncated-gzip]="entry 'big'" [truncated-tar]="entry 'big'" [not-a-tar]="Unrecognized archive format")
 # `distill layers` reads names only: it fails on names that leave the tree and broken streams.
-LAYERS_ERR=" dotdot dotdot-mid truncated-gzip truncated-tar not-a-tar "
+LAYERS_ERR=" dotdot dotdot-mid newline-dotdot truncated-gzip truncated-tar not-a-tar "
 
 python3 "$GEN" "$IMGS" "$SENT" "${CASES_OK[@]}" "${!CASES_ERR[@]}" || { fail "hostile_layers.py could not write the images"; exit 0; }
 
@@ -253,6 +254,18 @@ check "ldd on a missing root: nothing half-written on stdout" test ! -s "$T/lo"
 $DISTILL ldd --root "$LR/etc/passwd" /bin/ls > /dev/null 2> "$T/le"; rc=$?
 check_eq "ldd with a file as root: exit 3" 3 "$rc"
 check "ldd with a file as root: says so" grep -q "Not a directory" "$T/le"
+
+check_eq "layers text: a wasted name with a newline and an escape stays one escaped line" \
+  '/evil\x0Aline\x1B[2J' "$($DISTILL layers "oci:$IMGS/newline-wasted:latest" | awk '/^Biggest wasted/ {f=1; next} f && NR > 0 && $1 ~ /^[0-9]+$/ {print $NF}')"
+python3 - "$LR" <<'PY'
+import sys
+R = sys.argv[1]; b = open(R + '/usr/bin/ls', 'rb').read()
+open(R + '/q/escneeded', 'wb').write(b.replace(b'libselinux.so.1\x00', b'lii\x1b[2Jnux.so.1\x00'))
+PY
+check_eq "ldd text: a DT_NEEDED with a terminal escape is printed escaped" 'lii\x1B[2Jnux.so.1 => not found' \
+  "$($DISTILL ldd --root "$LR" /q/escneeded | head -1 | sed 's/^\t//')"
+check "ldd --tree: the same, escaped" bash -c "$DISTILL ldd --tree --root '$LR' /q/escneeded | grep -qF 'lii\\x1B[2Jnux.so.1 => not found'"
+check "ldd text: no raw escape byte at all" bash -c "! $DISTILL ldd --root '$LR' --tree /q/escneeded | grep -q \$'\\x1b'"
 
 # --- distill layers: limit parsing ------------------------------------------------------------
 # nonutf8: two layers with the same 10-byte Latin-1-named file: efficiency 0.5, 20 bytes
