@@ -72,6 +72,45 @@ static int empty_dir(int cur, dev_t dev, char **sub) {
     return rc;
 }
 
+int ds_rmtree_at(int top, const char *name) {
+    struct stat st;
+    if (fstatat(top, name, &st, AT_SYMLINK_NOFOLLOW) < 0) return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode)) return unlinkat(top, name, 0) < 0 && errno != ENOENT ? -1 : 0;
+    char **stack = NULL; /* names from the top directory down to cur */
+    size_t depth = 0, cap = 0;
+    int cur = open_dir_at(top, name), rc = 0;
+    if (cur < 0) rc = -1;
+    while (rc == 0) {
+        char *sub;
+        if (empty_dir(cur, st.st_dev, &sub) < 0) { rc = -1; break; }
+        if (sub) {
+            int next = open_dir_at(cur, sub);
+            if (next < 0) { free(sub); rc = -1; break; }
+            close(cur);
+            cur = next;
+            if (depth == cap) { cap = cap ? cap * 2 : 16; stack = ds_xrealloc(stack, cap * sizeof *stack); }
+            stack[depth++] = sub;
+            continue;
+        }
+        /* cur is empty: remove it from its parent and go on there. */
+        if (!depth) break;
+        int up = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (up < 0) { rc = -1; break; }
+        close(cur);
+        cur = up;
+        char *sname = stack[--depth];
+        if (unlinkat(cur, sname, AT_REMOVEDIR) < 0 && errno != ENOENT) { free(sname); rc = -1; break; }
+        free(sname);
+    }
+    int e = errno;
+    if (cur >= 0) close(cur);
+    if (rc == 0 && unlinkat(top, name, AT_REMOVEDIR) < 0 && errno != ENOENT) { rc = -1; e = errno; }
+    while (depth) free(stack[--depth]);
+    free(stack);
+    errno = e;
+    return rc;
+}
+
 int ds_rmtree(const char *path, ds_err *err) {
     struct stat st;
     if (lstat(path, &st) < 0) return errno == ENOENT ? 0 : ds_fail_errno(err, "%s", path);
@@ -92,38 +131,8 @@ int ds_rmtree(const char *path, ds_err *err) {
         free(base_copy);
         return r;
     }
-    char **stack = NULL; /* names from the top directory down to cur */
-    size_t depth = 0, cap = 0;
-    int cur = open_dir_at(top, base_copy), rc = 0;
-    if (cur < 0) rc = -1;
-    while (rc == 0) {
-        char *sub;
-        if (empty_dir(cur, st.st_dev, &sub) < 0) { rc = -1; break; }
-        if (sub) {
-            int next = open_dir_at(cur, sub);
-            if (next < 0) { free(sub); rc = -1; break; }
-            close(cur);
-            cur = next;
-            if (depth == cap) { cap = cap ? cap * 2 : 16; stack = ds_xrealloc(stack, cap * sizeof *stack); }
-            stack[depth++] = sub;
-            continue;
-        }
-        /* cur is empty: remove it from its parent and go on there. */
-        if (!depth) break;
-        int up = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (up < 0) { rc = -1; break; }
-        close(cur);
-        cur = up;
-        char *name = stack[--depth];
-        if (unlinkat(cur, name, AT_REMOVEDIR) < 0 && errno != ENOENT) { free(name); rc = -1; break; }
-        free(name);
-    }
-    int e = errno;
-    if (cur >= 0) close(cur);
-    if (rc == 0 && unlinkat(top, base_copy, AT_REMOVEDIR) < 0 && errno != ENOENT) { rc = -1; e = errno; }
+    int rc = ds_rmtree_at(top, base_copy), e = errno;
     close(top);
-    while (depth) free(stack[--depth]);
-    free(stack);
     free(base_copy);
     if (rc < 0) { errno = e; return ds_fail_errno(err, "rm -r %s", path); }
     return 0;

@@ -120,6 +120,8 @@ def cases(sent):
         "newline-wasted": [[("file", "evil\nline\x1b[2J", b"0123456789")], [("file", "evil\nline\x1b[2J", b"0123456789")]],
         # 2040 levels, 4082 chars: legal, but past PATH_MAX once under a temp dir
         "deep": [[("file", "/".join(["a"] * 2040) + "/f", b"deep")]],
+        "deep-wh": [[("file", "/".join(["a"] * 2040) + "/f", b"deep"), ("file", "keep", b"k")], [("file", ".wh.a")]],
+        "deep-opq": [[("file", "/".join(["a"] * 2040) + "/f", b"deep")], [("file", ".wh..wh..opq"), ("file", "new", b"n")]],
     }
     return c
 
