@@ -336,3 +336,15 @@ check "squash into another ref of the same layout is fine" bash -c "$DISTILL squ
 $DISTILL copy "oci:$T/same:latest" "docker-archive:$T/same.tar" > /dev/null
 $DISTILL squash "docker-archive:$T/same.tar" "docker-archive:$T/same.tar:other:tag" > /dev/null 2>&1; rc=$?
 check_eq "squash of a docker-archive onto the same file: usage error" 2 "$rc"
+
+# --- SOURCE_DATE_EPOCH: malformed is an error (reproducible-builds spec), not a silent fallback
+for v in abc -5 1e5 99999999999999999999 253402300800; do
+  SOURCE_DATE_EPOCH=$v $DISTILL squash "oci:$IMGS/abs:latest" "oci:$OUT/sde:latest" > /dev/null 2> "$T/err"; rc=$?
+  check_eq "squash with SOURCE_DATE_EPOCH=$v: exit 3" 3 "$rc"
+  check "squash with SOURCE_DATE_EPOCH=$v: names it" grep -q "SOURCE_DATE_EPOCH=" "$T/err"
+  check "squash with SOURCE_DATE_EPOCH=$v: no destination" test ! -e "$OUT/sde"
+done
+SOURCE_DATE_EPOCH=253402300799 $DISTILL squash "oci:$IMGS/abs:latest" "oci:$OUT/sde:latest" > /dev/null
+m=$(jq -r '.manifests[0].digest' "$OUT/sde/index.json" | cut -d: -f2)
+check_eq "SOURCE_DATE_EPOCH=253402300799 is the last RFC 3339 second" '9999-12-31T23:59:59Z' \
+  "$(jq -r '.history[-1].created' "$OUT/sde/blobs/sha256/$(jq -r .config.digest "$OUT/sde/blobs/sha256/$m" | cut -d: -f2)")"
