@@ -123,7 +123,8 @@ int ds_rmtree(const char *path, ds_err *err) {
     char *base_copy = ds_xstrdup(slash ? slash + 1 : dir);
     if (slash == dir) dir[1] = 0;
     else if (slash) *slash = 0;
-    int top = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    /* O_PATH: only search permission is needed on the parent, as for rm. */
+    int top = open(slash ? dir : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
     free(dir);
     if (top < 0 || !strcmp(base_copy, ".") || !strcmp(base_copy, "..")) {
         int r = top < 0 ? ds_fail_errno(err, "rm -r %s", path) : ds_fail(err, "rm -r %s: name the directory itself", path);
