@@ -4,7 +4,7 @@
 #   src/trace/sensor/*.c   the static sensor binary (distill-sensor)
 #   src/**/*.c (the rest)  libdistill: everything the commands call
 CC      ?= cc
-PKGS    := libarchive libcurl jansson libseccomp libelf libzstd libdeflate openssl yaml-0.1 zlib
+PKGS    := libarchive libcurl jansson libseccomp libelf libzstd libdeflate openssl yaml-0.1 zlib sqlite3
 CSTD    := -std=c17 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -50,10 +50,11 @@ typedef struct ds_candidate {
     char *manifest_raw;
     char manifest_digest[DS_DIGEST_LEN + 1];
 } ds_candidate;
-/* One deterministic layer of tree (in work_dir), the source config carried over with
+/* One deterministic layer of tree (in work_dir), config (the source's, or with the command
+ * given after `--` as Entrypoint) carried over with
  * `user` as User, a history entry, and annotations naming the source digest. */
-int ds_candidate_make(const ds_image *src, const char *tree, const char *user, const char *compress,
-                      const char *work_dir, ds_candidate *out, ds_err *err);
+int ds_candidate_make(const ds_image *src, const json_t *config, const char *tree, const char *user,
+                      const char *compress, const char *work_dir, ds_candidate *out, ds_err *err);
 int ds_candidate_publish(const ds_candidate *c, const char *dst_ref, const ds_opts *opts, ds_err *err);
 void ds_candidate_clear(ds_candidate *c);
 

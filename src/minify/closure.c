@@ -180,23 +180,11 @@ int ds_closure_compute(const char *src_root, const json_t *trace, const ds_minif
     c->warnings = json_array();
     c->written = json_array();
     ctx x = {.root = src_root, .c = c, .err = err};
-    ds_pathmap execd = {0}; /* resolved paths the app executed -> argv text */
+    ds_pathmap execd = {0}; /* resolved paths the app executed -> argv text (first record wins) */
 
-    /* 1. What the trace saw. */
-    json_t *files = trace ? json_object_get(trace, "files") : NULL;
+    /* 1. What the trace saw: programs run first (so their argv is what the report shows), then every path. */
     size_t i;
     json_t *f;
-    json_array_foreach(files, i, f) {
-        const char *path = json_string_value(json_object_get(f, "path"));
-        const json_t *ops = json_object_get(f, "ops");
-        if (!path) continue;
-        if (has_op(ops, "create") || has_op(ops, "rename") || has_op(ops, "unlink"))
-            json_array_append_new(c->written, json_string(path));
-        if (!json_is_true(json_object_get(f, "ok"))) continue;
-        char *reason = ops_text(ops);
-        keep(&x, path, reason, NULL);
-        free(reason);
-    }
     json_t *execs = trace ? json_object_get(trace, "execs") : NULL;
     json_array_foreach(execs, i, f) {
         const char *path = json_string_value(json_object_get(f, "path"));
@@ -209,6 +197,34 @@ int ds_closure_compute(const char *src_root, const json_t *trace, const ds_minif
         free(argv);
     }
 
+    json_t *files = trace ? json_object_get(trace, "files") : NULL;
+    json_array_foreach(files, i, f) {
+        const char *path = json_string_value(json_object_get(f, "path"));
+        const json_t *ops = json_object_get(f, "ops");
+        if (!path) continue;
+        bool wrote = has_op(ops, "create") || has_op(ops, "rename") || has_op(ops, "unlink");
+        if (wrote) json_array_append_new(c->written, json_string(path));
+        if (!json_is_true(json_object_get(f, "ok"))) continue;
+        char *reason = ops_text(ops), *res = NULL;
+        keep(&x, path, reason, &res);
+        free(reason);
+        /* A program the kernel ran (an exec target, or the #! interpreter of a script). */
+        if (res && has_op(ops, "exec")) {
+            ds_pathmap_add(&execd, res, "(run by the kernel: exec or #! interpreter)");
+            ds_pathmap_add(&execd, path, "(run by the kernel: exec or #! interpreter)");
+        }
+        free(res);
+        if (wrote) {
+            /* What the app created is not in SRC, but the directory it created it in must be. */
+            char *dir = ds_xstrdup(path);
+            char *sl = strrchr(dir, '/');
+            if (sl && sl != dir) {
+                *sl = 0;
+                keep(&x, dir, "directory the app wrote in", NULL);
+            }
+            free(dir);
+        }
+    }
     /* 2. The entrypoint, and the machine everything must match. */
     if (opts->n_command) {
         char *cmd = find_in_path(src_root, opts->command[0], opts->path_env);
@@ -222,6 +238,9 @@ int ds_closure_compute(const char *src_root, const json_t *trace, const ds_minif
         free(cmd);
         free(res);
     }
+
+    /* The runtime enters the working directory before the sensor or the app runs: no trace sees it. */
+    if (opts->workdir && *opts->workdir) keep(&x, opts->workdir, "working directory", NULL);
 
     /* 3. Essentials of a distroless image, when the source has them. */
     static const char *const essentials[] = {
@@ -307,6 +326,12 @@ int ds_closure_compute(const char *src_root, const json_t *trace, const ds_minif
         free(host);
         if (is_dir) continue;
         const char *argv = ds_pathmap_get(&execd, path);
+        if (!argv) { /* a link on the way to a program the app ran (/usr/bin/sh -> dash) */
+            char *res = NULL;
+            ds_err e;
+            if (ds_resolve_in_root(src_root, path, NULL, NULL, &res, &e) == 0) argv = ds_pathmap_get(&execd, res);
+            free(res);
+        }
         if (argv) {
             json_array_append_new(c->used_tools, json_pack("{s:s, s:s}", "path", path, "argv", argv));
         } else if (!opts->keep_shell) {
@@ -339,9 +364,19 @@ void ds_closure_free(ds_closure *c) {
 }
 
 int ds_trace_json_load(const char *path, json_t **out, ds_err *err) {
+    /* The log dir is writable from inside the container: never follow a link the app may have
+     * planted there, and read only a regular file of sane size. */
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return ds_fail_errno(err, "trace %s", path);
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > ((off_t)1 << 30)) {
+        close(fd);
+        return ds_fail(err, "trace %s: not a regular file of at most 1 GiB", path);
+    }
     json_error_t je;
-    json_t *j = json_load_file(path, 0, &je);
-    if (!j) return ds_fail(err, "trace %s: %s (line %d)", path, je.text, je.line);
+    json_t *j = json_loadfd(fd, 0, &je);
+    close(fd);
+    if (!j) return ds_fail(err, "trace %s: not valid JSON (line %d)", path, je.line);
     if (!json_is_object(j) || json_integer_value(json_object_get(j, "version")) != 1) {
         json_decref(j);
         return ds_fail(err, "trace %s: not a distill-sensor log (version 1)", path);

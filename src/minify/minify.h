@@ -24,6 +24,7 @@ typedef struct ds_minify_opts {
     char *const *keep_packages;       /* --keep-package: dpkg package names */
     size_t n_keep_packages;
     bool keep_shell;
+    const char *workdir;              /* the image's WorkingDir: the runtime chdirs there before the app runs */
 } ds_minify_opts;
 
 typedef struct ds_closure {

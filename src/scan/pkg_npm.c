@@ -38,6 +38,23 @@ static char *license_of(json_t *doc) {
     return NULL;
 }
 
+/* The package's files: regular files under its directory, not under a nested node_modules
+ * (those belong to its own dependencies). The index is sorted, so they are contiguous. */
+static void add_files(const ds_tree *t, size_t manifest_idx, ds_pkg *p) {
+    const char *mp = t->e[manifest_idx].path;
+    size_t dl = strlen(mp) - strlen("package.json"); /* keeps the trailing '/' */
+    size_t lo = 0, hi = t->n;
+    while (lo < hi) { /* first entry >= dir prefix */
+        size_t mid = (lo + hi) / 2;
+        if (strncmp(t->e[mid].path, mp, dl) < 0) lo = mid + 1; else hi = mid;
+    }
+    for (size_t i = lo; i < t->n && strncmp(t->e[i].path, mp, dl) == 0; i++) {
+        if (!S_ISREG(t->e[i].mode)) continue;
+        if (strstr(t->e[i].path + dl, "node_modules/")) continue;
+        ds_strlist_add(&p->files, t->e[i].path);
+    }
+}
+
 int ds_npm_scan(const ds_tree *t, const ds_pkgctx *ctx, ds_pkglist *out, ds_err *err) {
     for (size_t i = 0; i < t->n; i++) {
         const ds_fentry *f = &t->e[i];
@@ -70,6 +87,7 @@ int ds_npm_scan(const ds_tree *t, const ds_pkgctx *ctx, ds_pkglist *out, ds_err 
         } else {
             p->purl = ds_purl("npm", NULL, name, ver, NULL);
         }
+        add_files(t, i, p);
         json_decref(doc);
     }
     (void)ctx; (void)err;

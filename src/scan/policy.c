@@ -42,7 +42,7 @@ static json_t *scalar_json(const yaml_event_t *ev) {
         /* A leading 0 is kept as text so modes like 0640 stay octal strings. */
         if (*v && !*end && !(v[0] == '0' && v[1])) return json_integer(n);
     }
-    return json_string(v);
+    return ds_jstr(v);
 }
 
 /* Recursive descent over libyaml events; depth-limited against hostile input. */
@@ -492,15 +492,15 @@ int ds_policy_run(const char *path, const ds_scan *s, ds_policy_results *out, ds
 
 json_t *ds_policy_json(const ds_policy_results *r) {
     json_t *o = json_object(), *a = json_array();
-    json_object_set_new(o, "name", r->name ? json_string(r->name) : json_null());
+    json_object_set_new(o, "name", r->name ? ds_jstr(r->name) : json_null());
     json_object_set_new(o, "checks", json_integer((json_int_t)r->n));
     json_object_set_new(o, "failed", json_integer((json_int_t)r->failed));
     for (size_t i = 0; i < r->n; i++) {
         json_t *c = json_object();
-        json_object_set_new(c, "id", json_string(r->v[i].id));
-        json_object_set_new(c, "target", json_string(r->v[i].target));
+        json_object_set_new(c, "id", ds_jstr(r->v[i].id));
+        json_object_set_new(c, "target", ds_jstr(r->v[i].target));
         json_object_set_new(c, "pass", json_boolean(r->v[i].pass));
-        json_object_set_new(c, "evidence", json_string(r->v[i].evidence));
+        json_object_set_new(c, "evidence", ds_jstr(r->v[i].evidence));
         json_array_append_new(a, c);
     }
     json_object_set_new(o, "results", a);

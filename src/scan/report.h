@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include "scan/scan.h"
 
+json_t *ds_jstr(const char *s); /* json_string that never fails: invalid UTF-8 bytes become '?', NULL -> null */
 json_t *ds_strlist_json(const ds_strlist *l);
 json_t *ds_verdict_json(const ds_verdict *v);
 json_t *ds_pkg_json(const ds_pkg *p, bool with_files);
@@ -47,6 +48,7 @@ int ds_ver_cmp_dpkg(const char *a, const char *b);
 int ds_ver_cmp_apk(const char *a, const char *b);
 int ds_ver_cmp_semver(const char *a, const char *b);
 int ds_ver_cmp_pep440(const char *a, const char *b);
+int ds_ver_cmp_rpm(const char *a, const char *b); /* [E:]V-R with rpmvercmp on V and R */
 /* Pick the ordering for an OSV ecosystem ("Debian:12", "Alpine:v3.19", "npm", "PyPI", "Go", ...). */
 int ds_ver_cmp_ecosystem(const char *ecosystem, const char *a, const char *b);
 /* dpkg's own validity rules (for tests): 0 valid, -1 not. */

@@ -1,13 +1,40 @@
 /* The scan as JSON (`distill scan --json`): verdict with evidence, packages, sizes. */
+#include <string.h>
 #include "scan/report.h"
+
+/* Image content is not guaranteed UTF-8 (a hostile status file, a Latin-1 path):
+ * invalid bytes become '?', so every field stays present and the JSON stays valid. */
+json_t *ds_jstr(const char *s) {
+    if (!s) return json_null();
+    json_t *j = json_string(s);
+    if (j) return j;
+    size_t n = strlen(s);
+    char *c = ds_xstrdup(s);
+    for (size_t i = 0; i < n;) {
+        unsigned char b = (unsigned char)c[i];
+        size_t len = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
+        bool ok = len > 0 && i + len <= n;
+        for (size_t k = 1; ok && k < len; k++) ok = ((unsigned char)c[i + k] >> 6) == 2;
+        if (ok && len > 1) {
+            json_t *t = json_stringn(c + i, len); /* overlongs, surrogates: let jansson judge */
+            ok = t != NULL;
+            json_decref(t);
+        }
+        if (!ok) { c[i] = '?'; i++; }
+        else i += len;
+    }
+    j = json_string(c);
+    free(c);
+    return j ? j : json_string("?");
+}
 
 json_t *ds_strlist_json(const ds_strlist *l) {
     json_t *a = json_array();
-    for (size_t i = 0; i < l->n; i++) json_array_append_new(a, json_string(l->v[i]));
+    for (size_t i = 0; i < l->n; i++) json_array_append_new(a, ds_jstr(l->v[i]));
     return a;
 }
 
-static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+static json_t *str_or_null(const char *s) { return ds_jstr(s); }
 
 json_t *ds_verdict_json(const ds_verdict *v) {
     json_t *o = json_object();
@@ -41,11 +68,11 @@ json_t *ds_verdict_json(const ds_verdict *v) {
 
 json_t *ds_pkg_json(const ds_pkg *p, bool with_files) {
     json_t *o = json_object();
-    json_object_set_new(o, "type", json_string(p->type));
-    json_object_set_new(o, "name", json_string(p->name));
+    json_object_set_new(o, "type", ds_jstr(p->type));
+    json_object_set_new(o, "name", ds_jstr(p->name));
     json_object_set_new(o, "version", str_or_null(p->version));
     json_object_set_new(o, "arch", str_or_null(p->arch));
-    if (p->origin) json_object_set_new(o, "source_package", json_string(p->origin));
+    if (p->origin) json_object_set_new(o, "source_package", ds_jstr(p->origin));
     json_object_set_new(o, "license", str_or_null(p->license));
     json_object_set_new(o, "purl", str_or_null(p->purl));
     json_object_set_new(o, "ecosystem", str_or_null(p->ecosystem));
@@ -57,7 +84,7 @@ json_t *ds_pkg_json(const ds_pkg *p, bool with_files) {
 
 json_t *ds_scan_json(const ds_scan *s, bool with_files) {
     json_t *o = json_object();
-    json_object_set_new(o, "image", json_string(s->image_ref));
+    json_object_set_new(o, "image", ds_jstr(s->image_ref));
     json_object_set_new(o, "verdict", ds_verdict_json(&s->verdict));
     json_t *pk = json_array();
     for (size_t i = 0; i < s->pkgs.n; i++) json_array_append_new(pk, ds_pkg_json(&s->pkgs.v[i], with_files));
@@ -69,7 +96,7 @@ json_t *ds_scan_json(const ds_scan *s, bool with_files) {
     json_t *dirs = json_array();
     for (size_t i = 0; i < s->n_dirs; i++) {
         json_t *d = json_object();
-        json_object_set_new(d, "dir", json_string(s->dirs[i].name));
+        json_object_set_new(d, "dir", ds_jstr(s->dirs[i].name));
         json_object_set_new(d, "bytes", json_integer((json_int_t)s->dirs[i].bytes));
         json_array_append_new(dirs, d);
     }

@@ -65,75 +65,75 @@ json_t *ds_sbom_spdx(const ds_scan *s, const char *created) {
     char *uuid = content_uuid(s);
     char *name = image_name(s);
     json_t *doc = json_object();
-    json_object_set_new(doc, "spdxVersion", json_string("SPDX-2.3"));
-    json_object_set_new(doc, "dataLicense", json_string("CC0-1.0"));
-    json_object_set_new(doc, "SPDXID", json_string("SPDXRef-DOCUMENT"));
-    json_object_set_new(doc, "name", json_string(name));
+    json_object_set_new(doc, "spdxVersion", ds_jstr("SPDX-2.3"));
+    json_object_set_new(doc, "dataLicense", ds_jstr("CC0-1.0"));
+    json_object_set_new(doc, "SPDXID", ds_jstr("SPDXRef-DOCUMENT"));
+    json_object_set_new(doc, "name", ds_jstr(name));
     char *ns = ds_xasprintf("https://distill.invalid/spdx/%s", uuid);
-    json_object_set_new(doc, "documentNamespace", json_string(ns));
+    json_object_set_new(doc, "documentNamespace", ds_jstr(ns));
     free(ns);
     json_t *ci = json_object();
-    json_object_set_new(ci, "created", json_string(ts));
+    json_object_set_new(ci, "created", ds_jstr(ts));
     json_t *creators = json_array();
-    json_array_append_new(creators, json_string("Tool: distill-" DISTILL_VERSION));
+    json_array_append_new(creators, ds_jstr("Tool: distill-" DISTILL_VERSION));
     json_object_set_new(ci, "creators", creators);
     json_object_set_new(doc, "creationInfo", ci);
 
     json_t *pkgs = json_array(), *rels = json_array();
     json_t *img = json_object();
-    json_object_set_new(img, "SPDXID", json_string("SPDXRef-Image"));
-    json_object_set_new(img, "name", json_string(name));
-    json_object_set_new(img, "downloadLocation", json_string("NOASSERTION"));
+    json_object_set_new(img, "SPDXID", ds_jstr("SPDXRef-Image"));
+    json_object_set_new(img, "name", ds_jstr(name));
+    json_object_set_new(img, "downloadLocation", ds_jstr("NOASSERTION"));
     json_object_set_new(img, "filesAnalyzed", json_false());
-    json_object_set_new(img, "primaryPackagePurpose", json_string("CONTAINER"));
+    json_object_set_new(img, "primaryPackagePurpose", ds_jstr("CONTAINER"));
     json_array_append_new(pkgs, img);
     json_t *r = json_object();
-    json_object_set_new(r, "spdxElementId", json_string("SPDXRef-DOCUMENT"));
-    json_object_set_new(r, "relationshipType", json_string("DESCRIBES"));
-    json_object_set_new(r, "relatedSpdxElement", json_string("SPDXRef-Image"));
+    json_object_set_new(r, "spdxElementId", ds_jstr("SPDXRef-DOCUMENT"));
+    json_object_set_new(r, "relationshipType", ds_jstr("DESCRIBES"));
+    json_object_set_new(r, "relatedSpdxElement", ds_jstr("SPDXRef-Image"));
     json_array_append_new(rels, r);
     json_t *describes = json_array();
-    json_array_append_new(describes, json_string("SPDXRef-Image"));
+    json_array_append_new(describes, ds_jstr("SPDXRef-Image"));
     json_object_set_new(doc, "documentDescribes", describes);
 
     for (size_t i = 0; i < s->pkgs.n; i++) {
         const ds_pkg *p = &s->pkgs.v[i];
         char *id = ds_xasprintf("SPDXRef-Package-%s-%zu", p->type, i + 1);
         json_t *o = json_object();
-        json_object_set_new(o, "SPDXID", json_string(id));
-        json_object_set_new(o, "name", json_string(p->name));
-        if (p->version) json_object_set_new(o, "versionInfo", json_string(p->version));
-        json_object_set_new(o, "downloadLocation", json_string("NOASSERTION"));
+        json_object_set_new(o, "SPDXID", ds_jstr(id));
+        json_object_set_new(o, "name", ds_jstr(p->name));
+        if (p->version) json_object_set_new(o, "versionInfo", ds_jstr(p->version));
+        json_object_set_new(o, "downloadLocation", ds_jstr("NOASSERTION"));
         json_object_set_new(o, "filesAnalyzed", json_false());
-        json_object_set_new(o, "licenseConcluded", json_string("NOASSERTION"));
+        json_object_set_new(o, "licenseConcluded", ds_jstr("NOASSERTION"));
         if (spdx_simple_license(p->license)) {
-            json_object_set_new(o, "licenseDeclared", json_string(p->license));
+            json_object_set_new(o, "licenseDeclared", ds_jstr(p->license));
         } else {
-            json_object_set_new(o, "licenseDeclared", json_string("NOASSERTION"));
+            json_object_set_new(o, "licenseDeclared", ds_jstr("NOASSERTION"));
             if (p->license) {
                 char *c = ds_xasprintf("license as recorded: %s", p->license);
-                json_object_set_new(o, "licenseComments", json_string(c));
+                json_object_set_new(o, "licenseComments", ds_jstr(c));
                 free(c);
             }
         }
-        json_object_set_new(o, "copyrightText", json_string("NOASSERTION"));
-        json_object_set_new(o, "primaryPackagePurpose", json_string("LIBRARY"));
+        json_object_set_new(o, "copyrightText", ds_jstr("NOASSERTION"));
+        json_object_set_new(o, "primaryPackagePurpose", ds_jstr("LIBRARY"));
         char *src = ds_xasprintf("found in %s; %zu files owned", p->source ? p->source : "?", p->files.n);
-        json_object_set_new(o, "sourceInfo", json_string(src));
+        json_object_set_new(o, "sourceInfo", ds_jstr(src));
         free(src);
         if (p->purl) {
             json_t *refs = json_array(), *ref = json_object();
-            json_object_set_new(ref, "referenceCategory", json_string("PACKAGE-MANAGER"));
-            json_object_set_new(ref, "referenceType", json_string("purl"));
-            json_object_set_new(ref, "referenceLocator", json_string(p->purl));
+            json_object_set_new(ref, "referenceCategory", ds_jstr("PACKAGE-MANAGER"));
+            json_object_set_new(ref, "referenceType", ds_jstr("purl"));
+            json_object_set_new(ref, "referenceLocator", ds_jstr(p->purl));
             json_array_append_new(refs, ref);
             json_object_set_new(o, "externalRefs", refs);
         }
         json_array_append_new(pkgs, o);
         json_t *rel = json_object();
-        json_object_set_new(rel, "spdxElementId", json_string("SPDXRef-Image"));
-        json_object_set_new(rel, "relationshipType", json_string("CONTAINS"));
-        json_object_set_new(rel, "relatedSpdxElement", json_string(id));
+        json_object_set_new(rel, "spdxElementId", ds_jstr("SPDXRef-Image"));
+        json_object_set_new(rel, "relationshipType", ds_jstr("CONTAINS"));
+        json_object_set_new(rel, "relatedSpdxElement", ds_jstr(id));
         json_array_append_new(rels, rel);
         free(id);
     }
@@ -152,26 +152,26 @@ json_t *ds_sbom_cyclonedx(const ds_scan *s, const char *created) {
     char *ts = created ? ds_xstrdup(created) : ds_sbom_timestamp();
     char *uuid = content_uuid(s);
     json_t *doc = json_object();
-    json_object_set_new(doc, "$schema", json_string("http://cyclonedx.org/schema/bom-1.5.schema.json"));
-    json_object_set_new(doc, "bomFormat", json_string("CycloneDX"));
-    json_object_set_new(doc, "specVersion", json_string("1.5"));
+    json_object_set_new(doc, "$schema", ds_jstr("http://cyclonedx.org/schema/bom-1.5.schema.json"));
+    json_object_set_new(doc, "bomFormat", ds_jstr("CycloneDX"));
+    json_object_set_new(doc, "specVersion", ds_jstr("1.5"));
     char *sn = ds_xasprintf("urn:uuid:%s", uuid);
-    json_object_set_new(doc, "serialNumber", json_string(sn));
+    json_object_set_new(doc, "serialNumber", ds_jstr(sn));
     free(sn);
     json_object_set_new(doc, "version", json_integer(1));
     json_t *md = json_object();
-    json_object_set_new(md, "timestamp", json_string(ts));
+    json_object_set_new(md, "timestamp", ds_jstr(ts));
     json_t *tools = json_object(), *tc = json_array(), *tool = json_object();
-    json_object_set_new(tool, "type", json_string("application"));
-    json_object_set_new(tool, "name", json_string("distill"));
-    json_object_set_new(tool, "version", json_string(DISTILL_VERSION));
+    json_object_set_new(tool, "type", ds_jstr("application"));
+    json_object_set_new(tool, "name", ds_jstr("distill"));
+    json_object_set_new(tool, "version", ds_jstr(DISTILL_VERSION));
     json_array_append_new(tc, tool);
     json_object_set_new(tools, "components", tc);
     json_object_set_new(md, "tools", tools);
     json_t *img = json_object();
-    json_object_set_new(img, "type", json_string("container"));
-    json_object_set_new(img, "bom-ref", json_string("image"));
-    json_object_set_new(img, "name", json_string(s->image_ref));
+    json_object_set_new(img, "type", ds_jstr("container"));
+    json_object_set_new(img, "bom-ref", ds_jstr("image"));
+    json_object_set_new(img, "name", ds_jstr(s->image_ref));
     json_object_set_new(md, "component", img);
     json_object_set_new(doc, "metadata", md);
 
@@ -179,31 +179,31 @@ json_t *ds_sbom_cyclonedx(const ds_scan *s, const char *created) {
     const ds_distro *d = &s->verdict.distro;
     if (d->id) {
         json_t *os = json_object();
-        json_object_set_new(os, "type", json_string("operating-system"));
-        json_object_set_new(os, "bom-ref", json_string("os"));
-        json_object_set_new(os, "name", json_string(d->id));
-        if (d->version_id) json_object_set_new(os, "version", json_string(d->version_id));
-        if (d->pretty) json_object_set_new(os, "description", json_string(d->pretty));
+        json_object_set_new(os, "type", ds_jstr("operating-system"));
+        json_object_set_new(os, "bom-ref", ds_jstr("os"));
+        json_object_set_new(os, "name", ds_jstr(d->id));
+        if (d->version_id) json_object_set_new(os, "version", ds_jstr(d->version_id));
+        if (d->pretty) json_object_set_new(os, "description", ds_jstr(d->pretty));
         json_array_append_new(comps, os);
-        json_array_append_new(img_deps, json_string("os"));
+        json_array_append_new(img_deps, ds_jstr("os"));
     }
     json_t *seen = json_object();
     for (size_t i = 0; i < s->pkgs.n; i++) {
         const ds_pkg *p = &s->pkgs.v[i];
         json_t *c = json_object();
-        json_object_set_new(c, "type", json_string(cdx_type(p)));
+        json_object_set_new(c, "type", ds_jstr(cdx_type(p)));
         const char *base = p->purl ? p->purl : p->name;
         char *ref = json_object_get(seen, base) ? ds_xasprintf("%s#%zu", base, i + 1) : ds_xstrdup(base);
         json_object_set_new(seen, base, json_true());
-        json_object_set_new(c, "bom-ref", json_string(ref));
-        json_array_append_new(img_deps, json_string(ref));
+        json_object_set_new(c, "bom-ref", ds_jstr(ref));
+        json_array_append_new(img_deps, ds_jstr(ref));
         free(ref);
-        json_object_set_new(c, "name", json_string(p->name));
-        if (p->version) json_object_set_new(c, "version", json_string(p->version));
-        if (p->purl) json_object_set_new(c, "purl", json_string(p->purl));
+        json_object_set_new(c, "name", ds_jstr(p->name));
+        if (p->version) json_object_set_new(c, "version", ds_jstr(p->version));
+        if (p->purl) json_object_set_new(c, "purl", ds_jstr(p->purl));
         if (p->license) {
             json_t *ls = json_array(), *l = json_object(), *lic = json_object();
-            json_object_set_new(lic, "name", json_string(p->license));
+            json_object_set_new(lic, "name", ds_jstr(p->license));
             json_object_set_new(l, "license", lic);
             json_array_append_new(ls, l);
             json_object_set_new(c, "licenses", ls);
@@ -215,8 +215,8 @@ json_t *ds_sbom_cyclonedx(const ds_scan *s, const char *created) {
         for (size_t k = 0; k < sizeof pr / sizeof *pr; k++) {
             if (!pr[k].v) continue;
             json_t *o = json_object();
-            json_object_set_new(o, "name", json_string(pr[k].k));
-            json_object_set_new(o, "value", json_string(pr[k].v));
+            json_object_set_new(o, "name", ds_jstr(pr[k].k));
+            json_object_set_new(o, "value", ds_jstr(pr[k].v));
             json_array_append_new(props, o);
         }
         json_object_set_new(c, "properties", props);
@@ -224,7 +224,7 @@ json_t *ds_sbom_cyclonedx(const ds_scan *s, const char *created) {
             json_t *ev = json_object(), *occ = json_array();
             for (size_t k = 0; k < p->files.n; k++) {
                 json_t *o = json_object();
-                json_object_set_new(o, "location", json_string(p->files.v[k]));
+                json_object_set_new(o, "location", ds_jstr(p->files.v[k]));
                 json_array_append_new(occ, o);
             }
             json_object_set_new(ev, "occurrences", occ);
@@ -234,7 +234,7 @@ json_t *ds_sbom_cyclonedx(const ds_scan *s, const char *created) {
     }
     json_decref(seen);
     json_t *dep = json_object();
-    json_object_set_new(dep, "ref", json_string("image"));
+    json_object_set_new(dep, "ref", ds_jstr("image"));
     json_object_set_new(dep, "dependsOn", img_deps);
     json_array_append_new(deps, dep);
     json_object_set_new(doc, "components", comps);

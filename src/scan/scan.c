@@ -9,9 +9,30 @@ static int dirsize_cmp(const void *a, const void *b) {
     return strcmp(x->name, y->name);
 }
 
-/* Bytes of regular files under each top-level entry (files at the top count under "/"). */
+typedef struct hlink { ino_t ino; size_t idx; } hlink;
+static int hlink_cmp(const void *a, const void *b) {
+    const hlink *x = a, *y = b;
+    if (x->ino != y->ino) return x->ino < y->ino ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Bytes of regular files under each top-level entry (files at the top count under "/").
+ * A hard-linked file counts once (at its first path), as in the total. */
 static void dir_sizes(ds_scan *s) {
     const ds_tree *t = &s->tree;
+    bool *dup = ds_xcalloc(t->n ? t->n : 1, sizeof *dup);
+    hlink *hl = NULL;
+    size_t nh = 0;
+    for (size_t i = 0; i < t->n; i++)
+        if (S_ISREG(t->e[i].mode) && t->e[i].nlink > 1) {
+            hl = ds_xrealloc(hl, (nh + 1) * sizeof *hl);
+            hl[nh].ino = t->e[i].ino;
+            hl[nh++].idx = i;
+        }
+    if (nh) qsort(hl, nh, sizeof *hl, hlink_cmp);
+    for (size_t k = 1; k < nh; k++)
+        if (hl[k].ino == hl[k - 1].ino) dup[hl[k].idx] = true;
+    free(hl);
     for (size_t i = 0; i < t->n; i++) {
         const ds_fentry *e = &t->e[i];
         const char *p = e->path + 1;
@@ -31,8 +52,9 @@ static void dir_sizes(ds_scan *s) {
         } else {
             free(top);
         }
-        if (S_ISREG(e->mode)) s->dirs[k].bytes += (uint64_t)e->size;
+        if (S_ISREG(e->mode) && !dup[i]) s->dirs[k].bytes += (uint64_t)e->size;
     }
+    free(dup);
     if (s->n_dirs) qsort(s->dirs, s->n_dirs, sizeof *s->dirs, dirsize_cmp);
 }
 

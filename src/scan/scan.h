@@ -152,6 +152,9 @@ int ds_dpkg_scan(const ds_tree *t, const ds_pkgctx *ctx, ds_pkglist *out, ds_err
 int ds_apk_parse_installed(const char *text, size_t len, const char *source, const ds_pkgctx *ctx,
                            ds_pkglist *out, ds_err *err);
 int ds_apk_scan(const ds_tree *t, const ds_pkgctx *ctx, ds_pkglist *out, ds_err *err);
+/* One rpm header blob (a row of rpmdb.sqlite's Packages table). */
+int ds_rpm_parse_header(const unsigned char *blob, size_t len, const char *source, const ds_pkgctx *ctx,
+                        ds_pkglist *out);
 int ds_rpm_scan(const ds_tree *t, const ds_pkgctx *ctx, ds_pkglist *out, ds_err *err);
 int ds_python_parse_metadata(const char *text, size_t len, ds_pkg *p);
 int ds_python_scan(const ds_tree *t, const ds_pkgctx *ctx, ds_pkglist *out, ds_err *err);

@@ -7,8 +7,30 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 #include "scan/scan.h"
+
+/* Kernel pseudo filesystems mounted in a live container's root. */
+static bool pseudo_fs(int fd) {
+    struct statfs sf;
+    if (fstatfs(fd, &sf) < 0) return false;
+    switch ((unsigned long)sf.f_type) {
+    case 0x9fa0:     /* proc */
+    case 0x62656572: /* sysfs */
+    case 0x1cd1:     /* devpts */
+    case 0x27e0eb:   /* cgroup */
+    case 0x63677270: /* cgroup2 */
+    case 0x73636673: /* securityfs */
+    case 0x64626720: /* debugfs */
+    case 0x74726163: /* tracefs */
+    case 0xcafe4a11: /* bpf */
+    case 0x19800202: /* mqueue */
+        return true;
+    default:
+        return false;
+    }
+}
 
 static ds_fentry *tree_add(ds_tree *t) {
     if (t->n == t->cap) {
@@ -23,7 +45,8 @@ static ds_fentry *tree_add(ds_tree *t) {
 /* dirfd-relative walk: a directory is opened with O_NOFOLLOW|O_DIRECTORY, so a
  * symlink can never lead the walk out of the root. */
 static int walk_dir(ds_tree *t, int dfd, const char *img_path, int depth, ds_err *err) {
-    if (depth > 256) return ds_fail(err, "%s: directory tree too deep", img_path);
+    /* Deeper than any real image: list the directory, do not descend (a hostile tree must not stop the scan). */
+    if (depth > 256) { close(dfd); return 0; }
     DIR *d = fdopendir(dfd);
     if (!d) { close(dfd); return ds_fail_errno(err, "opendir %s", img_path); }
     struct dirent *de;
@@ -47,6 +70,11 @@ static int walk_dir(ds_tree *t, int dfd, const char *img_path, int depth, ds_err
             if (n >= 0) { buf[n] = 0; e->link = ds_xstrdup(buf); }
         } else if (S_ISDIR(st.st_mode)) {
             int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0 && pseudo_fs(sub)) {
+                /* /proc, /sys, ... of a running container (rootfs:/proc/PID/root): not image content. */
+                close(sub);
+                sub = -1;
+            }
             if (sub >= 0) {
                 char *pp = ds_xstrdup(p); /* e may move when the array grows */
                 rc = walk_dir(t, sub, pp, depth + 1, err);

@@ -330,7 +330,71 @@ int ds_ver_cmp_pep440(const char *a, const char *b) {
     return cmp_ll(x.has_dev ? (long long)x.dev : INT64_MAX, y.has_dev ? (long long)y.dev : INT64_MAX);
 }
 
+/* ---- rpm (rpmvercmp) ------------------------------------------------------ */
+
+/* rpm's segment comparison: alnum runs, '~' sorts before anything, '^' after the
+ * end but before anything else; numbers beat letters. [s, se) and [t, te). */
+static int rpmvercmp(const char *s, const char *se, const char *t, const char *te) {
+    while (s < se || t < te) {
+        while (s < se && !isalnum((unsigned char)*s) && *s != '~' && *s != '^') s++;
+        while (t < te && !isalnum((unsigned char)*t) && *t != '~' && *t != '^') t++;
+        bool sl = s < se && *s == '~', tl = t < te && *t == '~';
+        if (sl || tl) {
+            if (!sl) return 1;
+            if (!tl) return -1;
+            s++; t++;
+            continue;
+        }
+        bool sc = s < se && *s == '^', tc = t < te && *t == '^';
+        if (sc || tc) {
+            if (s >= se) return -1;
+            if (t >= te) return 1;
+            if (!sc) return 1;
+            if (!tc) return -1;
+            s++; t++;
+            continue;
+        }
+        if (s >= se || t >= te) break;
+        const char *a = s, *b = t;
+        bool num = isdigit((unsigned char)*s);
+        if (num) {
+            while (s < se && isdigit((unsigned char)*s)) s++;
+            while (t < te && isdigit((unsigned char)*t)) t++;
+        } else {
+            while (s < se && isalpha((unsigned char)*s)) s++;
+            while (t < te && isalpha((unsigned char)*t)) t++;
+        }
+        if (a == s) return -1;
+        if (b == t) return num ? 1 : -1;
+        if (num) {
+            while (a < s && *a == '0') a++;
+            while (b < t && *b == '0') b++;
+            if (s - a != t - b) return s - a > t - b ? 1 : -1;
+        }
+        size_t la = (size_t)(s - a), lb = (size_t)(t - b);
+        int c = memcmp(a, b, la < lb ? la : lb);
+        if (c) return c < 0 ? -1 : 1;
+        if (la != lb) return la < lb ? -1 : 1;
+    }
+    if (s >= se && t >= te) return 0;
+    return s < se ? 1 : -1;
+}
+
+int ds_ver_cmp_rpm(const char *a, const char *b) {
+    dver x, y; /* epoch:version-release splits the same way as dpkg's */
+    dpkg_split(a, &x);
+    dpkg_split(b, &y);
+    if (x.epoch != y.epoch) return x.epoch < y.epoch ? -1 : 1;
+    int r = rpmvercmp(x.up, x.up_end, y.up, y.up_end);
+    if (r) return r;
+    return rpmvercmp(x.rev, x.rev_end, y.rev, y.rev_end);
+}
+
 int ds_ver_cmp_ecosystem(const char *eco, const char *a, const char *b) {
+    static const char *const RPM_ECOS[] = {"rpm:", "Red Hat", "Rocky Linux", "AlmaLinux", "Oracle Linux", "openSUSE",
+                                           "SUSE", "Azure Linux", "Mariner", NULL};
+    for (const char *const *r = RPM_ECOS; *r; r++)
+        if (!strncmp(eco, *r, strlen(*r))) return ds_ver_cmp_rpm(a, b);
     if (!strncmp(eco, "Debian", 6) || !strncmp(eco, "Ubuntu", 6)) return ds_ver_cmp_dpkg(a, b);
     if (!strncmp(eco, "Alpine", 6) || !strncmp(eco, "Wolfi", 5) || !strncmp(eco, "Chainguard", 10))
         return ds_ver_cmp_apk(a, b);

@@ -306,15 +306,15 @@ json_t *ds_findings_json(const ds_findings *f) {
     for (size_t i = 0; i < f->n; i++) {
         const ds_finding *x = &f->v[i];
         json_t *j = json_object();
-        json_object_set_new(j, "id", json_string(x->id));
-        json_object_set_new(j, "severity", json_string(x->severity));
-        json_object_set_new(j, "package", json_string(x->pkg_name));
-        json_object_set_new(j, "version", json_string(x->pkg_version));
-        json_object_set_new(j, "ecosystem", json_string(x->ecosystem));
-        json_object_set_new(j, "purl", x->pkg_purl ? json_string(x->pkg_purl) : json_null());
-        json_object_set_new(j, "fixed_in", x->fixed ? json_string(x->fixed) : json_null());
-        json_object_set_new(j, "summary", x->summary ? json_string(x->summary) : json_null());
-        json_object_set_new(j, "advisory_file", json_string(x->source));
+        json_object_set_new(j, "id", ds_jstr(x->id));
+        json_object_set_new(j, "severity", ds_jstr(x->severity));
+        json_object_set_new(j, "package", ds_jstr(x->pkg_name));
+        json_object_set_new(j, "version", ds_jstr(x->pkg_version));
+        json_object_set_new(j, "ecosystem", ds_jstr(x->ecosystem));
+        json_object_set_new(j, "purl", x->pkg_purl ? ds_jstr(x->pkg_purl) : json_null());
+        json_object_set_new(j, "fixed_in", x->fixed ? ds_jstr(x->fixed) : json_null());
+        json_object_set_new(j, "summary", x->summary ? ds_jstr(x->summary) : json_null());
+        json_object_set_new(j, "advisory_file", ds_jstr(x->source));
         json_array_append_new(a, j);
     }
     json_object_set_new(o, "findings", a);

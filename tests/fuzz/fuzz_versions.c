@@ -11,8 +11,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char *s = ds_xstrndup((const char *)data, size);
     char *b = strchr(s, '\n');
     if (b) *b++ = 0; else b = s;
-    int (*cmps[])(const char *, const char *) = {ds_ver_cmp_dpkg, ds_ver_cmp_apk, ds_ver_cmp_semver, ds_ver_cmp_pep440};
-    for (size_t i = 0; i < 4; i++)
+    int (*cmps[])(const char *, const char *) = {ds_ver_cmp_dpkg, ds_ver_cmp_apk, ds_ver_cmp_semver, ds_ver_cmp_pep440,
+                                                 ds_ver_cmp_rpm};
+    for (size_t i = 0; i < sizeof cmps / sizeof *cmps; i++)
         if (sgn(cmps[i](s, b)) != -sgn(cmps[i](b, s))) abort();
     free(s);
     return 0;

@@ -146,6 +146,13 @@ static void test_dockerfile(void **state) {
     assert_non_null(strstr(df, "CMD [\"-v\"]\n"));
     assert_non_null(strstr(df, "EXPOSE 80/tcp\n"));
     free(df);
+    /* A hostile file name cannot add an instruction. */
+    put("/x\"]\nRUN evil", "x");
+    ds_pathmap_add(&c.keep, "/x\"]\nRUN evil", "traced");
+    df = ds_dockerfile("oci:/x:latest", &c, cfg, "65532:65532", tmp);
+    assert_null(strstr(df, "\nRUN"));
+    assert_non_null(strstr(df, "COPY --from=build [\"/x\\\"]\\nRUN evil\""));
+    free(df);
     json_decref(cfg);
     ds_pathmap_free(&c.keep);
 }

@@ -145,8 +145,58 @@ static void test_go_buildinfo(void **state) {
     ds_pkglist_free(&l);
 }
 
+/* rpm header blob from the seed corpus of the fuzzer (a real rpmbuild package). */
+static void test_rpm_header(void **state) {
+    (void)state;
+    char *blob = NULL;
+    size_t len = 0;
+    ds_err e;
+    assert_int_equal(ds_read_file("tests/fuzz/corpus/rpm_header/pkg0", &blob, &len, 0, &e), 0);
+    ds_distro d = {.id = "fedora", .version_id = "39"};
+    ds_strlist notes = {0};
+    ds_pkgctx ctx = {.distro = &d, .notes = &notes};
+    ds_pkglist l = {0};
+    assert_int_equal(ds_rpm_parse_header((unsigned char *)blob, len, "db", &ctx, &l), 0);
+    assert_int_equal(l.n, 1);
+    assert_non_null(strstr(l.v[0].purl, "pkg:rpm/fedora/"));
+    assert_int_equal(l.v[0].files.n, 1);
+    /* Every truncation is refused or parsed without reading past the end (ASan watches). */
+    for (size_t n = 0; n < len; n += 7) {
+        unsigned char *cut = malloc(n ? n : 1);
+        memcpy(cut, blob, n);
+        ds_rpm_parse_header(cut, n, "db", &ctx, &l);
+        free(cut);
+    }
+    ds_pkglist_free(&l);
+    ds_strlist_free(&notes);
+    free(blob);
+    assert_true(ds_ver_cmp_rpm("1.0~rc1-1", "1.0-1") < 0);
+    assert_true(ds_ver_cmp_rpm("1.0^git1-1", "1.0-1") > 0);
+    assert_true(ds_ver_cmp_rpm("1.0^git1-1", "1.0.1-1") < 0);
+    assert_true(ds_ver_cmp_rpm("2:0.1-1", "1:9.9-9") > 0);
+    assert_true(ds_ver_cmp_rpm("1.10-1.el9", "1.9-1.el9") > 0);
+    assert_true(ds_ver_cmp_rpm("1.0a-1", "1.0-1") > 0);
+    assert_true(ds_ver_cmp_rpm("1.0-1.el9_2", "1.0-1.el9") > 0);
+    assert_int_equal(ds_ver_cmp_rpm("1.01-1", "1.1-1"), 0);
+    assert_true(ds_ver_cmp_ecosystem("Rocky Linux", "1.0~rc1-1", "1.0-1") < 0);
+    /* Expected values from rpm 4.18's own rpm.vercmp(). */
+    static const struct { const char *a, *b; int r; } V[] = {
+        {"1.0~rc1", "1.0", -1}, {"1.0^git1", "1.0", 1}, {"1.0^git1", "1.0.1", -1}, {"1.01", "1.1", 0},
+        {"1.0a", "1.0", 1}, {"a", "b", -1}, {"1.0", "1.0.0", -1}, {"1_0", "1.0", 0}, {"2.0~", "2.0~~", 1},
+        {"1.0^", "1.0", 1}, {"1.0^^", "1.0^", 1}, {"abc", "123", -1},
+    };
+    for (size_t i = 0; i < sizeof V / sizeof *V; i++) {
+        int r = ds_ver_cmp_rpm(V[i].a, V[i].b);
+        r = r < 0 ? -1 : r > 0;
+        if (r != V[i].r) fail_msg("rpm %s vs %s: expected %d got %d", V[i].a, V[i].b, V[i].r, r);
+    }
+}
+
 static void test_purl(void **state) {
     (void)state;
+    json_t *j = ds_jstr("caf\xe9 ok \xc3\xa9");
+    assert_string_equal(json_string_value(j), "caf? ok \xc3\xa9");
+    json_decref(j);
     char *p = ds_purl("npm", "@babel", "core", "7.0.0-beta.1", NULL);
     assert_string_equal(p, "pkg:npm/%40babel/core@7.0.0-beta.1");
     free(p);
@@ -244,6 +294,8 @@ static void test_scan_tree(void **state) {
     assert_string_equal(s.pkgs.v[0].files.v[0], "/etc/issue");
     assert_string_equal(s.pkgs.v[1].purl, "pkg:npm/%40scope/lib@1.2.3");
     assert_string_equal(s.pkgs.v[1].license, "MIT");
+    assert_int_equal(s.pkgs.v[2].files.n, 2); /* left-pad: package.json, test/package.json */
+    assert_string_equal(s.pkgs.v[2].files.v[0], "/app/node_modules/left-pad/package.json");
     assert_string_equal(s.pkgs.v[3].type, "pypi");
     assert_true(ds_strlist_has(&s.pkgs.v[3].files, "/usr/bin/req"));
     assert_true(ds_strlist_has(&s.pkgs.v[3].files, "/usr/lib/python3/site/requests/__init__.py"));
@@ -330,6 +382,7 @@ int main(void) {
         cmocka_unit_test(test_python_metadata),
         cmocka_unit_test(test_go_buildinfo),
         cmocka_unit_test(test_purl),
+        cmocka_unit_test(test_rpm_header),
         cmocka_unit_test(test_osv),
         cmocka_unit_test_setup_teardown(test_resolve_in_root, setup_tree, teardown_tree),
         cmocka_unit_test_setup_teardown(test_scan_tree, setup_tree, teardown_tree),
