@@ -87,7 +87,7 @@ static int sink_close(sink *s, int ok, char digest[DS_DIGEST_LEN + 1], int64_t *
     return 0;
 }
 
-/* zlib streaming inflate, for multi-member gzip or outputs libdeflate cannot size. */
+/* zlib streaming inflate, for outputs too big to hold in memory. */
 static int gunzip_stream(const mapping *m, const char *in_path, sink *s, ds_err *err) {
     z_stream z;
     memset(&z, 0, sizeof z);
@@ -130,28 +130,74 @@ static int gunzip_stream(const mapping *m, const char *in_path, sink *s, ds_err 
     return rc;
 }
 
-static int gunzip(const mapping *m, const char *in_path, sink *s, ds_err *err) {
-    if (m->len < 18) return ds_fail(err, "%s: truncated gzip data", in_path);
-    uint32_t isize = (uint32_t)m->p[m->len - 4] | (uint32_t)m->p[m->len - 3] << 8 |
-                     (uint32_t)m->p[m->len - 2] << 16 | (uint32_t)m->p[m->len - 1] << 24;
-    /* ISIZE is the size mod 2^32; deflate expands at most ~1032x, so a tiny ISIZE for a big input is a lie. */
-    /* Whole-buffer libdeflate needs the output in memory: up to 1 GiB, else stream with zlib. */
-    if ((size_t)isize >= m->len / 1032 && isize < (1u << 30)) {
-        struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
-        unsigned char *out = ds_xmalloc(isize ? isize : 1);
-        size_t in_used = 0, out_len = 0;
-        enum libdeflate_result r = libdeflate_gzip_decompress_ex(d, m->p, m->len, out, isize, &in_used, &out_len);
-        libdeflate_free_decompressor(d);
-        if (r == LIBDEFLATE_SUCCESS && in_used == m->len) {
-            int rc = sink_write(s, out, out_len, err);
-            free(out);
-            return rc;
+/* Deflate expands at most ~1032x: a bound on any gzip's output, and a test for a lying ISIZE. */
+enum { DEFLATE_MAX_RATIO = 1032 };
+
+int ds_gunzip_mem(const void *in_, size_t len, size_t limit, const char *name,
+                  unsigned char **out, size_t *out_len, ds_err *err) {
+    const unsigned char *in = in_;
+    if (len < 18) return ds_fail(err, "%s: truncated gzip data", name);
+    size_t max_out = len > limit / DEFLATE_MAX_RATIO ? limit : len * DEFLATE_MAX_RATIO;
+    /* ISIZE (the last member's size mod 2^32) is exact for one member; for several
+     * (pigz, distill's own writer) it is only the last one's, so guess at least 4x too.
+     * Untouched pages of a big malloc cost nothing, and realloc of one is an mremap. */
+    uint32_t isize = (uint32_t)in[len - 4] | (uint32_t)in[len - 3] << 8 | (uint32_t)in[len - 2] << 16 |
+                     (uint32_t)in[len - 1] << 24;
+    size_t cap = len > max_out / 4 ? max_out : len * 4;
+    if (isize <= max_out && isize > cap) cap = isize;
+    if (cap < 64) cap = 64 < max_out ? 64 : max_out;
+    unsigned char *buf = ds_xmalloc(cap ? cap : 1);
+    struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+    if (!d) { free(buf); return ds_fail(err, "%s: out of memory", name); }
+    size_t off = 0, o = 0;
+    int rc = 0;
+    while (off < len) {
+        if (off) {
+            /* Between members: zero padding after the last one is tolerated. */
+            size_t k = off;
+            while (k < len && in[k] == 0) k++;
+            if (k == len) break;
         }
-        free(out);
-        if (r == LIBDEFLATE_BAD_DATA) return ds_fail(err, "%s: corrupt gzip data", in_path);
-        /* multi-member or odd sizes: fall through to zlib */
+        size_t used = 0, n = 0;
+        enum libdeflate_result r = libdeflate_gzip_decompress_ex(d, in + off, len - off, buf + o, cap - o, &used, &n);
+        if (r == LIBDEFLATE_SUCCESS) {
+            off += used;
+            o += n;
+        } else if (r == LIBDEFLATE_INSUFFICIENT_SPACE) {
+            /* Grow and decompress this member again. */
+            if (cap >= max_out) { rc = 1; break; }
+            cap = cap > max_out / 2 ? max_out : cap * 2;
+            buf = ds_xrealloc(buf, cap);
+        } else {
+            rc = ds_fail(err, "%s: corrupt or truncated gzip data", name);
+            break;
+        }
     }
-    return gunzip_stream(m, in_path, s, err);
+    libdeflate_free_decompressor(d);
+    if (rc != 0) { free(buf); return rc; }
+    *out = buf;
+    *out_len = o;
+    return 0;
+}
+
+int ds_gunzip_file_mem(const char *path, size_t limit, unsigned char **out, size_t *out_len, ds_err *err) {
+    mapping m;
+    if (map_in(path, &m, err) < 0) return -1;
+    int rc = ds_compress_sniff(m.p, m.len) == DS_COMPRESS_GZIP ? ds_gunzip_mem(m.p, m.len, limit, path, out, out_len, err) : 1;
+    unmap(&m);
+    return rc;
+}
+
+/* In memory with libdeflate when it fits, else streamed with zlib. */
+static int gunzip(const mapping *m, const char *in_path, sink *s, ds_err *err) {
+    unsigned char *out;
+    size_t n;
+    int r = ds_gunzip_mem(m->p, m->len, DS_GUNZIP_MEM_LIMIT, in_path, &out, &n, err);
+    if (r < 0) return -1;
+    if (r > 0) return gunzip_stream(m, in_path, s, err);
+    r = sink_write(s, out, n, err);
+    free(out);
+    return r;
 }
 
 static int unzstd(const mapping *m, const char *in_path, sink *s, ds_err *err) {
@@ -286,7 +332,7 @@ int ds_compress_file(const char *in_path, ds_compress kind, const char *out_path
     return sink_close(&s, rc == 0, digest, size, err);
 }
 
-/* gzip -> other: when the gzip is one member whose output fits in memory, the
+/* gzip -> other: when the gzip's output fits in memory, the
  * plain tar never touches the disk (libdeflate into a buffer, compressed from there). */
 int ds_recompress_file(const char *in_path, int from, ds_compress to, const char *out_path,
                        char digest[DS_DIGEST_LEN + 1], int64_t *size, ds_err *err) {
@@ -295,17 +341,10 @@ int ds_recompress_file(const char *in_path, int from, ds_compress to, const char
     if (from < 0) from = (int)ds_compress_sniff(m.p, m.len);
     unsigned char *plain = NULL;
     size_t plain_len = 0;
-    if (from == DS_COMPRESS_GZIP && m.len >= 18) {
-        uint32_t isize = (uint32_t)m.p[m.len - 4] | (uint32_t)m.p[m.len - 3] << 8 | (uint32_t)m.p[m.len - 2] << 16 |
-                         (uint32_t)m.p[m.len - 1] << 24;
-        if ((size_t)isize >= m.len / 1032 && isize < (1u << 30)) {
-            struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
-            plain = ds_xmalloc(isize ? isize : 1);
-            size_t in_used = 0;
-            enum libdeflate_result r = libdeflate_gzip_decompress_ex(d, m.p, m.len, plain, isize, &in_used, &plain_len);
-            libdeflate_free_decompressor(d);
-            if (r != LIBDEFLATE_SUCCESS || in_used != m.len) { free(plain); plain = NULL; }
-        }
+    if (from == DS_COMPRESS_GZIP) {
+        int r = ds_gunzip_mem(m.p, m.len, DS_GUNZIP_MEM_LIMIT, in_path, &plain, &plain_len, err);
+        if (r < 0) { unmap(&m); return -1; }
+        if (r > 0) plain = NULL;
     }
     unmap(&m);
     if (!plain) {

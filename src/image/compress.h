@@ -1,5 +1,5 @@
-/* Whole-file (de)compression of layer blobs: gzip with libdeflate (zlib for
- * multi-member or >4 GiB streams), zstd with libzstd. The input is mmap'd. */
+/* Whole-file (de)compression of layer blobs: gzip with libdeflate (zlib streaming
+ * when the output is over DS_GUNZIP_MEM_LIMIT), zstd with libzstd. The input is mmap'd. */
 #ifndef DS_IMAGE_COMPRESS_H
 #define DS_IMAGE_COMPRESS_H
 #include <stdint.h>
@@ -10,6 +10,21 @@
 /* The compression a file's first bytes show: gzip (1f 8b), zstd (28 b5 2f fd), else none. */
 int ds_compress_sniff_file(const char *path, ds_compress *out, ds_err *err);
 ds_compress ds_compress_sniff(const void *buf, size_t len);
+
+/* gzip output up to this size is decompressed in one go into memory (libdeflate,
+ * several times faster than zlib); bigger outputs are streamed so memory stays bounded. */
+#define DS_GUNZIP_MEM_LIMIT ((size_t)1 << 30)
+
+/* All gzip members of in[0..len) (as pigz and distill's own writer make several)
+ * decompressed with libdeflate into a malloc'd *out of *out_len bytes (caller frees).
+ * Returns 0; 1 when the output would be over `limit` bytes (nothing kept: stream it
+ * instead); -1 on corrupt or truncated data, err naming `name`. Zero padding after
+ * the last member is allowed. */
+int ds_gunzip_mem(const void *in, size_t len, size_t limit, const char *name,
+                  unsigned char **out, size_t *out_len, ds_err *err);
+
+/* ds_gunzip_mem of the file at path (mmap'd); 1 too when the file is not gzip (magic). */
+int ds_gunzip_file_mem(const char *path, size_t limit, unsigned char **out, size_t *out_len, ds_err *err);
 
 /* Decompress in_path (kind; -1 = sniff) into out_path (created, mode 0644).
  * digest/size (may be NULL) get the sha256 and length of the output (a diff_id). */
