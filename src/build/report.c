@@ -50,14 +50,12 @@ static bool host_stat(const char *root, const char *path, struct stat *st, char 
     return ok;
 }
 
-int64_t ds_trace_used_bytes(const char *root, const json_t *trace) {
+int64_t ds_trace_used_bytes(const char *root, const ds_trace *trace) {
     int64_t total = 0;
     ds_pathmap seen = {0};
-    size_t i;
-    json_t *f;
-    json_array_foreach(json_object_get(trace, "files"), i, f) {
-        const char *p = json_string_value(json_object_get(f, "path"));
-        if (!p || !json_is_true(json_object_get(f, "ok"))) continue;
+    for (size_t i = 0; trace && i < trace->nfiles; i++) {
+        const char *p = trace->files[i].path;
+        if (!trace->files[i].ok) continue;
         if (!strncmp(p, "/proc", 5) || !strncmp(p, "/sys", 4) || !strncmp(p, "/dev", 4)) continue;
         struct stat st;
         char *res = NULL;
@@ -122,14 +120,12 @@ json_t *ds_tools_left_out(const char *root, const ds_pathmap *keep) {
     return g_tools;
 }
 
-json_t *ds_missing_files(const char *src_root, const char *cand_root, const json_t *trace) {
+json_t *ds_missing_files(const char *src_root, const char *cand_root, const ds_trace *trace) {
     json_t *out = json_array();
     ds_pathmap seen = {0};
-    size_t i;
-    json_t *f;
-    json_array_foreach(json_object_get(trace, "files"), i, f) {
-        const char *p = json_string_value(json_object_get(f, "path"));
-        if (!p || p[0] != '/') continue;
+    for (size_t i = 0; trace && i < trace->nfiles; i++) {
+        const char *p = trace->files[i].path;
+        if (p[0] != '/') continue;
         if (!strncmp(p, "/proc", 5) || !strncmp(p, "/sys", 4) || !strncmp(p, "/dev", 4) || !strncmp(p, "/.distill", 9))
             continue;
         struct stat st;

@@ -235,7 +235,7 @@ static char *last_line(const char *path) {
 typedef struct run_result {
     int failures;
     json_t *failed;  /* the first failing step {kind, command, exit} or NULL */
-    json_t *trace;   /* when run with the sensor */
+    ds_trace *trace; /* when run with the sensor */
 } run_result;
 
 static void on_signal(int sig) {
@@ -355,7 +355,7 @@ static int run_app(bctx *c, const char *tree, uint32_t uid, uint32_t gid, bool t
     }
     if (trace) {
         char *tp = ds_xasprintf("%s/trace.json", logdir);
-        int lr = ds_trace_json_load(tp, &rr->trace, err);
+        int lr = ds_build_trace_load(tp, &rr->trace, err);
         free(tp);
         if (lr < 0) { print_log_tail(stdio_log); goto out; }
     }
@@ -371,7 +371,7 @@ out:
 
 static void run_result_clear(run_result *rr) {
     json_decref(rr->failed);
-    json_decref(rr->trace);
+    ds_trace_free(rr->trace);
     memset(rr, 0, sizeof *rr);
 }
 
@@ -493,7 +493,8 @@ int cmd_build(int argc, char **argv) {
     int rc = DS_EXIT_ERROR;
     bctx c = {.o = &o, .tests = json_array(), .timings = json_object()};
     ds_closure *clo = NULL;
-    json_t *trace = NULL, *report = NULL, *seccomp = NULL, *harden_json = NULL;
+    ds_trace *trace = NULL;
+    json_t *report = NULL, *seccomp = NULL, *harden_json = NULL;
     char *cand_tree = NULL, *name_alloc = NULL, *fallback_why = NULL;
     ds_candidate cand = {0};
     run_result rr = {0};
@@ -569,7 +570,8 @@ int cmd_build(int argc, char **argv) {
         rc = DS_EXIT_FAILED;
         goto done;
     }
-    trace = json_incref(rr.trace);
+    trace = rr.trace;
+    rr.trace = NULL;
     run_result_clear(&rr);
 
     /* 4. closure */
@@ -581,8 +583,8 @@ int cmd_build(int argc, char **argv) {
                          .workdir = c.cwd};
     if (ds_closure_compute(c.rootfs, trace, &mo, &clo, &err) < 0) goto fail;
     stage_end(&c, "closure");
-    const char *arch = json_string_value(json_object_get(trace, "arch"));
-    seccomp = ds_seccomp_profile(json_object_get(trace, "syscalls"), arch ? arch : c.img->arch);
+    const char *arch = trace->arch && *trace->arch ? trace->arch : NULL;
+    seccomp = ds_seccomp_profile(trace->syscalls, trace->nsyscalls, arch ? arch : c.img->arch);
 
     /* 5+6. candidate tree and verify; --user auto tries nonroot first. */
     bool try_nonroot = !strcmp(o.user, "auto");
@@ -711,11 +713,13 @@ report:;
         }
         json_t *dropped = ds_tools_left_out(c.rootfs, &clo->keep);
         json_t *packages = ds_package_shares(c.rootfs, &clo->keep);
+        json_t *command = json_array();
+        for (size_t i = 0; i < trace->ncommand; i++) json_array_append_new(command, json_string(trace->command[i]));
         json_object_set_new(c.timings, "report", json_real(now_s() - t_report));
         json_object_set_new(c.timings, "total", json_real(now_s() - t0));
         report = json_pack(
             "{s:i, s:s, s:s, s:s, s:{s:s, s:I, s:I}, s:{s:s, s:I, s:I}, s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:O, "
-            "s:O, s:O, s:O, s:O, s:O, s:o, s:O?}",
+            "s:O, s:O, s:O, s:O, s:O, s:o, s:o}",
             "version", 1, "source", o.src, "destination", o.dst, "result", rc == DS_EXIT_OK ? "written" : "failed",
             "before", "digest", c.img->manifest_digest, "files", (json_int_t)before.files, "bytes", (json_int_t)before.bytes,
             "after", "digest", cand.manifest_digest, "files", (json_int_t)after.files, "bytes", (json_int_t)after.bytes,
@@ -723,7 +727,7 @@ report:;
             user_why ? user_why : "", "arch", arch ? arch : (c.img->arch ? c.img->arch : ""), "kept", kept,
             "packages", packages, "tools_used", clo->used_tools, "tools_seen_dropped",
             clo->dropped_tools, "written_by_app", clo->written, "warnings", clo->warnings, "tests", c.tests,
-            "timings", c.timings, "tools_dropped", dropped, "command", json_object_get(trace, "command"));
+            "timings", c.timings, "tools_dropped", dropped, "command", command);
         if (harden_json) json_object_set(report, "harden", harden_json);
         if (ds_mkdirs(o.out_dir, 0755, &err) < 0) goto fail;
         char *text = json_dumps(report, JSON_INDENT(2));
@@ -754,7 +758,7 @@ done:
     }
     ds_candidate_clear(&cand);
     ds_closure_free(clo);
-    json_decref(trace);
+    ds_trace_free(trace);
     json_decref(report);
     json_decref(seccomp);
     json_decref(harden_json);

@@ -152,27 +152,26 @@ static char *find_in_path(const char *root, const char *cmd, const char *path_en
     return found;
 }
 
-static char *ops_text(const json_t *ops) {
+static char *ops_text(unsigned ops) {
     char buf[256] = "";
-    size_t i;
-    json_t *o;
-    json_array_foreach(ops, i, o) {
-        if (!json_is_string(o)) continue;
+    for (unsigned b = 0; b < DS_TRACE_OP_COUNT; b++) {
+        if (!(ops & (1u << b))) continue;
         if (*buf) strncat(buf, ",", sizeof buf - strlen(buf) - 1);
-        strncat(buf, json_string_value(o), sizeof buf - strlen(buf) - 1);
+        strncat(buf, ds_trace_op_name(b), sizeof buf - strlen(buf) - 1);
     }
     return ds_xasprintf("used by the app (%s)", *buf ? buf : "seen");
 }
 
-static bool has_op(const json_t *ops, const char *name) {
-    size_t i;
-    json_t *o;
-    json_array_foreach(ops, i, o)
-        if (json_is_string(o) && !strcmp(json_string_value(o), name)) return true;
-    return false;
+/* argv as the report shows it: a compact JSON array. */
+static char *argv_text(const ds_trace_exec *e) {
+    json_t *a = json_array();
+    for (size_t i = 0; i < e->argc; i++) json_array_append_new(a, json_string(e->argv[i]));
+    char *s = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    return s;
 }
 
-int ds_closure_compute(const char *src_root, const json_t *trace, const ds_minify_opts *opts,
+int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_minify_opts *opts,
                        ds_closure **out, ds_err *err) {
     ds_closure *c = ds_xcalloc(1, sizeof *c);
     c->dropped_tools = json_array();
@@ -183,33 +182,28 @@ int ds_closure_compute(const char *src_root, const json_t *trace, const ds_minif
     ds_pathmap execd = {0}; /* resolved paths the app executed -> argv text (first record wins) */
 
     /* 1. What the trace saw: programs run first (so their argv is what the report shows), then every path. */
-    size_t i;
-    json_t *f;
-    json_t *execs = trace ? json_object_get(trace, "execs") : NULL;
-    json_array_foreach(execs, i, f) {
-        const char *path = json_string_value(json_object_get(f, "path"));
-        if (!path || !json_is_true(json_object_get(f, "ok"))) continue;
-        char *argv = json_dumps(json_object_get(f, "argv"), JSON_COMPACT);
+    for (size_t i = 0; trace && i < trace->nexecs; i++) {
+        const ds_trace_exec *f = &trace->execs[i];
+        if (!f->ok) continue;
+        char *argv = argv_text(f);
         char *res = NULL;
-        if (keep(&x, path, "executed by the app", &res) > 0) ds_pathmap_add(&execd, res, argv ? argv : "[]");
-        if (res) ds_pathmap_add(&execd, path, argv ? argv : "[]");
+        if (keep(&x, f->path, "executed by the app", &res) > 0) ds_pathmap_add(&execd, res, argv ? argv : "[]");
+        if (res) ds_pathmap_add(&execd, f->path, argv ? argv : "[]");
         free(res);
         free(argv);
     }
 
-    json_t *files = trace ? json_object_get(trace, "files") : NULL;
-    json_array_foreach(files, i, f) {
-        const char *path = json_string_value(json_object_get(f, "path"));
-        const json_t *ops = json_object_get(f, "ops");
-        if (!path) continue;
-        bool wrote = has_op(ops, "create") || has_op(ops, "rename") || has_op(ops, "unlink");
+    for (size_t i = 0; trace && i < trace->nfiles; i++) {
+        const ds_trace_file *f = &trace->files[i];
+        const char *path = f->path;
+        bool wrote = f->ops & (DS_TRACE_OP_CREATE | DS_TRACE_OP_RENAME | DS_TRACE_OP_UNLINK);
         if (wrote) json_array_append_new(c->written, json_string(path));
-        if (!json_is_true(json_object_get(f, "ok"))) continue;
-        char *reason = ops_text(ops), *res = NULL;
+        if (!f->ok) continue;
+        char *reason = ops_text(f->ops), *res = NULL;
         keep(&x, path, reason, &res);
         free(reason);
         /* A program the kernel ran (an exec target, or the #! interpreter of a script). */
-        if (res && has_op(ops, "exec")) {
+        if (res && (f->ops & DS_TRACE_OP_EXEC)) {
             ds_pathmap_add(&execd, res, "(run by the kernel: exec or #! interpreter)");
             ds_pathmap_add(&execd, path, "(run by the kernel: exec or #! interpreter)");
         }
@@ -361,26 +355,4 @@ void ds_closure_free(ds_closure *c) {
     json_decref(c->warnings);
     json_decref(c->written);
     free(c);
-}
-
-int ds_trace_json_load(const char *path, json_t **out, ds_err *err) {
-    /* The log dir is writable from inside the container: never follow a link the app may have
-     * planted there, and read only a regular file of sane size. */
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return ds_fail_errno(err, "trace %s", path);
-    struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > ((off_t)1 << 30)) {
-        close(fd);
-        return ds_fail(err, "trace %s: not a regular file of at most 1 GiB", path);
-    }
-    json_error_t je;
-    json_t *j = json_loadfd(fd, 0, &je);
-    close(fd);
-    if (!j) return ds_fail(err, "trace %s: not valid JSON (line %d)", path, je.line);
-    if (!json_is_object(j) || json_integer_value(json_object_get(j, "version")) != 1) {
-        json_decref(j);
-        return ds_fail(err, "trace %s: not a distill-sensor log (version 1)", path);
-    }
-    *out = j;
-    return 0;
 }
