@@ -259,7 +259,10 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
     for (size_t k = 0; k < opts->n_keep_packages; k++)
         if (keep_package(&x, opts->keep_packages[k]) < 0) goto fail;
 
-    /* 5. ELF dependencies and Python sources, to a fixed point (the map grows as we go). */
+    /* 5. ELF dependencies and Python sources, to a fixed point (the map grows as we go).
+     * One resolver context for the whole closure: ld.so.cache and every parsed library
+     * are read once, not once per kept ELF. */
+    ds_elf_ctx *elf = NULL;
     for (size_t k = 0; k < c->keep.n; k++) {
         char *path = ds_xstrdup(c->keep.v[k].path);
         char *host = ds_xasprintf("%s%s", src_root, path);
@@ -274,23 +277,23 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
                 ds_pathmap_remove(&c->keep, path);
                 k--;
             } else if (is_elf) {
-                char **deps = NULL, **missing = NULL;
-                size_t nd = 0, nm = 0;
+                ds_elf_result *r = NULL;
                 ds_err e = {0};
-                if (ds_elf_needed_files(src_root, path, opts->ld_library_path, &deps, &nd, &missing, &nm, &e) < 0) {
+                if (!elf && ds_elf_ctx_new(src_root, opts->ld_library_path, &elf, &e) < 0) {
+                    json_array_append_new(c->warnings, json_string(e.msg));
+                } else if (ds_elf_resolve(elf, path, &r, &e) < 0) {
                     json_array_append_new(c->warnings, json_string(e.msg));
                 } else {
-                    char *r = ds_xasprintf("needed by %s", path);
-                    for (size_t d = 0; d < nd; d++) keep(&x, deps[d], r, NULL);
-                    free(r);
-                    for (size_t d = 0; d < nm; d++) {
-                        char *w = ds_xasprintf("%s: library %s not found in the image", path, missing[d]);
+                    char *why = ds_xasprintf("needed by %s", path);
+                    for (size_t d = 0; d < r->n_files; d++) keep(&x, r->files[d], why, NULL);
+                    free(why);
+                    for (size_t d = 0; d < r->n_missing; d++) {
+                        char *w = ds_xasprintf("%s: library %s not found in the image", path, r->missing[d]);
                         json_array_append_new(c->warnings, json_string(w));
                         free(w);
                     }
                 }
-                ds_strv_free(deps, nd);
-                ds_strv_free(missing, nm);
+                ds_elf_result_free(r);
             } else {
                 /* a/b/__pycache__/m.cpython-311.pyc -> a/b/m.py */
                 const char *pc = strstr(path, "/__pycache__/");
@@ -309,6 +312,8 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
         free(host);
         free(path);
     }
+
+    ds_elf_ctx_free(elf);
 
     /* 6. Shells, package managers and tools: only when the app ran them, or asked. */
     for (size_t k = 0; k < c->keep.n; k++) {
