@@ -13,13 +13,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "elf/resolve.h"
+#include "elf/rootfs.h"
 #include "minify/minify.h"
 #include "util/fsutil.h"
 
 typedef struct ctx {
     const char *root;
+    ds_root tree; /* lookups inside root, cached for the whole closure */
     ds_closure *c;
-    const char *reason; /* for on_link */
     ds_err *err;
 } ctx;
 
@@ -32,31 +33,23 @@ static bool skipped_prefix(const char *p) {
     return false;
 }
 
-static void on_link(const char *link, void *arg) {
-    ctx *x = arg;
-    if (skipped_prefix(link)) return;
-    char *r = ds_xasprintf("symlink on the way (%s)", x->reason);
-    ds_pathmap_add(&x->c->keep, link, r);
-    free(r);
-}
-
-/* Keep path (resolved inside the root, with its symlink hops) when it exists. 1 kept, 0 absent, -1 error. */
+/* Keep path (resolved inside the root, with every symlink hop on the way) when it exists.
+ * *resolved_out gets the canonical in-image path when it exists, else NULL. 1 kept, 0 absent. */
 static int keep(ctx *x, const char *path, const char *reason, char **resolved_out) {
+    if (resolved_out) *resolved_out = NULL;
     if (path[0] != '/' || skipped_prefix(path)) return 0;
-    char *res = NULL;
-    x->reason = reason;
-    if (ds_resolve_in_root(x->root, path, on_link, x, &res, x->err) < 0) {
-        json_array_append_new(x->c->warnings, json_string(x->err->msg));
-        return 0;
+    const ds_rpath_res *r = ds_root_lookup(&x->tree, path);
+    if (r->n_links) {
+        char *why = ds_xasprintf("symlink on the way (%s)", reason);
+        for (size_t i = 0; i < r->n_links; i++)
+            if (!skipped_prefix(r->links[i])) ds_pathmap_add(&x->c->keep, r->links[i], why);
+        free(why);
     }
-    char *host = ds_xasprintf("%s%s", x->root, res);
-    struct stat st;
-    int found = lstat(host, &st) == 0 && !skipped_prefix(res);
-    free(host);
-    if (found) ds_pathmap_add(&x->c->keep, res, reason);
-    if (resolved_out) *resolved_out = res;
-    else free(res);
-    return found;
+    if (!r->exists) return 0;
+    if (resolved_out) *resolved_out = ds_xstrdup(r->real);
+    if (skipped_prefix(r->real)) return 0;
+    ds_pathmap_add(&x->c->keep, r->real, reason);
+    return 1;
 }
 
 static uint16_t elf_machine(const char *host_path, bool *is_elf) {
@@ -179,6 +172,10 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
     c->warnings = json_array();
     c->written = json_array();
     ctx x = {.root = src_root, .c = c, .err = err};
+    if (ds_root_open(&x.tree, src_root, err) < 0) {
+        ds_closure_free(c);
+        return -1;
+    }
     ds_pathmap execd = {0}; /* resolved paths the app executed -> argv text (first record wins) */
 
     /* 1. What the trace saw: programs run first (so their argv is what the report shows), then every path. */
@@ -188,7 +185,7 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
         char *argv = argv_text(f);
         char *res = NULL;
         if (keep(&x, f->path, "executed by the app", &res) > 0) ds_pathmap_add(&execd, res, argv ? argv : "[]");
-        if (res) ds_pathmap_add(&execd, f->path, argv ? argv : "[]");
+        ds_pathmap_add(&execd, f->path, argv ? argv : "[]");
         free(res);
         free(argv);
     }
@@ -203,8 +200,8 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
         keep(&x, path, reason, &res);
         free(reason);
         /* A program the kernel ran (an exec target, or the #! interpreter of a script). */
-        if (res && (f->ops & DS_TRACE_OP_EXEC)) {
-            ds_pathmap_add(&execd, res, "(run by the kernel: exec or #! interpreter)");
+        if (f->ops & DS_TRACE_OP_EXEC) {
+            if (res) ds_pathmap_add(&execd, res, "(run by the kernel: exec or #! interpreter)");
             ds_pathmap_add(&execd, path, "(run by the kernel: exec or #! interpreter)");
         }
         free(res);
@@ -326,10 +323,8 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
         if (is_dir) continue;
         const char *argv = ds_pathmap_get(&execd, path);
         if (!argv) { /* a link on the way to a program the app ran (/usr/bin/sh -> dash) */
-            char *res = NULL;
-            ds_err e;
-            if (ds_resolve_in_root(src_root, path, NULL, NULL, &res, &e) == 0) argv = ds_pathmap_get(&execd, res);
-            free(res);
+            const ds_rpath_res *r = ds_root_lookup(&x.tree, path);
+            if (r->exists) argv = ds_pathmap_get(&execd, r->real);
         }
         if (argv) {
             json_array_append_new(c->used_tools, json_pack("{s:s, s:s}", "path", path, "argv", argv));
@@ -344,10 +339,12 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
     add_parents(c);
     ds_pathmap_sort(&c->keep);
     ds_pathmap_free(&execd);
+    ds_root_close(&x.tree);
     *out = c;
     return 0;
 fail:
     ds_pathmap_free(&execd);
+    ds_root_close(&x.tree);
     ds_closure_free(c);
     return -1;
 }
