@@ -375,6 +375,32 @@ static void run_result_clear(run_result *rr) {
     memset(rr, 0, sizeof *rr);
 }
 
+/* Run the failing candidate again under the sensor: [path] of the files SRC has that the
+ * run reached and the candidate lacks. NULL (reason printed) when it could not be traced. */
+static json_t *diagnose(bctx *c, const char *cand_tree, uint32_t uid, uint32_t gid) {
+    run_result again = {0};
+    ds_err e2 = {0};
+    json_t *missing = NULL;
+    if (run_app(c, cand_tree, uid, gid, true, "diagnose", NULL, &again, &e2) == 0 && again.trace)
+        missing = ds_missing_files(c->rootfs, cand_tree, again.trace);
+    else
+        fprintf(stderr, "distill build: could not trace the failing run: %s\n", e2.msg[0] ? e2.msg : "no trace log");
+    run_result_clear(&again);
+    return missing;
+}
+
+static void print_missing(const char *src, const json_t *missing) {
+    if (!json_array_size(missing)) {
+        fprintf(stderr, "distill build: the failing run reached no file that the source has and the candidate lacks\n");
+        return;
+    }
+    fprintf(stderr, "distill build: files in %s the candidate lacked when the tests ran:\n", src);
+    size_t i;
+    json_t *m;
+    json_array_foreach(missing, i, m) fprintf(stderr, "  missing: %s\n", json_string_value(m));
+    fprintf(stderr, "distill build: add them with --keep GLOB (or make the first run's tests reach them)\n");
+}
+
 static int write_text(const char *dir, const char *name, const char *text, ds_err *err) {
     char *p = ds_xasprintf("%s/%s", dir, name);
     int r = ds_write_file_atomic(p, text, strlen(text), 0644, err);
@@ -495,6 +521,7 @@ int cmd_build(int argc, char **argv) {
     ds_closure *clo = NULL;
     ds_trace *trace = NULL;
     json_t *report = NULL, *seccomp = NULL, *harden_json = NULL;
+    json_t *missing = NULL; /* what a failing candidate run lacked (from its diagnose run) */
     char *cand_tree = NULL, *name_alloc = NULL, *fallback_why = NULL;
     ds_candidate cand = {0};
     run_result rr = {0};
@@ -643,6 +670,22 @@ int cmd_build(int argc, char **argv) {
             if (nonroot) user_why = "nonroot passed every test";
             else if (try_nonroot) user_why = fallback_why;
         } else if (nonroot) {
+            /* Missing files fail as any user: name them now instead of a pointless retry as the
+             * source's user. Only a failure with nothing missing (a privilege nonroot lacks,
+             * such as binding port 80) is retried. */
+            fprintf(stderr, "distill build: as nonroot (65532) %s `%s` failed (exit %d): tracing it to tell "
+                            "missing files from a missing privilege\n",
+                    json_string_value(json_object_get(rr.failed, "kind")),
+                    json_string_value(json_object_get(rr.failed, "command")),
+                    (int)json_integer_value(json_object_get(rr.failed, "exit")));
+            missing = diagnose(&c, cand_tree, vuid, vgid);
+            if (json_array_size(missing)) {
+                user_why = "nonroot failed on files the candidate lacked (a user change cannot fix that): "
+                           "not retried as the source's user";
+                break;
+            }
+            json_decref(missing);
+            missing = NULL;
             fallback_why = ds_xasprintf("as nonroot (65532) %s `%s` failed (exit %d): using the source's user %s",
                                         json_string_value(json_object_get(rr.failed, "kind")),
                                         json_string_value(json_object_get(rr.failed, "command")),
@@ -657,25 +700,10 @@ int cmd_build(int argc, char **argv) {
                 json_string_value(json_object_get(rr.failed, "kind")),
                 json_string_value(json_object_get(rr.failed, "command")),
                 (int)json_integer_value(json_object_get(rr.failed, "exit")), o.dst);
-        /* Run it again under the sensor to name what it reached for and did not find. */
-        run_result again = {0};
-        ds_err e2 = {0};
-        if (run_app(&c, cand_tree, vuid, vgid, true, "diagnose", NULL, &again, &e2) == 0 && again.trace) {
-            json_t *missing = ds_missing_files(c.rootfs, cand_tree, again.trace);
-            if (json_array_size(missing)) {
-                fprintf(stderr, "distill build: files in %s the candidate lacked when the tests ran:\n", o.src);
-                size_t i;
-                json_t *m;
-                json_array_foreach(missing, i, m) fprintf(stderr, "  missing: %s\n", json_string_value(m));
-                fprintf(stderr, "distill build: add them with --keep GLOB (or make the first run's tests reach them)\n");
-            } else {
-                fprintf(stderr, "distill build: the failing run reached no file that the source has and the candidate lacks\n");
-            }
-            json_decref(missing);
-        } else {
-            fprintf(stderr, "distill build: could not trace the failing run: %s\n", e2.msg);
-        }
-        run_result_clear(&again);
+        /* Run it again under the sensor to name what it reached for and did not find
+         * (done already when the nonroot run failed on missing files). */
+        if (!missing) missing = diagnose(&c, cand_tree, vuid, vgid);
+        if (missing) print_missing(o.src, missing);
         rc = DS_EXIT_FAILED;
         goto report;
     }
@@ -729,6 +757,7 @@ report:;
             clo->dropped_tools, "written_by_app", clo->written, "warnings", clo->warnings, "tests", c.tests,
             "timings", c.timings, "tools_dropped", dropped, "command", command);
         if (harden_json) json_object_set(report, "harden", harden_json);
+        if (missing) json_object_set(report, "missing", missing);
         if (ds_mkdirs(o.out_dir, 0755, &err) < 0) goto fail;
         char *text = json_dumps(report, JSON_INDENT(2));
         int w = write_text(o.out_dir, "report.json", text, &err);
@@ -762,6 +791,7 @@ done:
     json_decref(report);
     json_decref(seccomp);
     json_decref(harden_json);
+    json_decref(missing);
     json_decref(c.tests);
     json_decref(c.timings);
     json_decref(c.rconfig);
