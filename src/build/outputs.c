@@ -41,17 +41,15 @@ static const char *const *archs_for(const char *arch, size_t *n) {
 
 static int cmpstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-json_t *ds_seccomp_profile(const json_t *syscalls, const char *arch) {
+json_t *ds_seccomp_profile(char *const *syscalls, size_t n_syscalls, const char *arch) {
     size_t na;
     const char *const *archs = archs_for(arch, &na);
     json_t *arr = json_array();
     for (size_t i = 0; i < na; i++) json_array_append_new(arr, json_string(archs[i]));
-    size_t n = json_array_size(syscalls) + sizeof always / sizeof *always, k = 0;
+    size_t n = n_syscalls + sizeof always / sizeof *always, k = 0;
     const char **names = ds_xcalloc(n ? n : 1, sizeof *names);
-    size_t i;
-    json_t *v;
-    json_array_foreach(syscalls, i, v)
-        if (json_is_string(v)) names[k++] = json_string_value(v);
+    for (size_t i = 0; i < n_syscalls; i++)
+        if (syscalls[i]) names[k++] = syscalls[i];
     for (size_t j = 0; j < sizeof always / sizeof *always; j++) names[k++] = always[j];
     qsort(names, k, sizeof *names, cmpstr);
     json_t *allowed = json_array();

@@ -235,7 +235,7 @@ static char *last_line(const char *path) {
 typedef struct run_result {
     int failures;
     json_t *failed;  /* the first failing step {kind, command, exit} or NULL */
-    json_t *trace;   /* when run with the sensor */
+    ds_trace *trace; /* when run with the sensor */
 } run_result;
 
 static void on_signal(int sig) {
@@ -355,7 +355,7 @@ static int run_app(bctx *c, const char *tree, uint32_t uid, uint32_t gid, bool t
     }
     if (trace) {
         char *tp = ds_xasprintf("%s/trace.json", logdir);
-        int lr = ds_trace_json_load(tp, &rr->trace, err);
+        int lr = ds_build_trace_load(tp, &rr->trace, err);
         free(tp);
         if (lr < 0) { print_log_tail(stdio_log); goto out; }
     }
@@ -371,8 +371,34 @@ out:
 
 static void run_result_clear(run_result *rr) {
     json_decref(rr->failed);
-    json_decref(rr->trace);
+    ds_trace_free(rr->trace);
     memset(rr, 0, sizeof *rr);
+}
+
+/* Run the failing candidate again under the sensor: [path] of the files SRC has that the
+ * run reached and the candidate lacks. NULL (reason printed) when it could not be traced. */
+static json_t *diagnose(bctx *c, const char *cand_tree, uint32_t uid, uint32_t gid) {
+    run_result again = {0};
+    ds_err e2 = {0};
+    json_t *missing = NULL;
+    if (run_app(c, cand_tree, uid, gid, true, "diagnose", NULL, &again, &e2) == 0 && again.trace)
+        missing = ds_missing_files(c->rootfs, cand_tree, again.trace);
+    else
+        fprintf(stderr, "distill build: could not trace the failing run: %s\n", e2.msg[0] ? e2.msg : "no trace log");
+    run_result_clear(&again);
+    return missing;
+}
+
+static void print_missing(const char *src, const json_t *missing) {
+    if (!json_array_size(missing)) {
+        fprintf(stderr, "distill build: the failing run reached no file that the source has and the candidate lacks\n");
+        return;
+    }
+    fprintf(stderr, "distill build: files in %s the candidate lacked when the tests ran:\n", src);
+    size_t i;
+    json_t *m;
+    json_array_foreach(missing, i, m) fprintf(stderr, "  missing: %s\n", json_string_value(m));
+    fprintf(stderr, "distill build: add them with --keep GLOB (or make the first run's tests reach them)\n");
 }
 
 static int write_text(const char *dir, const char *name, const char *text, ds_err *err) {
@@ -493,7 +519,9 @@ int cmd_build(int argc, char **argv) {
     int rc = DS_EXIT_ERROR;
     bctx c = {.o = &o, .tests = json_array(), .timings = json_object()};
     ds_closure *clo = NULL;
-    json_t *trace = NULL, *report = NULL, *seccomp = NULL, *harden_json = NULL;
+    ds_trace *trace = NULL;
+    json_t *report = NULL, *seccomp = NULL, *harden_json = NULL;
+    json_t *missing = NULL; /* what a failing candidate run lacked (from its diagnose run) */
     char *cand_tree = NULL, *name_alloc = NULL, *fallback_why = NULL;
     ds_candidate cand = {0};
     run_result rr = {0};
@@ -569,7 +597,8 @@ int cmd_build(int argc, char **argv) {
         rc = DS_EXIT_FAILED;
         goto done;
     }
-    trace = json_incref(rr.trace);
+    trace = rr.trace;
+    rr.trace = NULL;
     run_result_clear(&rr);
 
     /* 4. closure */
@@ -581,8 +610,8 @@ int cmd_build(int argc, char **argv) {
                          .workdir = c.cwd};
     if (ds_closure_compute(c.rootfs, trace, &mo, &clo, &err) < 0) goto fail;
     stage_end(&c, "closure");
-    const char *arch = json_string_value(json_object_get(trace, "arch"));
-    seccomp = ds_seccomp_profile(json_object_get(trace, "syscalls"), arch ? arch : c.img->arch);
+    const char *arch = trace->arch && *trace->arch ? trace->arch : NULL;
+    seccomp = ds_seccomp_profile(trace->syscalls, trace->nsyscalls, arch ? arch : c.img->arch);
 
     /* 5+6. candidate tree and verify; --user auto tries nonroot first. */
     bool try_nonroot = !strcmp(o.user, "auto");
@@ -641,6 +670,22 @@ int cmd_build(int argc, char **argv) {
             if (nonroot) user_why = "nonroot passed every test";
             else if (try_nonroot) user_why = fallback_why;
         } else if (nonroot) {
+            /* Missing files fail as any user: name them now instead of a pointless retry as the
+             * source's user. Only a failure with nothing missing (a privilege nonroot lacks,
+             * such as binding port 80) is retried. */
+            fprintf(stderr, "distill build: as nonroot (65532) %s `%s` failed (exit %d): tracing it to tell "
+                            "missing files from a missing privilege\n",
+                    json_string_value(json_object_get(rr.failed, "kind")),
+                    json_string_value(json_object_get(rr.failed, "command")),
+                    (int)json_integer_value(json_object_get(rr.failed, "exit")));
+            missing = diagnose(&c, cand_tree, vuid, vgid);
+            if (json_array_size(missing)) {
+                user_why = "nonroot failed on files the candidate lacked (a user change cannot fix that): "
+                           "not retried as the source's user";
+                break;
+            }
+            json_decref(missing);
+            missing = NULL;
             fallback_why = ds_xasprintf("as nonroot (65532) %s `%s` failed (exit %d): using the source's user %s",
                                         json_string_value(json_object_get(rr.failed, "kind")),
                                         json_string_value(json_object_get(rr.failed, "command")),
@@ -655,25 +700,10 @@ int cmd_build(int argc, char **argv) {
                 json_string_value(json_object_get(rr.failed, "kind")),
                 json_string_value(json_object_get(rr.failed, "command")),
                 (int)json_integer_value(json_object_get(rr.failed, "exit")), o.dst);
-        /* Run it again under the sensor to name what it reached for and did not find. */
-        run_result again = {0};
-        ds_err e2 = {0};
-        if (run_app(&c, cand_tree, vuid, vgid, true, "diagnose", NULL, &again, &e2) == 0 && again.trace) {
-            json_t *missing = ds_missing_files(c.rootfs, cand_tree, again.trace);
-            if (json_array_size(missing)) {
-                fprintf(stderr, "distill build: files in %s the candidate lacked when the tests ran:\n", o.src);
-                size_t i;
-                json_t *m;
-                json_array_foreach(missing, i, m) fprintf(stderr, "  missing: %s\n", json_string_value(m));
-                fprintf(stderr, "distill build: add them with --keep GLOB (or make the first run's tests reach them)\n");
-            } else {
-                fprintf(stderr, "distill build: the failing run reached no file that the source has and the candidate lacks\n");
-            }
-            json_decref(missing);
-        } else {
-            fprintf(stderr, "distill build: could not trace the failing run: %s\n", e2.msg);
-        }
-        run_result_clear(&again);
+        /* Run it again under the sensor to name what it reached for and did not find
+         * (done already when the nonroot run failed on missing files). */
+        if (!missing) missing = diagnose(&c, cand_tree, vuid, vgid);
+        if (missing) print_missing(o.src, missing);
         rc = DS_EXIT_FAILED;
         goto report;
     }
@@ -711,11 +741,13 @@ report:;
         }
         json_t *dropped = ds_tools_left_out(c.rootfs, &clo->keep);
         json_t *packages = ds_package_shares(c.rootfs, &clo->keep);
+        json_t *command = json_array();
+        for (size_t i = 0; i < trace->ncommand; i++) json_array_append_new(command, json_string(trace->command[i]));
         json_object_set_new(c.timings, "report", json_real(now_s() - t_report));
         json_object_set_new(c.timings, "total", json_real(now_s() - t0));
         report = json_pack(
             "{s:i, s:s, s:s, s:s, s:{s:s, s:I, s:I}, s:{s:s, s:I, s:I}, s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:O, "
-            "s:O, s:O, s:O, s:O, s:O, s:o, s:O?}",
+            "s:O, s:O, s:O, s:O, s:O, s:o, s:o}",
             "version", 1, "source", o.src, "destination", o.dst, "result", rc == DS_EXIT_OK ? "written" : "failed",
             "before", "digest", c.img->manifest_digest, "files", (json_int_t)before.files, "bytes", (json_int_t)before.bytes,
             "after", "digest", cand.manifest_digest, "files", (json_int_t)after.files, "bytes", (json_int_t)after.bytes,
@@ -723,8 +755,9 @@ report:;
             user_why ? user_why : "", "arch", arch ? arch : (c.img->arch ? c.img->arch : ""), "kept", kept,
             "packages", packages, "tools_used", clo->used_tools, "tools_seen_dropped",
             clo->dropped_tools, "written_by_app", clo->written, "warnings", clo->warnings, "tests", c.tests,
-            "timings", c.timings, "tools_dropped", dropped, "command", json_object_get(trace, "command"));
+            "timings", c.timings, "tools_dropped", dropped, "command", command);
         if (harden_json) json_object_set(report, "harden", harden_json);
+        if (missing) json_object_set(report, "missing", missing);
         if (ds_mkdirs(o.out_dir, 0755, &err) < 0) goto fail;
         char *text = json_dumps(report, JSON_INDENT(2));
         int w = write_text(o.out_dir, "report.json", text, &err);
@@ -754,10 +787,11 @@ done:
     }
     ds_candidate_clear(&cand);
     ds_closure_free(clo);
-    json_decref(trace);
+    ds_trace_free(trace);
     json_decref(report);
     json_decref(seccomp);
     json_decref(harden_json);
+    json_decref(missing);
     json_decref(c.tests);
     json_decref(c.timings);
     json_decref(c.rconfig);

@@ -42,9 +42,9 @@ static void setup(void) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!root) setup();
-    json_error_t je;
-    json_t *t = json_loadb((const char *)data, size, 0, &je);
-    if (!t) return 0;
+    ds_trace *t = NULL;
+    ds_err perr;
+    if (ds_trace_parse((const char *)data, size, "fuzz", &t, &perr) < 0) return 0;
     char *cmd[] = {"app"};
     ds_minify_opts o = {.command = cmd, .n_command = 1, .path_env = "/bin", .workdir = "/out"};
     ds_closure *c = NULL;
@@ -60,6 +60,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         ds_closure_free(c);
     }
-    json_decref(t);
+    ds_trace_free(t);
     return 0;
 }

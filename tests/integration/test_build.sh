@@ -60,7 +60,9 @@ fi
 
 # 3. Same source, same tests -> same manifest digest.
 "$DISTILL" build "$SRC" "oci:$T/out2:v2" --test "$TEST" --seccomp-verify -q >"$T/digest2" 2>"$T/err2"
-check_eq "second build (verify under the seccomp profile) exits 0" 0 $?
+rc=$?
+check_eq "second build (verify under the seccomp profile) exits 0" 0 $rc
+[ $rc = 0 ] || sed 's/^/  | /' "$T/err2" | tail -20
 check_eq "build twice, same digest" "$(cat "$T/digest1")" "$(cat "$T/digest2")"
 
 # 4. A test the first run passes without touching extra.html and the candidate fails on it.
@@ -73,6 +75,18 @@ sum_after=$(cd "$T/out" && find . -type f | sort | xargs sha256sum | sha256sum)
 check_eq "DST untouched after a failed verify" "$sum_before" "$sum_after"
 check "the missing path is named" grep -q 'missing: /var/www/html/extra.html' "$T/err3"
 check "the failing test is named" grep -q 'FAILED on the candidate: test' "$T/err3"
+
+# 4b. --user auto (the default): nonroot fails on a missing file, which no user change fixes:
+#     the file is named after one verify run, without a retry as the source's user.
+"$DISTILL" build "$SRC" "oci:$T/out:v1" --test "$TWO" --out-dir "$T/rep3b" -q >/dev/null 2>"$T/err3b"
+check_eq "user auto, missing file: exits 1" 1 $?
+check "user auto, missing file: the missing path is named" grep -q 'missing: /var/www/html/extra.html' "$T/err3b"
+check_eq "user auto, missing file: one verify run, no retry as the source's user" '["trace","verify","diagnose"]' \
+  "$(jq -c '[.tests[].stage]' "$T/rep3b/report.json" 2>/dev/null)"
+check_fails "user auto, missing file: no fallback message" grep -q "using the source's user" "$T/err3b"
+check_eq "user auto, missing file: report lists it" '["/var/www/html/extra.html"]' "$(jq -c .missing "$T/rep3b/report.json" 2>/dev/null)"
+sum_after=$(cd "$T/out" && find . -type f | sort | xargs sha256sum | sha256sum)
+check_eq "user auto, missing file: DST untouched" "$sum_before" "$sum_after"
 
 # 5. A test that fails on the source: exit 1, nothing written.
 "$DISTILL" build "$SRC" "oci:$T/none:x" --test 'exit 3' -q >/dev/null 2>"$T/err4"
