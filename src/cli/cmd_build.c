@@ -182,10 +182,16 @@ static int parse_args(int argc, char **argv, bopts *o) {
 
 /* ------------------------------------------------------------------ helpers */
 
+/* Absolute: the runtime bind-mounts it from the bundle directory, where a relative path means nothing. */
+static char *absolute(const char *p) {
+    char *r = realpath(p, NULL);
+    return r ? r : ds_xstrdup(p);
+}
+
 static char *find_sensor(const char *flag) {
-    if (flag) return ds_xstrdup(flag);
+    if (flag) return absolute(flag);
     const char *env = getenv("DISTILL_SENSOR");
-    if (env && *env) return ds_xstrdup(env);
+    if (env && *env) return absolute(env);
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n > 0) {

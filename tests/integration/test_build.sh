@@ -130,8 +130,10 @@ fi
 # 7. docker-archive output, loaded by `podman load` and run.
 if command -v podman >/dev/null; then
   name=distill-test-build-load-$$
-  "$DISTILL" build "$SRC" "docker-archive:$T/nginx.tar:localhost/$name:v1" --test "$TEST" -q >/dev/null 2>"$T/err7"
-  check_eq "build to docker-archive exits 0" 0 $?
+  # ... with --sensor given relative to the current directory (the runtime needs it absolute).
+  (cd "$(dirname "$DISTILL")" && "$DISTILL" build "$SRC" "docker-archive:$T/nginx.tar:localhost/$name:v1" \
+     --sensor ./distill-sensor --test "$TEST" -q >/dev/null 2>"$T/err7")
+  check_eq "build to docker-archive (relative --sensor) exits 0" 0 $?
   podman load -i "$T/nginx.tar" >/dev/null 2>"$T/load.err"
   check_eq "podman load reads the archive" 0 $?
   podman run -d --rm --name "$name" --network host "localhost/$name:v1" >/dev/null 2>>"$T/load.err"
