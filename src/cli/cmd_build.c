@@ -551,6 +551,8 @@ int cmd_build(int argc, char **argv) {
     /* 1. open */
     stage(&c, "open", o.src);
     if (ds_image_open(o.src, &o.topts, &c.img, &err) < 0) goto fail;
+    /* Refuse DST = SRC or DST inside SRC before minutes of tracing, not at publish time. */
+    if (ds_dest_check(&c.img->ref, o.dst, &err) < 0) goto fail;
     stage_end(&c, "open");
     /* {CONTAINER_TAG}: --tag, else the source's tag (an OCI ref name, a registry tag), else latest. */
     if (!o.tag) {

@@ -383,6 +383,10 @@ bad "copy whose digest cannot be printed" 3 "oci:out-full: copied, but the diges
 bad "harden --dry-run to a full stdout" 3 "oci:src: writing the list of changes to standard output" bash -c "$DISTILL harden --dry-run oci:src > /dev/full"
 rm -rf out-full
 
+# --- build refuses a destination that is its source before it runs anything -----------------
+bad "build into its own source" 3 "oci:src:latest: the destination is the source" $DISTILL build oci:src:latest oci:src:latest -- /bin/true
+bad "build into a missing parent" 3 "the parent directory $T/nonexist does not exist" $DISTILL build oci:src:latest oci:$T/nonexist/x:latest -- /bin/true
+
 # --- --help names the flags the man page documents, and the other way round ---------------
 for c in copy inspect harden; do
   h=$($DISTILL $c --help | grep -oE -- '(^| )(-q|--[a-z-]+)' | sed 's/^ //' | LC_ALL=C sort -u | tr '\n' ' ')
