@@ -346,11 +346,14 @@ static void defer_dir(applier *ap, const char *rel, struct archive_entry *e) {
  * up (u+rwx) for the rest of this layer, and put its mode back at the end. */
 static int make_writable(applier *ap, int pfd, const char *parent_rel) {
     if (ap->is_root) return -1;
-    int fd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return -1;
+    /* pfd is an O_PATH descriptor, and a mode-000 directory cannot even be opened
+     * through it ("." needs search permission): chmod it through /proc instead. */
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", pfd);
     struct stat st;
     int r = -1;
-    if (fstat(fd, &st) == 0 && (st.st_mode & 0700) != 0700 && fchmod(fd, (st.st_mode | 0700) & 07777) == 0) {
+    if (fstat(pfd, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 0700) != 0700 &&
+        chmod(proc, (st.st_mode | 0700) & 07777) == 0) {
         if (ap->nrestore == ap->caprestore) {
             ap->caprestore = ap->caprestore ? ap->caprestore * 2 : 8;
             ap->restore = ds_xrealloc(ap->restore, ap->caprestore * sizeof *ap->restore);
@@ -361,7 +364,6 @@ static int make_writable(applier *ap, int pfd, const char *parent_rel) {
         d->has_mtime = false;
         r = 0;
     }
-    close(fd);
     return r;
 }
 

@@ -118,6 +118,10 @@ def cases(sent):
         "newline-dotdot": [[("file", "evil\nname\x1b[31m/../../x", b"x")]],
         "newline-hardlink": [[("hardlink", "h", "evil\nlink\x1b[31m")]],
         "newline-wasted": [[("file", "evil\nline\x1b[2J", b"0123456789")], [("file", "evil\nline\x1b[2J", b"0123456789")]],
+        # not root: lower directories without read/write bits, a device, a symlink out
+        "nonroot": [[("dir", "ro/", None, 0o555), ("file", "ro/a", b"x", 0o444), ("dir", "nox/", None, 0o100),
+                     ("chr", "dev/null2", (1, 3)), ("symlink", "x", "/"), ("file", "x/tmp/p", b"p")],
+                    [("file", "ro/b", b"y"), ("file", "ro/.wh.a"), ("file", "nox/f", b"z")]],
         # 2040 levels, 4082 chars: legal, but past PATH_MAX once under a temp dir
         "deep": [[("file", "/".join(["a"] * 2040) + "/f", b"deep")]],
         "deep-wh": [[("file", "/".join(["a"] * 2040) + "/f", b"deep"), ("file", "keep", b"k")], [("file", ".wh.a")]],

@@ -348,3 +348,25 @@ SOURCE_DATE_EPOCH=253402300799 $DISTILL squash "oci:$IMGS/abs:latest" "oci:$OUT/
 m=$(jq -r '.manifests[0].digest' "$OUT/sde/index.json" | cut -d: -f2)
 check_eq "SOURCE_DATE_EPOCH=253402300799 is the last RFC 3339 second" '9999-12-31T23:59:59Z' \
   "$(jq -r '.history[-1].created' "$OUT/sde/blobs/sha256/$(jq -r .config.digest "$OUT/sde/blobs/sha256/$m" | cut -d: -f2)")"
+
+# --- not root: the same safety, with what an unprivileged user can do ---------------------------
+if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
+  NR=$T/nonroot; mkdir -p "$NR/tmp"
+  chmod 755 "$T"; chmod 777 "$NR" "$NR/tmp"
+  python3 "$GEN" "$NR" "$SENT" nonroot && chmod -R a+rX "$NR/nonroot"
+  as_nobody() { TMPDIR=$NR/tmp setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+  as_nobody $DISTILL copy "oci:$NR/nonroot:latest" "rootfs:$NR/r" > /dev/null 2> "$T/err"; rc=$?
+  check_eq "not root: copy to rootfs: succeeds ($(head -c 200 "$T/err"))" 0 "$rc"
+  check_eq "not root: a file lands in a lower mode-0100 directory" z "$(cat "$NR/r/nox/f" 2>/dev/null)"
+  check_eq "not root: ... whose mode is put back" 100 "$(stat -c %a "$NR/r/nox" 2>/dev/null)"
+  check "not root: read-only ro/ took b, lost a" test -f "$NR/r/ro/b" -a ! -e "$NR/r/ro/a"
+  check_eq "not root: ro/ is read-only again" 555 "$(stat -c %a "$NR/r/ro" 2>/dev/null)"
+  check "not root: the device node is skipped" test ! -e "$NR/r/dev/null2"
+  check_eq "not root: x/tmp/p is contained" p "$(cat "$NR/r/tmp/p" 2>/dev/null)"
+  as_nobody $DISTILL ldd --image "oci:$NR/nonroot:latest" --all > /dev/null 2> "$T/err"; rc=$?
+  check_eq "not root: ldd --image succeeds ($(head -c 200 "$T/err"))" 0 "$rc"
+  check "not root: no temp files left" test -z "$(ls -A "$NR/tmp")"
+  chmod -R u+rwX "$NR/r"
+else
+  skip "not-root checks: need root and setpriv to become nobody"
+fi

@@ -460,8 +460,10 @@ static void test_not_root_read_only_dirs(void **state) {
     char *l1 = ds_xasprintf("%s/l1.tar", s->base), *l2 = ds_xasprintf("%s/l2.tar", s->base), *l3 = ds_xasprintf("%s/l3.tar", s->base);
     tar_ent t1[] = {{'d', "ro", 0, 0555, 0, 0, 0, 0, 0}, {'f', "ro/a", "a", 0444, 0, 0, 0, 0, 0},
                     {'d', "gone", 0, 0500, 0, 0, 0, 0, 0}, {'d', "gone/sub", 0, 0500, 0, 0, 0, 0, 0},
-                    {'f', "gone/sub/f", "f", 0400, 0, 0, 0, 0, 0}};
-    tar_ent t2[] = {{'f', "ro/b", "b", 0, 0, 0, 0, 0, 0}, {'f', "ro/.wh.a", "", 0, 0, 0, 0, 0, 0}};
+                    {'f', "gone/sub/f", "f", 0400, 0, 0, 0, 0, 0}, {'d', "zero", 0, 0100, 0, 0, 0, 0, 0}};
+    /* zero/ (mode 0100: no read, no write) cannot be opened to be made writable. */
+    tar_ent t2[] = {{'f', "ro/b", "b", 0, 0, 0, 0, 0, 0}, {'f', "ro/.wh.a", "", 0, 0, 0, 0, 0, 0},
+                    {'f', "zero/f", "z", 0, 0, 0, 0, 0, 0}};
     tar_ent t3[] = {{'f', ".wh.gone", "", 0, 0, 0, 0, 0, 0}};
     make_tar(l1, 'n', t1, 1 * N(t1));
     make_tar(l2, 'n', t2, N(t2));
@@ -491,6 +493,11 @@ static void test_not_root_read_only_dirs(void **state) {
     assert_int_equal(lstat(ro, &st), 0);
     assert_int_equal(st.st_mode & 07777, 0555);
     assert_int_equal(st.st_uid, 65534);
+    char *zero = ds_xasprintf("%s/zero", root), *zf = ds_xasprintf("%s/zero/f", root);
+    assert_true(ds_exists(zf));
+    assert_int_equal(lstat(zero, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0100);
+    free(zero); free(zf);
     free(b); free(a); free(ro); free(gone); free(root); free(l1); free(l2); free(l3);
 }
 
