@@ -130,14 +130,17 @@ static int gunzip_stream(const mapping *m, const char *in_path, sink *s, ds_err 
     return rc;
 }
 
-/* Deflate expands at most ~1032x: a bound on any gzip's output, and a test for a lying ISIZE. */
-enum { DEFLATE_MAX_RATIO = 1032 };
+/* Real layers expand 2-10x. Beyond this ratio (a bomb, or sparse data) the output is
+ * streamed instead, so memory stays proportional to the input, not to what it claims. */
+enum { MEM_MAX_RATIO = 32 };
+#define MEM_RATIO_FLOOR ((size_t)16 << 20)
 
 int ds_gunzip_mem(const void *in_, size_t len, size_t limit, const char *name,
                   unsigned char **out, size_t *out_len, ds_err *err) {
     const unsigned char *in = in_;
     if (len < 18) return ds_fail(err, "%s: truncated gzip data", name);
-    size_t max_out = len > limit / DEFLATE_MAX_RATIO ? limit : len * DEFLATE_MAX_RATIO;
+    size_t max_out = len > limit / MEM_MAX_RATIO ? limit : len * MEM_MAX_RATIO;
+    if (max_out < MEM_RATIO_FLOOR) max_out = limit < MEM_RATIO_FLOOR ? limit : MEM_RATIO_FLOOR;
     /* ISIZE (the last member's size mod 2^32) is exact for one member; for several
      * (pigz, distill's own writer) it is only the last one's, so guess at least 4x too.
      * Untouched pages of a big malloc cost nothing, and realloc of one is an mremap. */

@@ -12,7 +12,8 @@ int ds_compress_sniff_file(const char *path, ds_compress *out, ds_err *err);
 ds_compress ds_compress_sniff(const void *buf, size_t len);
 
 /* gzip output up to this size is decompressed in one go into memory (libdeflate,
- * several times faster than zlib); bigger outputs are streamed so memory stays bounded. */
+ * several times faster than zlib); bigger outputs, and outputs over 32x the input
+ * (a bomb), are streamed so memory stays bounded. */
 #define DS_GUNZIP_MEM_LIMIT ((size_t)1 << 30)
 
 /* All gzip members of in[0..len) (as pigz and distill's own writer make several)
