@@ -4,7 +4,7 @@
 # (both writing to /dev/null), and the overhead ratio ours/strace's (aim: <= 0.25).
 #   N=5 bash bench/bench_trace.sh
 # Workloads: `find /usr/lib -printf %s` (a stat per file: every call a new path, the worst case for
-# any tracer), a Python import-heavy start repeated 5 times, nginx serving 2000 requests (ab -c 4).
+# any tracer), a Python import-heavy start repeated 5 times, nginx serving 10000 requests (ab -c 4).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-5}
@@ -30,7 +30,7 @@ time_cmd() {
   echo "$e - $s" | bc -l
 }
 
-# The nginx workload: start under the wrapper, then time `ab` serving 2000 requests (start-up and
+# The nginx workload: start under the wrapper, then time `ab` serving 10000 requests (start-up and
 # shutdown are not counted: this is the request-serving cost), then SIGTERM.
 NGX=$T/ng
 nginx_conf() {
@@ -50,7 +50,7 @@ time_nginx() {
   local port=$(( 20000 + RANDOM % 20000 )); nginx_conf $port
   "$@" /usr/sbin/nginx -p "$NGX" -c "$NGX/nginx.conf" >/dev/null 2>&1 & local w=$!
   for _ in $(seq 100); do [ -s "$NGX/nginx.pid" ] && curl -sf "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.05; done
-  ab -q -n 2000 -c 4 "http://127.0.0.1:$port/" 2>/dev/null | awk '/^Time taken for tests/ {print $5}'
+  ab -q -n 10000 -c 4 "http://127.0.0.1:$port/" 2>/dev/null | awk '/^Time taken for tests/ {print $5}'
   kill -TERM "$(cat "$NGX/nginx.pid")"; wait $w
 }
 noop() { "$@"; }
@@ -67,16 +67,18 @@ printf '%-10s %10s %10s %10s %14s   %s\n' workload untraced distill strace strac
 for wl in find python nginx; do
   if [ $wl = nginx ] && { ! [ -x /usr/sbin/nginx ] || ! command -v ab >/dev/null; }; then echo "nginx: skipped (needs nginx and ab)"; continue; fi
   declare -A MED=()
-  for name in "${ORDER[@]}"; do
-    for _ in $(seq "$N"); do
+  for name in "${ORDER[@]}"; do : > "$T/times.$name"; done
+  # Round-robin so every tool sees the same background load (this box is shared).
+  for _ in $(seq "$N"); do
+    for name in "${ORDER[@]}"; do
       if [ $wl = nginx ]; then
         if [ $name = untraced ]; then time_nginx env; else time_nginx ${WRAP[$name]}; fi
       else
         if [ $name = untraced ]; then time_cmd env :: "wl_$wl"; else time_cmd ${WRAP[$name]} :: "wl_$wl"; fi
-      fi
-    done > "$T/times"
-    MED[$name]=$(median < "$T/times")
+      fi >> "$T/times.$name"
+    done
   done
+  for name in "${ORDER[@]}"; do MED[$name]=$(median < "$T/times.$name"); done
   u=${MED[untraced]}; d=${MED[distill]}; s=${MED[strace]}; b=${MED[strace-seccomp]}
   r1=$(echo "($d - $u) / ($s - $u)" | bc -l); r2=$(echo "($d - $u) / ($b - $u)" | bc -l)
   printf '%-10s %9.3fs %9.3fs %9.3fs %13.3fs   %.2f, %.2f  (distill overhead %+.0f%%)\n' $wl "$u" "$d" "$s" "$b" "$r1" "$r2" \

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include "image/image.h"
 #include "minify/minify.h"
+#include "trace/trace_log.h"
 #include "util/err.h"
 
 /* ---- users ---- */
@@ -50,20 +51,26 @@ typedef struct ds_candidate {
     char *manifest_raw;
     char manifest_digest[DS_DIGEST_LEN + 1];
 } ds_candidate;
-/* One deterministic layer of tree (in work_dir), the source config carried over with
+/* One deterministic layer of tree (in work_dir), config (the source's, or with the command
+ * given after `--` as Entrypoint) carried over with
  * `user` as User, a history entry, and annotations naming the source digest. */
-int ds_candidate_make(const ds_image *src, const char *tree, const char *user, const char *compress,
-                      const char *work_dir, ds_candidate *out, ds_err *err);
+int ds_candidate_make(const ds_image *src, const json_t *config, const char *tree, const char *user,
+                      const char *compress, const char *work_dir, ds_candidate *out, ds_err *err);
 int ds_candidate_publish(const ds_candidate *c, const char *dst_ref, const ds_opts *opts, ds_err *err);
 void ds_candidate_clear(ds_candidate *c);
 
 /* ---- outputs ---- */
 /* OCI/Docker seccomp profile allowing the names seen (plus what a runtime needs to exec). */
-json_t *ds_seccomp_profile(const json_t *syscalls, const char *arch);
+json_t *ds_seccomp_profile(char *const *syscalls, size_t n_syscalls, const char *arch);
 /* The seed's Dockerfile: FROM SRC AS build, FROM scratch, a COPY --from=build per kept
  * non-directory path, USER, ENTRYPOINT, CMD. */
 char *ds_dockerfile(const char *src_ref, const ds_closure *c, const json_t *image_config, const char *user,
                     const char *src_root);
+
+/* ---- the sensor's log of a run ---- */
+/* Load the log the sensor wrote into a directory the container could write: no symlink,
+ * a regular file of at most 1 GiB, parsed by the trace module; no file content in err. */
+int ds_build_trace_load(const char *path, ds_trace **out, ds_err *err);
 
 /* ---- project file ---- */
 /* distill.yaml: a mapping of flag names (without --) to a scalar, a boolean or a list;
@@ -79,11 +86,11 @@ typedef struct ds_tree_stats {
 } ds_tree_stats;
 int ds_tree_stats_of(const char *root, ds_tree_stats *out, ds_err *err);
 /* Bytes of the regular files the trace saw (ok accesses), resolved in root. */
-int64_t ds_trace_used_bytes(const char *root, const json_t *trace);
+int64_t ds_trace_used_bytes(const char *root, const ds_trace *trace);
 /* [{package, files, kept, share}] from the dpkg lists in root, for the kept set. */
 json_t *ds_package_shares(const char *root, const ds_pathmap *keep);
 /* Shells/tools present in root that are not kept: [path]. */
 json_t *ds_tools_left_out(const char *root, const ds_pathmap *keep);
 /* Paths a (verify) trace reached that exist in src_root but not in cand_root: [path]. */
-json_t *ds_missing_files(const char *src_root, const char *cand_root, const json_t *trace);
+json_t *ds_missing_files(const char *src_root, const char *cand_root, const ds_trace *trace);
 #endif

@@ -11,8 +11,8 @@
 static const char *const carried[] = {"Env", "Entrypoint", "Cmd", "WorkingDir", "ExposedPorts", "Labels",
                                       "StopSignal", "Volumes", "Healthcheck"};
 
-int ds_candidate_make(const ds_image *src, const char *tree, const char *user, const char *compress,
-                      const char *work_dir, ds_candidate *out, ds_err *err) {
+int ds_candidate_make(const ds_image *src, const json_t *config, const char *tree, const char *user,
+                      const char *compress, const char *work_dir, ds_candidate *out, ds_err *err) {
     memset(out, 0, sizeof *out);
     ds_compress comp = DS_COMPRESS_GZIP;
     if (compress && ds_compress_parse(compress, &comp, err) < 0) return -1;
@@ -26,7 +26,7 @@ int ds_candidate_make(const ds_image *src, const char *tree, const char *user, c
     out->layer_size = lo.size;
     ds_layer_out_free(&lo);
 
-    const json_t *scfg = src->config;
+    const json_t *scfg = config ? config : src->config;
     const json_t *sc = json_object_get(scfg, "config");
     json_t *c = json_object();
     for (size_t i = 0; i < sizeof carried / sizeof *carried; i++) {

@@ -41,17 +41,15 @@ static const char *const *archs_for(const char *arch, size_t *n) {
 
 static int cmpstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-json_t *ds_seccomp_profile(const json_t *syscalls, const char *arch) {
+json_t *ds_seccomp_profile(char *const *syscalls, size_t n_syscalls, const char *arch) {
     size_t na;
     const char *const *archs = archs_for(arch, &na);
     json_t *arr = json_array();
     for (size_t i = 0; i < na; i++) json_array_append_new(arr, json_string(archs[i]));
-    size_t n = json_array_size(syscalls) + sizeof always / sizeof *always, k = 0;
+    size_t n = n_syscalls + sizeof always / sizeof *always, k = 0;
     const char **names = ds_xcalloc(n ? n : 1, sizeof *names);
-    size_t i;
-    json_t *v;
-    json_array_foreach(syscalls, i, v)
-        if (json_is_string(v)) names[k++] = json_string_value(v);
+    for (size_t i = 0; i < n_syscalls; i++)
+        if (syscalls[i]) names[k++] = syscalls[i];
     for (size_t j = 0; j < sizeof always / sizeof *always; j++) names[k++] = always[j];
     qsort(names, k, sizeof *names, cmpstr);
     json_t *allowed = json_array();
@@ -97,7 +95,13 @@ char *ds_dockerfile(const char *src_ref, const ds_closure *c, const json_t *imag
         bool dir = lstat(host, &st) == 0 && S_ISDIR(st.st_mode);
         free(host);
         if (dir) continue; /* COPY of a directory copies all of it: only leaves are named */
-        line = ds_xasprintf("COPY --from=build [\"%s\", \"%s\"]\n", p, p);
+        /* JSON form with JSON escaping: a file name holding quotes or newlines cannot add instructions. */
+        json_t *js = json_string(p);
+        char *q = js ? json_dumps(js, JSON_ENCODE_ANY) : NULL;
+        json_decref(js);
+        if (!q) continue;
+        line = ds_xasprintf("COPY --from=build [%s, %s]\n", q, q);
+        free(q);
         append(&buf, &len, &cap, line);
         free(line);
     }
@@ -106,7 +110,7 @@ char *ds_dockerfile(const char *src_ref, const ds_closure *c, const json_t *imag
     json_array_foreach(json_object_get(sc, "Env"), j, v) {
         const char *e = json_string_value(v);
         const char *eq = e ? strchr(e, '=') : NULL;
-        if (!eq) continue;
+        if (!eq || strpbrk(e, "\n\r") || eq == e || strcspn(e, " \t") < (size_t)(eq - e)) continue;
         json_t *val = json_string(eq + 1);
         char *q = json_dumps(val, JSON_ENCODE_ANY);
         line = ds_xasprintf("ENV %.*s=%s\n", (int)(eq - e), e, q);
@@ -115,14 +119,15 @@ char *ds_dockerfile(const char *src_ref, const ds_closure *c, const json_t *imag
         json_decref(val);
     }
     const char *wd = json_string_value(json_object_get(sc, "WorkingDir"));
-    if (wd && *wd) { line = ds_xasprintf("WORKDIR %s\n", wd); append(&buf, &len, &cap, line); free(line); }
+    if (wd && *wd && !strpbrk(wd, "\n\r")) { line = ds_xasprintf("WORKDIR %s\n", wd); append(&buf, &len, &cap, line); free(line); }
     const char *key;
     json_object_foreach(json_object_get(sc, "ExposedPorts"), key, v) {
+        if (strpbrk(key, "\n\r")) continue;
         line = ds_xasprintf("EXPOSE %s\n", key);
         append(&buf, &len, &cap, line);
         free(line);
     }
-    if (user && *user) { line = ds_xasprintf("USER %s\n", user); append(&buf, &len, &cap, line); free(line); }
+    if (user && *user && !strpbrk(user, "\n\r")) { line = ds_xasprintf("USER %s\n", user); append(&buf, &len, &cap, line); free(line); }
     json_t *ep = json_object_get(sc, "Entrypoint"), *cmd = json_object_get(sc, "Cmd");
     if (json_is_array(ep)) {
         char *f = exec_form(ep);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "build/build.h"
+#include "elf/rootfs.h"
 
 typedef struct { dev_t dev; ino_t ino; } inode;
 static ds_tree_stats *g_stats;
@@ -38,34 +39,35 @@ int ds_tree_stats_of(const char *root, ds_tree_stats *out, ds_err *err) {
     return 0;
 }
 
-static bool host_stat(const char *root, const char *path, struct stat *st, char **resolved) {
-    ds_err e;
-    char *res = NULL;
-    if (ds_resolve_in_root(root, path, NULL, NULL, &res, &e) < 0) return false;
-    char *host = ds_xasprintf("%s%s", root, res);
+/* lstat of path resolved inside the tree (links followed, never out of it). */
+static bool host_stat(ds_root *tree, const char *path, struct stat *st, char **resolved) {
+    if (resolved) *resolved = NULL;
+    const ds_rpath_res *r = ds_root_lookup(tree, path);
+    if (!r->exists) return false;
+    char *host = ds_xasprintf("%s%s", tree->dir, r->real);
     bool ok = lstat(host, st) == 0;
     free(host);
-    if (resolved) *resolved = res;
-    else free(res);
+    if (ok && resolved) *resolved = ds_xstrdup(r->real);
     return ok;
 }
 
-int64_t ds_trace_used_bytes(const char *root, const json_t *trace) {
+int64_t ds_trace_used_bytes(const char *root, const ds_trace *trace) {
     int64_t total = 0;
     ds_pathmap seen = {0};
-    size_t i;
-    json_t *f;
-    json_array_foreach(json_object_get(trace, "files"), i, f) {
-        const char *p = json_string_value(json_object_get(f, "path"));
-        if (!p || !json_is_true(json_object_get(f, "ok"))) continue;
+    ds_root tree;
+    if (ds_root_open(&tree, root, &(ds_err){0}) < 0) return 0;
+    for (size_t i = 0; trace && i < trace->nfiles; i++) {
+        const char *p = trace->files[i].path;
+        if (!trace->files[i].ok) continue;
         if (!strncmp(p, "/proc", 5) || !strncmp(p, "/sys", 4) || !strncmp(p, "/dev", 4)) continue;
         struct stat st;
         char *res = NULL;
-        if (host_stat(root, p, &st, &res) && S_ISREG(st.st_mode) && ds_pathmap_add(&seen, res, ""))
+        if (host_stat(&tree, p, &st, &res) && S_ISREG(st.st_mode) && ds_pathmap_add(&seen, res, ""))
             total += st.st_size;
         free(res);
     }
     ds_pathmap_free(&seen);
+    ds_root_close(&tree);
     return total;
 }
 
@@ -73,7 +75,12 @@ json_t *ds_package_shares(const char *root, const ds_pathmap *keep) {
     json_t *out = json_array();
     char *pat = ds_xasprintf("%s/var/lib/dpkg/info/*.list", root);
     glob_t g = {0};
-    if (glob(pat, 0, NULL, &g) != 0) { free(pat); globfree(&g); return out; }
+    ds_root tree;
+    if (glob(pat, 0, NULL, &g) != 0 || ds_root_open(&tree, root, &(ds_err){0}) < 0) {
+        free(pat);
+        globfree(&g);
+        return out;
+    }
     free(pat);
     for (size_t i = 0; i < g.gl_pathc; i++) {
         FILE *f = fopen(g.gl_pathv[i], "r");
@@ -87,7 +94,7 @@ json_t *ds_package_shares(const char *root, const ds_pathmap *keep) {
             if (line[0] != '/') continue;
             struct stat st;
             char *res = NULL;
-            if (host_stat(root, line, &st, &res) && !S_ISDIR(st.st_mode)) {
+            if (host_stat(&tree, line, &st, &res) && !S_ISDIR(st.st_mode)) {
                 files++;
                 if (ds_pathmap_get(keep, res)) kept++;
             }
@@ -100,6 +107,7 @@ json_t *ds_package_shares(const char *root, const ds_pathmap *keep) {
         free(name);
     }
     globfree(&g);
+    ds_root_close(&tree);
     return out;
 }
 
@@ -122,19 +130,19 @@ json_t *ds_tools_left_out(const char *root, const ds_pathmap *keep) {
     return g_tools;
 }
 
-json_t *ds_missing_files(const char *src_root, const char *cand_root, const json_t *trace) {
+json_t *ds_missing_files(const char *src_root, const char *cand_root, const ds_trace *trace) {
     json_t *out = json_array();
     ds_pathmap seen = {0};
-    size_t i;
-    json_t *f;
-    json_array_foreach(json_object_get(trace, "files"), i, f) {
-        const char *p = json_string_value(json_object_get(f, "path"));
-        if (!p || p[0] != '/') continue;
+    ds_root tree;
+    if (ds_root_open(&tree, src_root, &(ds_err){0}) < 0) return out;
+    for (size_t i = 0; trace && i < trace->nfiles; i++) {
+        const char *p = trace->files[i].path;
+        if (p[0] != '/') continue;
         if (!strncmp(p, "/proc", 5) || !strncmp(p, "/sys", 4) || !strncmp(p, "/dev", 4) || !strncmp(p, "/.distill", 9))
             continue;
         struct stat st;
         char *res = NULL;
-        if (host_stat(src_root, p, &st, &res)) {
+        if (host_stat(&tree, p, &st, &res)) {
             char *host = ds_xasprintf("%s%s", cand_root, res);
             struct stat cst;
             if (lstat(host, &cst) < 0 && ds_pathmap_add(&seen, res, "")) json_array_append_new(out, json_string(res));
@@ -143,5 +151,6 @@ json_t *ds_missing_files(const char *src_root, const char *cand_root, const json
         free(res);
     }
     ds_pathmap_free(&seen);
+    ds_root_close(&tree);
     return out;
 }

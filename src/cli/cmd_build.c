@@ -7,11 +7,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 #include "build/build.h"
 #include "cli/cli.h"
 #include "fs/unpack.h"
+#include "harden/harden.h"
 #include "minify/minify.h"
 #include "runtime/runtime.h"
 #include "util/fsutil.h"
@@ -42,6 +45,8 @@ static const char usage[] =
     "  --out-dir DIR                 write report.json, seccomp.json and a Dockerfile there\n"
     "  --test-artifacts DIR          copy DIR (what the tests wrote) to OUT-DIR/test-artifacts\n"
     "  --seccomp-verify              run the verify stage under the generated seccomp profile\n"
+    "  --harden                      also apply distill harden's rules to the candidate (non-root\n"
+    "                                user only; programs the app ran are allowed), then verify\n"
     "  --config FILE                 project file (default ./distill.yaml when present)\n"
     "  --name NAME, --tag TAG        values of {NAME} and {CONTAINER_TAG}\n"
     "  --sensor PATH                 distill-sensor binary (default: next to distill)\n"
@@ -60,7 +65,7 @@ typedef struct bopts {
     const char *test_artifacts, *config, *name, *tag, *sensor;
     double ready_timeout;
     strv tests, keep, pkgs, cmd;
-    bool keep_shell, seccomp_verify, keep_work, quiet;
+    bool keep_shell, seccomp_verify, keep_work, quiet, harden;
     ds_opts topts;
 } bopts;
 
@@ -79,7 +84,8 @@ typedef struct bctx {
     int *probe_status; /* per port, from the trace run (when no --test) */
     int runs;
     double t_stage;
-    int stage_no;
+    bool cmd_from_cli;
+    json_t *rconfig; /* the result's config */
 } bctx;
 
 static double now_s(void) {
@@ -88,11 +94,13 @@ static double now_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static const int n_stages = 7;
+static const char *const stage_names[] = {"open", "unpack", "trace", "closure", "candidate", "verify", "write"};
 static void stage(bctx *c, const char *name, const char *what) {
-    c->stage_no++;
     c->t_stage = now_s();
-    ds_progress("distill build [%d/%d] %s: %s", c->stage_no, n_stages, name, what);
+    int no = 0;
+    for (int i = 0; i < 7; i++)
+        if (!strcmp(stage_names[i], name)) no = i + 1;
+    ds_progress("distill build [%d/7] %s: %s", no, name, what);
 }
 static void stage_end(bctx *c, const char *name) {
     double prev = json_real_value(json_object_get(c->timings, name));
@@ -159,6 +167,7 @@ static int parse_args(int argc, char **argv, bopts *o) {
         if (!strcmp(a, "--keep-shell")) o->keep_shell = true;
         else if (!strcmp(a, "--seccomp-verify")) o->seccomp_verify = true;
         else if (!strcmp(a, "--keep-work")) o->keep_work = true;
+        else if (!strcmp(a, "--harden")) o->harden = true;
         else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) o->quiet = true;
         else if (a[0] == '-' && a[1]) { free(pos.v); cli_usage_error(CMD, "unknown option %s", a); return -1; }
         else strv_add(&pos, (char *)a);
@@ -208,13 +217,34 @@ static void print_log_tail(const char *path) {
     for (size_t i = 0; i < 10; i++) free(lines[i]);
 }
 
+/* The last non-empty line the container printed (its own words for why it stopped), malloc'd or NULL. */
+static char *last_line(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) return NULL;
+    char buf[512], *last = NULL;
+    while (fgets(buf, sizeof buf, f)) {
+        buf[strcspn(buf, "\r\n")] = 0;
+        if (!*buf) continue;
+        free(last);
+        last = ds_xstrdup(buf);
+    }
+    fclose(f);
+    return last;
+}
+
 typedef struct run_result {
     int failures;
     json_t *failed;  /* the first failing step {kind, command, exit} or NULL */
-    json_t *trace;   /* when run with the sensor */
+    ds_trace *trace; /* when run with the sensor */
 } run_result;
 
+static void on_signal(int sig) {
+    (void)sig;
+    ds_interrupted = 1;
+}
+
 static int step(bctx *c, const char *stage_name, const char *kind, const char *cmd, run_result *rr) {
+    if (ds_interrupted) return -1;
     ds_test_env te = {.host = "127.0.0.1", .name = c->o->name, .tag = c->o->tag, .stage = stage_name};
     double secs = 0;
     ds_err err = {0};
@@ -258,16 +288,32 @@ static int run_app(bctx *c, const char *tree, uint32_t uid, uint32_t gid, bool t
                         .env = c->env.v, .n_env = c->env.n, .cwd = c->cwd, .uid = uid, .gid = gid,
                         .sensor_path = sensor, .log_dir = logdir, .seccomp = seccomp, .name = "distill-build",
                         .stdio_log = stdio_log};
+    /* With the host's network, a port already taken would make us test someone else's server. */
+    if (c->net == DS_NET_HOST)
+        for (size_t i = 0; i < c->n_ports; i++)
+            if (ds_tcp_probe(c->ports[i]) == 0) {
+                ds_fail(err, "port %d is already in use on this machine: stop what listens there first", c->ports[i]);
+                goto out;
+            }
     if (ds_container_start(&spec, &ct, err) < 0) goto out;
-    if (ds_container_wait_ready(ct, c->ports, c->n_ports, c->o->ready_cmd, c->o->ready_timeout, err) < 0) {
-        ds_container_stop(ct, 2, NULL, &(ds_err){0});
+    ds_err rerr = {0};
+    if (ds_container_wait_ready(ct, c->ports, c->n_ports, c->o->ready_cmd, c->o->ready_timeout, &rerr) < 0) {
+        /* Never ready (crashed, or a port never opened): a failed run, not an error of ours. */
         print_log_tail(stdio_log);
-        goto out;
+        char *ll = last_line(stdio_log);
+        char *what = ll ? ds_xasprintf("%s; it said: %s", rerr.msg, ll) : ds_xstrdup(rerr.msg);
+        free(ll);
+        json_t *res = json_pack("{s:s, s:s, s:s, s:i, s:b}", "stage", stage_name, "kind", "start", "command",
+                                what, "exit", -1, "passed", 0);
+        free(what);
+        json_array_append(c->tests, res);
+        rr->failures++;
+        rr->failed = res;
     }
-    if (c->o->setup) step(c, stage_name, "setup", c->o->setup, rr);
+    if (!rr->failures && c->o->setup) step(c, stage_name, "setup", c->o->setup, rr);
     if (!rr->failures) {
         for (size_t i = 0; i < c->o->tests.n; i++) step(c, stage_name, "test", c->o->tests.v[i], rr);
-        if (c->o->tests.n == 0) {
+        if (c->o->tests.n == 0 && ds_container_running(ct)) {
             /* No tests: probe each port, and compare the candidate with the source. */
             for (size_t i = 0; i < c->n_ports; i++) {
                 int http = 0;
@@ -285,17 +331,31 @@ static int run_app(bctx *c, const char *tree, uint32_t uid, uint32_t gid, bool t
             }
         }
     }
-    if (c->o->teardown) step(c, stage_name, "teardown", c->o->teardown, rr);
-    if (!ds_container_running(ct)) {
-        ds_fail(err, "the app exited during the %s run (see the container output below)", stage_name);
-        print_log_tail(stdio_log);
-        if (!trace) { r = 0; rr->failures++; goto out; }
+    if (c->o->teardown && !(rr->failed && !strcmp(json_string_value(json_object_get(rr->failed, "kind")), "start")))
+        step(c, stage_name, "teardown", c->o->teardown, rr);
+    /* An app that ran to completion with status 0 (a batch job) is fine; any other exit is a failure. */
+    if (ds_interrupted) {
+        ds_fail(err, "interrupted: container stopped and removed");
+        ds_container_stop(ct, 2, NULL, &(ds_err){0});
+        goto out;
     }
-    int code;
+    bool exited_early = !ds_container_running(ct);
+    int code = 0;
     if (ds_container_stop(ct, trace ? 15 : 3, &code, err) < 0) goto out;
+    if (exited_early && code != 0 && !rr->failed) {
+        print_log_tail(stdio_log);
+        char *what = ds_xasprintf("the app exited with status %d during the %s run", code, stage_name);
+        json_t *res = json_pack("{s:s, s:s, s:s, s:i, s:b}", "stage", stage_name, "kind", "app", "command", what,
+                                "exit", code, "passed", 0);
+        free(what);
+        json_array_append(c->tests, res);
+        rr->failures++;
+        if (!rr->failed) rr->failed = json_incref(res);
+        json_decref(res);
+    }
     if (trace) {
         char *tp = ds_xasprintf("%s/trace.json", logdir);
-        int lr = ds_trace_json_load(tp, &rr->trace, err);
+        int lr = ds_build_trace_load(tp, &rr->trace, err);
         free(tp);
         if (lr < 0) { print_log_tail(stdio_log); goto out; }
     }
@@ -311,8 +371,34 @@ out:
 
 static void run_result_clear(run_result *rr) {
     json_decref(rr->failed);
-    json_decref(rr->trace);
+    ds_trace_free(rr->trace);
     memset(rr, 0, sizeof *rr);
+}
+
+/* Run the failing candidate again under the sensor: [path] of the files SRC has that the
+ * run reached and the candidate lacks. NULL (reason printed) when it could not be traced. */
+static json_t *diagnose(bctx *c, const char *cand_tree, uint32_t uid, uint32_t gid) {
+    run_result again = {0};
+    ds_err e2 = {0};
+    json_t *missing = NULL;
+    if (run_app(c, cand_tree, uid, gid, true, "diagnose", NULL, &again, &e2) == 0 && again.trace)
+        missing = ds_missing_files(c->rootfs, cand_tree, again.trace);
+    else
+        fprintf(stderr, "distill build: could not trace the failing run: %s\n", e2.msg[0] ? e2.msg : "no trace log");
+    run_result_clear(&again);
+    return missing;
+}
+
+static void print_missing(const char *src, const json_t *missing) {
+    if (!json_array_size(missing)) {
+        fprintf(stderr, "distill build: the failing run reached no file that the source has and the candidate lacks\n");
+        return;
+    }
+    fprintf(stderr, "distill build: files in %s the candidate lacked when the tests ran:\n", src);
+    size_t i;
+    json_t *m;
+    json_array_foreach(missing, i, m) fprintf(stderr, "  missing: %s\n", json_string_value(m));
+    fprintf(stderr, "distill build: add them with --keep GLOB (or make the first run's tests reach them)\n");
 }
 
 static int write_text(const char *dir, const char *name, const char *text, ds_err *err) {
@@ -327,11 +413,15 @@ static int copy_artifacts(const char *from, const char *out_dir) {
     char *dst = ds_xasprintf("%s/test-artifacts", out_dir);
     ds_err e;
     ds_mkdirs(dst, 0755, &e);
-    char *cmd = ds_xasprintf("cp -a -- '%s' '%s'/", from, dst);
-    int r = system(cmd);
-    free(cmd);
+    int st = -1;
+    pid_t p = fork();
+    if (p == 0) {
+        execlp("cp", "cp", "-a", "--", from, dst, (char *)NULL);
+        _exit(127);
+    }
+    if (p > 0) waitpid(p, &st, 0);
     free(dst);
-    return r;
+    return st;
 }
 
 /* ------------------------------------------------------------------ main */
@@ -346,7 +436,22 @@ static void build_env(bctx *c) {
         strv_add(&c->env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 }
 
+/* The config the result carries: the source's, with a command given after `--` as its
+ * Entrypoint (what was traced and verified is what ships). */
+static json_t *result_config(bctx *c) {
+    json_t *cfg = json_deep_copy(c->img->config);
+    if (!c->cmd_from_cli) return cfg;
+    json_t *inner = json_object_get(cfg, "config");
+    if (!inner) { inner = json_object(); json_object_set_new(cfg, "config", inner); }
+    json_t *ep = json_array();
+    for (size_t i = 0; i < c->o->cmd.n; i++) json_array_append_new(ep, json_string(c->o->cmd.v[i]));
+    json_object_set_new(inner, "Entrypoint", ep);
+    json_object_del(inner, "Cmd");
+    return cfg;
+}
+
 static void image_command(bctx *c) {
+    c->cmd_from_cli = c->o->cmd.n > 0;
     if (c->o->cmd.n) return;
     json_t *cfg = json_object_get(c->img->config, "config");
     size_t i;
@@ -384,34 +489,69 @@ int cmd_build(int argc, char **argv) {
     int nall = 0;
     ds_err err = {0};
     if (cfg && ds_project_file_args(cfg, &all, &nall, &err) < 0) return cli_usage_error(CMD, "%s", err.msg);
-    for (int i = 1; i < argc; i++) {
-        all = ds_xrealloc(all, (size_t)(nall + 2) * sizeof *all);
-        all[nall++] = ds_xstrdup(argv[i]);
-        all[nall] = NULL;
+    /* Order: the file's flags, the command line's flags, then one command: the command line's
+     * (after its `--`) if it has one, else the file's. */
+    int file_dd = -1, cli_dd = argc;
+    for (int i = 0; i < nall; i++)
+        if (!strcmp(all[i], "--")) { file_dd = i; break; }
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--")) { cli_dd = i; break; }
+    char **file_cmd = NULL;
+    int n_file_cmd = 0;
+    if (file_dd >= 0) {
+        file_cmd = all + file_dd;
+        n_file_cmd = nall - file_dd;
+        nall = file_dd;
     }
+    char **merged = ds_xcalloc((size_t)(nall + argc + n_file_cmd + 1), sizeof *merged);
+    int nm = 0;
+    for (int i = 0; i < nall; i++) merged[nm++] = all[i];
+    for (int i = 1; i < cli_dd; i++) merged[nm++] = ds_xstrdup(argv[i]);
+    if (cli_dd < argc) {
+        for (int i = cli_dd; i < argc; i++) merged[nm++] = ds_xstrdup(argv[i]);
+        for (int i = 0; i < n_file_cmd; i++) free(file_cmd[i]);
+    } else {
+        for (int i = 0; i < n_file_cmd; i++) merged[nm++] = file_cmd[i];
+    }
+    free(all);
+    all = merged;
+    nall = nm;
     int rc = DS_EXIT_ERROR;
     bctx c = {.o = &o, .tests = json_array(), .timings = json_object()};
     ds_closure *clo = NULL;
-    json_t *trace = NULL, *report = NULL, *seccomp = NULL;
-    char *cand_tree = NULL, *name_alloc = NULL;
+    ds_trace *trace = NULL;
+    json_t *report = NULL, *seccomp = NULL, *harden_json = NULL;
+    json_t *missing = NULL; /* what a failing candidate run lacked (from its diagnose run) */
+    char *cand_tree = NULL, *name_alloc = NULL, *fallback_why = NULL;
     ds_candidate cand = {0};
     run_result rr = {0};
     if (parse_args(nall, all, &o) < 0) { rc = DS_EXIT_USAGE; goto done; }
     if (!o.src || !o.dst) { rc = cli_usage_error(CMD, "SRC and DST are required"); goto done; }
     if (o.quiet) ds_progress_enable(false);
     if (!o.name) o.name = name_alloc = default_name(o.src);
-    if (!o.tag) o.tag = "latest";
     c.net = DS_NET_HOST;
     if (o.network && !strcmp(o.network, "none")) c.net = DS_NET_NONE;
     else if (o.network && strcmp(o.network, "host")) { rc = cli_usage_error(CMD, "--network: host or none, got %s", o.network); goto done; }
     if (ds_runtime_pick(o.runtime, &c.rt, &err) < 0) goto fail;
     if (geteuid() != 0 && c.rt != DS_RT_PODMAN) { ds_fail(&err, "runc/crun need root here (or use --runtime podman)"); goto fail; }
     double t0 = now_s();
+    /* ^C or a kill: stop and remove the container and the overlay, then exit. */
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
 
     /* 1. open */
     stage(&c, "open", o.src);
     if (ds_image_open(o.src, &o.topts, &c.img, &err) < 0) goto fail;
     stage_end(&c, "open");
+    /* {CONTAINER_TAG}: --tag, else the source's tag (an OCI ref name, a registry tag), else latest. */
+    if (!o.tag) {
+        const char *t = c.img->ref.tag;
+        if (t && strchr(t, ':')) t = strrchr(t, ':') + 1; /* docker-archive "repo:tag" */
+        o.tag = t && *t ? t : "latest";
+    }
 
     /* 2. unpack */
     stage(&c, "unpack", "applying layers");
@@ -427,6 +567,7 @@ int cmd_build(int argc, char **argv) {
     build_env(&c);
     image_command(&c);
     if (!o.cmd.n) { ds_fail(&err, "%s has no entrypoint or cmd: give the app's command after --", o.src); goto fail; }
+    c.rconfig = result_config(&c);
     c.cwd = json_string_value(json_object_get(json_object_get(c.img->config, "config"), "WorkingDir"));
     c.n_ports = ds_config_tcp_ports(c.img->config, &c.ports);
     c.probe_status = ds_xcalloc(c.n_ports + 1, sizeof *c.probe_status);
@@ -435,8 +576,12 @@ int cmd_build(int argc, char **argv) {
     if (ds_user_resolve(c.rootfs, src_user, &suid, &sgid, &err) < 0) goto fail;
     if (o.tests.n == 0) {
         ds_progress_done();
-        fprintf(stderr, "distill build: WARNING: no --test given: only probing %zu exposed port(s). Probes cover "
-                        "little; files needed by anything else the app does will be missing.\n", c.n_ports);
+        if (c.n_ports)
+            fprintf(stderr, "distill build: WARNING: no --test given: only probing %zu exposed port(s). Probes cover "
+                            "little; files needed by anything else the app does will be missing.\n", c.n_ports);
+        else
+            fprintf(stderr, "distill build: WARNING: no --test and no exposed port: only checking that the app "
+                            "starts (or runs to completion); anything else it does is not covered.\n");
     }
 
     /* 3. trace */
@@ -452,7 +597,8 @@ int cmd_build(int argc, char **argv) {
         rc = DS_EXIT_FAILED;
         goto done;
     }
-    trace = json_incref(rr.trace);
+    trace = rr.trace;
+    rr.trace = NULL;
     run_result_clear(&rr);
 
     /* 4. closure */
@@ -460,18 +606,18 @@ int cmd_build(int argc, char **argv) {
     ds_minify_opts mo = {.ld_library_path = ds_config_env(c.img->config, "LD_LIBRARY_PATH"),
                          .path_env = ds_config_env(c.img->config, "PATH"),
                          .command = o.cmd.v, .n_command = o.cmd.n, .keep_globs = o.keep.v, .n_keep_globs = o.keep.n,
-                         .keep_packages = o.pkgs.v, .n_keep_packages = o.pkgs.n, .keep_shell = o.keep_shell};
+                         .keep_packages = o.pkgs.v, .n_keep_packages = o.pkgs.n, .keep_shell = o.keep_shell,
+                         .workdir = c.cwd};
     if (ds_closure_compute(c.rootfs, trace, &mo, &clo, &err) < 0) goto fail;
     stage_end(&c, "closure");
-    const char *arch = json_string_value(json_object_get(trace, "arch"));
-    seccomp = ds_seccomp_profile(json_object_get(trace, "syscalls"), arch ? arch : c.img->arch);
+    const char *arch = trace->arch && *trace->arch ? trace->arch : NULL;
+    seccomp = ds_seccomp_profile(trace->syscalls, trace->nsyscalls, arch ? arch : c.img->arch);
 
     /* 5+6. candidate tree and verify; --user auto tries nonroot first. */
     bool try_nonroot = !strcmp(o.user, "auto");
     uint32_t vuid = suid, vgid = sgid;
     char user_text[64] = "";
     const char *user_why = NULL;
-    char *fallback_why = NULL;
     if (!try_nonroot) {
         if (!strcmp(o.user, DS_NONROOT_NAME)) { vuid = vgid = DS_NONROOT_UID; }
         else if (ds_user_resolve(c.rootfs, o.user, &vuid, &vgid, &err) < 0) goto fail;
@@ -490,21 +636,56 @@ int cmd_build(int argc, char **argv) {
         ds_user_setup us = {.add_nonroot = vuid == DS_NONROOT_UID, .chown_written = vuid != 0,
                             .chown_uid = vuid, .chown_gid = vgid};
         if (ds_closure_write_tree(c.rootfs, clo, &us, cand_tree, &err) < 0) goto fail;
+        json_decref(harden_json);
+        harden_json = NULL;
+        if (o.harden && vuid == 0) {
+            harden_json = json_pack("{s:b, s:s}", "applied", 0, "why", "the run user is root: harden refuses it");
+        } else if (o.harden) {
+            /* The harden rules on the candidate; what the app ran is allowed to stay. */
+            size_t nt = json_array_size(clo->used_tools), ti;
+            const char **allow = ds_xcalloc(nt + 1, sizeof *allow);
+            json_t *tv;
+            json_array_foreach(clo->used_tools, ti, tv) allow[ti] = json_string_value(json_object_get(tv, "path"));
+            ds_harden_opts ho;
+            ds_harden_opts_init(&ho);
+            ho.user = user_text;
+            ho.config = c.rconfig;
+            ho.allow = allow;
+            ho.n_allow = nt;
+            ds_harden_report hrep;
+            ds_harden_report_init(&hrep);
+            int hr = ds_harden_tree(cand_tree, &ho, &hrep, &err);
+            free(allow);
+            if (hr == 0) harden_json = ds_harden_report_json(&hrep);
+            ds_harden_report_free(&hrep);
+            if (hr < 0) { ds_err_wrap(&err, "--harden"); goto fail; }
+        }
         stage_end(&c, "candidate");
         stage(&c, "verify", "running the candidate with the same tests");
-        if (run_app(&c, cand_tree, vuid, vgid, false, "verify", o.seccomp_verify ? seccomp : NULL, &rr, &err) < 0) {
-            if (!(try_nonroot && attempt == 0)) goto fail;
-            /* Could not even start or get ready as nonroot: that is a reason to fall back. */
-            rr.failures = 1;
-            json_decref(rr.failed);
-            rr.failed = json_pack("{s:s, s:s, s:i}", "kind", "start", "command", err.msg, "exit", -1);
-        }
+        if (run_app(&c, cand_tree, vuid, vgid, false, "verify", o.seccomp_verify ? seccomp : NULL, &rr, &err) < 0)
+            goto fail;
         stage_end(&c, "verify");
         if (!rr.failures) {
             passed = true;
             if (nonroot) user_why = "nonroot passed every test";
             else if (try_nonroot) user_why = fallback_why;
         } else if (nonroot) {
+            /* Missing files fail as any user: name them now instead of a pointless retry as the
+             * source's user. Only a failure with nothing missing (a privilege nonroot lacks,
+             * such as binding port 80) is retried. */
+            fprintf(stderr, "distill build: as nonroot (65532) %s `%s` failed (exit %d): tracing it to tell "
+                            "missing files from a missing privilege\n",
+                    json_string_value(json_object_get(rr.failed, "kind")),
+                    json_string_value(json_object_get(rr.failed, "command")),
+                    (int)json_integer_value(json_object_get(rr.failed, "exit")));
+            missing = diagnose(&c, cand_tree, vuid, vgid);
+            if (json_array_size(missing)) {
+                user_why = "nonroot failed on files the candidate lacked (a user change cannot fix that): "
+                           "not retried as the source's user";
+                break;
+            }
+            json_decref(missing);
+            missing = NULL;
             fallback_why = ds_xasprintf("as nonroot (65532) %s `%s` failed (exit %d): using the source's user %s",
                                         json_string_value(json_object_get(rr.failed, "kind")),
                                         json_string_value(json_object_get(rr.failed, "command")),
@@ -519,34 +700,17 @@ int cmd_build(int argc, char **argv) {
                 json_string_value(json_object_get(rr.failed, "kind")),
                 json_string_value(json_object_get(rr.failed, "command")),
                 (int)json_integer_value(json_object_get(rr.failed, "exit")), o.dst);
-        /* Run it again under the sensor to name what it reached for and did not find. */
-        run_result again = {0};
-        ds_err e2 = {0};
-        if (run_app(&c, cand_tree, vuid, vgid, true, "diagnose", NULL, &again, &e2) == 0 && again.trace) {
-            json_t *missing = ds_missing_files(c.rootfs, cand_tree, again.trace);
-            if (json_array_size(missing)) {
-                fprintf(stderr, "distill build: files in %s the candidate lacked when the tests ran:\n", o.src);
-                size_t i;
-                json_t *m;
-                json_array_foreach(missing, i, m) fprintf(stderr, "  missing: %s\n", json_string_value(m));
-                fprintf(stderr, "distill build: add them with --keep GLOB (or make the first run's tests reach them)\n");
-            } else {
-                fprintf(stderr, "distill build: the failing run reached no file that the source has and the candidate lacks\n");
-            }
-            json_decref(missing);
-        } else {
-            fprintf(stderr, "distill build: could not trace the failing run: %s\n", e2.msg);
-        }
-        run_result_clear(&again);
-        free(fallback_why);
-        fallback_why = NULL;
+        /* Run it again under the sensor to name what it reached for and did not find
+         * (done already when the nonroot run failed on missing files). */
+        if (!missing) missing = diagnose(&c, cand_tree, vuid, vgid);
+        if (missing) print_missing(o.src, missing);
         rc = DS_EXIT_FAILED;
         goto report;
     }
 
     /* 7. write */
     stage(&c, "write", o.dst);
-    if (ds_candidate_make(c.img, cand_tree, user_text, o.topts.compress, c.work, &cand, &err) < 0) goto fail;
+    if (ds_candidate_make(c.img, c.rconfig, cand_tree, user_text, o.topts.compress, c.work, &cand, &err) < 0) goto fail;
     if (ds_candidate_publish(&cand, o.dst, &o.topts, &err) < 0) goto fail;
     stage_end(&c, "write");
     rc = DS_EXIT_OK;
@@ -577,11 +741,13 @@ report:;
         }
         json_t *dropped = ds_tools_left_out(c.rootfs, &clo->keep);
         json_t *packages = ds_package_shares(c.rootfs, &clo->keep);
+        json_t *command = json_array();
+        for (size_t i = 0; i < trace->ncommand; i++) json_array_append_new(command, json_string(trace->command[i]));
         json_object_set_new(c.timings, "report", json_real(now_s() - t_report));
         json_object_set_new(c.timings, "total", json_real(now_s() - t0));
         report = json_pack(
             "{s:i, s:s, s:s, s:s, s:{s:s, s:I, s:I}, s:{s:s, s:I, s:I}, s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:O, "
-            "s:O, s:O, s:O, s:O, s:O, s:o, s:O?}",
+            "s:O, s:O, s:O, s:O, s:O, s:o, s:o}",
             "version", 1, "source", o.src, "destination", o.dst, "result", rc == DS_EXIT_OK ? "written" : "failed",
             "before", "digest", c.img->manifest_digest, "files", (json_int_t)before.files, "bytes", (json_int_t)before.bytes,
             "after", "digest", cand.manifest_digest, "files", (json_int_t)after.files, "bytes", (json_int_t)after.bytes,
@@ -589,7 +755,9 @@ report:;
             user_why ? user_why : "", "arch", arch ? arch : (c.img->arch ? c.img->arch : ""), "kept", kept,
             "packages", packages, "tools_used", clo->used_tools, "tools_seen_dropped",
             clo->dropped_tools, "written_by_app", clo->written, "warnings", clo->warnings, "tests", c.tests,
-            "timings", c.timings, "tools_dropped", dropped, "command", json_object_get(trace, "command"));
+            "timings", c.timings, "tools_dropped", dropped, "command", command);
+        if (harden_json) json_object_set(report, "harden", harden_json);
+        if (missing) json_object_set(report, "missing", missing);
         if (ds_mkdirs(o.out_dir, 0755, &err) < 0) goto fail;
         char *text = json_dumps(report, JSON_INDENT(2));
         int w = write_text(o.out_dir, "report.json", text, &err);
@@ -599,13 +767,12 @@ report:;
         w = write_text(o.out_dir, "seccomp.json", text, &err);
         free(text);
         if (w < 0) goto fail;
-        text = ds_dockerfile(o.src, clo, c.img->config, user_text, c.rootfs);
+        text = ds_dockerfile(o.src, clo, c.rconfig, user_text, c.rootfs);
         w = write_text(o.out_dir, "Dockerfile", text, &err);
         free(text);
         if (w < 0) goto fail;
         if (o.test_artifacts) copy_artifacts(o.test_artifacts, o.out_dir);
     }
-    free(fallback_why);
     goto done;
 
 fail:
@@ -620,14 +787,17 @@ done:
     }
     ds_candidate_clear(&cand);
     ds_closure_free(clo);
-    json_decref(trace);
+    ds_trace_free(trace);
     json_decref(report);
     json_decref(seccomp);
+    json_decref(harden_json);
+    json_decref(missing);
     json_decref(c.tests);
     json_decref(c.timings);
+    json_decref(c.rconfig);
     if (c.img) ds_image_close(c.img);
     free(c.work); free(c.rootfs); free(c.ports); free(c.probe_status); free(c.env.v);
-    free(cand_tree); free(name_alloc);
+    free(cand_tree); free(name_alloc); free(fallback_why);
     free(o.tests.v); free(o.keep.v); free(o.pkgs.v); free(o.cmd.v);
     for (int i = 0; i < nall; i++) free(all[i]);
     free(all);

@@ -15,6 +15,7 @@ static const char usage[] =
     "  --tmpdir DIR                  scratch space for recompression and archives (default: $TMPDIR or /var/tmp)\n"
     "  -q, --quiet                   no progress lines\n"
     CLI_TRANSPORT_HELP
+    "  --tls-verify=BOOL             both --src-tls-verify and --dest-tls-verify\n"
     "\nSRC and DST are oci:PATH[:REF], oci-archive:PATH[:REF], docker-archive:PATH[:REPO:TAG],\n"
     "docker://HOST[:PORT]/REPO[:TAG|@DIGEST] or rootfs:DIR.\n";
 
@@ -43,5 +44,10 @@ int cmd_copy(int argc, char **argv) {
     ds_image_close(img);
     if (r < 0) return cli_error("copy", &err);
     printf("%s\n", digest);
+    /* A script reading the digest must not take silence for success. */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        ds_fail_errno(&err, "%s: copied, but the digest could not be written to standard output", pos[1]);
+        return cli_error("copy", &err);
+    }
     return DS_EXIT_OK;
 }

@@ -1,6 +1,9 @@
 /* distill harden SRC DST: lock an image down without running it. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "cli/cli.h"
 #include "harden/harden_image.h"
 #include "util/fsutil.h"
@@ -89,10 +92,32 @@ int cmd_harden(int argc, char **argv) {
         free(allow);
         return cli_usage_error(cmd, "DST is SRC: harden never rewrites its source; name another destination");
     }
-    if (o.user && (!*o.user || !strcmp(o.user, "root") || !strcmp(o.user, "0") || !strncmp(o.user, "0:", 2) ||
+    if (o.user && !*o.user) {
+        free(allow);
+        return cli_usage_error(cmd, "--user: empty (want NAME|UID[:GID])");
+    }
+    if (o.user && (!strcmp(o.user, "root") || !strcmp(o.user, "0") || !strncmp(o.user, "0:", 2) ||
                    !strncmp(o.user, "root:", 5))) {
         free(allow);
         return cli_usage_error(cmd, "--user %s: the run user must not be root", o.user);
+    }
+    if (report) {
+        /* Checked now: finding it unwritable after DST is written would report a failure
+         * for an image that was in fact written. */
+        char *dir = ds_xstrdup(report);
+        char *sl = strrchr(dir, '/');
+        if (sl == dir) dir[1] = 0;
+        else if (sl) *sl = 0;
+        else strcpy(dir, ".");
+        struct stat st;
+        int bad = stat(dir, &st) < 0 ? errno : !S_ISDIR(st.st_mode) ? ENOTDIR : access(dir, W_OK | X_OK) < 0 ? errno : 0;
+        free(dir);
+        if (bad) {
+            free(allow);
+            ds_err re;
+            ds_fail(&re, "--report %s: cannot write there: %s", report, strerror(bad));
+            return cli_error(cmd, &re);
+        }
     }
     o.allow = allow;
     ds_harden_report rep;
@@ -122,12 +147,21 @@ int cmd_harden(int argc, char **argv) {
         s[n] = '\n';
         s[n + 1] = 0;
         ds_err e2;
-        if (ds_write_file_atomic(report, s, n + 1, 0644, &e2) < 0) rc = cli_error(cmd, &e2);
+        if (ds_write_file_atomic(report, s, n + 1, 0644, &e2) < 0) {
+            ds_err_wrap(&e2, "--report %s", report);
+            rc = cli_error(cmd, &e2);
+        }
         free(s);
     }
     json_decref(j);
+    bool out_failed = fflush(stdout) != 0 || ferror(stdout);
     if (r < 0) rc = cli_error(cmd, &err);
-    else if (!json) {
+    else if (out_failed && rc == DS_EXIT_OK) {
+        /* Instead of the summary: the list (or JSON) a caller reads did not arrive. */
+        ds_err oe;
+        ds_fail_errno(&oe, "%s: writing the %s to standard output", dst ? dst : src, json ? "JSON report" : "list of changes");
+        rc = cli_error(cmd, &oe);
+    } else if (!json) {
         if (o.dry_run)
             fprintf(stderr, "distill harden: dry run: %zu changes, nothing written; run user %s (%s)\n", rep.n_changes,
                     rep.user_name ? rep.user_name : "?", rep.config_user ? rep.config_user : "?");

@@ -11,7 +11,11 @@ static const char usage[] =
     "Options:\n"
     "  --raw     print the manifest exactly as stored\n"
     "  --config  print the config exactly as stored\n"
-    CLI_TRANSPORT_HELP
+    "  --platform OS/ARCH[/VARIANT]  pick this platform from a multi-arch image (default: this machine)\n"
+    "  --src-tls-verify=BOOL         require HTTPS and verify certificates (default true; also --tls-verify)\n"
+    "  --authfile PATH               registry credentials (default: $REGISTRY_AUTH_FILE, containers auth.json, ~/.docker/config.json)\n"
+    "  --src-creds USER:PASS         credentials on the command line\n"
+    "  --tmpdir DIR                  scratch space for extracting archives (default: $TMPDIR or /var/tmp)\n"
     "\nIMAGE is oci:PATH[:REF], oci-archive:PATH[:REF], docker-archive:PATH[:REPO:TAG],\n"
     "docker://HOST[:PORT]/REPO[:TAG|@DIGEST] or rootfs:DIR.\n";
 
@@ -82,6 +86,13 @@ int cmd_inspect(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (cli_is_help(a)) { fputs(usage, stdout); return DS_EXIT_OK; }
+        /* inspect only reads: flags for a destination would be silently ignored. */
+        static const char *write_only[] = {"--dest-tls-verify", "--dest-creds", "--compress"};
+        for (size_t k = 0; k < sizeof write_only / sizeof *write_only; k++) {
+            size_t n = strlen(write_only[k]);
+            if (!strncmp(a, write_only[k], n) && (a[n] == 0 || a[n] == '='))
+                return cli_usage_error("inspect", "%s is for commands that write an image; inspect only reads", write_only[k]);
+        }
         int t = cli_transport_flag("inspect", argc, argv, &i, &opts);
         if (t < 0) return DS_EXIT_USAGE;
         if (t > 0) continue;
@@ -108,5 +119,9 @@ int cmd_inspect(int argc, char **argv) {
         json_decref(o);
     }
     ds_image_close(img);
-    return fflush(stdout) == 0 ? DS_EXIT_OK : DS_EXIT_ERROR;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        ds_fail_errno(&err, "%s: writing to standard output", image);
+        return cli_error("inspect", &err);
+    }
+    return DS_EXIT_OK;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/json_text.h"
 #include "layers/layer_stats.h"
 
 static const char usage[] =
@@ -21,10 +22,11 @@ static const char usage[] =
     "  --json                           machine-readable output\n"
     "  --top N                          how many wasted paths to list (default 10; 0 = all)\n"
     "  --ci                             check the limits below; exit 1 with a reason when one is crossed\n"
-    "  --lowest-efficiency F            fail when efficiency < F (default 0.9; 'disabled' turns it off)\n"
+    "  --lowest-efficiency F            fail when efficiency < F (0 to 1 or a percentage: 0.9, 90%;\n"
+    "                                   default 0.9; 'disabled' turns it off)\n"
     "  --highest-wasted-bytes N         fail when wasted bytes > N (e.g. 1000, 20MB, 1GiB; default disabled)\n"
     "  --highest-user-wasted-percent F  fail when wasted / size of all layers but the first > F\n"
-    "                                   (a ratio: 0.1 = 10 %; default 0.1; 'disabled' turns it off)\n"
+    "                                   (a ratio or a percentage: 0.1 or 10%; default 0.1; 'disabled' off)\n"
     "  Giving a limit implies --ci.\n"
     CLI_TRANSPORT_HELP
     "\n"
@@ -40,29 +42,52 @@ static void human(int64_t b, char *out, size_t n) {
     else snprintf(out, n, "%.1f %s", v, u[i]);
 }
 
+/* A plain decimal number ("20", "0.9", "1e3"): no sign, hex, inf or nan, which strtod
+ * would take; *end is left after it. */
+static int parse_decimal(const char *s, double *out, char **end) {
+    if (!((*s >= '0' && *s <= '9') || (*s == '.' && s[1] >= '0' && s[1] <= '9'))) return -1;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) return -1;
+    errno = 0;
+    double v = strtod(s, end);
+    if (errno || *end == s || !isfinite(v)) return -1;
+    *out = v;
+    return 0;
+}
+
 /* "1000", "20MB", "1.5 GiB", "disabled" (-1). */
 static int parse_bytes(const char *s, int64_t *out) {
     if (!strcmp(s, "disabled")) { *out = -1; return 0; }
     char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || v < 0) return -1;
+    double v;
+    if (parse_decimal(s, &v, &end) < 0) return -1;
     while (*end == ' ') end++;
     struct { const char *suf; double mul; } units[] = {
         {"", 1}, {"B", 1}, {"K", 1e3}, {"KB", 1e3}, {"kB", 1e3}, {"KiB", 1024}, {"M", 1e6}, {"MB", 1e6},
         {"MiB", 1048576.0}, {"G", 1e9}, {"GB", 1e9}, {"GiB", 1073741824.0}, {"T", 1e12}, {"TB", 1e12},
         {"TiB", 1099511627776.0}};
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-        if (!strcasecmp(end, units[i].suf)) { *out = (int64_t)(v * units[i].mul); return 0; }
+        if (!strcasecmp(end, units[i].suf)) {
+            double b = v * units[i].mul;
+            if (b >= 9.2e18) return -1; /* past int64: the conversion would be undefined */
+            *out = (int64_t)b;
+            return 0;
+        }
     return -1;
 }
 
-static int parse_ratio(const char *s, double *out) {
+/* A ratio in [0, 1] ("0.9"), or a percentage ("90%"), or "disabled" (-1). A bare
+ * number above 1 is refused: "20" meant as 20 % would be a limit that never fails.
+ * Only a percentage may go past 100 %, and only where over_one says it can mean
+ * something (wasted bytes can exceed the user layers' size; efficiency cannot pass 1). */
+static int parse_ratio(const char *s, bool over_one, double *out) {
     if (!strcmp(s, "disabled")) { *out = -1; return 0; }
     char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || v < 0 || isnan(v)) return -1;
+    double v;
+    if (parse_decimal(s, &v, &end) < 0) return -1;
+    bool pct = *end == '%' && !end[1];
+    if (pct) v /= 100;
+    else if (*end) return -1;
+    if (v > 1 && !(pct && over_one)) return -1;
     *out = v;
     return 0;
 }
@@ -93,7 +118,7 @@ static int check_limits(const ds_layers_report *r, const limits *l, json_t *reas
 
 static json_t *report_json(const char *ref, const ds_image *img, const ds_layers_report *r, size_t top) {
     json_t *o = json_object(), *layers = json_array(), *wasted = json_array();
-    json_object_set_new(o, "image", json_string(ref));
+    json_object_set_new(o, "image", cli_json_text(ref));
     json_object_set_new(o, "manifest_digest", json_string(img->manifest_digest));
     for (size_t i = 0; i < r->n_layers; i++) {
         const ds_layer_stat *s = &r->layers[i];
@@ -104,7 +129,8 @@ static json_t *report_json(const char *ref, const ds_image *img, const ds_layers
             "deleted", (json_int_t)s->deleted, "created_by", s->created_by));
     }
     for (size_t i = 0; i < r->n_wasted && (top == 0 || i < top); i++)
-        json_array_append_new(wasted, json_pack("{s:s, s:i, s:I}", "path", r->wasted[i].path,
+        /* Paths are tar entry names: json_pack would drop a non-UTF-8 one. */
+        json_array_append_new(wasted, json_pack("{s:o, s:i, s:I}", "path", cli_json_text(r->wasted[i].path),
             "layers", r->wasted[i].layers, "wasted_bytes", (json_int_t)r->wasted[i].wasted));
     json_object_set_new(o, "layers", layers);
     json_object_set_new(o, "size_bytes", json_integer(r->size_bytes));
@@ -124,9 +150,10 @@ static void print_text(const char *ref, const ds_image *img, const ds_layers_rep
         const ds_layer_stat *s = &r->layers[i];
         human(s->compressed_size, a, sizeof a);
         human(s->uncompressed_size, b, sizeof b);
-        const char *cb = s->created_by ? s->created_by : "";
+        char *cb = cli_safe_text(s->created_by);
         printf("%3zu  %10s  %12s  %7zu  %7zu  %7zu  %.100s%s\n", i + 1, a, b, s->added, s->changed, s->deleted, cb,
                strlen(cb) > 100 ? "..." : "");
+        free(cb);
     }
     human(r->size_bytes, a, sizeof a);
     human(r->wasted_bytes, b, sizeof b);
@@ -139,7 +166,9 @@ static void print_text(const char *ref, const ds_image *img, const ds_layers_rep
         printf("\nBiggest wasted paths:\n%7s  %10s  %s\n", "LAYERS", "WASTED", "PATH");
         for (size_t i = 0; i < r->n_wasted && (top == 0 || i < top); i++) {
             human(r->wasted[i].wasted, a, sizeof a);
-            printf("%7d  %10s  %s\n", r->wasted[i].layers, a, r->wasted[i].path);
+            char *p = cli_safe_text(r->wasted[i].path);
+            printf("%7d  %10s  %s\n", r->wasted[i].layers, a, p);
+            free(p);
         }
     }
 }
@@ -174,7 +203,7 @@ int cmd_layers(int argc, char **argv) {
         }
         if (which == 0 || which == 2) {
             double d;
-            if (parse_ratio(v, &d) < 0) return cli_usage_error("layers", "%s: expected a number like 0.9 or 'disabled', got '%s'", names[which], v);
+            if (parse_ratio(v, which == 2, &d) < 0) return cli_usage_error("layers", "%s: expected a ratio from 0 to 1 like 0.9, a percentage like 90%%%s, or 'disabled'; got '%s'", names[which], which == 2 ? " (may pass 100%)" : "", v);
             if (which == 0) lim.lowest_eff = d; else lim.highest_user_pct = d;
             ci = true;
             continue;
@@ -186,8 +215,9 @@ int cmd_layers(int argc, char **argv) {
         }
         if (which == 3) {
             char *end;
+            errno = 0;
             top = strtol(v, &end, 10);
-            if (*end || top < 0) return cli_usage_error("layers", "--top: expected a count, got '%s'", v);
+            if (errno || end == v || *end || top < 0) return cli_usage_error("layers", "--top: expected a count, got '%s'", v);
             continue;
         }
         if (a[0] == '-' && a[1]) return cli_usage_error("layers", "unknown option '%s'", a);

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli/cli.h"
+#include "cli/json_text.h"
 #include "elf/elf_parse.h"
 #include "elf/resolve.h"
 #include "fs/unpack.h"
@@ -32,14 +33,30 @@ static const char usage[] =
 
 typedef struct outopts { bool json, tree, multi; } outopts;
 
+/* Names in text output come from the image (file names, DT_NEEDED, PT_INTERP): their
+ * control bytes are escaped so a hostile name cannot break lines or drive the terminal.
+ * A small ring of buffers lets one printf use several; st(NULL) frees them. */
+static const char *st(const char *s) {
+    static char *ring[8];
+    static unsigned next;
+    if (!s) {
+        for (unsigned i = 0; i < 8; i++) { free(ring[i]); ring[i] = NULL; }
+        return NULL;
+    }
+    unsigned i = next++ % 8;
+    free(ring[i]);
+    ring[i] = cli_safe_text(s);
+    return ring[i];
+}
+
 static void print_tree(const ds_elf_result *r, int i, int depth, bool *expanded) {
     const ds_elf_obj *o = &r->objs[i];
     expanded[i] = true;
     for (size_t k = 0; k < o->n_needed; k++) {
         int j = o->needed_idx[k];
         const ds_elf_obj *c = &r->objs[j];
-        printf("%*s%s => %s", 4 * (depth + 1), "", o->needed[k], c->path ? c->path : "not found");
-        if (c->error && strcmp(c->error, "not found")) printf(" (%s)", c->error);
+        printf("%*s%s => %s", 4 * (depth + 1), "", st(o->needed[k]), c->path ? st(c->path) : "not found");
+        if (c->error && strcmp(c->error, "not found")) printf(" (%s)", st(c->error));
         bool expand = !expanded[j] && c->n_needed;
         if (!expand && c->n_needed && j != 0) printf(" (see above)");
         printf("\n");
@@ -48,12 +65,12 @@ static void print_tree(const ds_elf_result *r, int i, int depth, bool *expanded)
 }
 
 static void print_text(const ds_elf_result *r, const outopts *oo) {
-    if (oo->multi || oo->tree) printf("%s:\n", r->file);
+    if (oo->multi || oo->tree) printf("%s:\n", st(r->file));
     if (!r->is_elf || !r->dynamic) { printf("\tnot a dynamic executable\n"); return; }
     if (oo->tree) {
         if (r->interp >= 0) {
             const ds_elf_obj *in = &r->objs[r->interp];
-            printf("    interpreter %s%s\n", in->name, in->error ? " => not found" : "");
+            printf("    interpreter %s%s\n", st(in->name), in->error ? " => not found" : "");
         }
         bool *expanded = ds_xcalloc(r->n_objs, sizeof *expanded);
         print_tree(r, 0, 0, expanded);
@@ -64,18 +81,19 @@ static void print_text(const ds_elf_result *r, const outopts *oo) {
     for (size_t q = 0; q < r->n_order; q++) {
         const ds_elf_obj *o = &r->objs[r->order[q]];
         if (o->error) {
-            if (strcmp(o->error, "not found")) printf("\t%s => not found (%s)\n", o->name, o->error);
-            else printf("\t%s => not found\n", o->name);
-        } else if (!strcmp(o->name, o->path)) printf("\t%s\n", o->path);
-        else printf("\t%s => %s\n", o->name, o->path);
+            if (strcmp(o->error, "not found")) printf("\t%s => not found (%s)\n", st(o->name), st(o->error));
+            else printf("\t%s => not found\n", st(o->name));
+        } else if (!strcmp(o->name, o->path)) printf("\t%s\n", st(o->path));
+        else printf("\t%s => %s\n", st(o->name), st(o->path));
     }
 }
 
-static json_t *jstr_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+/* Names come from the image and its ELF files: not necessarily UTF-8. */
+static json_t *jstr_or_null(const char *s) { return cli_json_text(s); }
 
 static json_t *to_json(const ds_elf_result *r) {
     json_t *j = json_object();
-    json_object_set_new(j, "file", json_string(r->file));
+    json_object_set_new(j, "file", cli_json_text(r->file));
     json_object_set_new(j, "elf", json_boolean(r->is_elf));
     if (!r->is_elf) return j;
     json_object_set_new(j, "class", json_string(r->cls == 2 ? "ELF64" : "ELF32"));
@@ -87,23 +105,23 @@ static json_t *to_json(const ds_elf_result *r) {
     for (size_t q = 0; q < r->n_order; q++) {
         const ds_elf_obj *o = &r->objs[r->order[q]];
         json_t *l = json_object();
-        json_object_set_new(l, "name", json_string(o->name));
+        json_object_set_new(l, "name", cli_json_text(o->name));
         json_object_set_new(l, "path", jstr_or_null(o->path));
         json_object_set_new(l, "real", jstr_or_null(o->real));
-        json_object_set_new(l, "needed_by", json_string(r->objs[o->parent >= 0 ? o->parent : 0].path));
-        json_object_set_new(l, "found_by", o->error ? json_null() : json_string(o->how));
+        json_object_set_new(l, "needed_by", cli_json_text(r->objs[o->parent >= 0 ? o->parent : 0].path));
+        json_object_set_new(l, "found_by", o->error ? json_null() : cli_json_text(o->how));
         json_object_set_new(l, "error", jstr_or_null(o->error));
         json_t *s = json_array();
         for (size_t k = 0; k < o->n_searched; k++) {
             json_t *e = json_object();
-            json_object_set_new(e, "dir", json_string(o->searched[k].dir));
-            json_object_set_new(e, "reason", json_string(o->searched[k].reason));
+            json_object_set_new(e, "dir", cli_json_text(o->searched[k].dir));
+            json_object_set_new(e, "reason", cli_json_text(o->searched[k].reason));
             json_array_append_new(s, e);
         }
         json_object_set_new(l, "searched", s);
         if (o->n_alternatives) {
             json_t *a = json_array();
-            for (size_t k = 0; k < o->n_alternatives; k++) json_array_append_new(a, json_string(o->alternatives[k]));
+            for (size_t k = 0; k < o->n_alternatives; k++) json_array_append_new(a, cli_json_text(o->alternatives[k]));
             json_object_set_new(l, "hwcaps_alternatives", a);
         }
         json_array_append_new(libs, l);
@@ -114,13 +132,13 @@ static json_t *to_json(const ds_elf_result *r) {
         const ds_elf_obj *o = &r->objs[i];
         if (!o->path || !o->n_needed) continue;
         json_t *a = json_array();
-        for (size_t k = 0; k < o->n_needed; k++) json_array_append_new(a, json_string(o->needed[k]));
-        json_object_set_new(needs, o->path, a);
+        for (size_t k = 0; k < o->n_needed; k++) json_array_append_new(a, cli_json_text(o->needed[k]));
+        cli_json_set_text_key(needs, o->path, a);
     }
     json_object_set_new(j, "needs", needs);
     json_t *files = json_array(), *missing = json_array();
-    for (size_t k = 0; k < r->n_files; k++) json_array_append_new(files, json_string(r->files[k]));
-    for (size_t k = 0; k < r->n_missing; k++) json_array_append_new(missing, json_string(r->missing[k]));
+    for (size_t k = 0; k < r->n_files; k++) json_array_append_new(files, cli_json_text(r->files[k]));
+    for (size_t k = 0; k < r->n_missing; k++) json_array_append_new(missing, cli_json_text(r->missing[k]));
     json_object_set_new(j, "files", files);
     json_object_set_new(j, "missing", missing);
     return j;
@@ -203,6 +221,8 @@ int cmd_ldd(int argc, char **argv) {
         else if (a[0] == '-' && a[1]) { free(files); return cli_usage_error("ldd", "unknown option '%s'", a); }
         else files[n_files++] = argv[i];
     }
+    for (size_t k = 0; k < n_files; k++)
+        if (!*files[k]) { free(files); return cli_usage_error("ldd", "an empty FILE name was given"); }
     if (root && image) { free(files); return cli_usage_error("ldd", "--root and --image cannot be used together"); }
     if (!n_files && !all) { free(files); return cli_usage_error("ldd", "no FILE given (or use --all)"); }
 
@@ -243,8 +263,8 @@ int cmd_ldd(int argc, char **argv) {
             rc = DS_EXIT_ERROR;
             if (arr) {
                 json_t *e = json_object();
-                json_object_set_new(e, "file", json_string(f));
-                json_object_set_new(e, "error", json_string(err.msg));
+                json_object_set_new(e, "file", cli_json_text(f));
+                json_object_set_new(e, "error", cli_json_text(err.msg));
                 json_array_append_new(arr, e);
             }
             continue;
@@ -259,6 +279,7 @@ int cmd_ldd(int argc, char **argv) {
         fputc('\n', stdout);
         json_decref(arr);
     }
+    st(NULL);
     ds_strv_free(found.v, found.n);
     ds_elf_ctx_free(ctx);
 out:

@@ -1,5 +1,7 @@
 /* distill squash SRC DST: the image as one deterministic layer. */
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
 #include "layers/squash.h"
@@ -20,6 +22,40 @@ static const char usage[] =
     "\n"
     "Example: distill squash oci:./app:latest oci:./app-squashed:latest\n";
 
+static bool same_file(const char *a, const char *b) {
+    char ra[PATH_MAX], rb[PATH_MAX];
+    /* A destination that does not exist yet cannot be the source. */
+    if (!realpath(a, ra) || !realpath(b, rb)) return false;
+    return !strcmp(ra, rb);
+}
+
+/* Writing DST must not change SRC: the same oci layout and ref would retarget the
+ * source's ref, the same archive file would be replaced. */
+static bool same_image(const char *src, const char *dst) {
+    ds_ref a, b;
+    ds_err e;
+    if (ds_ref_parse(src, &a, &e) < 0) return false;
+    if (ds_ref_parse(dst, &b, &e) < 0) { ds_ref_free(&a); return false; }
+    bool same = false;
+    if (a.transport == b.transport) {
+        switch (a.transport) {
+        case DS_T_OCI:
+            same = same_file(a.path, b.path) && (!a.tag || !b.tag || !strcmp(a.tag, b.tag));
+            break;
+        case DS_T_OCI_ARCHIVE: case DS_T_DOCKER_ARCHIVE: case DS_T_ROOTFS:
+            same = same_file(a.path, b.path);
+            break;
+        case DS_T_DOCKER:
+            same = a.host && b.host && a.repo && b.repo && !strcmp(a.host, b.host) && !strcmp(a.repo, b.repo) &&
+                   !a.digest && !b.digest && a.tag && b.tag && !strcmp(a.tag, b.tag);
+            break;
+        }
+    }
+    ds_ref_free(&a);
+    ds_ref_free(&b);
+    return same;
+}
+
 int cmd_squash(int argc, char **argv) {
     ds_opts opts;
     ds_opts_init(&opts);
@@ -36,6 +72,8 @@ int cmd_squash(int argc, char **argv) {
         else return cli_usage_error("squash", "too many arguments ('%s')", a);
     }
     if (!src || !dst) return cli_usage_error("squash", "expected SRC and DST");
+    if (same_image(src, dst))
+        return cli_usage_error("squash", "'%s' and '%s' are the same image: the source is never modified, pick another DST", src, dst);
     ds_err err;
     ds_compress c = DS_COMPRESS_GZIP;
     if (opts.compress && ds_compress_parse(opts.compress, &c, &err) < 0) return cli_usage_error("squash", "%s", err.msg);

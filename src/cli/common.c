@@ -4,7 +4,15 @@
 #include "cli/cli.h"
 
 int cli_error(const char *cmd, const ds_err *err) {
-    fprintf(stderr, "distill %s: %s\n", cmd, err && err->msg[0] ? err->msg : "failed");
+    /* One line whatever the input named in it holds: control bytes (a newline in a
+     * path, a tag, a config field) are shown as \xNN. */
+    const char *m = err && err->msg[0] ? err->msg : "failed";
+    fprintf(stderr, "distill %s: ", cmd);
+    for (const unsigned char *p = (const unsigned char *)m; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f) fprintf(stderr, "\\x%02x", *p);
+        else fputc(*p, stderr);
+    }
+    fputc('\n', stderr);
     return DS_EXIT_ERROR;
 }
 

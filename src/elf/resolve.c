@@ -538,6 +538,8 @@ static bool exists_reg(ds_elf_ctx *c, const char *p) {
 int ds_elf_resolve(ds_elf_ctx *c, const char *file, ds_elf_result **out, ds_err *err) {
     *out = NULL;
     const ds_rpath_res *x = ds_root_lookup(&c->root, file);
+    if (!x->exists && x->n_links)
+        return ds_fail(err, "%s: no such file in %s (a symlink on the way is dangling or loops)", file, c->root.dir);
     if (!x->exists) return ds_fail(err, "%s: no such file in %s", file, c->root.dir);
     if (!S_ISREG(x->mode)) return ds_fail(err, "%s: not a regular file", file);
     char *real = ds_xstrdup(x->real);

@@ -4,6 +4,7 @@
  * whose output is over DS_GUNZIP_MEM_LIMIT (1 GiB, so memory stays bounded) are streamed. */
 #include "fs/layer_reader.h"
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "image/compress.h"
@@ -99,4 +100,17 @@ int ds_clean_tar_path(const char *name, char **out) {
     res[o] = 0;
     *out = res;
     return 0;
+}
+
+char *ds_entry_text(const char *name) {
+    /* At most ~300 bytes out, so that the reason after it fits in a ds_err. */
+    char *out = ds_xmalloc(300 + 8), *w = out;
+    const unsigned char *p = (const unsigned char *)name;
+    for (; *p && w - out < 300; p++) {
+        if (*p < 0x20 || *p == 0x7f) w += sprintf(w, "\\x%02X", *p);
+        else *w++ = (char)*p;
+    }
+    if (*p) { memcpy(w, "...", 3); w += 3; }
+    *w = 0;
+    return out;
 }

@@ -11,4 +11,8 @@ int ds_layer_reader_open(const char *blob_path, const char *media_type, struct a
  * removed; a ".." component is refused (returns -1). out gets "" for the root. */
 int ds_clean_tar_path(const char *name, char **out);
 
+/* An entry name as it may appear in a one-line error: control bytes (a newline, a
+ * terminal escape) written as \xNN, cut to 300 bytes with "...". malloc'd. */
+char *ds_entry_text(const char *name);
+
 #endif

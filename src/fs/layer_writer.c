@@ -10,11 +10,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libdeflate.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -45,35 +47,62 @@ typedef struct tree_list {
     size_t n, cap;
 } tree_list;
 
-static int collect(int dirfd, const char *prefix, const char *root, tree_list *l, ds_err *err) {
-    int fd = dup(dirfd);
-    if (fd < 0) return ds_fail_errno(err, "%s/%s", root, prefix);
-    DIR *d = fdopendir(fd);
-    if (!d) { close(fd); return ds_fail_errno(err, "%s/%s", root, prefix); }
+static void list_add(tree_list *l, char *rel, const struct stat *st) {
+    if (l->n == l->cap) { l->cap = l->cap ? l->cap * 2 : 256; l->v = ds_xrealloc(l->v, l->cap * sizeof *l->v); }
+    l->v[l->n].rel = rel;
+    l->v[l->n].st = *st;
+    l->n++;
+}
+
+/* Lists the directory open as *fdp (prefix is its path in the tree), then descends.
+ * Only the current directory is kept open: a child is entered by name and its parent
+ * found again through "..", checked to be the same inode. A tree 2000 levels deep
+ * (legal in a layer) would otherwise need 2000+ descriptors, past a usual limit of 1024.
+ * *fdp may be replaced by an equal descriptor. */
+static int collect(int *fdp, const char *prefix, const char *root, tree_list *l, ds_err *err) {
+    int fd = *fdp;
+    struct stat self;
+    if (fstat(fd, &self) < 0) return ds_fail_errno(err, "%s/%.400s", root, prefix);
+    int dfd = dup(fd);
+    if (dfd < 0) return ds_fail_errno(err, "%s/%.400s", root, prefix);
+    DIR *d = fdopendir(dfd);
+    if (!d) { close(dfd); return ds_fail_errno(err, "%s/%.400s", root, prefix); }
+    size_t first = l->n;
     struct dirent *de;
     int rc = 0;
     while (rc == 0 && (errno = 0, de = readdir(d))) {
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
         char *rel = *prefix ? ds_xasprintf("%s/%s", prefix, de->d_name) : ds_xstrdup(de->d_name);
         struct stat st;
-        if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-            rc = ds_fail_errno(err, "%s/%s", root, rel);
+        if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            rc = ds_fail_errno(err, "%s/%.400s", root, rel);
             free(rel);
             break;
         }
-        if (l->n == l->cap) { l->cap = l->cap ? l->cap * 2 : 256; l->v = ds_xrealloc(l->v, l->cap * sizeof *l->v); }
-        l->v[l->n].rel = rel;
-        l->v[l->n].st = st;
-        l->n++;
-        if (S_ISDIR(st.st_mode)) {
-            int cfd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (cfd < 0) { rc = ds_fail_errno(err, "%s/%s", root, rel); break; }
-            rc = collect(cfd, rel, root, l, err);
-            close(cfd);
+        list_add(l, rel, &st);
+    }
+    if (rc == 0 && errno) rc = ds_fail_errno(err, "%s/%.400s: readdir", root, prefix);
+    closedir(d);
+    size_t last = l->n; /* entries of this directory: [first, last) */
+    for (size_t i = first; rc == 0 && i < last; i++) {
+        if (!S_ISDIR(l->v[i].st.st_mode)) continue;
+        const char *rel = l->v[i].rel, *name = strrchr(rel, '/');
+        name = name ? name + 1 : rel;
+        int cfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (cfd < 0) { rc = ds_fail_errno(err, "%s/%.400s", root, rel); break; }
+        close(fd);
+        fd = -1;
+        rc = collect(&cfd, rel, root, l, err);
+        fd = openat(cfd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        close(cfd);
+        struct stat again;
+        if (fd < 0 || fstat(fd, &again) < 0 || again.st_ino != self.st_ino || again.st_dev != self.st_dev) {
+            if (rc == 0) rc = ds_fail(err, "%s/%.400s: the tree changed while it was read", root, prefix);
+            if (fd >= 0) { close(fd); fd = -1; }
+            break;
         }
     }
-    if (rc == 0 && errno) rc = ds_fail_errno(err, "%s/%s: readdir", root, prefix);
-    closedir(d);
+    *fdp = fd;
     return rc;
 }
 
@@ -151,7 +180,7 @@ static int64_t fixed_mtime(void) {
 typedef struct hl_key { dev_t dev; ino_t ino; } hl_key;
 
 static int write_entries(struct archive *a, int rootfd, const char *root, tree_list *l,
-                         ds_path_filter filter, void *filter_arg, ds_err *err) {
+                         const bool *keep, ds_err *err) {
     int64_t mtime = fixed_mtime();
     ds_strmap links; /* "dev:ino" -> first path written for that inode */
     ds_strmap_init(&links);
@@ -159,7 +188,7 @@ static int write_entries(struct archive *a, int rootfd, const char *root, tree_l
     int rc = 0;
     for (size_t i = 0; i < l->n && rc == 0; i++) {
         tree_entry *t = &l->v[i];
-        if (filter && !filter(t->rel, filter_arg)) continue;
+        if (!keep[i]) continue;
         mode_t type = t->st.st_mode & S_IFMT;
         if (type == S_IFSOCK) continue; /* sockets have no meaning in an image */
         struct archive_entry *ae = archive_entry_new();
@@ -175,7 +204,18 @@ static int write_entries(struct archive *a, int rootfd, const char *root, tree_l
         archive_entry_set_gid(ae, t->st.st_gid);
         archive_entry_set_mtime(ae, mtime, 0);
         char *full = ds_xasprintf("%s/%s", root, t->rel);
+        int pfd = -1;
+        if (strlen(full) >= PATH_MAX) {
+            /* Too long to name from /: name it from its parent's descriptor instead. */
+            const char *slash = strrchr(t->rel, '/');
+            char *parent = slash ? ds_xstrndup(t->rel, (size_t)(slash - t->rel)) : ds_xstrdup(".");
+            pfd = openat(rootfd, parent, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            free(parent);
+            free(full);
+            full = ds_xasprintf("/proc/self/fd/%d/%s", pfd, slash ? slash + 1 : t->rel);
+        }
         add_xattrs(ae, full);
+        if (pfd >= 0) close(pfd);
         free(full);
         int datafd = -1;
         if (type == S_IFREG) {
@@ -192,29 +232,29 @@ static int write_entries(struct archive *a, int rootfd, const char *root, tree_l
             } else {
                 archive_entry_set_size(ae, t->st.st_size);
                 datafd = openat(rootfd, t->rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-                if (datafd < 0) rc = ds_fail_errno(err, "%s/%s", root, t->rel);
+                if (datafd < 0) rc = ds_fail_errno(err, "%s/%.400s", root, t->rel);
             }
         } else if (type == S_IFLNK) {
             char target[4096];
             ssize_t n = readlinkat(rootfd, t->rel, target, sizeof target - 1);
-            if (n < 0) rc = ds_fail_errno(err, "%s/%s: readlink", root, t->rel);
+            if (n < 0) rc = ds_fail_errno(err, "%s/%.400s: readlink", root, t->rel);
             else { target[n] = 0; archive_entry_set_symlink(ae, target); }
         } else if (type == S_IFCHR || type == S_IFBLK) {
             archive_entry_set_rdev(ae, t->st.st_rdev);
         }
         if (rc == 0 && archive_write_header(a, ae) < ARCHIVE_WARN)
-            rc = ds_fail(err, "%s/%s: %s", root, t->rel, archive_error_string(a));
+            rc = ds_fail(err, "%s/%.400s: %s", root, t->rel, archive_error_string(a));
         int64_t left = t->st.st_size;
         while (rc == 0 && datafd >= 0 && left > 0) {
             ssize_t n = read(datafd, buf, (size_t)(left < (1 << 20) ? left : (1 << 20)));
-            if (n < 0) { if (errno == EINTR) continue; rc = ds_fail_errno(err, "%s/%s: read", root, t->rel); break; }
+            if (n < 0) { if (errno == EINTR) continue; rc = ds_fail_errno(err, "%s/%.400s: read", root, t->rel); break; }
             if (n == 0) break; /* shrank meanwhile: libarchive pads the rest with zeros */
-            if (archive_write_data(a, buf, (size_t)n) < 0) rc = ds_fail(err, "%s/%s: %s", root, t->rel, archive_error_string(a));
+            if (archive_write_data(a, buf, (size_t)n) < 0) rc = ds_fail(err, "%s/%.400s: %s", root, t->rel, archive_error_string(a));
             left -= n;
         }
         if (datafd >= 0) close(datafd);
         if (rc == 0 && archive_write_finish_entry(a) < ARCHIVE_WARN)
-            rc = ds_fail(err, "%s/%s: %s", root, t->rel, archive_error_string(a));
+            rc = ds_fail(err, "%s/%.400s: %s", root, t->rel, archive_error_string(a));
         archive_entry_free(ae);
     }
     free(buf);
@@ -329,14 +369,50 @@ static int compress_tar(const char *tar_path, int tarfd, int64_t tar_len, ds_com
     return 0;
 }
 
+/* The tar's size, roughly (headers, data rounded to blocks, each inode once), checked
+ * against the free space of out_dir before writing: a sparse file (say, unpacked from
+ * a zstd bomb, where 3 MB give 100 GB of zeros) must fail here, not fill the disk. */
+static int check_space(const tree_list *l, const bool *keep, const char *out_dir, const char *root_dir, ds_err *err) {
+    struct statvfs vfs;
+    if (statvfs(out_dir, &vfs) < 0) return 0; /* cannot tell: writing will say */
+    ds_strmap seen;
+    ds_strmap_init(&seen);
+    uint64_t need = 1024;
+    for (size_t i = 0; i < l->n; i++) {
+        const tree_entry *t = &l->v[i];
+        if (!keep[i]) continue;
+        need += 512 + (strlen(t->rel) > 100 ? 1024 + strlen(t->rel) : 0);
+        if (!S_ISREG(t->st.st_mode)) continue;
+        if (t->st.st_nlink > 1) {
+            char key[64];
+            snprintf(key, sizeof key, "%llu:%llu", (unsigned long long)t->st.st_dev, (unsigned long long)t->st.st_ino);
+            if (ds_strmap_has(&seen, key)) continue;
+            ds_strmap_put(&seen, key, NULL);
+        }
+        need += ((uint64_t)t->st.st_size + 511) / 512 * 512;
+    }
+    ds_strmap_free(&seen, NULL);
+    uint64_t avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+    if (need > avail)
+        return ds_fail(err, "%s: the layer tar needs about %llu bytes, only %llu are free in %s", root_dir, (unsigned long long)need,
+                       (unsigned long long)avail, out_dir);
+    return 0;
+}
+
 int ds_layer_write_tree(const char *root_dir, ds_compress compress, const char *out_dir,
                         ds_path_filter filter, void *filter_arg, ds_layer_out *out, ds_err *err) {
     memset(out, 0, sizeof *out);
     int rootfd = open(root_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0) return ds_fail_errno(err, "%s", root_dir);
     tree_list l = {0};
-    int rc = collect(rootfd, "", root_dir, &l, err);
+    int walkfd = dup(rootfd);
+    int rc = walkfd < 0 ? ds_fail_errno(err, "%s", root_dir) : collect(&walkfd, "", root_dir, &l, err);
+    if (walkfd >= 0) close(walkfd);
     if (rc == 0) qsort(l.v, l.n, sizeof *l.v, cmp_entry);
+    /* The filter is asked once per path (it may count or log). */
+    bool *keep = ds_xcalloc(l.n + 1, sizeof *keep);
+    for (size_t i = 0; rc == 0 && i < l.n; i++) keep[i] = !filter || filter(l.v[i].rel, filter_arg);
+    if (rc == 0) rc = check_space(&l, keep, out_dir, root_dir, err);
 
     char *tar_path = ds_xasprintf("%s/.layer-tar-XXXXXX", out_dir);
     tar_sink sink = {.fd = -1};
@@ -352,7 +428,7 @@ int ds_layer_write_tree(const char *root_dir, ds_compress compress, const char *
         archive_write_set_bytes_in_last_block(a, 1);
         if (archive_write_open2(a, &sink, NULL, sink_write, NULL, NULL) != ARCHIVE_OK)
             rc = ds_fail(err, "%s: %s", tar_path, archive_error_string(a));
-        if (rc == 0) rc = write_entries(a, rootfd, root_dir, &l, filter, filter_arg, err);
+        if (rc == 0) rc = write_entries(a, rootfd, root_dir, &l, keep, err);
         if (rc == 0 && archive_write_close(a) != ARCHIVE_OK)
             rc = ds_fail(err, "%s: %s", tar_path, archive_error_string(a));
         archive_write_free(a);
@@ -361,6 +437,7 @@ int ds_layer_write_tree(const char *root_dir, ds_compress compress, const char *
     }
     for (size_t i = 0; i < l.n; i++) free(l.v[i].rel);
     free(l.v);
+    free(keep);
     close(rootfd);
 
     if (rc == 0 && compress == DS_COMPRESS_NONE) {

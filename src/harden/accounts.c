@@ -98,9 +98,14 @@ static void finish(file_edit *fe, char *buf, size_t len) {
     if (!fe->first) { free(buf); return; }
     /* hr_plan_add may have moved the array: find the first item again by path. */
     for (size_t i = 0; i < fe->c->n_items; i++)
-        if (fe->c->items[i].action == DS_HA_EDIT && !strcmp(fe->c->items[i].rel, fe->rel)) {
+        /* CREATE: the file was missing (an image without /etc/passwd gets one). */
+        if ((fe->c->items[i].action == DS_HA_EDIT || fe->c->items[i].action == DS_HA_CREATE) &&
+            !strcmp(fe->c->items[i].rel, fe->rel)) {
             hr_item *it = &fe->c->items[i];
             const hr_entry *e = hr_find_entry(fe->c, fe->rel);
+            /* Only a regular file lends its mode and owner: a symlink's 0777 would make
+             * the new /etc/passwd world-writable. */
+            if (e && !S_ISREG(e->st.st_mode)) e = NULL;
             it->content = buf;
             it->content_len = len;
             it->mode = e ? e->st.st_mode & 07777 : 0644;
@@ -126,6 +131,26 @@ static bool root_spec(const char *s) {
     return !strcmp(s, "root") || !strcmp(s, "0") || !strncmp(s, "0:", 2) || !strncmp(s, "root:", 5);
 }
 
+/* A user or group part of --user / the config's User: a number below 2^32-1 (the
+ * "no id" value), or a name as useradd accepts it. The spec is written into
+ * /etc/passwd and /etc/group, so ':' or a newline (from a hostile config) must
+ * never get through. */
+static bool id_part_ok(const char *s) {
+    if (!*s) return false;
+    if (is_num(s)) {
+        errno = 0;
+        unsigned long long v = strtoull(s, NULL, 10);
+        return errno == 0 && v < 4294967295ULL;
+    }
+    size_t n = strlen(s);
+    if (n > 32 || s[0] == '-') return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (!(isalnum(ch) || ch == '_' || ch == '.' || ch == '-' || (ch == '$' && i == n - 1))) return false;
+    }
+    return true;
+}
+
 /* Decide the run user from --user, else the config's User, else nonroot 65532:65532. */
 static int pick_user(hr_ctx *c, table *pw, table *gr, run_user *ru, ds_err *err) {
     const char *spec = c->o->user;
@@ -136,12 +161,25 @@ static int pick_user(hr_ctx *c, table *pw, table *gr, run_user *ru, ds_err *err)
         spec = json_string_value(json_object_get(cfg, "User"));
         if (spec && (!*spec || root_spec(spec))) spec = NULL;
     }
-    if (from_flag && (!*spec || root_spec(spec)))
-        return ds_fail(err, "--user %s: the run user must not be root", spec);
+    if (from_flag && !*spec) return ds_fail(err, "--user: empty (want NAME|UID[:GID])");
+    if (from_flag && root_spec(spec)) return ds_fail(err, "--user %s: the run user must not be root", spec);
     memset(ru, 0, sizeof *ru);
     char *user = ds_xstrdup(spec ? spec : "nonroot");
     char *group = strchr(user, ':');
     if (group) *group++ = 0;
+    if (!id_part_ok(user) || (group && !id_part_ok(group))) {
+        /* Shown escaped: the message stays one line whatever the config holds. */
+        char shown[128];
+        size_t k = 0;
+        for (const char *p = spec; *p && k < sizeof shown - 5; p++)
+            k += (size_t)(isprint((unsigned char)*p) ? snprintf(shown + k, 2, "%c", *p)
+                                                     : snprintf(shown + k, 5, "\\x%02x", (unsigned char)*p));
+        shown[k] = 0;
+        int r = ds_fail(err, "%s '%s': not NAME|UID[:GID] (names: letters, digits, '_', '.', '-'; ids below 4294967295)",
+                        from_flag ? "--user" : "the image's config User", shown);
+        free(user);
+        return r;
+    }
     row *r = is_num(user) ? find_by(pw, 2, user) : find_by(pw, 0, user);
     if (r && r->nf >= 4) {
         ru->name = ds_xstrdup(r->f[0]);
@@ -168,7 +206,11 @@ static int pick_user(hr_ctx *c, table *pw, table *gr, run_user *ru, ds_err *err)
         row *g = is_num(group) ? find_by(gr, 2, group) : find_by(gr, 0, group);
         if (g) ru->gid = (unsigned)strtoul(g->f[2], NULL, 10);
         else if (is_num(group)) ru->gid = (unsigned)strtoul(group, NULL, 10);
-        else { free(user); free(ru->name); return ds_fail(err, "--user %s: no group '%s' in /etc/group", spec, group); }
+        else {
+            int r = ds_fail(err, "--user %s: no group '%s' in /etc/group", spec, group);
+            free(user); free(ru->name);
+            return r;
+        }
     }
     free(user);
     if (ru->uid == 0) { free(ru->name); return ds_fail(err, "--user %s: the run user must not be root (uid 0)", spec); }

@@ -157,6 +157,17 @@ static int check_script(ep_ctx *x, const char *rel, const char *shown, int depth
     return r;
 }
 
+/* "/a/b": absolute, no empty, "." or ".." components. */
+static bool clean_abs(const char *p) {
+    if (p[0] != '/') return false;
+    for (const char *c = p; *c; c++) {
+        if (*c != '/') continue;
+        const char *n = c + 1;
+        if (*n == '/' || (*n == '.' && (n[1] == '/' || !n[1] || (n[1] == '.' && (n[2] == '/' || !n[2]))))) return false;
+    }
+    return true;
+}
+
 static int check_prog(ep_ctx *x, const char *prog, const char *what, int depth, ds_err *err) {
     hr_ctx *c = x->c;
     if (depth > 4) return 0;
@@ -169,8 +180,8 @@ static int check_prog(ep_ctx *x, const char *prog, const char *what, int depth, 
             char *cand = ds_xasprintf("%s/%s", dir, prog);
             char *canon = hr_resolve(c, cand, false);
             if (canon && hr_planned_remove(c, canon))
-                rc = ds_fail(err, "%s %s (%s) would be removed by harden (rule %s); keep it with --allow %s", what, prog,
-                             cand, rule_of(c, canon), cand);
+                rc = ds_fail(err, "%s %s (%s) would be removed by harden (rule %s); keep it with --allow %s%s", what, prog,
+                             cand, rule_of(c, canon), clean_abs(cand) ? "" : "/", clean_abs(cand) ? cand : canon);
             free(canon);
             free(cand);
         }
@@ -182,12 +193,16 @@ static int check_prog(ep_ctx *x, const char *prog, const char *what, int depth, 
     char *target = hr_resolve(c, path, true);
     const char *hit = canon && hr_planned_remove(c, canon) ? canon : target && hr_planned_remove(c, target) ? target : NULL;
     if (hit) {
+        /* The --allow hint: the path as written when it is a clean absolute path, else the
+         * canonical in-image one ("../../bin/bash" or "//x" would not match an --allow). */
+        char *allow = clean_abs(path) ? ds_xstrdup(path) : ds_xasprintf("/%s", hit);
         if (!strcmp(prog, path))
             rc = ds_fail(err, "%s %s would be removed by harden (rule %s); keep it with --allow %s", what, path,
-                         rule_of(c, hit), path);
+                         rule_of(c, hit), allow);
         else
             rc = ds_fail(err, "%s %s (%s) would be removed by harden (rule %s); keep it with --allow %s", what, prog,
-                         path, rule_of(c, hit), path);
+                         path, rule_of(c, hit), allow);
+        free(allow);
     } else if (target) {
         rc = check_script(x, target, path, depth, err);
     }
@@ -202,6 +217,16 @@ int hr_check_entrypoint(hr_ctx *c, ds_err *err) {
     if (!cfg) return 0;
     if (json_object_get(cfg, "config")) cfg = json_object_get(cfg, "config");
     json_t *ep = json_object_get(cfg, "Entrypoint"), *cmd = json_object_get(cfg, "Cmd");
+    /* A string or a number here is no entry point a runtime accepts: say so rather than
+     * skip the check and write an image whose entry point was never verified. */
+    const char *names[] = {"Entrypoint", "Cmd"};
+    json_t *vals[] = {ep, cmd};
+    for (int k = 0; k < 2; k++) {
+        if (!vals[k] || json_is_null(vals[k])) continue;
+        bool ok = json_is_array(vals[k]);
+        for (size_t n = 0; ok && n < json_array_size(vals[k]); n++) ok = json_is_string(json_array_get(vals[k], n));
+        if (!ok) return ds_fail(err, "the image's config %s is not a list of strings", names[k]);
+    }
     const char *argv0 = NULL;
     if (json_is_array(ep) && json_array_size(ep)) argv0 = json_string_value(json_array_get(ep, 0));
     else if (json_is_array(cmd) && json_array_size(cmd)) argv0 = json_string_value(json_array_get(cmd, 0));

@@ -205,6 +205,8 @@ int ds_harden_image(const char *src_ref, const char *dst_ref, ds_harden_opts *o,
     memset(&lo, 0, sizeof lo);
     int rc = -1;
     if (ds_image_open(src_ref, topts, &img, err) < 0) return -1;
+    /* Before the long unpack: a DST that is SRC (or inside it) would change the source. */
+    if (!o->dry_run && ds_dest_check(&img->ref, dst_ref, err) < 0) { ds_image_close(img); return -1; }
     if (topts->tmpdir) {
         tmp = ds_xasprintf("%s/distill-harden.XXXXXX", topts->tmpdir);
         if (!mkdtemp(tmp)) { ds_fail_errno(err, "--tmpdir %s", topts->tmpdir); free(tmp); tmp = NULL; goto out; }

@@ -1,3 +1,4 @@
+#include <archive.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -40,3 +41,13 @@ void ds_digest_set_add(ds_digest_set *s, const char *digest) {
 }
 
 void ds_digest_set_free(ds_digest_set *s) { free(s->v); memset(s, 0, sizeof *s); }
+
+const char *ds_archive_err(struct archive *a) {
+    static _Thread_local char buf[512];
+    const char *m = archive_error_string(a);
+    int e = archive_errno(a);
+    if (!m) m = "archive error";
+    if (e > 0 && !strstr(m, strerror(e))) snprintf(buf, sizeof buf, "%s: %s", m, strerror(e));
+    else snprintf(buf, sizeof buf, "%s", m);
+    return buf;
+}

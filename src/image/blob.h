@@ -20,6 +20,9 @@ int ds_oci_layout_source_init(ds_source *s, const char *dir, char *owned_tmp, ds
 /* Tar writing shared by oci-archive and docker-archive (in oci_archive.c): a tar at
  * a temp sibling of path, files streamed in, renamed over path on finish. */
 struct archive;
+/* libarchive's message plus the system reason when it has one ("Write error" alone
+ * does not say the disk is full). The text lives until the next call in this thread. */
+const char *ds_archive_err(struct archive *a);
 int ds_tar_create(const char *path, const char *what, struct archive **out, char **tmp_out, ds_err *err);
 int ds_tar_add_file(struct archive *a, const char *name, const char *path, const char *what, ds_err *err);
 int ds_tar_finish(struct archive *a, const char *tmp, const char *path, const char *what, ds_err *err);

@@ -3,6 +3,7 @@
  * The config never changes (diff_ids are of the uncompressed tars); the manifest
  * is rewritten only when a layer or the manifest format has to change. */
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "image/blob.h"
 #include "image/compress.h"
@@ -52,6 +53,13 @@ int ds_image_copy(ds_image *src, const char *dst_ref, const ds_opts *opts, char 
     ds_opts defaults;
     if (!opts) { ds_opts_init(&defaults); opts = &defaults; }
     ds_dest *d = NULL;
+    if (ds_dest_check(&src->ref, dst_ref, err) < 0) return -1;
+    /* Checked up front: scratch space is only needed for some layers, late in a long copy. */
+    if (opts->tmpdir && *opts->tmpdir) {
+        struct stat st;
+        if (stat(opts->tmpdir, &st) < 0) return ds_fail_errno(err, "--tmpdir %s", opts->tmpdir);
+        if (!S_ISDIR(st.st_mode)) return ds_fail(err, "--tmpdir %s: not a directory", opts->tmpdir);
+    }
     if (ds_dest_open(dst_ref, opts, &d, err) < 0) return -1;
     ds_transport dt = d->ref.transport;
     int want = -1; /* keep */

@@ -94,7 +94,7 @@ static int extract(da_src *d, const char *path, ds_err *err) {
     archive_read_support_format_tar(a);
     archive_read_support_filter_all(a);
     if (archive_read_open_filename(a, path, 1 << 20) != ARCHIVE_OK) {
-        int r = ds_fail(err, "%s: %s", d->what, archive_error_string(a));
+        int r = ds_fail(err, "%s: %s", d->what, ds_archive_err(a));
         archive_read_free(a);
         return r;
     }
@@ -136,7 +136,7 @@ static int extract(da_src *d, const char *path, ds_err *err) {
         bool first = true;
         for (;;) {
             la_ssize_t n = archive_read_data(a, buf, 1 << 20);
-            if (n < 0) { r = ds_fail(err, "%s: %s: %s", d->what, en, archive_error_string(a)); break; }
+            if (n < 0) { r = ds_fail(err, "%s: %s: %s", d->what, en, ds_archive_err(a)); break; }
             if (n == 0) break;
             if (first) { e->comp = ds_compress_sniff(buf, (size_t)n); first = false; }
             ds_sha256_update(&h, buf, (size_t)n);
@@ -151,7 +151,7 @@ static int extract(da_src *d, const char *path, ds_err *err) {
         ds_sha256_final(&h, e->digest);
         if (close(fd) < 0 && r == 0) r = ds_fail_errno(err, "%s: write %s", d->what, e->file);
     }
-    if (r == 0 && ar != ARCHIVE_EOF) r = ds_fail(err, "%s: %s", d->what, archive_error_string(a));
+    if (r == 0 && ar != ARCHIVE_EOF) r = ds_fail(err, "%s: %s", d->what, ds_archive_err(a));
     free(buf);
     archive_read_free(a);
     return r;

@@ -86,6 +86,8 @@ static int load_manifest(ds_image *img, const char *name, const char *platform, 
 int ds_image_open(const char *ref_text, const ds_opts *opts, ds_image **out, ds_err *err) {
     ds_opts defaults;
     if (!opts) { ds_opts_init(&defaults); opts = &defaults; }
+    if (opts->platform && !ds_platform_valid(opts->platform))
+        return ds_fail(err, "%s: bad platform '%s' (want OS/ARCH[/VARIANT], e.g. linux/arm64)", ref_text, opts->platform);
     ds_image *img = ds_xcalloc(1, sizeof *img);
     if (ds_ref_parse(ref_text, &img->ref, err) < 0) { free(img); return -1; }
     img->src = ds_xcalloc(1, sizeof *img->src);

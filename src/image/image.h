@@ -37,6 +37,10 @@ typedef struct ds_ref {
 int ds_ref_parse(const char *text, ds_ref *out, ds_err *err);
 void ds_ref_free(ds_ref *ref);
 char *ds_ref_format(const ds_ref *ref); /* back to text, malloc'd */
+/* Before writing dst_text from src: -1 when it names the source itself (same path,
+ * or for oci: the same layout and ref) or a place inside a source directory (writing
+ * there would change the image being read), or when its parent directory is missing. */
+int ds_dest_check(const ds_ref *src, const char *dst_text, ds_err *err);
 
 /* Options that apply to transports, set from the CLI (skopeo/podman names). */
 typedef struct ds_opts {

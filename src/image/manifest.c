@@ -72,16 +72,22 @@ void ds_desc_copy(ds_desc *dst, const ds_desc *src) {
 
 int ds_manifest_parse(json_t *m, const char *what, ds_desc *config, ds_desc **layers, size_t *n_layers, ds_err *err) {
     *layers = NULL; *n_layers = 0;
-    if (ds_desc_parse(json_object_get(m, "config"), config, what, err) < 0) return ds_err_wrap(err, "config");
+    char *w = ds_xasprintf("%s: config", what);
+    int cr = ds_desc_parse(json_object_get(m, "config"), config, w, err);
+    free(w);
+    if (cr < 0) return -1;
     json_t *ls = json_object_get(m, "layers");
     if (!json_is_array(ls)) { ds_desc_free(config); return ds_fail(err, "%s: manifest has no layers array", what); }
     size_t n = json_array_size(ls);
     ds_desc *arr = ds_xcalloc(n ? n : 1, sizeof *arr);
     for (size_t i = 0; i < n; i++) {
-        if (ds_desc_parse(json_array_get(ls, i), &arr[i], what, err) < 0) {
+        char *lw = ds_xasprintf("%s: layer %zu", what, i + 1);
+        int lr = ds_desc_parse(json_array_get(ls, i), &arr[i], lw, err);
+        free(lw);
+        if (lr < 0) {
             for (size_t k = 0; k < i; k++) ds_desc_free(&arr[k]);
             free(arr); ds_desc_free(config);
-            return ds_err_wrap(err, "layer %zu", i + 1);
+            return -1;
         }
     }
     *layers = arr; *n_layers = n;
@@ -106,6 +112,24 @@ void ds_platform_host(char *buf, size_t n) {
     snprintf(buf, n, "linux/%s%s%s", arch, variant ? "/" : "", variant ? variant : "");
 }
 
+bool ds_platform_valid(const char *p) {
+    /* OS/ARCH[/VARIANT]: two or three non-empty parts of [a-z0-9._-]. */
+    int parts = 1;
+    size_t run = 0;
+    for (const char *c = p; ; c++) {
+        if (*c == '/' || !*c) {
+            if (!run) return false;
+            if (!*c) break;
+            parts++; run = 0;
+        } else if ((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '.' || *c == '_' || *c == '-') {
+            run++;
+        } else {
+            return false;
+        }
+    }
+    return parts == 2 || parts == 3;
+}
+
 /* arm64 images usually omit "v8": treat the two spellings as one. */
 static bool variant_eq(const char *arch, const char *a, const char *b) {
     if (!a) a = "";
@@ -123,7 +147,7 @@ int ds_index_pick(json_t *index, const char *platform, const char *what, ds_desc
     char want[256];
     snprintf(want, sizeof want, "%s", platform);
     char *os = want, *arch = strchr(want, '/'), *variant = NULL;
-    if (!arch || !arch[1]) return ds_fail(err, "%s: bad platform '%s' (want OS/ARCH[/VARIANT])", what, platform);
+    if (!ds_platform_valid(platform) || !arch || !arch[1]) return ds_fail(err, "%s: bad platform '%s' (want OS/ARCH[/VARIANT])", what, platform);
     *arch++ = 0;
     variant = strchr(arch, '/');
     if (variant) *variant++ = 0;

@@ -27,6 +27,8 @@ int ds_manifest_parse(json_t *m, const char *what, ds_desc *config, ds_desc **la
 
 /* This machine's platform ("linux/amd64", "linux/arm64/v8", ...). */
 void ds_platform_host(char *buf, size_t n);
+/* OS/ARCH[/VARIANT] with non-empty lowercase parts (what --platform accepts). */
+bool ds_platform_valid(const char *platform);
 /* Pick platform ("os/arch[/variant]", NULL = this machine) from an index. The error
  * lists the platforms it has. */
 int ds_index_pick(json_t *index, const char *platform, const char *what, ds_desc *out, ds_err *err);

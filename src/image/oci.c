@@ -53,9 +53,15 @@ static int read_blob_bytes(oci_src *o, const ds_desc *d, bool check_size, char *
     if (r < 0) return ds_err_wrap(err, "%s: manifest %s", o->name, d->digest);
     char got[DS_DIGEST_LEN + 1];
     ds_sha256_buf(*raw, *len, got);
-    if (strcmp(got, d->digest) || (check_size && (int64_t)*len != d->size)) {
+    if (strcmp(got, d->digest)) {
         free(*raw); *raw = NULL;
         return ds_fail(err, "%s: blob %s is corrupt: %zu bytes hashing to %s", o->name, d->digest, *len, got);
+    }
+    if (check_size && (int64_t)*len != d->size) {
+        int r = ds_fail(err, "%s: blob %s has the wrong size: %zu bytes, index.json says %lld", o->name, d->digest, *len,
+                        (long long)d->size);
+        free(*raw); *raw = NULL;
+        return r;
     }
     return 0;
 }
@@ -238,7 +244,10 @@ static int oci_commit(ds_dest *d, ds_err *err) {
     if (!o->mt) return ds_fail(err, "oci:%s: no manifest was written", o->final);
     json_t *idx = NULL;
     if (o->existing) {
-        if (read_index(o->work, o->final, &idx, err) < 0) return -1;
+        char *name = ds_xasprintf("oci:%s", o->final);
+        int r = read_index(o->work, name, &idx, err);
+        free(name);
+        if (r < 0) return -1;
     } else {
         idx = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2, "mediaType", DS_MT_OCI_INDEX, "manifests");
     }
@@ -307,8 +316,22 @@ int ds_oci_dest_open(ds_dest *d, ds_err *err) {
     if (has_index && has_layout) {
         o->existing = true;
         o->work = ds_xstrdup(path);
+        /* A damaged index.json is found now, before any blob is added to the layout. */
+        char *name = ds_xasprintf("oci:%s", path);
+        json_t *idx = NULL;
+        r = read_index(path, name, &idx, err);
+        json_decref(idx);
+        free(name);
         char *bd = ds_xasprintf("%s/blobs/sha256", path);
-        r = ds_mkdirs(bd, 0755, err);
+        if (r == 0) r = ds_mkdirs(bd, 0755, err);
+        /* Blobs go into blobs/sha256: a symlink there would send them out of the layout. */
+        for (int k = 0; r == 0 && k < 2; k++) {
+            char *sub = ds_xasprintf("%s/%s", path, k ? "blobs/sha256" : "blobs");
+            if (lstat(sub, &st) < 0 || !S_ISDIR(st.st_mode))
+                r = ds_fail(err, "oci:%s: %s is not a directory (a symlink?): refusing to write through it", path,
+                            k ? "blobs/sha256" : "blobs");
+            free(sub);
+        }
         free(bd);
     } else if (lstat(path, &st) == 0 && !(S_ISDIR(st.st_mode) && dir_empty(path))) {
         /* Only an empty directory may stand where a new layout goes (rename replaces it). */

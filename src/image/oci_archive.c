@@ -39,7 +39,7 @@ static int extract_layout(const char *archive_path, const char *name, const char
     archive_read_support_format_tar(a);
     archive_read_support_filter_all(a); /* a gzip'd tar of a layout is seen in the wild */
     if (archive_read_open_filename(a, archive_path, 1 << 20) != ARCHIVE_OK) {
-        int r = ds_fail(err, "%s: %s", name, archive_error_string(a));
+        int r = ds_fail(err, "%s: %s", name, ds_archive_err(a));
         archive_read_free(a);
         return r;
     }
@@ -71,7 +71,7 @@ static int extract_layout(const char *archive_path, const char *name, const char
         }
         for (;;) {
             la_ssize_t n = archive_read_data(a, buf, 1 << 20);
-            if (n < 0) { r = ds_fail(err, "%s: %s: %s", name, en, archive_error_string(a)); break; }
+            if (n < 0) { r = ds_fail(err, "%s: %s: %s", name, en, ds_archive_err(a)); break; }
             if (n == 0) break;
             for (la_ssize_t off = 0; off < n;) {
                 ssize_t w = write(fd, buf + off, (size_t)(n - off));
@@ -83,7 +83,7 @@ static int extract_layout(const char *archive_path, const char *name, const char
         if (close(fd) < 0 && r == 0) r = ds_fail_errno(err, "%s: write %s", name, out);
         free(out);
     }
-    if (r == 0 && ar != ARCHIVE_EOF) r = ds_fail(err, "%s: %s", name, archive_error_string(a));
+    if (r == 0 && ar != ARCHIVE_EOF) r = ds_fail(err, "%s: %s", name, ds_archive_err(a));
     free(buf);
     archive_read_free(a);
     return r;
@@ -127,7 +127,7 @@ static int add_entry_hdr(struct archive *a, const char *name, mode_t type, mode_
 static int add_bytes(arch_dst *o, const char *name, const void *data, size_t len, ds_err *err) {
     if (add_entry_hdr(o->a, name, AE_IFREG, 0644, (int64_t)len) < 0 ||
         (len && archive_write_data(o->a, data, len) != (la_ssize_t)len))
-        return ds_fail(err, "oci-archive:%s: %s", o->final, archive_error_string(o->a));
+        return ds_fail(err, "oci-archive:%s: %s", o->final, ds_archive_err(o->a));
     return 0;
 }
 
@@ -139,7 +139,7 @@ int ds_tar_add_file(struct archive *a, const char *name, const char *path, const
     if (fstat(fd, &st) < 0) { close(fd); return ds_fail_errno(err, "%s: %s", what, path); }
     if (add_entry_hdr(a, name, AE_IFREG, 0644, st.st_size) < 0) {
         close(fd);
-        return ds_fail(err, "%s: %s", what, archive_error_string(a));
+        return ds_fail(err, "%s: %s", what, ds_archive_err(a));
     }
     char *buf = ds_xmalloc(1 << 20);
     int r = 0;
@@ -147,7 +147,7 @@ int ds_tar_add_file(struct archive *a, const char *name, const char *path, const
         ssize_t n = read(fd, buf, 1 << 20);
         if (n < 0) { if (errno == EINTR) continue; r = ds_fail_errno(err, "%s: read %s", what, path); break; }
         if (n == 0) break;
-        if (archive_write_data(a, buf, (size_t)n) != n) { r = ds_fail(err, "%s: %s", what, archive_error_string(a)); break; }
+        if (archive_write_data(a, buf, (size_t)n) != n) { r = ds_fail(err, "%s: %s", what, ds_archive_err(a)); break; }
     }
     free(buf);
     close(fd);
@@ -156,12 +156,15 @@ int ds_tar_add_file(struct archive *a, const char *name, const char *path, const
 
 /* Open a tar for writing at a temp sibling of path. */
 int ds_tar_create(const char *path, const char *what, struct archive **out, char **tmp_out, ds_err *err) {
+    /* Found now rather than by the final rename, after the whole archive was written. */
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return ds_fail(err, "%s: is a directory (an archive is a file)", what);
     struct archive *a = archive_write_new();
     archive_write_set_format_pax_restricted(a);
     archive_write_set_bytes_in_last_block(a, 1);
     char *tmp = ds_tmp_sibling(path);
     if (archive_write_open_filename(a, tmp) != ARCHIVE_OK) {
-        int r = ds_fail(err, "%s: %s", what, archive_error_string(a));
+        int r = ds_fail(err, "%s: %s", what, ds_archive_err(a));
         archive_write_free(a);
         unlink(tmp); free(tmp);
         return r;
@@ -172,7 +175,7 @@ int ds_tar_create(const char *path, const char *what, struct archive **out, char
 }
 
 int ds_tar_finish(struct archive *a, const char *tmp, const char *path, const char *what, ds_err *err) {
-    int r = archive_write_close(a) == ARCHIVE_OK ? 0 : ds_fail(err, "%s: %s", what, archive_error_string(a));
+    int r = archive_write_close(a) == ARCHIVE_OK ? 0 : ds_fail(err, "%s: %s", what, ds_archive_err(a));
     archive_write_free(a);
     if (r == 0) {
         int fd = open(tmp, O_RDONLY | O_CLOEXEC);
@@ -259,7 +262,7 @@ int ds_oci_archive_dest_open(ds_dest *d, ds_err *err) {
     int r = ds_tar_create(o->final, what, &o->a, &o->tmp, err);
     if (r == 0 && (add_entry_hdr(o->a, "blobs/", AE_IFDIR, 0755, 0) < 0 ||
                    add_entry_hdr(o->a, "blobs/sha256/", AE_IFDIR, 0755, 0) < 0))
-        r = ds_fail(err, "%s: %s", what, archive_error_string(o->a));
+        r = ds_fail(err, "%s: %s", what, ds_archive_err(o->a));
     free(what);
     d->priv = o;
     d->ops = &arch_dest_ops;

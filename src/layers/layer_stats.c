@@ -16,6 +16,11 @@ typedef struct path_rec {
     int last_layer;     /* last layer that had this path (-1 none) */
     int layers;
     bool present, is_dir;
+    /* Direct children (records are created for every parent), so that hiding a
+     * directory costs its subtree, not a scan of every path: a layer of 100k
+     * opaque whiteouts over 100k paths stays linear. */
+    struct path_rec **kids;
+    size_t nkids, capkids;
 } path_rec;
 
 struct ds_layers_analyzer {
@@ -30,22 +35,38 @@ ds_layers_analyzer *ds_layers_analyzer_new(void) {
     return an;
 }
 
+static void rec_free(void *p) {
+    path_rec *r = p;
+    if (r) free(r->kids);
+    free(r);
+}
+
 void ds_layers_analyzer_free(ds_layers_analyzer *an) {
     if (!an) return;
-    ds_strmap_free(&an->paths, free);
+    ds_strmap_free(&an->paths, rec_free);
     for (size_t i = 0; i < an->n; i++) { free(an->layers[i].media_type); free(an->layers[i].created_by); }
     free(an->layers);
     free(an);
 }
 
+/* The record of rel ("" is the root), created with its parents when missing. */
 static path_rec *rec_get(ds_layers_analyzer *an, const char *rel) {
     path_rec *r = ds_strmap_get(&an->paths, rel);
-    if (!r) {
-        r = ds_xcalloc(1, sizeof *r);
-        r->last_layer = -1;
-        r->min_size = -1;
-        ds_strmap_put(&an->paths, rel, r);
+    if (r) return r;
+    r = ds_xcalloc(1, sizeof *r);
+    r->last_layer = -1;
+    r->min_size = -1;
+    ds_strmap_put(&an->paths, rel, r);
+    if (!*rel) return r;
+    const char *slash = strrchr(rel, '/');
+    char *parent = slash ? ds_xstrndup(rel, (size_t)(slash - rel)) : ds_xstrdup("");
+    path_rec *p = rec_get(an, parent);
+    free(parent);
+    if (p->nkids == p->capkids) {
+        p->capkids = p->capkids ? p->capkids * 2 : 4;
+        p->kids = ds_xrealloc(p->kids, p->capkids * sizeof *p->kids);
     }
+    p->kids[p->nkids++] = r;
     return r;
 }
 
@@ -65,17 +86,23 @@ static void rec_seen(path_rec *r, int layer, int64_t size) {
 /* Hide every present path below dir (from lower layers only when only_lower).
  * Returns the bytes hidden. */
 static int64_t hide_below(ds_layers_analyzer *an, const char *dir, int layer, bool only_lower) {
-    size_t dl = strlen(dir);
+    path_rec *d = ds_strmap_get(&an->paths, dir);
+    if (!d) return 0;
     int64_t sum = 0;
-    for (size_t i = 0; i < an->paths.cap; i++) {
-        ds_strmap_slot *s = &an->paths.slots[i];
-        if (!s->key) continue;
-        if (dl && (strncmp(s->key, dir, dl) || s->key[dl] != '/')) continue;
-        path_rec *r = s->value;
-        if (!r->present || (only_lower && r->last_layer == layer)) continue;
-        sum += r->cur_size;
-        r->present = false;
+    path_rec **stack = NULL;
+    size_t n = 0, cap = 0;
+    for (path_rec *cur = d;;) {
+        for (size_t i = 0; i < cur->nkids; i++) {
+            if (n == cap) { cap = cap ? cap * 2 : 64; stack = ds_xrealloc(stack, cap * sizeof *stack); }
+            stack[n++] = cur->kids[i];
+        }
+        if (!n) break;
+        cur = stack[--n];
+        if (!cur->present || (only_lower && cur->last_layer == layer)) continue;
+        sum += cur->cur_size;
+        cur->present = false;
     }
+    free(stack);
     return sum;
 }
 
@@ -104,7 +131,9 @@ int ds_layers_analyzer_add(ds_layers_analyzer *an, const char *blob_path, const 
         const char *name = archive_entry_pathname(e);
         char *rel = NULL;
         if (!name || ds_clean_tar_path(name, &rel) < 0) {
-            rc = ds_fail(err, "%s: entry '%s': name leaves the tree (..)", blob_path, name ? name : "");
+            char *t = ds_entry_text(name ? name : "");
+            rc = ds_fail(err, "%s: entry '%s': name leaves the tree (..)", blob_path, t);
+            free(t);
             break;
         }
         if (!*rel) { free(rel); continue; }
@@ -119,8 +148,10 @@ int ds_layers_analyzer_add(ds_layers_analyzer *an, const char *blob_path, const 
             st->deleted++;
             char *victim = slash ? ds_xasprintf("%.*s/%s", (int)(slash - rel), rel, base + 4) : ds_xstrdup(base + 4);
             path_rec *v = rec_get(an, victim);
-            int64_t size = 0;
-            if (v->present && v->is_dir) size = hide_below(an, victim, layer, false);
+            /* Whatever is below goes too, even when the directory itself never had
+             * an entry of its own (tars need not list parents). A file has nothing
+             * below: its whiteout counts 0. */
+            int64_t size = hide_below(an, victim, layer, false);
             v->present = false;
             rec_seen(v, layer, size);
             free(victim);
@@ -142,7 +173,10 @@ int ds_layers_analyzer_add(ds_layers_analyzer *an, const char *blob_path, const 
         free(rel);
         r = archive_read_data_skip(a);
         if (r < ARCHIVE_WARN) {
-            rc = ds_fail(err, "%s: %s", blob_path, archive_error_string(a) ? archive_error_string(a) : "bad tar");
+            /* Name the entry whose data is broken, as the unpacker does. */
+            char *t = ds_entry_text(name);
+            rc = ds_fail(err, "%s: entry '%s': %s", blob_path, t, archive_error_string(a) ? archive_error_string(a) : "bad tar");
+            free(t);
             break;
         }
     }

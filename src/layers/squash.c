@@ -1,26 +1,42 @@
 #include "layers/squash.h"
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "fs/unpack.h"
 #include "util/fsutil.h"
 #include "util/progress.h"
 
+/* SOURCE_DATE_EPOCH as the reproducible-builds spec says: an integer of seconds;
+ * malformed is an error, not a silent fallback. Returns 0 (unset: *set = false) or -1. */
+static int source_date_epoch(long long *out, bool *set, ds_err *err) {
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    *set = false;
+    if (!sde || !*sde) return 0;
+    char *end;
+    errno = 0;
+    long long v = strtoll(sde, &end, 10);
+    /* 253402300799 is 9999-12-31T23:59:59Z, the last date RFC 3339 can write. */
+    if (errno || *end || end == sde || v < 0 || v > 253402300799LL)
+        return ds_fail(err, "SOURCE_DATE_EPOCH=%.40s: expected whole seconds since 1970 (0 to 253402300799)", sde);
+    *out = v;
+    *set = true;
+    return 0;
+}
+
 /* The squash entry's date: SOURCE_DATE_EPOCH, else the source's own "created",
  * so the same source always gives the same config. */
 static char *squash_created(const json_t *src_config) {
-    const char *sde = getenv("SOURCE_DATE_EPOCH");
-    if (sde && *sde) {
-        char *end;
-        long long v = strtoll(sde, &end, 10);
-        if (!*end && v >= 0) {
-            time_t t = (time_t)v;
-            struct tm tm;
-            gmtime_r(&t, &tm);
-            char buf[32];
-            strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-            return ds_xstrdup(buf);
-        }
+    long long v;
+    bool set;
+    ds_err e;
+    if (source_date_epoch(&v, &set, &e) == 0 && set) {
+        time_t t = (time_t)v;
+        struct tm tm;
+        char buf[32];
+        if (gmtime_r(&t, &tm) && strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm)) return ds_xstrdup(buf);
     }
     const char *c = json_string_value(json_object_get(src_config, "created"));
     return ds_xstrdup(c ? c : "1970-01-01T00:00:00Z");
@@ -63,6 +79,9 @@ static char *tmp_base(const ds_opts *opts, ds_err *err) {
 int ds_image_squash(ds_image *src, const char *dst_ref, const ds_opts *opts, ds_compress compress,
                     ds_squash_result *res, ds_err *err) {
     memset(res, 0, sizeof *res);
+    long long sde;
+    bool sde_set;
+    if (source_date_epoch(&sde, &sde_set, err) < 0) return -1;
     char *tmp = tmp_base(opts, err);
     if (!tmp) return -1;
     char *root = ds_xasprintf("%s/rootfs", tmp);

@@ -13,13 +13,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "elf/resolve.h"
+#include "elf/rootfs.h"
 #include "minify/minify.h"
 #include "util/fsutil.h"
 
 typedef struct ctx {
     const char *root;
+    ds_root tree; /* lookups inside root, cached for the whole closure */
     ds_closure *c;
-    const char *reason; /* for on_link */
     ds_err *err;
 } ctx;
 
@@ -32,31 +33,23 @@ static bool skipped_prefix(const char *p) {
     return false;
 }
 
-static void on_link(const char *link, void *arg) {
-    ctx *x = arg;
-    if (skipped_prefix(link)) return;
-    char *r = ds_xasprintf("symlink on the way (%s)", x->reason);
-    ds_pathmap_add(&x->c->keep, link, r);
-    free(r);
-}
-
-/* Keep path (resolved inside the root, with its symlink hops) when it exists. 1 kept, 0 absent, -1 error. */
+/* Keep path (resolved inside the root, with every symlink hop on the way) when it exists.
+ * *resolved_out gets the canonical in-image path when it exists, else NULL. 1 kept, 0 absent. */
 static int keep(ctx *x, const char *path, const char *reason, char **resolved_out) {
+    if (resolved_out) *resolved_out = NULL;
     if (path[0] != '/' || skipped_prefix(path)) return 0;
-    char *res = NULL;
-    x->reason = reason;
-    if (ds_resolve_in_root(x->root, path, on_link, x, &res, x->err) < 0) {
-        json_array_append_new(x->c->warnings, json_string(x->err->msg));
-        return 0;
+    const ds_rpath_res *r = ds_root_lookup(&x->tree, path);
+    if (r->n_links) {
+        char *why = ds_xasprintf("symlink on the way (%s)", reason);
+        for (size_t i = 0; i < r->n_links; i++)
+            if (!skipped_prefix(r->links[i])) ds_pathmap_add(&x->c->keep, r->links[i], why);
+        free(why);
     }
-    char *host = ds_xasprintf("%s%s", x->root, res);
-    struct stat st;
-    int found = lstat(host, &st) == 0 && !skipped_prefix(res);
-    free(host);
-    if (found) ds_pathmap_add(&x->c->keep, res, reason);
-    if (resolved_out) *resolved_out = res;
-    else free(res);
-    return found;
+    if (!r->exists) return 0;
+    if (resolved_out) *resolved_out = ds_xstrdup(r->real);
+    if (skipped_prefix(r->real)) return 0;
+    ds_pathmap_add(&x->c->keep, r->real, reason);
+    return 1;
 }
 
 static uint16_t elf_machine(const char *host_path, bool *is_elf) {
@@ -152,27 +145,26 @@ static char *find_in_path(const char *root, const char *cmd, const char *path_en
     return found;
 }
 
-static char *ops_text(const json_t *ops) {
+static char *ops_text(unsigned ops) {
     char buf[256] = "";
-    size_t i;
-    json_t *o;
-    json_array_foreach(ops, i, o) {
-        if (!json_is_string(o)) continue;
+    for (unsigned b = 0; b < DS_TRACE_OP_COUNT; b++) {
+        if (!(ops & (1u << b))) continue;
         if (*buf) strncat(buf, ",", sizeof buf - strlen(buf) - 1);
-        strncat(buf, json_string_value(o), sizeof buf - strlen(buf) - 1);
+        strncat(buf, ds_trace_op_name(b), sizeof buf - strlen(buf) - 1);
     }
     return ds_xasprintf("used by the app (%s)", *buf ? buf : "seen");
 }
 
-static bool has_op(const json_t *ops, const char *name) {
-    size_t i;
-    json_t *o;
-    json_array_foreach(ops, i, o)
-        if (json_is_string(o) && !strcmp(json_string_value(o), name)) return true;
-    return false;
+/* argv as the report shows it: a compact JSON array. */
+static char *argv_text(const ds_trace_exec *e) {
+    json_t *a = json_array();
+    for (size_t i = 0; i < e->argc; i++) json_array_append_new(a, json_string(e->argv[i]));
+    char *s = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    return s;
 }
 
-int ds_closure_compute(const char *src_root, const json_t *trace, const ds_minify_opts *opts,
+int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_minify_opts *opts,
                        ds_closure **out, ds_err *err) {
     ds_closure *c = ds_xcalloc(1, sizeof *c);
     c->dropped_tools = json_array();
@@ -180,35 +172,50 @@ int ds_closure_compute(const char *src_root, const json_t *trace, const ds_minif
     c->warnings = json_array();
     c->written = json_array();
     ctx x = {.root = src_root, .c = c, .err = err};
-    ds_pathmap execd = {0}; /* resolved paths the app executed -> argv text */
-
-    /* 1. What the trace saw. */
-    json_t *files = trace ? json_object_get(trace, "files") : NULL;
-    size_t i;
-    json_t *f;
-    json_array_foreach(files, i, f) {
-        const char *path = json_string_value(json_object_get(f, "path"));
-        const json_t *ops = json_object_get(f, "ops");
-        if (!path) continue;
-        if (has_op(ops, "create") || has_op(ops, "rename") || has_op(ops, "unlink"))
-            json_array_append_new(c->written, json_string(path));
-        if (!json_is_true(json_object_get(f, "ok"))) continue;
-        char *reason = ops_text(ops);
-        keep(&x, path, reason, NULL);
-        free(reason);
+    if (ds_root_open(&x.tree, src_root, err) < 0) {
+        ds_closure_free(c);
+        return -1;
     }
-    json_t *execs = trace ? json_object_get(trace, "execs") : NULL;
-    json_array_foreach(execs, i, f) {
-        const char *path = json_string_value(json_object_get(f, "path"));
-        if (!path || !json_is_true(json_object_get(f, "ok"))) continue;
-        char *argv = json_dumps(json_object_get(f, "argv"), JSON_COMPACT);
+    ds_pathmap execd = {0}; /* resolved paths the app executed -> argv text (first record wins) */
+
+    /* 1. What the trace saw: programs run first (so their argv is what the report shows), then every path. */
+    for (size_t i = 0; trace && i < trace->nexecs; i++) {
+        const ds_trace_exec *f = &trace->execs[i];
+        if (!f->ok) continue;
+        char *argv = argv_text(f);
         char *res = NULL;
-        if (keep(&x, path, "executed by the app", &res) > 0) ds_pathmap_add(&execd, res, argv ? argv : "[]");
-        if (res) ds_pathmap_add(&execd, path, argv ? argv : "[]");
+        if (keep(&x, f->path, "executed by the app", &res) > 0) ds_pathmap_add(&execd, res, argv ? argv : "[]");
+        ds_pathmap_add(&execd, f->path, argv ? argv : "[]");
         free(res);
         free(argv);
     }
 
+    for (size_t i = 0; trace && i < trace->nfiles; i++) {
+        const ds_trace_file *f = &trace->files[i];
+        const char *path = f->path;
+        bool wrote = f->ops & (DS_TRACE_OP_CREATE | DS_TRACE_OP_RENAME | DS_TRACE_OP_UNLINK);
+        if (wrote) json_array_append_new(c->written, json_string(path));
+        if (!f->ok) continue;
+        char *reason = ops_text(f->ops), *res = NULL;
+        keep(&x, path, reason, &res);
+        free(reason);
+        /* A program the kernel ran (an exec target, or the #! interpreter of a script). */
+        if (f->ops & DS_TRACE_OP_EXEC) {
+            if (res) ds_pathmap_add(&execd, res, "(run by the kernel: exec or #! interpreter)");
+            ds_pathmap_add(&execd, path, "(run by the kernel: exec or #! interpreter)");
+        }
+        free(res);
+        if (wrote) {
+            /* What the app created is not in SRC, but the directory it created it in must be. */
+            char *dir = ds_xstrdup(path);
+            char *sl = strrchr(dir, '/');
+            if (sl && sl != dir) {
+                *sl = 0;
+                keep(&x, dir, "directory the app wrote in", NULL);
+            }
+            free(dir);
+        }
+    }
     /* 2. The entrypoint, and the machine everything must match. */
     if (opts->n_command) {
         char *cmd = find_in_path(src_root, opts->command[0], opts->path_env);
@@ -222,6 +229,9 @@ int ds_closure_compute(const char *src_root, const json_t *trace, const ds_minif
         free(cmd);
         free(res);
     }
+
+    /* The runtime enters the working directory before the sensor or the app runs: no trace sees it. */
+    if (opts->workdir && *opts->workdir) keep(&x, opts->workdir, "working directory", NULL);
 
     /* 3. Essentials of a distroless image, when the source has them. */
     static const char *const essentials[] = {
@@ -246,7 +256,10 @@ int ds_closure_compute(const char *src_root, const json_t *trace, const ds_minif
     for (size_t k = 0; k < opts->n_keep_packages; k++)
         if (keep_package(&x, opts->keep_packages[k]) < 0) goto fail;
 
-    /* 5. ELF dependencies and Python sources, to a fixed point (the map grows as we go). */
+    /* 5. ELF dependencies and Python sources, to a fixed point (the map grows as we go).
+     * One resolver context for the whole closure: ld.so.cache and every parsed library
+     * are read once, not once per kept ELF. */
+    ds_elf_ctx *elf = NULL;
     for (size_t k = 0; k < c->keep.n; k++) {
         char *path = ds_xstrdup(c->keep.v[k].path);
         char *host = ds_xasprintf("%s%s", src_root, path);
@@ -261,23 +274,23 @@ int ds_closure_compute(const char *src_root, const json_t *trace, const ds_minif
                 ds_pathmap_remove(&c->keep, path);
                 k--;
             } else if (is_elf) {
-                char **deps = NULL, **missing = NULL;
-                size_t nd = 0, nm = 0;
+                ds_elf_result *r = NULL;
                 ds_err e = {0};
-                if (ds_elf_needed_files(src_root, path, opts->ld_library_path, &deps, &nd, &missing, &nm, &e) < 0) {
+                if (!elf && ds_elf_ctx_new(src_root, opts->ld_library_path, &elf, &e) < 0) {
+                    json_array_append_new(c->warnings, json_string(e.msg));
+                } else if (ds_elf_resolve(elf, path, &r, &e) < 0) {
                     json_array_append_new(c->warnings, json_string(e.msg));
                 } else {
-                    char *r = ds_xasprintf("needed by %s", path);
-                    for (size_t d = 0; d < nd; d++) keep(&x, deps[d], r, NULL);
-                    free(r);
-                    for (size_t d = 0; d < nm; d++) {
-                        char *w = ds_xasprintf("%s: library %s not found in the image", path, missing[d]);
+                    char *why = ds_xasprintf("needed by %s", path);
+                    for (size_t d = 0; d < r->n_files; d++) keep(&x, r->files[d], why, NULL);
+                    free(why);
+                    for (size_t d = 0; d < r->n_missing; d++) {
+                        char *w = ds_xasprintf("%s: library %s not found in the image", path, r->missing[d]);
                         json_array_append_new(c->warnings, json_string(w));
                         free(w);
                     }
                 }
-                ds_strv_free(deps, nd);
-                ds_strv_free(missing, nm);
+                ds_elf_result_free(r);
             } else {
                 /* a/b/__pycache__/m.cpython-311.pyc -> a/b/m.py */
                 const char *pc = strstr(path, "/__pycache__/");
@@ -297,6 +310,8 @@ int ds_closure_compute(const char *src_root, const json_t *trace, const ds_minif
         free(path);
     }
 
+    ds_elf_ctx_free(elf);
+
     /* 6. Shells, package managers and tools: only when the app ran them, or asked. */
     for (size_t k = 0; k < c->keep.n; k++) {
         const char *path = c->keep.v[k].path;
@@ -307,6 +322,10 @@ int ds_closure_compute(const char *src_root, const json_t *trace, const ds_minif
         free(host);
         if (is_dir) continue;
         const char *argv = ds_pathmap_get(&execd, path);
+        if (!argv) { /* a link on the way to a program the app ran (/usr/bin/sh -> dash) */
+            const ds_rpath_res *r = ds_root_lookup(&x.tree, path);
+            if (r->exists) argv = ds_pathmap_get(&execd, r->real);
+        }
         if (argv) {
             json_array_append_new(c->used_tools, json_pack("{s:s, s:s}", "path", path, "argv", argv));
         } else if (!opts->keep_shell) {
@@ -320,10 +339,12 @@ int ds_closure_compute(const char *src_root, const json_t *trace, const ds_minif
     add_parents(c);
     ds_pathmap_sort(&c->keep);
     ds_pathmap_free(&execd);
+    ds_root_close(&x.tree);
     *out = c;
     return 0;
 fail:
     ds_pathmap_free(&execd);
+    ds_root_close(&x.tree);
     ds_closure_free(c);
     return -1;
 }
@@ -336,16 +357,4 @@ void ds_closure_free(ds_closure *c) {
     json_decref(c->warnings);
     json_decref(c->written);
     free(c);
-}
-
-int ds_trace_json_load(const char *path, json_t **out, ds_err *err) {
-    json_error_t je;
-    json_t *j = json_load_file(path, 0, &je);
-    if (!j) return ds_fail(err, "trace %s: %s (line %d)", path, je.text, je.line);
-    if (!json_is_object(j) || json_integer_value(json_object_get(j, "version")) != 1) {
-        json_decref(j);
-        return ds_fail(err, "trace %s: not a distill-sensor log (version 1)", path);
-    }
-    *out = j;
-    return 0;
 }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "minify/pathmap.h"
+#include "trace/trace_log.h"
 #include "util/err.h"
 
 /* Distroless' non-root user (the distroless :nonroot images). */
@@ -24,6 +25,7 @@ typedef struct ds_minify_opts {
     char *const *keep_packages;       /* --keep-package: dpkg package names */
     size_t n_keep_packages;
     bool keep_shell;
+    const char *workdir;              /* the image's WorkingDir: the runtime chdirs there before the app runs */
 } ds_minify_opts;
 
 typedef struct ds_closure {
@@ -35,17 +37,8 @@ typedef struct ds_closure {
     uint16_t machine;       /* ELF e_machine of the app, 0 unknown */
 } ds_closure;
 
-/* The trace JSON (distill-sensor's format) as a jansson object; checks version. */
-int ds_trace_json_load(const char *path, json_t **out, ds_err *err);
-
-/* Resolve `path` inside root like the kernel would (symlinks relative to root, never
- * leaving it). Every symlink met on the way is passed to on_link (its in-image path);
- * *resolved gets the final in-image path. Returns 0 even when the final path does not
- * exist (check with lstat); -1 on a loop. */
-int ds_resolve_in_root(const char *root, const char *path, void (*on_link)(const char *link, void *arg),
-                       void *arg, char **resolved, ds_err *err);
-
-int ds_closure_compute(const char *src_root, const json_t *trace, const ds_minify_opts *opts,
+/* trace: the sensor's log of the app's run (may be NULL: only static rules apply). */
+int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_minify_opts *opts,
                        ds_closure **out, ds_err *err);
 void ds_closure_free(ds_closure *c);
 

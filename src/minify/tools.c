@@ -2,6 +2,7 @@
  * package managers and the coreutils-style tools an attacker would use. */
 #include <stdlib.h>
 #include <string.h>
+#include "harden/harden.h"
 #include "minify/minify.h"
 
 static const char *const tools[] = {
@@ -24,6 +25,9 @@ static const char *const tools[] = {
 };
 
 bool ds_is_shell_or_tool(const char *path) {
+    /* The harden rules' classes too (compilers, debuggers, network tools, ...), so both commands agree. */
+    const char *rule = ds_harden_path_rule(path, DS_HARDEN_DEFAULT);
+    if (rule && strcmp(rule, DS_HR_PKG_CACHE)) return true;
     const char *b = strrchr(path, '/');
     b = b ? b + 1 : path;
     /* Only programs: a file in a bin or sbin directory (so /etc/passwd is not "passwd"). */

@@ -12,6 +12,20 @@
 
 typedef struct { dev_t dev; ino_t ino; char *dst; } hl;
 
+/* A directory of the new tree we may write into: a real directory, not a link out of it. */
+static int real_dir(const char *dst_root, const char *rel, ds_err *err) {
+    char *p = ds_xasprintf("%s%s", dst_root, rel);
+    struct stat st;
+    int r = 0;
+    if (lstat(p, &st) < 0) {
+        if (mkdir(p, 0755) < 0) r = ds_fail_errno(err, "mkdir %s", p);
+    } else if (!S_ISDIR(st.st_mode)) {
+        r = ds_fail(err, "%s in the image is not a directory (a symlink?): refusing to write through it", rel);
+    }
+    free(p);
+    return r;
+}
+
 static void copy_xattrs(const char *src, const char *dst) {
     char names[4096];
     ssize_t n = llistxattr(src, names, sizeof names);
@@ -53,8 +67,10 @@ static int add_user_line(const char *dst_root, const char *file, const char *lin
     char *path = ds_xasprintf("%s%s", dst_root, file);
     char *old = NULL;
     size_t len = 0;
-    if (ds_exists(path)) {
-        if (ds_read_file(path, &old, &len, 0, err) < 0) { free(path); return -1; }
+    struct stat lst;
+    /* Only a regular file is read: a symlink from the image could point at a file of this machine. */
+    if (lstat(path, &lst) == 0 && S_ISREG(lst.st_mode)) {
+        if (ds_read_file(path, &old, &len, 1 << 20, err) < 0) { free(path); return -1; }
     }
     size_t cap = len + strlen(line) + strlen(fallback) + 4;
     char *out = ds_xmalloc(cap);
@@ -71,7 +87,7 @@ static int add_user_line(const char *dst_root, const char *file, const char *lin
     }
     strcat(out, line);
     struct stat st = {.st_mode = 0644};
-    stat(path, &st);
+    if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) st.st_mode = 0644;
     unlink(path);
     int r = ds_write_file_atomic(path, out, strlen(out), st.st_mode & 07777, err);
     free(out); free(old); free(path);
@@ -130,25 +146,33 @@ int ds_closure_write_tree(const char *src_root, const ds_closure *c, const ds_us
         if (r < 0) goto out;
     }
 
-    /* /tmp, sticky and world-writable, always. */
+    /* /tmp, sticky and world-writable, always (unless the image made it a link: left as it is). */
     char *tmp = ds_xasprintf("%s/tmp", dst_root);
-    if (mkdir(tmp, 01777) < 0 && errno != EEXIST) { ds_fail_errno(err, "mkdir %s", tmp); free(tmp); goto out; }
-    chmod(tmp, 01777);
+    struct stat tst;
+    if (lstat(tmp, &tst) < 0) {
+        if (mkdir(tmp, 01777) < 0) { ds_fail_errno(err, "mkdir %s", tmp); free(tmp); goto out; }
+        chmod(tmp, 01777);
+    } else if (S_ISDIR(tst.st_mode)) {
+        chmod(tmp, 01777);
+    }
     free(tmp);
 
     if (user->add_nonroot) {
-        if (ds_mkdirs(dst_root, 0755, err) < 0) goto out;
-        char *etc = ds_xasprintf("%s/etc", dst_root);
-        mkdir(etc, 0755);
-        free(etc);
+        if (real_dir(dst_root, "/etc", err) < 0 || real_dir(dst_root, "/home", err) < 0) goto out;
         if (add_user_line(dst_root, "/etc/passwd", "nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n",
                           "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n",
                           err) < 0)
             goto out;
         if (add_user_line(dst_root, "/etc/group", "nonroot:x:65532:\n", "root:x:0:\nnobody:x:65534:\n", err) < 0) goto out;
         char *home = ds_xasprintf("%s/home/nonroot", dst_root);
-        if (ds_mkdirs(home, 0700, err) < 0) { free(home); goto out; }
-        if (chown(home, DS_NONROOT_UID, DS_NONROOT_UID) < 0 && errno != EPERM) {
+        struct stat hst;
+        if (lstat(home, &hst) == 0 && !S_ISDIR(hst.st_mode)) {
+            ds_fail(err, "/home/nonroot in the image is not a directory: refusing to write through it");
+            free(home);
+            goto out;
+        }
+        if (mkdir(home, 0700) < 0 && errno != EEXIST) { ds_fail_errno(err, "mkdir %s", home); free(home); goto out; }
+        if (lchown(home, DS_NONROOT_UID, DS_NONROOT_UID) < 0 && errno != EPERM) {
             ds_fail_errno(err, "chown %s", home); free(home); goto out;
         }
         chmod(home, 0700);

@@ -16,6 +16,8 @@
 #include "runtime/runtime.h"
 #include "util/fsutil.h"
 
+volatile sig_atomic_t ds_interrupted;
+
 struct ds_container {
     ds_runtime_kind kind;
     char *id;
@@ -205,6 +207,13 @@ int ds_tcp_probe(int port) {
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     int r = connect(fd, (struct sockaddr *)&sa, sizeof sa);
     close(fd);
+    if (r == 0) return 0;
+    /* An app listening on IPv6 only ([::]:PORT with v6only) is ready too. */
+    fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_in6 s6 = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port), .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    r = connect(fd, (struct sockaddr *)&s6, sizeof s6);
+    close(fd);
     return r == 0 ? 0 : -1;
 }
 
@@ -223,15 +232,16 @@ static void describe_exit(int st, char *buf, size_t n) {
 int ds_container_wait_ready(ds_container *c, const int *ports, size_t n_ports, const char *ready_cmd,
                             double timeout_s, ds_err *err) {
     double deadline = now_s() + timeout_s;
-    bool settle_only = n_ports == 0 && !ready_cmd;
     double settle_until = now_s() + 1.0;
     for (;;) {
         if (!ds_container_running(c)) {
             char how[64];
             describe_exit(c->status, how, sizeof how);
-            if (settle_only && WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0) return 0;
+            /* Ran to completion with status 0 (a batch job): as ready as it will ever be. */
+            if (WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0) return 0;
             return ds_fail(err, "container %s %s before it was ready", c->id, how);
         }
+        if (ds_interrupted) return ds_fail(err, "interrupted");
         bool ready;
         if (ready_cmd) {
             char *argv[] = {"sh", "-c", (char *)ready_cmd, NULL};

@@ -1,7 +1,7 @@
 #include "util/fsutil.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
+#include <dirent.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,24 +30,113 @@ int ds_mkdirs(const char *path, mode_t mode, ds_err *err) {
     return 0;
 }
 
-static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st; (void)ftw;
-    if (flag == FTW_DP) return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
-    /* Directories we cannot enter (mode 000) get opened up, then walked again by the caller. */
-    if (flag == FTW_DNR) { chmod(path, 0700); return 1; }
-    return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+/* rm -rf by file descriptors, never by path: a tree may be deeper than PATH_MAX
+ * (a layer can hold a 4095-char name under a temp dir), which nftw cannot remove.
+ * Constant fds: descend into the first subdirectory, come back up with "..".
+ * Never follows symlinks, never crosses into another filesystem. */
+static int open_dir_at(int dfd, const char *name) {
+    int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == EACCES && fchmodat(dfd, name, 0700, 0) == 0)
+        fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0) {
+        struct stat st; /* not root: a read-only directory must be opened up to be emptied */
+        if (fstat(fd, &st) == 0 && (st.st_mode & 0700) != 0700) fchmod(fd, (st.st_mode | 0700) & 07777);
+    }
+    return fd;
+}
+
+/* Empties cur of everything but subdirectories; *sub gets the first one (malloc'd), if any. */
+static int empty_dir(int cur, dev_t dev, char **sub) {
+    *sub = NULL;
+    int fd = dup(cur);
+    if (fd < 0) return -1;
+    DIR *d = fdopendir(fd);
+    if (!d) { close(fd); return -1; }
+    struct dirent *de;
+    int rc = 0;
+    while ((errno = 0, de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+        struct stat st;
+        if (fstatat(cur, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) { if (errno == ENOENT) continue; rc = -1; break; }
+        if (S_ISDIR(st.st_mode)) {
+            if (st.st_dev != dev) { errno = EXDEV; rc = -1; break; } /* a mount point: not ours to empty */
+            *sub = ds_xstrdup(de->d_name);
+            break;
+        }
+        if (unlinkat(cur, de->d_name, 0) < 0 && errno != ENOENT) { rc = -1; break; }
+    }
+    if (rc == 0 && !*sub && errno) rc = -1;
+    int e = errno;
+    closedir(d);
+    errno = e;
+    return rc;
+}
+
+int ds_rmtree_at(int top, const char *name) {
+    struct stat st;
+    if (fstatat(top, name, &st, AT_SYMLINK_NOFOLLOW) < 0) return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode)) return unlinkat(top, name, 0) < 0 && errno != ENOENT ? -1 : 0;
+    char **stack = NULL; /* names from the top directory down to cur */
+    size_t depth = 0, cap = 0;
+    int cur = open_dir_at(top, name), rc = 0;
+    if (cur < 0) rc = -1;
+    while (rc == 0) {
+        char *sub;
+        if (empty_dir(cur, st.st_dev, &sub) < 0) { rc = -1; break; }
+        if (sub) {
+            int next = open_dir_at(cur, sub);
+            if (next < 0) { free(sub); rc = -1; break; }
+            close(cur);
+            cur = next;
+            if (depth == cap) { cap = cap ? cap * 2 : 16; stack = ds_xrealloc(stack, cap * sizeof *stack); }
+            stack[depth++] = sub;
+            continue;
+        }
+        /* cur is empty: remove it from its parent and go on there. */
+        if (!depth) break;
+        int up = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (up < 0) { rc = -1; break; }
+        close(cur);
+        cur = up;
+        char *sname = stack[--depth];
+        if (unlinkat(cur, sname, AT_REMOVEDIR) < 0 && errno != ENOENT) { free(sname); rc = -1; break; }
+        free(sname);
+    }
+    int e = errno;
+    if (cur >= 0) close(cur);
+    if (rc == 0 && unlinkat(top, name, AT_REMOVEDIR) < 0 && errno != ENOENT) { rc = -1; e = errno; }
+    while (depth) free(stack[--depth]);
+    free(stack);
+    errno = e;
+    return rc;
 }
 
 int ds_rmtree(const char *path, ds_err *err) {
     struct stat st;
     if (lstat(path, &st) < 0) return errno == ENOENT ? 0 : ds_fail_errno(err, "%s", path);
     if (!S_ISDIR(st.st_mode)) return unlink(path) < 0 ? ds_fail_errno(err, "rm %s", path) : 0;
-    for (int tries = 0; tries < 8; tries++) {
-        int r = nftw(path, rm_cb, 64, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-        if (r == 0 && lstat(path, &st) < 0) return 0;
-        if (r < 0) return ds_fail_errno(err, "rm -r %s", path);
+    /* Split into the parent (opened by path once) and the last name. */
+    char *dir = ds_xstrdup(path);
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/') dir[--n] = 0;
+    char *slash = strrchr(dir, '/');
+    char *base_copy = ds_xstrdup(slash ? slash + 1 : dir);
+    if (slash == dir) dir[1] = 0;
+    else if (slash) *slash = 0;
+    /* O_PATH: only search permission is needed on the parent, as for rm. */
+    int top = open(slash ? dir : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    free(dir);
+    if (top < 0 || !strcmp(base_copy, ".") || !strcmp(base_copy, "..")) {
+        int r = top < 0 ? ds_fail_errno(err, "rm -r %s", path) : ds_fail(err, "rm -r %s: name the directory itself", path);
+        if (top >= 0) close(top);
+        free(base_copy);
+        return r;
     }
-    return ds_fail(err, "rm -r %s: could not remove every entry", path);
+    int rc = ds_rmtree_at(top, base_copy), e = errno;
+    close(top);
+    free(base_copy);
+    if (rc < 0) { errno = e; return ds_fail_errno(err, "rm -r %s", path); }
+    return 0;
 }
 
 char *ds_tmp_sibling(const char *path) {

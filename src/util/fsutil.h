@@ -9,6 +9,9 @@
 int ds_mkdirs(const char *path, mode_t mode, ds_err *err);
 /* rm -rf; never follows symlinks out of the tree; ENOENT is not an error. */
 int ds_rmtree(const char *path, ds_err *err);
+/* rm -rf of name below dirfd: never follows symlinks, never crosses a mount, constant
+ * descriptors whatever the depth. 0, or -1 with errno. */
+int ds_rmtree_at(int dirfd, const char *name);
 /* Write data to PATH atomically: PATH.tmp.XXXXXX, fsync, rename. */
 int ds_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, ds_err *err);
 /* Read a whole file (NUL-terminated for convenience; len excludes the NUL). max_len 0 = no limit. */

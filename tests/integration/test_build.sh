@@ -19,8 +19,8 @@ rc=$?
 check_eq "build nginx exits 0" 0 $rc
 [ $rc = 0 ] || sed 's/^/  | /' "$T/err1" | tail -20
 check "DST is an OCI layout" test -f "$T/out/index.json"
-check "report.json written" jq -e '.result == "written"' "$T/rep/report.json"
-check "seccomp.json allows what nginx used" jq -e '.defaultAction == "SCMP_ACT_ERRNO" and (.syscalls[0].names | index("accept4") != null)' "$T/rep/seccomp.json"
+check_eq "report.json written" written "$(jq -r .result "$T/rep/report.json" 2>/dev/null)"
+check_eq "seccomp.json allows what nginx used" true "$(jq '.defaultAction == "SCMP_ACT_ERRNO" and (.syscalls[0].names | index("accept4") != null)' "$T/rep/seccomp.json" 2>/dev/null)"
 check "Dockerfile in the seed's form" grep -q '^COPY --from=build \["/usr/sbin/nginx"' "$T/rep/Dockerfile"
 check "Dockerfile FROM scratch and USER" bash -c "grep -q '^FROM scratch' '$T/rep/Dockerfile' && grep -q '^USER 65532:65532' '$T/rep/Dockerfile'"
 
@@ -30,7 +30,7 @@ layer=$(jq -r '.layers[0].digest' "$T/out/blobs/sha256/$man" | cut -d: -f2)
 check_eq "one layer" 1 "$(jq '.layers | length' "$T/out/blobs/sha256/$man")"
 check_eq "runs as nonroot" "65532:65532" "$(jq -r '.config.User' "$T/out/blobs/sha256/$cfg")"
 check_eq "entrypoint carried over" '["/usr/sbin/nginx","-g","daemon off;"]' "$(jq -c '.config.Entrypoint' "$T/out/blobs/sha256/$cfg")"
-check "annotation names the source" jq -e '.annotations["org.opencontainers.image.base.digest"] | startswith("sha256:")' "$T/out/blobs/sha256/$man"
+check_eq "annotation names the source" true "$(jq '.annotations["org.opencontainers.image.base.digest"] | startswith("sha256:")' "$T/out/blobs/sha256/$man" 2>/dev/null)"
 tar -tzf "$T/out/blobs/sha256/$layer" | sed 's#^\./##; s#/$##' > "$T/files"
 check "result has nginx" grep -qx 'usr/sbin/nginx' "$T/files"
 check_fails "result has no shell" grep -qE '^(usr/)?bin/(sh|dash|bash)$' "$T/files"
@@ -60,7 +60,9 @@ fi
 
 # 3. Same source, same tests -> same manifest digest.
 "$DISTILL" build "$SRC" "oci:$T/out2:v2" --test "$TEST" --seccomp-verify -q >"$T/digest2" 2>"$T/err2"
-check_eq "second build (verify under the seccomp profile) exits 0" 0 $?
+rc=$?
+check_eq "second build (verify under the seccomp profile) exits 0" 0 $rc
+[ $rc = 0 ] || sed 's/^/  | /' "$T/err2" | tail -20
 check_eq "build twice, same digest" "$(cat "$T/digest1")" "$(cat "$T/digest2")"
 
 # 4. A test the first run passes without touching extra.html and the candidate fails on it.
@@ -74,14 +76,69 @@ check_eq "DST untouched after a failed verify" "$sum_before" "$sum_after"
 check "the missing path is named" grep -q 'missing: /var/www/html/extra.html' "$T/err3"
 check "the failing test is named" grep -q 'FAILED on the candidate: test' "$T/err3"
 
+# 4b. --user auto (the default): nonroot fails on a missing file, which no user change fixes:
+#     the file is named after one verify run, without a retry as the source's user.
+"$DISTILL" build "$SRC" "oci:$T/out:v1" --test "$TWO" --out-dir "$T/rep3b" -q >/dev/null 2>"$T/err3b"
+check_eq "user auto, missing file: exits 1" 1 $?
+check "user auto, missing file: the missing path is named" grep -q 'missing: /var/www/html/extra.html' "$T/err3b"
+check_eq "user auto, missing file: one verify run, no retry as the source's user" '["trace","verify","diagnose"]' \
+  "$(jq -c '[.tests[].stage]' "$T/rep3b/report.json" 2>/dev/null)"
+check_fails "user auto, missing file: no fallback message" grep -q "using the source's user" "$T/err3b"
+check_eq "user auto, missing file: report lists it" '["/var/www/html/extra.html"]' "$(jq -c .missing "$T/rep3b/report.json" 2>/dev/null)"
+sum_after=$(cd "$T/out" && find . -type f | sort | xargs sha256sum | sha256sum)
+check_eq "user auto, missing file: DST untouched" "$sum_before" "$sum_after"
+
 # 5. A test that fails on the source: exit 1, nothing written.
 "$DISTILL" build "$SRC" "oci:$T/none:x" --test 'exit 3' -q >/dev/null 2>"$T/err4"
 check_eq "test failing on the source exits 1" 1 $?
 check_fails "nothing written when the source fails" test -e "$T/none"
 
-# 6. --keep brings the page along; --keep-shell keeps the shell.
-"$DISTILL" build "$SRC" "oci:$T/out5:k" --test "$TWO" --keep '/var/www/html/*' --keep-shell --out-dir "$T/rep5" -q >/dev/null 2>"$T/err5"
-check_eq "--keep makes the two-stage test pass" 0 $?
-check "--keep-shell keeps /usr/bin/dash" jq -e '[.kept[].path] | index("/usr/bin/dash") != null' "$T/rep5/report.json"
+# 6. --keep brings the page along; --keep-shell keeps the shell; the result is pushed to a
+#    registry on 127.0.0.1, pulled back with skopeo and run with podman.
+DEST="oci:$T/out5:k"; RPID=""
+if command -v docker-registry >/dev/null; then
+  RPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  mkdir -p "$T/reg"
+  printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+    "$T/reg/data" "$RPORT" > "$T/reg/config.yml"
+  docker-registry serve "$T/reg/config.yml" > "$T/reg/log" 2>&1 & RPID=$!
+  for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$RPORT/v2/" && break; sleep 0.2; done
+  DEST="docker://127.0.0.1:$RPORT/nginx-min:k"
+else
+  fail "build: docker-registry not installed (push test)"
+fi
+"$DISTILL" build "$SRC" "$DEST" --dest-tls-verify=false --test "$TWO" --keep '/var/www/html/*' --keep-shell \
+  --out-dir "$T/rep5" -q >/dev/null 2>"$T/err5"
+check_eq "--keep makes the two-stage test pass (written to $DEST)" 0 $?
+has_dash=$(jq '[.kept[].path] | index("/usr/bin/dash") != null' "$T/rep5/report.json" 2>/dev/null)
+check_eq "--keep-shell keeps /usr/bin/dash" true "$has_dash"
+if [ -n "$RPID" ] && command -v podman >/dev/null; then
+  name=distill-test-build-reg-$$
+  skopeo copy -q --src-tls-verify=false "$DEST" "containers-storage:localhost/$name:k" >/dev/null 2>"$T/reg.err"
+  check_eq "pushed result pulls back with skopeo" 0 $?
+  podman run -d --rm --name "$name" --network host "localhost/$name:k" >/dev/null 2>>"$T/reg.err"
+  okp=1
+  for _ in $(seq 50); do curl -fsS http://127.0.0.1:8080/extra.html -o /dev/null 2>/dev/null && { okp=0; break; }; sleep 0.2; done
+  check_eq "pulled result serves the kept page under podman" 0 $okp
+  podman stop -t 2 "$name" >/dev/null 2>&1; podman rm -f "$name" >/dev/null 2>&1
+  podman rmi -f "localhost/$name:k" >/dev/null 2>&1
+fi
+[ -n "$RPID" ] && kill "$RPID" 2>/dev/null
 "$DISTILL" build --help | grep -q '^Usage: distill build'; check_eq "build --help" 0 $?
 "$DISTILL" build "$SRC" 2>/dev/null; check_eq "missing DST is a usage error" 2 $?
+
+# 7. docker-archive output, loaded by `podman load` and run.
+if command -v podman >/dev/null; then
+  name=distill-test-build-load-$$
+  "$DISTILL" build "$SRC" "docker-archive:$T/nginx.tar:localhost/$name:v1" --test "$TEST" -q >/dev/null 2>"$T/err7"
+  check_eq "build to docker-archive exits 0" 0 $?
+  podman load -i "$T/nginx.tar" >/dev/null 2>"$T/load.err"
+  check_eq "podman load reads the archive" 0 $?
+  podman run -d --rm --name "$name" --network host "localhost/$name:v1" >/dev/null 2>>"$T/load.err"
+  okp=1
+  for _ in $(seq 50); do curl -fsS http://127.0.0.1:8080/ -o /dev/null 2>/dev/null && { okp=0; break; }; sleep 0.2; done
+  check_eq "loaded result serves under podman" 0 $okp
+  [ $okp = 0 ] || sed 's/^/  | /' "$T/load.err"
+  podman stop -t 2 "$name" >/dev/null 2>&1; podman rm -f "$name" >/dev/null 2>&1
+  podman rmi -f "localhost/$name:v1" >/dev/null 2>&1
+fi

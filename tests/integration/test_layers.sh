@@ -4,6 +4,9 @@
 # show as wasted, the CI limits must fail, and the squashed image must be smaller
 # and unpack (with umoci, the peer tool) to the same tree as the source.
 source "$(dirname "$0")/lib.sh"
+# distill's own scratch space goes under this test's folder, so the leftover check below sees
+# only this test's runs, not those of other distill processes on the machine.
+mkdir -p "$T/tmp"; export TMPDIR="$T/tmp"
 base=$(debian_image base-apt) || { fail "fixture base-apt could not be built"; exit 0; }
 
 # --- assemble the three-layer OCI layout -------------------------------------------

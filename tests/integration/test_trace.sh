@@ -110,6 +110,15 @@ run exit
 check_eq "exit: status passed through" 42 "$RC"
 check_eq "exit: status in log" 42 "$(jq -r .exit_code "$T/exit.json")"
 
+# --exact (every exit stop) and --syscalls (every syscall stops, no filter) must log the same files.
+for m in open openat chdir symlink shebang thread daemon vfork dlopen killself; do
+  for mode in --exact --syscalls; do
+    "$SENSOR" $mode --out "$T/$m$mode.json" -- "$PROG" "$m" "$D" >/dev/null 2>&1
+    d=$(diff <(jq -c '.files[]' "$T/$m.json") <(jq -c '.files[]' "$T/$m$mode.json") | head -5)
+    if [ -z "$d" ]; then ok "$m $mode: same files"; else fail "$m $mode: files differ: $d"; fi
+  done
+done
+
 # Command not found: 127, a message, and a log with the attempt.
 "$SENSOR" --out "$T/nf.json" -- /nonexistent/cmd 2>"$T/nf.err"; rc=$?
 check_eq "not found: 127" 127 "$rc"
@@ -178,9 +187,16 @@ fi
 
 # Real programs against strace (successful accesses, canonical paths).
 cd "$T"
-strace -f -qq -y -e trace=%file,%process -o "$T/py.strace" $PY -c 'import json, email' && \
+strace -f -qq -y -e trace=%file,%process,fchdir -o "$T/py.strace" $PY -c 'import json, email' && \
 "$SENSOR" --out "$T/py.json" -- $PY -c 'import json, email'
 check "python: same files as strace" $PY "$HERE/strace_compare.py" "$T/py.strace" "$T/py.json" "$T"
+
+# Everyday tools in a shell session (fchdir in mkdir -p, *at calls with dirfds in tar/find/rm).
+W=$T/tools; mkdir -p "$W"
+strace -f -qq -y -e trace=%file,%process,fchdir -o "$T/tools.strace" sh "$HERE/tools.sh" "$W"
+rm -rf "$W"; mkdir -p "$W"
+"$SENSOR" --out "$T/tools.json" -- sh "$HERE/tools.sh" "$W"
+check "tools: same files as strace" $PY "$HERE/strace_compare.py" "$T/tools.strace" "$T/tools.json" "$T"
 
 # nginx: daemonises (double fork), drops privileges for its worker, serves, stopped with SIGTERM.
 nginx_run() { # nginx_run WRAPPER...: start nginx under the wrapper, curl it, stop it
@@ -206,10 +222,28 @@ EOF
   kill -TERM "$(cat "$N/nginx.pid")"; wait $w
 }
 if [ -x /usr/sbin/nginx ]; then
-  nginx_run strace -f -qq -y -e trace=%file,%process -o "$T/ng.strace"
+  nginx_run strace -f -qq -y -e trace=%file,%process,fchdir -o "$T/ng.strace"
   nginx_run "$SENSOR" --out "$T/ng.json" --
   check "nginx: served file recorded" jq -e '.files[] | select((.path | endswith("/html/two.html")) and .ok)' "$T/ng.json"
   check "nginx: same files as strace" $PY "$HERE/strace_compare.py" "$T/ng.strace" "$T/ng.json" "$T"
 else
   skip "nginx: /usr/sbin/nginx not installed"
+fi
+
+# The sensor itself under ASan+UBSan (the shipped binary is static, without sanitizers); run from
+# the same directory as the runs above so the logs can be compared.
+cd "$TOP"
+if cc -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -I"$TOP/src" -O1 -g -fsanitize=address,undefined \
+      -fno-sanitize-recover=undefined -o "$T/sensor-asan" "$TOP"/src/trace/sensor/*.c 2>"$T/asan-build.err"; then
+  for m in openat chdir symlink shebang thread daemon vfork dlopen killself; do
+    ASAN_OPTIONS=detect_leaks=1:exitcode=99 "$T/sensor-asan" --out "$T/asan-$m.json" -- "$PROG" $m "$D" >/dev/null 2>"$T/asan-$m.err"
+    rc=$?; [ $rc = 99 ] || grep -q "Sanitizer" "$T/asan-$m.err" && { fail "sensor under ASan: $m: $(head -5 "$T/asan-$m.err")"; continue; }
+    cmp -s <(jq -S 'del(.warnings)' "$T/asan-$m.json") <(jq -S 'del(.warnings)' "$T/$m.json") && ok "sensor under ASan: $m (same log)" || fail "sensor under ASan: $m: log differs: $(diff <(jq -S "del(.warnings)" "$T/asan-$m.json") <(jq -S "del(.warnings)" "$T/$m.json") | head -20)"
+  done
+  ASAN_OPTIONS=detect_leaks=1:exitcode=99 "$T/sensor-asan" --syscalls --out "$T/asan-py.json" -- $PY -c \
+    'import json, email, tempfile, os; d=tempfile.mkdtemp(); open(d+"/x","w").write("1"); os.rename(d+"/x", d+"/y"); os.unlink(d+"/y"); os.rmdir(d)' \
+    >/dev/null 2>"$T/asan-py.err"; rc=$?
+  if [ $rc = 0 ] && ! grep -q Sanitizer "$T/asan-py.err"; then ok "sensor under ASan: python --syscalls"; else fail "sensor under ASan: python: $(head -5 "$T/asan-py.err")"; fi
+else
+  fail "sensor under ASan: build failed: $(head -3 "$T/asan-build.err")"
 fi

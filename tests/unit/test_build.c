@@ -107,8 +107,8 @@ static void test_users(void **state) {
 
 static void test_seccomp(void **state) {
     (void)state;
-    json_t *sc = json_pack("[s, s, s]", "accept4", "epoll_wait", "not_a_syscall_name");
-    json_t *p = ds_seccomp_profile(sc, "x86_64");
+    char *sc[] = {"accept4", "epoll_wait", "not_a_syscall_name"};
+    json_t *p = ds_seccomp_profile(sc, 3, "x86_64");
     assert_string_equal(json_string_value(json_object_get(p, "defaultAction")), "SCMP_ACT_ERRNO");
     char *text = json_dumps(p, 0);
     assert_non_null(strstr(text, "\"accept4\""));
@@ -117,12 +117,11 @@ static void test_seccomp(void **state) {
     assert_null(strstr(text, "not_a_syscall_name"));
     free(text);
     json_decref(p);
-    p = ds_seccomp_profile(sc, "arm64");
+    p = ds_seccomp_profile(sc, 3, "arm64");
     text = json_dumps(p, 0);
     assert_non_null(strstr(text, "SCMP_ARCH_AARCH64"));
     free(text);
     json_decref(p);
-    json_decref(sc);
 }
 
 static void test_dockerfile(void **state) {
@@ -145,6 +144,13 @@ static void test_dockerfile(void **state) {
     assert_non_null(strstr(df, "ENTRYPOINT [\"/usr/bin/app\"]\n"));
     assert_non_null(strstr(df, "CMD [\"-v\"]\n"));
     assert_non_null(strstr(df, "EXPOSE 80/tcp\n"));
+    free(df);
+    /* A hostile file name cannot add an instruction. */
+    put("/x\"]\nRUN evil", "x");
+    ds_pathmap_add(&c.keep, "/x\"]\nRUN evil", "traced");
+    df = ds_dockerfile("oci:/x:latest", &c, cfg, "65532:65532", tmp);
+    assert_null(strstr(df, "\nRUN"));
+    assert_non_null(strstr(df, "COPY --from=build [\"/x\\\"]\\nRUN evil\""));
     free(df);
     json_decref(cfg);
     ds_pathmap_free(&c.keep);

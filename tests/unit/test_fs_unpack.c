@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include "fs/unpack.h"
+#include "fs/layer_reader.h"
 #include "fs_test_helpers.h"
 #include "util/fsutil.h"
 
@@ -363,6 +364,60 @@ static void test_compressions_sniffed(void **state) {
     }
 }
 
+/* Zeros become holes (a zstd layer of zeros is ~30000:1: writing them would let a
+ * small blob fill the disk); data around them, and a zero tail, are kept. */
+static void test_zeros_unpacked_as_holes(void **state) {
+    sandbox *s = *state;
+    const size_t mb = 1 << 20, size = 16 * mb;
+    char *data = ds_xcalloc(1, size);
+    memcpy(data + 3 * mb, "middle", 6);
+    memcpy(data, "head", 4);
+    struct archive *a = archive_write_new();
+    archive_write_set_format_pax_restricted(a);
+    assert_int_equal(archive_write_open_filename(a, s->layer), ARCHIVE_OK);
+    struct archive_entry *e = archive_entry_new();
+    archive_entry_set_pathname(e, "zeros");
+    archive_entry_set_mode(e, AE_IFREG | 0644);
+    archive_entry_set_size(e, (la_int64_t)size);
+    assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+    assert_int_equal(archive_write_data(a, data, size), (la_ssize_t)size);
+    archive_entry_free(e);
+    archive_write_free(a);
+    ds_err err;
+    assert_int_equal(ds_layer_apply(s->root, s->layer, NULL, NULL, &err), 0);
+    char *p = in_root(s, "zeros");
+    struct stat st;
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_size, (off_t)size);
+    assert_true(st.st_blocks * 512 < (blkcnt_t)(4 * mb)); /* most of it is holes */
+    FILE *f = fopen(p, "rb");
+    assert_non_null(f);
+    char *back = ds_xmalloc(size);
+    assert_int_equal(fread(back, 1, size, f), size);
+    fclose(f);
+    assert_memory_equal(back, data, size);
+    free(back); free(data); free(p);
+}
+
+/* A hostile name in an error: control bytes escaped (one line), cut to fit a ds_err. */
+static void test_error_names_are_one_line(void **state) {
+    sandbox *s = *state;
+    tar_ent t[] = {{'f', "evil\nname\x1b[31m/../x", "x", 0, 0, 0, 0, 0, 0}};
+    ds_err e;
+    assert_int_equal(apply(s, t, N(t), &e), -1);
+    assert_null(strchr(e.msg, '\n'));
+    assert_null(strchr(e.msg, '\x1b'));
+    assert_non_null(strstr(e.msg, "'evil\\x0Aname\\x1B[31m/../x': name leaves the tree"));
+    char *nl = ds_xmalloc(2001);
+    memset(nl, '\n', 2000);
+    nl[2000] = 0;
+    char *txt = ds_entry_text(nl);
+    assert_true(strlen(txt) <= 310);
+    assert_non_null(strstr(txt, "..."));
+    free(txt); free(nl);
+    sb_assert_contained(s);
+}
+
 static void test_garbage_is_an_error(void **state) {
     sandbox *s = *state;
     ds_err e;
@@ -451,7 +506,8 @@ int main(void) {
         T(test_metadata_kept),           T(test_devices_skipped_when_not_allowed),
         T(test_compressions_sniffed),    T(test_garbage_is_an_error),
         T(test_parent_is_file),          T(test_long_name_refused),
-        T(test_not_root_read_only_dirs),
+        T(test_not_root_read_only_dirs), T(test_zeros_unpacked_as_holes),
+        T(test_error_names_are_one_line),
     };
     /* Once with openat2, once with the component walk used where openat2 is missing. */
     setenv("DISTILL_NO_OPENAT2", "0", 1);

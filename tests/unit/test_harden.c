@@ -498,6 +498,66 @@ static void test_user_root_refused(void **state) {
     ds_harden_report_free(&r);
 }
 
+/* --user and the config's User end up in /etc/passwd: malformed ones are refused
+ * with a message that names them (one line), and nothing in the tree changes. */
+static void test_user_malformed_refused(void **state) {
+    fx *f = *state;
+    ds_harden_opts o;
+    ds_harden_opts_init(&o);
+    ds_harden_report r;
+    ds_harden_report_init(&r);
+    ds_err e;
+    char *before = slurp(f, "etc/passwd");
+    const char *bad[] = {"a:b:c", "99999999999999", "4294967295", "-5", "a b", "bob:4294967296", "x\ny", "bob:"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        o.user = bad[i];
+        assert_int_equal(ds_harden_tree(f->root, &o, &r, &e), -1);
+        assert_non_null(strstr(e.msg, "not NAME|UID[:GID]"));
+        assert_null(strchr(e.msg, '\n'));
+    }
+    o.user = "x:nosuchgroup"; /* the group is named in full (it was read after being freed) */
+    assert_int_equal(ds_harden_tree(f->root, &o, &r, &e), -1);
+    assert_non_null(strstr(e.msg, "no group 'nosuchgroup' in /etc/group"));
+    o.user = NULL;
+    json_t *cfg = json_pack("{s:{s:s}}", "config", "User", "evil:x:0:0::/:/bin/sh\nroot");
+    o.config = cfg;
+    assert_int_equal(ds_harden_tree(f->root, &o, &r, &e), -1);
+    assert_non_null(strstr(e.msg, "the image's config User 'evil:x:0:0::/:/bin/sh\\x0aroot'"));
+    o.config = NULL;
+    json_decref(cfg);
+    char *after = slurp(f, "etc/passwd");
+    assert_string_equal(before, after);
+    free(before); free(after);
+    assert_true(exists(f, "usr/bin/bash"));
+    o.user = "4294967294"; /* the largest valid id */
+    assert_int_equal(ds_harden_tree(f->root, &o, &r, &e), 0);
+    assert_string_equal(r.config_user, "4294967294:4294967294");
+    ds_harden_report_free(&r);
+}
+
+/* An image without /etc/passwd and /etc/group (a rootfs of one binary): the run user's
+ * files are created, not only reported. */
+static void test_missing_account_files_created(void **state) {
+    fx *f = *state;
+    ds_err e;
+    assert_int_equal(ds_rmtree(f->root, &e), 0);
+    put(f, "bin/app", "app", 0755);
+    ds_harden_opts o;
+    ds_harden_opts_init(&o);
+    ds_harden_report r;
+    ds_harden_report_init(&r);
+    assert_int_equal(ds_harden_tree(f->root, &o, &r, &e), 0);
+    assert_true(exists(f, "etc/passwd"));
+    assert_true(exists(f, "etc/group"));
+    char *pw = slurp(f, "etc/passwd");
+    assert_non_null(strstr(pw, "nonroot:x:65532:65532:"));
+    free(pw);
+    char *gr = slurp(f, "etc/group");
+    assert_non_null(strstr(gr, "nonroot:x:65532:"));
+    free(gr);
+    ds_harden_report_free(&r);
+}
+
 /* Alpine: busybox with absolute applet symlinks, apk and its database. */
 static void test_alpine_busybox_and_apk_db(void **state) {
     fx *f = *state;
@@ -565,6 +625,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_elf_entrypoint_dependency_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_allow_glob_and_user, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_root_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_user_malformed_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_account_files_created, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alpine_busybox_and_apk_db, setup, teardown),
         cmocka_unit_test(test_path_rule),
     };

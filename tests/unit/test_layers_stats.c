@@ -94,6 +94,28 @@ static void test_opaque_and_single_layer(void **state) {
     free(p1); free(p2); free(p3);
 }
 
+/* A whiteout of a directory that no entry listed (only its children did) hides
+ * them, and hides nothing beside it that merely shares the prefix ("dx"). */
+static void test_whiteout_unlisted_dir(void **state) {
+    (void)state;
+    ds_err e;
+    tar_ent l1[] = {{'f', "d/a/b/x", "0123456789", 0, 0, 0, 0, 0, 0}, {'f', "dx/y", "1234567", 0, 0, 0, 0, 0, 0}};
+    tar_ent l2[] = {{'f', ".wh.d", "", 0, 0, 0, 0, 0, 0}};
+    tar_ent l3[] = {{'f', "d/a/b/x", "abc", 0, 0, 0, 0, 0, 0}, {'f', "dx/.wh..wh..opq", "", 0, 0, 0, 0, 0, 0}};
+    char *p1 = layer(11, l1, 2, 'n'), *p2 = layer(12, l2, 1, 'n'), *p3 = layer(13, l3, 2, 'n');
+    ds_layers_analyzer *an = ds_layers_analyzer_new();
+    assert_int_equal(ds_layers_analyzer_add(an, p1, NULL, &e), 0);
+    assert_int_equal(ds_layers_analyzer_add(an, p2, NULL, &e), 0);
+    assert_int_equal(ds_layers_analyzer_add(an, p3, NULL, &e), 0);
+    ds_layers_report r;
+    ds_layers_analyzer_finish(an, &r);
+    assert_int_equal(r.layers[2].added, 1);   /* d/a/b/x was hidden: added again */
+    assert_int_equal(r.layers[2].changed, 0);
+    assert_int_equal(r.wasted_bytes, 13);     /* d/a/b/x: 10 + 3; /d once; dx/y once */
+    ds_layers_report_free(&r);
+    free(p1); free(p2); free(p3);
+}
+
 static void test_bad_layer(void **state) {
     (void)state;
     ds_err e;
@@ -113,7 +135,8 @@ static void test_bad_layer(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dive_figures), cmocka_unit_test(test_opaque_and_single_layer), cmocka_unit_test(test_bad_layer),
+        cmocka_unit_test(test_dive_figures), cmocka_unit_test(test_opaque_and_single_layer),
+        cmocka_unit_test(test_whiteout_unlisted_dir), cmocka_unit_test(test_bad_layer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

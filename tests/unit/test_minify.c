@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "build/build.h"
 #include "minify/minify.h"
 #include "util/fsutil.h"
 
@@ -44,6 +45,10 @@ static int setup(void **state) {
     put("/srv/app/other.py", "print(2)\n", 0644);
     put("/opt/keep/a/b.txt", "kept by glob\n", 0644);
     put("/var/lib/app/state", "s\n", 0644);
+    put("/srv/data/.placeholder", "", 0644);
+    put("/home/app/.profile", "x", 0644);
+    put("/usr/share/foo/data.txt", "foo data\n", 0644);
+    put("/var/lib/dpkg/info/foo:amd64.list", "/.\n/usr\n/usr/share\n/usr/share/foo\n/usr/share/foo/data.txt\n/lib/libfoo.so.1\n", 0644);
     char *hl1 = ds_xasprintf("%s/usr/bin/app", root), *hl2 = ds_xasprintf("%s/usr/bin/app-alias", root);
     assert_int_equal(link(hl1, hl2), 0);
     free(hl1); free(hl2);
@@ -69,9 +74,15 @@ static int teardown(void **state) {
     return 0;
 }
 
-static json_t *trace(void) {
-    json_error_t je;
-    json_t *t = json_loads(
+static ds_trace *parse_trace(const char *text) {
+    ds_trace *t = NULL;
+    ds_err e = {0};
+    if (ds_trace_parse(text, strlen(text), "test trace", &t, &e) < 0) fail_msg("%s", e.msg);
+    return t;
+}
+
+static ds_trace *trace(void) {
+    return parse_trace(
         "{\"version\":1,\"files\":["
         "{\"path\":\"/bin/app\",\"kind\":\"file\",\"ops\":[\"exec\"],\"ok\":true},"
         "{\"path\":\"/lib/libfoo.so.1\",\"kind\":\"file\",\"ops\":[\"open\",\"map\"],\"ok\":true},"
@@ -79,36 +90,35 @@ static json_t *trace(void) {
         "{\"path\":\"/proc/self/maps\",\"kind\":\"file\",\"ops\":[\"open\"],\"ok\":true},"
         "{\"path\":\"/etc/missing.conf\",\"kind\":\"missing\",\"ops\":[\"open\"],\"ok\":false},"
         "{\"path\":\"/srv/app/__pycache__/mod.cpython-311.pyc\",\"kind\":\"file\",\"ops\":[\"open\"],\"ok\":true},"
-        "{\"path\":\"/var/lib/app/state\",\"kind\":\"file\",\"ops\":[\"open\",\"create\"],\"ok\":true}"
-        "],\"execs\":[{\"path\":\"/bin/app\",\"argv\":[\"app\"],\"ok\":true}],\"syscalls\":[\"read\"]}",
-        0, &je);
-    assert_non_null(t);
-    return t;
+        "{\"path\":\"/var/lib/app/state\",\"kind\":\"file\",\"ops\":[\"open\",\"create\"],\"ok\":true},"
+        "{\"path\":\"/srv/data/new.db\",\"kind\":\"file\",\"ops\":[\"open\",\"create\"],\"ok\":true}"
+        "],\"execs\":[{\"path\":\"/bin/app\",\"argv\":[\"app\"],\"ok\":true}],\"syscalls\":[\"read\"]}");
 }
 
 static void test_closure_rules(void **state) {
     (void)state;
-    json_t *t = trace();
+    ds_trace *t = trace();
     char *cmd[] = {"app"};
     char *globs[] = {"/opt/keep"};
     ds_minify_opts o = {.command = cmd, .n_command = 1, .keep_globs = globs, .n_keep_globs = 1,
-                        .path_env = "/bin"};
+                        .path_env = "/bin", .workdir = "/home/app"};
     ds_closure *c = NULL;
     ds_err e = {0};
     assert_int_equal(ds_closure_compute(root, t, &o, &c, &e), 0);
     const char *want[] = {"/", "/bin", "/usr", "/usr/bin", "/usr/bin/app", "/lib", "/usr/lib/libfoo.so.1",
                           "/usr/lib/libfoo.so.1.2", "/etc/passwd", "/etc/group", "/etc/os-release",
                           "/usr/lib/os-release", "/srv/app/mod.py", "/srv/app/__pycache__/mod.cpython-311.pyc",
-                          "/opt/keep/a/b.txt", "/tmp", "/var/lib/app/state"};
+                          "/opt/keep/a/b.txt", "/tmp", "/var/lib/app/state", "/srv/data", "/home/app"};
     for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
         if (!ds_pathmap_get(&c->keep, want[i])) fail_msg("expected %s to be kept", want[i]);
     }
     const char *not[] = {"/usr/bin/sh", "/usr/bin/dash", "/usr/bin/unused", "/proc/self/maps", "/proc",
-                         "/etc/missing.conf", "/srv/app/other.py", "/usr/bin/app-alias"};
+                         "/etc/missing.conf", "/srv/app/other.py", "/usr/bin/app-alias",
+                         "/srv/data/.placeholder", "/srv/data/new.db", "/home/app/.profile"};
     for (size_t i = 0; i < sizeof not / sizeof *not; i++)
         if (ds_pathmap_get(&c->keep, not[i])) fail_msg("expected %s to be dropped", not[i]);
     assert_int_equal(json_array_size(c->dropped_tools), 2); /* /bin/sh's link and dash */
-    assert_int_equal(json_array_size(c->written), 1);
+    assert_int_equal(json_array_size(c->written), 2);
     for (size_t i = 1; i < c->keep.n; i++) assert_true(strcmp(c->keep.v[i - 1].path, c->keep.v[i].path) < 0);
 
     /* --keep-shell keeps them. */
@@ -151,20 +161,137 @@ static void test_closure_rules(void **state) {
         free(p);
     }
     ds_closure_free(c);
-    json_decref(t);
+    ds_trace_free(t);
 }
 
-static void test_resolve_stays_inside(void **state) {
+/* A script's interpreter, seen as an exec by the kernel, is a shell the app ran: kept and reported. */
+static void test_interpreter_kept(void **state) {
+    (void)state;
+    ds_trace *t = parse_trace("{\"version\":1,\"files\":["
+                              "{\"path\":\"/bin/sh\",\"kind\":\"file\",\"ops\":[\"exec\",\"map\"],\"ok\":true}],"
+                              "\"execs\":[]}");
+    ds_minify_opts o = {0};
+    ds_closure *c = NULL;
+    ds_err e;
+    assert_int_equal(ds_closure_compute(root, t, &o, &c, &e), 0);
+    assert_non_null(ds_pathmap_get(&c->keep, "/usr/bin/dash"));
+    assert_non_null(ds_pathmap_get(&c->keep, "/usr/bin/sh"));
+    assert_int_equal(json_array_size(c->used_tools), 2);
+    assert_int_equal(json_array_size(c->dropped_tools), 0);
+    ds_closure_free(c);
+    ds_trace_free(t);
+}
+
+static void test_keep_package(void **state) {
+    (void)state;
+    char *pk[] = {"foo"};
+    ds_minify_opts o = {.keep_packages = pk, .n_keep_packages = 1};
+    ds_closure *c = NULL;
+    ds_err e;
+    assert_int_equal(ds_closure_compute(root, NULL, &o, &c, &e), 0);
+    assert_non_null(ds_pathmap_get(&c->keep, "/usr/share/foo/data.txt"));
+    assert_non_null(ds_pathmap_get(&c->keep, "/usr/lib/libfoo.so.1.2")); /* through /lib and the .so link */
+    assert_non_null(ds_pathmap_get(&c->keep, "/lib"));
+    ds_closure_free(c);
+    char *bad[] = {"no-such-package"};
+    o.keep_packages = bad;
+    assert_int_equal(ds_closure_compute(root, NULL, &o, &c, &e), -1);
+    assert_non_null(strstr(e.msg, "no-such-package"));
+}
+
+static void test_trace_load(void **state) {
     (void)state;
     ds_err e;
-    char *res = NULL;
-    lnk("../../../../etc/shadow", "/usr/lib/evil");
-    assert_int_equal(ds_resolve_in_root(root, "/lib/evil", NULL, NULL, &res, &e), 0);
-    assert_string_equal(res, "/etc/shadow");
-    free(res);
+    ds_trace *j = NULL;
+    put("/t/good.json", "{\"version\":1,\"files\":[]}", 0644);
+    put("/t/old.json", "{\"version\":7}", 0644);
+    put("/t/bad.json", "secret-token {", 0644);
+    char *p = ds_xasprintf("%s/t/good.json", root);
+    assert_int_equal(ds_build_trace_load(p, &j, &e), 0);
+    assert_non_null(j);
+    ds_trace_free(j);
+    free(p);
+    p = ds_xasprintf("%s/t/old.json", root);
+    assert_int_equal(ds_build_trace_load(p, &j, &e), -1);
+    free(p);
+    p = ds_xasprintf("%s/t/bad.json", root);
+    assert_int_equal(ds_build_trace_load(p, &j, &e), -1);
+    assert_null(strstr(e.msg, "secret")); /* a planted file's content never reaches messages */
+    free(p);
+    /* A log that is valid JSON but not what the sensor writes is refused by the trace module. */
+    put("/t/odd.json", "{\"version\":1,\"files\":[{\"path\":\"relative\",\"kind\":\"file\",\"ops\":[],\"ok\":true}]}", 0644);
+    p = ds_xasprintf("%s/t/odd.json", root);
+    assert_int_equal(ds_build_trace_load(p, &j, &e), -1);
+    assert_null(j);
+    free(p);
+    p = ds_xasprintf("%s/t/fifo.json", root);
+    assert_int_equal(mkfifo(p, 0644), 0);
+    assert_int_equal(ds_build_trace_load(p, &j, &e), -1); /* refused, not a hang */
+    free(p);
+    lnk("/etc/passwd", "/t/link.json");
+    p = ds_xasprintf("%s/t/link.json", root);
+    assert_int_equal(ds_build_trace_load(p, &j, &e), -1);
+    free(p);
+}
+
+/* An image whose /etc or /tmp is a link out of the tree: nothing is written through it. */
+static void test_hostile_links(void **state) {
+    (void)state;
+    ds_err e;
+    char *r2 = NULL, *o2 = NULL, *victim = NULL;
+    assert_int_equal(ds_mkdtemp("distill-test-hostile", &r2, &e), 0);
+    assert_int_equal(ds_mkdtemp("distill-test-victim", &victim, &e), 0);
+    o2 = ds_xasprintf("%s-out", r2);
+    char *p = ds_xasprintf("%s/etc", r2);
+    assert_int_equal(symlink(victim, p), 0); /* absolute: on this machine, outside the tree */
+    free(p);
+    p = ds_xasprintf("%s/tmp", r2);
+    assert_int_equal(symlink(victim, p), 0);
+    free(p);
+    ds_closure c = {0};
+    c.written = json_array();
+    ds_pathmap_add(&c.keep, "/", "root");
+    ds_pathmap_add(&c.keep, "/etc", "essential");
+    ds_pathmap_add(&c.keep, "/tmp", "essential");
+    ds_user_setup u = {.add_nonroot = true};
+    assert_int_equal(ds_closure_write_tree(r2, &c, &u, o2, &e), -1);
+    assert_non_null(strstr(e.msg, "/etc"));
+    struct stat st;
+    p = ds_xasprintf("%s/passwd", victim);
+    assert_int_equal(lstat(p, &st), -1); /* nothing written on this machine */
+    free(p);
+    assert_int_equal(lstat(victim, &st), 0);
+    assert_int_not_equal(st.st_mode & 07777, 01777); /* /tmp's chmod did not follow the link */
+    json_decref(c.written);
+    ds_pathmap_free(&c.keep);
+    ds_rmtree(r2, &e);
+    ds_rmtree(o2, &e);
+    ds_rmtree(victim, &e);
+    free(r2); free(o2); free(victim);
+}
+
+/* Traced paths are resolved inside the tree: a link climbing out with ../ lands inside, each hop
+ * is kept, and a link loop keeps nothing beyond its links (and does not hang). */
+static void test_resolve_stays_inside(void **state) {
+    (void)state;
+    lnk("../../../../srv/app/other.py", "/usr/lib/evil");
     lnk("/loop2", "/loop1");
     lnk("/loop1", "/loop2");
-    assert_int_equal(ds_resolve_in_root(root, "/loop1/x", NULL, NULL, &res, &e), -1);
+    ds_trace *t = parse_trace("{\"version\":1,\"files\":["
+                              "{\"path\":\"/lib/evil\",\"kind\":\"file\",\"ops\":[\"open\"],\"ok\":true},"
+                              "{\"path\":\"/loop1/x\",\"kind\":\"file\",\"ops\":[\"open\"],\"ok\":true}]}");
+    ds_minify_opts o = {0};
+    ds_closure *c = NULL;
+    ds_err e;
+    assert_int_equal(ds_closure_compute(root, t, &o, &c, &e), 0);
+    const char *want[] = {"/lib", "/usr/lib/evil", "/srv/app/other.py"};
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+        if (!ds_pathmap_get(&c->keep, want[i])) fail_msg("expected %s to be kept", want[i]);
+    assert_non_null(strstr(ds_pathmap_get(&c->keep, "/usr/lib/evil"), "symlink on the way"));
+    assert_null(ds_pathmap_get(&c->keep, "/loop1/x"));
+    for (size_t i = 0; i < c->keep.n; i++) assert_null(strstr(c->keep.v[i].path, ".."));
+    ds_closure_free(c);
+    ds_trace_free(t);
 }
 
 static void test_tools(void **state) {
@@ -173,12 +300,18 @@ static void test_tools(void **state) {
     assert_true(ds_is_shell_or_tool("/usr/bin/apt-get"));
     assert_false(ds_is_shell_or_tool("/usr/sbin/nginx"));
     assert_false(ds_is_shell_or_tool("/etc/passwd"));
+    assert_true(ds_is_shell_or_tool("/usr/bin/gcc")); /* from the harden rules */
+    assert_false(ds_is_shell_or_tool("/usr/bin/python3"));
     assert_true(ds_is_shell_or_tool("/usr/sbin/passwd"));
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_closure_rules),
+        cmocka_unit_test(test_interpreter_kept),
+        cmocka_unit_test(test_keep_package),
+        cmocka_unit_test(test_trace_load),
+        cmocka_unit_test(test_hostile_links),
         cmocka_unit_test(test_resolve_stays_inside),
         cmocka_unit_test(test_tools),
     };

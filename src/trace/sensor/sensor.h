@@ -40,9 +40,18 @@ typedef struct pending {  /* a syscall seen at entry, waiting for its result */
     int fd_arg;              /* for fchdir/mmap */
     bool follow_open_dir;    /* open with O_DIRECTORY */
     bool rdonly;             /* open without write access, O_TRUNC or O_TMPFILE */
+    bool want_dir;           /* O_DIRECTORY */
     char *exec_path;         /* execve: resolved path (normalized, not symlink-resolved) */
     char **exec_argv;
 } pending;
+
+typedef struct deferred { /* a read-only access whose result is predicted: resolved after resuming */
+    bool active;
+    char *raw, *base;
+    bool follow, want_dir, o_path;
+    unsigned op;
+    bool is_open;
+} deferred;
 
 typedef struct thread {
     pid_t tid;
@@ -54,6 +63,7 @@ typedef struct thread {
     bool got_stop;           /* the stop signal was forwarded to it */
     bool has_pending;
     pending p;
+    deferred d;
     struct thread *next;
 } thread;
 
@@ -67,7 +77,7 @@ void pending_clear(pending *p);
 fsinfo *fs_new(const char *cwd, const char *root);
 fsinfo *fs_copy(const fsinfo *f);
 void fs_unref(fsinfo *f);
-/* Path of FD (or the cwd when fd is -1) of TID, from the kernel: readlink /proc/TID/fd/FD, in the
+/* Path of FD (or the cwd when fd is AT_FDCWD) of TID, from the kernel: readlink /proc/TID/fd/FD, in the
  * process's root. Written to buf; NULL when not a path (socket, pipe, closed). */
 const char *fd_path(thread *t, int fd, char *buf, size_t len);
 
@@ -112,6 +122,8 @@ const scspec *spec_at(size_t i);
 void on_entry(thread *t, int nr, const uint64_t args[6]);
 void on_exit_(thread *t, int64_t rval, bool is_error);
 void on_exec_event(thread *t);
+void finish_deferred(thread *t); /* after the tracee was resumed */
+void deferred_clear(deferred *d);
 const char *syscall_name(int nr);
 void note_syscall(int nr);
 
@@ -120,7 +132,8 @@ void record_exec_interpreters(thread *t, const resolved *exe);
 void exec_log_add(char *path, char **argv, bool ok);   /* takes ownership of path and argv */
 
 /* ---- the seccomp filter (sensor_filter.c) ---- */
-int install_filter(void); /* in the child, before exec; 0 or -1 with errno */
+/* In the child, before exec; all = every syscall stops (--syscalls). 0 or -1 with errno. */
+int install_filter(bool all);
 uint32_t native_audit_arch(void);
 const char *native_arch_name(void);
 

@@ -82,7 +82,7 @@ static void forward_to_roots(int sig, bool include_main) {
 static void kill_one(thread *t, void *arg) { (void)arg; kill(t->tid, SIGKILL); }
 
 static void resume(thread *t, int sig) {
-    int req = (g_full_syscalls || t->want_exit) ? PTRACE_SYSCALL : PTRACE_CONT;
+    int req = t->want_exit ? PTRACE_SYSCALL : PTRACE_CONT;
     ptrace(req, t->tid, 0, (void *)(long)sig);
 }
 
@@ -124,7 +124,6 @@ static void on_exec(pid_t pid) {
     thread *t = thread_find(pid);
     if (!t) return;
     on_exec_event(t);
-    if (g_full_syscalls) t->want_exit = true;
 }
 
 static unsigned long n_stops, n_syscall_stops;
@@ -160,6 +159,7 @@ static void on_stop(pid_t pid, int status) {
             t->in_syscall = false;
         }
         resume(t, 0);
+        finish_deferred(t); /* runs while the tracee goes on */
         return;
     }
     switch (event) {
@@ -196,7 +196,7 @@ static void child_run(char **cmd, sigset_t *oldmask) {
     sigprocmask(SIG_SETMASK, oldmask, NULL);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     kill(getpid(), SIGSTOP); /* the sensor seizes us here */
-    if (!g_full_syscalls && install_filter() < 0) {
+    if (install_filter(g_full_syscalls) < 0) {
         fprintf(stderr, "distill-sensor: cannot install the seccomp filter: %s\n", strerror(errno));
         _exit(EXIT_SENSOR);
     }

@@ -1,5 +1,6 @@
 /* Traced threads with their cwd and root, shared like the kernel shares them (CLONE_FS), so paths
  * relative to the cwd resolve without reading /proc. */
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,7 @@ void thread_remove(pid_t tid) {
     if (!t) return;
     if (t->fs) fs_unref(t->fs);
     pending_clear(&t->p);
+    deferred_clear(&t->d);
     free(t);
 }
 
@@ -86,7 +88,8 @@ void fs_unref(fsinfo *f) {
 
 const char *fd_path(thread *t, int fd, char *buf, size_t len) {
     char link[64];
-    if (fd == -1) snprintf(link, sizeof link, "/proc/%d/cwd", (int)t->tid);
+    if (fd == AT_FDCWD) snprintf(link, sizeof link, "/proc/%d/cwd", (int)t->tid);
+    else if (fd < 0) return NULL;
     else snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)t->tid, fd);
     ssize_t n = readlink(link, buf, len - 1);
     if (n <= 0 || buf[0] != '/') return NULL;

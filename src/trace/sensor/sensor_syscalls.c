@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -156,18 +157,13 @@ static bool want_follow(const scspec *s, const uint64_t a[6]) {
 }
 
 /* Reads and resolves one (dirfd, path) argument pair. NULL when there is nothing to record. */
-static resolved *path_arg(thread *t, const uint64_t a[6], int dirfd_idx, int path_idx, bool follow,
-                          bool allow_empty) {
+static resolved *path_arg(thread *t, const uint64_t a[6], int dirfd_idx, int path_idx, bool follow) {
     char *raw = read_string(t->tid, a[path_idx], PATH_MAX);
     if (!raw) return NULL;
     const char *base = dirfd_idx == CWD_ ? t->fs->cwd : dir_base(t, (int)a[dirfd_idx]);
     resolved *r = NULL;
-    if (!*raw) {
-        /* "" with AT_EMPTY_PATH means the fd itself: it was recorded when it was opened. */
-        (void)allow_empty;
-    } else if (raw[0] == '/' || base) {
-        r = resolve_path(t, base, raw, follow);
-    }
+    /* "" (with AT_EMPTY_PATH) means the fd itself: it was recorded when it was opened. */
+    if (*raw && (raw[0] == '/' || base)) r = resolve_path(t, base, raw, follow);
     free(raw);
     return r;
 }
@@ -187,25 +183,50 @@ static resolved *sockaddr_arg(thread *t, uint64_t addr, uint64_t len) {
 
 bool g_exact;
 
-/* Saves the exit stop when the result is certain from the sensor's own lstat of the resolved path:
- * a missing path fails (ENOENT/ENOTDIR); an existing one succeeds for stat/access and for a
- * read-only open of a non-directory. Only EACCES on an existing path is then recorded as ok (the
- * safe direction for a minifier). --exact keeps every exit stop. Returns true when recorded. */
-static bool predict(thread *t, const scspec *s, pending *p) {
-    (void)t;
-    resolved *r = p->res[0];
-    if (!r) return false;
-    unsigned op = p->op[0];
-    if (s->handler == H_PATH && (op == OP_STAT || op == OP_ACCESS || op == OP_READLINK)) {
-        bool ok = r->kind != K_MISSING && (op != OP_READLINK || r->kind == K_SYMLINK);
-        record_resolved(r, op, ok);
-        return true;
-    }
-    if ((s->handler == H_OPEN || s->handler == H_OPENAT2) && !(op & (OP_CREATE | OP_LIST)) && p->rdonly) {
-        if (r->kind == K_MISSING) { record_resolved(r, op, false); return true; }
-        if (r->kind == K_FILE || r->kind == K_DEVICE) { record_resolved(r, op, true); return true; }
-    }
-    return false;
+/* Read-only accesses need no exit stop: their result is certain from the sensor's own resolution
+ * of the path (it must walk it anyway to see the symlinks). A missing path fails (ENOENT/ENOTDIR);
+ * an existing one succeeds for stat/access, for readlink of a symlink, and for a read-only open,
+ * except O_DIRECTORY on a non-directory (ENOTDIR), O_NOFOLLOW on a symlink (ELOOP) and a socket
+ * (ENXIO) unless O_PATH. Only EACCES on an existing path is then logged ok (the safe direction
+ * for a minifier). --exact takes every exit stop instead.
+ * The work is done after the tracee was resumed (finish_deferred), so it overlaps with the
+ * tracee's own run: the raw path and the dirfd's directory are read before resuming. */
+bool g_exact;
+
+void deferred_clear(deferred *d) {
+    free(d->raw);
+    free(d->base);
+    memset(d, 0, sizeof *d);
+}
+
+static bool predicted_ok(const deferred *d, int kind) {
+    if (kind == K_MISSING) return false;
+    if (!d->is_open) return d->op != OP_READLINK || kind == K_SYMLINK;
+    if (d->want_dir && kind != K_DIR) return false;
+    if (d->o_path) return true;
+    return kind != K_SYMLINK && kind != K_SOCKET;
+}
+
+void finish_deferred(thread *t) {
+    deferred *d = &t->d;
+    if (!d->active) return;
+    resolved *r = resolve_path(t, d->base, d->raw, d->follow);
+    if (r) record_resolved(r, d->op, predicted_ok(d, r->kind));
+    deferred_clear(d);
+}
+
+/* Sets up t->d for a read-only access; false when the call needs its exit stop. */
+static bool defer(thread *t, const scspec *s, const uint64_t a[6], unsigned op, bool follow, bool is_open,
+                  bool want_dir, bool o_path) {
+    if (g_exact) return false;
+    char *raw = read_string(t->tid, a[s->path], PATH_MAX);
+    if (!raw) return true; /* NULL or unreadable: nothing to record, nothing to wait for */
+    const char *base = s->dirfd == CWD_ ? t->fs->cwd : dir_base(t, (int)a[s->dirfd]);
+    if (!*raw || (raw[0] != '/' && !base)) { free(raw); return true; }
+    deferred_clear(&t->d);
+    t->d = (deferred){.active = true, .raw = raw, .base = xstrdup(base ? base : "/"), .follow = follow,
+                      .want_dir = want_dir, .o_path = o_path, .op = op, .is_open = is_open};
+    return true;
 }
 
 void on_entry(thread *t, int nr, const uint64_t a[6]) {
@@ -232,21 +253,31 @@ void on_entry(thread *t, int nr, const uint64_t a[6]) {
         if (flags & O_NOFOLLOW) follow = false;
         if (flags & O_CREAT) p->op[0] |= OP_CREATE;
         if ((flags & O_DIRECTORY) && !(flags & O_PATH)) p->op[0] |= OP_LIST;
-        p->rdonly = (flags & O_ACCMODE) == O_RDONLY && !(flags & (O_TRUNC | __O_TMPFILE));
-        p->res[0] = path_arg(t, a, s->dirfd, s->path, follow, false);
+        p->want_dir = flags & O_DIRECTORY;
+        p->rdonly = (flags & O_ACCMODE) == O_RDONLY && !(flags & O_TRUNC) && (flags & __O_TMPFILE) != __O_TMPFILE;
+        if (p->rdonly && !(flags & O_CREAT) && defer(t, s, a, p->op[0], follow, true, p->want_dir, flags & O_PATH)) {
+            pending_clear(p);
+            return;
+        }
+        p->res[0] = path_arg(t, a, s->dirfd, s->path, follow);
         break;
     }
     case H_PATH: case H_CHDIR: case H_CHROOT:
-        p->res[0] = path_arg(t, a, s->dirfd, s->path, follow, s->flags >= 0 && (a[s->flags] & AT_EMPTY_PATH));
+        if (s->handler == H_PATH && (s->op == OP_STAT || s->op == OP_ACCESS || s->op == OP_READLINK) &&
+            defer(t, s, a, s->op, follow, false, false, false)) {
+            pending_clear(p);
+            return;
+        }
+        p->res[0] = path_arg(t, a, s->dirfd, s->path, follow);
         if (!p->res[0]) return;
         break;
     case H_SYMLINK:
-        p->res[0] = path_arg(t, a, s->dirfd, s->path, false, false);
+        p->res[0] = path_arg(t, a, s->dirfd, s->path, false);
         if (!p->res[0]) return;
         break;
     case H_TWO:
-        p->res[0] = path_arg(t, a, s->dirfd, s->path, follow, false);
-        p->res[1] = path_arg(t, a, s->dirfd2, s->path2, false, false);
+        p->res[0] = path_arg(t, a, s->dirfd, s->path, follow);
+        p->res[1] = path_arg(t, a, s->dirfd2, s->path2, false);
         if (!p->res[0] && !p->res[1]) return;
         break;
     case H_EXEC: {
@@ -266,13 +297,16 @@ void on_entry(thread *t, int nr, const uint64_t a[6]) {
         break;
     }
     case H_FCHDIR: p->fd_arg = (int)a[0]; break;
-    case H_MMAP: p->fd_arg = (int)a[4]; break;
+    case H_MMAP:
+        /* The filter's condition again, for --syscalls mode where every call stops. */
+        if ((a[3] & MAP_ANONYMOUS) || !(a[2] & PROT_EXEC) || (int)a[4] < 0) return;
+        p->fd_arg = (int)a[4];
+        break;
     case H_SOCK: p->res[0] = sockaddr_arg(t, a[1], a[2]); if (!p->res[0]) return; break;
     case H_SENDTO: p->res[0] = sockaddr_arg(t, a[4], a[5]); if (!p->res[0]) return; break;
     }
     res_ref(p->res[0]);
     res_ref(p->res[1]);
-    if (!g_exact && predict(t, s, p)) { pending_clear(p); return; }
     t->has_pending = true;
     t->want_exit = true;
 }
@@ -319,7 +353,7 @@ void on_exit_(thread *t, int64_t rval, bool is_error) {
         if (ok) { free(t->fs->cwd); t->fs->cwd = xstrdup(p->res[0]->path); }
         break;
     case H_FCHDIR: {
-        const char *d = ok ? fd_path(t, -1, dirbuf, sizeof dirbuf) : NULL;
+        const char *d = ok ? fd_path(t, AT_FDCWD, dirbuf, sizeof dirbuf) : NULL;
         if (d) { free(t->fs->cwd); t->fs->cwd = xstrdup(d); }
         if (d) record(d, K_DIR, OP_CHDIR, true);
         break;

@@ -2,13 +2,16 @@
 """Compare the successful paths of a distill trace log with `strace -f -y -e trace=%file,%process`.
 
 Usage: strace_compare.py STRACE_OUT TRACE_JSON CWD
+STRACE_OUT from `strace -f -y -e trace=%file,%process,fchdir` (fchdir is not in %file, yet moves
+the cwd that later relative paths use).
 Both sides are reduced to canonical final paths (parents symlink-resolved; the last component
 resolved too unless the syscall does not follow it). Prints the differences; exit 1 when any.
 Known, justified differences (removed before comparing):
   - the ELF interpreter (PT_INTERP) and #! interpreters are opened by the kernel inside execve: the
     sensor records them (op map/exec), strace cannot see them;
   - the sensor also lists each walked symlink as its own entry (op follow only): strace has no such
-    notion, so entries whose only op is "follow" are left out of the comparison.
+    notion, so entries whose only op is "follow" are left out of the comparison;
+  - /proc/<pid>/... differ from run to run: pids are replaced by PID on both sides.
 """
 import json, os, re, sys
 
@@ -49,6 +52,14 @@ def strace_paths(fname, cwd):
         _, name, args, ret = m.groups()
         if ret == "?" or int(ret) < 0 or name in SKIP:
             continue
+        if name in ("clone", "clone3", "fork", "vfork") and int(ret) > 0:
+            cwds[ret] = cwds.get(pid, cwd)      # a child starts in its parent's cwd
+            continue
+        if name == "fchdir":
+            fm = re.match(r'^\d+<([^>]*)>', args)
+            if fm:
+                cwds[pid] = fm.group(1)
+            continue
         if name in ("execve", "execveat") and ret != "0":
             continue
         strs = str_re.findall(args)
@@ -79,7 +90,7 @@ def strace_paths(fname, cwd):
             if name == "execve" and i == 0:
                 pass
             c = canon(p, follow)
-            out.add(c)
+            out.add(re.sub(r'^/proc/\d+/', '/proc/PID/', c))
             if name == "chdir":
                 cwds[pid] = c
     return out
@@ -90,7 +101,7 @@ def trace_paths(fname):
     for f in d["files"]:
         if not f["ok"] or f["ops"] == ["follow"]:
             continue
-        ours.add(f["path"])
+        ours.add(re.sub(r'^/proc/\d+/', '/proc/PID/', f["path"]))
     return ours
 
 def main():
