@@ -146,6 +146,9 @@ int ds_gunzip_mem(const void *in_, size_t len, size_t limit, const char *name,
      * Untouched pages of a big malloc cost nothing, and realloc of one is an mremap. */
     uint32_t isize = (uint32_t)in[len - 4] | (uint32_t)in[len - 3] << 8 | (uint32_t)in[len - 2] << 16 |
                      (uint32_t)in[len - 1] << 24;
+    /* The output is at least ISIZE (mod 2^32 only shrinks it) and, in practice, the input:
+     * over the limit on either, stream at once rather than fill a buffer first. */
+    if (len > limit || isize > limit) return 1;
     size_t cap = len > max_out / 4 ? max_out : len * 4;
     if (isize <= max_out && isize > cap) cap = isize;
     if (cap < 64) cap = 64 < max_out ? 64 : max_out;

@@ -182,6 +182,13 @@ static void test_gunzip_mem_growth_and_limit(void **state) {
     assert_int_equal(ds_gunzip_mem(data, dlen, n, "zeros.gz", &out, &out_len, &e), 0);
     free(out);
     assert_int_equal(ds_gunzip_file_mem(gz, n - 1, &out, &out_len, &e), 1);
+    /* One member whose ISIZE is over the limit: 1 at once. */
+    char *one = gzip_members("one.gz", zeros, n, NULL, 0, 0, NULL);
+    assert_int_equal(ds_gunzip_file_mem(one, n - 1, &out, &out_len, &e), 1);
+    assert_int_equal(ds_gunzip_file_mem(one, n, &out, &out_len, &e), 0);
+    assert_int_equal(out_len, n);
+    free(out);
+    free(one);
     /* Not gzip: 1 too. */
     char *plain = ds_xasprintf("%s/zeros", dir);
     write_file(plain, zeros, 100);
@@ -191,7 +198,7 @@ static void test_gunzip_mem_growth_and_limit(void **state) {
     assert_non_null(strstr(e.msg, "short.gz"));
     char *tail = ds_xmalloc(dlen + 4);
     memcpy(tail, data, dlen);
-    memcpy(tail + dlen, "junk", 4);
+    memcpy(tail + dlen, "\1\0\0\0", 4); /* not zero padding, and a small "ISIZE" */
     assert_int_equal(ds_gunzip_mem(tail, dlen + 4, DS_GUNZIP_MEM_LIMIT, "tail.gz", &out, &out_len, &e), -1);
     assert_non_null(strstr(e.msg, "tail.gz"));
     /* An empty gzip is an empty output. */
