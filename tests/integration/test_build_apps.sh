@@ -11,6 +11,7 @@ fi
 # distill_app LABEL IMAGE_PATH TEST
 distill_app() {
   local label=$1 img=$2 test=$3 out=$T/$1
+  mkdir -p "$out"   # distill, like copy, writes into an existing folder only
   "$DISTILL" build "oci:$img:latest" "oci:$out/img:v1" --test "$test" --out-dir "$out/rep" -q \
     >"$out.digest" 2>"$out.err"
   local rc=$?
