@@ -27,6 +27,22 @@ static bool listed_removed(hr_ctx *c, char **bases, size_t n_bases, const char *
     return gone;
 }
 
+/* Plan the rewritten metadata file `rel` (content out, owned by the plan from here on),
+ * keeping the file's mode and owner; nothing when no line was dropped. Frees names. */
+static void plan_edit(hr_ctx *c, const char *rel, char *out, size_t out_len, size_t dropped, char *names) {
+    if (!dropped) { free(out); free(names); return; }
+    hr_item *it = hr_plan_add(c, DS_HR_PKG_METADATA, rel, DS_HA_EDIT,
+                              ds_xasprintf("%zu removed file%s no longer listed: %s%s", dropped, dropped == 1 ? "" : "s",
+                                           names, dropped > 4 ? ", ..." : ""));
+    free(names);
+    const hr_entry *e = hr_find_entry(c, rel);
+    it->content = out;
+    it->content_len = out_len;
+    it->mode = e ? e->st.st_mode & 07777 : 0644;
+    it->uid = e ? e->st.st_uid : 0;
+    it->gid = e ? e->st.st_gid : 0;
+}
+
 static void edit_one(hr_ctx *c, const char *rel, bool md5, char **bases, size_t n_bases) {
     if (hr_allowed(c, rel) || hr_planned_remove(c, rel)) return;
     size_t len;
@@ -55,17 +71,7 @@ static void edit_one(hr_ctx *c, const char *rel, bool md5, char **bases, size_t 
     }
     fclose(f);
     free(data);
-    if (!dropped) { free(out); free(names); return; }
-    hr_item *it = hr_plan_add(c, DS_HR_PKG_METADATA, rel, DS_HA_EDIT,
-                              ds_xasprintf("%zu removed file%s no longer listed: %s%s", dropped, dropped == 1 ? "" : "s",
-                                           names, dropped > 4 ? ", ..." : ""));
-    free(names);
-    const hr_entry *e = hr_find_entry(c, rel);
-    it->content = out;
-    it->content_len = out_len;
-    it->mode = e ? e->st.st_mode & 07777 : 0644;
-    it->uid = e ? e->st.st_uid : 0;
-    it->gid = e ? e->st.st_gid : 0;
+    plan_edit(c, rel, out, out_len, dropped, names);
 }
 
 /* apk's installed database: "F:dir" opens a folder, "R:name" a file in it, followed by its
@@ -112,17 +118,7 @@ static void edit_apk(hr_ctx *c, const char *rel, char **bases, size_t n_bases) {
     fclose(f);
     free(folder);
     free(data);
-    if (!dropped) { free(out); free(names); return; }
-    hr_item *it = hr_plan_add(c, DS_HR_PKG_METADATA, rel, DS_HA_EDIT,
-                              ds_xasprintf("%zu removed file%s no longer listed: %s%s", dropped, dropped == 1 ? "" : "s",
-                                           names, dropped > 4 ? ", ..." : ""));
-    free(names);
-    const hr_entry *e = hr_find_entry(c, rel);
-    it->content = out;
-    it->content_len = out_len;
-    it->mode = e ? e->st.st_mode & 07777 : 0644;
-    it->uid = e ? e->st.st_uid : 0;
-    it->gid = e ? e->st.st_gid : 0;
+    plan_edit(c, rel, out, out_len, dropped, names);
 }
 
 int hr_plan_dpkg(hr_ctx *c, ds_err *err) {

@@ -290,17 +290,6 @@ static void oci_abort(ds_dest *d) {
     oci_dst_free(d);
 }
 
-static bool dir_empty(const char *path) {
-    DIR *dir = opendir(path);
-    if (!dir) return false;
-    struct dirent *de;
-    bool empty = true;
-    while ((de = readdir(dir)))
-        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) { empty = false; break; }
-    closedir(dir);
-    return empty;
-}
-
 static const ds_dest_ops oci_dest_ops = {oci_put_blob, oci_put_manifest, oci_commit, oci_abort};
 
 int ds_oci_dest_open(ds_dest *d, ds_err *err) {
@@ -333,7 +322,7 @@ int ds_oci_dest_open(ds_dest *d, ds_err *err) {
             free(sub);
         }
         free(bd);
-    } else if (lstat(path, &st) == 0 && !(S_ISDIR(st.st_mode) && dir_empty(path))) {
+    } else if (lstat(path, &st) == 0 && !(S_ISDIR(st.st_mode) && ds_dir_empty(path))) {
         /* Only an empty directory may stand where a new layout goes (rename replaces it). */
         r = ds_fail(err, "oci:%s: exists and is not an OCI image layout", path);
     } else {

@@ -165,17 +165,6 @@ static void rf_abort(ds_dest *d) {
 
 static const ds_dest_ops rf_dest_ops = {rf_put_blob, rf_put_manifest, rf_commit, rf_abort};
 
-static bool dir_empty(const char *path) {
-    DIR *dir = opendir(path);
-    if (!dir) return false;
-    struct dirent *de;
-    bool empty = true;
-    while ((de = readdir(dir)))
-        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) { empty = false; break; }
-    closedir(dir);
-    return empty;
-}
-
 int ds_rootfs_dest_open(ds_dest *d, ds_err *err) {
     rf_dst *o = ds_xcalloc(1, sizeof *o);
     o->final = ds_xstrdup(d->ref.path);
@@ -183,7 +172,7 @@ int ds_rootfs_dest_open(ds_dest *d, ds_err *err) {
     d->priv = o;
     d->ops = &rf_dest_ops;
     struct stat st;
-    if (lstat(o->final, &st) == 0 && !(S_ISDIR(st.st_mode) && dir_empty(o->final))) {
+    if (lstat(o->final, &st) == 0 && !(S_ISDIR(st.st_mode) && ds_dir_empty(o->final))) {
         ds_fail(err, "%s: exists and is not an empty directory", o->name);
         rf_dst_free(d);
         return -1;

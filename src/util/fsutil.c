@@ -215,6 +215,17 @@ int ds_mkdtemp(const char *prefix, char **out, ds_err *err) {
     return 0;
 }
 
+int ds_dir_empty(const char *path) {
+    DIR *dir = opendir(path);
+    if (!dir) return 0;
+    struct dirent *de;
+    int empty = 1;
+    while ((de = readdir(dir)))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) { empty = 0; break; }
+    closedir(dir);
+    return empty;
+}
+
 int ds_exists(const char *path) {
     struct stat st;
     return lstat(path, &st) == 0;

@@ -20,6 +20,8 @@ int ds_read_file(const char *path, char **data, size_t *len, size_t max_len, ds_
 int ds_mkdtemp(const char *prefix, char **out, ds_err *err);
 /* Path of a sibling temp name for atomic replacement of `path`: "DIR/.NAME.tmp-PID-N". */
 char *ds_tmp_sibling(const char *path);
+/* 1 when path is a directory holding nothing but . and .., 0 otherwise (or unreadable). */
+int ds_dir_empty(const char *path);
 /* 1 when path exists (lstat), 0 otherwise. */
 int ds_exists(const char *path);
 /* Copy a regular file (data only) with mode. */
