@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "cli/cli.h"
+#include "trace/minimal_dev.h"
 #include "trace/trace_log.h"
 #include "util/fsutil.h"
 
@@ -55,7 +56,7 @@ static char *find_sensor(void) {
     return access(inst, X_OK) == 0 ? ds_xstrdup(inst) : NULL;
 }
 
-/* In the child with --root: private mounts, /proc and /dev inside DIR when it has those dirs,
+/* In the child with --root: private mounts, /proc and a minimal /dev inside DIR when it has those dirs,
  * chroot, then exec the (static) sensor from an fd opened before the chroot. */
 static void enter_root(const char *root, int sensor_fd) {
     if (unshare(CLONE_NEWNS) < 0) {
@@ -71,7 +72,13 @@ static void enter_root(const char *root, int sensor_fd) {
     snprintf(p, sizeof p, "%s/proc", root);
     if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) mount("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
     snprintf(p, sizeof p, "%s/dev", root);
-    if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) mount("/dev", p, NULL, MS_BIND | MS_REC, NULL);
+    if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+        ds_err err = {0};
+        if (ds_trace_minimal_dev(p, &err) < 0) {
+            fprintf(stderr, "distill trace: --root %s: %s\n", root, err.msg);
+            _exit(125);
+        }
+    }
     if (chroot(root) < 0 || chdir("/") < 0) {
         fprintf(stderr, "distill trace: chroot %s: %s\n", root, strerror(errno));
         _exit(125);

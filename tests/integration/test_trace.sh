@@ -181,6 +181,14 @@ if cc -static -O1 -pthread -o "$R/bin/progs" "$HERE/progs.c" 2>/dev/null; then
   check_eq "root: exit 0" 0 "$rc"
   check "root: path as seen inside the tree" has "$T/root.json" /data/plain file open
   check_eq "root: nothing left in the tree" "$before" "$(find "$R" | sort)"
+  # A container's minimal /dev, not the host's: its devices work, the host's disks are not there.
+  "$DISTILL" trace --out "$T/rootdev.json" --root "$R" -- /bin/progs list /dev >"$T/rootdev.out" 2>"$T/rootdev.err"; rc=$?
+  check_eq "root: /dev/null writable inside" 0 "$rc"
+  check_eq "root: minimal /dev" "fd full null ptmx pts random shm stderr stdin stdout tty urandom zero" \
+    "$(grep -v "[: ]" "$T/rootdev.out" | sort | tr '\n' ' ' | sed 's/ $//')"
+  check "root: the host's /dev has more" bash -c "[ \$(ls /dev | wc -l) -gt 13 ]"
+  check "root: /dev/null recorded" has "$T/rootdev.json" /dev/null device open
+  check_eq "root: nothing left in the tree (after /dev)" "$before" "$(find "$R" | sort)"
 else
   skip "root: no static libc to build a tree program"
 fi
@@ -229,6 +237,13 @@ if [ -x /usr/sbin/nginx ]; then
 else
   skip "nginx: /usr/sbin/nginx not installed"
 fi
+
+# io_uring: what it opens through the ring is not seen, and the log says so.
+run uring
+check_eq "uring: exit 0" 0 "$RC"
+check "uring: warning in the log" jq -e '.warnings | any(test("io_uring"))' "$T/uring.json"
+check "uring: other paths still recorded" has "$T/uring.json" "$D/plain" file open
+check "uring: no warning without io_uring" jq -e '.warnings | any(test("io_uring")) | not' "$T/open.json"
 
 # CPU pinning: by default the sensor and the traced tree share one CPU (cheap stops); --no-pin keeps
 # the affinity the command would have had untraced.
