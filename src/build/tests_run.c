@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "build/build.h"
+#include "util/cleanup.h"
 
 char *ds_test_expand(const char *cmd, const ds_test_env *env) {
     static const char *const keys[] = {"{LOCALHOST}", "{NAME}", "{CONTAINER_TAG}"};
@@ -60,9 +61,11 @@ int ds_test_run(const char *cmd, const ds_test_env *env, int out_fd, double *sec
         _exit(127);
     }
     free(ex);
+    ds_cleanup_register_child(p); /* an interrupt stops the test too */
     int st;
     while (waitpid(p, &st, 0) < 0)
-        if (errno != EINTR) return ds_fail_errno(err, "wait for test %s", cmd);
+        if (errno != EINTR) { ds_cleanup_forget_child(p); return ds_fail_errno(err, "wait for test %s", cmd); }
+    ds_cleanup_forget_child(p);
     if (seconds) *seconds = now_s() - t0;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }

@@ -247,11 +247,6 @@ typedef struct run_result {
     ds_trace *trace; /* when run with the sensor */
 } run_result;
 
-static void on_signal(int sig) {
-    (void)sig;
-    ds_interrupted = 1;
-}
-
 static int step(bctx *c, const char *stage_name, const char *kind, const char *cmd, run_result *rr) {
     if (ds_interrupted) return -1;
     ds_test_env te = {.host = "127.0.0.1", .name = c->o->name, .tag = c->o->tag, .stage = stage_name};
@@ -545,12 +540,8 @@ int cmd_build(int argc, char **argv) {
     if (ds_runtime_pick(o.runtime, &c.rt, &err) < 0) goto fail;
     if (geteuid() != 0 && c.rt != DS_RT_PODMAN) { ds_fail(&err, "runc/crun need root here (or use --runtime podman)"); goto fail; }
     double t0 = now_s();
-    /* ^C or a kill: stop and remove the container and the overlay, then exit. */
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    /* ^C or a kill: src/cli/interrupt.c removes the work dir, or, while a container runs,
+     * sets ds_interrupted so run_app stops and removes it and the overlay first. */
 
     /* 1. open */
     stage(&c, "open", o.src);

@@ -12,6 +12,7 @@
 #include "fs/unpack.h"
 #include "scan/report.h"
 #include "util/fsutil.h"
+#include <errno.h>
 
 static const char USAGE[] =
     "Usage: distill scan [OPTIONS] IMAGE\n"
@@ -175,13 +176,10 @@ static int make_scratch(const scan_args *a, const ds_image *img, char **out, ds_
         else
             base = "/var/tmp";
     }
-    char *tmpl = ds_xasprintf("%s/distill-scan.XXXXXX", base);
-    if (!mkdtemp(tmpl)) {
-        int rc = ds_fail_errno(err, "scratch directory in %s", base);
-        free(tmpl);
-        return rc;
+    if (ds_mkdtemp_path(ds_xasprintf("%s/distill-scan.XXXXXX", base), out, err) < 0) {
+        errno = err->code;
+        return ds_fail_errno(err, "scratch directory in %s", base);
     }
-    *out = tmpl;
     return 0;
 }
 

@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "trace/minimal_dev.h"
 #include "trace/trace_log.h"
+#include "util/cleanup.h"
 #include "util/fsutil.h"
 
 static const char usage_text[] =
@@ -218,6 +219,7 @@ int cmd_trace(int argc, char **argv) {
         fprintf(stderr, "distill trace: cannot run %s: %s\n", sensor, strerror(errno));
         _exit(125);
     }
+    ds_cleanup_register_child(pid);
     free(sargv);
     if (sensor_fd >= 0) close(sensor_fd);
     close(out_fd);
@@ -230,11 +232,13 @@ int cmd_trace(int argc, char **argv) {
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     for (int k = 0; k < 4; k++) sigaction(sigs[k], &old[k], NULL);
+    ds_cleanup_forget_child(pid);
     int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 
     ds_trace *t = NULL;
     int lrc = ds_trace_load(tmp, &t, &err);
     if (lrc == 0 && out && rename(tmp, out) < 0) { ds_fail_errno(&err, "cannot write %s", out); lrc = -1; }
+    if (out) ds_cleanup_forget(tmp);
     if (lrc < 0) {
         unlink(tmp);
         if (tmpdir) ds_rmtree(tmpdir, NULL);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/interrupt.h"
 
 static const struct {
     const char *name;
@@ -48,7 +49,12 @@ int main(int argc, char **argv) {
         return DS_EXIT_OK;
     }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        if (!strcmp(cmd, commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+        if (!strcmp(cmd, commands[i].name)) {
+            cli_interrupt_install(); /* ^C, SIGTERM, SIGHUP: remove temp work, exit 128+N */
+            int rc = commands[i].fn(argc - 1, argv + 1);
+            cli_interrupt_finish();
+            return rc;
+        }
     fprintf(stderr, "distill: '%s' is not a command. See 'distill --help'.\n", cmd);
     return DS_EXIT_USAGE;
 }

@@ -208,8 +208,11 @@ int ds_harden_image(const char *src_ref, const char *dst_ref, ds_harden_opts *o,
     /* Before the long unpack: a DST that is SRC (or inside it) would change the source. */
     if (!o->dry_run && ds_dest_check(&img->ref, dst_ref, err) < 0) { ds_image_close(img); return -1; }
     if (topts->tmpdir) {
-        tmp = ds_xasprintf("%s/distill-harden.XXXXXX", topts->tmpdir);
-        if (!mkdtemp(tmp)) { ds_fail_errno(err, "--tmpdir %s", topts->tmpdir); free(tmp); tmp = NULL; goto out; }
+        if (ds_mkdtemp_path(ds_xasprintf("%s/distill-harden.XXXXXX", topts->tmpdir), &tmp, err) < 0) {
+            errno = err->code;
+            ds_fail_errno(err, "--tmpdir %s", topts->tmpdir);
+            goto out;
+        }
     } else if (ds_mkdtemp("distill-harden", &tmp, err) < 0) goto out;
     root = ds_xasprintf("%s/rootfs", tmp);
     ds_unpack_opts uo;

@@ -13,6 +13,7 @@
 #include "image/manifest.h"
 #include "image/transport.h"
 #include "util/fsutil.h"
+#include "util/cleanup.h"
 
 typedef struct {
     char *dir;
@@ -204,6 +205,7 @@ static int place_blob(const char *layout, const char *digest, const char *src, d
     if (link(src, tmp) < 0) r = ds_copy_file(src, tmp, 0644, err);
     if (r == 0 && rename(tmp, dst) < 0) r = ds_fail_errno(err, "rename %s", dst);
     if (r < 0) unlink(tmp);
+    ds_cleanup_forget(tmp);
     free(tmp); free(dst);
     return r;
 }
@@ -277,6 +279,7 @@ static int oci_commit(ds_dest *d, ds_err *err) {
         if (r < 0) return ds_err_wrap(err, "oci:%s", o->final);
         /* rename() replaces an empty directory, never a non-empty one. */
         if (rename(o->work, o->final) < 0) return ds_fail_errno(err, "oci:%s: rename %s into place", o->final, o->work);
+        ds_cleanup_forget(o->work); /* the destination now: never removed on interrupt */
     }
     oci_dst_free(d);
     return 0;

@@ -15,6 +15,7 @@
 #include "image/manifest.h"
 #include "image/transport.h"
 #include "util/fsutil.h"
+#include "util/cleanup.h"
 
 /* Map an archive entry name to a path inside the layout, or NULL when it does not
  * belong in one. *is_dir says the name is one of the layout's directories. */
@@ -183,6 +184,7 @@ int ds_tar_finish(struct archive *a, const char *tmp, const char *path, const ch
         if (rename(tmp, path) < 0) r = ds_fail_errno(err, "%s: rename into place", what);
     }
     if (r < 0) unlink(tmp);
+    ds_cleanup_forget(tmp);
     return r;
 }
 

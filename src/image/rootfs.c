@@ -16,6 +16,7 @@
 #include "image/manifest.h"
 #include "image/transport.h"
 #include "util/fsutil.h"
+#include "util/cleanup.h"
 
 typedef struct {
     char *tmp, *name;
@@ -152,6 +153,7 @@ static int rf_commit(ds_dest *d, ds_err *err) {
     if (!o->have_manifest) return ds_fail(err, "%s: no manifest was written", o->name);
     /* rename() replaces an empty directory, never a non-empty one. */
     if (rename(o->work, o->final) < 0) return ds_fail_errno(err, "%s: rename into place", o->name);
+    ds_cleanup_forget(o->work); /* the destination now: never removed on interrupt */
     rf_dst_free(d);
     return 0;
 }

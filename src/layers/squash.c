@@ -69,8 +69,7 @@ static char *tmp_base(const ds_opts *opts, ds_err *err) {
     char *dir = NULL;
     if (opts && opts->tmpdir) {
         char *t = ds_xasprintf("%s/distill-squash-XXXXXX", opts->tmpdir);
-        if (!mkdtemp(t)) { ds_fail_errno(err, "mkdtemp %s", t); free(t); return NULL; }
-        return t;
+        return ds_mkdtemp_path(t, &dir, err) < 0 ? NULL : dir;
     }
     if (ds_mkdtemp("distill-squash", &dir, err) < 0) return NULL;
     return dir;

@@ -14,9 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "runtime/runtime.h"
+#include "util/cleanup.h"
 #include "util/fsutil.h"
-
-volatile sig_atomic_t ds_interrupted;
 
 struct ds_container {
     ds_runtime_kind kind;
@@ -180,6 +179,10 @@ int ds_container_start(const ds_run_spec *spec, ds_container **out, ds_err *err)
         _exit(127);
     }
     close(logfd);
+    /* Until ds_container_free: an interrupt is left to the orderly stop below (runtime
+     * kill + delete, overlay unmount); a second one stops the runtime by signal. */
+    ds_cleanup_register_child(c->pid);
+    ds_cleanup_defer_begin();
     argvb_free(&a);
     free(bundle);
     *out = c;
@@ -308,6 +311,10 @@ void ds_container_free(ds_container *c) {
     } else if (c->pid > 0) {
         char *argv[] = {"podman", "rm", "--force", "--ignore", c->id, NULL};
         run_quiet(argv, NULL);
+    }
+    if (c->pid > 0) {
+        ds_cleanup_forget_child(c->pid);
+        ds_cleanup_defer_end();
     }
     ds_err e;
     if (c->merged) ds_overlay_umount(c->merged, &e);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include "runtime/runtime.h"
+#include "util/cleanup.h"
 #include "util/fsutil.h"
 
 int ds_overlay_mount(const char *lower, const char *work_dir, char **merged, ds_err *err) {
@@ -16,7 +17,12 @@ int ds_overlay_mount(const char *lower, const char *work_dir, char **merged, ds_
         goto out;
     }
     char *opts = ds_xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
-    if (mount("overlay", m, "overlay", 0, opts) < 0) {
+    sigset_t old; /* no interrupt between mounting and registering the mount */
+    ds_cleanup_block(&old);
+    int mr = mount("overlay", m, "overlay", 0, opts);
+    if (mr == 0) ds_cleanup_register_mount(m);
+    ds_cleanup_unblock(&old);
+    if (mr < 0) {
         ds_fail_errno(err, "mount overlay on %s (lower %s)", m, lower);
         free(opts);
         goto out;
@@ -33,5 +39,6 @@ out:
 int ds_overlay_umount(const char *merged, ds_err *err) {
     if (umount2(merged, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
         return ds_fail_errno(err, "umount %s", merged);
+    ds_cleanup_forget_mount(merged);
     return 0;
 }

@@ -45,10 +45,10 @@ typedef struct ds_run_spec {
 
 typedef struct ds_container ds_container;
 
-/* Set by the command's SIGINT/SIGTERM handler: waits give up so the container is stopped and
- * removed, and the overlay unmounted, before distill exits. */
-#include <signal.h>
-extern volatile sig_atomic_t ds_interrupted;
+/* ds_interrupted (util/cleanup.h) is set by the CLI's SIGINT/SIGTERM/SIGHUP handler while a
+ * container runs: waits give up so the container is stopped and removed, and the overlay
+ * unmounted, before distill exits. */
+#include "util/cleanup.h"
 
 /* Build the OCI runtime config (config.json) for spec with root at rootfs_path. Exposed for tests. */
 json_t *ds_oci_config(const ds_run_spec *spec, const char *rootfs_path, const char *id);

@@ -1,4 +1,5 @@
 #include "util/fsutil.h"
+#include "util/cleanup.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <dirent.h>
@@ -114,7 +115,11 @@ int ds_rmtree_at(int top, const char *name) {
 int ds_rmtree(const char *path, ds_err *err) {
     struct stat st;
     if (lstat(path, &st) < 0) return errno == ENOENT ? 0 : ds_fail_errno(err, "%s", path);
-    if (!S_ISDIR(st.st_mode)) return unlink(path) < 0 ? ds_fail_errno(err, "rm %s", path) : 0;
+    if (!S_ISDIR(st.st_mode)) {
+        if (unlink(path) < 0) return ds_fail_errno(err, "rm %s", path);
+        ds_cleanup_removed(path);
+        return 0;
+    }
     /* Split into the parent (opened by path once) and the last name. */
     char *dir = ds_xstrdup(path);
     size_t n = strlen(dir);
@@ -136,6 +141,7 @@ int ds_rmtree(const char *path, ds_err *err) {
     close(top);
     free(base_copy);
     if (rc < 0) { errno = e; return ds_fail_errno(err, "rm -r %s", path); }
+    ds_cleanup_removed(path); /* gone: nothing left for an interrupt to remove */
     return 0;
 }
 
@@ -143,14 +149,18 @@ char *ds_tmp_sibling(const char *path) {
     static atomic_uint counter;
     const char *slash = strrchr(path, '/');
     unsigned n = atomic_fetch_add(&counter, 1);
-    if (!slash) return ds_xasprintf(".%s.tmp-%d-%u", path, (int)getpid(), n);
-    return ds_xasprintf("%.*s/.%s.tmp-%d-%u", (int)(slash - path), path, slash + 1, (int)getpid(), n);
+    char *tmp = slash ? ds_xasprintf("%.*s/.%s.tmp-%d-%u", (int)(slash - path), path, slash + 1, (int)getpid(), n)
+                      : ds_xasprintf(".%s.tmp-%d-%u", path, (int)getpid(), n);
+    /* Registered before it exists, so an interrupt never misses it; after the rename the
+     * name is gone, so a caller that forgets ds_cleanup_forget loses nothing. */
+    ds_cleanup_register(tmp);
+    return tmp;
 }
 
 int ds_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, ds_err *err) {
     char *tmp = ds_tmp_sibling(path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    if (fd < 0) { int r = ds_fail_errno(err, "create %s", tmp); free(tmp); return r; }
+    if (fd < 0) { int r = ds_fail_errno(err, "create %s", tmp); ds_cleanup_forget(tmp); free(tmp); return r; }
     const char *p = data;
     size_t left = len;
     while (left) {
@@ -158,21 +168,22 @@ int ds_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
         if (w < 0) {
             if (errno == EINTR) continue;
             int r = ds_fail_errno(err, "write %s", tmp);
-            close(fd); unlink(tmp); free(tmp);
+            close(fd); unlink(tmp); ds_cleanup_forget(tmp); free(tmp);
             return r;
         }
         p += w; left -= (size_t)w;
     }
     if (fsync(fd) < 0 || close(fd) < 0) {
         int r = ds_fail_errno(err, "write %s", tmp);
-        unlink(tmp); free(tmp);
+        unlink(tmp); ds_cleanup_forget(tmp); free(tmp);
         return r;
     }
     if (rename(tmp, path) < 0) {
         int r = ds_fail_errno(err, "rename %s to %s", tmp, path);
-        unlink(tmp); free(tmp);
+        unlink(tmp); ds_cleanup_forget(tmp); free(tmp);
         return r;
     }
+    ds_cleanup_forget(tmp);
     free(tmp);
     return 0;
 }
@@ -210,7 +221,16 @@ int ds_mkdtemp(const char *prefix, char **out, ds_err *err) {
     const char *base = getenv("TMPDIR");
     if (!base || !*base) base = "/var/tmp";
     char *tmpl = ds_xasprintf("%s/%s-XXXXXX", base, prefix ? prefix : "distill");
-    if (!mkdtemp(tmpl)) { int r = ds_fail_errno(err, "mkdtemp %s", tmpl); free(tmpl); return r; }
+    return ds_mkdtemp_path(tmpl, out, err);
+}
+
+int ds_mkdtemp_path(char *tmpl, char **out, ds_err *err) {
+    sigset_t old; /* no interrupt between creating the dir and registering it */
+    ds_cleanup_block(&old);
+    char *made = mkdtemp(tmpl);
+    if (made) ds_cleanup_register(made);
+    ds_cleanup_unblock(&old);
+    if (!made) { int r = ds_fail_errno(err, "mkdtemp %s", tmpl); free(tmpl); return r; }
     *out = tmpl;
     return 0;
 }

@@ -16,9 +16,14 @@ int ds_rmtree_at(int dirfd, const char *name);
 int ds_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, ds_err *err);
 /* Read a whole file (NUL-terminated for convenience; len excludes the NUL). max_len 0 = no limit. */
 int ds_read_file(const char *path, char **data, size_t *len, size_t max_len, ds_err *err);
-/* A fresh private temporary directory under $TMPDIR (or /var/tmp), returned malloc'd. */
+/* A fresh private temporary directory under $TMPDIR (or /var/tmp), returned malloc'd;
+ * registered for removal on interrupt until ds_rmtree removes it. */
 int ds_mkdtemp(const char *prefix, char **out, ds_err *err);
-/* Path of a sibling temp name for atomic replacement of `path`: "DIR/.NAME.tmp-PID-N". */
+/* mkdtemp(tmpl) (tmpl malloc'd, ending in XXXXXX; owned by *out or freed on failure),
+ * registered for removal on interrupt (util/cleanup.h) like ds_mkdtemp's. */
+int ds_mkdtemp_path(char *tmpl, char **out, ds_err *err);
+/* Path of a sibling temp name for atomic replacement of `path`: "DIR/.NAME.tmp-PID-N".
+ * Registered for removal on interrupt: call ds_cleanup_forget(tmp) after the rename. */
 char *ds_tmp_sibling(const char *path);
 /* 1 when path is a directory holding nothing but . and .., 0 otherwise (or unreadable). */
 int ds_dir_empty(const char *path);
