@@ -52,6 +52,8 @@ int ds_test_run(const char *cmd, const ds_test_env *env, int out_fd, double *sec
     pid_t p = fork();
     if (p < 0) { free(ex); return ds_fail_errno(err, "fork for test %s", cmd); }
     if (p == 0) {
+        /* Its own process group, so an interrupt stops the whole test (sh and what it runs). */
+        setpgid(0, 0);
         if (out_fd >= 0) { dup2(out_fd, 1); dup2(out_fd, 2); }
         setenv("DISTILL_HOST", env->host ? env->host : "", 1);
         setenv("DISTILL_NAME", env->name ? env->name : "", 1);
@@ -61,7 +63,8 @@ int ds_test_run(const char *cmd, const ds_test_env *env, int out_fd, double *sec
         _exit(127);
     }
     free(ex);
-    ds_cleanup_register_child(p); /* an interrupt stops the test too */
+    setpgid(p, p); /* also here: no race with an interrupt right after fork */
+    ds_cleanup_register_child_group(p); /* an interrupt stops the test too */
     int st;
     while (waitpid(p, &st, 0) < 0)
         if (errno != EINTR) { ds_cleanup_forget_child(p); return ds_fail_errno(err, "wait for test %s", cmd); }

@@ -33,7 +33,7 @@ static slot slots[N_SLOTS];
 static atomic_ulong next_seq;
 static atomic_int deferred;
 static atomic_int removed_late;
-static struct { atomic_int state; pid_t pid; } children[N_CHILDREN];
+static struct { atomic_int state; pid_t pid; bool group; } children[N_CHILDREN];
 
 /* Normal context only: an absolute copy of path in out (PATH_MAX), or -1. */
 static int absolute(const char *path, char *out) {
@@ -105,16 +105,20 @@ void ds_cleanup_removed(const char *path) {
 
 int ds_cleanup_removed_after_interrupt(void) { return atomic_load(&removed_late); }
 
-int ds_cleanup_register_child(pid_t pid) {
+static int add_child(pid_t pid, bool group) {
     for (int i = 0; i < N_CHILDREN; i++) {
         int fr = FREE;
         if (!atomic_compare_exchange_strong(&children[i].state, &fr, BUSY)) continue;
         children[i].pid = pid;
+        children[i].group = group;
         atomic_store(&children[i].state, LIVE);
         return 0;
     }
     return -1;
 }
+
+int ds_cleanup_register_child(pid_t pid) { return add_child(pid, false); }
+int ds_cleanup_register_child_group(pid_t pid) { return add_child(pid, true); }
 
 void ds_cleanup_forget_child(pid_t pid) {
     for (int i = 0; i < N_CHILDREN; i++) {
@@ -153,27 +157,36 @@ int ds_cleanup_count(void) {
 
 void ds_cleanup_signal_children(int sig) {
     for (int i = 0; i < N_CHILDREN; i++)
-        if (atomic_load(&children[i].state) == LIVE && children[i].pid > 0) kill(children[i].pid, sig);
+        if (atomic_load(&children[i].state) == LIVE && children[i].pid > 0)
+            kill(children[i].group ? -children[i].pid : children[i].pid, sig);
 }
 
 void ds_cleanup_stop_children(int grace_ms) {
+    static bool reaped[N_CHILDREN];
     ds_cleanup_signal_children(SIGTERM);
     struct timespec tick = {0, 20 * 1000 * 1000};
     for (int waited = 0;; waited += 20) {
         int left = 0;
         for (int i = 0; i < N_CHILDREN; i++) {
+            reaped[i] = false;
             if (atomic_load(&children[i].state) != LIVE || children[i].pid <= 0) continue;
             pid_t r = waitpid(children[i].pid, NULL, WNOHANG);
-            if (r == children[i].pid || (r < 0 && errno == ECHILD)) children[i].pid = 0; /* gone (reaped) */
+            if (r == children[i].pid || (r < 0 && errno == ECHILD)) reaped[i] = true;
             else left++;
         }
-        if (!left) return;
-        if (waited >= grace_ms) break;
+        if (!left || waited >= grace_ms) break;
         nanosleep(&tick, NULL);
     }
-    ds_cleanup_signal_children(SIGKILL);
-    for (int i = 0; i < N_CHILDREN; i++)
-        if (atomic_load(&children[i].state) == LIVE && children[i].pid > 0) waitpid(children[i].pid, NULL, 0);
+    for (int i = 0; i < N_CHILDREN; i++) {
+        if (atomic_load(&children[i].state) != LIVE || children[i].pid <= 0) continue;
+        /* A group outlives its reaped leader (sh gone, its sleep still there): kill it all. */
+        if (children[i].group) kill(-children[i].pid, SIGKILL);
+        if (!reaped[i]) {
+            kill(children[i].pid, SIGKILL);
+            waitpid(children[i].pid, NULL, 0);
+        }
+        children[i].pid = 0;
+    }
 }
 
 /* ---- the remover: raw syscalls and static buffers only ------------------ */

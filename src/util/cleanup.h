@@ -37,8 +37,10 @@ void ds_cleanup_forget(const char *path);
 /* A mount point inside registered temp work: detached (MNT_DETACH) before removal. */
 int ds_cleanup_register_mount(const char *path);
 void ds_cleanup_forget_mount(const char *path);
-/* A child process to stop on interrupt: SIGTERM, a short grace, then SIGKILL. */
+/* A child process to stop on interrupt: SIGTERM, a short grace, then SIGKILL. With
+ * _group, the child leads its own process group and the whole group is signalled. */
 int ds_cleanup_register_child(pid_t pid);
+int ds_cleanup_register_child_group(pid_t pid);
 void ds_cleanup_forget_child(pid_t pid);
 /* While > 0 (a container is running), the first signal only sets ds_interrupted and is
  * forwarded to the registered children: the code stops the container the orderly way
