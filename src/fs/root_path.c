@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #define MAX_LINKS 40
+/* The walk holds one fd per directory level: bound it well below the usual 1024 fds. */
+#define MAX_DEPTH 512
 
 int ds_rp_open(ds_rp *r, const char *dir, ds_err *err) {
     r->dir = NULL;
@@ -118,6 +120,7 @@ static int walk_path(walk *w, const char *path, int flags, ds_rp_link_fn on_link
         if (w->clen + 1 + len >= sizeof w->canon) { err = ENAMETOOLONG; break; }
         if (!last) {
             if (!S_ISDIR(st.st_mode)) { err = ENOTDIR; break; }
+            if (w->depth >= MAX_DEPTH) { err = ENAMETOOLONG; break; }
             int fd = openat(top_fd(w), comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (fd < 0) { err = errno; break; }
             if (w->depth == w->cap) {

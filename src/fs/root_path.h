@@ -9,9 +9,11 @@
  *  - opens use openat2(RESOLVE_IN_ROOT), and the same walk where openat2 is missing (old
  *    kernels, valgrind, seccomp filters); DISTILL_NO_OPENAT2=1 forces the walk.
  * Rules shared by both: at most 40 symlinks per path (then ELOOP); a component longer than
- * NAME_MAX, or a path or canonical result of PATH_MAX bytes or more: ENAMETOOLONG; every
- * component before the last must be a directory (ENOTDIR); trailing slashes are ignored;
- * an empty symlink target is ENOENT. A root given as a symlink is followed once, at open.
+ * NAME_MAX or a path of PATH_MAX bytes or more: ENAMETOOLONG; every component before the
+ * last must be a directory (ENOTDIR); trailing slashes are ignored; an empty symlink target
+ * is ENOENT. A root given as a symlink is followed once, at open. The walk (lookups, and
+ * opens without openat2) also refuses, with ENAMETOOLONG, a canonical path of PATH_MAX
+ * bytes or more and more than 512 directory levels, which openat2 would still open.
  *
  * Where the callers differ on purpose, it is a flag or a thin wrapper, not a copy:
  *  - DS_RP_NOFOLLOW keeps a final symlink itself (lstat rather than stat): harden, scan.
