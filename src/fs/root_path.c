@@ -12,8 +12,6 @@
 #include <unistd.h>
 
 #define MAX_LINKS 40
-/* The walk holds one fd per directory level: bound it well below the usual 1024 fds. */
-#define MAX_DEPTH 512
 
 int ds_rp_open(ds_rp *r, const char *dir, ds_err *err) {
     r->dir = NULL;
@@ -43,44 +41,63 @@ char *ds_path_clean(const char *path) {
     return o;
 }
 
-/* The walk: a stack of O_PATH fds of the directories passed (so ".." pops and can never
- * go above the root), and the canonical path they spell. A symlink's target is spliced in
- * front of what is left of the path; an absolute one empties the stack first. */
+/* The walk: the O_PATH fd of the current directory, how deep it is below the root (so
+ * ".." stops at the root, and only a real directory's ".." is ever asked of the kernel),
+ * and, for lookups, the canonical path it spells. A symlink's target is spliced in front
+ * of what is left of the path; an absolute one goes back to the root first. One fd at a
+ * time: a layer can legally hold 2000 directory levels. */
 typedef struct walk {
-    int root;
-    int *stack;
-    size_t depth, cap;
-    char canon[PATH_MAX]; /* "" is the root */
+    int root, cur;           /* cur -1: at the root */
+    size_t depth;
+    bool want_canon;
+    char canon[PATH_MAX];    /* "" is the root */
     size_t clen;
-    char last[NAME_MAX + 1]; /* final entry's name in the top directory; "" = that directory */
+    dev_t root_dev;          /* DS_RP_NO_XDEV */
+    char last[NAME_MAX + 1]; /* final entry's name in the current directory; "" = that directory */
     struct stat st;          /* of the final entry */
 } walk;
 
-static int top_fd(const walk *w) { return w->depth ? w->stack[w->depth - 1] : w->root; }
+static int cur_fd(const walk *w) { return w->cur >= 0 ? w->cur : w->root; }
 
-static void pop(walk *w) {
-    close(w->stack[--w->depth]);
+static void set_cur(walk *w, int fd) {
+    if (w->cur >= 0) close(w->cur);
+    w->cur = fd;
+}
+
+static void to_root(walk *w) {
+    set_cur(w, -1);
+    w->depth = 0;
+    w->clen = 0;
+    w->canon[0] = 0;
+}
+
+static int up(walk *w) {
     while (w->clen > 0 && w->canon[w->clen - 1] != '/') w->clen--;
     if (w->clen > 0) w->clen--;
     w->canon[w->clen] = 0;
-}
-
-static void walk_free(walk *w) {
-    while (w->depth) close(w->stack[--w->depth]);
-    free(w->stack);
+    if (--w->depth == 0) { set_cur(w, -1); return 0; }
+    int fd = openat(w->cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    set_cur(w, fd);
+    return 0;
 }
 
 /* 0 when every component but the last exists as a directory and the last exists;
  * -1 with errno otherwise. */
 static int walk_path(walk *w, const char *path, int flags, ds_rp_link_fn on_link, void *ud) {
     if (strlen(path) >= PATH_MAX) { errno = ENAMETOOLONG; return -1; }
+    if (flags & DS_RP_NO_XDEV) {
+        struct stat rs;
+        if (fstat(w->root, &rs) < 0) return -1;
+        w->root_dev = rs.st_dev;
+    }
     char *rest = ds_xstrdup(path), *p = rest;
     int links = 0, err = 0;
     for (;;) {
         while (*p == '/') p++;
-        if (!*p) { /* the path names the directory on top of the stack */
+        if (!*p) { /* the path names the current directory */
             w->last[0] = 0;
-            if (fstat(top_fd(w), &w->st) < 0) err = errno;
+            if (fstat(cur_fd(w), &w->st) < 0) err = errno;
             break;
         }
         size_t len = strcspn(p, "/");
@@ -94,16 +111,17 @@ static int walk_path(walk *w, const char *path, int flags, ds_rp_link_fn on_link
         bool last = !*q;
         if (!strcmp(comp, ".")) continue;
         if (!strcmp(comp, "..")) {
-            if (w->depth) pop(w);
+            if (w->depth) { if (up(w) < 0) { err = errno; break; } }
             else if (flags & DS_RP_NO_SYMLINKS) { err = EXDEV; break; }
             continue;
         }
         struct stat st;
-        if (fstatat(top_fd(w), comp, &st, AT_SYMLINK_NOFOLLOW) < 0) { err = errno; break; }
+        if (fstatat(cur_fd(w), comp, &st, AT_SYMLINK_NOFOLLOW) < 0) { err = errno; break; }
+        if ((flags & DS_RP_NO_XDEV) && st.st_dev != w->root_dev) { err = EXDEV; break; }
         if (S_ISLNK(st.st_mode) && !(last && (flags & DS_RP_NOFOLLOW))) {
             if ((flags & DS_RP_NO_SYMLINKS) || ++links > MAX_LINKS) { err = ELOOP; break; }
             char target[PATH_MAX];
-            ssize_t n = readlinkat(top_fd(w), comp, target, sizeof target - 1);
+            ssize_t n = readlinkat(cur_fd(w), comp, target, sizeof target - 1);
             if (n <= 0) { err = n < 0 ? errno : ENOENT; break; }
             target[n] = 0;
             if (on_link) {
@@ -111,32 +129,28 @@ static int walk_path(walk *w, const char *path, int flags, ds_rp_link_fn on_link
                 on_link(ud, l);
                 free(l);
             }
-            if (target[0] == '/') while (w->depth) pop(w);
+            if (target[0] == '/') to_root(w);
             char *next = ds_xasprintf("%s/%s", target, p);
             free(rest);
             rest = p = next;
             continue;
         }
-        if (w->clen + 1 + len >= sizeof w->canon) { err = ENAMETOOLONG; break; }
-        if (!last) {
-            if (!S_ISDIR(st.st_mode)) { err = ENOTDIR; break; }
-            if (w->depth >= MAX_DEPTH) { err = ENAMETOOLONG; break; }
-            int fd = openat(top_fd(w), comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (fd < 0) { err = errno; break; }
-            if (w->depth == w->cap) {
-                w->cap = w->cap ? w->cap * 2 : 16;
-                w->stack = ds_xrealloc(w->stack, w->cap * sizeof *w->stack);
-            }
-            w->stack[w->depth++] = fd;
+        if (w->want_canon) {
+            if (w->clen + 1 + len >= sizeof w->canon) { err = ENAMETOOLONG; break; }
+            w->canon[w->clen++] = '/';
+            memcpy(w->canon + w->clen, comp, len + 1);
+            w->clen += len;
         }
-        w->canon[w->clen++] = '/';
-        memcpy(w->canon + w->clen, comp, len + 1);
-        w->clen += len;
         if (last) {
             memcpy(w->last, comp, len + 1);
             w->st = st;
             break;
         }
+        if (!S_ISDIR(st.st_mode)) { err = ENOTDIR; break; }
+        int fd = openat(cur_fd(w), comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) { err = errno; break; }
+        set_cur(w, fd);
+        w->depth++;
     }
     free(rest);
     if (err) { errno = err; return -1; }
@@ -144,28 +158,25 @@ static int walk_path(walk *w, const char *path, int flags, ds_rp_link_fn on_link
 }
 
 char *ds_rp_resolve(const ds_rp *r, const char *path, int flags, struct stat *st, ds_rp_link_fn on_link, void *ud) {
-    walk w = {.root = r->fd};
+    walk w = {.root = r->fd, .cur = -1, .want_canon = true};
     char *out = NULL;
     if (walk_path(&w, path, flags, on_link, ud) == 0) {
         out = ds_xstrdup(w.clen ? w.canon : "/");
         if (st) *st = w.st;
     }
     int saved = errno;
-    walk_free(&w);
+    set_cur(&w, -1);
     errno = saved;
     return out;
 }
 
-/* openat2 is missing on old kernels, under valgrind and behind some seccomp filters. */
+/* openat2 is missing on old kernels, under valgrind and behind some seccomp filters;
+ * DISTILL_NO_OPENAT2 (not empty, not "0") is read on every open so tests can switch. */
 static atomic_int openat2_state; /* 0 unknown, 1 works, -1 unavailable */
 
-void ds_rp_reset_openat2(void) { openat2_state = 0; }
-
 static bool openat2_usable(void) {
-    if (openat2_state == 0) {
-        const char *no = getenv("DISTILL_NO_OPENAT2");
-        if (no && *no && strcmp(no, "0")) openat2_state = -1;
-    }
+    const char *no = getenv("DISTILL_NO_OPENAT2");
+    if (no && *no && strcmp(no, "0")) return false;
     return openat2_state >= 0;
 }
 
@@ -173,8 +184,9 @@ static bool openat2_usable(void) {
 static int open_openat2(int root, const char *rel, int oflags, int flags) {
     struct open_how how = {
         .flags = (unsigned long long)(oflags | O_CLOEXEC),
-        .resolve = (flags & DS_RP_NO_SYMLINKS) ? RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS
-                                               : RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        .resolve = ((flags & DS_RP_NO_SYMLINKS) ? RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS
+                                                : RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) |
+                   ((flags & DS_RP_NO_XDEV) ? RESOLVE_NO_XDEV : 0),
     };
     /* EAGAIN: a rename or mount raced the lookup of ".." (live roots); the kernel asks to retry. */
     for (int tries = 0; tries < 16; tries++) {
@@ -205,16 +217,16 @@ int ds_rp_open_at(const ds_rp *r, const char *path, int oflags, int flags) {
         int fd = open_openat2(r->fd, rel, oflags, flags);
         if (fd >= 0 || errno != ENOSYS || openat2_state >= 0) return fd;
     }
-    walk w = {.root = r->fd};
+    walk w = {.root = r->fd, .cur = -1};
     int fd = -1;
     if (walk_path(&w, rel, flags, NULL, NULL) == 0) {
         /* The last component is opened without following: a symlink there was either
          * followed by the walk, or is wanted itself (O_NOFOLLOW, O_PATH). */
-        if (w.last[0]) fd = openat(top_fd(&w), w.last, oflags | O_NOFOLLOW | O_CLOEXEC);
-        else fd = openat(top_fd(&w), ".", (oflags & ~O_NOFOLLOW) | O_CLOEXEC);
+        if (w.last[0]) fd = openat(cur_fd(&w), w.last, oflags | O_NOFOLLOW | O_CLOEXEC);
+        else fd = openat(cur_fd(&w), ".", (oflags & ~O_NOFOLLOW) | O_CLOEXEC);
     }
     int saved = errno;
-    walk_free(&w);
+    set_cur(&w, -1);
     errno = saved;
     return fd;
 }

@@ -5,20 +5,22 @@
  * ".." never climbs above it. This holds for hostile trees and for live roots (a running
  * container's /proc/PID/root, whose files may change under us, in another mount namespace):
  *  - lookups walk one directory fd at a time (each opened O_NOFOLLOW from the previous one),
- *    never through a host path string, and never ask the kernel for "..";
+ *    never through a host path string; ".." at the root stays there, and below it is the
+ *    real parent of a real directory, so it matches the canonical path kept beside it;
  *  - opens use openat2(RESOLVE_IN_ROOT), and the same walk where openat2 is missing (old
  *    kernels, valgrind, seccomp filters); DISTILL_NO_OPENAT2=1 forces the walk.
  * Rules shared by both: at most 40 symlinks per path (then ELOOP); a component longer than
  * NAME_MAX or a path of PATH_MAX bytes or more: ENAMETOOLONG; every component before the
  * last must be a directory (ENOTDIR); trailing slashes are ignored; an empty symlink target
- * is ENOENT. A root given as a symlink is followed once, at open. The walk (lookups, and
- * opens without openat2) also refuses, with ENAMETOOLONG, a canonical path of PATH_MAX
- * bytes or more and more than 512 directory levels, which openat2 would still open.
+ * is ENOENT. A root given as a symlink is followed once, at open. Lookups also refuse a
+ * canonical result of PATH_MAX bytes or more (ENAMETOOLONG), as the old callers did;
+ * opens do not (any depth: a layer can legally hold 2000 directory levels).
  *
  * Where the callers differ on purpose, it is a flag or a thin wrapper, not a copy:
  *  - DS_RP_NOFOLLOW keeps a final symlink itself (lstat rather than stat): harden, scan.
  *  - DS_RP_NO_SYMLINKS (opens) fails on any symlink: harden acts on entries it walked,
  *    never through a link.
+ *  - DS_RP_NO_XDEV refuses to cross a mount point: unpack writes only into its own tree.
  *  - ds_root_* below: the cached lookup that records every symlink met (ldd, minify,
  *    build report); the scan wrappers (scan.h) take a root path string per call; harden's
  *    (harden_int.h) return root-relative paths. Size caps are each caller's, via ds_read_fd.
@@ -32,7 +34,8 @@
 #include "util/err.h"
 #include "util/strmap.h"
 
-/* An open root: an O_PATH directory fd and the directory as given. */
+/* An open root: an O_PATH directory fd and the directory as given. A caller that holds
+ * its own directory fd may pass (ds_rp){.fd = fd} to the functions below. */
 typedef struct ds_rp {
     int fd;
     char *dir;
@@ -40,6 +43,7 @@ typedef struct ds_rp {
 
 #define DS_RP_NOFOLLOW 1    /* do not follow a symlink in the last component */
 #define DS_RP_NO_SYMLINKS 2 /* ds_rp_open_at: any symlink on the way is ELOOP, ".." above the root EXDEV */
+#define DS_RP_NO_XDEV 4     /* crossing a mount point is EXDEV */
 
 /* Called with the canonical in-image path ("/a/b") of each symlink as it is followed. */
 typedef void (*ds_rp_link_fn)(void *ud, const char *link);
@@ -58,9 +62,6 @@ int ds_rp_open_at(const ds_rp *r, const char *path, int oflags, int flags);
 
 /* "a//b/./c/" -> "/a/b/./c": leading '/', single slashes, no trailing '/' (text only). */
 char *ds_path_clean(const char *path);
-
-/* Tests only: forget whether openat2 works, so DISTILL_NO_OPENAT2 is read again. */
-void ds_rp_reset_openat2(void);
 
 /* --- The cached lookup (root_lookup.c): every path resolved once per root, with the
  * symlinks followed on the way, which the minifier keeps beside their targets. */

@@ -84,13 +84,11 @@ static int teardown(void **state) {
     free(base);
     free(root);
     unsetenv("DISTILL_NO_OPENAT2");
-    ds_rp_reset_openat2();
     return 0;
 }
 
 static void use_openat2(bool on) {
     setenv("DISTILL_NO_OPENAT2", on ? "0" : "1", 1);
-    ds_rp_reset_openat2();
 }
 
 /* Resolve path in the root: the canonical path, or "ERR:<errno name>" (static buffer). */
@@ -270,10 +268,10 @@ static void test_too_long(void **state) {
     in = ds_xasprintf("/deep/jump/%s/%s/%s/%s/%s/%s/%s/%s", name, name, name, name, name, name, name, name);
     assert_string_equal(res(&r, in, 0), "ERR:ENAMETOOLONG"); /* 23 levels: 4628 bytes */
     free(in);
-    /* More directory levels than the walk holds fds for: 600 levels of "d". */
+    /* Deeper than the fds a process may hold: 1100 levels of "d" (2205 bytes), every mode. */
     d = openat(r.fd, "deep", O_RDONLY | O_DIRECTORY);
     char *many = ds_xstrdup("/deep");
-    for (int i = 0; i < 600; i++) {
+    for (int i = 0; i < 1100; i++) {
         assert_int_equal(mkdirat(d, "d", 0755), 0);
         int next = openat(d, "d", O_RDONLY | O_DIRECTORY);
         close(d);
@@ -283,10 +281,29 @@ static void test_too_long(void **state) {
         many = m;
     }
     close(d);
-    assert_string_equal(res(&r, many, 0), "ERR:ENAMETOOLONG");
-    use_openat2(false);
-    assert_int_equal(ds_rp_open_at(&r, many, O_RDONLY, 0), -1);
-    assert_int_equal(errno, ENAMETOOLONG);
+    assert_string_equal(res(&r, many, 0), many);
+    for (int m = 0; m < 2; m++) {
+        use_openat2(m == 0);
+        int fd = ds_rp_open_at(&r, many, O_RDONLY | O_DIRECTORY, 0);
+        assert_true(fd >= 0);
+        close(fd);
+    }
+    /* ... and back up all the way and past the root, through a link at the bottom */
+    char *target = ds_xstrdup("");
+    for (int i = 0; i < 1103; i++) { char *t = ds_xasprintf("%s../", target); free(target); target = t; }
+    char *t = ds_xasprintf("%setc/passwd", target);
+    char *lk2 = ds_xasprintf("%s%s/back", root, many);
+    assert_int_equal(symlink(t, lk2), 0);
+    char *full = ds_xasprintf("%s/back", many);
+    assert_string_equal(res(&r, full, 0), "/etc/passwd");
+    for (int m = 0; m < 2; m++) {
+        use_openat2(m == 0);
+        assert_string_equal(cat(&r, full, 0), "inside\n");
+    }
+    free(full);
+    free(lk2);
+    free(t);
+    free(target);
     free(many);
     ds_rp_close(&r);
 }
@@ -365,6 +382,24 @@ static void test_no_symlinks_mode(void **state) {
     ds_rp_close(&r);
 }
 
+/* unpack's flag: /proc is its own mount below "/" on every Linux host. */
+static void test_no_xdev_mode(void **state) {
+    (void)state;
+    ds_rp r;
+    open_root(&r, "/");
+    for (int m = 0; m < 2; m++) {
+        use_openat2(m == 0);
+        int fd = ds_rp_open_at(&r, "proc/version", O_RDONLY, 0);
+        assert_true(fd >= 0);
+        close(fd);
+        assert_int_equal(ds_rp_open_at(&r, "proc/version", O_RDONLY, DS_RP_NO_XDEV), -1);
+        assert_int_equal(errno, EXDEV);
+        assert_int_equal(ds_rp_open_at(&r, "/proc", O_PATH, DS_RP_NO_XDEV), -1);
+        assert_int_equal(errno, EXDEV);
+    }
+    ds_rp_close(&r);
+}
+
 static void test_cached_lookup_records_links(void **state) {
     (void)state;
     ds_root t;
@@ -420,6 +455,7 @@ int main(void) {
         cmocka_unit_test(test_root_given_as_symlink),
         cmocka_unit_test(test_live_proc_root),
         cmocka_unit_test(test_no_symlinks_mode),
+        cmocka_unit_test(test_no_xdev_mode),
         cmocka_unit_test(test_cached_lookup_records_links),
         cmocka_unit_test(test_path_clean),
     };
