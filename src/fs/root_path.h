@@ -9,6 +9,8 @@
  *    real parent of a real directory, so it matches the canonical path kept beside it;
  *  - opens use openat2(RESOLVE_IN_ROOT), and the same walk where openat2 is missing (old
  *    kernels, valgrind, seccomp filters); DISTILL_NO_OPENAT2=1 forces the walk.
+ *    openat2 also detects a directory renamed out from under it mid-lookup; the walk
+ *    cannot, but from inside a container nothing can be moved above its own root.
  * Rules shared by both: at most 40 symlinks per path (then ELOOP); a component longer than
  * NAME_MAX or a path of PATH_MAX bytes or more: ENAMETOOLONG; every component before the
  * last must be a directory (ENOTDIR); trailing slashes are ignored; an empty symlink target
