@@ -119,12 +119,12 @@ mkdir -p "$T/b"
 # The test command marks the trace stage: a file appears once the app runs under the sensor.
 interrupt build-int INT "$T/b/tracing" 'rm -rf "$T/b/out" "$T/b/tracing"' \
   "$DISTILL" build -q "oci:$APP:latest" "oci:$T/b/out:v1" \
-  --test "touch $T/b/tracing; curl -fsS http://{LOCALHOST}:8000/ -o /dev/null; sleep 60 # $T"
+  --test "touch $T/b/tracing; curl -fsS http://{LOCALHOST}:8000/ -o /dev/null; sleep 67.4321"
 check_eq "build-int: exit status 130" 130 $rc
 leftovers build-int "$T/b"
 check_fails "build-int: destination absent" test -e "$T/b/out"
 check_eq "build-int: no overlay mount left" "" "$(grep -F "$T/tmp-build-int" /proc/mounts)"
 check_eq "build-int: no container left" "" "$(runc list -q 2>/dev/null | grep "^distill-build-$last_pid-")"
-check_eq "build-int: no test process left" "" "$(pgrep -f "sleep 60" -a | grep -F "$T" || true)"
+check_eq "build-int: no test process left (the test's whole group was stopped)" "" "$(pgrep -af "sleep 67.4321" || true)"
 check_fails "build-int: the app no longer serves" curl -s -o /dev/null --max-time 2 http://127.0.0.1:8000/
 check "build-int: says it stopped the container" grep -q 'interrupted: container stopped and removed' "$T/build-int.err"
