@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# The sensor's aarch64 code (audit arch in the BPF filter, NT_ARM_SYSTEM_CALL, the asm-generic syscall
+# table without the old open/stat calls) really run: the cross-built static sensor and golden
+# programs in an initramfs, booted on Debian's arm64 kernel under qemu-system-aarch64 (TCG). A small
+# static /init runs each case and prints its log on the serial console; the host checks the same
+# golden expectations as test_trace.sh. dlopen is not run: the golden programs are static here.
+source "$(dirname "$0")/lib.sh"
+HERE=$TOP/tests/integration/trace
+CC_A64=${AARCH64_CC:-aarch64-linux-gnu-gcc}
+for tool in "$CC_A64" qemu-system-aarch64 cpio jq; do
+  command -v "$tool" >/dev/null || { fail "aarch64: $tool is not installed (make deps)"; exit 0; }
+done
+make -s -C "$TOP" sensor-aarch64 >"$T/make.log" 2>&1 || { fail "aarch64: make sensor-aarch64: $(tail -5 "$T/make.log")"; exit 0; }
+SENSOR=$TOP/build/aarch64/distill-sensor
+check "aarch64: sensor is an aarch64 static ELF" sh -c "file '$SENSOR' | grep -q 'ARM aarch64.*statically linked'"
+BOOT=$(bash "$TOP/tests/fixtures/arm64-boot-files.sh" 2>"$T/boot-files.log") || { fail "aarch64: kernel/busybox fetch: $(tail -3 "$T/boot-files.log")"; exit 0; }
+
+# The guest tree: usr-merged like Debian (/bin -> usr/bin), busybox as sh and cat, the test files in /d.
+R=$T/root; D=/d
+mkdir -p "$R/usr/bin" "$R$D/sub" "$R/proc" "$R/dev" "$R/tmp"
+ln -s usr/bin "$R/bin"
+cp "$BOOT/busybox" "$R/usr/bin/busybox"; ln -s busybox "$R/usr/bin/sh"; ln -s busybox "$R/usr/bin/cat"
+cp "$SENSOR" "$R/usr/bin/distill-sensor"
+"$CC_A64" -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -static -o "$R/init" "$HERE/aarch64_init.c" 2>"$T/cc.err" \
+  || { fail "aarch64: build /init: $(head -3 "$T/cc.err")"; exit 0; }
+# (the static link warns that dlopen needs a shared glibc at run time: that mode is not run)
+"$CC_A64" -O1 -pthread -static -o "$R/usr/bin/progs" "$HERE/progs.c" 2>"$T/cc.err" \
+  || { fail "aarch64: build progs: $(head -3 "$T/cc.err")"; exit 0; }
+for f in plain plain2 sub/in_sub sub/rel_after_chdir rel_after_fchdir sub/target from_script thread_open \
+         thread_exec_arg daemon_file vfork_file before_kill before_sleep on_term; do echo x > "$R$D/$f"; done
+ln -s link2 "$R$D/link1"; ln -s sub/target "$R$D/link2"
+printf '#!/bin/sh\ncat %s/from_script >/dev/null\n' "$D" > "$R$D/script.sh"; chmod +x "$R$D/script.sh"
+PROG=/bin/progs
+
+# runs.txt: "NAME KILL_MS ARGV..." (see aarch64_init.c); each sensor run writes /tmp/NAME.json.
+MODES="open openat chdir symlink shebang thread daemon vfork killself"
+S="/usr/bin/distill-sensor"
+{
+  for m in $MODES exit; do echo "$m 0 $S --out /tmp/$m.json -- $PROG $m $D"; done
+  for m in $MODES; do
+    echo "$m-exact 0 $S --exact --out /tmp/$m-exact.json -- $PROG $m $D"
+    echo "$m-syscalls 0 $S --syscalls --out /tmp/$m-syscalls.json -- $PROG $m $D"
+  done
+  echo "nf 0 $S --out /tmp/nf.json -- /nonexistent/cmd"
+  echo "term 800 $S --out /tmp/term.json -- $PROG trapterm $D"
+  echo "to 0 $S --out /tmp/to.json --timeout 1 -- $PROG sleep $D"
+} > "$R/runs.txt"
+(cd "$R" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$T/initrd.cpio" || { fail "aarch64: cpio"; exit 0; }
+
+# Boot: TCG, the virt board, the PL011 serial console on stdout; /init powers off when done.
+start=$(date +%s)
+timeout 240 qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on -smp 1 -m 512M -nographic -no-reboot -nic none \
+  -kernel "$BOOT/Image" -initrd "$T/initrd.cpio" \
+  -append "console=ttyAMA0 quiet loglevel=1 panic=-1 rdinit=/init" </dev/null >"$T/console.log" 2>&1
+qrc=$?
+echo "qemu: exit $qrc after $(( $(date +%s) - start ))s on $(cat "$BOOT/kernel-package")"
+tr -d '\r' < "$T/console.log" > "$T/console.txt"
+if ! grep -q '^@@@ DONE' "$T/console.txt"; then
+  fail "aarch64: the guest did not finish (qemu exit $qrc): $(tail -c 1500 "$T/console.txt")"; exit 0
+fi
+ok "aarch64: guest booted, ran every case, powered off"
+
+# Split the console into $O/NAME.json, NAME.err, NAME.rc.
+O=$T/out; mkdir -p "$O"
+awk -v o="$O" '
+  /^@@@ RUN /  { n=$3; sub(/^rc=/, "", $4); print $4 > (o "/" n ".rc"); close(o "/" n ".rc"); next }
+  /^@@@ JSON / { f=o "/" $3 ".json"; next }
+  /^@@@ ERR /  { if (f) close(f); f=o "/" $3 ".err"; next }
+  /^@@@ END /  { if (f) close(f); f=""; next }
+  f            { print > f }' "$T/console.txt"
+grep '^@@@ RUN' "$T/console.txt" | awk '{printf "%s %s %s  ", $3, $4, $5} END {print ""}'
+rc() { cat "$O/$1.rc" 2>/dev/null || echo none; }
+L() { echo "$O/$1.json"; }
+ok_paths() { jq -r '.files[] | select(.ok) | .path' "$1"; }
+has() {
+  jq -e --arg p "$2" --arg k "${3:-}" --arg o "${4:-}" \
+    '.files[] | select(.path == $p and .ok and ($k == "" or .kind == $k) and ($o == "" or (.ops | index($o))))' "$1" >/dev/null 2>&1
+}
+only_expected() {
+  local name=$1 log=$2; shift 2
+  local extra
+  extra=$(ok_paths "$log" | grep "^$D/" | while read -r p; do
+            hit=0; for e in "$@"; do [ "$p" = "$D/$e" ] && hit=1; done; [ $hit = 1 ] || echo "$p"; done)
+  if [ -z "$extra" ]; then ok "$name"; else fail "$name: unexpected paths: $extra"; fi
+}
+# every used path exists in the guest tree (lstat on the host copy); /proc, /dev, /tmp are the guest's
+all_exist() {
+  local missing
+  missing=$(ok_paths "$2" | while read -r p; do [ -e "$R$p" ] || [ -L "$R$p" ] || case $p in /proc/*|/dev/*|/tmp/*) ;; *) echo "$p";; esac; done)
+  if [ -z "$missing" ]; then ok "$1"; else fail "$1: used paths that do not exist: $missing"; fi
+}
+# The canonical path in the guest of PATH (the tree's symlinks are relative, so the host resolves them).
+guest_real() { local r; r=$(realpath "$R$1") && echo "${r#"$R"}"; }
+
+for m in $MODES exit; do
+  check "aarch64 $m: log written, arch aarch64" jq -e '.version == 1 and .arch == "aarch64"' "$(L $m)"
+  check_eq "aarch64 $m: no warnings (no foreign-ABI syscall)" "[]" "$(jq -c .warnings "$(L $m)" 2>/dev/null)"
+done
+
+check_eq "open: exit 0" 0 "$(rc open)"
+check "open: plain file" has "$(L open)" "$D/plain" file open
+check "open: missing recorded as failed" jq -e --arg p "$D/does_not_exist" '.files[] | select(.path == $p and (.ok | not) and .kind == "missing")' "$(L open)"
+only_expected "open: no invented path" "$(L open)" plain
+all_exist "open: used paths exist" "$(L open)"
+check "open: exec of the program (canonical, through /bin)" has "$(L open)" "$(guest_real $PROG)" file exec
+check "open: /bin walked as a symlink" has "$(L open)" /bin symlink follow
+# The filter stops only on path syscalls: no read/close/brk in the cheap set, all of them with --syscalls.
+check "open: default set is the path calls only" jq -e '.syscalls_complete == false and (.syscalls | index("openat")) and (.syscalls | index("close") | not) and (.syscalls | index("brk") | not)' "$(L open)"
+check "open --syscalls: complete set" jq -e '.syscalls_complete and (.syscalls | index("close")) and (.syscalls | index("brk")) and (.syscalls | index("openat"))' "$(L open-syscalls)"
+check "open --syscalls: no old x86 path calls on aarch64" jq -e '[.syscalls[] | select(. == "open" or . == "stat" or . == "lstat" or . == "access")] == []' "$(L open-syscalls)"
+
+check_eq "openat: exit 0" 0 "$(rc openat)"
+check "openat: dirfd + name" has "$(L openat)" "$D/sub/in_sub" file open
+check "openat: dup'ed dirfd + .." has "$(L openat)" "$D/plain2" file open
+check "openat: O_DIRECTORY is list" has "$(L openat)" "$D/sub" dir list
+only_expected "openat: no invented path" "$(L openat)" sub sub/in_sub plain2
+
+check_eq "chdir: exit 0" 0 "$(rc chdir)"
+check "chdir: relative after chdir" has "$(L chdir)" "$D/sub/rel_after_chdir" file open
+check "chdir: relative after fchdir" has "$(L chdir)" "$D/rel_after_fchdir" file open
+check "chdir: stat relative (newfstatat)" has "$(L chdir)" "$D/sub/in_sub" file stat
+only_expected "chdir: no invented path" "$(L chdir)" sub sub/rel_after_chdir rel_after_fchdir sub/in_sub
+
+check "symlink: first link followed" has "$(L symlink)" "$D/link1" symlink follow
+check "symlink: second link followed" has "$(L symlink)" "$D/link2" symlink follow
+check "symlink: target opened" has "$(L symlink)" "$D/sub/target" file open
+only_expected "symlink: no invented path" "$(L symlink)" link1 link2 sub/target
+
+check_eq "shebang: exit 0" 0 "$(rc shebang)"
+check "shebang: script exec" has "$(L shebang)" "$D/script.sh" file exec
+check "shebang: interpreter (busybox) exec" has "$(L shebang)" "$(guest_real /bin/sh)" file exec
+check "shebang: /bin/sh symlink" has "$(L shebang)" "$(guest_real /bin)/sh" symlink follow
+check "shebang: file read by the script" has "$(L shebang)" "$D/from_script" file open
+only_expected "shebang: no invented path" "$(L shebang)" script.sh from_script
+all_exist "shebang: used paths exist" "$(L shebang)"
+
+check_eq "thread: cat exit status" 0 "$(rc thread)"
+check "thread: open in thread" has "$(L thread)" "$D/thread_open" file open
+check "thread: exec from a thread" has "$(L thread)" "$(guest_real /bin/cat)" file exec
+check "thread: exec'd program's open" has "$(L thread)" "$D/thread_exec_arg" file open
+check "thread: clone3 or clone seen (NT_ARM_SYSTEM_CALL at the event)" jq -e '.syscalls | index("clone3") or index("clone")' "$(L thread)"
+check "thread: execs list" jq -e --arg a "$D/thread_exec_arg" '[.execs[] | select(.ok) | .argv] == [["/bin/progs","thread","/d"],["cat",$a]]' "$(L thread)"
+only_expected "thread: no invented path" "$(L thread)" thread_open thread_exec_arg
+
+check "daemon: double-forked daemon's open after the parent exited" has "$(L daemon)" "$D/daemon_file" file open
+check_eq "daemon: exit status of the app" 0 "$(rc daemon)"
+check "daemon: fork seen as clone" jq -e '.syscalls | index("clone")' "$(L daemon)"
+
+check_eq "vfork: exit 0" 0 "$(rc vfork)"
+check "vfork: exec'd child's open" has "$(L vfork)" "$D/vfork_file" file open
+check "vfork: execs list" jq -e --arg a "$D/vfork_file" '.execs[] | select(.ok and .argv[1] == $a)' "$(L vfork)"
+
+skip "dlopen: needs a shared glibc; the golden programs are static in the aarch64 guest"
+
+check_eq "killself: 128+9" 137 "$(rc killself)"
+check "killself: log complete" has "$(L killself)" "$D/before_kill" file open
+check_eq "killself: signal" SIGKILL "$(jq -r .signal "$(L killself)")"
+
+check_eq "exit: status passed through" 42 "$(rc exit)"
+check_eq "exit: status in log" 42 "$(jq -r .exit_code "$(L exit)")"
+
+# --exact and --syscalls must log the same files. Static glibc reads /proc/self/exe at start, so
+# /proc/<pid> differs run to run: compared as /proc/PID.
+files() { jq -c '.files[] | .path |= sub("^/proc/[0-9]+"; "/proc/PID")' "$1"; }
+for m in $MODES; do
+  for mode in exact syscalls; do
+    if [ ! -s "$(L $m-$mode)" ]; then fail "$m --$mode: no log"; continue; fi
+    d=$(diff <(files "$(L $m)") <(files "$(L $m-$mode)") | head -5)
+    if [ -z "$d" ]; then ok "$m --$mode: same files"; else fail "$m --$mode: files differ: $d"; fi
+  done
+done
+
+check_eq "not found: 127" 127 "$(rc nf)"
+check "not found: message" grep -q "command not found" "$O/nf.err"
+check "not found: log with the failed exec" jq -e '.files[] | select(.path == "/nonexistent/cmd" and (.ok | not))' "$(L nf)"
+
+check_eq "SIGTERM forwarded: app's exit status" 7 "$(rc term)"
+check "SIGTERM forwarded: app's last open logged" has "$(L term)" "$D/on_term" file open
+check_eq "timeout: 128+SIGTERM" 143 "$(rc to)"
+check "timeout: log complete" has "$(L to)" "$D/before_sleep" file open
