@@ -3,7 +3,8 @@
 # table without the old open/stat calls) really run: the cross-built static sensor and golden
 # programs in an initramfs, booted on Debian's arm64 kernel under qemu-system-aarch64 (TCG). A small
 # static /init runs each case and prints its log on the serial console; the host checks the same
-# golden expectations as test_trace.sh. dlopen is not run: the golden programs are static here.
+# golden expectations as test_trace.sh, on static golden programs and (for the ELF interpreter and
+# dlopen) dynamic ones with the cross toolchain's glibc; and the sensor built with ASan+UBSan.
 source "$(dirname "$0")/lib.sh"
 HERE=$TOP/tests/integration/trace
 CC_A64=${AARCH64_CC:-aarch64-linux-gnu-gcc}
@@ -26,6 +27,20 @@ cp "$SENSOR" "$R/usr/bin/distill-sensor"
 # (the static link warns that dlopen needs a shared glibc at run time: that mode is not run)
 "$CC_A64" -O1 -pthread -static -o "$R/usr/bin/progs" "$HERE/progs.c" 2>"$T/cc.err" \
   || { fail "aarch64: build progs: $(head -3 "$T/cc.err")"; exit 0; }
+# A dynamic build too, with the cross toolchain's glibc in the guest (as Debian lays it out): the
+# ELF interpreter mapped by the kernel, executable mmaps of libraries, and dlopen.
+mkdir -p "$R/usr/lib/aarch64-linux-gnu"; ln -s usr/lib "$R/lib"
+XLIB=/usr/aarch64-linux-gnu/lib
+cp "$XLIB/ld-linux-aarch64.so.1" "$R/usr/lib/"
+for l in libc.so.6 libm.so.6 libgcc_s.so.1 libstdc++.so.6 libasan.so.8 libubsan.so.1; do cp -L "$XLIB/$l" "$R/usr/lib/aarch64-linux-gnu/"; done
+"$CC_A64" -O1 -pthread -o "$R/usr/bin/progs-dyn" "$HERE/progs.c" -ldl 2>"$T/cc.err" \
+  || { fail "aarch64: build dynamic progs: $(head -3 "$T/cc.err")"; exit 0; }
+echo 'int plug(void) { return 1; }' > "$T/plug.c"
+"$CC_A64" -shared -fPIC -o "$R$D/libplug.so" "$T/plug.c" || { fail "aarch64: build plugin"; exit 0; }
+# The sensor under ASan+UBSan, for aarch64 (the shipped binary is static, without sanitizers).
+"$CC_A64" -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -I"$TOP/src" -O1 -g -fsanitize=address,undefined \
+  -fno-sanitize-recover=undefined -o "$R/usr/bin/distill-sensor-asan" "$TOP"/src/trace/sensor/*.c 2>"$T/cc.err" \
+  || { fail "aarch64: build sensor with ASan: $(head -3 "$T/cc.err")"; exit 0; }
 for f in plain plain2 sub/in_sub sub/rel_after_chdir rel_after_fchdir sub/target from_script thread_open \
          thread_exec_arg daemon_file vfork_file before_kill before_sleep on_term; do echo x > "$R$D/$f"; done
 ln -s link2 "$R$D/link1"; ln -s sub/target "$R$D/link2"
@@ -41,6 +56,9 @@ S="/usr/bin/distill-sensor"
     echo "$m-exact 0 $S --exact --out /tmp/$m-exact.json -- $PROG $m $D"
     echo "$m-syscalls 0 $S --syscalls --out /tmp/$m-syscalls.json -- $PROG $m $D"
   done
+  echo "open-dyn 0 $S --out /tmp/open-dyn.json -- /usr/bin/progs-dyn open $D"
+  echo "dlopen 0 $S --out /tmp/dlopen.json -- /usr/bin/progs-dyn dlopen $D"
+  for m in $MODES; do echo "asan-$m 0 $S-asan --out /tmp/asan-$m.json -- $PROG $m $D"; done
   echo "nf 0 $S --out /tmp/nf.json -- /nonexistent/cmd"
   echo "term 800 $S --out /tmp/term.json -- $PROG trapterm $D"
   echo "to 0 $S --out /tmp/to.json --timeout 1 -- $PROG sleep $D"
@@ -150,7 +168,16 @@ check_eq "vfork: exit 0" 0 "$(rc vfork)"
 check "vfork: exec'd child's open" has "$(L vfork)" "$D/vfork_file" file open
 check "vfork: execs list" jq -e --arg a "$D/vfork_file" '.execs[] | select(.ok and .argv[1] == $a)' "$(L vfork)"
 
-skip "dlopen: needs a shared glibc; the golden programs are static in the aarch64 guest"
+check_eq "open (dynamic): exit 0" 0 "$(rc open-dyn)"
+check "open (dynamic): ELF interpreter (kernel-side)" has "$(L open-dyn)" "$(guest_real /lib/ld-linux-aarch64.so.1)" file map
+check "open (dynamic): /lib walked as a symlink" has "$(L open-dyn)" /lib symlink follow
+check "open (dynamic): libc mapped executable" has "$(L open-dyn)" /usr/lib/aarch64-linux-gnu/libc.so.6 file map
+check "open (dynamic): plain file" has "$(L open-dyn)" "$D/plain" file open
+only_expected "open (dynamic): no invented path" "$(L open-dyn)" plain
+all_exist "open (dynamic): used paths exist" "$(L open-dyn)"
+check_eq "dlopen: exit 0" 0 "$(rc dlopen)"
+check "dlopen: open" has "$(L dlopen)" "$D/libplug.so" file open
+check "dlopen: map" has "$(L dlopen)" "$D/libplug.so" file map
 
 check_eq "killself: 128+9" 137 "$(rc killself)"
 check "killself: log complete" has "$(L killself)" "$D/before_kill" file open
@@ -168,6 +195,16 @@ for m in $MODES; do
     d=$(diff <(files "$(L $m)") <(files "$(L $m-$mode)") | head -5)
     if [ -z "$d" ]; then ok "$m --$mode: same files"; else fail "$m --$mode: files differ: $d"; fi
   done
+done
+
+# The sensor under ASan+UBSan (exit 99 on a report, leaks included) logs the same as the plain one.
+for m in $MODES; do
+  if [ "$(rc asan-$m)" = 99 ] || grep -q Sanitizer "$O/asan-$m.err" 2>/dev/null || [ ! -s "$(L asan-$m)" ]; then
+    fail "sensor under ASan: $m: rc $(rc asan-$m): $(head -5 "$O/asan-$m.err" 2>/dev/null)"; continue
+  fi
+  norm() { jq -S 'del(.warnings) | .files[].path |= sub("^/proc/[0-9]+"; "/proc/PID")' "$1"; }
+  d=$(diff <(norm "$(L asan-$m)") <(norm "$(L $m)") | head -20)
+  if [ -z "$d" ]; then ok "sensor under ASan: $m (same log)"; else fail "sensor under ASan: $m: log differs: $d"; fi
 done
 
 check_eq "not found: 127" 127 "$(rc nf)"
