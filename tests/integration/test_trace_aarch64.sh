@@ -48,7 +48,7 @@ printf '#!/bin/sh\ncat %s/from_script >/dev/null\n' "$D" > "$R$D/script.sh"; chm
 PROG=/bin/progs
 
 # runs.txt: "NAME KILL_MS ARGV..." (see aarch64_init.c); each sensor run writes /tmp/NAME.json.
-MODES="open openat chdir symlink shebang thread daemon vfork killself"
+MODES="open openat chdir symlink shebang thread daemon vfork procself killself"
 S="/usr/bin/distill-sensor"
 {
   for m in $MODES exit; do echo "$m 0 $S --out /tmp/$m.json -- $PROG $m $D"; done
@@ -179,6 +179,13 @@ check_eq "dlopen: exit 0" 0 "$(rc dlopen)"
 check "dlopen: open" has "$(L dlopen)" "$D/libplug.so" file open
 check "dlopen: map" has "$(L dlopen)" "$D/libplug.so" file map
 
+check_eq "procself: exit 0" 0 "$(rc procself)"
+check "procself: /proc/self/exe opened is the program" has "$(L procself)" "$(guest_real $PROG)" file open
+check "procself: /proc/thread-self is the tracee's task" jq -e '[.files[] | select(.ok and (.path | test("^/proc/[0-9]+/task/[0-9]+/comm$")))] | length == 1' "$(L procself)"
+check "procself: not the sensor's own /proc/self" jq -e '[.files[] | select(.path | test("distill-sensor"))] == []' "$(L procself)"
+# busybox sh runs its applets by exec of /proc/self/exe: the sensor's binary must not be logged.
+check "shebang: not the sensor's own /proc/self" jq -e '[.files[] | select(.path | test("distill-sensor"))] == []' "$(L shebang)"
+
 check_eq "killself: 128+9" 137 "$(rc killself)"
 check "killself: log complete" has "$(L killself)" "$D/before_kill" file open
 check_eq "killself: signal" SIGKILL "$(jq -r .signal "$(L killself)")"
@@ -188,7 +195,7 @@ check_eq "exit: status in log" 42 "$(jq -r .exit_code "$(L exit)")"
 
 # --exact and --syscalls must log the same files. Static glibc reads /proc/self/exe at start, so
 # /proc/<pid> differs run to run: compared as /proc/PID.
-files() { jq -c '.files[] | .path |= sub("^/proc/[0-9]+"; "/proc/PID")' "$1"; }
+files() { jq -c '.files[] | .path |= (sub("^/proc/[0-9]+/task/[0-9]+"; "/proc/PID/task/TID") | sub("^/proc/[0-9]+"; "/proc/PID"))' "$1"; }
 for m in $MODES; do
   for mode in exact syscalls; do
     if [ ! -s "$(L $m-$mode)" ]; then fail "$m --$mode: no log"; continue; fi
@@ -202,7 +209,7 @@ for m in $MODES; do
   if [ "$(rc asan-$m)" = 99 ] || grep -q Sanitizer "$O/asan-$m.err" 2>/dev/null || [ ! -s "$(L asan-$m)" ]; then
     fail "sensor under ASan: $m: rc $(rc asan-$m): $(head -5 "$O/asan-$m.err" 2>/dev/null)"; continue
   fi
-  norm() { jq -S 'del(.warnings) | .files[].path |= sub("^/proc/[0-9]+"; "/proc/PID")' "$1"; }
+  norm() { jq -S 'del(.warnings) | .files[].path |= (sub("^/proc/[0-9]+/task/[0-9]+"; "/proc/PID/task/TID") | sub("^/proc/[0-9]+"; "/proc/PID"))' "$1"; }
   d=$(diff <(norm "$(L asan-$m)") <(norm "$(L $m)") | head -20)
   if [ -z "$d" ]; then ok "sensor under ASan: $m (same log)"; else fail "sensor under ASan: $m: log differs: $d"; fi
 done

@@ -68,6 +68,14 @@ int main(int argc, char **argv) {
         return WEXITSTATUS(st);
     }
     if (!strcmp(mode, "dlopen")) { void *h = dlopen(p("libplug.so"), RTLD_NOW); return h == NULL; }
+    if (!strcmp(mode, "procself")) {
+        /* /proc/self names whoever looks: it must be resolved as the tracee's, not the tracer's. */
+        char b[4096];
+        if (readlink("/proc/self/exe", b, sizeof b) < 0) return 1;
+        touch_read("/proc/self/exe");
+        touch_read("/proc/thread-self/comm");
+        return 0;
+    }
     if (!strcmp(mode, "killself")) { touch_read(p("before_kill")); raise(SIGKILL); return 0; }
     if (!strcmp(mode, "exit")) { touch_read(p("plain")); return 42; }
     if (!strcmp(mode, "sleep")) {
