@@ -59,6 +59,8 @@ S="/usr/bin/distill-sensor"
   echo "open-dyn 0 $S --out /tmp/open-dyn.json -- /usr/bin/progs-dyn open $D"
   echo "dlopen 0 $S --out /tmp/dlopen.json -- /usr/bin/progs-dyn dlopen $D"
   for m in $MODES; do echo "asan-$m 0 $S-asan --out /tmp/asan-$m.json -- $PROG $m $D"; done
+  echo "tagged 0 $S --out /tmp/tagged.json -- $PROG tagged $D"
+  echo "tagged-exact 0 $S --exact --out /tmp/tagged-exact.json -- $PROG tagged $D"
   echo "nf 0 $S --out /tmp/nf.json -- /nonexistent/cmd"
   echo "term 800 $S --out /tmp/term.json -- $PROG trapterm $D"
   echo "to 0 $S --out /tmp/to.json --timeout 1 -- $PROG sleep $D"
@@ -185,6 +187,12 @@ check "procself: /proc/thread-self is the tracee's task" jq -e '[.files[] | sele
 check "procself: not the sensor's own /proc/self" jq -e '[.files[] | select(.path | test("distill-sensor"))] == []' "$(L procself)"
 # busybox sh runs its applets by exec of /proc/self/exe: the sensor's binary must not be logged.
 check "shebang: not the sensor's own /proc/self" jq -e '[.files[] | select(.path | test("distill-sensor"))] == []' "$(L shebang)"
+
+# aarch64 only: a path passed through a pointer with a tag in its top byte (tagged address ABI).
+check_eq "tagged pointer: the open succeeded in the guest" 0 "$(rc tagged)"
+check "tagged pointer: path read and logged" has "$(L tagged)" "$D/plain" file open
+check "tagged pointer --exact: path read and logged" has "$(L tagged-exact)" "$D/plain" file open
+only_expected "tagged pointer: no invented path" "$(L tagged)" plain
 
 check_eq "killself: 128+9" 137 "$(rc killself)"
 check "killself: log complete" has "$(L killself)" "$D/before_kill" file open

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -76,6 +78,17 @@ int main(int argc, char **argv) {
         touch_read("/proc/thread-self/comm");
         return 0;
     }
+#if defined(__aarch64__)
+    if (!strcmp(mode, "tagged")) {
+        /* aarch64's tagged address ABI: a pointer with a tag in its top byte is valid in syscalls
+         * once enabled; the sensor must read the path behind it. */
+        if (prctl(PR_SET_TAGGED_ADDR_CTRL, PR_TAGGED_ADDR_ENABLE, 0, 0, 0) < 0) return 3;
+        char *path = p("plain");
+        char *tagged = (char *)((uintptr_t)path | (uintptr_t)0x2a << 56);
+        int fd = open(tagged, O_RDONLY);
+        return fd < 0;
+    }
+#endif
     if (!strcmp(mode, "killself")) { touch_read(p("before_kill")); raise(SIGKILL); return 0; }
     if (!strcmp(mode, "exit")) { touch_read(p("plain")); return 42; }
     if (!strcmp(mode, "sleep")) {
