@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # distill trace vs strace on the same workloads, in one run: wall time (median of N runs) untraced,
-# under distill-sensor, under `strace -f -e trace=%file` and `strace --seccomp-bpf -f -e trace=%file`
-# (both writing to /dev/null), and the overhead ratio ours/strace's (aim: <= 0.25).
+# under distill-sensor (default: pinned to one CPU with the traced tree; and --no-pin), under
+# `strace -f -e trace=%file` and `strace --seccomp-bpf -f -e trace=%file` (both writing to /dev/null),
+# and the overhead ratio ours/strace's (aim: <= 0.25; and < 20% over untraced when serving).
 #   N=5 bash bench/bench_trace.sh
 # Workloads: `find /usr/lib -printf %s` (a stat per file: every call a new path, the worst case for
 # any tracer), a Python import-heavy start repeated 5 times, nginx serving 10000 requests (ab -c 4).
@@ -58,12 +59,13 @@ noop() { "$@"; }
 declare -A WRAP=(
   [untraced]="noop"
   [distill]="$SENSOR --out $T/log.json"
+  [distill-nopin]="$SENSOR --no-pin --out $T/log.json"
   [strace]="strace -f -qq -o /dev/null -e trace=%file"
   [strace-seccomp]="strace --seccomp-bpf -f -qq -o /dev/null -e trace=%file"
 )
-ORDER=(untraced distill strace strace-seccomp)
+ORDER=(untraced distill distill-nopin strace strace-seccomp)
 
-printf '%-10s %10s %10s %10s %14s   %s\n' workload untraced distill strace strace-seccomp "overhead ratio distill/strace, distill/strace-seccomp"
+printf '%-10s %10s %10s %13s %10s %14s   %s\n' workload untraced distill distill-nopin strace strace-seccomp "overhead ratio distill/strace, distill/strace-seccomp"
 for wl in find python nginx; do
   if [ $wl = nginx ] && { ! [ -x /usr/sbin/nginx ] || ! command -v ab >/dev/null; }; then echo "nginx: skipped (needs nginx and ab)"; continue; fi
   declare -A MED=()
@@ -79,8 +81,8 @@ for wl in find python nginx; do
     done
   done
   for name in "${ORDER[@]}"; do MED[$name]=$(median < "$T/times.$name"); done
-  u=${MED[untraced]}; d=${MED[distill]}; s=${MED[strace]}; b=${MED[strace-seccomp]}
+  u=${MED[untraced]}; d=${MED[distill]}; dn=${MED[distill-nopin]}; s=${MED[strace]}; b=${MED[strace-seccomp]}
   r1=$(echo "($d - $u) / ($s - $u)" | bc -l); r2=$(echo "($d - $u) / ($b - $u)" | bc -l)
-  printf '%-10s %9.3fs %9.3fs %9.3fs %13.3fs   %.2f, %.2f  (distill overhead %+.0f%%)\n' $wl "$u" "$d" "$s" "$b" "$r1" "$r2" \
-    "$(echo "100 * ($d - $u) / $u" | bc -l)"
+  printf '%-10s %9.3fs %9.3fs %12.3fs %9.3fs %13.3fs   %.3f, %.3f  (distill overhead %+.0f%%, --no-pin %+.0f%%)\n' $wl "$u" "$d" "$dn" "$s" "$b" "$r1" "$r2" \
+    "$(echo "100 * ($d - $u) / $u" | bc -l)" "$(echo "100 * ($dn - $u) / $u" | bc -l)"
 done

@@ -45,6 +45,8 @@ static const char usage[] =
     "  --out-dir DIR                 write report.json, seccomp.json and a Dockerfile there\n"
     "  --test-artifacts DIR          copy DIR (what the tests wrote) to OUT-DIR/test-artifacts\n"
     "  --seccomp-verify              run the verify stage under the generated seccomp profile\n"
+    "  --no-pin                      let the traced app use every CPU (by default the sensor and the app\n"
+    "                                share one CPU, which makes each trace stop several times cheaper)\n"
     "  --harden                      also apply distill harden's rules to the candidate (non-root\n"
     "                                user only; programs the app ran are allowed), then verify\n"
     "  --config FILE                 project file (default ./distill.yaml when present)\n"
@@ -65,7 +67,7 @@ typedef struct bopts {
     const char *test_artifacts, *config, *name, *tag, *sensor;
     double ready_timeout;
     strv tests, keep, pkgs, cmd;
-    bool keep_shell, seccomp_verify, keep_work, quiet, harden;
+    bool keep_shell, seccomp_verify, keep_work, quiet, harden, no_pin;
     ds_opts topts;
 } bopts;
 
@@ -166,6 +168,7 @@ static int parse_args(int argc, char **argv, bopts *o) {
         }
         if (!strcmp(a, "--keep-shell")) o->keep_shell = true;
         else if (!strcmp(a, "--seccomp-verify")) o->seccomp_verify = true;
+        else if (!strcmp(a, "--no-pin")) o->no_pin = true;
         else if (!strcmp(a, "--keep-work")) o->keep_work = true;
         else if (!strcmp(a, "--harden")) o->harden = true;
         else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) o->quiet = true;
@@ -287,6 +290,7 @@ static int run_app(bctx *c, const char *tree, uint32_t uid, uint32_t gid, bool t
         strv_add(&args, "--out");
         strv_add(&args, DS_LOG_MOUNT "/trace.json");
         strv_add(&args, "--syscalls");
+        if (c->o->no_pin) strv_add(&args, "--no-pin");
         strv_add(&args, "--");
     }
     for (size_t i = 0; i < c->o->cmd.n; i++) strv_add(&args, c->o->cmd.v[i]);

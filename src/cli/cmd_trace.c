@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "cli/cli.h"
+#include "trace/minimal_dev.h"
 #include "trace/trace_log.h"
 #include "util/fsutil.h"
 
@@ -28,6 +29,8 @@ static const char usage_text[] =
     "  --root DIR       run CMD inside DIR (chroot in a private mount namespace; needs root);\n"
     "                   paths are then logged as seen inside DIR; nothing is written into DIR\n"
     "  --syscalls       stop at every syscall to record the complete syscall set (slow)\n"
+    "  --no-pin         let CMD use every CPU (by default the sensor and CMD share the CPU the sensor\n"
+    "                   started on: each stop is then two context switches, not two cross-CPU wake-ups)\n"
     "  --timeout SECS   stop CMD with SIGTERM after SECS (SIGKILL after the grace period)\n"
     "  --grace SECS     how long a stopped CMD may take to exit before SIGKILL (default 5)\n"
     "\n"
@@ -53,7 +56,7 @@ static char *find_sensor(void) {
     return access(inst, X_OK) == 0 ? ds_xstrdup(inst) : NULL;
 }
 
-/* In the child with --root: private mounts, /proc and /dev inside DIR when it has those dirs,
+/* In the child with --root: private mounts, /proc and a minimal /dev inside DIR when it has those dirs,
  * chroot, then exec the (static) sensor from an fd opened before the chroot. */
 static void enter_root(const char *root, int sensor_fd) {
     if (unshare(CLONE_NEWNS) < 0) {
@@ -69,7 +72,13 @@ static void enter_root(const char *root, int sensor_fd) {
     snprintf(p, sizeof p, "%s/proc", root);
     if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) mount("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
     snprintf(p, sizeof p, "%s/dev", root);
-    if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) mount("/dev", p, NULL, MS_BIND | MS_REC, NULL);
+    if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+        ds_err err = {0};
+        if (ds_trace_minimal_dev(p, &err) < 0) {
+            fprintf(stderr, "distill trace: --root %s: %s\n", root, err.msg);
+            _exit(125);
+        }
+    }
     if (chroot(root) < 0 || chdir("/") < 0) {
         fprintf(stderr, "distill trace: chroot %s: %s\n", root, strerror(errno));
         _exit(125);
@@ -126,12 +135,13 @@ static void print_summary(FILE *o, const ds_trace *t) {
     }
     fprintf(o, "syscalls: %zu%s\n", t->nsyscalls,
            t->syscalls_complete ? " (complete)" : " (only those that stopped: path and process syscalls; use --syscalls for all)");
+    if (t->pinned_cpu >= 0) fprintf(o, "cpu:      %d (the sensor and the command shared it; --no-pin lets the command use every CPU)\n", t->pinned_cpu);
     for (size_t i = 0; i < t->nwarnings; i++) fprintf(o, "warning:  %s\n", t->warnings[i]);
 }
 
 int cmd_trace(int argc, char **argv) {
     const char *out = NULL, *root = NULL, *timeout = NULL, *grace = NULL;
-    bool json = false, summary = false, full = false;
+    bool json = false, summary = false, full = false, no_pin = false;
     int i = 1;
     for (; i < argc; i++) {
         const char *a = argv[i];
@@ -140,6 +150,7 @@ int cmd_trace(int argc, char **argv) {
         if (!strcmp(a, "--json")) json = true;
         else if (!strcmp(a, "--summary")) summary = true;
         else if (!strcmp(a, "--syscalls")) full = true;
+        else if (!strcmp(a, "--no-pin")) no_pin = true;
         else if (!strcmp(a, "--out") || !strcmp(a, "--root") || !strcmp(a, "--timeout") || !strcmp(a, "--grace")) {
             if (i + 1 >= argc) return cli_usage_error("trace", "%s needs a value", a);
             const char *v = argv[++i];
@@ -190,6 +201,7 @@ int cmd_trace(int argc, char **argv) {
     sargv[n++] = "distill-sensor";
     sargv[n++] = "--out-fd"; sargv[n++] = fdbuf;
     if (full) sargv[n++] = "--syscalls";
+    if (no_pin) sargv[n++] = "--no-pin";
     if (timeout) { sargv[n++] = "--timeout"; sargv[n++] = (char *)timeout; }
     if (grace) { sargv[n++] = "--grace"; sargv[n++] = (char *)grace; }
     sargv[n++] = "--";

@@ -34,6 +34,14 @@ static int mem_tar_close(struct archive *a, void *data) {
     return ARCHIVE_OK;
 }
 
+int ds_layer_next(struct archive *a, const char *blob_path, struct archive_entry **e, ds_err *err) {
+    int r = archive_read_next_header(a, e);
+    if (r == ARCHIVE_EOF) return 0;
+    if (r < ARCHIVE_WARN)
+        return ds_fail(err, "%s: %s", blob_path, archive_error_string(a) ? archive_error_string(a) : "bad tar");
+    return 1;
+}
+
 int ds_layer_reader_open(const char *blob_path, const char *media_type, struct archive **out, ds_err *err) {
     struct archive *a = archive_read_new();
     if (!a) return ds_fail(err, "%s: out of memory", blob_path);

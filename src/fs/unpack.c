@@ -602,12 +602,8 @@ int ds_layer_apply(const char *root_dir, const char *blob_path, const char *medi
     int rc = ds_layer_reader_open(blob_path, media_type, &a, err);
     while (rc == 0) {
         struct archive_entry *e;
-        int r = archive_read_next_header(a, &e);
-        if (r == ARCHIVE_EOF) break;
-        if (r < ARCHIVE_WARN) {
-            rc = ds_fail(err, "%s: %s", blob_path, archive_error_string(a) ? archive_error_string(a) : "bad tar");
-            break;
-        }
+        int r = ds_layer_next(a, blob_path, &e, err);
+        if (r <= 0) { rc = r; break; }
         rc = apply_entry(&ap, a, e, err);
     }
     if (rc == 0) rc = finish_dirs(&ap, err);

@@ -122,12 +122,8 @@ int ds_layers_analyzer_add(ds_layers_analyzer *an, const char *blob_path, const 
     int rc = 0;
     for (;;) {
         struct archive_entry *e;
-        int r = archive_read_next_header(a, &e);
-        if (r == ARCHIVE_EOF) break;
-        if (r < ARCHIVE_WARN) {
-            rc = ds_fail(err, "%s: %s", blob_path, archive_error_string(a) ? archive_error_string(a) : "bad tar");
-            break;
-        }
+        int r = ds_layer_next(a, blob_path, &e, err);
+        if (r <= 0) { rc = r; break; }
         const char *name = archive_entry_pathname(e);
         char *rel = NULL;
         if (!name || ds_clean_tar_path(name, &rel) < 0) {

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <yaml.h>
+#include "scan/markup.h"
 #include "scan/report.h"
 #include "scan/scan_internal.h"
 #include "util/fsutil.h"
@@ -508,21 +509,7 @@ json_t *ds_policy_json(const ds_policy_results *r) {
 }
 
 /* XML text: the five entities, and control characters (not allowed in XML 1.0) as '?'. */
-static void xml_put(FILE *f, const char *s) {
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        switch (c) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&apos;", f); break;
-        default:
-            if (c < 0x20 && c != '\n' && c != '\t') fputc('?', f);
-            else fputc(c, f);
-        }
-    }
-}
+static void xml_put(FILE *f, const char *s) { ds_markup_put(f, s, "&apos;", "?"); }
 
 char *ds_policy_junit(const ds_policy_results *r) {
     char *buf = NULL;

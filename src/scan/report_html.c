@@ -3,28 +3,14 @@
  * policy results. No script, no external resource; every text is escaped. */
 #include <stdio.h>
 #include <string.h>
+#include "scan/markup.h"
 #include "scan/report.h"
 
 #ifndef DISTILL_VERSION
 #define DISTILL_VERSION "0.0.0"
 #endif
 
-static void esc(FILE *f, const char *s) {
-    if (!s) return;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        switch (c) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default:
-            if (c < 0x20 && c != '\n' && c != '\t') fputs("&#xFFFD;", f);
-            else fputc(c, f);
-        }
-    }
-}
+static void esc(FILE *f, const char *s) { ds_markup_put(f, s, "&#39;", "&#xFFFD;"); }
 
 static const char CSS[] =
     "body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f5f6f8;color:#1d2330}"

@@ -141,6 +141,9 @@ static int parse_doc(json_t *root, ds_trace *t, ds_err *err) {
     if (json_is_string(sig)) t->signal = ds_xstrdup(json_string_value(sig));
     else if (sig && !json_is_null(sig)) return ds_fail(err, "signal: expected a string or null");
     t->syscalls_complete = json_is_true(json_object_get(root, "syscalls_complete"));
+    json_t *cpu = json_object_get(root, "pinned_cpu");
+    t->pinned_cpu = json_is_integer(cpu) && json_integer_value(cpu) >= 0 && json_integer_value(cpu) < 65536
+                        ? (int)json_integer_value(cpu) : -1;
     if (parse_files(json_object_get(root, "files"), t, err) < 0) return -1;
     if (parse_execs(json_object_get(root, "execs"), t, err) < 0) return -1;
     if (strv_from(json_object_get(root, "syscalls"), "syscalls", true, &t->syscalls, &t->nsyscalls, err) < 0) return -1;

@@ -1,7 +1,7 @@
 /* The trace log written by distill-sensor (docs/trace.md has the format), loaded for later stages.
  *
  *   {"version":1,"arch":"x86_64","command":[...],"exit_code":N|null,"signal":"SIGKILL"|null,
- *    "syscalls_complete":false,
+ *    "syscalls_complete":false, "pinned_cpu":0|null,
  *    "files":[{"path":"/abs","kind":"file","ops":["open","stat"],"ok":true}],
  *    "execs":[{"path":"/usr/bin/x","argv":["x"],"ok":true}],
  *    "syscalls":["openat",...], "warnings":["..."]}
@@ -67,6 +67,7 @@ typedef struct ds_trace {
     int exit_code;          /* -1 when the command was killed by a signal (or never ran) */
     char *signal;           /* "SIGKILL" when killed by a signal, else NULL */
     bool syscalls_complete; /* true only with `--syscalls` (every syscall was seen) */
+    int pinned_cpu;         /* the one CPU the sensor and the traced tree ran on; -1 when not pinned */
     ds_trace_file *files;   /* sorted by path (strcmp), unique */
     size_t nfiles;
     ds_trace_exec *execs;   /* in order of first execution */

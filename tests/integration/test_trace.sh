@@ -187,6 +187,14 @@ if cc -static -O1 -pthread -o "$R/bin/progs" "$HERE/progs.c" 2>/dev/null; then
   check_eq "root: exit 0" 0 "$rc"
   check "root: path as seen inside the tree" has "$T/root.json" /data/plain file open
   check_eq "root: nothing left in the tree" "$before" "$(find "$R" | sort)"
+  # A container's minimal /dev, not the host's: its devices work, the host's disks are not there.
+  "$DISTILL" trace --out "$T/rootdev.json" --root "$R" -- /bin/progs list /dev >"$T/rootdev.out" 2>"$T/rootdev.err"; rc=$?
+  check_eq "root: /dev/null writable inside" 0 "$rc"
+  check_eq "root: minimal /dev" "fd full null ptmx pts random shm stderr stdin stdout tty urandom zero" \
+    "$(grep -v "[: ]" "$T/rootdev.out" | sort | tr '\n' ' ' | sed 's/ $//')"
+  check "root: the host's /dev has more" bash -c "[ \$(ls /dev | wc -l) -gt 13 ]"
+  check "root: /dev/null recorded" has "$T/rootdev.json" /dev/null device open
+  check_eq "root: nothing left in the tree (after /dev)" "$before" "$(find "$R" | sort)"
 else
   skip "root: no static libc to build a tree program"
 fi
@@ -236,6 +244,26 @@ else
   skip "nginx: /usr/sbin/nginx not installed"
 fi
 
+# io_uring: what it opens through the ring is not seen, and the log says so.
+run uring
+check_eq "uring: exit 0" 0 "$RC"
+check "uring: warning in the log" jq -e '.warnings | any(test("io_uring"))' "$T/uring.json"
+check "uring: other paths still recorded" has "$T/uring.json" "$D/plain" file open
+check "uring: no warning without io_uring" jq -e '.warnings | any(test("io_uring")) | not' "$T/open.json"
+
+# CPU pinning: by default the sensor and the traced tree share one CPU (cheap stops); --no-pin keeps
+# the affinity the command would have had untraced.
+untraced_cpus=$(awk '/^Cpus_allowed_list/ {print $2}' /proc/self/status)
+pinned_cpus=$("$SENSOR" --out "$T/pin.json" -- awk '/^Cpus_allowed_list/ {print $2}' /proc/self/status 2>/dev/null)
+check "pin: the traced command runs on one CPU" bash -c "[[ '$pinned_cpus' =~ ^[0-9]+\$ ]]"
+check_eq "pin: the log names that CPU" "$pinned_cpus" "$(jq -r .pinned_cpu "$T/pin.json")"
+check_eq "pin: --no-pin keeps the command's CPUs" "$untraced_cpus" \
+  "$("$SENSOR" --no-pin --out "$T/nopin.json" -- awk '/^Cpus_allowed_list/ {print $2}' /proc/self/status 2>/dev/null)"
+check_eq "pin: --no-pin logs pinned_cpu null" null "$(jq -r .pinned_cpu "$T/nopin.json")"
+check "pin: same paths pinned or not" cmp -s <(jq -S '[.files[] | select(.path | startswith("/proc/") | not)]' "$T/pin.json") <(jq -S '[.files[] | select(.path | startswith("/proc/") | not)]' "$T/nopin.json")
+check_eq "pin: distill trace --no-pin passes it on" "$untraced_cpus" \
+  "$("$DISTILL" trace --no-pin --out "$T/nopin2.json" -- awk '/^Cpus_allowed_list/ {print $2}' /proc/self/status 2>/dev/null | head -1)"
+
 # The sensor itself under ASan+UBSan (the shipped binary is static, without sanitizers); run from
 # the same directory as the runs above so the logs can be compared.
 cd "$TOP"
@@ -244,7 +272,7 @@ if cc -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -I"$TOP/src" -O
   for m in openat chdir symlink shebang thread daemon vfork dlopen killself; do
     ASAN_OPTIONS=detect_leaks=1:exitcode=99 "$T/sensor-asan" --out "$T/asan-$m.json" -- "$PROG" $m "$D" >/dev/null 2>"$T/asan-$m.err"
     rc=$?; [ $rc = 99 ] || grep -q "Sanitizer" "$T/asan-$m.err" && { fail "sensor under ASan: $m: $(head -5 "$T/asan-$m.err")"; continue; }
-    cmp -s <(jq -S 'del(.warnings)' "$T/asan-$m.json") <(jq -S 'del(.warnings)' "$T/$m.json") && ok "sensor under ASan: $m (same log)" || fail "sensor under ASan: $m: log differs: $(diff <(jq -S "del(.warnings)" "$T/asan-$m.json") <(jq -S "del(.warnings)" "$T/$m.json") | head -20)"
+    cmp -s <(jq -S 'del(.warnings, .pinned_cpu)' "$T/asan-$m.json") <(jq -S 'del(.warnings, .pinned_cpu)' "$T/$m.json") && ok "sensor under ASan: $m (same log)" || fail "sensor under ASan: $m: log differs: $(diff <(jq -S "del(.warnings, .pinned_cpu)" "$T/asan-$m.json") <(jq -S "del(.warnings, .pinned_cpu)" "$T/$m.json") | head -20)"
   done
   ASAN_OPTIONS=detect_leaks=1:exitcode=99 "$T/sensor-asan" --syscalls --out "$T/asan-py.json" -- $PY -c \
     'import json, email, tempfile, os; d=tempfile.mkdtemp(); open(d+"/x","w").write("1"); os.rename(d+"/x", d+"/y"); os.unlink(d+"/y"); os.rmdir(d)' \

@@ -155,5 +155,6 @@ extern char **g_warnings;
 extern size_t g_nwarnings;
 extern unsigned g_generation;
 extern bool g_privileged;
+extern int g_pinned_cpu; /* the CPU the sensor and the traced tree share; -1 when not pinned */
 
 #endif

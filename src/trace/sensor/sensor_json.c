@@ -59,7 +59,9 @@ static void write_doc(FILE *f, char **command, int exit_code, int sig, bool comp
         const char *abbrev = sigabbrev_np(sig);
         if (abbrev) fprintf(f, ",\"signal\":\"SIG%s\"", abbrev); else fprintf(f, ",\"signal\":\"SIG%d\"", sig);
     } else fputs(",\"signal\":null", f);
-    fprintf(f, ",\"syscalls_complete\":%s,\n\"files\":[", complete ? "true" : "false");
+    fprintf(f, ",\"syscalls_complete\":%s", complete ? "true" : "false");
+    if (g_pinned_cpu >= 0) fprintf(f, ",\"pinned_cpu\":%d", g_pinned_cpu); else fputs(",\"pinned_cpu\":null", f);
+    fputs(",\n\"files\":[", f);
     char **keys = xcalloc(g_files.len + 1, sizeof *keys);
     size_t n = 0;
     for (size_t i = 0; i < g_files.cap; i++) if (g_files.keys[i]) keys[n++] = g_files.keys[i];

@@ -7,6 +7,7 @@
  * exits with the command's status (128+N when killed by signal N). Its own failures exit 125. */
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <linux/kcmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 
 #define EXIT_SENSOR 125
 bool g_privileged;
+int g_pinned_cpu = -1;
 
 static volatile sig_atomic_t got_sig[65];
 static volatile sig_atomic_t got_alarm;
@@ -39,9 +41,11 @@ static void on_signal(int sig) {
 }
 
 static void usage(void) {
-    fputs("Usage: distill-sensor [--out FILE|-] [--out-fd N] [--syscalls] [--exact] [--timeout SECS] [--grace SECS] [--] CMD [ARGS...]\n"
+    fputs("Usage: distill-sensor [--out FILE|-] [--out-fd N] [--syscalls] [--exact] [--no-pin] [--timeout SECS] [--grace SECS] [--] CMD [ARGS...]\n"
           "Runs CMD under ptrace and writes the paths it touched as JSON (default ./distill-trace.json,\n"
-          "or $DISTILL_TRACE_OUT). Exits with CMD's status; 125 on its own errors, 127 when CMD is not found.\n",
+          "or $DISTILL_TRACE_OUT). Exits with CMD's status; 125 on its own errors, 127 when CMD is not found.\n"
+          "The sensor and CMD share one CPU unless --no-pin (a stop then costs two context switches on\n"
+          "that CPU instead of two cross-CPU wake-ups).\n",
           stderr);
 }
 
@@ -190,6 +194,19 @@ static void on_stop(pid_t pid, int status) {
     }
 }
 
+/* Pins the sensor, and so everything it starts, to the CPU it runs on. Every stop hands the CPU
+ * from the tracee to the sensor and back; on one CPU that is two context switches, across CPUs it
+ * is two wake-ups of a sleeping CPU, which on a VM (halt-polling, IPIs) cost about 7x more per stop
+ * (bench/bench_trace.sh). The cost: the traced tree uses one CPU. Returns the CPU, or -1. */
+static int pin_to_current_cpu(void) {
+    int cpu = sched_getcpu();
+    if (cpu < 0) return -1;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(0, sizeof set, &set) == 0 ? cpu : -1;
+}
+
 static void child_run(char **cmd, sigset_t *oldmask) {
     for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++) signal(forwarded[i], SIG_DFL);
     signal(SIGALRM, SIG_DFL);
@@ -217,6 +234,7 @@ static int parse_secs(const char *flag, const char *v) {
 int main(int argc, char **argv) {
     const char *out = getenv("DISTILL_TRACE_OUT");
     int out_fd = -1, timeout = 0, grace = 5;
+    bool pin = true;
     int i = 1;
     for (; i < argc; i++) {
         const char *a = argv[i];
@@ -225,6 +243,7 @@ int main(int argc, char **argv) {
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(); return 0; }
         if (!strcmp(a, "--syscalls")) g_full_syscalls = true;
         else if (!strcmp(a, "--exact")) g_exact = true;
+        else if (!strcmp(a, "--no-pin")) pin = false;
         else if (!strcmp(a, "--out") && i + 1 < argc) out = argv[++i];
         else if (!strncmp(a, "--out=", 6)) out = a + 6;
         else if (!strcmp(a, "--out-fd") && i + 1 < argc) out_fd = parse_secs("--out-fd", argv[++i]);
@@ -250,6 +269,7 @@ int main(int argc, char **argv) {
     sigaction(SIGALRM, &sa, NULL);
     sigprocmask(SIG_BLOCK, &block, &old);
 
+    if (pin) g_pinned_cpu = pin_to_current_cpu();
     pid_t pid = fork();
     if (pid < 0) { fprintf(stderr, "distill-sensor: fork: %s\n", strerror(errno)); return EXIT_SENSOR; }
     if (pid == 0) child_run(cmd, &old);

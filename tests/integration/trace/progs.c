@@ -1,4 +1,5 @@
 /* Small programs for the sensor's golden tests: each mode touches known paths under DIR (argv[2]). */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -9,6 +10,7 @@
 #include <stdint.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -90,6 +92,23 @@ int main(int argc, char **argv) {
     }
 #endif
     if (!strcmp(mode, "killself")) { touch_read(p("before_kill")); raise(SIGKILL); return 0; }
+    if (!strcmp(mode, "list")) { /* names in DIR, one a line; then a write to DIR/null */
+        DIR *d = opendir(dir);
+        if (!d) return 1;
+        for (struct dirent *e; (e = readdir(d));) if (e->d_name[0] != '.') printf("%s\n", e->d_name);
+        closedir(d);
+        FILE *f = fopen(p("null"), "w");
+        return !f || fputs("x", f) < 0 || fclose(f) != 0;
+    }
+#ifdef SYS_io_uring_setup
+    if (!strcmp(mode, "uring")) { /* the sensor only warns (it may fail here: io_uring_disabled) */
+        char params[120] = {0};
+        long fd = syscall(SYS_io_uring_setup, 4, params);
+        if (fd >= 0) close((int)fd);
+        touch_read(p("plain"));
+        return 0;
+    }
+#endif
     if (!strcmp(mode, "exit")) { touch_read(p("plain")); return 42; }
     if (!strcmp(mode, "sleep")) {
         signal(SIGTERM, SIG_DFL);
