@@ -46,6 +46,8 @@ for f in plain plain2 sub/in_sub sub/rel_after_chdir rel_after_fchdir sub/target
 ln -s link2 "$R$D/link1"; ln -s sub/target "$R$D/link2"
 printf '#!/bin/sh\ncat %s/from_script >/dev/null\n' "$D" > "$R$D/script.sh"; chmod +x "$R$D/script.sh"
 PROG=/bin/progs
+{ echo "for m in open openat chdir symlink shebang thread daemon vfork procself killself exit tagged; do $PROG \$m $D; done"
+  echo "/usr/bin/progs-dyn dlopen $D; exit 0"; } > "$R/all-modes.sh"
 
 # runs.txt: "NAME KILL_MS ARGV..." (see aarch64_init.c); each sensor run writes /tmp/NAME.json.
 MODES="open openat chdir symlink shebang thread daemon vfork procself killself"
@@ -59,17 +61,24 @@ S="/usr/bin/distill-sensor"
   echo "open-dyn 0 $S --out /tmp/open-dyn.json -- /usr/bin/progs-dyn open $D"
   echo "dlopen 0 $S --out /tmp/dlopen.json -- /usr/bin/progs-dyn dlopen $D"
   for m in $MODES; do echo "asan-$m 0 $S-asan --out /tmp/asan-$m.json -- $PROG $m $D"; done
+  # Leaks: one run of every mode in a row (LeakSanitizer's exit check costs seconds under TCG).
+  for a in "" --syscalls; do
+    echo "asan-leaks$a 0 /usr/bin/busybox env ASAN_OPTIONS=detect_leaks=1:exitcode=99 $S-asan $a --out /tmp/asan-leaks$a.json -- /bin/sh /all-modes.sh"
+  done
   echo "tagged 0 $S --out /tmp/tagged.json -- $PROG tagged $D"
   echo "tagged-exact 0 $S --exact --out /tmp/tagged-exact.json -- $PROG tagged $D"
+  echo "uring 0 $S --out /tmp/uring.json -- $PROG uring $D"
+  echo "pin 0 $S --out /tmp/pin.json -- /bin/cat /proc/self/status"
+  echo "nopin 0 $S --no-pin --out /tmp/nopin.json -- /bin/cat /proc/self/status"
   echo "nf 0 $S --out /tmp/nf.json -- /nonexistent/cmd"
   echo "term 800 $S --out /tmp/term.json -- $PROG trapterm $D"
   echo "to 0 $S --out /tmp/to.json --timeout 1 -- $PROG sleep $D"
 } > "$R/runs.txt"
 (cd "$R" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$T/initrd.cpio" || { fail "aarch64: cpio"; exit 0; }
 
-# Boot: TCG, the virt board, the PL011 serial console on stdout; /init powers off when done.
+# Boot: TCG (2 vCPUs: threads and forks really run in parallel), the virt board, the PL011 serial console on stdout; /init powers off when done.
 start=$(date +%s)
-timeout 240 qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on -smp 1 -m 512M -nographic -no-reboot -nic none \
+timeout 240 qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on -smp 2 -m 512M -nographic -no-reboot -nic none \
   -kernel "$BOOT/Image" -initrd "$T/initrd.cpio" \
   -append "console=ttyAMA0 quiet loglevel=1 panic=-1 rdinit=/init" </dev/null >"$T/console.log" 2>&1
 qrc=$?
@@ -80,11 +89,12 @@ if ! grep -q '^@@@ DONE' "$T/console.txt"; then
 fi
 ok "aarch64: guest booted, ran every case, powered off"
 
-# Split the console into $O/NAME.json, NAME.err, NAME.rc.
+# Split the console into $O/NAME.json, NAME.out, NAME.err, NAME.rc.
 O=$T/out; mkdir -p "$O"
 awk -v o="$O" '
   /^@@@ RUN /  { n=$3; sub(/^rc=/, "", $4); print $4 > (o "/" n ".rc"); close(o "/" n ".rc"); next }
   /^@@@ JSON / { f=o "/" $3 ".json"; next }
+  /^@@@ OUT /  { if (f) close(f); f=o "/" $3 ".out"; next }
   /^@@@ ERR /  { if (f) close(f); f=o "/" $3 ".err"; next }
   /^@@@ END /  { if (f) close(f); f=""; next }
   f            { print > f }' "$T/console.txt"
@@ -194,6 +204,17 @@ check "tagged pointer: path read and logged" has "$(L tagged)" "$D/plain" file o
 check "tagged pointer --exact: path read and logged" has "$(L tagged-exact)" "$D/plain" file open
 only_expected "tagged pointer: no invented path" "$(L tagged)" plain
 
+check_eq "uring: exit 0" 0 "$(rc uring)"
+check "uring: warning in the log" jq -e '.warnings | any(test("io_uring"))' "$(L uring)"
+check "uring: other paths still recorded" has "$(L uring)" "$D/plain" file open
+
+# CPU pinning on a 2-CPU guest: one CPU by default, named in the log; --no-pin keeps both.
+cpus() { awk '/^Cpus_allowed_list/ {print $2}' "$O/$1.out"; }
+check "pin: the traced command runs on one CPU" bash -c "[[ '$(cpus pin)' =~ ^[0-9]+\$ ]]"
+check_eq "pin: the log names that CPU" "$(cpus pin)" "$(jq -r .pinned_cpu "$(L pin)")"
+check_eq "pin: --no-pin keeps the command's CPUs" "0-1" "$(cpus nopin)"
+check_eq "pin: --no-pin logs pinned_cpu null" null "$(jq -r .pinned_cpu "$(L nopin)")"
+
 check_eq "killself: 128+9" 137 "$(rc killself)"
 check "killself: log complete" has "$(L killself)" "$D/before_kill" file open
 check_eq "killself: signal" SIGKILL "$(jq -r .signal "$(L killself)")"
@@ -217,9 +238,16 @@ for m in $MODES; do
   if [ "$(rc asan-$m)" = 99 ] || grep -q Sanitizer "$O/asan-$m.err" 2>/dev/null || [ ! -s "$(L asan-$m)" ]; then
     fail "sensor under ASan: $m: rc $(rc asan-$m): $(head -5 "$O/asan-$m.err" 2>/dev/null)"; continue
   fi
-  norm() { jq -S 'del(.warnings) | .files[].path |= (sub("^/proc/[0-9]+/task/[0-9]+"; "/proc/PID/task/TID") | sub("^/proc/[0-9]+"; "/proc/PID"))' "$1"; }
+  norm() { jq -S 'del(.warnings, .pinned_cpu) | .files[].path |= (sub("^/proc/[0-9]+/task/[0-9]+"; "/proc/PID/task/TID") | sub("^/proc/[0-9]+"; "/proc/PID"))' "$1"; }
   d=$(diff <(norm "$(L asan-$m)") <(norm "$(L $m)") | head -20)
   if [ -z "$d" ]; then ok "sensor under ASan: $m (same log)"; else fail "sensor under ASan: $m: log differs: $d"; fi
+done
+
+for a in "" --syscalls; do
+  check_eq "sensor under ASan${a:+ $a}: every mode in one run, no leak, no report" "0 no report" \
+    "$(rc asan-leaks$a) $(grep -q Sanitizer "$O/asan-leaks$a.err" 2>/dev/null && echo report || echo no report)"
+  check "sensor under ASan${a:+ $a}: every mode in one run: the files of each" jq -e --arg d "$D" \
+    '[.files[] | select(.ok) | .path] as $p | ["plain","sub/in_sub","plain2","sub/rel_after_chdir","rel_after_fchdir","sub/target","from_script","thread_exec_arg","daemon_file","vfork_file","before_kill","libplug.so"] | all(. as $f | $p | index($d + "/" + $f))' "$(L asan-leaks$a)"
 done
 
 check_eq "not found: 127" 127 "$(rc nf)"
