@@ -21,6 +21,7 @@ R=$T/root; D=/d
 mkdir -p "$R/usr/bin" "$R$D/sub" "$R/proc" "$R/dev" "$R/tmp"
 ln -s usr/bin "$R/bin"
 cp "$BOOT/busybox" "$R/usr/bin/busybox"; ln -s busybox "$R/usr/bin/sh"; ln -s busybox "$R/usr/bin/cat"
+cp "$BOOT/busybox-armhf" "$R/usr/bin/busybox-armhf"   # a 32-bit ARM (compat ABI) program
 cp "$SENSOR" "$R/usr/bin/distill-sensor"
 "$CC_A64" -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -static -o "$R/init" "$HERE/aarch64_init.c" 2>"$T/cc.err" \
   || { fail "aarch64: build /init: $(head -3 "$T/cc.err")"; exit 0; }
@@ -67,6 +68,7 @@ S="/usr/bin/distill-sensor"
   done
   echo "tagged 0 $S --out /tmp/tagged.json -- $PROG tagged $D"
   echo "tagged-exact 0 $S --exact --out /tmp/tagged-exact.json -- $PROG tagged $D"
+  echo "compat 0 $S --out /tmp/compat.json -- /usr/bin/busybox-armhf cat $D/plain"
   echo "uring 0 $S --out /tmp/uring.json -- $PROG uring $D"
   echo "pin 0 $S --out /tmp/pin.json -- /bin/cat /proc/self/status"
   echo "nopin 0 $S --no-pin --out /tmp/nopin.json -- /bin/cat /proc/self/status"
@@ -203,6 +205,13 @@ check_eq "tagged pointer: the open succeeded in the guest" 0 "$(rc tagged)"
 check "tagged pointer: path read and logged" has "$(L tagged)" "$D/plain" file open
 check "tagged pointer --exact: path read and logged" has "$(L tagged-exact)" "$D/plain" file open
 only_expected "tagged pointer: no invented path" "$(L tagged)" plain
+
+# A 32-bit ARM program: its syscalls (audit arch ARM) stop too and are reported, not decoded.
+check_eq "compat (armhf): exit 0" 0 "$(rc compat)"
+check "compat (armhf): the 64-bit exec recorded" has "$(L compat)" /usr/bin/busybox-armhf file exec
+check_eq "compat (armhf): warning names the ARM ABI" \
+  '["a traced process made syscalls of another ABI (audit arch 0x40000028): their paths are not decoded"]' "$(jq -c .warnings "$(L compat)")"
+only_expected "compat (armhf): no invented path" "$(L compat)"
 
 check_eq "uring: exit 0" 0 "$(rc uring)"
 check "uring: warning in the log" jq -e '.warnings | any(test("io_uring"))' "$(L uring)"
