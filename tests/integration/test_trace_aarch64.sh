@@ -50,6 +50,24 @@ PROG=/bin/progs
 { echo "for m in open openat chdir symlink shebang thread daemon vfork procself killself exit tagged; do $PROG \$m $D; done"
   echo "/usr/bin/progs-dyn dlopen $D; exit 0"; } > "$R/all-modes.sh"
 
+# A shell session of busybox tools that create, link, rename and remove (the calls that always take
+# the exit stop, whose result is read from the aarch64 registers), in a new directory $1.
+cat > "$R/tools.sh" <<'EOF'
+set -e
+mkdir -p "$1"; cd "$1"
+mkdir -p a/b c
+echo hi > a/b/f
+ln -sf b/f a/l
+cp a/l c/copy
+mv c/copy c/moved
+ln c/moved c/hard
+ls -la a c >/dev/null
+cd a/b && cat ../l >/dev/null && cd ../..
+tar cf t.tar a
+rm -f t.tar c/moved
+find . -name '*f*' >/dev/null
+EOF
+
 # runs.txt: "NAME KILL_MS ARGV..." (see aarch64_init.c); each sensor run writes /tmp/NAME.json.
 MODES="open openat chdir symlink shebang thread daemon vfork procself killself"
 S="/usr/bin/distill-sensor"
@@ -68,6 +86,8 @@ S="/usr/bin/distill-sensor"
   done
   echo "tagged 0 $S --out /tmp/tagged.json -- $PROG tagged $D"
   echo "tagged-exact 0 $S --exact --out /tmp/tagged-exact.json -- $PROG tagged $D"
+  echo "tools 0 $S --out /tmp/tools.json -- /bin/sh /tools.sh /w"
+  echo "tools-exact 0 $S --exact --out /tmp/tools-exact.json -- /bin/sh /tools.sh /w-exact"
   echo "compat 0 $S --out /tmp/compat.json -- /usr/bin/busybox-armhf cat $D/plain"
   echo "uring 0 $S --out /tmp/uring.json -- $PROG uring $D"
   echo "pin 0 $S --out /tmp/pin.json -- /bin/cat /proc/self/status"
@@ -123,7 +143,11 @@ all_exist() {
 }
 # The canonical path in the guest of PATH (the tree's symlinks are relative, so the host resolves them).
 guest_real() { local r; r=$(realpath "$R$1") && echo "${r#"$R"}"; }
+# The files of a log, for comparing runs: static glibc reads /proc/self/exe at start, so /proc/<pid>
+# differs run to run and is compared as /proc/PID.
+files() { jq -c '.files[] | .path |= (sub("^/proc/[0-9]+/task/[0-9]+"; "/proc/PID/task/TID") | sub("^/proc/[0-9]+"; "/proc/PID"))' "$1"; }
 
+check_eq "no log names the sensor's own binary (/proc/self is the tracee's)" "" "$(grep -l distill-sensor "$O"/*.json)"
 for m in $MODES exit; do
   check "aarch64 $m: log written, arch aarch64" jq -e '.version == 1 and .arch == "aarch64"' "$(L $m)"
   check_eq "aarch64 $m: no warnings (no foreign-ABI syscall)" "[]" "$(jq -c .warnings "$(L $m)" 2>/dev/null)"
@@ -206,6 +230,22 @@ check "tagged pointer: path read and logged" has "$(L tagged)" "$D/plain" file o
 check "tagged pointer --exact: path read and logged" has "$(L tagged-exact)" "$D/plain" file open
 only_expected "tagged pointer: no invented path" "$(L tagged)" plain
 
+# has_ops LOG PATH OP...: PATH recorded as used with every one of the OPs.
+has_ops() { local log=$1 p=$2; shift 2; jq -e --arg p "$p" --args '.files[] | select(.path == $p and .ok) | .ops as $o | $ARGS.positional | all(. as $x | $o | index($x))' "$@" < "$log" >/dev/null 2>&1; }
+check_eq "tools: exit 0" 0 "$(rc tools)"
+check "tools: mkdir -p" has_ops "$(L tools)" /w/a/b create
+check "tools: dirs created are dirs" jq -e '[.files[] | select(.path == "/w/a" or .path == "/w/a/b" or .path == "/w/c") | select(.kind == "dir" and (.ops | index("create")))] | length == 3' "$(L tools)"
+check "tools: file written (O_CREAT)" has_ops "$(L tools)" /w/a/b/f open create
+check "tools: symlink created, then followed" has_ops "$(L tools)" /w/a/l create follow
+check "tools: cp's new file renamed away" has_ops "$(L tools)" /w/c/copy create rename
+check "tools: the new name of mv, later removed" has_ops "$(L tools)" /w/c/moved create unlink
+check "tools: hard link" has_ops "$(L tools)" /w/c/hard create
+check "tools: tar's archive created and removed" has_ops "$(L tools)" /w/t.tar create unlink
+check "tools: cd into a/b" has_ops "$(L tools)" /w/a/b chdir
+D=/w only_expected "tools: no invented path" "$(L tools)" a a/b a/b/f a/l c c/copy c/moved c/hard t.tar
+d=$(diff <(files "$(L tools)") <(files "$(L tools-exact)" | sed 's|"/w-exact|"/w|') | head -5)
+if [ -z "$d" ]; then ok "tools --exact: same files"; else fail "tools --exact: files differ: $d"; fi
+
 # A 32-bit ARM program: its syscalls (audit arch ARM) stop too and are reported, not decoded.
 check_eq "compat (armhf): exit 0" 0 "$(rc compat)"
 check "compat (armhf): the 64-bit exec recorded" has "$(L compat)" /usr/bin/busybox-armhf file exec
@@ -231,9 +271,7 @@ check_eq "killself: signal" SIGKILL "$(jq -r .signal "$(L killself)")"
 check_eq "exit: status passed through" 42 "$(rc exit)"
 check_eq "exit: status in log" 42 "$(jq -r .exit_code "$(L exit)")"
 
-# --exact and --syscalls must log the same files. Static glibc reads /proc/self/exe at start, so
-# /proc/<pid> differs run to run: compared as /proc/PID.
-files() { jq -c '.files[] | .path |= (sub("^/proc/[0-9]+/task/[0-9]+"; "/proc/PID/task/TID") | sub("^/proc/[0-9]+"; "/proc/PID"))' "$1"; }
+# --exact and --syscalls must log the same files.
 for m in $MODES; do
   for mode in exact syscalls; do
     if [ ! -s "$(L $m-$mode)" ]; then fail "$m --$mode: no log"; continue; fi
