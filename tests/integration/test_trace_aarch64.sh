@@ -96,6 +96,10 @@ S="/usr/bin/distill-sensor"
   echo "term 800 $S --out /tmp/term.json -- $PROG trapterm $D"
   echo "to 0 $S --out /tmp/to.json --timeout 1 -- $PROG sleep $D"
 } > "$R/runs.txt"
+# Last, the sensor as the machine's PID 1 (a container's entry point): --timeout sends SIGTERM to the
+# app and to the daemon it left behind; its log goes to the console; its exit code to the panic line.
+echo "$S --out - --timeout 2 -- /bin/sh /pid1-app.sh" > "$R/pid1.txt"
+printf 'sh -c "sleep 30 & exit 0"\nexec sleep 60\n' > "$R/pid1-app.sh"
 (cd "$R" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$T/initrd.cpio" || { fail "aarch64: cpio"; exit 0; }
 
 # Boot: TCG (2 vCPUs: threads and forks really run in parallel), the virt board, the PL011 serial console on stdout; /init powers off when done.
@@ -106,7 +110,8 @@ timeout 240 qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on -smp 2 -m 512M 
 qrc=$?
 echo "qemu: exit $qrc after $(( $(date +%s) - start ))s on $(cat "$BOOT/kernel-package")"
 tr -d '\r' < "$T/console.log" > "$T/console.txt"
-if ! grep -q '^@@@ DONE' "$T/console.txt"; then
+[ -n "${DISTILL_KEEP_CONSOLE:-}" ] && cp "$T/console.txt" "$DISTILL_KEEP_CONSOLE"   # for debugging
+if ! grep -q '^@@@ DONE' "$T/console.txt" || ! grep -q '^@@@ PID1' "$T/console.txt"; then
   fail "aarch64: the guest did not finish (qemu exit $qrc): $(tail -c 1500 "$T/console.txt")"; exit 0
 fi
 ok "aarch64: guest booted, ran every case, powered off"
@@ -296,6 +301,13 @@ for a in "" --syscalls; do
   check "sensor under ASan${a:+ $a}: every mode in one run: the files of each" jq -e --arg d "$D" \
     '[.files[] | select(.ok) | .path] as $p | ["plain","sub/in_sub","plain2","sub/rel_after_chdir","rel_after_fchdir","sub/target","from_script","thread_exec_arg","daemon_file","vfork_file","before_kill","libplug.so"] | all(. as $f | $p | index($d + "/" + $f))' "$(L asan-leaks$a)"
 done
+
+# (the sensor's stderr shares the console: its one warning line comes before the log)
+awk '/^@@@ PID1/ {f=1; next} /Kernel panic/ {exit} f && /^\{"version"/ {g=1} g' "$T/console.txt" > "$O/pid1.json"
+check_eq "pid 1: exit 128+SIGTERM (kernel panic's exitcode)" 0x00008f00 "$(grep -o 'Attempted to kill init! exitcode=0x[0-9a-f]*' "$T/console.txt" | sed 's/.*=//')"
+check_eq "pid 1: no process had to be killed (only the timeout warned)" '["--timeout 2 s reached: stopping the command with SIGTERM"]' "$(jq -c .warnings "$O/pid1.json")"
+check "pid 1: the daemon's exec logged" jq -e '.execs[] | select(.argv == ["sleep","30"])' "$O/pid1.json"
+check_eq "pid 1: exit code in the log" "null SIGTERM" "$(jq -r '"\(.exit_code) \(.signal)"' "$O/pid1.json")"
 
 check_eq "not found: 127" 127 "$(rc nf)"
 check "not found: message" grep -q "command not found" "$O/nf.err"

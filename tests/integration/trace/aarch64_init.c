@@ -2,7 +2,7 @@
  * /runs.txt ("NAME KILL_MS ARGV...", space separated; KILL_MS > 0 sends SIGTERM to the command after
  * that many milliseconds), then prints on the serial console, between marker lines the host looks
  * for, the exit status, /tmp/NAME.json (the sensor's log, when the line wrote one) and the
- * command's stdout and stderr; then powers the machine off. Static, no shell in the image needed. */
+ * command's stdout and stderr; then powers the machine off (or execs /pid1.txt's command). Static, no shell in the image needed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -85,6 +85,19 @@ int main(void) {
     if (f) fclose(f);
     printf("\n@@@ DONE\n");
     fflush(stdout);
+    /* /pid1.txt (ARGV...): exec'd last, so it becomes PID 1 (a container's entry point); its exit
+     * panics the kernel, whose message carries the exit code, and qemu (-no-reboot) stops. */
+    FILE *p1 = fopen("/pid1.txt", "r");
+    if (p1 && fgets(line, sizeof line, p1)) {
+        char *argv[64];
+        int argc = 0;
+        for (char *tok = strtok(line, " \n"); tok && argc < 63; tok = strtok(NULL, " \n")) argv[argc++] = tok;
+        argv[argc] = NULL;
+        printf("\n@@@ PID1\n");
+        fflush(stdout);
+        if (argc) execv(argv[0], argv);
+        printf("init: exec %s: %s\n", argc ? argv[0] : "(none)", strerror(errno));
+    }
     sync();
     reboot(RB_POWER_OFF);
     return 0;
