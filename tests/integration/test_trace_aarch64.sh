@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The sensor's aarch64 code (audit arch in the BPF filter, NT_ARM_SYSTEM_CALL, the asm-generic syscall
 # table without the old open/stat calls) really run: the cross-built static sensor and golden
-# programs in an initramfs, booted on Debian's arm64 kernel under qemu-system-aarch64 (TCG). A small
-# static /init runs each case and prints its log on the serial console; the host checks the same
-# golden expectations as test_trace.sh, on static golden programs and (for the ELF interpreter and
-# dlopen) dynamic ones with the cross toolchain's glibc; and the sensor built with ASan+UBSan.
+# programs in an initramfs, booted on Debian's arm64 kernel under qemu-system-aarch64 (TCG, ~35 s).
+# A small static /init runs each case and prints its log on the serial console; the host checks the
+# golden expectations of test_trace.sh (static golden programs; a dynamic build with the cross
+# glibc for the ELF interpreter and dlopen), a busybox tool session, a 32-bit ARM program (compat
+# ABI), a top-byte-tagged path pointer, the sensor as the machine's PID 1, and the sensor built with
+# ASan+UBSan. Not run here: the strace comparisons, set-user-ID and "already traced" cases.
 source "$(dirname "$0")/lib.sh"
 HERE=$TOP/tests/integration/trace
 CC_A64=${AARCH64_CC:-aarch64-linux-gnu-gcc}
@@ -25,7 +27,7 @@ cp "$BOOT/busybox-armhf" "$R/usr/bin/busybox-armhf"   # a 32-bit ARM (compat ABI
 cp "$SENSOR" "$R/usr/bin/distill-sensor"
 "$CC_A64" -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -static -o "$R/init" "$HERE/aarch64_init.c" 2>"$T/cc.err" \
   || { fail "aarch64: build /init: $(head -3 "$T/cc.err")"; exit 0; }
-# (the static link warns that dlopen needs a shared glibc at run time: that mode is not run)
+# (the static link warns that dlopen needs a shared glibc: that mode runs on the dynamic build)
 "$CC_A64" -O1 -pthread -static -o "$R/usr/bin/progs" "$HERE/progs.c" 2>"$T/cc.err" \
   || { fail "aarch64: build progs: $(head -3 "$T/cc.err")"; exit 0; }
 # A dynamic build too, with the cross toolchain's glibc in the guest (as Debian lays it out): the
@@ -102,7 +104,8 @@ echo "$S --out - --timeout 2 -- /bin/sh /pid1-app.sh" > "$R/pid1.txt"
 printf 'sh -c "sleep 30 & exit 0"\nexec sleep 60\n' > "$R/pid1-app.sh"
 (cd "$R" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$T/initrd.cpio" || { fail "aarch64: cpio"; exit 0; }
 
-# Boot: TCG (2 vCPUs: threads and forks really run in parallel), the virt board, the PL011 serial console on stdout; /init powers off when done.
+# Boot: TCG (2 vCPUs: threads and forks really run in parallel), the virt board, the PL011 serial
+# console on stdout; the run ends with the PID 1 case's kernel panic (-no-reboot: qemu exits).
 start=$(date +%s)
 timeout 240 qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on -smp 2 -m 512M -nographic -no-reboot -nic none \
   -kernel "$BOOT/Image" -initrd "$T/initrd.cpio" \
