@@ -6,7 +6,7 @@
 # golden expectations of test_trace.sh (static golden programs; a dynamic build with the cross
 # glibc for the ELF interpreter and dlopen), a busybox tool session, a 32-bit ARM program (compat
 # ABI), a top-byte-tagged path pointer, the sensor as the machine's PID 1, and the sensor built with
-# ASan+UBSan. Not run here: the strace comparisons, set-user-ID and "already traced" cases.
+# ASan+UBSan. Not run here: the strace comparisons and the set-user-ID case.
 source "$(dirname "$0")/lib.sh"
 HERE=$TOP/tests/integration/trace
 CC_A64=${AARCH64_CC:-aarch64-linux-gnu-gcc}
@@ -94,6 +94,7 @@ S="/usr/bin/distill-sensor"
   echo "uring 0 $S --out /tmp/uring.json -- $PROG uring $D"
   echo "pin 0 $S --out /tmp/pin.json -- /bin/cat /proc/self/status"
   echo "nopin 0 $S --no-pin --out /tmp/nopin.json -- /bin/cat /proc/self/status"
+  echo "nested 0 $S --out /tmp/nested-outer.json -- $S --out /tmp/nested.json -- $PROG open $D"
   echo "nf 0 $S --out /tmp/nf.json -- /nonexistent/cmd"
   echo "term 800 $S --out /tmp/term.json -- $PROG trapterm $D"
   echo "to 0 $S --out /tmp/to.json --timeout 1 -- $PROG sleep $D"
@@ -311,6 +312,11 @@ check_eq "pid 1: exit 128+SIGTERM (kernel panic's exitcode)" 0x00008f00 "$(grep 
 check_eq "pid 1: no process had to be killed (only the timeout warned)" '["--timeout 2 s reached: stopping the command with SIGTERM"]' "$(jq -c .warnings "$O/pid1.json")"
 check "pid 1: the daemon's exec logged" jq -e '.execs[] | select(.argv == ["sleep","30"])' "$O/pid1.json"
 check_eq "pid 1: exit code in the log" "null SIGTERM" "$(jq -r '"\(.exit_code) \(.signal)"' "$O/pid1.json")"
+
+# ptrace refused: a sensor traced by another sensor cannot trace its own child.
+check_eq "already traced: sensor error 125" 125 "$(rc nested)"
+check "already traced: clear message" grep -q "already traced" "$O/nested.err"
+check "already traced: a log with the reason" jq -e '.warnings | any(test("ptrace refused"))' "$(L nested)"
 
 check_eq "not found: 127" 127 "$(rc nf)"
 check "not found: message" grep -q "command not found" "$O/nf.err"
