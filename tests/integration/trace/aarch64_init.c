@@ -1,10 +1,12 @@
 /* /init of the initramfs booted by test_trace_aarch64.sh under qemu-system-aarch64: runs each line of
  * /runs.txt ("NAME KILL_MS ARGV...", space separated; KILL_MS > 0 sends SIGTERM to the command after
- * that many milliseconds), then prints on the serial console, between marker lines the host looks
- * for, the exit status, /tmp/NAME.json (the sensor's log, when the line wrote one) and the
- * command's stdout and stderr; then powers the machine off (or execs /pid1.txt's command). Static, no shell in the image needed. */
+ * that many milliseconds; a NAME starting with "nobody-" runs as uid/gid 65534), then prints on the
+ * serial console, between marker lines the host looks for, the exit status, /tmp/NAME.json (the
+ * sensor's log, when the line wrote one) and the command's stdout and stderr. Then it execs the
+ * command in /pid1.txt (which becomes PID 1) or powers the machine off. Static, no shell needed. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +46,11 @@ static void run_line(char *line) {
     if (pid == 0) {
         int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644), e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         dup2(o, 1); dup2(e, 2); close(o); close(e);
+        /* "nobody-*" lines run unprivileged (busybox's setpriv cannot change ids) */
+        if (!strncmp(name, "nobody-", 7) && (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)) {
+            dprintf(2, "init: cannot become nobody: %s\n", strerror(errno));
+            _exit(126);
+        }
         execv(argv[2], argv + 2);
         dprintf(2, "init: exec %s: %s\n", argv[2], strerror(errno));
         _exit(126);
