@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "build/build.h"
-#include "elf/rootfs.h"
+#include "fs/root_path.h"
 
 typedef struct { dev_t dev; ino_t ino; } inode;
 static ds_tree_stats *g_stats;
@@ -44,7 +44,7 @@ static bool host_stat(ds_root *tree, const char *path, struct stat *st, char **r
     if (resolved) *resolved = NULL;
     const ds_rpath_res *r = ds_root_lookup(tree, path);
     if (!r->exists) return false;
-    char *host = ds_xasprintf("%s%s", tree->dir, r->real);
+    char *host = ds_xasprintf("%s%s", tree->rp.dir, r->real);
     bool ok = lstat(host, st) == 0;
     free(host);
     if (ok && resolved) *resolved = ds_xstrdup(r->real);

@@ -3,10 +3,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <linux/openat2.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #define MAX_CONF 65536
@@ -36,10 +34,7 @@ static void include_glob(ds_root *r, const char *pattern, ds_dirlist *out, int d
     if (strpbrk(dir, "*?[")) { free(dir); return; }
     const ds_rpath_res *d = ds_root_lookup(r, dir);
     if (!d->exists || !S_ISDIR(d->mode)) { free(dir); return; }
-    const char *rel = d->real[1] ? d->real + 1 : ".";
-    struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT};
-    int fd = (int)syscall(SYS_openat2, r->fd, rel, &how, sizeof how);
-    if (fd < 0) fd = openat(r->fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = ds_rp_open_at(&r->rp, d->real, O_RDONLY | O_DIRECTORY, 0);
     DIR *dh = fd >= 0 ? fdopendir(fd) : NULL;
     if (!dh) { if (fd >= 0) close(fd); free(dir); return; }
     char **names = NULL;

@@ -3,7 +3,7 @@
 #ifndef DS_ELF_LDCONF_H
 #define DS_ELF_LDCONF_H
 #include <stddef.h>
-#include "elf/rootfs.h"
+#include "fs/root_path.h"
 
 typedef struct ds_dirlist {
     char **v;

@@ -9,7 +9,7 @@
 #include "elf/elf_parse.h"
 #include "elf/ldcache.h"
 #include "elf/ldconf.h"
-#include "elf/rootfs.h"
+#include "fs/root_path.h"
 #include "util/strmap.h"
 
 #ifndef DF_1_NODEFLIB
@@ -539,8 +539,8 @@ int ds_elf_resolve(ds_elf_ctx *c, const char *file, ds_elf_result **out, ds_err 
     *out = NULL;
     const ds_rpath_res *x = ds_root_lookup(&c->root, file);
     if (!x->exists && x->n_links)
-        return ds_fail(err, "%s: no such file in %s (a symlink on the way is dangling or loops)", file, c->root.dir);
-    if (!x->exists) return ds_fail(err, "%s: no such file in %s", file, c->root.dir);
+        return ds_fail(err, "%s: no such file in %s (a symlink on the way is dangling or loops)", file, c->root.rp.dir);
+    if (!x->exists) return ds_fail(err, "%s: no such file in %s", file, c->root.rp.dir);
     if (!S_ISREG(x->mode)) return ds_fail(err, "%s: not a regular file", file);
     char *real = ds_xstrdup(x->real);
     cached_elf *ce = get_elf(c, real);

@@ -8,16 +8,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 #include "fs/layer_reader.h"
+#include "fs/root_path.h"
 #include "util/strmap.h"
 #include "util/fsutil.h"
 
@@ -32,96 +31,10 @@ void ds_unpack_opts_default(ds_unpack_opts *o) {
     o->allow_devices = root;
 }
 
-/* openat2 is missing on old kernels, under valgrind and behind some seccomp
- * filters: then the same resolution is done here, one component at a time.
- * DISTILL_NO_OPENAT2=1 forces the fallback (the tests run both). */
-static int openat2_state; /* 0 unknown, 1 works, -1 unavailable */
-
-static int walk_in_root(int rootfd, const char *rel, int flags);
-
-/* Open rel below rootfd as if rootfd were "/": symlinks and ".." cannot leave it. */
+/* Open rel below rootfd as if rootfd were "/": symlinks and ".." cannot leave it and no
+ * mount point is crossed (openat2, or the same walk where it is missing: fs/root_path.h). */
 static int open_in_root(int rootfd, const char *rel, int flags) {
-    if (!*rel) rel = ".";
-    if (openat2_state >= 0) {
-        struct open_how how = {
-            .flags = (unsigned long long)(flags | O_CLOEXEC),
-            .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-        };
-        for (int tries = 0; tries < 16; tries++) {
-            long fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
-            if (fd >= 0) { openat2_state = 1; return (int)fd; }
-            if (errno != EAGAIN) break;
-        }
-        if (errno != ENOSYS && !(errno == EPERM && openat2_state == 0)) return -1;
-        openat2_state = -1;
-    }
-    return walk_in_root(rootfd, rel, flags);
-}
-
-/* The fallback: a stack of directory fds (so ".." pops, never above the root),
- * symlinks read and their targets spliced into the remaining path (absolute
- * ones restart at the root), at most 40 of them. The last component is opened
- * with O_NOFOLLOW when flags ask for it. */
-static int walk_in_root(int rootfd, const char *rel, int flags) {
-    size_t cap = strlen(rel) + 2;
-    char *rest = ds_xmalloc(cap);
-    strcpy(rest, rel);
-    int *stack = NULL;
-    size_t depth = 0, scap = 0;
-    int links = 0, result = -1, saved = 0;
-    char *p = rest;
-    for (;;) {
-        while (*p == '/') p++;
-        int cur = depth ? stack[depth - 1] : rootfd;
-        if (!*p) { /* the path named a directory already on the stack (or the root) */
-            result = openat(cur, ".", (flags & ~O_NOFOLLOW) | O_CLOEXEC);
-            saved = errno;
-            break;
-        }
-        char *end = strchr(p, '/');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        char comp[NAME_MAX + 1];
-        if (len > NAME_MAX) { saved = ENAMETOOLONG; break; }
-        memcpy(comp, p, len);
-        comp[len] = 0;
-        p += len;
-        const char *q = p;
-        while (*q == '/') q++;
-        bool last = !*q;
-        if (!strcmp(comp, ".")) { if (last) { p = (char *)q; } continue; }
-        if (!strcmp(comp, "..")) {
-            if (depth) close(stack[--depth]);
-            continue;
-        }
-        struct stat st;
-        if (fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) < 0) { saved = errno; break; }
-        if (S_ISLNK(st.st_mode) && !(last && (flags & O_NOFOLLOW))) {
-            if (++links > 40) { saved = ELOOP; break; }
-            char target[PATH_MAX];
-            ssize_t n = readlinkat(cur, comp, target, sizeof target - 1);
-            if (n < 0) { saved = errno; break; }
-            target[n] = 0;
-            if (target[0] == '/') while (depth) close(stack[--depth]);
-            char *nrest = ds_xasprintf("%s/%s", target, p);
-            free(rest);
-            rest = p = nrest;
-            continue;
-        }
-        if (last) {
-            result = openat(cur, comp, flags | O_NOFOLLOW | O_CLOEXEC);
-            saved = errno;
-            break;
-        }
-        int fd = openat(cur, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0) { saved = errno; break; }
-        if (depth == scap) { scap = scap ? scap * 2 : 16; stack = ds_xrealloc(stack, scap * sizeof *stack); }
-        stack[depth++] = fd;
-    }
-    while (depth) close(stack[--depth]);
-    free(stack);
-    free(rest);
-    if (result < 0) errno = saved;
-    return result;
+    return ds_rp_open_at(&(ds_rp){.fd = rootfd}, rel, flags, DS_RP_NO_XDEV);
 }
 
 typedef struct dir_meta {
@@ -592,9 +505,6 @@ int ds_layer_apply(const char *root_dir, const char *blob_path, const char *medi
     ds_unpack_opts defaults;
     if (!opts) { ds_unpack_opts_default(&defaults); opts = &defaults; }
     applier ap = {.blob = blob_path, .o = opts, .is_root = geteuid() == 0, .cache_fd = -1};
-    const char *no2 = getenv("DISTILL_NO_OPENAT2");
-    if (no2 && *no2 && strcmp(no2, "0")) openat2_state = -1;
-    else if (openat2_state < 0 && no2) openat2_state = 0;
     ap.rootfd = open(root_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (ap.rootfd < 0) return ds_fail_errno(err, "%s", root_dir);
     ds_strmap_init(&ap.written);

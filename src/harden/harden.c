@@ -127,17 +127,21 @@ static void ctx_free(hr_ctx *c) {
     for (size_t i = 0; i < c->n_keep; i++) free(c->keep[i]);
     free(c->keep);
     free(c->root_real);
-    if (c->root_fd >= 0) close(c->root_fd);
+    ds_rp_close(&c->rp);
 }
 
 int ds_harden_tree(const char *root, const ds_harden_opts *o, ds_harden_report *rep, ds_err *err) {
-    hr_ctx c = {.root = root, .o = o, .root_fd = -1};
+    hr_ctx c = {.root = root, .o = o, .rp = {.fd = -1}};
     int rc = -1;
     ds_harden_report_free(rep);
     c.root_real = realpath(root, NULL);
     if (!c.root_real) return ds_fail_errno(err, "%s", root);
-    c.root_fd = open(c.root_real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (c.root_fd < 0) { ds_fail_errno(err, "%s: open", root); goto out; }
+    ds_err oe;
+    if (ds_rp_open(&c.rp, c.root_real, &oe) < 0) {
+        errno = oe.code;
+        ds_fail_errno(err, "%s: open", root);
+        goto out;
+    }
     if (hr_walk(&c, err) < 0) goto out;
     compute_keep(&c);
     if (hr_plan_files(&c, err) < 0) goto out;

@@ -6,7 +6,7 @@
  * no longer listed.
  *
  * Everything stays confined to `root`: symlinks are never followed out of it
- * (directories are walked with O_NOFOLLOW, paths resolved with RESOLVE_IN_ROOT).
+ * (directories are walked with O_NOFOLLOW, paths resolved inside it by fs/root_path.h).
  *
  * ds_harden_tree() works in three steps: plan every change, check that the entry
  * point (and its ELF dependencies, and a script's interpreter) survives the plan,

@@ -4,6 +4,7 @@
 #define DS_HARDEN_INT_H
 #include <stdbool.h>
 #include <sys/stat.h>
+#include "fs/root_path.h"
 #include "harden/harden.h"
 
 /* One entry of the tree, as walked (never following symlinks). */
@@ -29,7 +30,7 @@ typedef struct hr_item {
 typedef struct hr_ctx {
     const char *root;        /* as given */
     char *root_real;         /* realpath(root) */
-    int root_fd;
+    ds_rp rp;                /* the root, opened at root_real */
     const ds_harden_opts *o;
     hr_entry *ents;          /* sorted by rel */
     size_t n_ents, cap_ents;
@@ -49,11 +50,11 @@ const hr_entry *hr_find_entry(const hr_ctx *c, const char *rel);
 bool hr_allowed(const hr_ctx *c, const char *rel);          /* leave rel exactly as it is */
 bool hr_blocks_removal(const hr_ctx *c, const char *rel);   /* rel or something kept below it */
 
-/* resolve.c: canonical rel path of an in-image path (absolute or relative to the root),
- * symlinks resolved inside the root; follow_last=false keeps a final symlink itself.
- * NULL when it does not exist. */
+/* resolve.c, thin wrappers over fs/root_path.h: canonical rel path of an in-image path
+ * (absolute or relative to the root), symlinks resolved inside the root; follow_last=false
+ * keeps a final symlink itself. NULL when it does not exist. */
 char *hr_resolve(const hr_ctx *c, const char *path, bool follow_last);
-/* An O_RDONLY fd on rel (never following a symlink anywhere), or -1 with errno. */
+/* An fd on rel opened with flags (never following a symlink anywhere), or -1 with errno. */
 int hr_open(const hr_ctx *c, const char *rel, int flags);
 char *hr_full(const hr_ctx *c, const char *rel); /* root/rel, malloc'd */
 

@@ -49,7 +49,7 @@ static int walk_dir(hr_ctx *c, int dfd, const char *rel, int depth, ds_err *err)
 }
 
 int hr_walk(hr_ctx *c, ds_err *err) {
-    int fd = openat(c->root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = openat(c->rp.fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return ds_fail_errno(err, "%s: open", c->root);
     if (walk_dir(c, fd, "", 0, err) < 0) return -1;
     qsort(c->ents, c->n_ents, sizeof *c->ents, cmp_ent);

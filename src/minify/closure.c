@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "elf/resolve.h"
-#include "elf/rootfs.h"
+#include "fs/root_path.h"
 #include "minify/minify.h"
 #include "util/fsutil.h"
 

@@ -45,10 +45,10 @@ void ds_tree_free(ds_tree *t);
 /* Entry for an exact image path (no symlink resolution), or NULL. */
 const ds_fentry *ds_tree_find(const ds_tree *t, const char *path);
 
-/* Resolve an image path the way the kernel would if ROOT were "/": symlinks
- * followed (at most 40), ".." never above the root. Returns the resolved image
- * path (malloc'd, absolute), or NULL when a component is missing or loops. With
- * follow_last false the last component is not followed. */
+/* Wrappers over fs/root_path.h that open ROOT on each call. Resolve an image path the
+ * way the kernel would if ROOT were "/": symlinks followed (at most 40), ".." never
+ * above the root. Returns the resolved image path (malloc'd, absolute), or NULL when a
+ * component is missing or loops. With follow_last false the last component is not followed. */
 char *ds_root_resolve(const char *root, const char *path, bool follow_last);
 /* Read a file of the image (resolved in the root) whole; max_len 0 = no limit. */
 int ds_root_read(const char *root, const char *path, char **data, size_t *len, size_t max_len, ds_err *err);

@@ -1,13 +1,13 @@
 /* Small building blocks of the scanner: string lists, package lists, purls,
- * and path resolution that never leaves the image root. */
+ * and its wrappers over fs/root_path.h (paths that never leave the image root). */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "fs/root_path.h"
 #include "scan/scan.h"
 #include "util/fsutil.h"
 
@@ -127,93 +127,42 @@ char *ds_root_host_path(const char *root, const char *image_path) {
     return ds_xasprintf("%s%s%s", root, image_path[0] == '/' ? "" : "/", image_path);
 }
 
-/* Resolution works on a stack of components: symlink targets are spliced in
- * front of the remaining ones; an absolute target restarts at the root. */
+/* The scan takes the root as a path string per call: each call opens it for fs/root_path.h,
+ * which keeps the lookup and the open inside it. */
 char *ds_root_resolve(const char *root, const char *path, bool follow_last) {
-    char resolved[PATH_MAX] = "";
-    size_t rlen = 0;
-    char *rest = ds_xstrdup(path);
-    int links = 0;
-    char *out = NULL;
-    for (;;) {
-        char *p = rest;
-        while (*p == '/') p++;
-        if (!*p) break;
-        char *slash = strchr(p, '/');
-        size_t clen = slash ? (size_t)(slash - p) : strlen(p);
-        char comp[NAME_MAX + 1];
-        if (clen > NAME_MAX) goto done;
-        memcpy(comp, p, clen);
-        comp[clen] = 0;
-        char *after = ds_xstrdup(slash ? slash : "");
-        bool last = true;
-        for (const char *a = after; *a; a++)
-            if (*a != '/') { last = false; break; }
-        free(rest);
-        rest = after;
-        if (strcmp(comp, ".") == 0) continue;
-        if (strcmp(comp, "..") == 0) {
-            while (rlen > 0 && resolved[rlen - 1] != '/') rlen--;
-            if (rlen > 0) rlen--;
-            resolved[rlen] = 0;
-            continue;
-        }
-        if (rlen + 1 + clen >= sizeof resolved) goto done;
-        size_t save = rlen;
-        resolved[rlen++] = '/';
-        memcpy(resolved + rlen, comp, clen + 1);
-        rlen += clen;
-        char *host = ds_root_host_path(root, resolved);
-        struct stat st;
-        int r = lstat(host, &st);
-        if (r < 0) { free(host); goto done; }
-        if (S_ISLNK(st.st_mode) && (!last || follow_last)) {
-            if (++links > 40) { free(host); goto done; }
-            char target[PATH_MAX];
-            ssize_t tl = readlink(host, target, sizeof target - 1);
-            free(host);
-            if (tl < 0) goto done;
-            target[tl] = 0;
-            char *nrest = ds_xasprintf("%s%s", target, rest);
-            free(rest);
-            rest = nrest;
-            if (target[0] == '/') rlen = 0;
-            else rlen = save;
-            resolved[rlen] = 0;
-            continue;
-        }
-        free(host);
-        if (!last && !S_ISDIR(st.st_mode)) goto done;
-    }
-    out = ds_xstrdup(rlen ? resolved : "/");
-done:
-    free(rest);
-    return out;
+    ds_rp rp;
+    if (ds_rp_open(&rp, root, &(ds_err){0}) < 0) return NULL;
+    char *r = ds_rp_resolve(&rp, path, follow_last ? 0 : DS_RP_NOFOLLOW, NULL, NULL, NULL);
+    ds_rp_close(&rp);
+    return r;
 }
 
 int ds_root_read(const char *root, const char *path, char **data, size_t *len, size_t max_len, ds_err *err) {
-    char *r = ds_root_resolve(root, path, true);
+    ds_rp rp;
+    char *r = NULL;
+    if (ds_rp_open(&rp, root, &(ds_err){0}) == 0) r = ds_rp_resolve(&rp, path, 0, NULL, NULL, NULL);
     if (!r) {
+        if (rp.fd >= 0) ds_rp_close(&rp);
         errno = ENOENT;
         return ds_fail_errno(err, "%s (in %s)", path, root);
     }
-    char *host = ds_root_host_path(root, r);
-    free(r);
-    /* The resolved path has no symlinks left; O_NOFOLLOW guards against a swap. */
-    int fd = open(host, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    int fd = ds_rp_open_at(&rp, r, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
+    ds_rp_close(&rp);
     if (fd < 0) {
-        int rc = ds_fail_errno(err, "%s (in %s)", path, root);
-        free(host);
-        return rc;
+        free(r);
+        return ds_fail_errno(err, "%s (in %s)", path, root);
     }
     struct stat st;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        free(host);
+        free(r);
         return ds_fail(err, "%s (in %s): not a regular file", path, root);
     }
+    /* Messages past this point name the host path, as reading it by name did. */
+    char *host = ds_root_host_path(root, r);
+    int rc = ds_read_fd(fd, host, data, len, max_len, err);
     close(fd);
-    int rc = ds_read_file(host, data, len, max_len, err);
     free(host);
+    free(r);
     return rc;
 }

@@ -180,26 +180,29 @@ int ds_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 int ds_read_file(const char *path, char **data, size_t *len, size_t max_len, ds_err *err) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return ds_fail_errno(err, "%s", path);
+    int rc = ds_read_fd(fd, path, data, len, max_len, err);
+    close(fd);
+    return rc;
+}
+
+int ds_read_fd(int fd, const char *label, char **data, size_t *len, size_t max_len, ds_err *err) {
     struct stat st;
-    if (fstat(fd, &st) < 0) { close(fd); return ds_fail_errno(err, "%s", path); }
-    if (!S_ISREG(st.st_mode)) { close(fd); return ds_fail(err, "%s: not a regular file", path); }
-    if (max_len && (size_t)st.st_size > max_len) {
-        close(fd);
-        return ds_fail(err, "%s: too large (%lld bytes, limit %zu)", path, (long long)st.st_size, max_len);
-    }
+    if (fstat(fd, &st) < 0) return ds_fail_errno(err, "%s", label);
+    if (!S_ISREG(st.st_mode)) return ds_fail(err, "%s: not a regular file", label);
+    if (max_len && (size_t)st.st_size > max_len)
+        return ds_fail(err, "%s: too large (%lld bytes, limit %zu)", label, (long long)st.st_size, max_len);
     size_t cap = (size_t)st.st_size + 1, n = 0;
     char *buf = ds_xmalloc(cap);
     for (;;) {
         if (n + 1 >= cap) {
-            if (max_len && n >= max_len) { free(buf); close(fd); return ds_fail(err, "%s: too large", path); }
+            if (max_len && n >= max_len) { free(buf); return ds_fail(err, "%s: too large", label); }
             cap *= 2; buf = ds_xrealloc(buf, cap);
         }
         ssize_t r = read(fd, buf + n, cap - n - 1);
-        if (r < 0) { if (errno == EINTR) continue; free(buf); close(fd); return ds_fail_errno(err, "%s: read", path); }
+        if (r < 0) { if (errno == EINTR) continue; free(buf); return ds_fail_errno(err, "%s: read", label); }
         if (r == 0) break;
         n += (size_t)r;
     }
-    close(fd);
     buf[n] = 0;
     *data = buf;
     if (len) *len = n;

@@ -16,6 +16,8 @@ int ds_rmtree_at(int dirfd, const char *name);
 int ds_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, ds_err *err);
 /* Read a whole file (NUL-terminated for convenience; len excludes the NUL). max_len 0 = no limit. */
 int ds_read_file(const char *path, char **data, size_t *len, size_t max_len, ds_err *err);
+/* The same from an open fd (not closed), naming `label` in messages. */
+int ds_read_fd(int fd, const char *label, char **data, size_t *len, size_t max_len, ds_err *err);
 /* A fresh private temporary directory under $TMPDIR (or /var/tmp), returned malloc'd. */
 int ds_mkdtemp(const char *prefix, char **out, ds_err *err);
 /* Path of a sibling temp name for atomic replacement of `path`: "DIR/.NAME.tmp-PID-N". */
