@@ -51,6 +51,13 @@ $(B)/distill: $(CLI_SRC:%.c=$(B)/obj/%.o) $(LIB_OBJ)
 $(B)/distill-sensor: $(SENSOR_SRC)
 	@mkdir -p $(B)
 	$(CC) $(CSTD) $(WARN) -Isrc -O2 -static -o $@ $(SENSOR_SRC)
+# The same sensor for aarch64 (Debian's gcc-aarch64-linux-gnu), run under qemu by test_trace_aarch64.sh.
+AARCH64_CC ?= aarch64-linux-gnu-gcc
+.PHONY: sensor-aarch64
+sensor-aarch64: $(B)/aarch64/distill-sensor
+$(B)/aarch64/distill-sensor: $(SENSOR_SRC) $(wildcard src/trace/sensor/*.h)
+	@mkdir -p $(dir $@)
+	$(AARCH64_CC) $(CSTD) $(WARN) -Isrc -O2 -static -o $@ $(SENSOR_SRC)
 
 # --- sanitizers (unit tests) -----------------------------------------------
 $(BA)/obj/%.o: %.c
@@ -104,7 +111,7 @@ install: all
 	install -m 0644 docs/man/*.1 $(DESTDIR)/usr/local/share/man/man1/
 
 clean:
-	rm -rf $(B)/obj $(B)/asan $(B)/fuzz $(B)/tests $(B)/distill $(B)/distill-sensor $(B)/libdistill.a
+	rm -rf $(B)/obj $(B)/aarch64 $(B)/asan $(B)/fuzz $(B)/tests $(B)/distill $(B)/distill-sensor $(B)/libdistill.a
 
 # Only the compiler's dependency files (build/cache holds unpacked image trees with *.d dirs).
 -include $(shell find $(B)/obj $(BA)/obj $(BF)/obj -name '*.d' -type f 2>/dev/null)

@@ -101,6 +101,12 @@ check_eq "dlopen: exit 0" 0 "$RC"
 check "dlopen: open" has "$T/dlopen.json" "$D/libplug.so" file open
 check "dlopen: map" has "$T/dlopen.json" "$D/libplug.so" file map
 
+run procself
+check_eq "procself: exit 0" 0 "$RC"
+check "procself: /proc/self/exe opened is the program" has "$T/procself.json" "$PROG" file open
+check "procself: /proc/thread-self is the tracee's task" jq -e '[.files[] | select(.ok and (.path | test("^/proc/[0-9]+/task/[0-9]+/comm$")))] | length == 1' "$T/procself.json"
+check "procself: not the sensor's own /proc/self" jq -e '[.files[] | select(.path | test("distill-sensor"))] == []' "$T/procself.json"
+
 run killself
 check_eq "killself: 128+9" 137 "$RC"
 check "killself: log complete" has "$T/killself.json" "$D/before_kill" file open

@@ -80,6 +80,7 @@ void fs_unref(fsinfo *f);
 /* Path of FD (or the cwd when fd is AT_FDCWD) of TID, from the kernel: readlink /proc/TID/fd/FD, in the
  * process's root. Written to buf; NULL when not a path (socket, pipe, closed). */
 const char *fd_path(thread *t, int fd, char *buf, size_t len);
+pid_t proc_tgid(pid_t tid); /* the thread group (process) of TID, from /proc/TID/status; -1 on error */
 
 /* ---- paths (sensor_paths.c) ---- */
 typedef struct resolved {
@@ -89,6 +90,7 @@ typedef struct resolved {
     char **links;     /* canonical paths of the symlinks walked */
     unsigned gen;
     int refs;         /* the request cache holds one; a pending syscall holds one */
+    pid_t owner;      /* walked /proc/self or /proc/thread-self: valid only for this tid */
 } resolved;
 /* Resolve RAW (from the tracee) relative to BASE (canonical dir) under the process root.
  * Cached: the result is borrowed (valid until the namespace changes; take a ref to keep it).

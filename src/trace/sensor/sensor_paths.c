@@ -109,6 +109,19 @@ static comp *component(thread *t, const char *canonical, comp *tmp) {
     return tmp;
 }
 
+/* /proc/self and /proc/thread-self name whoever looks: the sensor's own readlink would walk into the
+ * sensor (and log its binary for a program that execs /proc/self/exe). Their target is made from
+ * the tracee's ids instead (the sensor and its tracees share a PID namespace). NULL when CANONICAL
+ * is neither or /proc is not mounted there. */
+static char *proc_self_target(thread *t, const char *canonical) {
+    if (!t || strncmp(canonical, "/proc/", 6)) return NULL;
+    bool self = !strcmp(canonical + 6, "self"), tself = !strcmp(canonical + 6, "thread-self");
+    if ((!self && !tself) || lstat_kind(t, canonical) != K_SYMLINK) return NULL;
+    pid_t tgid = proc_tgid(t->tid);
+    if (tgid < 0) return NULL;
+    return self ? xasprintf("%d", (int)tgid) : xasprintf("%d/task/%d", (int)tgid, (int)t->tid);
+}
+
 static void add_link(resolved *r, const char *path) {
     for (size_t i = 0; i < r->nlinks; i++)
         if (!strcmp(r->links[i], path)) return;
@@ -150,7 +163,9 @@ resolved *resolve_fresh(thread *t, const char *base, const char *raw, bool follo
         p = e;
         if (missing) { r->kind = K_MISSING; continue; }
         comp tmp = {0}, *c;
-        if (last) { tmp.kind = lstat_kind(t, cur.s); tmp.target = NULL; c = &tmp; }
+        char *magic = proc_self_target(t, cur.s);
+        if (magic) { tmp.kind = K_SYMLINK; tmp.target = magic; c = &tmp; r->owner = t->tid; }
+        else if (last) { tmp.kind = lstat_kind(t, cur.s); tmp.target = NULL; c = &tmp; }
         else c = component(t, cur.s, &tmp);
         if (c->kind == K_SYMLINK && (!last || follow)) {
             char *target = c == &tmp ? (tmp.target ? tmp.target : (tmp.target = read_link(t, cur.s))) : c->target;
@@ -184,7 +199,7 @@ resolved *resolve_path(thread *t, const char *base, const char *raw, bool follow
              raw[0] == '/' ? "" : "/", raw);
     void **slot = strmap_slot(&requests, key, true);
     resolved *r = *slot;
-    if (!r || r->gen != g_generation) {
+    if (!r || r->gen != g_generation || (r->owner && (!t || r->owner != t->tid))) {
         res_unref(r);
         *slot = r = resolve_fresh(t, base, raw, follow);
     }

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -70,6 +72,25 @@ int main(int argc, char **argv) {
         return WEXITSTATUS(st);
     }
     if (!strcmp(mode, "dlopen")) { void *h = dlopen(p("libplug.so"), RTLD_NOW); return h == NULL; }
+    if (!strcmp(mode, "procself")) {
+        /* /proc/self names whoever looks: it must be resolved as the tracee's, not the tracer's. */
+        char b[4096];
+        if (readlink("/proc/self/exe", b, sizeof b) < 0) return 1;
+        touch_read("/proc/self/exe");
+        touch_read("/proc/thread-self/comm");
+        return 0;
+    }
+#if defined(__aarch64__)
+    if (!strcmp(mode, "tagged")) {
+        /* aarch64's tagged address ABI: a pointer with a tag in its top byte is valid in syscalls
+         * once enabled; the sensor must read the path behind it. */
+        if (prctl(PR_SET_TAGGED_ADDR_CTRL, PR_TAGGED_ADDR_ENABLE, 0, 0, 0) < 0) return 3;
+        char *path = p("plain");
+        char *tagged = (char *)((uintptr_t)path | (uintptr_t)0x2a << 56);
+        int fd = open(tagged, O_RDONLY);
+        return fd < 0;
+    }
+#endif
     if (!strcmp(mode, "killself")) { touch_read(p("before_kill")); raise(SIGKILL); return 0; }
     if (!strcmp(mode, "list")) { /* names in DIR, one a line; then a write to DIR/null */
         DIR *d = opendir(dir);
