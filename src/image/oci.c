@@ -192,8 +192,9 @@ typedef struct {
     ds_digest_set have;
 } oci_dst;
 
-/* Put a file into blobs/ under a temp name and rename: a hard link when the
- * source is on the same filesystem (blobs are immutable), else a copy. */
+/* Put a file into blobs/ under a temp name and rename. Always a copy (a reflink where the
+ * filesystem can): a hard link would share the inode with the source image, so a later chmod or an
+ * in-place write by another tool on the destination would change the source too. */
 static int place_blob(const char *layout, const char *digest, const char *src, ds_err *err) {
     char *dst = blob_file(layout, digest);
     struct stat st;
@@ -202,7 +203,7 @@ static int place_blob(const char *layout, const char *digest, const char *src, d
     if (stat(dst, &st) == 0 && stat(src, &sst) == 0 && st.st_size == sst.st_size) { free(dst); return 0; }
     char *tmp = ds_tmp_sibling(dst);
     int r = 0;
-    if (link(src, tmp) < 0) r = ds_copy_file(src, tmp, 0644, err);
+    r = ds_copy_file(src, tmp, 0644, err);
     if (r == 0 && rename(tmp, dst) < 0) r = ds_fail_errno(err, "rename %s", dst);
     if (r < 0) unlink(tmp);
     ds_cleanup_forget(tmp);

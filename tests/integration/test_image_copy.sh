@@ -80,6 +80,15 @@ check_eq "copy oci -> oci-archive keeps the digest" "$mdig" "$($DISTILL copy -q 
 check_eq "skopeo reads our oci-archive" "$mdig" "$(skopeo inspect oci-archive:$T/ours.tar:v2 | jq -r .Digest)"
 check "skopeo copies our oci-archive out" skopeo copy -q oci-archive:$T/ours.tar:v2 oci:$T/sk-out:x
 
+# --- oci -> oci shares no inode with the source: a chmod or an in-place write on the copy
+# must not reach the source image.
+src_before=$(cd "$base" && find blobs -type f -exec sha256sum {} + | sort; find "$base/blobs" -type f -printf '%m\n' | sort | uniq -c)
+check "copy oci -> oci" $DISTILL copy -q oci:$base oci:$T/plain-copy
+check_eq "copy: every blob has its own inode" "" "$(find "$T/plain-copy/blobs" -type f -links +1)"
+find "$T/plain-copy/blobs" -type f -exec chmod 600 {} + -exec sh -c 'printf x >> "$1"' _ {} \;
+check_eq "copy: changing the copy's blobs leaves the source alone" "$src_before" \
+  "$(cd "$base" && find blobs -type f -exec sha256sum {} + | sort; find "$base/blobs" -type f -printf '%m\n' | sort | uniq -c)"
+
 # --- recompression: zstd and back; diff_ids never change ---------------------------
 check "copy --compress zstd" $DISTILL copy -q --compress zstd oci:$base oci:$T/z:zst
 check_eq "zstd layer media type" "application/vnd.oci.image.layer.v1.tar+zstd" \
