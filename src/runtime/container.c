@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -67,8 +69,22 @@ int ds_runtime_pick(const char *name, ds_runtime_kind *out, ds_err *err) {
     return ds_fail(err, "runtime %s: unknown (use runc, crun or podman)", name);
 }
 
-/* Run argv, output to log (or /dev/null); returns the exit status or -1. */
-static int run_quiet(char *const argv[], const char *log) {
+static bool hybrid_cgroups(void);
+
+/* In a child about to exec crun: crun (1.8) refuses a cgroup v1/v2 hybrid host even with
+ * --cgroup-manager=disabled. Give it a private mount namespace whose /sys/fs/cgroup is the cgroup2
+ * hierarchy alone; it then runs, creating no cgroup (disabled), and the host is not changed.
+ * Only async-signal-safe calls: this runs between fork and exec. */
+static void crun_view(ds_runtime_kind kind) {
+    if (kind != DS_RT_CRUN || !hybrid_cgroups()) return;
+    if (unshare(CLONE_NEWNS) < 0) return; /* crun then says why it cannot run */
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) return;
+    mount("none", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+}
+
+/* Run argv, output to log (or /dev/null); returns the exit status or -1. RUNTIME: the runtime argv
+ * runs (for crun_view), or -1 for a command that is not a runtime's. */
+static int run_quiet(int runtime, char *const argv[], const char *log) {
     pid_t p = fork();
     if (p < 0) return -1;
     if (p == 0) {
@@ -76,6 +92,7 @@ static int run_quiet(char *const argv[], const char *log) {
         int out = log ? open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : open("/dev/null", O_WRONLY);
         if (out < 0) out = open("/dev/null", O_WRONLY);
         dup2(in, 0); dup2(out, 1); dup2(out, 2);
+        if (runtime >= 0) crun_view((ds_runtime_kind)runtime);
         execvp(argv[0], argv);
         _exit(127);
     }
@@ -158,7 +175,7 @@ int ds_container_start(const ds_run_spec *spec, ds_container **out, ds_err *err)
     } else {
         if (write_bundle(spec, c, &bundle, err) < 0) goto fail;
         add(&a, ds_xstrdup(ds_runtime_name(spec->kind)));
-        /* crun refuses cgroup v1/v2 hybrid hosts unless it leaves cgroups alone. */
+        /* On a cgroup v1/v2 hybrid host crun must leave cgroups alone (and see only cgroup2: crun_view). */
         if (spec->kind == DS_RT_CRUN && hybrid_cgroups()) add(&a, ds_xstrdup("--cgroup-manager=disabled"));
         add(&a, ds_xstrdup("run"));
         add(&a, ds_xasprintf("--bundle=%s", bundle));
@@ -174,6 +191,7 @@ int ds_container_start(const ds_run_spec *spec, ds_container **out, ds_err *err)
         dup2(in, 0); dup2(logfd, 1); dup2(logfd, 2);
         /* Our own process group: a ^C on the terminal reaches distill, which stops the container cleanly. */
         setpgid(0, 0);
+        crun_view(spec->kind);
         execvp(a.v[0], a.v);
         dprintf(2, "distill: exec %s: %s\n", a.v[0], strerror(errno));
         _exit(127);
@@ -248,7 +266,7 @@ int ds_container_wait_ready(ds_container *c, const int *ports, size_t n_ports, c
         bool ready;
         if (ready_cmd) {
             char *argv[] = {"sh", "-c", (char *)ready_cmd, NULL};
-            ready = run_quiet(argv, NULL) == 0;
+            ready = run_quiet(-1, argv, NULL) == 0;
         } else if (n_ports) {
             ready = true;
             for (size_t i = 0; i < n_ports && ready; i++) ready = ds_tcp_probe(ports[i]) == 0;
@@ -267,11 +285,11 @@ static void runtime_signal(ds_container *c, const char *sig) {
     if (c->kind == DS_RT_PODMAN) {
         char *s = ds_xasprintf("--signal=%s", sig);
         char *argv[] = {"podman", "kill", s, c->id, NULL};
-        run_quiet(argv, NULL);
+        run_quiet((int)c->kind, argv, NULL);
         free(s);
     } else {
         char *argv[] = {(char *)ds_runtime_name(c->kind), "kill", c->id, (char *)sig, NULL};
-        run_quiet(argv, NULL);
+        run_quiet((int)c->kind, argv, NULL);
     }
 }
 
@@ -307,10 +325,10 @@ void ds_container_free(ds_container *c) {
     }
     if (c->pid > 0 && c->kind != DS_RT_PODMAN) {
         char *argv[] = {(char *)ds_runtime_name(c->kind), "delete", "--force", c->id, NULL};
-        run_quiet(argv, NULL);
+        run_quiet((int)c->kind, argv, NULL);
     } else if (c->pid > 0) {
         char *argv[] = {"podman", "rm", "--force", "--ignore", c->id, NULL};
-        run_quiet(argv, NULL);
+        run_quiet((int)c->kind, argv, NULL);
     }
     if (c->pid > 0) {
         ds_cleanup_forget_child(c->pid);
