@@ -20,26 +20,7 @@ cc -O1 -pthread -o "$PROG" "$HERE/progs.c" -ldl || fail "compile progs"
 
 # run MODE [sensor options]: traces `progs MODE $D` into $T/MODE.json; sets RC.
 run() { local m=$1; shift; "$SENSOR" --out "$T/$m.json" "$@" -- "$PROG" "$m" "$D" >/dev/null 2>"$T/$m.err"; RC=$?; }
-ok_paths() { jq -r '.files[] | select(.ok) | .path' "$1"; }
-# has LOG PATH [KIND [OP]]: PATH recorded as used (with that kind and op).
-has() {
-  jq -e --arg p "$2" --arg k "${3:-}" --arg o "${4:-}" \
-    '.files[] | select(.path == $p and .ok and ($k == "" or .kind == $k) and ($o == "" or (.ops | index($o))))' "$1" >/dev/null
-}
-# only_expected NAME LOG EXPECTED...: every used path under $D is one of EXPECTED (no invented path).
-only_expected() {
-  local name=$1 log=$2; shift 2
-  local extra
-  extra=$(ok_paths "$log" | grep "^$D/" | while read -r p; do
-            hit=0; for e in "$@"; do [ "$p" = "$D/$e" ] && hit=1; done; [ $hit = 1 ] || echo "$p"; done)
-  if [ -z "$extra" ]; then ok "$name"; else fail "$name: unexpected paths: $extra"; fi
-}
-# every used path exists (lstat) — nothing made up
-all_exist() {
-  local missing
-  missing=$(ok_paths "$2" | while read -r p; do [ -e "$p" ] || [ -L "$p" ] || case $p in /proc/*|/dev/*) ;; *) echo "$p";; esac; done)
-  if [ -z "$missing" ]; then ok "$1"; else fail "$1: used paths that do not exist: $missing"; fi
-}
+source "$HERE/checks.sh"
 
 check "trace help" "$DISTILL" trace --help
 check_eq "trace usage error" 2 "$("$DISTILL" trace >/dev/null 2>&1; echo $?)"

@@ -136,24 +136,8 @@ for f in "$O"/*.json; do [ -n "$(tr -d ' \n' < "$f")" ] || rm -f "$f"; done
 grep '^@@@ RUN' "$T/console.txt" | awk '{printf "%s %s %s  ", $3, $4, $5} END {print ""}'
 rc() { cat "$O/$1.rc" 2>/dev/null || echo none; }
 L() { echo "$O/$1.json"; }
-ok_paths() { jq -r '.files[] | select(.ok) | .path' "$1"; }
-has() {
-  jq -e --arg p "$2" --arg k "${3:-}" --arg o "${4:-}" \
-    '.files[] | select(.path == $p and .ok and ($k == "" or .kind == $k) and ($o == "" or (.ops | index($o))))' "$1" >/dev/null 2>&1
-}
-only_expected() {
-  local name=$1 log=$2; shift 2
-  local extra
-  extra=$(ok_paths "$log" | grep "^$D/" | while read -r p; do
-            hit=0; for e in "$@"; do [ "$p" = "$D/$e" ] && hit=1; done; [ $hit = 1 ] || echo "$p"; done)
-  if [ -z "$extra" ]; then ok "$name"; else fail "$name: unexpected paths: $extra"; fi
-}
-# every used path exists in the guest tree (lstat on the host copy); /proc, /dev, /tmp are the guest's
-all_exist() {
-  local missing
-  missing=$(ok_paths "$2" | while read -r p; do [ -e "$R$p" ] || [ -L "$R$p" ] || case $p in /proc/*|/dev/*|/tmp/*) ;; *) echo "$p";; esac; done)
-  if [ -z "$missing" ]; then ok "$1"; else fail "$1: used paths that do not exist: $missing"; fi
-}
+TREE=$R; SKIP_EXIST='^/(proc|dev|tmp)/'
+source "$HERE/checks.sh"
 # The canonical path in the guest of PATH (the tree's symlinks are relative, so the host resolves them).
 guest_real() { local r; r=$(realpath "$R$1") && echo "${r#"$R"}"; }
 # The files of a log, for comparing runs: static glibc reads /proc/self/exe at start, so /proc/<pid>
