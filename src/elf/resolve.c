@@ -488,6 +488,23 @@ static void process(st *s, int i) {
     }
 }
 
+/* glibc loads the objects named in /etc/ld.so.preload (separated by spaces, tabs, newlines or
+ * colons) after the program and before its DT_NEEDED, a name searched like the program's own
+ * needs; one it cannot find is skipped ("cannot be preloaded: ignored"), so it is not listed
+ * either (unless something also needs it). */
+static void preload(st *s) {
+    char *data = NULL;
+    ds_err e;
+    if (ds_root_read_file(&s->c->root, "/etc/ld.so.preload", 1u << 20, &data, NULL, &e) != 1) return;
+    char *save = NULL;
+    for (char *tok = strtok_r(data, " \t\n:", &save); tok; tok = strtok_r(NULL, " \t\n:", &save)) {
+        int j = map_get_idx(&s->names, tok);
+        if (j < 0) j = search(s, 0, tok);
+        if (j != 0 && s->r->objs[j].path) list_obj(s, j);
+    }
+    free(data);
+}
+
 static void add_file(ds_elf_result *r, ds_strmap *seen, const char *p) {
     int f;
     ds_strmap_find(seen, p, &f);
@@ -616,6 +633,9 @@ int ds_elf_resolve(ds_elf_ctx *c, const char *file, ds_elf_result **out, ds_err 
     map_put_idx(&s.names, r->file, 0);
     if (ce->info.soname && !s.musl) map_put_idx(&s.names, ce->info.soname, 0);
 
+    /* An object with no DT_NEEDED (static-pie, ld.so itself, a leaf library) is what ldd calls
+     * "statically linked": the loader then preloads nothing either. */
+    if (!s.musl && ce->info.n_needed) preload(&s);
     process(&s, 0);
     for (size_t q = 0; q < r->n_order; q++) process(&s, r->order[q]);
     /* An explicit interpreter is loaded even if nothing names it. */

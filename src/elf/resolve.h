@@ -7,7 +7,8 @@
  * requester has no DT_RUNPATH; an object with DT_RUNPATH has no DT_RPATH); then
  * LD_LIBRARY_PATH; then the requester's own DT_RUNPATH; then /etc/ld.so.cache (or,
  * with no cache in the image, the ld.so.conf directories ldconfig would have
- * cached); then the default directories (both skipped for DF_1_NODEFLIB).
+ * cached); then the default directories (both skipped for DF_1_NODEFLIB). The objects
+ * in the image's /etc/ld.so.preload are loaded first, right after the program.
  * $ORIGIN, $LIB and $PLATFORM are expanded; glibc-hwcaps subdirectories are found
  * too. Candidates of another class/machine are skipped. musl rules when the
  * interpreter is ld-musl-*: LD_LIBRARY_PATH, then RUNPATH/RPATH of the requester and

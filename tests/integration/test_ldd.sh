@@ -113,6 +113,21 @@ else fail "amd64+i386 tree could not be built"; fi
 if d=$(ldd_tree ldd-python3-nginx-ssl --include python3,nginx-light,libssl3,openssl,curl); then
   compare_with_ldd python3-nginx-ssl "$d"
 else fail "python3-nginx-ssl tree could not be built"; fi
+# The same tree with an /etc/ld.so.preload (a name, a path, and a missing one: the loader loads the
+# first two into every program before its own needs and skips the third): an overlay over the cached
+# tree so the cache stays as it is.
+if [ -n "${d:-}" ] && [ -d "$d/etc" ]; then
+  P=$T/preload; mkdir -p "$P/upper/etc" "$P/work" "$P/merged"
+  printf 'libz.so.1\n/usr/lib/x86_64-linux-gnu/libcrypt.so.1 libnotthere.so.9\n' > "$P/upper/etc/ld.so.preload"
+  if mount -t overlay overlay -o "lowerdir=$d,upperdir=$P/upper,workdir=$P/work" "$P/merged"; then
+    compare_with_ldd preload "$P/merged"
+    check "preload: libz listed for a program that does not need it" \
+      grep -q "libz.so.1 => /lib/x86_64-linux-gnu/libz.so.1\|libz.so.1 => /usr/lib/x86_64-linux-gnu/libz.so.1" \
+      <("$DISTILL" ldd --root "$P/merged" /usr/bin/true)
+    check_fails "preload: not in the tree without it" grep -q "libz.so.1" <("$DISTILL" ldd --root "$d" /usr/bin/true)
+    umount "$P/merged"
+  else fail "preload: overlay mount over the tree"; fi
+fi
 
 # --- --image: the same answers from the image itself (unpacked to a temporary root) ----
 if layout=$(debian_image base-apt) && d=$(ldd_tree base-apt); then
