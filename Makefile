@@ -59,6 +59,14 @@ $(B)/aarch64/distill-sensor: $(SENSOR_SRC) $(wildcard src/trace/sensor/*.h)
 	@mkdir -p $(dir $@)
 	$(AARCH64_CC) $(CSTD) $(WARN) -Isrc -O2 -static -o $@ $(SENSOR_SRC)
 
+# And for s390x (big endian; Debian's gcc-s390x-linux-gnu), run under qemu by test_trace_s390x.sh.
+S390X_CC ?= s390x-linux-gnu-gcc
+.PHONY: sensor-s390x
+sensor-s390x: $(B)/s390x/distill-sensor
+$(B)/s390x/distill-sensor: $(SENSOR_SRC) $(wildcard src/trace/sensor/*.h)
+	@mkdir -p $(dir $@)
+	$(S390X_CC) $(CSTD) $(WARN) -Isrc -O2 -static -o $@ $(SENSOR_SRC)
+
 # --- sanitizers (unit tests) -----------------------------------------------
 $(BA)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -8,7 +8,8 @@ PKGS=(build-essential pkg-config clang libclang-rt-14-dev valgrind
   runc crun podman skopeo umoci docker-registry mmdebstrap strace pax-utils
   uidmap iproute2 curl ca-certificates jq file
   apache2-utils openssl python3 python3-pyelftools chromium musl-tools libsqlite3-dev rpm
-  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm cpio)
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm cpio
+  gcc-s390x-linux-gnu libc6-dev-s390x-cross qemu-system-misc)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -10,7 +10,7 @@ D=$(realpath "$T")/d
 mkdir -p "$D/sub"
 chmod 755 "$T" "$D"
 for f in plain plain2 sub/in_sub sub/rel_after_chdir rel_after_fchdir sub/target from_script thread_open \
-         thread_exec_arg daemon_file vfork_file before_kill before_sleep on_term; do echo x > "$D/$f"; done
+         thread_exec_arg daemon_file vfork_file before_kill before_sleep on_term exec_map data_map; do echo x > "$D/$f"; done
 ln -s link2 "$D/link1"; ln -s sub/target "$D/link2"
 printf '#!/bin/sh\ncat %s/from_script >/dev/null\n' "$D" > "$D/script.sh"; chmod +x "$D/script.sh"
 echo 'int plug(void) { return 1; }' > "$T/plug.c"
@@ -96,6 +96,16 @@ check_eq "killself: signal" SIGKILL "$(jq -r .signal "$T/killself.json")"
 run exit
 check_eq "exit: status passed through" 42 "$RC"
 check_eq "exit: status in log" 42 "$(jq -r .exit_code "$T/exit.json")"
+
+# The seccomp filter's argument checks (checks.sh; the same on the qemu guests, s390x big-endian).
+for m in fstats nofollow mmap sock; do
+  DISTILL_SENSOR_STATS=1 run $m; echo "$RC" > "$T/$m.rc"
+  "$SENSOR" --syscalls --out "$T/$m-syscalls.json" -- "$PROG" $m "$D" >/dev/null 2>&1; echo $? > "$T/$m-syscalls.rc"
+done
+L() { echo "$T/$1.json"; }
+rc() { cat "$T/$1.rc" 2>/dev/null || echo none; }
+stops() { sed -n 's/^distill-sensor: \([0-9]*\) stops.*/\1/p' "$T/$1.err"; }
+filter_arg_checks
 
 # --exact (every exit stop) and --syscalls (every syscall stops, no filter) must log the same files.
 for m in open openat chdir symlink shebang thread daemon vfork dlopen killself; do

@@ -100,6 +100,16 @@ static int current_syscall(pid_t pid) {
     int nr = -1;
     struct iovec iov = {&nr, sizeof nr};
     return ptrace(PTRACE_GETREGSET, pid, (void *)0x404 /* NT_ARM_SYSTEM_CALL */, &iov) == 0 ? nr : -1;
+#elif defined(__s390x__)
+    /* No register the tracer can read holds the number (NT_S390_SYSTEM_CALL is only set for signal
+     * restarts): it is the operand of the 2-byte SVC instruction before the PSW address ("svc NR"
+     * for NR < 256), or r1 for "svc 0" (glibc's way for NR >= 256, e.g. clone3). */
+    errno = 0;
+    long addr = ptrace(PTRACE_PEEKUSER, pid, (void *)offsetof(struct _user_regs_struct, psw.addr), 0);
+    long r1 = ptrace(PTRACE_PEEKUSER, pid, (void *)offsetof(struct _user_regs_struct, gprs[1]), 0);
+    unsigned char svc[2];
+    if (errno || read_mem(pid, (uint64_t)addr - 2, svc, sizeof svc) < 0 || svc[0] != 0x0a) return -1;
+    return svc[1] ? svc[1] : (int)r1;
 #else
     (void)pid;
     return -1;

@@ -23,7 +23,7 @@
 #endif
 
 enum { H_PATH, H_OPEN, H_OPENAT2, H_CREAT, H_EXEC, H_CHDIR, H_FCHDIR, H_CHROOT, H_TWO, H_SYMLINK,
-       H_MMAP, H_SOCK, H_SENDTO, H_URING };
+       H_MMAP, H_SOCK, H_SENDTO, H_SOCKETCALL, H_URING };
 enum { FY = 1, FN, F_NOFOLLOW_FLAG, F_FOLLOW_FLAG };  /* follow the last symlink: yes, no, by flag */
 #define CWD_ -2 /* "dirfd" meaning the cwd */
 
@@ -83,6 +83,10 @@ static const scspec table[] = {
     E(connect, H_SOCK, -1, -1, -1, -1, -1, OP_CONNECT, 0, FY)
     E(bind, H_SOCK, -1, -1, -1, -1, -1, OP_CREATE, 0, FN)
     E(sendto, H_SENDTO, -1, -1, -1, -1, -1, OP_CONNECT, 0, FY)
+#ifdef SYS_socketcall
+    /* s390x's glibc (built for kernels older than 4.3) reaches connect/bind/sendto through it */
+    E(socketcall, H_SOCKETCALL, -1, -1, -1, -1, -1, OP_CONNECT, 0, FY)
+#endif
 #ifdef SYS_io_uring_setup
     E(io_uring_setup, H_URING, -1, -1, -1, -1, -1, 0, 0, 0)  /* only to say what the sensor cannot see */
 #endif
@@ -300,13 +304,32 @@ void on_entry(thread *t, int nr, const uint64_t a[6]) {
         break;
     }
     case H_FCHDIR: p->fd_arg = (int)a[0]; break;
-    case H_MMAP:
+    case H_MMAP: {
+        uint64_t m[6];
+#if defined(__s390x__)
+        /* s390x's mmap is old_mmap: its one argument points to {addr, len, prot, flags, fd, offset}
+         * (the filter cannot look behind a pointer, so every mmap stops here). */
+        if (read_mem(t->tid, a[0], m, sizeof m) < 0) return;
+#else
+        memcpy(m, a, sizeof m);
+#endif
         /* The filter's condition again, for --syscalls mode where every call stops. */
-        if ((a[3] & MAP_ANONYMOUS) || !(a[2] & PROT_EXEC) || (int)a[4] < 0) return;
-        p->fd_arg = (int)a[4];
+        if ((m[3] & MAP_ANONYMOUS) || !(m[2] & PROT_EXEC) || (int)m[4] < 0) return;
+        p->fd_arg = (int)m[4];
         break;
+    }
     case H_SOCK: p->res[0] = sockaddr_arg(t, a[1], a[2]); if (!p->res[0]) return; break;
     case H_SENDTO: p->res[0] = sockaddr_arg(t, a[4], a[5]); if (!p->res[0]) return; break;
+    case H_SOCKETCALL: {
+        /* socketcall(call, args): args points to the call's arguments (unsigned longs). Only
+         * bind (2), connect (3) and sendto (11) carry a path; the filter lets the others pass. */
+        uint64_t m[6];
+        if ((a[0] != 2 && a[0] != 3 && a[0] != 11) || read_mem(t->tid, a[1], m, sizeof m) < 0) return;
+        if (a[0] == 2) p->op[0] = OP_CREATE;
+        p->res[0] = a[0] == 11 ? sockaddr_arg(t, m[4], m[5]) : sockaddr_arg(t, m[1], m[2]);
+        if (!p->res[0]) return;
+        break;
+    }
     case H_URING:
         add_warning("a traced process set up io_uring: files it opens or stats through the ring "
                     "(IORING_OP_OPENAT, OPENAT2, STATX) are not seen; check the result with its tests");
@@ -344,7 +367,7 @@ void on_exit_(thread *t, int64_t rval, bool is_error) {
         if (ok) record_after_success(t, p->res[0], p->op[0]);
         else record_resolved(p->res[0], p->op[0], false);
         break;
-    case H_PATH: case H_SYMLINK: case H_SOCK: case H_SENDTO: {
+    case H_PATH: case H_SYMLINK: case H_SOCK: case H_SENDTO: case H_SOCKETCALL: {
         resolved *r = p->res[0];
         if (ok && (p->op[0] & OP_UNLINK)) paths_mutated(r->path);
         if (ok && !(p->op[0] & OP_UNLINK)) record_after_success(t, r, p->op[0]);

@@ -1,6 +1,6 @@
-/* Every syscall name of x86_64 and the asm-generic table (aarch64, riscv64), as X(name) guarded by
+/* Every syscall name of x86_64, s390x and the asm-generic table (aarch64, riscv64), as X(name) guarded by
  * SYS_name so each architecture keeps only its own. Generated from the kernel UAPI headers:
- *   grep '^#define __NR_' asm/unistd_64.h asm-generic/unistd.h */
+ *   grep '^#define __NR_' asm/unistd_64.h asm-generic/unistd.h (s390x: its asm/unistd_64.h) */
 #ifdef SYS__sysctl
 X(_sysctl)
 #endif
@@ -1191,4 +1191,62 @@ X(write)
 #endif
 #ifdef SYS_writev
 X(writev)
+#endif
+/* s390x's own (the same way from its asm/unistd_64.h) */
+#ifdef SYS_bdflush
+X(bdflush)
+#endif
+#ifdef SYS_idle
+X(idle)
+#endif
+#ifdef SYS_ipc
+X(ipc)
+#endif
+#ifdef SYS_nice
+X(nice)
+#endif
+#ifdef SYS_readdir
+X(readdir)
+#endif
+#ifdef SYS_s390_guarded_storage
+X(s390_guarded_storage)
+#endif
+#ifdef SYS_s390_pci_mmio_read
+X(s390_pci_mmio_read)
+#endif
+#ifdef SYS_s390_pci_mmio_write
+X(s390_pci_mmio_write)
+#endif
+#ifdef SYS_s390_runtime_instr
+X(s390_runtime_instr)
+#endif
+#ifdef SYS_s390_sthyi
+X(s390_sthyi)
+#endif
+#ifdef SYS_sigaction
+X(sigaction)
+#endif
+#ifdef SYS_signal
+X(signal)
+#endif
+#ifdef SYS_sigpending
+X(sigpending)
+#endif
+#ifdef SYS_sigprocmask
+X(sigprocmask)
+#endif
+#ifdef SYS_sigreturn
+X(sigreturn)
+#endif
+#ifdef SYS_sigsuspend
+X(sigsuspend)
+#endif
+#ifdef SYS_socketcall
+X(socketcall)
+#endif
+#ifdef SYS_timerfd
+X(timerfd)
+#endif
+#ifdef SYS_umount
+X(umount)
 #endif

@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -91,6 +94,36 @@ int main(int argc, char **argv) {
         return fd < 0;
     }
 #endif
+    if (!strcmp(mode, "fstats")) {
+        /* Calls the seccomp filter lets pass by their flags or NULL arguments (low/high argument
+         * words): fstat (newfstatat/statx with AT_EMPTY_PATH), futimens (utimensat, NULL path). */
+        int fd = open(p("plain"), O_RDONLY);
+        struct stat st;
+        for (int i = 0; i < 500; i++)
+            if (fstat(fd, &st) < 0 || futimens(fd, NULL) < 0) return 1;
+        return 0;
+    }
+    if (!strcmp(mode, "nofollow")) { /* stat of the link itself, then through it */
+        struct stat st;
+        if (fstatat(AT_FDCWD, p("link1"), &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode)) return 1;
+        return stat(p("link2"), &st) < 0;
+    }
+    if (!strcmp(mode, "mmap")) { /* a file mapped executable is logged as map; one mapped for data is not */
+        int x = open(p("exec_map"), O_RDONLY), d = open(p("data_map"), O_RDONLY);
+        if (x < 0 || d < 0) return 1;
+        void *a = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, x, 0);
+        void *b = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, d, 0);
+        return a == MAP_FAILED || b == MAP_FAILED;
+    }
+    if (!strcmp(mode, "sock")) { /* bind, sendto and connect with a unix socket path */
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        snprintf(sa.sun_path, sizeof sa.sun_path, "%s", p("sock"));
+        int srv = socket(AF_UNIX, SOCK_DGRAM, 0), c1 = socket(AF_UNIX, SOCK_DGRAM, 0), c2 = socket(AF_UNIX, SOCK_DGRAM, 0);
+        if (bind(srv, (struct sockaddr *)&sa, sizeof sa) < 0) return 1;
+        if (sendto(c1, "x", 1, 0, (struct sockaddr *)&sa, sizeof sa) != 1) return 1;
+        if (connect(c2, (struct sockaddr *)&sa, sizeof sa) < 0 || send(c2, "y", 1, 0) != 1) return 1;
+        return unlink(sa.sun_path) < 0;
+    }
     if (!strcmp(mode, "killself")) { touch_read(p("before_kill")); raise(SIGKILL); return 0; }
     if (!strcmp(mode, "list")) { /* names in DIR, one a line; then a write to DIR/null */
         DIR *d = opendir(dir);

@@ -1,4 +1,4 @@
-/* /init of the initramfs booted by test_trace_aarch64.sh under qemu-system-aarch64: runs each line of
+/* /init of the initramfs booted by test_trace_qemu.sh under qemu-system-aarch64/-s390x: runs each line of
  * /runs.txt ("NAME KILL_MS ARGV...", space separated; KILL_MS > 0 sends SIGTERM to the command after
  * that many milliseconds; a NAME starting with "nobody-" runs as uid/gid 65534), then prints on the
  * serial console, between marker lines the host looks for, the exit status, /tmp/NAME.json (the
