@@ -17,6 +17,7 @@
 #include "harden/harden.h"
 #include "minify/minify.h"
 #include "runtime/runtime.h"
+#include "trace/path_json.h"
 #include "util/fsutil.h"
 #include "util/progress.h"
 
@@ -739,13 +740,13 @@ report:;
             char *h = ds_xasprintf("%s%s", c.rootfs, clo->keep.v[i].path);
             json_int_t size = lstat(h, &st) == 0 && S_ISREG(st.st_mode) ? (json_int_t)st.st_size : 0;
             free(h);
-            json_array_append_new(kept, json_pack("{s:s, s:s, s:I}", "path", clo->keep.v[i].path, "reason",
-                                                  clo->keep.v[i].reason, "size", size));
+            json_array_append_new(kept, json_pack("{s:o, s:o, s:I}", "path", ds_json_bytes(clo->keep.v[i].path),
+                                                  "reason", ds_json_lossy(clo->keep.v[i].reason), "size", size));
         }
         json_t *dropped = ds_tools_left_out(c.rootfs, &clo->keep);
         json_t *packages = ds_package_shares(c.rootfs, &clo->keep);
         json_t *command = json_array();
-        for (size_t i = 0; i < trace->ncommand; i++) json_array_append_new(command, json_string(trace->command[i]));
+        for (size_t i = 0; i < trace->ncommand; i++) json_array_append_new(command, ds_json_bytes(trace->command[i]));
         json_object_set_new(c.timings, "report", json_real(now_s() - t_report));
         json_object_set_new(c.timings, "total", json_real(now_s() - t0));
         report = json_pack(
@@ -761,6 +762,8 @@ report:;
             "timings", c.timings, "tools_dropped", dropped, "command", command);
         if (harden_json) json_object_set(report, "harden", harden_json);
         if (missing) json_object_set(report, "missing", missing);
+        /* Paths that are not UTF-8: readable text plus "<key>_hex" with the exact bytes. */
+        ds_json_export(report);
         if (ds_mkdirs(o.out_dir, 0755, &err) < 0) goto fail;
         char *text = json_dumps(report, JSON_INDENT(2));
         int w = write_text(o.out_dir, "report.json", text, &err);

@@ -28,16 +28,19 @@ bool ds_utf8_valid(const char *s) {
     return true;
 }
 
-char *ds_utf8_lossy(const char *s) {
-    char *out = ds_xmalloc(strlen(s) * 3 + 1), *w = out;
+char *ds_utf8_replace(const char *s, const char *repl) {
+    size_t rl = strlen(repl);
+    char *out = ds_xmalloc(strlen(s) * (rl > 4 ? rl : 4) + 1), *w = out;
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
         size_t n = utf8_seq(p);
         if (n) { memcpy(w, p, n); w += n; p += n; }
-        else { memcpy(w, "\xef\xbf\xbd", 3); w += 3; p++; }
+        else { memcpy(w, repl, rl); w += rl; p++; }
     }
     *w = 0;
     return out;
 }
+
+char *ds_utf8_lossy(const char *s) { return ds_utf8_replace(s, "\xef\xbf\xbd"); }
 
 char *ds_hex_of(const char *s) {
     static const char digits[] = "0123456789abcdef";

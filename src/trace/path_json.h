@@ -18,6 +18,8 @@
 bool ds_utf8_valid(const char *s);
 /* malloc'd copy of s with each byte that is not part of valid UTF-8 replaced by U+FFFD. */
 char *ds_utf8_lossy(const char *s);
+/* Same with repl (any string) in place of each such byte. */
+char *ds_utf8_replace(const char *s, const char *repl);
 /* malloc'd lowercase hex of the bytes of s. */
 char *ds_hex_of(const char *s);
 /* Decode len hex digits (either case) into a malloc'd C string; NULL with *why set when the
