@@ -43,7 +43,7 @@ jq -c --arg m "sha256:$md" --argjson ms "$(stat -c %s "$T/man.json")" '.manifest
   "$py/index.json" > "$S/index.json"
 
 mkdir -p "$T/out"
-"$DISTILL" build "oci:$S:latest" "oci:$T/out/img:v1" --network none --out-dir "$T/rep" -q >"$T/digest" 2>"$T/err"
+"$DISTILL" build "oci:$S:latest" "oci:$T/out/img:v1" ${SENSOR_OVERRIDE:+--sensor "$SENSOR_OVERRIDE"} --network none --out-dir "$T/rep" -q >"$T/digest" 2>"$T/err"
 rc=$?
 check_eq "non-UTF-8: build exits 0" 0 $rc
 [ $rc = 0 ] || sed 's/^/  | /' "$T/err" | tail -20

@@ -99,9 +99,10 @@ run latin1
 check_eq "latin1: exit 0" 0 "$RC"
 check "latin1: exact bytes of the names in the log" $PY "$HERE/nonutf8_check.py" "$T/latin1.json" "$D"
 check "latin1: no raw non-UTF-8 byte in the log" $PY -c 'import sys; open(sys.argv[1], "rb").read().decode("utf-8")' "$T/latin1.json"
-"$DISTILL" trace --json -- "$PROG" latin1 "$D" > "$T/latin1-cli.json" 2>"$T/latin1-cli.err"; rc=$?
+"$DISTILL" trace --out "$T/latin1-cli.json" -- "$PROG" latin1 "$D" > "$T/latin1-cli.out" 2>"$T/latin1-cli.err"; rc=$?
 check_eq "latin1: distill trace loads the log" 0 "$rc"
-check "latin1: distill trace --json keeps the bytes" $PY "$HERE/nonutf8_check.py" "$T/latin1-cli.json" "$D"
+check "latin1: distill trace --out keeps the bytes" $PY "$HERE/nonutf8_check.py" "$T/latin1-cli.json" "$D"
+check "latin1: summary printed" grep -q "^paths:" "$T/latin1-cli.out"
 
 run exit
 check_eq "exit: status passed through" 42 "$RC"
