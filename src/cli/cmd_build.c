@@ -119,7 +119,19 @@ static int parse_args(int argc, char **argv, bopts *o) {
         const char *a = argv[i];
         if (!strcmp(a, "--")) {
             o->cmd.n = 0; /* the last `--` wins (project file first, then the command line) */
-            for (int k = i + 1; k < argc; k++) strv_add(&o->cmd, argv[k]);
+            for (int k = i + 1; k < argc; k++) {
+                /* The command goes into the OCI runtime's config.json, whose strings are UTF-8:
+                 * another byte would be dropped or changed on the way, so say so instead. */
+                if (!ds_utf8_valid(argv[k])) {
+                    char *hex = ds_hex_of(argv[k]);
+                    cli_usage_error(CMD, "argument %d after -- is not UTF-8 (bytes %s): an OCI runtime cannot pass it",
+                                    k - i, hex);
+                    free(hex);
+                    free(pos.v);
+                    return -1;
+                }
+                strv_add(&o->cmd, argv[k]);
+            }
             break;
         }
         int t = cli_transport_flag(CMD, argc, argv, &i, &o->topts);

@@ -75,3 +75,7 @@ sys.exit(0 if ok else 1)
 PY
 check "non-UTF-8: Dockerfile copies the Latin-1 file by a wildcard" grep -qF 'COPY --from=build ["/data/caf?", "/data/"]' "$T/rep/Dockerfile"
 check "non-UTF-8: Dockerfile gives its bytes" grep -qF "# not UTF-8, bytes $(printf '/data/caf\xe9' | od -An -tx1 | tr -d ' \n'):" "$T/rep/Dockerfile"
+# A command after -- that is not UTF-8 cannot go into the runtime's config.json: refused, not mangled.
+"$DISTILL" build "oci:$S:latest" "oci:$T/out2/img:v1" --network none -q -- cat "/data/$(printf 'caf\xe9')" >/dev/null 2>"$T/err2"
+check_eq "non-UTF-8 command: usage error" 2 $?
+check "non-UTF-8 command: says which argument and why" grep -q 'argument 2 after -- is not UTF-8 (bytes 2f646174612f636166e9)' "$T/err2"
