@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "build/build.h"
+#include "trace/path_json.h"
 
 /* What any process needs between the runtime's seccomp install and the app's first
  * traced instruction, and to exit: not always visible in a trace. */
@@ -95,13 +96,24 @@ char *ds_dockerfile(const char *src_ref, const ds_closure *c, const json_t *imag
         bool dir = lstat(host, &st) == 0 && S_ISDIR(st.st_mode);
         free(host);
         if (dir) continue; /* COPY of a directory copies all of it: only leaves are named */
-        /* JSON form with JSON escaping: a file name holding quotes or newlines cannot add instructions. */
-        json_t *js = json_string(p);
-        char *q = js ? json_dumps(js, JSON_ENCODE_ANY) : NULL;
+        /* JSON form with JSON escaping: a file name holding quotes or newlines cannot add instructions.
+         * A name that is not UTF-8 cannot be written in a Dockerfile: each such byte becomes the
+         * wildcard ? (one character) and the file is copied into its directory. */
+        char *pat = NULL, *dst = NULL, *hex = NULL;
+        if (!ds_utf8_valid(p)) {
+            pat = ds_utf8_replace(p, "?");
+            dst = ds_xstrdup(p);
+            *(strrchr(dst, '/') + 1) = 0;
+            hex = ds_hex_of(p);
+        }
+        json_t *js = json_string(pat ? pat : p), *jd = json_string(dst ? dst : p);
+        char *q = js ? json_dumps(js, JSON_ENCODE_ANY) : NULL, *qd = jd ? json_dumps(jd, JSON_ENCODE_ANY) : NULL;
         json_decref(js);
-        if (!q) continue;
-        line = ds_xasprintf("COPY --from=build [%s, %s]\n", q, q);
-        free(q);
+        json_decref(jd);
+        if (!q || !qd) { free(q); free(qd); free(pat); free(dst); free(hex); continue; }
+        if (hex) line = ds_xasprintf("# not UTF-8, bytes %s:\nCOPY --from=build [%s, %s]\n", hex, q, qd);
+        else line = ds_xasprintf("COPY --from=build [%s, %s]\n", q, qd);
+        free(q); free(qd); free(pat); free(dst); free(hex);
         append(&buf, &len, &cap, line);
         free(line);
     }

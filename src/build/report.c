@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include "build/build.h"
 #include "fs/root_path.h"
+#include "trace/path_json.h"
 
 typedef struct { dev_t dev; ino_t ino; } inode;
 static ds_tree_stats *g_stats;
@@ -118,7 +119,7 @@ static int tools_cb(const char *p, const struct stat *st, int flag, struct FTW *
     (void)flag; (void)ftw;
     if (S_ISDIR(st->st_mode)) return 0;
     const char *rel = p + strlen(g_root);
-    if (ds_is_shell_or_tool(rel) && !ds_pathmap_get(g_keep, rel)) json_array_append_new(g_tools, json_string(rel));
+    if (ds_is_shell_or_tool(rel) && !ds_pathmap_get(g_keep, rel)) json_array_append_new(g_tools, ds_json_bytes(rel));
     return 0;
 }
 
@@ -145,7 +146,7 @@ json_t *ds_missing_files(const char *src_root, const char *cand_root, const ds_t
         if (host_stat(&tree, p, &st, &res)) {
             char *host = ds_xasprintf("%s%s", cand_root, res);
             struct stat cst;
-            if (lstat(host, &cst) < 0 && ds_pathmap_add(&seen, res, "")) json_array_append_new(out, json_string(res));
+            if (lstat(host, &cst) < 0 && ds_pathmap_add(&seen, res, "")) json_array_append_new(out, ds_json_bytes(res));
             free(host);
         }
         free(res);

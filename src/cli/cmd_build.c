@@ -17,6 +17,7 @@
 #include "harden/harden.h"
 #include "minify/minify.h"
 #include "runtime/runtime.h"
+#include "trace/path_json.h"
 #include "util/fsutil.h"
 #include "util/progress.h"
 
@@ -118,7 +119,19 @@ static int parse_args(int argc, char **argv, bopts *o) {
         const char *a = argv[i];
         if (!strcmp(a, "--")) {
             o->cmd.n = 0; /* the last `--` wins (project file first, then the command line) */
-            for (int k = i + 1; k < argc; k++) strv_add(&o->cmd, argv[k]);
+            for (int k = i + 1; k < argc; k++) {
+                /* The command goes into the OCI runtime's config.json, whose strings are UTF-8:
+                 * another byte would be dropped or changed on the way, so say so instead. */
+                if (!ds_utf8_valid(argv[k])) {
+                    char *hex = ds_hex_of(argv[k]);
+                    cli_usage_error(CMD, "argument %d after -- is not UTF-8 (bytes %s): an OCI runtime cannot pass it",
+                                    k - i, hex);
+                    free(hex);
+                    free(pos.v);
+                    return -1;
+                }
+                strv_add(&o->cmd, argv[k]);
+            }
             break;
         }
         int t = cli_transport_flag(CMD, argc, argv, &i, &o->topts);
@@ -739,13 +752,13 @@ report:;
             char *h = ds_xasprintf("%s%s", c.rootfs, clo->keep.v[i].path);
             json_int_t size = lstat(h, &st) == 0 && S_ISREG(st.st_mode) ? (json_int_t)st.st_size : 0;
             free(h);
-            json_array_append_new(kept, json_pack("{s:s, s:s, s:I}", "path", clo->keep.v[i].path, "reason",
-                                                  clo->keep.v[i].reason, "size", size));
+            json_array_append_new(kept, json_pack("{s:o, s:o, s:I}", "path", ds_json_bytes(clo->keep.v[i].path),
+                                                  "reason", ds_json_lossy(clo->keep.v[i].reason), "size", size));
         }
         json_t *dropped = ds_tools_left_out(c.rootfs, &clo->keep);
         json_t *packages = ds_package_shares(c.rootfs, &clo->keep);
         json_t *command = json_array();
-        for (size_t i = 0; i < trace->ncommand; i++) json_array_append_new(command, json_string(trace->command[i]));
+        for (size_t i = 0; i < trace->ncommand; i++) json_array_append_new(command, ds_json_bytes(trace->command[i]));
         json_object_set_new(c.timings, "report", json_real(now_s() - t_report));
         json_object_set_new(c.timings, "total", json_real(now_s() - t0));
         report = json_pack(
@@ -761,6 +774,8 @@ report:;
             "timings", c.timings, "tools_dropped", dropped, "command", command);
         if (harden_json) json_object_set(report, "harden", harden_json);
         if (missing) json_object_set(report, "missing", missing);
+        /* Paths that are not UTF-8: readable text plus "<key>_hex" with the exact bytes. */
+        ds_json_export(report);
         if (ds_mkdirs(o.out_dir, 0755, &err) < 0) goto fail;
         char *text = json_dumps(report, JSON_INDENT(2));
         int w = write_text(o.out_dir, "report.json", text, &err);

@@ -15,6 +15,7 @@
 #include "elf/resolve.h"
 #include "fs/root_path.h"
 #include "minify/minify.h"
+#include "trace/path_json.h"
 #include "util/fsutil.h"
 
 typedef struct ctx {
@@ -158,7 +159,7 @@ static char *ops_text(unsigned ops) {
 /* argv as the report shows it: a compact JSON array. */
 static char *argv_text(const ds_trace_exec *e) {
     json_t *a = json_array();
-    for (size_t i = 0; i < e->argc; i++) json_array_append_new(a, json_string(e->argv[i]));
+    for (size_t i = 0; i < e->argc; i++) json_array_append_new(a, ds_json_lossy(e->argv[i]));
     char *s = json_dumps(a, JSON_COMPACT);
     json_decref(a);
     return s;
@@ -194,7 +195,7 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
         const ds_trace_file *f = &trace->files[i];
         const char *path = f->path;
         bool wrote = f->ops & (DS_TRACE_OP_CREATE | DS_TRACE_OP_RENAME | DS_TRACE_OP_UNLINK);
-        if (wrote) json_array_append_new(c->written, json_string(path));
+        if (wrote) json_array_append_new(c->written, ds_json_bytes(path));
         if (!f->ok) continue;
         char *reason = ops_text(f->ops), *res = NULL;
         keep(&x, path, reason, &res);
@@ -269,7 +270,7 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
             uint16_t m = elf_machine(host, &is_elf);
             if (is_elf && c->machine && m != c->machine) {
                 char *w = ds_xasprintf("%s: ELF machine %u differs from the app's (%u): not kept", path, m, c->machine);
-                json_array_append_new(c->warnings, json_string(w));
+                json_array_append_new(c->warnings, ds_json_lossy(w));
                 free(w);
                 ds_pathmap_remove(&c->keep, path);
                 k--;
@@ -277,16 +278,16 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
                 ds_elf_result *r = NULL;
                 ds_err e = {0};
                 if (!elf && ds_elf_ctx_new(src_root, opts->ld_library_path, &elf, &e) < 0) {
-                    json_array_append_new(c->warnings, json_string(e.msg));
+                    json_array_append_new(c->warnings, ds_json_lossy(e.msg));
                 } else if (ds_elf_resolve(elf, path, &r, &e) < 0) {
-                    json_array_append_new(c->warnings, json_string(e.msg));
+                    json_array_append_new(c->warnings, ds_json_lossy(e.msg));
                 } else {
                     char *why = ds_xasprintf("needed by %s", path);
                     for (size_t d = 0; d < r->n_files; d++) keep(&x, r->files[d], why, NULL);
                     free(why);
                     for (size_t d = 0; d < r->n_missing; d++) {
                         char *w = ds_xasprintf("%s: library %s not found in the image", path, r->missing[d]);
-                        json_array_append_new(c->warnings, json_string(w));
+                        json_array_append_new(c->warnings, ds_json_lossy(w));
                         free(w);
                     }
                 }
@@ -327,9 +328,9 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
             if (r->exists) argv = ds_pathmap_get(&execd, r->real);
         }
         if (argv) {
-            json_array_append_new(c->used_tools, json_pack("{s:s, s:s}", "path", path, "argv", argv));
+            json_array_append_new(c->used_tools, json_pack("{s:o, s:s}", "path", ds_json_bytes(path), "argv", argv));
         } else if (!opts->keep_shell) {
-            json_array_append_new(c->dropped_tools, json_pack("{s:s, s:s}", "path", path, "why",
+            json_array_append_new(c->dropped_tools, json_pack("{s:o, s:s}", "path", ds_json_bytes(path), "why",
                                                                "seen in the trace but never executed by the app"));
             ds_pathmap_remove(&c->keep, path);
             k--;

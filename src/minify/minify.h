@@ -30,6 +30,8 @@ typedef struct ds_minify_opts {
 
 typedef struct ds_closure {
     ds_pathmap keep;        /* sorted: path -> reason */
+    /* Paths in these JSON values are exact bytes (ds_json_bytes, trace/path_json.h): run
+     * ds_json_export on whatever holds them before dumping it. */
     json_t *dropped_tools;  /* [{path, why}] shells/package managers/coreutils found in SRC and left out */
     json_t *used_tools;     /* [{path, argv}] tools kept because the app ran them */
     json_t *warnings;       /* [string] */

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include "trace/path_json.h"
 #include "util/fsutil.h"
 
 #define MAX_LOG_BYTES (1024u * 1024u * 1024u)
@@ -49,17 +50,43 @@ void ds_trace_free(ds_trace *t) {
     free(t);
 }
 
-/* A JSON array of strings (or absent when optional) → NULL-terminated vector. */
-static int strv_from(json_t *a, const char *what, bool optional, char ***out, size_t *n, ds_err *err) {
+/* The exact bytes of a string that may have a "_hex" twin (path_json.h): the twin when present
+ * (decoded, refused when it is not hex or holds a NUL), else the string itself. */
+static int exact_string(json_t *s, json_t *hex, const char *what, char **out, ds_err *err) {
+    *out = NULL;
+    if (hex && !json_is_null(hex)) {
+        if (!json_is_string(hex)) return ds_fail(err, "%s_hex: expected a string of hex digits", what);
+        const char *why = NULL;
+        *out = ds_hex_decode(json_string_value(hex), json_string_length(hex), &why);
+        if (!*out) return ds_fail(err, "%s_hex: %s", what, why);
+        return 0;
+    }
+    if (strlen(json_string_value(s)) != json_string_length(s)) return ds_fail(err, "%s: contains a NUL", what);
+    *out = ds_xstrdup(json_string_value(s));
+    return 0;
+}
+
+/* A JSON array of strings (or absent when optional) → NULL-terminated vector. hex, when not
+ * NULL, is the parallel "_hex" array: null or the exact bytes of each element. */
+static int strv_from(json_t *a, json_t *hex, const char *what, bool optional, char ***out, size_t *n, ds_err *err) {
     *out = NULL; *n = 0;
-    if (!a && optional) { *out = ds_xcalloc(1, sizeof(char *)); return 0; }
+    if (!a && optional && !hex) { *out = ds_xcalloc(1, sizeof(char *)); return 0; }
     if (!json_is_array(a)) return ds_fail(err, "%s: expected an array of strings", what);
     size_t len = json_array_size(a);
+    if (hex && (!json_is_array(hex) || json_array_size(hex) != len))
+        return ds_fail(err, "%s_hex: expected an array as long as %s", what, what);
     char **v = ds_xcalloc(len + 1, sizeof(char *));
     for (size_t i = 0; i < len; i++) {
         json_t *s = json_array_get(a, i);
         if (!json_is_string(s)) { free_strv(v); return ds_fail(err, "%s[%zu]: expected a string", what, i); }
-        v[i] = ds_xstrndup(json_string_value(s), json_string_length(s));
+        json_t *h = hex ? json_array_get(hex, i) : NULL;
+        if (!h || json_is_null(h)) { v[i] = ds_xstrndup(json_string_value(s), json_string_length(s)); continue; }
+        char name[96];
+        snprintf(name, sizeof name, "%s[%zu]", what, i);
+        if (exact_string(s, h, name, &v[i], err) < 0) {
+            free_strv(v);
+            return -1;
+        }
     }
     *out = v; *n = len;
     return 0;
@@ -80,28 +107,38 @@ static int parse_files(json_t *a, ds_trace *t, ds_err *err) {
         json_t *ops = json_object_get(o, "ops"), *ok = json_object_get(o, "ok");
         if (!json_is_object(o) || !json_is_string(p) || !json_is_string(k) || !json_is_array(ops) || !json_is_boolean(ok))
             return ds_fail(err, "files[%zu]: expected {path, kind, ops, ok}", i);
-        const char *ps = json_string_value(p);
-        if (ps[0] != '/' || strlen(ps) != json_string_length(p))
-            return ds_fail(err, "files[%zu]: path '%s' is not absolute", i, ps);
+        char what[64];
+        snprintf(what, sizeof what, "files[%zu].path", i);
+        char *ps = NULL;
+        if (exact_string(p, json_object_get(o, "path_hex"), what, &ps, err) < 0) return -1;
+        if (ps[0] != '/') {
+            ds_fail(err, "files[%zu]: path '%s' is not absolute", i, json_string_value(p));
+            free(ps);
+            return -1;
+        }
         int kind = ds_trace_kind_parse(json_string_value(k));
-        if (kind < 0) return ds_fail(err, "files[%zu]: unknown kind '%s'", i, json_string_value(k));
+        if (kind < 0) { free(ps); return ds_fail(err, "files[%zu]: unknown kind '%s'", i, json_string_value(k)); }
         unsigned bits = 0;
         for (size_t j = 0; j < json_array_size(ops); j++) {
             json_t *s = json_array_get(ops, j);
             int bit = json_is_string(s) ? ds_trace_op_parse(json_string_value(s)) : 0;
-            if (!bit) return ds_fail(err, "files[%zu].ops[%zu]: unknown operation", i, j);
+            if (!bit) { free(ps); return ds_fail(err, "files[%zu].ops[%zu]: unknown operation", i, j); }
             bits |= (unsigned)bit;
         }
         ds_trace_file *f = &t->files[t->nfiles++];
-        f->path = ds_xstrdup(ps);
+        f->path = ps;
         f->kind = (ds_trace_kind)kind;
         f->ops = bits;
         f->ok = json_is_true(ok);
     }
     qsort(t->files, t->nfiles, sizeof *t->files, cmp_file);
     for (size_t i = 1; i < t->nfiles; i++)
-        if (!strcmp(t->files[i - 1].path, t->files[i].path))
-            return ds_fail(err, "files: path '%s' appears twice", t->files[i].path);
+        if (!strcmp(t->files[i - 1].path, t->files[i].path)) {
+            char *shown = ds_utf8_lossy(t->files[i].path);
+            ds_fail(err, "files: path '%s' appears twice", shown);
+            free(shown);
+            return -1;
+        }
     return 0;
 }
 
@@ -118,10 +155,13 @@ static int parse_execs(json_t *a, ds_trace *t, ds_err *err) {
         ds_trace_exec *e = &t->execs[t->nexecs];
         char what[64];
         snprintf(what, sizeof what, "execs[%zu].argv", i);
-        if (strv_from(json_object_get(o, "argv"), what, false, &e->argv, &e->argc, err) < 0) return -1;
-        e->path = ds_xstrdup(json_string_value(p));
+        if (strv_from(json_object_get(o, "argv"), json_object_get(o, "argv_hex"), what, false, &e->argv, &e->argc,
+                      err) < 0)
+            return -1;
+        t->nexecs++; /* owns argv now; path is filled next */
+        snprintf(what, sizeof what, "execs[%zu].path", i);
+        if (exact_string(p, json_object_get(o, "path_hex"), what, &e->path, err) < 0) return -1;
         e->ok = json_is_true(ok);
-        t->nexecs++;
     }
     return 0;
 }
@@ -134,7 +174,7 @@ static int parse_doc(json_t *root, ds_trace *t, ds_err *err) {
     t->version = 1;
     json_t *arch = json_object_get(root, "arch");
     t->arch = ds_xstrdup(json_is_string(arch) ? json_string_value(arch) : "");
-    if (strv_from(json_object_get(root, "command"), "command", true, &t->command, &t->ncommand, err) < 0) return -1;
+    if (strv_from(json_object_get(root, "command"), json_object_get(root, "command_hex"), "command", true, &t->command, &t->ncommand, err) < 0) return -1;
     json_t *ec = json_object_get(root, "exit_code"), *sig = json_object_get(root, "signal");
     t->exit_code = json_is_integer(ec) ? (int)json_integer_value(ec) : -1;
     if (ec && !json_is_integer(ec) && !json_is_null(ec)) return ds_fail(err, "exit_code: expected an integer or null");
@@ -146,9 +186,9 @@ static int parse_doc(json_t *root, ds_trace *t, ds_err *err) {
                         ? (int)json_integer_value(cpu) : -1;
     if (parse_files(json_object_get(root, "files"), t, err) < 0) return -1;
     if (parse_execs(json_object_get(root, "execs"), t, err) < 0) return -1;
-    if (strv_from(json_object_get(root, "syscalls"), "syscalls", true, &t->syscalls, &t->nsyscalls, err) < 0) return -1;
+    if (strv_from(json_object_get(root, "syscalls"), NULL, "syscalls", true, &t->syscalls, &t->nsyscalls, err) < 0) return -1;
     qsort(t->syscalls, t->nsyscalls, sizeof(char *), cmp_str);
-    if (strv_from(json_object_get(root, "warnings"), "warnings", true, &t->warnings, &t->nwarnings, err) < 0) return -1;
+    if (strv_from(json_object_get(root, "warnings"), NULL, "warnings", true, &t->warnings, &t->nwarnings, err) < 0) return -1;
     return 0;
 }
 

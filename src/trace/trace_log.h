@@ -8,7 +8,14 @@
  *
  * Every path is absolute and normalized, as seen from the traced program's root. Paths in `files`
  * are canonical: no component before the last is a symlink; every symlink walked on the way to an
- * accessed path has its own entry (kind "symlink", op "follow"). */
+ * accessed path has its own entry (kind "symlink", op "follow").
+ *
+ * Paths are bytes, JSON is UTF-8: a path, argv element or command element that is not valid UTF-8
+ * is written as readable lossy text (each invalid byte U+FFFD) plus its exact bytes in hex in a
+ * twin key: {"path":"/d/caf\ufffd","path_hex":"2f642f636166e9"}; "argv_hex"/"command_hex" are
+ * arrays parallel to argv/command (null for elements that are valid UTF-8), present only when
+ * needed. Valid UTF-8 is written as it is, with no twin. The loader returns the exact bytes (a NUL
+ * cannot occur: refused) and refuses a twin that is not hex. Helpers: trace/path_json.h. */
 #ifndef DS_TRACE_TRACE_LOG_H
 #define DS_TRACE_TRACE_LOG_H
 #include <stdbool.h>

@@ -11,6 +11,7 @@ mkdir -p "$D/sub"
 chmod 755 "$T" "$D"
 for f in plain plain2 sub/in_sub sub/rel_after_chdir rel_after_fchdir sub/target from_script thread_open \
          thread_exec_arg daemon_file vfork_file before_kill before_sleep on_term exec_map data_map; do echo x > "$D/$f"; done
+for f in 'caf\xe9' '\xff\xfe' 'caf\xc3\xa9'; do echo x > "$D/$(printf "$f")"; done  # Latin-1, garbage, UTF-8 names
 ln -s link2 "$D/link1"; ln -s sub/target "$D/link2"
 printf '#!/bin/sh\ncat %s/from_script >/dev/null\n' "$D" > "$D/script.sh"; chmod +x "$D/script.sh"
 echo 'int plug(void) { return 1; }' > "$T/plug.c"
@@ -92,6 +93,16 @@ run killself
 check_eq "killself: 128+9" 137 "$RC"
 check "killself: log complete" has "$T/killself.json" "$D/before_kill" file open
 check_eq "killself: signal" SIGKILL "$(jq -r .signal "$T/killself.json")"
+
+# Names that are not UTF-8: readable text plus the exact bytes (path_hex, argv_hex); loadable by distill.
+run latin1
+check_eq "latin1: exit 0" 0 "$RC"
+check "latin1: exact bytes of the names in the log" $PY "$HERE/nonutf8_check.py" "$T/latin1.json" "$D"
+check "latin1: no raw non-UTF-8 byte in the log" $PY -c 'import sys; open(sys.argv[1], "rb").read().decode("utf-8")' "$T/latin1.json"
+"$DISTILL" trace --out "$T/latin1-cli.json" -- "$PROG" latin1 "$D" > "$T/latin1-cli.out" 2>"$T/latin1-cli.err"; rc=$?
+check_eq "latin1: distill trace loads the log" 0 "$rc"
+check "latin1: distill trace --out keeps the bytes" $PY "$HERE/nonutf8_check.py" "$T/latin1-cli.json" "$D"
+check "latin1: summary printed" grep -q "^paths:" "$T/latin1-cli.out"
 
 run exit
 check_eq "exit: status passed through" 42 "$RC"
@@ -260,7 +271,7 @@ check_eq "pin: distill trace --no-pin passes it on" "$untraced_cpus" \
 cd "$TOP"
 if cc -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -I"$TOP/src" -O1 -g -fsanitize=address,undefined \
       -fno-sanitize-recover=undefined -o "$T/sensor-asan" "$TOP"/src/trace/sensor/*.c 2>"$T/asan-build.err"; then
-  for m in openat chdir symlink shebang thread daemon vfork dlopen killself; do
+  for m in openat chdir symlink shebang thread daemon vfork dlopen killself latin1; do
     ASAN_OPTIONS=detect_leaks=1:exitcode=99 "$T/sensor-asan" --out "$T/asan-$m.json" -- "$PROG" $m "$D" >/dev/null 2>"$T/asan-$m.err"
     rc=$?; [ $rc = 99 ] || grep -q "Sanitizer" "$T/asan-$m.err" && { fail "sensor under ASan: $m: $(head -5 "$T/asan-$m.err")"; continue; }
     cmp -s <(jq -S 'del(.warnings, .pinned_cpu)' "$T/asan-$m.json") <(jq -S 'del(.warnings, .pinned_cpu)' "$T/$m.json") && ok "sensor under ASan: $m (same log)" || fail "sensor under ASan: $m: log differs: $(diff <(jq -S "del(.warnings, .pinned_cpu)" "$T/asan-$m.json") <(jq -S "del(.warnings, .pinned_cpu)" "$T/$m.json") | head -20)"

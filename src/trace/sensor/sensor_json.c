@@ -19,15 +19,32 @@ static const char *const kind_names[] = {"file", "dir", "symlink", "socket", "fi
 static const char *const op_names[OP_COUNT] = {"open", "stat", "exec", "readlink", "list", "map", "chdir",
                                                "connect", "create", "access", "unlink", "rename", "follow", "attr"};
 
-/* Length of a valid UTF-8 sequence at s, or 0. */
+/* Length of the valid UTF-8 sequence at s (1..4), or 0: strict, as JSON parsers check it (no
+ * overlong forms, no surrogates, nothing above U+10FFFF). */
 static size_t utf8_len(const unsigned char *s) {
-    unsigned char c = s[0];
-    size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
-    for (size_t i = 1; i < n; i++) if ((s[i] & 0xc0) != 0x80) return 0;
+    unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+    size_t n;
+    if (c < 0x80) return 1;
+    if (c >= 0xc2 && c <= 0xdf) n = 2;
+    else if (c >= 0xe0 && c <= 0xef) { n = 3; if (c == 0xe0) lo = 0xa0; if (c == 0xed) hi = 0x9f; }
+    else if (c >= 0xf0 && c <= 0xf4) { n = 4; if (c == 0xf0) lo = 0x90; if (c == 0xf4) hi = 0x8f; }
+    else return 0;
+    if (s[1] < lo || s[1] > hi) return 0;
+    for (size_t i = 2; i < n; i++) if (s[i] < 0x80 || s[i] > 0xbf) return 0;
     return n;
 }
 
-/* JSON string. Bytes that are not UTF-8 are written as U+00XX (documented: lossy, rare). */
+static bool utf8_ok(const char *s) {
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t n = utf8_len(p);
+        if (!n) return false;
+        p += n;
+    }
+    return true;
+}
+
+/* JSON string. A byte that is not part of valid UTF-8 is written as U+FFFD: the readable, lossy
+ * form; paths then also get their exact bytes in a "_hex" key (docs/trace.md). */
 static void jstr(FILE *f, const char *s) {
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -37,10 +54,23 @@ static void jstr(FILE *f, const char *s) {
         else {
             size_t n = utf8_len(p);
             if (n) { fwrite(p, 1, n, f); p += n - 1; }
-            else fprintf(f, "\\u%04x", *p);
+            else fputs("\\ufffd", f);
         }
     }
     fputc('"', f);
+}
+
+static void jhex(FILE *f, const char *s) {
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) fprintf(f, "%02x", *p);
+    fputc('"', f);
+}
+
+/* "key":"readable" and, only when s is not valid UTF-8, ,"key_hex":"exact bytes". */
+static void jpath(FILE *f, const char *key, const char *s) {
+    fprintf(f, "\"%s\":", key);
+    jstr(f, s);
+    if (!utf8_ok(s)) { fprintf(f, ",\"%s_hex\":", key); jhex(f, s); }
 }
 
 static void jstrv(FILE *f, char **v) {
@@ -49,11 +79,26 @@ static void jstrv(FILE *f, char **v) {
     fputc(']', f);
 }
 
+/* "key":[...] and, only when an element is not valid UTF-8, ,"key_hex":[null or exact bytes, ...]. */
+static void jpathv(FILE *f, const char *key, char **v) {
+    fprintf(f, "\"%s\":", key);
+    jstrv(f, v);
+    bool all_ok = true;
+    for (size_t i = 0; v && v[i]; i++) all_ok = all_ok && utf8_ok(v[i]);
+    if (all_ok) return;
+    fprintf(f, ",\"%s_hex\":[", key);
+    for (size_t i = 0; v[i]; i++) {
+        if (i) fputc(',', f);
+        if (utf8_ok(v[i])) fputs("null", f); else jhex(f, v[i]);
+    }
+    fputc(']', f);
+}
+
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static void write_doc(FILE *f, char **command, int exit_code, int sig, bool complete) {
-    fprintf(f, "{\"version\":1,\"arch\":\"%s\",\"command\":", native_arch_name());
-    jstrv(f, command);
+    fprintf(f, "{\"version\":1,\"arch\":\"%s\",", native_arch_name());
+    jpathv(f, "command", command);
     if (exit_code >= 0) fprintf(f, ",\"exit_code\":%d", exit_code); else fputs(",\"exit_code\":null", f);
     if (sig > 0) {
         const char *abbrev = sigabbrev_np(sig);
@@ -68,8 +113,8 @@ static void write_doc(FILE *f, char **command, int exit_code, int sig, bool comp
     qsort(keys, n, sizeof *keys, cmp_str);
     for (size_t i = 0; i < n; i++) {
         fentry *e = *strmap_slot(&g_files, keys[i], false);
-        fputs(i ? ",\n{\"path\":" : "\n{\"path\":", f);
-        jstr(f, keys[i]);
+        fputs(i ? ",\n{" : "\n{", f);
+        jpath(f, "path", keys[i]);
         fprintf(f, ",\"kind\":\"%s\",\"ops\":[", kind_names[e->kind]);
         bool first = true;
         for (unsigned b = 0; b < OP_COUNT; b++)
@@ -79,10 +124,10 @@ static void write_doc(FILE *f, char **command, int exit_code, int sig, bool comp
     free(keys);
     fputs("],\n\"execs\":[", f);
     for (size_t i = 0; i < g_nexecs; i++) {
-        fputs(i ? ",\n{\"path\":" : "\n{\"path\":", f);
-        jstr(f, g_execs[i].path);
-        fputs(",\"argv\":", f);
-        jstrv(f, g_execs[i].argv);
+        fputs(i ? ",\n{" : "\n{", f);
+        jpath(f, "path", g_execs[i].path);
+        fputc(',', f);
+        jpathv(f, "argv", g_execs[i].argv);
         fprintf(f, ",\"ok\":%s}", g_execs[i].ok ? "true" : "false");
     }
     fputs("],\n\"syscalls\":[", f);

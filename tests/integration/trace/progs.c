@@ -142,6 +142,13 @@ int main(int argc, char **argv) {
         return 0;
     }
 #endif
+    if (!strcmp(mode, "latin1")) { /* names that are not UTF-8 (Latin-1 e9, ff fe), one that is; exec with such an arg */
+        touch_read(p("caf\xe9"));
+        touch_read(p("\xff\xfe"));
+        touch_read(p("caf\xc3\xa9"));
+        execl("/bin/cat", "cat", p("caf\xe9"), (char *)NULL);
+        return 1;
+    }
     if (!strcmp(mode, "exit")) { touch_read(p("plain")); return 42; }
     if (!strcmp(mode, "sleep")) {
         signal(SIGTERM, SIG_DFL);
