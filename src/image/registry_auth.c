@@ -137,6 +137,25 @@ static void append_param(char **url, const char *key, const char *val, bool *fir
     *first = false;
 }
 
+/* True when scope SC ("repository:NAME:a,b") asks for nothing OURS does not: the same resource
+ * and a subset of its actions, in any order (registries list actions in map order). */
+static bool scope_covered(const char *sc, const char *ours) {
+    const char *sa = strrchr(sc, ':'), *oa = strrchr(ours, ':');
+    if (!sa || !oa || sa - sc != oa - ours || strncmp(sc, ours, (size_t)(sa - sc))) return false;
+    for (const char *a = sa + 1; *a;) {
+        size_t n = strcspn(a, ",");
+        bool found = false;
+        for (const char *b = oa + 1; *b && !found;) {
+            size_t m = strcspn(b, ",");
+            found = m == n && !strncmp(a, b, n);
+            b += m + (b[m] == ',');
+        }
+        if (!found) return false;
+        a += n + (a[n] == ',');
+    }
+    return true;
+}
+
 int ds_reg_fetch_token(ds_reg_client *c, const ds_reg_challenge *ch, ds_err *err) {
     char *url = ds_xstrdup(ch->realm);
     bool first = true;
@@ -148,7 +167,7 @@ int ds_reg_fetch_token(ds_reg_client *c, const ds_reg_challenge *ch, ds_err *err
     if (ch->scope) {
         char *all = ds_xstrdup(ch->scope), *save = NULL;
         for (char *sc = strtok_r(all, " ", &save); sc; sc = strtok_r(NULL, " ", &save))
-            if (strcmp(sc, ours)) append_param(&url, "scope", sc, &first);
+            if (!scope_covered(sc, ours)) append_param(&url, "scope", sc, &first);
         free(all);
     }
     free(ours);
