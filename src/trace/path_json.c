@@ -1,27 +1,14 @@
 /* Paths in JSON: lossy readable text plus exact bytes in hex (format in path_json.h). */
+#include "trace/utf8_seq.h"
 #include "trace/path_json.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "util/err.h"
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 (the rules jansson checks on input). */
-static size_t utf8_seq(const unsigned char *p) {
-    unsigned char c = p[0], lo = 0x80, hi = 0xbf;
-    size_t n;
-    if (c < 0x80) return 1;
-    if (c >= 0xc2 && c <= 0xdf) n = 2;
-    else if (c >= 0xe0 && c <= 0xef) { n = 3; if (c == 0xe0) lo = 0xa0; if (c == 0xed) hi = 0x9f; }
-    else if (c >= 0xf0 && c <= 0xf4) { n = 4; if (c == 0xf0) lo = 0x90; if (c == 0xf4) hi = 0x8f; }
-    else return 0;
-    if (p[1] < lo || p[1] > hi) return 0;
-    for (size_t i = 2; i < n; i++) if (p[i] < 0x80 || p[i] > 0xbf) return 0;
-    return n;
-}
-
 bool ds_utf8_valid(const char *s) {
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t n = utf8_seq(p);
+        size_t n = ds_utf8_seq(p);
         if (!n) return false;
         p += n;
     }
@@ -32,7 +19,7 @@ char *ds_utf8_replace(const char *s, const char *repl) {
     size_t rl = strlen(repl);
     char *out = ds_xmalloc(strlen(s) * (rl > 4 ? rl : 4) + 1), *w = out;
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t n = utf8_seq(p);
+        size_t n = ds_utf8_seq(p);
         if (n) { memcpy(w, p, n); w += n; p += n; }
         else { memcpy(w, repl, rl); w += rl; p++; }
     }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "trace/utf8_seq.h"
 #include "sensor.h"
 
 typedef struct fentry { int kind; unsigned ops; bool ok; } fentry;
@@ -19,24 +20,9 @@ static const char *const kind_names[] = {"file", "dir", "symlink", "socket", "fi
 static const char *const op_names[OP_COUNT] = {"open", "stat", "exec", "readlink", "list", "map", "chdir",
                                                "connect", "create", "access", "unlink", "rename", "follow", "attr"};
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0: strict, as JSON parsers check it (no
- * overlong forms, no surrogates, nothing above U+10FFFF). */
-static size_t utf8_len(const unsigned char *s) {
-    unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-    size_t n;
-    if (c < 0x80) return 1;
-    if (c >= 0xc2 && c <= 0xdf) n = 2;
-    else if (c >= 0xe0 && c <= 0xef) { n = 3; if (c == 0xe0) lo = 0xa0; if (c == 0xed) hi = 0x9f; }
-    else if (c >= 0xf0 && c <= 0xf4) { n = 4; if (c == 0xf0) lo = 0x90; if (c == 0xf4) hi = 0x8f; }
-    else return 0;
-    if (s[1] < lo || s[1] > hi) return 0;
-    for (size_t i = 2; i < n; i++) if (s[i] < 0x80 || s[i] > 0xbf) return 0;
-    return n;
-}
-
 static bool utf8_ok(const char *s) {
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t n = utf8_len(p);
+        size_t n = ds_utf8_seq(p);
         if (!n) return false;
         p += n;
     }
@@ -52,7 +38,7 @@ static void jstr(FILE *f, const char *s) {
         else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
         else if (*p < 0x80) fputc(*p, f);
         else {
-            size_t n = utf8_len(p);
+            size_t n = ds_utf8_seq(p);
             if (n) { fwrite(p, 1, n, f); p += n - 1; }
             else fputs("\\ufffd", f);
         }

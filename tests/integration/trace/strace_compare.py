@@ -31,9 +31,10 @@ def canon(path, follow):
     d, b = os.path.split(os.path.normpath(path))
     return os.path.join(os.path.realpath(d), b) if b else os.path.realpath(path)
 
-def strace_paths(fname, cwd):
-    pending, out = {}, set()
-    cwds = {}
+def strace_calls(fname):
+    """(pid, name, args, ret) of each finished call, in the file's order, with <unfinished ...>
+    and <... resumed> halves joined."""
+    pending, calls = {}, []
     for raw in open(fname, errors="replace"):
         raw = raw.rstrip("\n")
         m = re.match(r'^(\d+)\s+(.*)$', raw)
@@ -47,52 +48,71 @@ def strace_paths(fname, cwd):
         if r:
             rest = pending.pop(pid, "") + r.group(1)
         m = line_re.match(pid + " " + rest)
-        if not m:
+        if m:
+            calls.append(m.groups())
+    return calls
+
+def strace_paths(fname, cwd):
+    # Each process is replayed on its own, starting in its parent's cwd at the fork. Under load
+    # strace writes a child's first calls before the parent's clone() returns, so the file's order
+    # cannot give a child its cwd.
+    by_pid, first = {}, None
+    for call in strace_calls(fname):
+        by_pid.setdefault(call[0], []).append(call)
+        first = first or call[0]
+    out, seen = set(), set()
+    todo = [(first, cwd)] if first else []
+    # A process whose clone line is missing (strace attached late) is replayed from the start cwd.
+    late = [(pid, cwd) for pid in by_pid]
+    while todo or late:
+        if not todo:
+            todo.append(late.pop(0))
+        pid, cur = todo.pop()
+        if pid in seen:
             continue
-        _, name, args, ret = m.groups()
-        if ret == "?" or int(ret) < 0 or name in SKIP:
-            continue
-        if name in ("clone", "clone3", "fork", "vfork") and int(ret) > 0:
-            cwds[ret] = cwds.get(pid, cwd)      # a child starts in its parent's cwd
-            continue
-        if name == "fchdir":
-            fm = re.match(r'^\d+<([^>]*)>', args)
-            if fm:
-                cwds[pid] = fm.group(1)
-            continue
-        if name in ("execve", "execveat") and ret != "0":
-            continue
-        strs = str_re.findall(args)
-        if not strs:
-            continue
-        base = cwds.get(pid, cwd)
-        dm = re.match(r'^(\d+)<([^>]*)>,\s*"', args)      # dirfd decoded by -y
-        if dm:
-            base = dm.group(2)
-        idx = [0]
-        if name in ("rename", "renameat", "renameat2", "link", "linkat"):
-            idx = [0, 1]
-        if name in ("symlink", "symlinkat"):
-            idx = [1]
-        for i in idx:
-            if i >= len(strs):
+        seen.add(pid)
+        for _, name, args, ret in by_pid.get(pid, []):
+            if ret == "?" or int(ret) < 0 or name in SKIP:
                 continue
-            p = unescape(strs[i])
-            if not p:
+            if name in ("clone", "clone3", "fork", "vfork") and int(ret) > 0:
+                todo.append((ret, cur))       # a child starts in its parent's cwd
                 continue
-            if name in ("renameat", "renameat2", "linkat") and i == 1:
-                dm2 = re.search(r',\s*(\d+)<([^>]*)>,\s*"', args)
-                b2 = dm2.group(2) if dm2 else cwds.get(pid, cwd)
-                p = os.path.join(b2, p)
-            else:
-                p = os.path.join(base, p)
-            follow = name not in NOFOLLOW and "AT_SYMLINK_NOFOLLOW" not in args and "O_NOFOLLOW" not in args
-            if name == "execve" and i == 0:
-                pass
-            c = canon(p, follow)
-            out.add(re.sub(r'^/proc/\d+/', '/proc/PID/', c))
-            if name == "chdir":
-                cwds[pid] = c
+            if name == "fchdir":
+                fm = re.match(r'^\d+<([^>]*)>', args)
+                if fm:
+                    cur = fm.group(1)
+                continue
+            if name in ("execve", "execveat") and ret != "0":
+                continue
+            strs = str_re.findall(args)
+            if not strs:
+                continue
+            base = cur
+            dm = re.match(r'^(\d+)<([^>]*)>,\s*"', args)      # dirfd decoded by -y
+            if dm:
+                base = dm.group(2)
+            idx = [0]
+            if name in ("rename", "renameat", "renameat2", "link", "linkat"):
+                idx = [0, 1]
+            if name in ("symlink", "symlinkat"):
+                idx = [1]
+            for i in idx:
+                if i >= len(strs):
+                    continue
+                p = unescape(strs[i])
+                if not p:
+                    continue
+                if name in ("renameat", "renameat2", "linkat") and i == 1:
+                    dm2 = re.search(r',\s*(\d+)<([^>]*)>,\s*"', args)
+                    b2 = dm2.group(2) if dm2 else cur
+                    p = os.path.join(b2, p)
+                else:
+                    p = os.path.join(base, p)
+                follow = name not in NOFOLLOW and "AT_SYMLINK_NOFOLLOW" not in args and "O_NOFOLLOW" not in args
+                c = canon(p, follow)
+                out.add(re.sub(r'^/proc/\d+/', '/proc/PID/', c))
+                if name == "chdir":
+                    cur = c
     return out
 
 def trace_paths(fname):
