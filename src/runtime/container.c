@@ -69,7 +69,9 @@ int ds_runtime_pick(const char *name, ds_runtime_kind *out, ds_err *err) {
     return ds_fail(err, "runtime %s: unknown (use runc, crun or podman)", name);
 }
 
-static bool hybrid_cgroups(void);
+static bool hybrid_cgroups(void) {
+    return access("/sys/fs/cgroup/unified", F_OK) == 0 || access("/sys/fs/cgroup/cgroup.controllers", F_OK) != 0;
+}
 
 /* In a child about to exec crun: crun (1.8) refuses a cgroup v1/v2 hybrid host even with
  * --cgroup-manager=disabled. Give it a private mount namespace whose /sys/fs/cgroup is the cgroup2
@@ -100,10 +102,6 @@ static int run_quiet(int runtime, char *const argv[], const char *log) {
     while (waitpid(p, &st, 0) < 0)
         if (errno != EINTR) return -1;
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static bool hybrid_cgroups(void) {
-    return access("/sys/fs/cgroup/unified", F_OK) == 0 || access("/sys/fs/cgroup/cgroup.controllers", F_OK) != 0;
 }
 
 static char *new_id(const char *prefix) {

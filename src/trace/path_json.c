@@ -1,19 +1,9 @@
 /* Paths in JSON: lossy readable text plus exact bytes in hex (format in path_json.h). */
-#include "trace/utf8_seq.h"
 #include "trace/path_json.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "util/err.h"
-
-bool ds_utf8_valid(const char *s) {
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t n = ds_utf8_seq(p);
-        if (!n) return false;
-        p += n;
-    }
-    return true;
-}
 
 char *ds_utf8_replace(const char *s, const char *repl) {
     size_t rl = strlen(repl);

@@ -13,9 +13,8 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include "trace/utf8_seq.h" /* ds_utf8_valid */
 
-/* Strictly valid UTF-8 (no overlong forms, surrogates or code points above U+10FFFF). */
-bool ds_utf8_valid(const char *s);
 /* malloc'd copy of s with each byte that is not part of valid UTF-8 replaced by U+FFFD. */
 char *ds_utf8_lossy(const char *s);
 /* Same with repl (any string) in place of each such byte. */

@@ -2,6 +2,7 @@
  * and the library that reads them. Header-only because the static sensor links no library code. */
 #ifndef DS_TRACE_UTF8_SEQ_H
 #define DS_TRACE_UTF8_SEQ_H
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Length of the valid UTF-8 sequence at p (1..4), or 0: no overlong forms, no surrogates,
@@ -17,6 +18,16 @@ static inline size_t ds_utf8_seq(const unsigned char *p) {
     if (p[1] < lo || p[1] > hi) return 0;
     for (size_t i = 2; i < n; i++) if (p[i] < 0x80 || p[i] > 0xbf) return 0;
     return n;
+}
+
+/* The whole string is strictly valid UTF-8. */
+static inline bool ds_utf8_valid(const char *s) {
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t n = ds_utf8_seq(p);
+        if (!n) return false;
+        p += n;
+    }
+    return true;
 }
 
 #endif

@@ -80,7 +80,8 @@ void fs_unref(fsinfo *f);
 /* Path of FD (or the cwd when fd is AT_FDCWD) of TID, from the kernel: readlink /proc/TID/fd/FD, in the
  * process's root. Written to buf; NULL when not a path (socket, pipe, closed). */
 const char *fd_path(thread *t, int fd, char *buf, size_t len);
-pid_t proc_tgid(pid_t tid); /* the thread group (process) of TID, from /proc/TID/status; -1 on error */
+/* The thread group (process) and parent of TID, from /proc/TID/status; -1 on error. */
+int proc_ids(pid_t tid, pid_t *tgid, pid_t *ppid);
 
 /* ---- paths (sensor_paths.c) ---- */
 typedef struct resolved {

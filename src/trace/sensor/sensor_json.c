@@ -20,15 +20,6 @@ static const char *const kind_names[] = {"file", "dir", "symlink", "socket", "fi
 static const char *const op_names[OP_COUNT] = {"open", "stat", "exec", "readlink", "list", "map", "chdir",
                                                "connect", "create", "access", "unlink", "rename", "follow", "attr"};
 
-static bool utf8_ok(const char *s) {
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t n = ds_utf8_seq(p);
-        if (!n) return false;
-        p += n;
-    }
-    return true;
-}
-
 /* JSON string. A byte that is not part of valid UTF-8 is written as U+FFFD: the readable, lossy
  * form; paths then also get their exact bytes in a "_hex" key (docs/trace.md). */
 static void jstr(FILE *f, const char *s) {
@@ -56,7 +47,7 @@ static void jhex(FILE *f, const char *s) {
 static void jpath(FILE *f, const char *key, const char *s) {
     fprintf(f, "\"%s\":", key);
     jstr(f, s);
-    if (!utf8_ok(s)) { fprintf(f, ",\"%s_hex\":", key); jhex(f, s); }
+    if (!ds_utf8_valid(s)) { fprintf(f, ",\"%s_hex\":", key); jhex(f, s); }
 }
 
 static void jstrv(FILE *f, char **v) {
@@ -70,12 +61,12 @@ static void jpathv(FILE *f, const char *key, char **v) {
     fprintf(f, "\"%s\":", key);
     jstrv(f, v);
     bool all_ok = true;
-    for (size_t i = 0; v && v[i]; i++) all_ok = all_ok && utf8_ok(v[i]);
+    for (size_t i = 0; v && v[i]; i++) all_ok = all_ok && ds_utf8_valid(v[i]);
     if (all_ok) return;
     fprintf(f, ",\"%s_hex\":[", key);
     for (size_t i = 0; v[i]; i++) {
         if (i) fputc(',', f);
-        if (utf8_ok(v[i])) fputs("null", f); else jhex(f, v[i]);
+        if (ds_utf8_valid(v[i])) fputs("null", f); else jhex(f, v[i]);
     }
     fputc(']', f);
 }

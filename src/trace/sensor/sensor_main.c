@@ -51,21 +51,6 @@ static void usage(void) {
 
 static bool is_stop_signal(int sig) { return sig == SIGTERM || sig == SIGINT || sig == SIGQUIT; }
 
-/* Reads "Tgid:" and "PPid:" of a thread; -1 on error. */
-static int proc_ids(pid_t tid, pid_t *tgid, pid_t *ppid) {
-    char path[64], buf[4096];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
-    FILE *f = fopen(path, "re");
-    if (!f) return -1;
-    *tgid = *ppid = -1;
-    while (fgets(buf, sizeof buf, f)) {
-        if (!strncmp(buf, "Tgid:", 5)) *tgid = atoi(buf + 5);
-        else if (!strncmp(buf, "PPid:", 5)) *ppid = atoi(buf + 5);
-    }
-    fclose(f);
-    return 0;
-}
-
 /* Signals every traced process whose parent is the sensor (the app and orphaned daemons). */
 struct fwd { int sig; bool include_main; };
 static void forward_one(thread *t, void *arg) {

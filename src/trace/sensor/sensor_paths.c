@@ -117,8 +117,8 @@ static char *proc_self_target(thread *t, const char *canonical) {
     if (!t || strncmp(canonical, "/proc/", 6)) return NULL;
     bool self = !strcmp(canonical + 6, "self"), tself = !strcmp(canonical + 6, "thread-self");
     if ((!self && !tself) || lstat_kind(t, canonical) != K_SYMLINK) return NULL;
-    pid_t tgid = proc_tgid(t->tid);
-    if (tgid < 0) return NULL;
+    pid_t tgid, ppid;
+    if (proc_ids(t->tid, &tgid, &ppid) < 0 || tgid < 0) return NULL;
     return self ? xasprintf("%d", (int)tgid) : xasprintf("%d/task/%d", (int)tgid, (int)t->tid);
 }
 

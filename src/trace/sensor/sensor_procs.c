@@ -104,14 +104,16 @@ const char *fd_path(thread *t, int fd, char *buf, size_t len) {
     return buf;
 }
 
-pid_t proc_tgid(pid_t tid) {
-    char path[64], buf[256];
+int proc_ids(pid_t tid, pid_t *tgid, pid_t *ppid) {
+    char path[64], buf[4096];
     snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
     FILE *f = fopen(path, "re");
     if (!f) return -1;
-    pid_t tgid = -1;
-    while (fgets(buf, sizeof buf, f))
-        if (!strncmp(buf, "Tgid:", 5)) { tgid = atoi(buf + 5); break; }
+    *tgid = *ppid = -1;
+    while (fgets(buf, sizeof buf, f)) {
+        if (!strncmp(buf, "Tgid:", 5)) *tgid = atoi(buf + 5);
+        else if (!strncmp(buf, "PPid:", 5)) *ppid = atoi(buf + 5);
+    }
     fclose(f);
-    return tgid;
+    return 0;
 }
