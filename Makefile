@@ -7,8 +7,13 @@ CC      ?= cc
 PKGS    := libarchive libcurl jansson libseccomp libelf libzstd libdeflate openssl yaml-0.1 zlib sqlite3
 CSTD    := -std=c17 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
+# Asked of pkg-config when make parses this file: the entry points below (test, demo, ...)
+# install the libraries first and then run a second make, which parses it again.
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+PKG_LIBS_RAW := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(PKG_LIBS_RAW) -lpthread
+# A link without the libraries would fail with a thousand undefined references: say why instead.
+NEED_LIBS = @test -n "$(strip $(PKG_LIBS_RAW))" || { echo "make: pkg-config finds no $(PKGS): run 'make deps' (or 'bash scripts/install-deps.sh') first" >&2; exit 1; }
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 LIB_SRC    := $(filter-out src/cli/% src/trace/sensor/%,$(wildcard src/*/*.c src/*/*/*.c))
@@ -46,6 +51,7 @@ FUZZ_OBJ := $(LIB_SRC:%.c=$(BF)/obj/%.o)
 $(B)/libdistill.a: $(LIB_OBJ)
 	@rm -f $@; ar rcsT $@ $^
 $(B)/distill: $(CLI_SRC:%.c=$(B)/obj/%.o) $(LIB_OBJ)
+	$(NEED_LIBS)
 	$(CC) $(REL_FLAGS) -o $@ $^ $(PKG_LIBS)
 # The sensor is bind-mounted into images of any distro, so it links statically and uses no library.
 $(B)/distill-sensor: $(SENSOR_SRC)
@@ -73,10 +79,12 @@ $(BA)/obj/%.o: %.c
 	@echo '  CC asan $<'
 	@$(CC) $(CFLAGS_ALL) $(ASAN_FLAGS) -MMD -MP -c $< -o $@
 $(BA)/tests/%: tests/unit/%.c $(ASAN_OBJ)
+	$(NEED_LIBS)
 	@mkdir -p $(dir $@)
 	@echo '  LD asan $@'
 	@$(CC) $(CFLAGS_ALL) $(ASAN_FLAGS) -o $@ $< $(ASAN_OBJ) $(PKG_LIBS) -lcmocka
 $(B)/tests/%: tests/unit/%.c $(LIB_OBJ)
+	$(NEED_LIBS)
 	@mkdir -p $(dir $@)
 	@echo '  LD      $@'
 	@$(CC) $(CFLAGS_ALL) $(REL_FLAGS) -o $@ $< $(LIB_OBJ) $(PKG_LIBS) -lcmocka
@@ -84,13 +92,19 @@ asan: $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 unit-release: $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 # --- test: installs what it needs, runs unit tests under ASan+UBSan, then integration tests.
-test: deps all asan
+# Each entry point installs the dependencies, then runs make again for the real work: this
+# make parsed the file (and asked pkg-config) before the install, so its PKG_LIBS may be empty.
+ENTRY_POINTS := test unit integration valgrind fuzz fuzz-run bench demo
+.PHONY: $(ENTRY_POINTS) $(ENTRY_POINTS:%=do-%)
+$(ENTRY_POINTS): deps
+	@$(MAKE) --no-print-directory do-$@
+do-test: all asan
 	@bash tests/run-tests.sh
-unit: deps asan
+do-unit: asan
 	@bash tests/run-tests.sh --unit-only
-integration: deps all
+do-integration: all
 	@bash tests/run-tests.sh --integration-only
-valgrind: deps unit-release
+do-valgrind: unit-release
 	@bash tests/run-valgrind.sh
 
 # --- fuzzing (libFuzzer, clang) --------------------------------------------
@@ -100,16 +114,17 @@ $(BF)/obj/%.o: %.c
 	@echo '  CC fuzz $<'
 	@clang $(CFLAGS_ALL) -Wno-unknown-warning-option $(FUZZ_FLAGS) -c $< -o $@
 $(BF)/%: tests/fuzz/%.c $(FUZZ_OBJ)
+	$(NEED_LIBS)
 	@echo '  LD fuzz $@'
 	@clang $(CFLAGS_ALL) -fsanitize=fuzzer,address,undefined -g -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS)
-fuzz: deps $(FUZZ_SRC:tests/fuzz/%.c=$(BF)/%)
-fuzz-run: fuzz
+do-fuzz: $(FUZZ_SRC:tests/fuzz/%.c=$(BF)/%)
+do-fuzz-run: do-fuzz
 	@bash tests/fuzz/run-all.sh $(or $(FUZZ_SECONDS),20)
 
-bench: deps all
+do-bench: all
 	@bash bench/run-all.sh
 
-demo: deps all
+do-demo: all
 	@bash scripts/demo.sh
 
 install: all
