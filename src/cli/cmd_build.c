@@ -43,7 +43,8 @@ static const char usage[] =
     "  --keep GLOB                   also keep paths matching GLOB (a matching dir keeps all below)\n"
     "  --keep-shell                  keep shells and tools even if the app did not run them\n"
     "  --keep-package NAME           keep every file of a dpkg package (repeatable)\n"
-    "  --out-dir DIR                 write report.json, seccomp.json and a Dockerfile there\n"
+    "  --out-dir DIR                 write report.json, seccomp.json, and a Dockerfile with its context\n"
+    "                                rootfs.tar (the distilled layer) there\n"
     "  --test-artifacts DIR          copy DIR (what the tests wrote) to OUT-DIR/test-artifacts\n"
     "  --seccomp-verify              run the verify stage under the generated seccomp profile\n"
     "  --no-pin                      let the traced app use every CPU (by default the sensor and the app\n"
@@ -785,10 +786,14 @@ report:;
         w = write_text(o.out_dir, "seccomp.json", text, &err);
         free(text);
         if (w < 0) goto fail;
-        text = ds_dockerfile(o.src, clo, c.rconfig, user_text, c.rootfs);
-        w = write_text(o.out_dir, "Dockerfile", text, &err);
-        free(text);
-        if (w < 0) goto fail;
+        /* The Dockerfile and its build context (the layer) only when there is a result to rebuild. */
+        if (rc == DS_EXIT_OK) {
+            if (ds_build_context_layer(cand.layer_path, cand.diff_id, o.out_dir, &err) < 0) goto fail;
+            text = ds_dockerfile(o.src, c.img->manifest_digest, cand.diff_id, c.rconfig, user_text);
+            w = write_text(o.out_dir, "Dockerfile", text, &err);
+            free(text);
+            if (w < 0) goto fail;
+        }
         if (o.test_artifacts) copy_artifacts(o.test_artifacts, o.out_dir);
     }
     goto done;

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "build/build.h"
+#include "fs/layer_writer.h"
+#include "util/digest.h"
 #include "runtime/runtime.h"
 #include "util/fsutil.h"
 
@@ -126,34 +128,61 @@ static void test_seccomp(void **state) {
 
 static void test_dockerfile(void **state) {
     (void)state;
-    put("/usr/bin/app", "x");
-    ds_closure c = {0};
-    ds_pathmap_add(&c.keep, "/", "root");
-    ds_pathmap_add(&c.keep, "/usr", "parent");
-    ds_pathmap_add(&c.keep, "/usr/bin/app", "entrypoint");
     json_error_t je;
-    json_t *cfg = json_loads("{\"config\":{\"Env\":[\"A=b c\"],\"Entrypoint\":[\"/usr/bin/app\"],\"Cmd\":[\"-v\"],"
-                             "\"ExposedPorts\":{\"80/tcp\":{}}}}", 0, &je);
-    char *df = ds_dockerfile("oci:/x:latest", &c, cfg, "65532:65532", tmp);
-    assert_non_null(strstr(df, "FROM oci:/x:latest AS build\n"));
-    assert_non_null(strstr(df, "FROM scratch\n"));
-    assert_non_null(strstr(df, "COPY --from=build [\"/usr/bin/app\", \"/usr/bin/app\"]\n"));
-    assert_null(strstr(df, "[\"/usr\""));
+    json_t *cfg = json_loads("{\"config\":{\"Env\":[\"A=b c\",\"BAD KEY=x\",\"NL=a\\nRUN evil\"],"
+                             "\"Entrypoint\":[\"/usr/bin/app\"],\"Cmd\":[\"-v\"],\"WorkingDir\":\"/srv\","
+                             "\"ExposedPorts\":{\"80/tcp\":{}},\"Volumes\":{\"/data\":{}},\"StopSignal\":\"SIGQUIT\","
+                             "\"Labels\":{\"a\\\"]\\nRUN x\":\"v\"}}}", 0, &je);
+    assert_non_null(cfg);
+    char *df = ds_dockerfile("oci:/x:latest", "sha256:aa", "sha256:bb", cfg, "65532:65532");
+    /* The layer is the build context: no stage from the source, no COPY that follows symlinks. */
+    assert_null(strstr(df, "AS build"));
+    assert_null(strstr(df, "\nCOPY"));
+    assert_non_null(strstr(df, "FROM scratch\nADD " DS_CONTEXT_LAYER " /\n"));
+    assert_non_null(strstr(df, "diff ID sha256:bb"));
     assert_non_null(strstr(df, "ENV A=\"b c\"\n"));
+    assert_null(strstr(df, "BAD KEY"));
+    assert_null(strstr(df, "ENV NL"));
+    assert_non_null(strstr(df, "WORKDIR /srv\n"));
+    assert_non_null(strstr(df, "VOLUME [\"/data\"]\n"));
+    assert_non_null(strstr(df, "STOPSIGNAL SIGQUIT\n"));
     assert_non_null(strstr(df, "USER 65532:65532\n"));
     assert_non_null(strstr(df, "ENTRYPOINT [\"/usr/bin/app\"]\n"));
     assert_non_null(strstr(df, "CMD [\"-v\"]\n"));
     assert_non_null(strstr(df, "EXPOSE 80/tcp\n"));
-    free(df);
-    /* A hostile file name cannot add an instruction. */
-    put("/x\"]\nRUN evil", "x");
-    ds_pathmap_add(&c.keep, "/x\"]\nRUN evil", "traced");
-    df = ds_dockerfile("oci:/x:latest", &c, cfg, "65532:65532", tmp);
+    /* No user value can start a line of its own. */
     assert_null(strstr(df, "\nRUN"));
-    assert_non_null(strstr(df, "COPY --from=build [\"/x\\\"]\\nRUN evil\""));
+    free(df);
+    /* A hostile source reference stays inside the comment. */
+    df = ds_dockerfile("oci:/x\nRUN evil", "sha256:aa", "sha256:bb", cfg, "65532:65532");
+    assert_null(strstr(df, "\nRUN"));
     free(df);
     json_decref(cfg);
-    ds_pathmap_free(&c.keep);
+}
+
+/* The build context layer: the blob decompressed, checked against the diff ID. */
+static void test_context_layer(void **state) {
+    (void)state;
+    put("/tree/etc/hostname", "box\n");
+    char *tree = ds_xasprintf("%s/tree", tmp), *work = ds_xasprintf("%s/work", tmp);
+    char *out = ds_xasprintf("%s/out", tmp);
+    ds_err e;
+    assert_int_equal(ds_mkdirs(work, 0755, &e), 0);
+    assert_int_equal(ds_mkdirs(out, 0755, &e), 0);
+    ds_layer_out lo = {0};
+    assert_int_equal(ds_layer_write_tree(tree, DS_COMPRESS_GZIP, work, NULL, NULL, &lo, &e), 0);
+    assert_int_equal(ds_build_context_layer(lo.blob_path, lo.diff_id, out, &e), 0);
+    char *tar = ds_xasprintf("%s/" DS_CONTEXT_LAYER, out);
+    char got[DS_DIGEST_LEN + 1];
+    assert_int_equal(ds_sha256_file(tar, got, NULL, &e), 0);
+    assert_string_equal(got, lo.diff_id);
+    /* A wrong diff ID: refused, nothing left (no temp file either). */
+    unlink(tar);
+    assert_int_equal(ds_build_context_layer(lo.blob_path, "sha256:00", out, &e), -1);
+    assert_non_null(strstr(e.msg, "diff ID"));
+    assert_int_equal(ds_dir_empty(out), 1);
+    ds_layer_out_free(&lo);
+    free(tar); free(tree); free(work); free(out);
 }
 
 static void test_project_file(void **state) {
@@ -201,7 +230,7 @@ static void test_ports(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_oci_config), cmocka_unit_test(test_expand),     cmocka_unit_test(test_users),
-        cmocka_unit_test(test_seccomp),    cmocka_unit_test(test_dockerfile), cmocka_unit_test(test_project_file),
+        cmocka_unit_test(test_seccomp),    cmocka_unit_test(test_dockerfile), cmocka_unit_test(test_context_layer), cmocka_unit_test(test_project_file),
         cmocka_unit_test(test_ports),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
