@@ -15,6 +15,17 @@
 /* Resolve an image user ("", "name", "uid", "uid:gid", "name:group") against root's
  * /etc/passwd and /etc/group, like the runtimes do. */
 int ds_user_resolve(const char *root, const char *spec, uint32_t *uid, uint32_t *gid, ds_err *err);
+/* What the runtimes give that user besides uid and gid (runc's GetExecUser, used by docker and
+ * podman): without an explicit group in spec, the groups of root's /etc/group that list the
+ * user's name as a member; with one, none. home: the passwd entry's, else "/". */
+typedef struct ds_exec_user {
+    uint32_t uid, gid;
+    uint32_t *sgids; /* malloc'd */
+    size_t n_sgids;
+    char *home;      /* malloc'd */
+} ds_exec_user;
+int ds_exec_user_resolve(const char *root, const char *spec, ds_exec_user *out, ds_err *err);
+void ds_exec_user_free(ds_exec_user *u);
 
 /* ---- host-side tests ---- */
 typedef struct ds_test_env {

@@ -43,9 +43,25 @@ static void test_oci_config(void **state) {
     (void)state;
     char *args[] = {"/usr/sbin/nginx", "-g", "daemon off;"};
     char *env[] = {"PATH=/usr/bin"};
+    uint32_t groups[] = {109, 4000000000u};
     ds_run_spec s = {.kind = DS_RT_RUNC, .args = args, .n_args = 3, .env = env, .n_env = 1, .uid = 65532,
-                     .gid = 65532, .sensor_path = "/x/distill-sensor", .log_dir = "/x/log", .cwd = "/srv"};
+                     .gid = 65532, .sensor_path = "/x/distill-sensor", .log_dir = "/x/log", .cwd = "/srv",
+                     .additional_gids = groups, .n_additional_gids = 2};
     json_t *c = ds_oci_config(&s, "/r/merged", "id1");
+    /* As docker and podman run it: supplementary groups, umask 022, the host's name on its network. */
+    json_t *u = json_object_get(json_object_get(c, "process"), "user");
+    assert_int_equal(json_integer_value(json_object_get(u, "umask")), 022);
+    assert_int_equal(json_array_size(json_object_get(u, "additionalGids")), 2);
+    assert_int_equal(json_integer_value(json_array_get(json_object_get(u, "additionalGids"), 1)), 4000000000LL);
+    char hn[256] = "";
+    gethostname(hn, sizeof hn);
+    assert_string_equal(json_string_value(json_object_get(c, "hostname")), hn);
+    /* HOME ("/" without a passwd home) and HOSTNAME join the env, as the engines add them. */
+    char *envs = json_dumps(json_object_get(json_object_get(c, "process"), "env"), 0);
+    char *want = ds_xasprintf("[\"PATH=/usr/bin\", \"HOME=/\", \"HOSTNAME=%s\"]", hn);
+    assert_string_equal(envs, want);
+    free(envs);
+    free(want);
     assert_string_equal(json_string_value(json_object_get(json_object_get(c, "root"), "path")), "/r/merged");
     json_t *p = json_object_get(c, "process");
     assert_int_equal(json_integer_value(json_object_get(json_object_get(p, "user"), "uid")), 65532);
@@ -69,8 +85,15 @@ static void test_oci_config(void **state) {
     /* Own network namespace on request, and no ptrace without the sensor. */
     s.network = DS_NET_NONE;
     s.sensor_path = NULL;
+    char *env2[] = {"PATH=/usr/bin", "HOME=/mine"};
+    s.env = env2;
+    s.n_env = 2;
+    s.home = "/var/www";
     c = ds_oci_config(&s, "/r", "id2");
     char *text = json_dumps(c, 0);
+    assert_non_null(strstr(text, "\"HOME=/mine\""));
+    assert_null(strstr(text, "/var/www"));
+    assert_non_null(strstr(text, "\"hostname\": \"distill\""));
     assert_non_null(strstr(text, "\"network\""));
     assert_null(strstr(text, "CAP_SYS_PTRACE"));
     free(text);
@@ -105,6 +128,42 @@ static void test_users(void **state) {
     assert_int_equal(u, 1000);
     assert_int_equal(ds_user_resolve(tmp, "nobody-here", &u, &g, &e), -1);
     assert_non_null(strstr(e.msg, "nobody-here"));
+}
+
+/* Supplementary groups and HOME as runc (and so docker and podman) give them. */
+static void test_exec_user(void **state) {
+    (void)state;
+    put("/etc/passwd", "root:x:0:0:root:/root:/bin/sh\npostgres:x:101:104::/var/lib/postgresql:/bin/bash\n"
+                       "short:x:102:102\n");
+    put("/etc/group", "root:x:0:\nssl-cert:x:109:postgres\npostgres:x:104:\nother:x:7:alice,postgres,bob\n"
+                      "dup:x:109:postgres\nbad:x:notanumber:postgres\nnear:x:8:postgresql,xpostgres\n");
+    ds_exec_user u;
+    ds_err e;
+    assert_int_equal(ds_exec_user_resolve(tmp, "postgres", &u, &e), 0);
+    assert_int_equal(u.uid, 101);
+    assert_int_equal(u.gid, 104);
+    assert_string_equal(u.home, "/var/lib/postgresql");
+    assert_int_equal(u.n_sgids, 2); /* ssl-cert and other; the duplicate gid once, no near names */
+    assert_int_equal(u.sgids[0], 109);
+    assert_int_equal(u.sgids[1], 7);
+    ds_exec_user_free(&u);
+    /* By uid: the same name, so the same groups. */
+    assert_int_equal(ds_exec_user_resolve(tmp, "101", &u, &e), 0);
+    assert_int_equal(u.n_sgids, 2);
+    ds_exec_user_free(&u);
+    /* An explicit group: that group alone. */
+    assert_int_equal(ds_exec_user_resolve(tmp, "101:104", &u, &e), 0);
+    assert_int_equal(u.n_sgids, 0);
+    assert_int_equal(u.gid, 104);
+    ds_exec_user_free(&u);
+    /* No passwd entry (or a short one): HOME is /. */
+    assert_int_equal(ds_exec_user_resolve(tmp, "5000", &u, &e), 0);
+    assert_string_equal(u.home, "/");
+    assert_int_equal(u.n_sgids, 0);
+    ds_exec_user_free(&u);
+    assert_int_equal(ds_exec_user_resolve(tmp, "short", &u, &e), 0);
+    assert_string_equal(u.home, "/");
+    ds_exec_user_free(&u);
 }
 
 static void test_seccomp(void **state) {
@@ -229,7 +288,7 @@ static void test_ports(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_oci_config), cmocka_unit_test(test_expand),     cmocka_unit_test(test_users),
+        cmocka_unit_test(test_oci_config), cmocka_unit_test(test_expand),     cmocka_unit_test(test_users), cmocka_unit_test(test_exec_user),
         cmocka_unit_test(test_seccomp),    cmocka_unit_test(test_dockerfile), cmocka_unit_test(test_context_layer), cmocka_unit_test(test_project_file),
         cmocka_unit_test(test_ports),
     };
