@@ -31,6 +31,11 @@ int cli_transport_flag(const char *cmd, int argc, char **argv, int *i, ds_opts *
     "  --authfile PATH               registry credentials (default: $REGISTRY_AUTH_FILE, containers auth.json, ~/.docker/config.json)\n" \
     "  --src-creds USER:PASS, --dest-creds USER:PASS   credentials on the command line\n"
 
+/* --platform given and a single-platform image of another platform was opened (no index to pick
+ * from): warn on stderr as podman does, "WARNING: image platform (linux/amd64) does not match the
+ * expected platform (linux/arm64)"; the image is still used. */
+void cli_platform_warn(const ds_opts *opts, const ds_image *img);
+
 /* 1 when arg is -h or --help. */
 bool cli_is_help(const char *arg);
 

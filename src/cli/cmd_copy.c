@@ -39,6 +39,7 @@ int cmd_copy(int argc, char **argv) {
     ds_err err = {0};
     ds_image *img = NULL;
     if (ds_image_open(pos[0], &opts, &img, &err) < 0) return cli_error("copy", &err);
+    cli_platform_warn(&opts, img);
     char digest[DS_DIGEST_LEN + 1];
     int r = ds_image_copy(img, pos[1], &opts, digest, &err);
     ds_image_close(img);

@@ -107,6 +107,7 @@ int cmd_inspect(int argc, char **argv) {
     ds_err err = {0};
     ds_image *img = NULL;
     if (ds_image_open(image, &opts, &img, &err) < 0) return cli_error("inspect", &err);
+    cli_platform_warn(&opts, img);
     if (raw) {
         fwrite(img->manifest_raw, 1, img->manifest_len, stdout);
     } else if (config) {
