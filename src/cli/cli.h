@@ -25,7 +25,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
  * not, -1 on a bad value (message printed). */
 int cli_transport_flag(const char *cmd, int argc, char **argv, int *i, ds_opts *opts);
 #define CLI_TRANSPORT_HELP \
-    "  --platform OS/ARCH[/VARIANT]  pick this platform from a multi-arch image (default: this machine)\n" \
+    "  --platform OS/ARCH[/VARIANT]  pick this platform from a multi-arch image (default: this machine);\n" \
+    "                                for rootfs:DIR the platform recorded (default: its ELF files')\n" \
     "  --src-tls-verify=BOOL         require HTTPS and verify certificates when reading (default true)\n" \
     "  --dest-tls-verify=BOOL        the same when writing (false allows plain-HTTP registries)\n" \
     "  --authfile PATH               registry credentials (default: $REGISTRY_AUTH_FILE, containers auth.json, ~/.docker/config.json)\n" \
