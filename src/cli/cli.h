@@ -43,6 +43,7 @@ bool cli_is_help(const char *arg);
 /* The commands: each in src/cli/cmd_NAME.c, each with its own usage text. */
 int cmd_copy(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_list_tags(int argc, char **argv);
 int cmd_layers(int argc, char **argv);
 int cmd_squash(int argc, char **argv);
 int cmd_ldd(int argc, char **argv);

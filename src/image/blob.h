@@ -44,6 +44,11 @@ typedef struct ds_tar_carry {
 int ds_tar_carry_over(const char *path, const char *what, const char *kind, struct archive *out, ds_tar_carry *c,
                       ds_err *err);
 
+/* The regular file `entry` of the tar at path, in memory (NUL-terminated, at most DS_MAX_MANIFEST);
+ * without extracting anything else. "WHAT: not KIND (...)" when the file is no tar or lacks it. */
+int ds_tar_read_entry(const char *path, const char *entry, const char *what, const char *kind, char **data, size_t *len,
+                      ds_err *err);
+
 /* A private scratch directory under opts->tmpdir (--tmpdir), else $TMPDIR or /var/tmp. */
 int ds_image_mkdtemp(const ds_opts *opts, const char *prefix, char **out, ds_err *err);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "image/blob.h"
 #include "image/manifest.h"
+#include "util/fsutil.h"
 
 static const char *strip_dot(const char *n) {
     while (n[0] == '.' && n[1] == '/') n += 2;
@@ -76,5 +77,46 @@ int ds_tar_carry_over(const char *path, const char *what, const char *kind, stru
     free(buf);
     archive_read_free(a);
     (void)entries;
+    return r;
+}
+
+int ds_tar_read_entry(const char *path, const char *entry, const char *what, const char *kind, char **data, size_t *len,
+                      ds_err *err) {
+    *data = NULL;
+    *len = 0;
+    if (!ds_exists(path)) return ds_fail(err, "%s: no such file", what);
+    struct archive *a = archive_read_new();
+    archive_read_support_format_tar(a);
+    archive_read_support_filter_all(a);
+    if (archive_read_open_filename(a, path, 1 << 20) != ARCHIVE_OK) {
+        int r = ds_fail(err, "%s: not %s (not a tar file)", what, kind);
+        archive_read_free(a);
+        return r;
+    }
+    struct archive_entry *e;
+    int ar, r = 1;
+    while (r == 1 && (ar = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+        const char *name = archive_entry_pathname(e);
+        if (!name || strcmp(strip_dot(name), entry) || archive_entry_filetype(e) != AE_IFREG) continue;
+        if (archive_entry_size(e) > (la_int64_t)DS_MAX_MANIFEST) {
+            r = ds_fail(err, "%s: %s is over %u bytes", what, entry, DS_MAX_MANIFEST);
+            break;
+        }
+        size_t cap = (size_t)archive_entry_size(e) + 1, n = 0;
+        char *buf = ds_xmalloc(cap);
+        for (la_ssize_t k; (k = archive_read_data(a, buf + n, cap - n)) != 0;) {
+            if (k < 0 || (n += (size_t)k) == cap) { r = ds_fail(err, "%s: %s: %s", what, entry, ds_archive_err(a)); break; }
+        }
+        buf[n] = 0;
+        if (r < 0) { free(buf); break; }
+        free(*data);
+        *data = buf; /* the last one wins, as when extracting */
+        *len = n;
+    }
+    if (r == 1 && ar != ARCHIVE_EOF && ar != ARCHIVE_OK) r = ds_fail(err, "%s: not %s (not a readable tar file)", what, kind);
+    if (r == 1 && !*data) r = ds_fail(err, "%s: not %s (no %s in it)", what, kind, entry);
+    if (r == 1) r = 0;
+    if (r < 0) { free(*data); *data = NULL; }
+    archive_read_free(a);
     return r;
 }

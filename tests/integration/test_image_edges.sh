@@ -101,3 +101,59 @@ check_eq "inspect --platform mismatch: podman's warning" \
 check_eq "inspect --platform mismatch: the image is printed" "linux/amd64" "$(jq -r .platform out)"
 check_eq "inspect --platform match: no warning" "" "$($DISTILL inspect --platform linux/amd64 oci:p:amd 2>&1 >/dev/null)"
 check_eq "inspect --platform linux/arm64 of arm64/v8: no warning" "" "$($DISTILL inspect --platform linux/arm64 oci:p:arm 2>&1 >/dev/null)"
+
+# --- list-tags: layouts, archives, a registry (with pagination) ---------------------------------
+check_eq "list-tags oci:DIR: the ref names" '{"Repository":"oci:lay","Tags":["one","two","ann"]}' "$($DISTILL list-tags oci:lay | jq -c .)"
+check_eq "list-tags oci-archive: the ref names" '["one","two"]' "$($DISTILL list-tags oci-archive:oa.tar | jq -c '.Tags | sort')"
+check_eq "list-tags docker-archive: every RepoTags entry" '["localhost/edges/one:1","localhost/edges/one:2","localhost/edges/two:1"]' \
+  "$($DISTILL list-tags docker-archive:da.tar | jq -c '.Tags | sort')"
+check_eq "list-tags docker-archive = skopeo list-tags" "$(skopeo list-tags docker-archive:da.tar | jq -c '.Tags | sort')" \
+  "$($DISTILL list-tags docker-archive:da.tar | jq -c '.Tags | sort')"
+for bad in oci:lay:one docker-archive:j.json oci-archive:nowhere.tar rootfs:t1 oci:t1; do
+  $DISTILL list-tags "$bad" >out 2>err; rc=$?
+  check_eq "list-tags $bad: exit 3, one line, nothing on stdout" "3 1 0" "$rc $(wc -l < err) $(wc -c < out)"
+done
+$DISTILL list-tags 2>/dev/null; check_eq "list-tags without LOCATION: usage error" 2 $?
+$DISTILL list-tags --compress gzip oci:lay 2>/dev/null; check_eq "list-tags --compress: usage error" 2 $?
+check "list-tags --help" bash -c "$DISTILL list-tags --help | head -1 | grep -q '^Usage: distill list-tags'"
+check "distill --help lists list-tags" bash -c "$DISTILL --help | grep -q '^  list-tags '"
+
+if command -v docker-registry >/dev/null; then
+  PORT=""
+  for p in $(seq 18200 18299); do
+    python3 -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1',$p))" 2>/dev/null && { PORT=$p; break; }
+  done
+  mkdir -p reg
+  printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+    "$T/reg/data" "$PORT" > reg/config.yml
+  docker-registry serve reg/config.yml > reg/log 2>&1 &
+  regpid=$!
+  trap 'kill $regpid 2>/dev/null; wait $regpid 2>/dev/null; rm -rf "$T"' EXIT
+  for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$PORT/v2/" && break; sleep 0.2; done
+  R=127.0.0.1:$PORT
+  for t in v1 v2 v3 v4 v5; do $DISTILL copy -q --dest-tls-verify=false oci:lay:one docker://$R/edges/tiny:$t >/dev/null || fail "push tiny:$t"; done
+  check_eq "list-tags docker://: the registry's tags, as skopeo prints them" \
+    "$(skopeo list-tags --tls-verify=false docker://$R/edges/tiny | jq -c '{Repository, Tags: (.Tags | sort)}')" \
+    "$($DISTILL list-tags --tls-verify=false docker://$R/edges/tiny | jq -c '{Repository, Tags: (.Tags | sort)}')"
+  $DISTILL list-tags --tls-verify=false docker://$R/edges/none >out 2>err; rc=$?
+  check_eq "list-tags of a missing repository: exit 3, one line" "3 1" "$rc $(wc -l < err)"
+  check "list-tags of a missing repository: says so" grep -q "repository not found" err
+  $DISTILL list-tags --tls-verify=false docker://$R/edges/tiny:v1 >out 2>err; rc=$?
+  check_eq "list-tags docker://REPO:TAG: refused (a repository, not an image)" "3 1" "$rc $(grep -c 'not an image' err)"
+  kill $regpid 2>/dev/null
+else
+  fail "docker-registry is not installed (scripts/install-deps.sh installs it)"
+fi
+
+# Pagination (docker-registry 2.8 answers in one page): the fake registry pages as the spec says.
+python3 "$TOP/tests/integration/registry_fake.py" "$T/lay" "$T/fake.port" "" 2> fake.log & fakepid=$!
+trap 'kill $fakepid 2>/dev/null; kill ${regpid:-} 2>/dev/null; rm -rf "$T"' EXIT
+for _ in $(seq 50); do [ -s fake.port ] && break; sleep 0.1; done
+F=127.0.0.1:$(cat fake.port)
+for t in a1 b2 c3 d4 e5; do $DISTILL copy -q --dest-tls-verify=false oci:lay:one docker://$F/x/paged:$t >/dev/null || fail "push to the fake: $t"; done
+check_eq "list-tags docker:// follows the Link pages (2 tags a page)" '["a1","b2","c3","d4","e5","latest"]' \
+  "$(DISTILL_TAGS_PAGE_SIZE=2 $DISTILL list-tags --tls-verify=false docker://$F/x/paged | jq -c '.Tags')"
+check_eq "list-tags: the pages were asked for (n=2, then last=...)" 3 "$(grep -c 'GET /v2/x/paged/tags/list?n=2' fake.log)"
+check_eq "list-tags docker://: Repository is HOST/REPO" "$F/x/paged" \
+  "$($DISTILL list-tags --tls-verify=false docker://$F/x/paged | jq -r .Repository)"
+kill $fakepid 2>/dev/null
