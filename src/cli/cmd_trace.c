@@ -204,6 +204,8 @@ int cmd_trace(int argc, char **argv) {
     if (grace && !secs_ok(grace))
         return usage_line("%s: expected whole seconds from 0 to " DS_STR(DS_TRACE_MAX_SECS) ", got '%s'", "--grace", grace);
     if (out && !*out) return usage_line("%s: expected a file name%s", "--out", "");
+    if (out && !strcmp(out, "-"))
+        return usage_line("%s %s: standard output is CMD's; use --json-fd 3 3>&1 (or --json for standard error)", "--out", "-");
     int json_fd = -1;
     if (json_fd_s) {
         /* An inherited descriptor open for writing; checked now, not after CMD ran. */

@@ -157,8 +157,7 @@ int ds_image_copy(ds_image *src, const char *dst_ref, const ds_opts *opts, char 
     if (r == 0) r = ds_dest_put_manifest(d, raw, len, mt, err);
     /* The digest a reader of the destination reports (docker-archive rebuilds its manifest). */
     char written[DS_DIGEST_LEN + 1] = "";
-    if (r == 0) ds_sha256_buf(raw, len, written);
-    if (r == 0 && d->written_digest[0]) memcpy(written, d->written_digest, sizeof written);
+    if (r == 0) ds_dest_digest(d, raw, len, written);
     if (r == 0) {
         r = ds_dest_commit(d, err);
         d = NULL;

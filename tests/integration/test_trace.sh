@@ -205,6 +205,9 @@ for v in 31536000 -1 1.5 x; do
   check_eq "cli --timeout $v: usage error (exit 2), one line" "2 1" "$rc $(wc -l < "$T/to.err")"
 done
 check "cli --timeout out of range: CMD did not run" test ! -e "$T/ran"
+"$DISTILL" trace --out - -- touch "$T/ran" >"$T/dash.out" 2>"$T/dash.err"; rc=$?
+check_eq "cli --out - (stdout is CMD's): usage error, one line, CMD did not run" "2 1 no" \
+  "$rc $(wc -l < "$T/dash.err") $([ -e "$T/ran" ] && echo ran || echo no)"
 check_eq "cli --timeout 1000000 (the maximum) is accepted" 0 "$("$DISTILL" trace --timeout 1000000 -- true 2>/dev/null; echo $?)"
 
 # --root: a tree with only a static program and its data; nothing is left in the tree.
