@@ -76,6 +76,9 @@ for src in oci:lay:one oci:z:one oci:lay:ann; do
   check_eq "copy $src -> docker-archive: printed digest = inspect's" "$c" "$($DISTILL inspect docker-archive:dz.tar | jq -r .digest)"
 done
 
+sq=$($DISTILL squash oci:lay:one docker-archive:sq.tar:localhost/sq:1 2>/dev/null | sed -n 's/^manifest //p')
+check_eq "squash -> docker-archive: printed digest = inspect's" "$sq" "$($DISTILL inspect docker-archive:sq.tar | jq -r .digest)"
+
 # --- the platform of a rootfs: tree --------------------------------------------------------
 host=$(dpkg --print-architecture)
 echo 'int main(void) { return 0; }' > m.c
