@@ -17,7 +17,9 @@ static const char usage[] =
     CLI_TRANSPORT_HELP
     "  --tls-verify=BOOL             both --src-tls-verify and --dest-tls-verify\n"
     "\nSRC and DST are oci:PATH[:REF], oci-archive:PATH[:REF], docker-archive:PATH[:REPO:TAG],\n"
-    "docker://HOST[:PORT]/REPO[:TAG|@DIGEST] or rootfs:DIR.\n";
+    "docker://HOST[:PORT]/REPO[:TAG|@DIGEST] or rootfs:DIR. A single-platform SRC of another platform\n"
+    "than --platform is copied with a warning. An existing oci-archive or docker-archive DST gets the\n"
+    "image added (its other images stay); an existing file of another kind is refused.\n";
 
 int cmd_copy(int argc, char **argv) {
     ds_opts opts;
@@ -39,6 +41,7 @@ int cmd_copy(int argc, char **argv) {
     ds_err err = {0};
     ds_image *img = NULL;
     if (ds_image_open(pos[0], &opts, &img, &err) < 0) return cli_error("copy", &err);
+    cli_platform_warn(&opts, img);
     char digest[DS_DIGEST_LEN + 1];
     int r = ds_image_copy(img, pos[1], &opts, digest, &err);
     ds_image_close(img);

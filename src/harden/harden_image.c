@@ -182,8 +182,8 @@ static int write_image(ds_image *img, const char *dst_ref, const ds_opts *topts,
     if (rc == 0) {
         json_object_set_new(man, "config", desc_json(DS_MT_OCI_CONFIG, cdig, csize));
         char *raw = json_dumps(man, JSON_COMPACT);
-        ds_sha256_buf(raw, strlen(raw), res->manifest_digest);
         rc = ds_dest_put_manifest(d, raw, strlen(raw), DS_MT_OCI_MANIFEST, err);
+        ds_dest_digest(d, raw, strlen(raw), res->manifest_digest); /* what inspect will say */
         free(raw);
         res->n_layers = json_array_size(layers);
     }

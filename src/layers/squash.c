@@ -122,9 +122,9 @@ int ds_image_squash(ds_image *src, const char *dst_ref, const ds_opts *opts, ds_
     if (ds_dest_put_blob(dest, &ldesc, lo.blob_path, err) < 0) goto out;
     if (ds_dest_put_blob(dest, &cdesc, cfg_path, err) < 0) goto out;
     if (ds_dest_put_manifest(dest, man_raw, strlen(man_raw), DS_MT_OCI_MANIFEST, err) < 0) goto out;
-    if (ds_dest_commit(dest, err) < 0) goto out;
+    ds_dest_digest(dest, man_raw, strlen(man_raw), res->manifest_digest); /* what inspect will say */
+    if (ds_dest_commit(dest, err) < 0) { dest = NULL; goto out; }
     dest = NULL; /* committed: the destination owns itself now */
-    ds_sha256_buf(man_raw, strlen(man_raw), res->manifest_digest);
     memcpy(res->layer_digest, lo.digest, sizeof res->layer_digest);
     res->layer_size = lo.size;
     rc = 0;
