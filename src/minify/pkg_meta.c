@@ -14,6 +14,9 @@
  *    the closure kept them.
  *  - npm: the package.json of every package that kept a file.
  *  - Go build info and Java META-INF/maven are inside the kept files already.
+ *  - The distribution's release files (etc/os-release and its target, debian_version,
+ *    alpine-release, redhat-release): scanners match packages to a distribution's
+ *    advisories only when they know it.
  * A package with no kept file is not listed. Packages come from the scan library's
  * readers run on the source (src/scan/pkg_*.c, pkgdb.h); a file counts as kept when its
  * listed path, resolved in the source (the last component not followed), is in the kept
@@ -338,6 +341,51 @@ static int write_pypi(pm *x, const ds_pkg *p, const char *info_dir, ds_err *err)
     return r;
 }
 
+/* What scanners read to know the distribution (trivy, grype, syft: without it a dpkg
+ * database is not matched against Debian's advisories): os-release and the release
+ * files, as the source has them (a symlink stays a symlink, its target copied too). */
+static int write_os_release(pm *x, ds_err *err) {
+    static const char *const files[] = {"/etc/os-release", "/usr/lib/os-release", "/etc/debian_version",
+                                        "/etc/alpine-release", "/etc/redhat-release", "/etc/system-release"};
+    int r = 0;
+    for (size_t i = 0; i < sizeof files / sizeof *files && r == 0; i++) {
+        struct stat st;
+        char *c = canon(x, files[i], &st);
+        if (!c) continue;
+        char *h = ds_xasprintf("%s%s", x->dst, c);
+        struct stat dst;
+        bool have = lstat(h, &dst) == 0;
+        if (!have && S_ISLNK(st.st_mode)) {
+            char target[4096];
+            char *sh = ds_xasprintf("%s%s", x->src, c);
+            ssize_t n = readlink(sh, target, sizeof target - 1);
+            free(sh);
+            char *dir = ds_xstrdup(c);
+            *strrchr(dir, '/') = 0;
+            if (n > 0 && (r = ensure_dir(x, *dir ? dir : "/", err)) == 0) {
+                target[n] = 0;
+                if (symlink(target, h) < 0) r = ds_fail_errno(err, "symlink %s", h);
+            }
+            free(dir);
+            /* The target, resolved in the source, is copied when it is a regular file. */
+            struct stat tst;
+            char *t = r == 0 ? ds_rp_resolve(&x->srp, c, 0, &tst, NULL, NULL) : NULL;
+            if (t && S_ISREG(tst.st_mode)) {
+                char *th = ds_xasprintf("%s%s", x->dst, t);
+                struct stat e;
+                if (lstat(th, &e) < 0) r = copy_in(x, t, err);
+                free(th);
+            }
+            free(t);
+        } else if (!have && S_ISREG(st.st_mode)) {
+            r = copy_in(x, c, err);
+        }
+        free(h);
+        free(c);
+    }
+    return r;
+}
+
 typedef struct run {
     pm x;
     ds_tree tree;
@@ -417,6 +465,7 @@ int ds_pkg_meta_write(const char *src_root, const ds_pathmap *keep, const char *
     pm *x = &u.x;
     json_t *list = json_array();
     int r = dst_root ? clear_dpkg(x, err) : 0;
+    if (r == 0 && dst_root) r = write_os_release(x, err);
     ds_strlist written = {0}, apk_dbs = {0}, rpm_dbs = {0};
     int64_t *hnums = NULL;
     size_t n_h = 0;
