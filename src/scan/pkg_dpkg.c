@@ -132,8 +132,9 @@ static char *copyright_license(const char *root, const char *name) {
             if (*one && !ds_strlist_has(&seen, one)) {
                 ds_strlist_add(&seen, one);
                 bool alt = strstr(one, " or ") || strstr(one, " OR ") || strchr(one, ',');
+                /* "A or B" (or DEP-5's commas) in parentheses: "and" binds tighter than "or". */
                 char *n = lic ? ds_xasprintf(alt ? "%s and (%s)" : "%s and %s", lic, one)
-                              : ds_xasprintf(alt ? "%s" : "%s", one);
+                              : ds_xasprintf(alt ? "(%s)" : "%s", one);
                 free(lic);
                 lic = n;
             }
@@ -142,7 +143,6 @@ static char *copyright_license(const char *root, const char *name) {
         s = strchr(s, '\n');
         if (s) s++;
     }
-    /* One "A or B" alone needs no parentheses; several get them from the join above. */
     ds_strlist_free(&seen);
     if (!lic) lic = guess_license(text);
     free(text);

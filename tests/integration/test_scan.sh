@@ -41,7 +41,8 @@ check "pypi pip found with its RECORD files" \
 check "deb purl with distro qualifier" \
   jq -e '.packages[] | select(.name=="dpkg") | .purl | test("^pkg:deb/debian/dpkg@[^?]+\\?arch=amd64&distro=debian-12$")' "$T/base.json"
 check "dpkg files from info/*.list" jq -e '.packages[] | select(.name=="dpkg") | .file_count > 50' "$T/base.json"
-check "license from the copyright file" jq -e '.packages[] | select(.name=="apt") | .license == "GPL-2+"' "$T/base.json"
+check "license from the copyright file (every License: name)" jq -e '.packages[] | select(.name=="apt") | .license == "GPL-2+ and GPL-2 and BSD-3-clause and Expat"' "$T/base.json"
+check "license as an SPDX expression" jq -e '.packages[] | select(.name=="apt") | .license_spdx == "GPL-2.0-or-later AND GPL-2.0-only AND BSD-3-Clause AND MIT"' "$T/base.json"
 
 # --- verdict on the source images: not distroless, evidence names /bin/sh and dpkg
 check_eq "base not distroless" false "$(jq -r .verdict.distroless "$T/base.json")"
