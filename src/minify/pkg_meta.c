@@ -3,7 +3,8 @@
  *  - dpkg: var/lib/dpkg/status.d/PKG (the package's control paragraph from the source's
  *    status or status.d) and status.d/PKG.md5sums with the kept files only, as Google
  *    distroless does. No var/lib/dpkg/status, no info/, no maintainer scripts: there is
- *    no dpkg to use them (whatever of them the closure kept is removed).
+ *    no dpkg to use them (whatever of them the closure kept is removed). And the package's
+ *    /usr/share/doc/PKG/copyright, where scanners read its license.
  *  - apk: lib/apk/db/installed with the kept packages and their kept files only.
  *  - rpm (SQLite rpmdb): the database with the rows of the packages that kept no file
  *    deleted from every table (VACUUMed: the same input gives the same bytes). A kept
@@ -219,6 +220,19 @@ static int write_deb(pm *x, const ds_pkg *p, ds_strlist *written, ds_err *err) {
     char *text = ds_xasprintf("%s\n", p->record);
     int r = put(x, path, text, strlen(text), err);
     free(text);
+    /* The copyright file, where scanners (and distill scan) read the package's license; only
+     * when no symlink is on its way (a doc dir linked to another package's is left out). */
+    char *cr = ds_xasprintf("/usr/share/doc/%s/copyright", p->name);
+    struct stat cst;
+    char *cc = r == 0 ? canon(x, cr, &cst) : NULL;
+    if (cc && !strcmp(cc, cr) && S_ISREG(cst.st_mode)) {
+        char *h = ds_xasprintf("%s%s", x->dst, cr);
+        struct stat e;
+        if (lstat(h, &e) < 0) r = copy_in(x, cr, err);
+        free(h);
+    }
+    free(cc);
+    free(cr);
     /* md5sums: the source's lines for the kept files. */
     char *md5 = NULL;
     if (p->db_file && ends_with(p->db_file, ".list"))

@@ -45,6 +45,8 @@ check_eq "status.d/libssl3 is the source's stanza" "$(tar -xzOf "$(layer_of "$py
   awk -v RS= '/^Package: libssl3\n/' | grep '^Version:')" "$(grep '^Version:' "$T/tree/var/lib/dpkg/status.d/libssl3")"
 check_fails "no var/lib/dpkg/status" test -e "$T/tree/var/lib/dpkg/status"
 check_fails "no var/lib/dpkg/info" test -e "$T/tree/var/lib/dpkg/info"
+check "the copyright file of a kept package" test -s "$T/tree/usr/share/doc/libssl3/copyright"
+check "os-release for the scanners" test -e "$T/tree/etc/os-release"
 for p in dpkg apt bash coreutils; do
   check_fails "no status.d entry for dropped $p" test -e "$T/tree/var/lib/dpkg/status.d/$p"
 done
@@ -124,6 +126,7 @@ JS
     echo "  licenses ($img): $out"
     check_eq "SPDX license values parse ($img)" "[]" "$(jq -c .bad <<<"$out")"
   done
+  check "result SPDX has license values (copyright files carried over)" test "$(jq .n <<<"$(node "$T/lic.js" "$SEP" "$T/rep/sbom.spdx.json")")" -gt 5
   check "source SPDX has license values (not all NOASSERTION)" test "$(jq .n <<<"$(node "$T/lic.js" "$SEP" "$T/src.spdx.json")")" -gt 20
   check "GPL-2+ became GPL-2.0-or-later" jq -e '[.packages[] | select((.licenseDeclared // "") | test("GPL-2.0-or-later"))] | length > 0' "$T/src.spdx.json"
 else

@@ -253,6 +253,7 @@ static void test_writer(void **state) {
     assert_string_equal(s, "11111111111111111111111111111111  usr/bin/keep\n");
     free(s);
     assert_false(exists(g_dst, "/var/lib/dpkg/status.d/dropme"));
+    assert_true(exists(g_dst, "/usr/share/doc/keepme/copyright")); /* where the license is read */
     s = rd(g_dst, "/etc/os-release"); /* scanners need the distribution */
     assert_string_equal(s, "ID=debian\nVERSION_ID=12\n");
     free(s);
