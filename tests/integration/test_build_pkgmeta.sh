@@ -110,24 +110,13 @@ fi
 SEP=$TOP/build/node/node_modules/spdx-expression-parse
 [ -d "$SEP" ] || npm install --silent --no-audit --no-fund --prefix "$TOP/build/node" spdx-expression-parse >/dev/null 2>&1
 if [ -d "$SEP" ]; then
-  cat > "$T/lic.js" <<'JS'
-const parse = require(process.argv[2]); const doc = require(process.argv[3]);
-const refs = new Set((doc.hasExtractedLicensingInfos || []).map(x => x.licenseId));
-let bad = [], n = 0, mapped = 0;
-for (const p of doc.packages) for (const k of ["licenseDeclared", "licenseConcluded"]) {
-  const v = p[k]; if (!v || v === "NOASSERTION" || v === "NONE") continue; n++;
-  try { parse(v); mapped++; } catch (e) { bad.push(v); }
-  for (const r of v.match(/LicenseRef-[A-Za-z0-9.-]+/g) || []) if (!refs.has(r)) bad.push("undeclared " + r);
-}
-console.log(JSON.stringify({n, mapped, bad}));
-JS
   for img in src rep/sbom; do
-    out=$(node "$T/lic.js" "$SEP" "$T/$img.spdx.json")
+    out=$(node "$TOP/tests/integration/spdx-licenses.js" "$SEP" "$T/$img.spdx.json")
     echo "  licenses ($img): $out"
     check_eq "SPDX license values parse ($img)" "[]" "$(jq -c .bad <<<"$out")"
   done
-  check "result SPDX has license values (copyright files carried over)" test "$(jq .n <<<"$(node "$T/lic.js" "$SEP" "$T/rep/sbom.spdx.json")")" -gt 5
-  check "source SPDX has license values (not all NOASSERTION)" test "$(jq .n <<<"$(node "$T/lic.js" "$SEP" "$T/src.spdx.json")")" -gt 20
+  check "result SPDX has license values (copyright files carried over)" test "$(jq .n <<<"$(node "$TOP/tests/integration/spdx-licenses.js" "$SEP" "$T/rep/sbom.spdx.json")")" -gt 5
+  check "source SPDX has license values (not all NOASSERTION)" test "$(jq .n <<<"$(node "$TOP/tests/integration/spdx-licenses.js" "$SEP" "$T/src.spdx.json")")" -gt 20
   check "GPL-2+ became GPL-2.0-or-later" jq -e '[.packages[] | select((.licenseDeclared // "") | test("GPL-2.0-or-later"))] | length > 0' "$T/src.spdx.json"
 else
   fail "pkgmeta: spdx-expression-parse could not be installed"

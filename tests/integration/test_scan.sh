@@ -190,6 +190,18 @@ if AJV=$(bash "$TOP/tests/integration/scan-tools.sh" ajv); then
       -s "$SCHEMAS/bom-1.5.schema.json" -r "$SCHEMAS/spdx.schema.json" -r "$SCHEMAS/jsf-0.82.schema.json" -d "$T/$img.cdx.json"
     check_eq "spdx package count ($img)" "$(jq .package_count "$T/$img.json")" "$(jq '[.packages[] | select(.SPDXID != "SPDXRef-Image")] | length' "$T/$img.spdx.json")"
   done
+  # Every license value is a valid SPDX expression (npm spdx-expression-parse).
+  SEP=$TOP/build/node/node_modules/spdx-expression-parse
+  [ -d "$SEP" ] || npm install --silent --no-audit --no-fund --prefix "$TOP/build/node" spdx-expression-parse >/dev/null 2>&1
+  if [ -d "$SEP" ]; then
+    for img in base py; do
+      out=$(node "$TOP/tests/integration/spdx-licenses.js" "$SEP" "$T/$img.spdx.json")
+      echo "  licenses ($img): $out"
+      check_eq "SPDX license values parse with spdx-expression-parse ($img)" "[]" "$(jq -c .bad <<<"$out")"
+    done
+  else
+    fail "spdx-expression-parse could not be installed"
+  fi
   # The validator must be able to say no: a broken document fails.
   jq 'del(.spdxVersion) | .packages[1].SPDXID = "not an id"' "$T/base.spdx.json" > "$T/broken.spdx.json"
   check_fails "ajv rejects a broken SPDX document" "$AJV" validate --spec=draft7 -c ajv-formats --strict=false \
