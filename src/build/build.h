@@ -105,8 +105,12 @@ typedef struct ds_tree_stats {
 int ds_tree_stats_of(const char *root, ds_tree_stats *out, ds_err *err);
 /* Bytes of the regular files the trace saw (ok accesses), resolved in root. */
 int64_t ds_trace_used_bytes(const char *root, const ds_trace *trace);
-/* [{package, files, kept, share}] from the dpkg lists in root, for the kept set. */
+/* The packages of root (dpkg, apk, rpm, pypi, npm) with a file in the kept set:
+ * [{type, name, package (= name), version, arch, purl, database, files, kept, share}]. */
 json_t *ds_package_shares(const char *root, const ds_pathmap *keep);
+/* --out-dir's sbom.spdx.json and sbom.cdx.json: the scan of the result's tree, the image
+ * named image_ref at digest (its manifest digest, may be NULL when none was written). */
+int ds_build_write_sboms(const char *tree, const char *image_ref, const char *digest, const char *out_dir, ds_err *err);
 /* Shells/tools present in root that are not kept: [path]. */
 json_t *ds_tools_left_out(const char *root, const ds_pathmap *keep);
 /* Paths a (verify) trace reached that exist in src_root but not in cand_root: [path]. */

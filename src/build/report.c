@@ -73,43 +73,7 @@ int64_t ds_trace_used_bytes(const char *root, const ds_trace *trace) {
 }
 
 json_t *ds_package_shares(const char *root, const ds_pathmap *keep) {
-    json_t *out = json_array();
-    char *pat = ds_xasprintf("%s/var/lib/dpkg/info/*.list", root);
-    glob_t g = {0};
-    ds_root tree;
-    if (glob(pat, 0, NULL, &g) != 0 || ds_root_open(&tree, root, &(ds_err){0}) < 0) {
-        free(pat);
-        globfree(&g);
-        return out;
-    }
-    free(pat);
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-        FILE *f = fopen(g.gl_pathv[i], "r");
-        if (!f) continue;
-        const char *base = strrchr(g.gl_pathv[i], '/') + 1;
-        char *name = ds_xstrndup(base, strlen(base) - 5);
-        json_int_t files = 0, kept = 0;
-        char line[4096];
-        while (fgets(line, sizeof line, f)) {
-            line[strcspn(line, "\n")] = 0;
-            if (line[0] != '/') continue;
-            struct stat st;
-            char *res = NULL;
-            if (host_stat(&tree, line, &st, &res) && !S_ISDIR(st.st_mode)) {
-                files++;
-                if (ds_pathmap_get(keep, res)) kept++;
-            }
-            free(res);
-        }
-        fclose(f);
-        if (files)
-            json_array_append_new(out, json_pack("{s:s, s:I, s:I, s:f}", "package", name, "files", files, "kept",
-                                                 kept, "share", (double)kept / (double)files));
-        free(name);
-    }
-    globfree(&g);
-    ds_root_close(&tree);
-    return out;
+    return ds_pkg_meta_kept(root, keep);
 }
 
 static const char *g_root;

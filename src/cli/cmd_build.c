@@ -43,8 +43,9 @@ static const char usage[] =
     "  --keep GLOB                   also keep paths matching GLOB (a matching dir keeps all below)\n"
     "  --keep-shell                  keep shells and tools even if the app did not run them\n"
     "  --keep-package NAME           keep every file of a dpkg package (repeatable)\n"
-    "  --out-dir DIR                 write report.json, seccomp.json, and a Dockerfile with its context\n"
-    "                                rootfs.tar (the distilled layer) there\n"
+    "  --out-dir DIR                 write report.json, seccomp.json, the result's SBOMs\n"
+    "                                (sbom.spdx.json, sbom.cdx.json) and a Dockerfile with its\n"
+    "                                context rootfs.tar (the distilled layer) there\n"
     "  --test-artifacts DIR          copy DIR (what the tests wrote) to OUT-DIR/test-artifacts\n"
     "  --seccomp-verify              run the verify stage under the generated seccomp profile\n"
     "  --no-pin                      let the traced app use every CPU (by default the sensor and the app\n"
@@ -808,6 +809,8 @@ report:;
             if (w < 0) goto fail;
         }
         if (o.test_artifacts) copy_artifacts(o.test_artifacts, o.out_dir);
+        /* pkgmeta (issue 12): the result's SBOMs beside report.json. */
+        if (rc == DS_EXIT_OK && ds_build_write_sboms(cand_tree, o.dst, cand.manifest_digest, o.out_dir, &err) < 0) goto fail;
     }
     goto done;
 

@@ -184,8 +184,9 @@ static int make_scratch(const scan_args *a, const ds_image *img, char **out, ds_
 }
 
 /* Anything but rootfs: is unpacked into a private temp dir first. */
-static int open_root(scan_args *a, char **root, char **tmp, char **user, json_t **labels, ds_err *err) {
+static int open_root(scan_args *a, char **root, char **tmp, char **user, json_t **labels, char **digest, ds_err *err) {
     *tmp = NULL;
+    *digest = NULL;
     *user = a->user ? ds_xstrdup(a->user) : NULL;
     *labels = NULL;
     if (strncmp(a->image, "rootfs:", 7) == 0) {
@@ -199,6 +200,7 @@ static int open_root(scan_args *a, char **root, char **tmp, char **user, json_t 
     json_t *u = cfg ? json_object_get(cfg, "User") : NULL;
     if (!a->user) *user = ds_xstrdup(json_is_string(u) ? json_string_value(u) : "");
     json_t *l = cfg ? json_object_get(cfg, "Labels") : NULL;
+    if (img->manifest_digest[0]) *digest = ds_xstrdup(img->manifest_digest);
     if (json_is_object(l)) *labels = json_deep_copy(l);
     if (make_scratch(a, img, tmp, err) < 0) { ds_image_close(img); return -1; }
     *root = ds_xasprintf("%s/rootfs", *tmp);
@@ -218,7 +220,7 @@ int cmd_scan(int argc, char **argv) {
     if (rc) return rc;
 
     ds_err err = {0};
-    char *root = NULL, *tmp = NULL, *user = NULL;
+    char *root = NULL, *tmp = NULL, *user = NULL, *digest = NULL;
     json_t *labels = NULL;
     ds_scan s;
     memset(&s, 0, sizeof s);
@@ -226,8 +228,8 @@ int cmd_scan(int argc, char **argv) {
     ds_policy_results pol = {0};
     bool have_f = false, have_pol = false;
     rc = DS_EXIT_ERROR;
-    if (open_root(&a, &root, &tmp, &user, &labels, &err) < 0) goto out;
-    ds_scan_opts so = {.user = user, .labels = labels, .image_ref = a.image};
+    if (open_root(&a, &root, &tmp, &user, &labels, &digest, &err) < 0) goto out;
+    ds_scan_opts so = {.user = user, .labels = labels, .image_ref = a.image, .digest = digest};
     if (ds_scan_root(root, &so, &s, &err) < 0) goto out;
     if (a.vulns) {
         if (ds_vulns_match(a.vulns, &s.pkgs, &f, &err) < 0) goto out;
@@ -286,7 +288,7 @@ out:
         ds_err e2;
         ds_rmtree(tmp, &e2);
     }
-    free(tmp); free(root); free(user);
+    free(tmp); free(root); free(user); free(digest);
     json_decref(labels);
     return rc;
 }

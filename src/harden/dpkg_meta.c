@@ -2,10 +2,13 @@
  * var/lib/dpkg/info/PKG.list and PKG.md5sums, distroless' status.d/PKG.md5sums, and
  * apk's lib/apk/db/installed.
  * Packages stay in status even when only their directories and docs remain: dpkg
- * itself would still call them installed, and scanners see what is left. */
+ * itself would still call them installed, and scanners see what is left. The files are
+ * read and rewritten by the same line readers as scan and build's metadata writer
+ * (scan/pkgdb.h), so the three agree on what a line names. */
 #include <stdio.h>
 #include <string.h>
 #include "harden/harden_int.h"
+#include "scan/pkgdb.h"
 
 static bool ends_with(const char *s, const char *suf) {
     size_t a = strlen(s), b = strlen(suf);
@@ -43,82 +46,40 @@ static void plan_edit(hr_ctx *c, const char *rel, char *out, size_t out_len, siz
     it->gid = e ? e->st.st_gid : 0;
 }
 
-static void edit_one(hr_ctx *c, const char *rel, bool md5, char **bases, size_t n_bases) {
-    if (hr_allowed(c, rel) || hr_planned_remove(c, rel)) return;
-    size_t len;
-    char *data = hr_read_rel(c, rel, &len);
-    if (!data) return;
-    char *out = NULL, *names = ds_xstrdup("");
-    size_t out_len = 0, dropped = 0;
-    FILE *f = open_memstream(&out, &out_len);
-    char *save = NULL;
-    for (char *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-        const char *path = l;
-        if (md5) {
-            const char *sp = strstr(l, "  ");
-            path = sp ? sp + 2 : NULL;
-        }
-        if (path && *path && listed_removed(c, bases, n_bases, path)) {
-            if (dropped < 4) {
-                char *n = ds_xasprintf("%s%s%s%s", names, dropped ? ", " : "", *path == '/' ? "" : "/", path);
-                free(names);
-                names = n;
-            }
-            dropped++;
-            continue;
-        }
-        fprintf(f, "%s\n", l);
+/* The shared readers' keep callback (scan/pkgdb.h): a removed file is not kept; the
+ * first four are named for the plan. */
+typedef struct drop_ctx {
+    hr_ctx *c;
+    char **bases;
+    size_t n_bases, dropped;
+    char *names;
+} drop_ctx;
+
+static bool still_there(const char *path, void *arg) {
+    drop_ctx *d = arg;
+    if (!listed_removed(d->c, d->bases, d->n_bases, path)) return true;
+    if (d->dropped < 4) {
+        char *n = ds_xasprintf("%s%s%s", d->names, d->dropped ? ", " : "", path);
+        free(d->names);
+        d->names = n;
     }
-    fclose(f);
-    free(data);
-    plan_edit(c, rel, out, out_len, dropped, names);
+    d->dropped++;
+    return false;
 }
 
-/* apk's installed database: "F:dir" opens a folder, "R:name" a file in it, followed by its
- * "a:" (acl) and "Z:" (checksum) lines. A removed file loses its R: line and those. */
-static void edit_apk(hr_ctx *c, const char *rel, char **bases, size_t n_bases) {
+/* A dpkg file list (.list) or md5sums, or apk's installed database, minus the removed files. */
+static void edit_db(hr_ctx *c, const char *rel, int kind, char **bases, size_t n_bases) {
     if (hr_allowed(c, rel) || hr_planned_remove(c, rel)) return;
     size_t len;
     char *data = hr_read_rel(c, rel, &len);
     if (!data) return;
-    char *out = NULL, *names = ds_xstrdup("");
-    size_t out_len = 0, dropped = 0;
-    FILE *f = open_memstream(&out, &out_len);
-    char *folder = ds_xstrdup("");
-    bool skipping = false;
-    char *p = data;
-    while (*p) {
-        char *nl = strchr(p, '\n');
-        size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        char *l = ds_xstrndup(p, n);
-        p += n + (nl ? 1 : 0);
-        if (skipping && (!strncmp(l, "a:", 2) || !strncmp(l, "Z:", 2))) { free(l); continue; }
-        skipping = false;
-        if (!strncmp(l, "F:", 2)) { free(folder); folder = ds_xstrdup(l + 2); }
-        else if (!*l) { free(folder); folder = ds_xstrdup(""); }
-        else if (!strncmp(l, "R:", 2)) {
-            char *path = ds_xasprintf("/%s%s%s", folder, *folder ? "/" : "", l + 2);
-            if (listed_removed(c, bases, n_bases, path)) {
-                if (dropped < 4) {
-                    char *nn = ds_xasprintf("%s%s%s", names, dropped ? ", " : "", path);
-                    free(names);
-                    names = nn;
-                }
-                dropped++;
-                skipping = true;
-                free(path);
-                free(l);
-                continue;
-            }
-            free(path);
-        }
-        fprintf(f, "%s\n", l);
-        free(l);
-    }
-    fclose(f);
-    free(folder);
+    drop_ctx d = {.c = c, .bases = bases, .n_bases = n_bases, .names = ds_xstrdup("")};
+    size_t out_len;
+    /* Packages stay listed even with no file left (see the top of this file): drop_empty false. */
+    char *out = kind == 'a' ? ds_apk_filter(data, len, still_there, &d, false, &out_len, NULL, NULL)
+                            : ds_dpkg_list_filter(data, len, kind == 'm', still_there, &d, &out_len, NULL, NULL);
     free(data);
-    plan_edit(c, rel, out, out_len, dropped, names);
+    plan_edit(c, rel, out, out_len, d.dropped, d.names);
 }
 
 int hr_plan_dpkg(hr_ctx *c, ds_err *err) {
@@ -135,14 +96,14 @@ int hr_plan_dpkg(hr_ctx *c, ds_err *err) {
         for (int d = 0; d < 2; d++) {
             size_t dl = strlen(dirs[d]);
             if (strncmp(e->rel, dirs[d], dl) || strchr(e->rel + dl, '/')) continue;
-            if (ends_with(e->rel, ".list") && d == 0) edit_one(c, e->rel, false, bases, c->n_removed);
-            else if (ends_with(e->rel, ".md5sums")) edit_one(c, e->rel, true, bases, c->n_removed);
+            if (ends_with(e->rel, ".list") && d == 0) edit_db(c, e->rel, 'l', bases, c->n_removed);
+            else if (ends_with(e->rel, ".md5sums")) edit_db(c, e->rel, 'm', bases, c->n_removed);
         }
     }
     static const char *const apk_dbs[] = {"lib/apk/db/installed", "usr/lib/apk/db/installed"};
     for (int d = 0; d < 2; d++) {
         const hr_entry *e = hr_find_entry(c, apk_dbs[d]);
-        if (e && S_ISREG(e->st.st_mode)) edit_apk(c, apk_dbs[d], bases, c->n_removed);
+        if (e && S_ISREG(e->st.st_mode)) edit_db(c, apk_dbs[d], 'a', bases, c->n_removed);
     }
     free(bases);
     return 0;

@@ -57,6 +57,17 @@ typedef struct ds_user_setup {
 int ds_closure_write_tree(const char *src_root, const ds_closure *c, const ds_user_setup *user,
                           const char *dst_root, ds_err *err);
 
+/* Package metadata for what was kept (src/minify/pkg_meta.c): dpkg status.d/PKG +
+ * PKG.md5sums, apk installed, the rpm SQLite db pruned, Python METADATA + RECORD, npm
+ * package.json, for the packages of src_root with at least one file in keep written in
+ * dst_root. With dst_root NULL nothing is written. What is skipped (and why) goes to
+ * warnings (a JSON array, may be NULL); kept_out (may be NULL) gets
+ * [{type, name, package, version, arch, purl, database, files, kept, share}]. */
+int ds_pkg_meta_write(const char *src_root, const ds_pathmap *keep, const char *dst_root, json_t *warnings,
+                      json_t **kept_out, ds_err *err);
+/* The packages of src_root with at least one file in keep, as kept_out above ([] on error). */
+json_t *ds_pkg_meta_kept(const char *src_root, const ds_pathmap *keep);
+
 /* True when basename(path) is a shell, a package manager or a coreutils-like tool. */
 bool ds_is_shell_or_tool(const char *path);
 

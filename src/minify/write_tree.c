@@ -157,6 +157,9 @@ int ds_closure_write_tree(const char *src_root, const ds_closure *c, const ds_us
     }
     free(tmp);
 
+    /* Package metadata of what was kept, before the run user's files (passwd is no package's). */
+    if (ds_pkg_meta_write(src_root, &c->keep, dst_root, c->warnings, NULL, err) < 0) goto out;
+
     if (user->add_nonroot) {
         if (real_dir(dst_root, "/etc", err) < 0 || real_dir(dst_root, "/home", err) < 0) goto out;
         if (add_user_line(dst_root, "/etc/passwd", "nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n",

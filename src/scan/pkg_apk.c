@@ -1,6 +1,7 @@
 /* Alpine apk: /lib/apk/db/installed, records of "K:value" lines separated by
  * blank lines (P name, V version, A arch, L license, F dir, R file in that dir). */
 #include <string.h>
+#include "scan/pkgdb.h"
 #include "scan/scan_internal.h"
 
 static void finish(ds_pkg *p, const ds_pkgctx *ctx) {
@@ -24,51 +25,50 @@ static void finish(ds_pkg *p, const ds_pkgctx *ctx) {
     }
 }
 
+typedef struct apk_rd {
+    ds_pkg cur;
+    const char *rec_start; /* first line of the record being read */
+    const char *source;
+    const ds_pkgctx *ctx;
+    ds_pkglist *out;
+} apk_rd;
+
+static void apk_line(const ds_apk_line *l, void *arg) {
+    apk_rd *x = arg;
+    ds_pkg *c = &x->cur;
+    if (!x->rec_start) x->rec_start = l->line;
+    if (l->key == 0) {
+        if (c->name) {
+            ds_pkg *np = ds_pkglist_add(x->out);
+            *np = *c;
+            np->source = ds_xstrdup(x->source);
+            np->record = ds_xstrndup(x->rec_start, (size_t)(l->line - x->rec_start));
+            finish(np, x->ctx);
+        } else {
+            free(c->version); free(c->arch); free(c->license); free(c->origin);
+            ds_strlist_free(&c->files);
+        }
+        memset(c, 0, sizeof *c);
+        x->rec_start = NULL;
+        return;
+    }
+    char **slot = NULL;
+    switch (l->key) {
+    case 'P': slot = &c->name; break;
+    case 'V': slot = &c->version; break;
+    case 'A': slot = &c->arch; break;
+    case 'L': slot = &c->license; break;
+    case 'o': slot = &c->origin; break;
+    case 'R': if (l->file) ds_strlist_add(&c->files, l->file); break;
+    default: break;
+    }
+    if (slot && !*slot) *slot = ds_xstrndup(l->val, l->val_len);
+}
+
 int ds_apk_parse_installed(const char *text, size_t len, const char *source, const ds_pkgctx *ctx,
                            ds_pkglist *out, ds_err *err) {
-    const char *p = text, *end = text + len;
-    ds_pkg cur;
-    memset(&cur, 0, sizeof cur);
-    char *dir = NULL;
-    for (;;) {
-        const char *nl = p < end ? memchr(p, '\n', (size_t)(end - p)) : NULL;
-        const char *le = nl ? nl : end;
-        bool blank = le == p;
-        if (blank || p >= end) {
-            if (cur.name) {
-                ds_pkg *np = ds_pkglist_add(out);
-                *np = cur;
-                np->source = ds_xstrdup(source);
-                finish(np, ctx);
-            } else {
-                free(cur.version); free(cur.arch); free(cur.license); free(cur.origin);
-                ds_strlist_free(&cur.files);
-            }
-            memset(&cur, 0, sizeof cur);
-            free(dir);
-            dir = NULL;
-            if (p >= end) break;
-        } else if (le - p >= 2 && p[1] == ':') {
-            char *v = ds_xstrndup(p + 2, (size_t)(le - p - 2));
-            char **slot = NULL;
-            switch (p[0]) {
-            case 'P': slot = &cur.name; break;
-            case 'V': slot = &cur.version; break;
-            case 'A': slot = &cur.arch; break;
-            case 'L': slot = &cur.license; break;
-            case 'o': slot = &cur.origin; break;
-            case 'F': free(dir); dir = v; v = NULL; break;
-            case 'R':
-                ds_strlist_addf(&cur.files, "/%s%s%s", dir ? dir : "", dir ? "/" : "", v);
-                break;
-            default: break;
-            }
-            if (slot && !*slot) { *slot = v; v = NULL; }
-            free(v);
-        }
-        if (!nl) p = end;
-        else p = nl + 1;
-    }
+    apk_rd x = {.source = source, .ctx = ctx, .out = out};
+    ds_apk_each(text, len, apk_line, &x);
     (void)err;
     return 0;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include "scan/pkgdb.h"
 #include "scan/scan_internal.h"
 
 /* Field values may continue on lines starting with a space; we keep the first
@@ -20,28 +21,6 @@ char *ds_control_field(const char *p, const char *end, const char *field) {
         p = nl ? nl + 1 : end;
     }
     return NULL;
-}
-
-/* Next paragraph [*ps, *pe) at or after *pos; false at the end. */
-static bool next_paragraph(const char *text, size_t len, size_t *pos, const char **ps, const char **pe) {
-    const char *end = text + len, *p = text + *pos;
-    while (p < end && (*p == '\n' || *p == '\r')) p++;
-    if (p >= end) return false;
-    const char *q = p;
-    while (q < end) {
-        const char *nl = memchr(q, '\n', (size_t)(end - q));
-        if (!nl) { q = end; break; }
-        const char *nx = nl + 1;
-        /* A line that is empty or only whitespace ends the paragraph. */
-        const char *r = nx;
-        while (r < end && (*r == ' ' || *r == '\t' || *r == '\r')) r++;
-        if (r >= end || *r == '\n') { q = nl; break; }
-        q = nx;
-    }
-    *ps = p;
-    *pe = q;
-    *pos = (size_t)(q - text) + (q < end ? 1 : 0);
-    return true;
 }
 
 static bool status_installed(const char *status) {
@@ -86,7 +65,7 @@ int ds_dpkg_parse_status(const char *text, size_t len, const char *source, const
                          ds_pkglist *out, ds_err *err) {
     size_t pos = 0;
     const char *ps, *pe;
-    while (next_paragraph(text, len, &pos, &ps, &pe)) {
+    while (ds_control_next(text, len, &pos, &ps, &pe)) {
         char *name = ds_control_field(ps, pe, "Package");
         char *status = ds_control_field(ps, pe, "Status");
         if (!name || !*name || !status_installed(status)) { free(name); free(status); continue; }
@@ -97,6 +76,7 @@ int ds_dpkg_parse_status(const char *text, size_t len, const char *source, const
         p->arch = ds_control_field(ps, pe, "Architecture");
         p->license = ds_control_field(ps, pe, "License"); /* rare, but some tools record it */
         p->source = ds_xstrdup(source);
+        p->record = ds_xstrndup(ps, (size_t)(pe - ps));
         char *src = ds_control_field(ps, pe, "Source");
         if (src) {
             /* "Source: glibc (2.36-9+deb12u4)": the name is the first word. */
@@ -109,40 +89,9 @@ int ds_dpkg_parse_status(const char *text, size_t len, const char *source, const
     return 0;
 }
 
-static void add_list_files(ds_pkg *p, const char *text) {
-    const char *s = text;
-    while (*s) {
-        const char *nl = strchr(s, '\n');
-        size_t n = nl ? (size_t)(nl - s) : strlen(s);
-        if (n > 0 && !(n == 2 && strncmp(s, "/.", 2) == 0)) {
-            char *f = ds_xstrndup(s, n);
-            ds_strlist_add(&p->files, f);
-            free(f);
-        }
-        s += n;
-        if (*s) s++;
-    }
-}
-
-/* md5sums lines: "<32 hex>  path/without/leading/slash" */
-static void add_md5sums_files(ds_pkg *p, const char *text) {
-    const char *s = text;
-    while (*s) {
-        const char *nl = strchr(s, '\n');
-        size_t n = nl ? (size_t)(nl - s) : strlen(s);
-        const char *sp = memchr(s, ' ', n);
-        if (sp) {
-            const char *f = sp;
-            while (f < s + n && *f == ' ') f++;
-            if (f < s + n) {
-                char *path = ds_xstrndup(f, (size_t)(s + n - f));
-                ds_strlist_addf(&p->files, "%s%s", path[0] == '/' ? "" : "/", path);
-                free(path);
-            }
-        }
-        s += n;
-        if (*s) s++;
-    }
+static void add_file(const char *path, const char *line, size_t n, void *arg) {
+    (void)line; (void)n;
+    if (path) ds_strlist_add(&((ds_pkg *)arg)->files, path);
 }
 
 /* Known license texts, for copyright files that are not machine-readable. */
@@ -172,18 +121,29 @@ static char *copyright_license(const char *root, const char *name) {
     int rc = ds_root_read(root, path, &text, NULL, 4 << 20, &e);
     free(path);
     if (rc < 0) return NULL;
-    /* Machine-readable copyright (DEP-5): the first "License:" line. */
+    /* Machine-readable copyright (DEP-5): the distinct "License:" names, joined by "and"
+     * (each one may itself be "A or B"). */
     char *lic = NULL;
-    for (const char *s = text; s && *s;) {
+    ds_strlist seen = {0};
+    for (const char *s = text; s && *s && seen.n < 64;) {
         if (strncmp(s, "License:", 8) == 0) {
             const char *nl = strchr(s, '\n');
-            lic = ds_trim_dup(s + 8, nl ? (size_t)(nl - s - 8) : strlen(s + 8));
-            if (!*lic) { free(lic); lic = NULL; }
-            break;
+            char *one = ds_trim_dup(s + 8, nl ? (size_t)(nl - s - 8) : strlen(s + 8));
+            if (*one && !ds_strlist_has(&seen, one)) {
+                ds_strlist_add(&seen, one);
+                bool alt = strstr(one, " or ") || strstr(one, " OR ") || strchr(one, ',');
+                /* "A or B" (or DEP-5's commas) in parentheses: "and" binds tighter than "or". */
+                char *n = lic ? ds_xasprintf(alt ? "%s and (%s)" : "%s and %s", lic, one)
+                              : ds_xasprintf(alt ? "(%s)" : "%s", one);
+                free(lic);
+                lic = n;
+            }
+            free(one);
         }
         s = strchr(s, '\n');
         if (s) s++;
     }
+    ds_strlist_free(&seen);
     if (!lic) lic = guess_license(text);
     free(text);
     return lic;
@@ -193,15 +153,20 @@ static void enrich(ds_pkg *p, const char *root, const char *admindir, bool files
     if (!p->license) p->license = copyright_license(root, p->name);
     if (!files_from_list) return;
     char *text = NULL;
+    size_t len = 0;
     ds_err e;
     char *path = ds_xasprintf("%s/info/%s:%s.list", admindir, p->name, p->arch ? p->arch : "");
-    if (ds_root_read(root, path, &text, NULL, 64 << 20, &e) < 0) {
+    if (ds_root_read(root, path, &text, &len, 64 << 20, &e) < 0) {
         free(path);
         path = ds_xasprintf("%s/info/%s.list", admindir, p->name);
-        if (ds_root_read(root, path, &text, NULL, 64 << 20, &e) < 0) text = NULL;
+        if (ds_root_read(root, path, &text, &len, 64 << 20, &e) < 0) text = NULL;
+    }
+    if (text) {
+        ds_dpkg_list_each(text, len, false, add_file, p);
+        p->db_file = path;
+        path = NULL;
     }
     free(path);
-    if (text) add_list_files(p, text);
     free(text);
 }
 
@@ -236,7 +201,13 @@ int ds_dpkg_scan(const ds_tree *t, const ds_pkgctx *ctx, ds_pkglist *out, ds_err
             enrich(p, t->root, admin, false);
             char *md5 = ds_xasprintf("%s.md5sums", f->path);
             char *m = NULL;
-            if (ds_root_read(t->root, md5, &m, NULL, 64 << 20, &e) == 0) add_md5sums_files(p, m);
+            size_t ml = 0;
+            if (ds_root_read(t->root, md5, &m, &ml, 64 << 20, &e) == 0) {
+                ds_dpkg_list_each(m, ml, true, add_file, p);
+                free(p->db_file);
+                p->db_file = md5;
+                md5 = NULL;
+            }
             free(m);
             free(md5);
         }

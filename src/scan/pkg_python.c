@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include "scan/pkgdb.h"
 #include "scan/scan_internal.h"
 
 /* Header fields end at the first blank line (the description follows). */
@@ -39,54 +40,21 @@ int ds_python_parse_metadata(const char *text, size_t len, ds_pkg *p) {
     return p->name && p->version ? 0 : -1;
 }
 
-/* "a/b/../c" -> "a/c"; keeps it absolute. */
-static char *normalize(const char *path) {
-    char *out = ds_xmalloc(strlen(path) + 2);
-    size_t n = 0;
-    const char *p = path;
-    while (*p) {
-        while (*p == '/') p++;
-        if (!*p) break;
-        const char *e = strchr(p, '/');
-        size_t l = e ? (size_t)(e - p) : strlen(p);
-        if (l == 1 && p[0] == '.') {
-        } else if (l == 2 && p[0] == '.' && p[1] == '.') {
-            while (n > 0 && out[n - 1] != '/') n--;
-            if (n > 0) n--;
-        } else {
-            out[n++] = '/';
-            memcpy(out + n, p, l);
-            n += l;
-        }
-        p += l;
-    }
-    if (n == 0) out[n++] = '/';
-    out[n] = 0;
-    return out;
+static void add_file(const char *path, const char *line, size_t n, void *arg) {
+    (void)line; (void)n;
+    if (path) ds_strlist_add(&((ds_pkg *)arg)->files, path);
 }
 
 static void add_record(ds_pkg *p, const char *root, const char *info_dir) {
     char *rec = ds_xasprintf("%s/RECORD", info_dir), *text = NULL;
+    size_t len = 0;
     ds_err e;
-    int rc = ds_root_read(root, rec, &text, NULL, 64 << 20, &e);
-    free(rec);
-    if (rc < 0) return;
+    int rc = ds_root_read(root, rec, &text, &len, 64 << 20, &e);
+    if (rc < 0) { free(rec); return; }
+    p->db_file = rec;
     const char *sl = strrchr(info_dir, '/');
     char *site = ds_xstrndup(info_dir, sl ? (size_t)(sl - info_dir) : 0);
-    for (char *line = text; line && *line;) {
-        char *next = strchr(line, '\n');
-        if (next) *next++ = 0;
-        char *comma = line[0] == '"' ? NULL : strchr(line, ',');
-        if (comma) *comma = 0;
-        if (*line && line[0] != '"') {
-            char *abs = line[0] == '/' ? ds_xstrdup(line) : ds_xasprintf("%s/%s", site, line);
-            char *norm = normalize(abs);
-            ds_strlist_add(&p->files, norm);
-            free(norm);
-            free(abs);
-        }
-        line = next;
-    }
+    ds_python_record_each(text, len, site, add_file, p);
     free(site);
     free(text);
 }

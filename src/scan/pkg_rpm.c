@@ -167,16 +167,18 @@ static int read_sqlite(const char *host, const char *img_path, const ds_pkgctx *
         return r;
     }
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT blob FROM Packages", -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, "SELECT hnum, blob FROM Packages", -1, &st, NULL) != SQLITE_OK) {
         int r = ds_fail(err, "%s: %s", img_path, sqlite3_errmsg(db));
         sqlite3_close(db);
         return r;
     }
     size_t bad = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const void *b = sqlite3_column_blob(st, 0);
-        int n = sqlite3_column_bytes(st, 0);
-        if (!b || n <= 0 || ds_rpm_parse_header(b, (size_t)n, img_path, ctx, out) < 0) bad++;
+        const void *b = sqlite3_column_blob(st, 1);
+        int n = sqlite3_column_bytes(st, 1);
+        if (!b || n <= 0 || ds_rpm_parse_header(b, (size_t)n, img_path, ctx, out) < 0) { bad++; continue; }
+        out->v[out->n - 1].rpm_hnum = sqlite3_column_int64(st, 0);
+        out->v[out->n - 1].db_file = ds_xstrdup(img_path);
     }
     int r = 0;
     if (rc != SQLITE_DONE) r = ds_fail(err, "%s: %s", img_path, sqlite3_errmsg(db));

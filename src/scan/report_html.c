@@ -94,6 +94,10 @@ char *ds_html_report(const ds_scan *s, const ds_findings *fd, const ds_policy_re
     esc(f, s->image_ref);
     fprintf(f, "</title><style>%s</style></head><body>\n<header><h1>distill scan report</h1><div class=\"ref\">", CSS);
     esc(f, s->image_ref);
+    if (s->digest) {
+        fputs("</div><div class=\"ref\" id=\"image-digest\">", f);
+        esc(f, s->digest);
+    }
     fputs("</div></header><main>\n", f);
 
     /* Verdict and key numbers. */

@@ -74,6 +74,9 @@ json_t *ds_pkg_json(const ds_pkg *p, bool with_files) {
     json_object_set_new(o, "arch", str_or_null(p->arch));
     if (p->origin) json_object_set_new(o, "source_package", ds_jstr(p->origin));
     json_object_set_new(o, "license", str_or_null(p->license));
+    char *spdx = ds_spdx_expression(p->license, NULL);
+    json_object_set_new(o, "license_spdx", ds_jstr(spdx ? spdx : "NOASSERTION"));
+    free(spdx);
     json_object_set_new(o, "purl", str_or_null(p->purl));
     json_object_set_new(o, "ecosystem", str_or_null(p->ecosystem));
     json_object_set_new(o, "source", str_or_null(p->source));
@@ -85,6 +88,8 @@ json_t *ds_pkg_json(const ds_pkg *p, bool with_files) {
 json_t *ds_scan_json(const ds_scan *s, bool with_files) {
     json_t *o = json_object();
     json_object_set_new(o, "image", ds_jstr(s->image_ref));
+    json_object_set_new(o, "image_digest", str_or_null(s->digest));
+    json_object_set_new(o, "image_purl", str_or_null(s->image_purl));
     json_object_set_new(o, "verdict", ds_verdict_json(&s->verdict));
     json_t *pk = json_array();
     for (size_t i = 0; i < s->pkgs.n; i++) json_array_append_new(pk, ds_pkg_json(&s->pkgs.v[i], with_files));

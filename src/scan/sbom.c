@@ -39,23 +39,6 @@ static char *content_uuid(const ds_scan *s) {
     return ds_xasprintf("%.8s-%.4s-5%.3s-%c%.3s-%.12s", x, x + 8, x + 13, v, x + 17, x + 20);
 }
 
-/* SPDX license expressions: accept the simple ones as they are; anything else
- * goes to a comment and the field says NOASSERTION. */
-static bool spdx_simple_license(const char *l) {
-    if (!l || !*l) return false;
-    for (const char *p = l; *p; p++)
-        if (!isalnum((unsigned char)*p) && !strchr(".-+ ()", *p)) return false;
-    /* Lowercase words like "and"/"or" are not valid operators; tokens must look like ids. */
-    char *copy = ds_xstrdup(l), *save = NULL;
-    bool ok = true;
-    for (char *tok = strtok_r(copy, " ()", &save); tok; tok = strtok_r(NULL, " ()", &save)) {
-        if (strcmp(tok, "AND") == 0 || strcmp(tok, "OR") == 0 || strcmp(tok, "WITH") == 0) continue;
-        if (!isalpha((unsigned char)tok[0]) || strcmp(tok, "and") == 0 || strcmp(tok, "or") == 0) ok = false;
-    }
-    free(copy);
-    return ok;
-}
-
 static char *image_name(const ds_scan *s) {
     return ds_xstrdup(s->image_ref);
 }
@@ -86,7 +69,15 @@ json_t *ds_sbom_spdx(const ds_scan *s, const char *created) {
     json_object_set_new(img, "downloadLocation", ds_jstr("NOASSERTION"));
     json_object_set_new(img, "filesAnalyzed", json_false());
     json_object_set_new(img, "primaryPackagePurpose", ds_jstr("CONTAINER"));
+    if (s->digest) {
+        /* The image is named by its manifest digest: checksum, version and a pkg:oci purl. */
+        json_object_set_new(img, "versionInfo", ds_jstr(s->digest));
+        json_object_set_new(img, "checksums", json_pack("[{s:s, s:s}]", "algorithm", "SHA256", "checksumValue", s->digest + 7));
+        json_object_set_new(img, "externalRefs", json_pack("[{s:s, s:s, s:s}]", "referenceCategory", "PACKAGE-MANAGER",
+                                                           "referenceType", "purl", "referenceLocator", s->image_purl));
+    }
     json_array_append_new(pkgs, img);
+    ds_strlist refs = {0};
     json_t *r = json_object();
     json_object_set_new(r, "spdxElementId", ds_jstr("SPDXRef-DOCUMENT"));
     json_object_set_new(r, "relationshipType", ds_jstr("DESCRIBES"));
@@ -106,16 +97,14 @@ json_t *ds_sbom_spdx(const ds_scan *s, const char *created) {
         json_object_set_new(o, "downloadLocation", ds_jstr("NOASSERTION"));
         json_object_set_new(o, "filesAnalyzed", json_false());
         json_object_set_new(o, "licenseConcluded", ds_jstr("NOASSERTION"));
-        if (spdx_simple_license(p->license)) {
-            json_object_set_new(o, "licenseDeclared", ds_jstr(p->license));
-        } else {
-            json_object_set_new(o, "licenseDeclared", ds_jstr("NOASSERTION"));
-            if (p->license) {
-                char *c = ds_xasprintf("license as recorded: %s", p->license);
-                json_object_set_new(o, "licenseComments", ds_jstr(c));
-                free(c);
-            }
+        char *lic = ds_spdx_expression(p->license, &refs);
+        json_object_set_new(o, "licenseDeclared", ds_jstr(lic ? lic : "NOASSERTION"));
+        if (p->license && (!lic || strcmp(lic, p->license))) {
+            char *c = ds_xasprintf("license as recorded: %s", p->license);
+            json_object_set_new(o, "licenseComments", ds_jstr(c));
+            free(c);
         }
+        free(lic);
         json_object_set_new(o, "copyrightText", ds_jstr("NOASSERTION"));
         json_object_set_new(o, "primaryPackagePurpose", ds_jstr("LIBRARY"));
         char *src = ds_xasprintf("found in %s; %zu files owned", p->source ? p->source : "?", p->files.n);
@@ -139,6 +128,19 @@ json_t *ds_sbom_spdx(const ds_scan *s, const char *created) {
     }
     json_object_set_new(doc, "packages", pkgs);
     json_object_set_new(doc, "relationships", rels);
+    if (refs.n) {
+        /* Each LicenseRef used above, with what the package recorded as its text. */
+        json_t *ex = json_array();
+        for (size_t i = 0; i < refs.n; i++) {
+            char *id, *nm;
+            ds_spdx_ref_split(refs.v[i], &id, &nm);
+            char *text = ds_xasprintf("License named \"%s\" by the package metadata (no SPDX id).", nm);
+            json_array_append_new(ex, json_pack("{s:s, s:s, s:s}", "licenseId", id, "name", nm, "extractedText", text));
+            free(id); free(nm); free(text);
+        }
+        json_object_set_new(doc, "hasExtractedLicensingInfos", ex);
+    }
+    ds_strlist_free(&refs);
     free(ts); free(uuid); free(name);
     return doc;
 }
@@ -172,6 +174,11 @@ json_t *ds_sbom_cyclonedx(const ds_scan *s, const char *created) {
     json_object_set_new(img, "type", ds_jstr("container"));
     json_object_set_new(img, "bom-ref", ds_jstr("image"));
     json_object_set_new(img, "name", ds_jstr(s->image_ref));
+    if (s->digest) {
+        json_object_set_new(img, "version", ds_jstr(s->digest));
+        json_object_set_new(img, "purl", ds_jstr(s->image_purl));
+        json_object_set_new(img, "hashes", json_pack("[{s:s, s:s}]", "alg", "SHA-256", "content", s->digest + 7));
+    }
     json_object_set_new(md, "component", img);
     json_object_set_new(doc, "metadata", md);
 
@@ -202,9 +209,17 @@ json_t *ds_sbom_cyclonedx(const ds_scan *s, const char *created) {
         if (p->version) json_object_set_new(c, "version", ds_jstr(p->version));
         if (p->purl) json_object_set_new(c, "purl", ds_jstr(p->purl));
         if (p->license) {
-            json_t *ls = json_array(), *l = json_object(), *lic = json_object();
-            json_object_set_new(lic, "name", ds_jstr(p->license));
-            json_object_set_new(l, "license", lic);
+            /* A valid SPDX expression of SPDX ids as one expression; anything else a named license. */
+            char *e = ds_spdx_expression(p->license, NULL);
+            json_t *ls = json_array(), *l = json_object();
+            if (e && !strstr(e, "LicenseRef-")) {
+                json_object_set_new(l, "expression", ds_jstr(e));
+            } else {
+                json_t *lic = json_object();
+                json_object_set_new(lic, "name", ds_jstr(p->license));
+                json_object_set_new(l, "license", lic);
+            }
+            free(e);
             json_array_append_new(ls, l);
             json_object_set_new(c, "licenses", ls);
         }

@@ -62,6 +62,10 @@ int ds_scan_root(const char *root, const ds_scan_opts *opts, ds_scan *s, ds_err 
     memset(s, 0, sizeof *s);
     s->image_ref = ds_xstrdup(opts && opts->image_ref ? opts->image_ref : root);
     if (opts && opts->labels) s->labels = json_deep_copy(opts->labels);
+    if (opts && opts->digest && !strncmp(opts->digest, "sha256:", 7)) {
+        s->digest = ds_xstrdup(opts->digest);
+        s->image_purl = ds_image_purl(s->image_ref, s->digest);
+    }
     if (ds_tree_load(root, &s->tree, err) < 0) return -1;
     if (ds_verdict_compute(&s->tree, opts ? opts->user : NULL, &s->verdict, err) < 0) return -1;
     ds_pkgctx ctx = {.root = root, .distro = &s->verdict.distro, .notes = &s->notes};
@@ -77,8 +81,45 @@ int ds_scan_root(const char *root, const ds_scan_opts *opts, ds_scan *s, ds_err 
     return 0;
 }
 
+/* pkg:oci/NAME@sha256:...?repository_url=...&tag=...: NAME is the last component of the
+ * repository (lowercase), the transport prefix and the tag dropped. */
+char *ds_image_purl(const char *ref, const char *digest) {
+    const char *r = ref;
+    static const char *const pfx[] = {"docker://", "oci-archive:", "oci:", "docker-archive:", "containers-storage:"};
+    for (size_t i = 0; i < sizeof pfx / sizeof *pfx; i++)
+        if (!strncmp(r, pfx[i], strlen(pfx[i]))) { r += strlen(pfx[i]); break; }
+    char *repo = ds_xstrdup(r);
+    char *at = strchr(repo, '@');
+    if (at) *at = 0;
+    char *tag = NULL;
+    char *sl = strrchr(repo, '/');
+    char *colon = strrchr(sl ? sl : repo, ':');
+    if (colon) { *colon = 0; tag = colon + 1; }
+    while (*repo && repo[strlen(repo) - 1] == '/') repo[strlen(repo) - 1] = 0;
+    sl = strrchr(repo, '/');
+    char *name = ds_xstrdup(sl ? sl + 1 : repo);
+    for (char *c = name; *c; c++) if (*c >= 'A' && *c <= 'Z') *c = (char)(*c - 'A' + 'a');
+    if (!*name) { free(name); name = ds_xstrdup("image"); }
+    char *q = NULL;
+    bool registry = !strncmp(ref, "docker://", 9);
+    if (registry) {
+        char *ru = ds_purl_encode(repo);
+        q = tag && *tag ? ds_xasprintf("repository_url=%s&tag=%s", ru, tag) : ds_xasprintf("repository_url=%s", ru);
+        free(ru);
+    } else if (tag && *tag) {
+        char *et = ds_purl_encode(tag);
+        q = ds_xasprintf("tag=%s", et);
+        free(et);
+    }
+    char *p = ds_purl("oci", NULL, name, digest, q);
+    free(q); free(name); free(repo);
+    return p;
+}
+
 void ds_scan_free(ds_scan *s) {
     free(s->image_ref);
+    free(s->digest);
+    free(s->image_purl);
     ds_tree_free(&s->tree);
     ds_verdict_free(&s->verdict);
     ds_pkglist_free(&s->pkgs);

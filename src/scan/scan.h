@@ -67,6 +67,10 @@ typedef struct ds_pkg {
     char *origin;     /* source package (deb Source:, apk o:), which distro advisories name; may be NULL */
     char *ecosystem;  /* OSV ecosystem: "Debian:12", "Alpine:v3.19", "PyPI", "npm", "Go", "Maven" */
     ds_strlist files; /* files it owns (image paths) */
+    /* For the metadata writer (src/minify/pkg_meta.c), from the database that listed it: */
+    char *record;     /* dpkg: its control paragraph; apk: its record; else NULL */
+    char *db_file;    /* dpkg: the file list its files came from (info/P.list, status.d/P.md5sums); rpm: the db */
+    int64_t rpm_hnum; /* rpm: its row in the Packages table */
 } ds_pkg;
 
 typedef struct ds_pkglist {
@@ -117,10 +121,13 @@ typedef struct ds_scan_opts {
     const char *user;       /* the run user from the image config or --user; NULL = unknown */
     json_t *labels;         /* image config labels (borrowed), may be NULL */
     const char *image_ref;  /* for the reports */
+    const char *digest;     /* the image's manifest digest "sha256:..." when it is an image, or NULL */
 } ds_scan_opts;
 
 typedef struct ds_scan {
     char *image_ref;
+    char *digest;           /* manifest digest, or NULL (rootfs:) */
+    char *image_purl;       /* pkg:oci/NAME@sha256:... when digest is known, else NULL */
     ds_tree tree;
     ds_verdict verdict;
     ds_pkglist pkgs;
@@ -129,6 +136,9 @@ typedef struct ds_scan {
     size_t n_dirs;
     json_t *labels;         /* owned copy or NULL */
 } ds_scan;
+
+/* pkg:oci purl of an image reference at its manifest digest (malloc'd). */
+char *ds_image_purl(const char *ref, const char *digest);
 
 /* The whole static scan of ROOT: tree, verdict, packages. */
 int ds_scan_root(const char *root, const ds_scan_opts *opts, ds_scan *out, ds_err *err);
@@ -166,6 +176,13 @@ int ds_java_scan(const ds_tree *t, const ds_pkgctx *ctx, ds_pkglist *out, ds_err
 
 /* Deb-style control paragraphs: value of FIELD in a paragraph [p, end), malloc'd or NULL. */
 char *ds_control_field(const char *p, const char *end, const char *field);
+
+/* A license as recorded (DEP-5 short names, SPDX, "GPLv2+", free text) as a valid SPDX
+ * expression (malloc'd), or NULL when it says nothing (NOASSERTION). Names that are no
+ * SPDX id become LicenseRef-<name>; each is added once to refs (may be NULL) as
+ * "LicenseRef-x<TAB>name as recorded" (split with ds_spdx_ref_split). */
+char *ds_spdx_expression(const char *recorded, ds_strlist *refs);
+void ds_spdx_ref_split(const char *entry, char **id, char **name);
 
 /* Package URL (purl spec percent-encoding). qualifiers: "k=v&k=v" already encoded, or NULL. */
 char *ds_purl(const char *type, const char *ns, const char *name, const char *version, const char *qualifiers);

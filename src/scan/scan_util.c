@@ -54,6 +54,7 @@ ds_pkg *ds_pkglist_add(ds_pkglist *l) {
 static void pkg_free(ds_pkg *p) {
     free(p->type); free(p->name); free(p->version); free(p->arch); free(p->license);
     free(p->source); free(p->purl); free(p->ecosystem); free(p->origin);
+    free(p->record); free(p->db_file);
     ds_strlist_free(&p->files);
 }
 

@@ -41,7 +41,8 @@ check "pypi pip found with its RECORD files" \
 check "deb purl with distro qualifier" \
   jq -e '.packages[] | select(.name=="dpkg") | .purl | test("^pkg:deb/debian/dpkg@[^?]+\\?arch=amd64&distro=debian-12$")' "$T/base.json"
 check "dpkg files from info/*.list" jq -e '.packages[] | select(.name=="dpkg") | .file_count > 50' "$T/base.json"
-check "license from the copyright file" jq -e '.packages[] | select(.name=="apt") | .license == "GPL-2+"' "$T/base.json"
+check "license from the copyright file (every License: name)" jq -e '.packages[] | select(.name=="apt") | .license == "GPL-2+ and GPL-2 and BSD-3-clause and Expat"' "$T/base.json"
+check "license as an SPDX expression" jq -e '.packages[] | select(.name=="apt") | .license_spdx == "GPL-2.0-or-later AND GPL-2.0-only AND BSD-3-Clause AND MIT"' "$T/base.json"
 
 # --- verdict on the source images: not distroless, evidence names /bin/sh and dpkg
 check_eq "base not distroless" false "$(jq -r .verdict.distroless "$T/base.json")"
@@ -189,6 +190,18 @@ if AJV=$(bash "$TOP/tests/integration/scan-tools.sh" ajv); then
       -s "$SCHEMAS/bom-1.5.schema.json" -r "$SCHEMAS/spdx.schema.json" -r "$SCHEMAS/jsf-0.82.schema.json" -d "$T/$img.cdx.json"
     check_eq "spdx package count ($img)" "$(jq .package_count "$T/$img.json")" "$(jq '[.packages[] | select(.SPDXID != "SPDXRef-Image")] | length' "$T/$img.spdx.json")"
   done
+  # Every license value is a valid SPDX expression (npm spdx-expression-parse).
+  SEP=$TOP/build/node/node_modules/spdx-expression-parse
+  [ -d "$SEP" ] || npm install --silent --no-audit --no-fund --prefix "$TOP/build/node" spdx-expression-parse >/dev/null 2>&1
+  if [ -d "$SEP" ]; then
+    for img in base py; do
+      out=$(node "$TOP/tests/integration/spdx-licenses.js" "$SEP" "$T/$img.spdx.json")
+      echo "  licenses ($img): $out"
+      check_eq "SPDX license values parse with spdx-expression-parse ($img)" "[]" "$(jq -c .bad <<<"$out")"
+    done
+  else
+    fail "spdx-expression-parse could not be installed"
+  fi
   # The validator must be able to say no: a broken document fails.
   jq 'del(.spdxVersion) | .packages[1].SPDXID = "not an id"' "$T/base.spdx.json" > "$T/broken.spdx.json"
   check_fails "ajv rejects a broken SPDX document" "$AJV" validate --spec=draft7 -c ajv-formats --strict=false \
