@@ -3,6 +3,7 @@
 #   scripts/install-deps.sh          everything: build, demo and every test (make test, CI)
 #   scripts/install-deps.sh --demo   only what `make demo` needs: the compiler and libraries,
 #                                    runc, podman, skopeo, mmdebstrap, curl, jq
+#   ... --print                      print the set's packages, one a line, and install nothing
 # tests/freshbox/run.sh proves the demo set is enough: it runs `make demo` on a bookworm box
 # that starts with nothing but make, git and ca-certificates.
 set -euo pipefail
@@ -17,16 +18,22 @@ DEMO=(build-essential pkg-config
 # under chromium, a local registry.
 TEST=(clang libclang-rt-14-dev valgrind libcmocka-dev
   crun umoci docker-registry strace pax-utils uidmap iproute2 file
-  apache2-utils openssl python3 python3-pyelftools chromium musl-tools rpm nginx-light
+  apache2-utils openssl python3 python3-pyelftools chromium musl-tools rpm nginx
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm cpio
   gcc-s390x-linux-gnu libc6-dev-s390x-cross qemu-system-misc)
-case ${1:-} in
-  --demo) PKGS=("${DEMO[@]}");;
-  "") PKGS=("${DEMO[@]}" "${TEST[@]}")
-      # The scan tests install ajv and trivy with npm; a machine may have it from nodejs's own packages.
-      command -v npm >/dev/null || PKGS+=(npm);;
-  *) echo "usage: install-deps.sh [--demo]" >&2; exit 2;;
-esac
+demo="" print=""
+for a in "$@"; do
+  case $a in
+    --demo) demo=1;; --print) print=1;;
+    *) echo "usage: install-deps.sh [--demo] [--print]" >&2; exit 2;;
+  esac
+done
+if [ -n "$demo" ]; then PKGS=("${DEMO[@]}"); else
+  PKGS=("${DEMO[@]}" "${TEST[@]}")
+  # The scan tests install ajv and trivy with npm; a machine may have it from nodejs's own packages.
+  command -v npm >/dev/null && [ -z "$print" ] || PKGS+=(npm)
+fi
+if [ -n "$print" ]; then printf '%s\n' "${PKGS[@]}"; exit 0; fi
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -1,14 +1,37 @@
 #!/usr/bin/env bash
 # Called by run.sh as PID 1 of fresh mount and PID namespaces (unshare --mount --pid --fork):
-#   enter.sh ROOT COMMAND
-# Mounts what a booted machine has, makes ROOT the root with pivot_root (runc needs a real
-# mount as /, a chroot is not enough), detaches the host's tree and runs COMMAND in
-# /root/distill as a login-less root shell would. When this process ends, the kernel kills
-# everything left in the PID namespace and the mounts go with the mount namespace.
+#   enter.sh ROOT BASE_TAR REPO COMMIT COMMAND APT_SOURCE...
+# Puts a fresh copy of BASE_TAR on a tmpfs at ROOT, gives it this machine's apt sources and
+# resolv.conf, clones REPO at COMMIT into /root/distill, mounts what a booted machine has, makes
+# ROOT the root with pivot_root (runc needs a real mount as /: a chroot is not enough), detaches
+# the host's tree and runs COMMAND in /root/distill as a new root session would. When this
+# process ends the kernel kills everything left in the PID namespace, and the tmpfs and the
+# other mounts go with the mount namespace.
 set -euo pipefail
-root=$1 cmd=$2
+root=$1 base=$2 repo=$3 commit=$4 cmd=$5; shift 5
 mount --make-rprivate /
-mount --bind "$root" "$root"                     # pivot_root needs a mount point
+mount -t tmpfs -o mode=755 freshbox "$root"      # also the mount point pivot_root needs
+tar -C "$root" --numeric-owner --xattrs --xattrs-include='*' -xpf "$base"
+
+# apt configuration and name resolution of this machine; nothing else of the host.
+rm -f "$root/etc/apt/sources.list" "$root"/etc/apt/sources.list.d/*
+for f in "$@"; do
+  [ -f "$f" ] || continue
+  case $f in /etc/apt/sources.list) cp "$f" "$root/etc/apt/sources.list";;
+              *) cp "$f" "$root/etc/apt/sources.list.d/";; esac
+  # Keyrings a source names with Signed-By must exist in the box too.
+  for k in $(grep -ohE '(Signed-By:|signed-by=) */[^] ]+' "$f" | sed -E 's/^(Signed-By:|signed-by=) *//'); do
+    if [ -f "$k" ] && [ ! -e "$root$k" ]; then install -D -m 0644 "$k" "$root$k"; fi
+  done
+done
+for f in /etc/apt/apt.conf.d/*; do [ -f "$f" ] && cp "$f" "$root/etc/apt/apt.conf.d/"; done
+cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+[ -s "$root/etc/hosts" ] || printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' > "$root/etc/hosts"
+
+# A clean clone of the repository at COMMIT, as a new user gets it.
+git clone -q --no-hardlinks "$repo" "$root/root/distill"
+git -C "$root/root/distill" checkout -q --detach "$commit"
+
 mount --rbind /sys "$root/sys"                   # with the host's cgroup hierarchy under it
 mount --rbind /dev "$root/dev"
 mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs "$root/dev/shm"

@@ -45,59 +45,33 @@ done
   fi
 ) 9>"$cache/.base.lock" || die "mmdebstrap could not build the base root"
 
-# --- a fresh copy, cleaned up whatever happens -----------------------------------------------
+# --- a fresh copy each run, on a tmpfs of the box's own mount namespace -----------------------
+# enter.sh unpacks the base there, clones this repository into it and runs COMMAND: when the
+# namespace's last process ends, the tmpfs, every mount and every process of the box are gone.
 mkdir -p "$top/build"
 work=$(mktemp -d "$top/build/freshbox.XXXXXX")
-root=$work/root
 cleanup() {
   local rc=$?
-  # The box's mounts live in its own mount namespace, which died with its last process.
-  # Never delete through a mount point (that would be the host's /sys or /dev): refuse instead.
-  if findmnt -rn -o TARGET | grep -qF "$work/"; then
-    findmnt -rn -o TARGET | grep -F "$work/" | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-  fi
+  bash "$here/cgroups.sh" clean "$work/cgroups.before" || true
+  # Never delete through a mount point (it could be the host's /sys or /dev): refuse instead.
   if findmnt -rn -o TARGET | grep -qF "$work/"; then
     echo "freshbox: mounts left under $work; not removing it" >&2
   else
     rm -rf "$work"
   fi
-  bash "$here/cgroups.sh" clean "$work/cgroups.before" 2>/dev/null || true
   exit $rc
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-mkdir -p "$root"
-tar -C "$root" --numeric-owner --xattrs --xattrs-include='*' -xpf "$base"
-
-# apt configuration and name resolution of this machine; nothing else of the host.
-rm -f "$root/etc/apt/sources.list" "$root"/etc/apt/sources.list.d/*
-for f in "${sources[@]}"; do
-  [ -f "$f" ] || continue
-  case $f in /etc/apt/sources.list) cp "$f" "$root/etc/apt/sources.list";;
-              *) cp "$f" "$root/etc/apt/sources.list.d/";; esac
-  # Keyrings a source names with Signed-By must exist in the box too.
-  for k in $(grep -ohE '(Signed-By:|signed-by=)[ ]*/[^] ]+' "$f" | sed -E 's/^(Signed-By:|signed-by=)[ ]*//'); do
-    [ -f "$k" ] && [ ! -e "$root$k" ] && install -D -m 0644 "$k" "$root$k"
-  done
-done
-for f in /etc/apt/apt.conf.d/*; do [ -f "$f" ] && cp "$f" "$root/etc/apt/apt.conf.d/"; done
-cp -L /etc/resolv.conf "$root/etc/resolv.conf"
-[ -s "$root/etc/hosts" ] || printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' > "$root/etc/hosts"
-
-# A clean clone of this repository at HEAD, as a new user gets it.
-git clone -q --no-hardlinks "$top" "$root/root/distill"
-git -C "$root/root/distill" checkout -q --detach "$head"
-
-# --- run COMMAND once inside -----------------------------------------------------------------
+mkdir -p "$work/root"
 bash "$here/cgroups.sh" list > "$work/cgroups.before"
 echo "freshbox: $head in a fresh bookworm minbase root; running '$cmd'" >&2
 log=$work/box.log
 set +e
-timeout -k 10 ${FRESHBOX_TIMEOUT:-2400} unshare --mount --pid --fork --kill-child --propagation private \
-  bash "$here/enter.sh" "$root" "$cmd" 2>&1 | tee "$log"
+timeout -k 10 "${FRESHBOX_TIMEOUT:-2400}" unshare --mount --pid --fork --kill-child --propagation private \
+  bash "$here/enter.sh" "$work/root" "$base" "$top" "$head" "$cmd" "${sources[@]}" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
-secs=$(( $(date +%s) - start ))
 mkdir -p "$top/build/test-logs" && cp "$log" "$top/build/test-logs/freshbox.log"
 
 # --- verdict ---------------------------------------------------------------------------------
