@@ -23,6 +23,8 @@ for t in mmdebstrap unshare git flock findmnt; do
   command -v $t >/dev/null || die "$t is not installed (scripts/install-deps.sh installs it)"
 done
 head=$(git -C "$top" rev-parse HEAD) || die "$top is not a git checkout"
+# The box shares this machine's /dev: a broken one would fail the box for the host's reasons.
+[ -c /dev/null ] || die "this machine's /dev/null is not a character device ($(stat -c '%F, owner %u' /dev/null))"
 
 # --- the cached base root: minbase + make, git, ca-certificates -------------------------------
 cache=${DISTILL_FRESHBOX_CACHE:-$top/build/cache/freshbox}
