@@ -10,7 +10,9 @@
 set -euo pipefail
 root=$1 base=$2 repo=$3 commit=$4 cmd=$5; shift 5
 mount --make-rprivate /
-mount -t tmpfs -o mode=755 freshbox "$root"      # also the mount point pivot_root needs
+# Also the mount point pivot_root needs. The demo leaves about 2 GB; FRESHBOX_TMPFS_SIZE (tmpfs
+# size=, e.g. 8g) when half of this machine's memory (tmpfs's default) is less.
+mount -t tmpfs -o "mode=755${FRESHBOX_TMPFS_SIZE:+,size=$FRESHBOX_TMPFS_SIZE}" freshbox "$root"
 tar -C "$root" --numeric-owner --xattrs --xattrs-include='*' -xpf "$base"
 
 # apt configuration and name resolution of this machine; nothing else of the host.
@@ -45,6 +47,9 @@ cd /
 umount -l /.oldroot
 rmdir /.oldroot
 # A new user's session: no variables of the caller's (CI's DISTILL_*, ASAN_*, ...).
+rc=0
 env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/bash TERM=dumb LANG=C.UTF-8 \
   PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-  bash -c 'cd /root/distill && eval "$1"' box "$cmd"
+  bash -c 'cd /root/distill && eval "$1"' box "$cmd" || rc=$?
+echo "freshbox: the box holds $(df -m --output=used / | tail -1 | tr -d ' ') MB at the end"
+exit $rc
