@@ -34,9 +34,11 @@ if [ -n "$demo" ]; then PKGS=("${DEMO[@]}"); else
   command -v npm >/dev/null && [ -z "$print" ] || PKGS+=(npm)
 fi
 if [ -n "$print" ]; then printf '%s\n' "${PKGS[@]}"; exit 0; fi
+# One dpkg-query for all: `make` calls this before every entry point.
+installed=" $(dpkg-query -W -f='${Package}\t${Status}\n' "${PKGS[@]}" 2>/dev/null | awk -F'\t' '$2 == "install ok installed" {printf "%s ", $1}') "
 missing=()
 for p in "${PKGS[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  [[ $installed == *" $p "* ]] || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
