@@ -77,6 +77,7 @@ set -e
 mkdir -p "$top/build/test-logs" && cp "$log" "$top/build/test-logs/freshbox.log"
 
 # --- verdict ---------------------------------------------------------------------------------
+[ $rc -ne 124 ] || die "'$cmd' did not finish in ${FRESHBOX_TIMEOUT:-2400} s (FRESHBOX_TIMEOUT; log: build/test-logs/freshbox.log)"
 [ $rc -eq 0 ] || die "'$cmd' exited $rc in the fresh box (log: build/test-logs/freshbox.log)"
 if [ "$cmd" = "make demo" ]; then
   grep -q '<title>Welcome to nginx!</title>' "$log" || die "the distilled nginx did not serve (no 'Welcome to nginx!')"
