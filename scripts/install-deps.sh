@@ -34,8 +34,9 @@ if [ -n "$demo" ]; then PKGS=("${DEMO[@]}"); else
   command -v npm >/dev/null && [ -z "$print" ] || PKGS+=(npm)
 fi
 if [ -n "$print" ]; then printf '%s\n' "${PKGS[@]}"; exit 0; fi
-# One dpkg-query for all: `make` calls this before every entry point.
-installed=" $(dpkg-query -W -f='${Package}\t${Status}\n' "${PKGS[@]}" 2>/dev/null | awk -F'\t' '$2 == "install ok installed" {printf "%s ", $1}') "
+# One dpkg-query for all: `make` calls this before every entry point. (It exits 1 when a
+# package is unknown to dpkg: that is the fresh machine's case.)
+installed=" $(dpkg-query -W -f='${Package}\t${Status}\n' "${PKGS[@]}" 2>/dev/null | awk -F'\t' '$2 == "install ok installed" {printf "%s ", $1}' || true) "
 missing=()
 for p in "${PKGS[@]}"; do
   [[ $installed == *" $p "* ]] || missing+=("$p")
