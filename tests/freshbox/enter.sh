@@ -10,7 +10,7 @@
 set -euo pipefail
 root=$1 base=$2 repo=$3 commit=$4 cmd=$5; shift 5
 mount --make-rprivate /
-# Also the mount point pivot_root needs. The demo leaves about 2 GB; FRESHBOX_TMPFS_SIZE (tmpfs
+# Also the mount point pivot_root needs. The demo leaves about 1 GB; FRESHBOX_TMPFS_SIZE (tmpfs
 # size=, e.g. 8g) when half of this machine's memory (tmpfs's default) is less.
 mount -t tmpfs -o "mode=755${FRESHBOX_TMPFS_SIZE:+,size=$FRESHBOX_TMPFS_SIZE}" freshbox "$root"
 tar -C "$root" --numeric-owner --xattrs --xattrs-include='*' -xpf "$base"
