@@ -54,7 +54,9 @@ mkdir -p "$top/build"
 work=$(mktemp -d "$top/build/freshbox.XXXXXX")
 cleanup() {
   local rc=$?
-  bash "$here/cgroups.sh" clean "$work/cgroups.before" || true
+  # A box that ended normally has removed its containers; one killed or failed may leave their
+  # cgroups (the host's hierarchy): the empty ones it made go.
+  [ $rc -eq 0 ] || bash "$here/cgroups.sh" clean "$work/cgroups.before" || true
   # Never delete through a mount point (it could be the host's /sys or /dev): refuse instead.
   if findmnt -rn -o TARGET | grep -qF "$work/"; then
     echo "freshbox: mounts left under $work; not removing it" >&2
