@@ -31,11 +31,14 @@ ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
 
 CFLAGS_ALL = $(CSTD) $(WARN) -Isrc $(PKG_CFLAGS) -DDISTILL_VERSION=\"$(VERSION)\"
 
-.PHONY: all asan test unit integration valgrind fuzz fuzz-run bench demo deps clean install
+.PHONY: all asan test unit integration valgrind fuzz fuzz-run bench demo deps deps-demo clean install
 all: $(B)/distill $(B)/distill-sensor $(B)/libdistill.a
 
+# Everything (tests included), or only what the demo needs (scripts/install-deps.sh lists both).
 deps:
 	@bash scripts/install-deps.sh
+deps-demo:
+	@bash scripts/install-deps.sh --demo
 
 # --- release -------------------------------------------------------------
 $(B)/obj/%.o: %.c
@@ -92,12 +95,15 @@ asan: $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 unit-release: $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 # --- test: installs what it needs, runs unit tests under ASan+UBSan, then integration tests.
-# Each entry point installs the dependencies, then runs make again for the real work: this
-# make parsed the file (and asked pkg-config) before the install, so its PKG_LIBS may be empty.
-ENTRY_POINTS := test unit integration valgrind fuzz fuzz-run bench demo
-.PHONY: $(ENTRY_POINTS) $(ENTRY_POINTS:%=do-%)
+# Each entry point installs the dependencies (demo: only its own), then runs make again for the
+# real work: this make parsed the file (and asked pkg-config) before the install, so its
+# PKG_LIBS may be empty.
+ENTRY_POINTS := test unit integration valgrind fuzz fuzz-run bench
+.PHONY: $(ENTRY_POINTS) $(ENTRY_POINTS:%=do-%) do-demo
 $(ENTRY_POINTS): deps
 	@$(MAKE) --no-print-directory do-$@
+demo: deps-demo
+	@$(MAKE) --no-print-directory do-demo
 do-test: all asan
 	@bash tests/run-tests.sh
 do-unit: asan

@@ -67,6 +67,8 @@ if [ -n "${mc:-}" ] && command -v crun >/dev/null && [ -s "$T/memcached.digest" 
   check_eq "crun: same image digest as runc" "$(cat "$T/memcached.digest")" "$(cat "$T/mc-crun.digest")"
   check_eq "crun: no container left" "" "$(crun list -q 2>/dev/null | grep distill-build || true)"
   check_eq "crun: the host's cgroup mounts untouched" "$cg_before" "$(stat -f -c %T /sys/fs/cgroup; mount | grep -c cgroup)"
+elif ! command -v crun >/dev/null; then
+  fail "crun: not installed (scripts/install-deps.sh installs it)"
 fi
 
 # Least privilege that still passes: a server on port 80 cannot run as nonroot (the host's
