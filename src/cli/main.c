@@ -52,6 +52,7 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (!strcmp(cmd, commands[i].name)) {
             cli_interrupt_install(); /* ^C, SIGTERM, SIGHUP: remove temp work, exit 128+N */
+            cli_progress_install();  /* progress lines, when stderr is a terminal */
             int rc = commands[i].fn(argc - 1, argv + 1);
             cli_interrupt_finish();
             return rc;

@@ -22,7 +22,7 @@ int ds_blob_verify(const char *path, const ds_desc *d, const char *image, ds_err
 }
 
 int ds_image_mkdtemp(const ds_opts *opts, const char *prefix, char **out, ds_err *err) {
-    if (!opts || !opts->tmpdir || !*opts->tmpdir) return ds_mkdtemp(prefix, out, err);
+    if (!opts || !opts->tmpdir || !*opts->tmpdir || !strcmp(opts->tmpdir, ds_tmpdir())) return ds_mkdtemp(prefix, out, err);
     char *t = ds_xasprintf("%s/%s-XXXXXX", opts->tmpdir, prefix);
     if (ds_mkdtemp_path(t, out, err) < 0) { errno = err->code; return ds_fail_errno(err, "--tmpdir %s", opts->tmpdir); }
     return 0;

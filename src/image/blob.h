@@ -49,7 +49,7 @@ int ds_tar_carry_over(const char *path, const char *what, const char *kind, stru
 int ds_tar_read_entry(const char *path, const char *entry, const char *what, const char *kind, char **data, size_t *len,
                       ds_err *err);
 
-/* A private scratch directory under opts->tmpdir (--tmpdir), else $TMPDIR or /var/tmp. */
+/* A private scratch directory under opts->tmpdir when set, else ds_tmpdir() (util/fsutil.h). */
 int ds_image_mkdtemp(const ds_opts *opts, const char *prefix, char **out, ds_err *err);
 
 #endif

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "image/blob.h"
+#include "util/progress.h"
 #include "image/manifest.h"
 #include "image/transport.h"
 #include "util/fsutil.h"
@@ -151,6 +152,7 @@ int ds_tar_add_file(struct archive *a, const char *name, const char *path, const
         if (n < 0) { if (errno == EINTR) continue; r = ds_fail_errno(err, "%s: read %s", what, path); break; }
         if (n == 0) break;
         if (archive_write_data(a, buf, (size_t)n) != n) { r = ds_fail(err, "%s: %s", what, ds_archive_err(a)); break; }
+        ds_progress_add((uint64_t)n);
     }
     free(buf);
     close(fd);
