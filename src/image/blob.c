@@ -47,7 +47,17 @@ const char *ds_archive_err(struct archive *a) {
     const char *m = archive_error_string(a);
     int e = archive_errno(a);
     if (!m) m = "archive error";
+    /* libarchive files its own verdicts under errno values (ARCHIVE_ERRNO_FILE_FORMAT is
+     * EILSEQ, ARCHIVE_ERRNO_PROGRAMMER EINVAL): their strerror ("Invalid or incomplete
+     * multibyte or wide character") says nothing true about the input. Only a system
+     * errno is worth adding. */
+    if (e == EILSEQ || e == EINVAL) e = 0;
     if (e > 0 && !strstr(m, strerror(e))) snprintf(buf, sizeof buf, "%s: %s", m, strerror(e));
     else snprintf(buf, sizeof buf, "%s", m);
     return buf;
+}
+
+int ds_archive_not_tar(struct archive *a) {
+    int e = archive_errno(a);
+    return e == EILSEQ || e == -1 || e == 0; /* ARCHIVE_ERRNO_FILE_FORMAT, _MISC */
 }

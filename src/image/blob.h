@@ -23,6 +23,9 @@ struct archive;
 /* libarchive's message plus the system reason when it has one ("Write error" alone
  * does not say the disk is full). The text lives until the next call in this thread. */
 const char *ds_archive_err(struct archive *a);
+/* 1 when the failure of archive a, before any entry was read, means the file is not a tar at
+ * all (another format, empty, truncated header) rather than an I/O error. */
+int ds_archive_not_tar(struct archive *a);
 int ds_tar_create(const char *path, const char *what, struct archive **out, char **tmp_out, ds_err *err);
 int ds_tar_add_file(struct archive *a, const char *name, const char *path, const char *what, ds_err *err);
 int ds_tar_finish(struct archive *a, const char *tmp, const char *path, const char *what, ds_err *err);

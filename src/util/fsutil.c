@@ -160,29 +160,31 @@ char *ds_tmp_sibling(const char *path) {
     return tmp;
 }
 
+/* Messages name PATH, the file the user asked for, never the temp sibling (an internal name
+ * the user never gave: "/out/.r.html.tmp-123-0"). */
 int ds_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, ds_err *err) {
     char *tmp = ds_tmp_sibling(path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    if (fd < 0) { int r = ds_fail_errno(err, "create %s", tmp); ds_cleanup_forget(tmp); free(tmp); return r; }
+    if (fd < 0) { int r = ds_fail_errno(err, "%s: cannot write", path); ds_cleanup_forget(tmp); free(tmp); return r; }
     const char *p = data;
     size_t left = len;
     while (left) {
         ssize_t w = write(fd, p, left);
         if (w < 0) {
             if (errno == EINTR) continue;
-            int r = ds_fail_errno(err, "write %s", tmp);
+            int r = ds_fail_errno(err, "%s: cannot write", path);
             close(fd); unlink(tmp); ds_cleanup_forget(tmp); free(tmp);
             return r;
         }
         p += w; left -= (size_t)w;
     }
     if (fsync(fd) < 0 || close(fd) < 0) {
-        int r = ds_fail_errno(err, "write %s", tmp);
+        int r = ds_fail_errno(err, "%s: cannot write", path);
         unlink(tmp); ds_cleanup_forget(tmp); free(tmp);
         return r;
     }
     if (rename(tmp, path) < 0) {
-        int r = ds_fail_errno(err, "rename %s to %s", tmp, path);
+        int r = ds_fail_errno(err, "%s: cannot put it in place", path);
         unlink(tmp); ds_cleanup_forget(tmp); free(tmp);
         return r;
     }
