@@ -38,12 +38,12 @@ int cli_transport_flag(const char *cmd, int argc, char **argv, int *i, ds_opts *
 
 /* Progress (src/cli/progress_tty.c): main installs the handler that draws one transient
  * line on stderr when stderr is a terminal; -q / --quiet takes it away again. */
-struct ds_progress_event;
 void cli_progress_install(void);
 void cli_progress_off(void);
-/* The text of one progress line (byte tasks: "LABEL  12.3 MiB / 40.1 MiB  8.2 MiB/s"), at
- * most width-1 columns (the label is cut, the numbers never). */
-void cli_progress_line(const struct ds_progress_event *ev, char *out, size_t n, double elapsed, size_t width);
+
+/* True when stdout and stderr are the same file (one terminal, or 2>&1 into one pipe or
+ * file): what was printed on stdout is then already in front of the user. */
+bool cli_same_output(void);
 
 /* --platform given and a single-platform image of another platform was opened (no index to pick
  * from): warn on stderr as podman does, "WARNING: image platform (linux/amd64) does not match the

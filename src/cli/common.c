@@ -1,6 +1,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "cli/cli.h"
 #include "image/manifest.h"
 #include "util/fsutil.h"
@@ -29,6 +30,12 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
     fprintf(stderr, "\nTry 'distill %s --help'.\n", cmd);
     va_end(ap);
     return DS_EXIT_USAGE;
+}
+
+bool cli_same_output(void) {
+    struct stat o, e;
+    if (fstat(1, &o) < 0 || fstat(2, &e) < 0) return false;
+    return o.st_dev == e.st_dev && o.st_ino == e.st_ino && o.st_rdev == e.st_rdev;
 }
 
 bool cli_is_help(const char *arg) { return !strcmp(arg, "-h") || !strcmp(arg, "--help"); }

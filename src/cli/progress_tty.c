@@ -22,14 +22,6 @@ static double now_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void human(char *buf, size_t n, double v) {
-    static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int u = 0;
-    while (v >= 1024.0 && u < 4) { v /= 1024.0; u++; }
-    if (u == 0) snprintf(buf, n, "%.0f %s", v, units[u]);
-    else snprintf(buf, n, "%.1f %s", v, units[u]);
-}
-
 static size_t columns(void) {
     struct winsize ws;
     if (ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 10) return ws.ws_col;
@@ -41,39 +33,6 @@ static void put_line(const char *s) {
     fputs(s, stderr);
     fputs("\033[K", stderr);
     fflush(stderr);
-}
-
-/* The label part: control bytes from image names shown as '?', cut to fit `room` columns. */
-static void put_label(char *out, size_t n, const char *text, size_t room) {
-    size_t k = 0;
-    for (const unsigned char *p = (const unsigned char *)text; *p && k + 1 < n && k < room; p++)
-        out[k++] = *p < 0x20 || *p == 0x7f ? '?' : (char)*p;
-    out[k] = 0;
-}
-
-void cli_progress_line(const ds_progress_event *ev, char *out, size_t n, double elapsed, size_t width) {
-    /* Never wider than the terminal: a wrapped line cannot be rewritten with \r. The
-     * numbers stay whole; the label is cut when it must be. */
-    size_t room = width > 1 ? width - 1 : 0;
-    if (ev->kind != DS_PROGRESS_BYTES) { put_label(out, n, ev->text, room); return; }
-    char d[32], t[48] = "", r[48] = "";
-    human(d, sizeof d, (double)ev->done);
-    if (ev->total) {
-        char tt[32];
-        human(tt, sizeof tt, (double)ev->total);
-        snprintf(t, sizeof t, " / %s", tt);
-    }
-    if (elapsed >= 0.5 && ev->done) {
-        char rr[32];
-        human(rr, sizeof rr, (double)ev->done / elapsed);
-        snprintf(r, sizeof r, "  %s/s", rr);
-    }
-    char nums[160];
-    snprintf(nums, sizeof nums, "  %s%s%s", d, t, r);
-    size_t nl = strlen(nums);
-    put_label(out, n, ev->text, room > nl ? room - nl : 0);
-    size_t k = strlen(out);
-    snprintf(out + k, n - k, "%s", nums);
 }
 
 static void on_event(const ds_progress_event *ev, void *ud) {
@@ -88,7 +47,7 @@ static void on_event(const ds_progress_event *ev, void *ud) {
     if (ev->kind == DS_PROGRESS_STATUS) {
         tty.label[0] = 0;
         char line[512];
-        cli_progress_line(ev, line, sizeof line, 0, columns());
+        ds_progress_format(ev, 0, columns(), line, sizeof line);
         put_line(line);
         tty.last_print = now;
         return;
@@ -103,7 +62,7 @@ static void on_event(const ds_progress_event *ev, void *ud) {
     tty.last_done = ev->done;
     if (!fresh && !last && now - tty.last_print < 0.1) return;
     char line[512];
-    cli_progress_line(ev, line, sizeof line, now - tty.start, columns());
+    ds_progress_format(ev, now - tty.start, columns(), line, sizeof line);
     put_line(line);
     tty.last_print = now;
 }

@@ -5,6 +5,7 @@
 #ifndef DS_UTIL_PROGRESS_H
 #define DS_UTIL_PROGRESS_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef enum {
@@ -37,4 +38,9 @@ void ds_progress_add(uint64_t n);
 void ds_progress_total(uint64_t total);
 /* The reported work is over (ends the task, clears the line). */
 void ds_progress_done(void);
+/* The text of one progress line, at most width-1 columns (a wrapped line cannot be
+ * rewritten with \r): a status as it is; a byte task as "LABEL  12.3 MiB / 40.1 MiB  8.2 MiB/s"
+ * (no total when unknown, a rate once elapsed >= 0.5 s). The numbers are never cut, the
+ * label is; control bytes (from image names) become '?'. Formatting only: never prints. */
+void ds_progress_format(const ds_progress_event *ev, double elapsed, size_t width, char *out, size_t n);
 #endif
