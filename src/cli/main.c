@@ -1,6 +1,7 @@
 /* distill: the command dispatcher. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli/cli.h"
 #include "cli/interrupt.h"
 
@@ -35,7 +36,13 @@ static void usage(FILE *f) {
                "Run 'distill COMMAND --help' for a command's options; see distill(1).\n");
 }
 
+static void out_of_memory(void) {
+    static const char m[] = "distill: out of memory\n";
+    (void)!write(2, m, sizeof m - 1);
+}
+
 int main(int argc, char **argv) {
+    ds_oom_set_hook(out_of_memory);
     if (argc < 2) {
         usage(stderr);
         return DS_EXIT_USAGE;
