@@ -57,7 +57,7 @@ int ds_image_copy(ds_image *src, const char *dst_ref, const ds_opts *opts, char 
     /* Checked up front: scratch space is only needed for some layers, late in a long copy. */
     if (opts->tmpdir && *opts->tmpdir) {
         struct stat st;
-        if (stat(opts->tmpdir, &st) < 0) return ds_fail_errno(err, "--tmpdir %s: cannot make a temporary directory there", opts->tmpdir);
+        if (stat(opts->tmpdir, &st) < 0) return ds_fail_errno(err, "--tmpdir %s", opts->tmpdir);
         if (!S_ISDIR(st.st_mode)) return ds_fail(err, "--tmpdir %s: not a directory", opts->tmpdir);
     }
     if (ds_dest_open(dst_ref, opts, &d, err) < 0) return -1;
