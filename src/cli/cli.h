@@ -2,6 +2,7 @@
 #ifndef DS_CLI_CLI_H
 #define DS_CLI_CLI_H
 #include <stdbool.h>
+#include <stddef.h>
 #include "image/image.h"
 #include "util/err.h"
 
@@ -21,6 +22,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 /* Transport flags shared by every command that reads or writes images:
  *   --platform OS/ARCH[/VARIANT]  --src-tls-verify=BOOL  --dest-tls-verify=BOOL  --tls-verify=BOOL
  *   --authfile PATH  --src-creds USER:PASS  --dest-creds USER:PASS  --compress gzip|zstd|none
+ *   --tmpdir DIR (also ds_tmpdir_set: every temp dir of the run)  -q/--quiet (no progress)
  * Returns 1 when argv[*i] was one of them (and advances *i past its value), 0 when
  * not, -1 on a bad value (message printed). */
 int cli_transport_flag(const char *cmd, int argc, char **argv, int *i, ds_opts *opts);
@@ -30,7 +32,18 @@ int cli_transport_flag(const char *cmd, int argc, char **argv, int *i, ds_opts *
     "  --src-tls-verify=BOOL         require HTTPS and verify certificates when reading (default true)\n" \
     "  --dest-tls-verify=BOOL        the same when writing (false allows plain-HTTP registries)\n" \
     "  --authfile PATH               registry credentials (default: $REGISTRY_AUTH_FILE, containers auth.json, ~/.docker/config.json)\n" \
-    "  --src-creds USER:PASS, --dest-creds USER:PASS   credentials on the command line\n"
+    "  --src-creds USER:PASS, --dest-creds USER:PASS   credentials on the command line\n" \
+    "  --tmpdir DIR                  temporary work (default: $TMPDIR, else /var/tmp)\n" \
+    "  -q, --quiet                   no progress lines (shown only when stderr is a terminal)\n"
+
+/* Progress (src/cli/progress_tty.c): main installs the handler that draws one transient
+ * line on stderr when stderr is a terminal; -q / --quiet takes it away again. */
+void cli_progress_install(void);
+void cli_progress_off(void);
+
+/* True when stdout and stderr are the same file (one terminal, or 2>&1 into one pipe or
+ * file): what was printed on stdout is then already in front of the user. */
+bool cli_same_output(void);
 
 /* --platform given and a single-platform image of another platform was opened (no index to pick
  * from): warn on stderr as podman does, "WARNING: image platform (linux/amd64) does not match the

@@ -56,7 +56,6 @@ static const char usage[] =
     "  --name NAME, --tag TAG        values of {NAME} and {CONTAINER_TAG}\n"
     "  --sensor PATH                 distill-sensor binary (default: next to distill)\n"
     "  --keep-work                   keep the work directory (for debugging)\n"
-    "  -q, --quiet                   no progress lines\n"
     CLI_TRANSPORT_HELP
     "  --compress gzip|zstd|none     layer compression of the result (default gzip)\n"
     "\n"
@@ -556,7 +555,7 @@ int cmd_build(int argc, char **argv) {
      * whatever the caller's umask: under 077 a non-root app could not even enter "/". */
     umask(022);
     if (!o.src || !o.dst) { rc = cli_usage_error(CMD, "SRC and DST are required"); goto done; }
-    if (o.quiet) ds_progress_enable(false);
+    if (o.quiet) cli_progress_off();
     if (!o.name) o.name = name_alloc = default_name(o.src);
     c.net = DS_NET_HOST;
     if (o.network && !strcmp(o.network, "none")) c.net = DS_NET_NONE;

@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli.h"
-#include "util/progress.h"
 
 static const char usage[] =
     "Usage: distill copy [OPTIONS] SRC DST\n\n"
@@ -12,8 +11,6 @@ static const char usage[] =
     "against its digest and size. Prints the manifest digest written.\n\n"
     "Options:\n"
     "  --compress gzip|zstd|none     recompress layers (default: keep what the source has)\n"
-    "  --tmpdir DIR                  scratch space for recompression and archives (default: $TMPDIR or /var/tmp)\n"
-    "  -q, --quiet                   no progress lines\n"
     CLI_TRANSPORT_HELP
     "  --tls-verify=BOOL             both --src-tls-verify and --dest-tls-verify\n"
     "\nSRC and DST are oci:PATH[:REF], oci-archive:PATH[:REF], docker-archive:PATH[:REPO:TAG],\n"
@@ -32,8 +29,7 @@ int cmd_copy(int argc, char **argv) {
         int t = cli_transport_flag("copy", argc, argv, &i, &opts);
         if (t < 0) return DS_EXIT_USAGE;
         if (t > 0) continue;
-        if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) ds_progress_enable(false);
-        else if (a[0] == '-' && a[1]) return cli_usage_error("copy", "unknown option '%s'", a);
+        if (a[0] == '-' && a[1]) return cli_usage_error("copy", "unknown option '%s'", a);
         else if (npos == 2) return cli_usage_error("copy", "too many arguments (want SRC DST)");
         else pos[npos++] = a;
     }

@@ -29,7 +29,7 @@ static const char usage_text[] =
     "  --squash                  write DST as one layer instead of SRC's layers plus one\n"
     "  --json                    print the report as JSON on stdout instead of a list\n"
     "  --compress gzip|zstd|none compression of the new layer (default gzip)\n"
-    "  --tmpdir DIR              scratch space for the unpacked tree\n" CLI_TRANSPORT_HELP
+    CLI_TRANSPORT_HELP
     "\n"
     "Example:\n"
     "  distill harden oci:nginx:latest oci:nginx-hard:latest --user www-data --report harden.json\n";

@@ -16,7 +16,7 @@ static const char usage[] =
     "  --src-tls-verify=BOOL         require HTTPS and verify certificates (default true; also --tls-verify)\n"
     "  --authfile PATH               registry credentials (default: $REGISTRY_AUTH_FILE, containers auth.json, ~/.docker/config.json)\n"
     "  --src-creds USER:PASS         credentials on the command line\n"
-    "  --tmpdir DIR                  scratch space for extracting archives (default: $TMPDIR or /var/tmp)\n"
+    "  --tmpdir DIR                  temporary work, e.g. extracted archives (default: $TMPDIR, else /var/tmp)\n"
     "\nIMAGE is oci:PATH[:REF], oci-archive:PATH[:REF], docker-archive:PATH[:REPO:TAG],\n"
     "docker://HOST[:PORT]/REPO[:TAG|@DIGEST] or rootfs:DIR.\n";
 

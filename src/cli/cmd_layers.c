@@ -250,7 +250,9 @@ int cmd_layers(int argc, char **argv) {
             json_array_foreach(reasons, k, x) printf("  %s\n", json_string_value(x));
         }
     }
-    if (failed) {
+    /* On stderr too, for logs that keep only stderr, unless stderr is where the summary
+     * just went (a terminal, or 2>&1): then each reason would show twice. */
+    if (failed && (json || !cli_same_output())) {
         size_t k;
         json_t *x;
         json_array_foreach(reasons, k, x) fprintf(stderr, "distill layers: %s\n", json_string_value(x));

@@ -13,6 +13,7 @@
 #include "elf/resolve.h"
 #include "fs/unpack.h"
 #include "util/fsutil.h"
+#include "util/progress.h"
 
 static const char usage[] =
     "Usage: distill ldd [--root DIR | --image IMAGE] [--json] [--tree] [--ld-library-path P] [--all] FILE...\n"
@@ -247,8 +248,10 @@ int cmd_ldd(int argc, char **argv) {
     if (all) {
         struct stat st;
         int rfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ds_progress("Finding ELF files in %s", image ? image : root);
         if (rfd >= 0 && fstat(rfd, &st) == 0) walk(rfd, ".", st.st_dev, &found, 0);
         if (rfd >= 0) close(rfd);
+        ds_progress_done();
         qsort(found.v, found.n, sizeof *found.v, cmp_str);
     }
     size_t total = n_files + found.n;

@@ -17,7 +17,6 @@ static const char usage[] =
     "\n"
     "Options:\n"
     "  --compress gzip|zstd|none     layer compression (default gzip)\n"
-    "  --tmpdir DIR                  where the unpacked tree goes (default $TMPDIR or /var/tmp)\n"
     CLI_TRANSPORT_HELP
     "\n"
     "Example: distill squash oci:./app:latest oci:./app-squashed:latest\n";

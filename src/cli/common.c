@@ -1,13 +1,17 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "cli/cli.h"
 #include "image/manifest.h"
+#include "util/fsutil.h"
+#include "util/progress.h"
 
 int cli_error(const char *cmd, const ds_err *err) {
     /* One line whatever the input named in it holds: control bytes (a newline in a
      * path, a tag, a config field) are shown as \xNN. */
     const char *m = err && err->msg[0] ? err->msg : "failed";
+    ds_progress_done(); /* a progress line on the terminal goes before the message */
     fprintf(stderr, "distill %s: ", cmd);
     for (const unsigned char *p = (const unsigned char *)m; *p; p++) {
         if (*p < 0x20 || *p == 0x7f) fprintf(stderr, "\\x%02x", *p);
@@ -20,11 +24,18 @@ int cli_error(const char *cmd, const ds_err *err) {
 int cli_usage_error(const char *cmd, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
+    ds_progress_done();
     fprintf(stderr, "distill %s: ", cmd);
     vfprintf(stderr, fmt, ap);
     fprintf(stderr, "\nTry 'distill %s --help'.\n", cmd);
     va_end(ap);
     return DS_EXIT_USAGE;
+}
+
+bool cli_same_output(void) {
+    struct stat o, e;
+    if (fstat(1, &o) < 0 || fstat(2, &e) < 0) return false;
+    return o.st_dev == e.st_dev && o.st_ino == e.st_ino && o.st_rdev == e.st_rdev;
 }
 
 bool cli_is_help(const char *arg) { return !strcmp(arg, "-h") || !strcmp(arg, "--help"); }
@@ -52,6 +63,10 @@ static int parse_bool(const char *cmd, const char *flag, const char *v, bool *ou
 int cli_transport_flag(const char *cmd, int argc, char **argv, int *i, ds_opts *opts) {
     const char *a = argv[*i];
     int m;
+    if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+        cli_progress_off();
+        return 1;
+    }
     /* Boolean flags: "--x" alone means true; only "--x=false" sets false. */
     static const char *bools[] = {"--src-tls-verify", "--dest-tls-verify", "--tls-verify"};
     for (int k = 0; k < 3; k++) {
@@ -80,7 +95,10 @@ int cli_transport_flag(const char *cmd, int argc, char **argv, int *i, ds_opts *
             }
             opts->compress = v;
             break;
-        case 5: opts->tmpdir = v; break;
+        case 5:
+            opts->tmpdir = v;
+            ds_tmpdir_set(v); /* every temp dir of the run, also those made without opts */
+            break;
         }
         return 1;
     }

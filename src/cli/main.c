@@ -1,6 +1,7 @@
 /* distill: the command dispatcher. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli/cli.h"
 #include "cli/interrupt.h"
 
@@ -35,7 +36,13 @@ static void usage(FILE *f) {
                "Run 'distill COMMAND --help' for a command's options; see distill(1).\n");
 }
 
+static void out_of_memory(void) {
+    static const char m[] = "distill: out of memory\n";
+    (void)!write(2, m, sizeof m - 1);
+}
+
 int main(int argc, char **argv) {
+    ds_oom_set_hook(out_of_memory);
     if (argc < 2) {
         usage(stderr);
         return DS_EXIT_USAGE;
@@ -52,6 +59,7 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (!strcmp(cmd, commands[i].name)) {
             cli_interrupt_install(); /* ^C, SIGTERM, SIGHUP: remove temp work, exit 128+N */
+            cli_progress_install();  /* progress lines, when stderr is a terminal */
             int rc = commands[i].fn(argc - 1, argv + 1);
             cli_interrupt_finish();
             return rc;

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
+#include "util/progress.h"
 #include "util/strmap.h"
 #include "image/image.h"
 
@@ -80,6 +81,7 @@ static int collect(int *fdp, const char *prefix, const char *root, tree_list *l,
             break;
         }
         list_add(l, rel, &st);
+        if (l->n % 4096 == 0) ds_progress("Walking the tree: %zu entries", l->n);
     }
     if (rc == 0 && errno) rc = ds_fail_errno(err, "%s/%.400s: readdir", root, prefix);
     closedir(d);
@@ -139,6 +141,7 @@ static la_ssize_t sink_write(struct archive *a, void *ctx, const void *buf, size
     }
     ds_sha256_update(&s->h, buf, len);
     s->bytes += (int64_t)len;
+    ds_progress_bytes((uint64_t)s->bytes);
     return (la_ssize_t)len;
 }
 
@@ -359,6 +362,7 @@ static int compress_tar(const char *tar_path, int tarfd, int64_t tar_len, ds_com
     }
     ds_sha256 h;
     ds_sha256_init(&h);
+    ds_progress("Compressing layer (%s, %.1f MiB)", compress == DS_COMPRESS_GZIP ? "gzip" : "zstd", (double)tar_len / 1048576.0);
     int r = compress == DS_COMPRESS_GZIP ? gzip_file(in ? in : (const unsigned char *)"", (size_t)tar_len, bfd, &h, &out->size, blob, err)
                                          : zstd_file(in ? in : (const unsigned char *)"", (size_t)tar_len, bfd, &h, &out->size, blob, err);
     ds_sha256_final(&h, out->digest);
@@ -372,7 +376,9 @@ static int compress_tar(const char *tar_path, int tarfd, int64_t tar_len, ds_com
 /* The tar's size, roughly (headers, data rounded to blocks, each inode once), checked
  * against the free space of out_dir before writing: a sparse file (say, unpacked from
  * a zstd bomb, where 3 MB give 100 GB of zeros) must fail here, not fill the disk. */
-static int check_space(const tree_list *l, const bool *keep, const char *out_dir, const char *root_dir, ds_err *err) {
+static int check_space(const tree_list *l, const bool *keep, const char *out_dir, const char *root_dir, uint64_t *need_out,
+                       ds_err *err) {
+    *need_out = 0;
     struct statvfs vfs;
     if (statvfs(out_dir, &vfs) < 0) return 0; /* cannot tell: writing will say */
     ds_strmap seen;
@@ -392,6 +398,7 @@ static int check_space(const tree_list *l, const bool *keep, const char *out_dir
         need += ((uint64_t)t->st.st_size + 511) / 512 * 512;
     }
     ds_strmap_free(&seen, NULL);
+    *need_out = need;
     uint64_t avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
     if (need > avail)
         return ds_fail(err, "%s: the layer tar needs about %llu bytes, only %llu are free in %s", root_dir, (unsigned long long)need,
@@ -412,7 +419,9 @@ int ds_layer_write_tree(const char *root_dir, ds_compress compress, const char *
     /* The filter is asked once per path (it may count or log). */
     bool *keep = ds_xcalloc(l.n + 1, sizeof *keep);
     for (size_t i = 0; rc == 0 && i < l.n; i++) keep[i] = !filter || filter(l.v[i].rel, filter_arg);
-    if (rc == 0) rc = check_space(&l, keep, out_dir, root_dir, err);
+    uint64_t need = 0;
+    if (rc == 0) rc = check_space(&l, keep, out_dir, root_dir, &need, err);
+    if (rc == 0) ds_progress_task(need, "Writing layer (%zu entries)", l.n);
 
     char *tar_path = ds_xasprintf("%s/.layer-tar-XXXXXX", out_dir);
     tar_sink sink = {.fd = -1};
@@ -457,5 +466,6 @@ int ds_layer_write_tree(const char *root_dir, ds_compress compress, const char *
     if (sink.fd >= 0) close(sink.fd);
     if (tar_path) { unlink(tar_path); free(tar_path); }
     if (rc < 0) ds_layer_out_free(out);
+    ds_progress_done();
     return rc;
 }

@@ -19,6 +19,7 @@
 #include "fs/root_path.h"
 #include "util/strmap.h"
 #include "util/fsutil.h"
+#include "util/progress.h"
 
 #define WH_PREFIX ".wh."
 #define WH_OPAQUE ".wh..wh..opq"
@@ -515,6 +516,7 @@ int ds_layer_apply(const char *root_dir, const char *blob_path, const char *medi
         int r = ds_layer_next(a, blob_path, &e, err);
         if (r <= 0) { rc = r; break; }
         rc = apply_entry(&ap, a, e, err);
+        ds_progress_bytes((uint64_t)archive_filter_bytes(a, 0)); /* tar bytes read so far */
     }
     if (rc == 0) rc = finish_dirs(&ap, err);
     if (a) archive_read_free(a);
@@ -542,12 +544,17 @@ int ds_image_unpack(ds_image *img, const char *root_dir, const ds_unpack_opts *o
         ds_desc *l = &img->layers[i];
         char *path = NULL;
         bool is_temp = false;
-        if (ds_image_blob_path(img, l, &path, &is_temp, err) < 0)
+        /* The count is of the uncompressed tar, whose size is known only at its end. */
+        ds_progress_task(0, "Unpacking layer %zu/%zu %.19s...", i + 1, img->n_layers, l->digest);
+        if (ds_image_blob_path(img, l, &path, &is_temp, err) < 0) {
+            ds_progress_done();
             return ds_err_wrap(err, "layer %zu (%s)", i + 1, l->digest);
+        }
         int r = ds_layer_apply(root_dir, path, l->media_type, opts, err);
         if (is_temp) unlink(path);
         free(path);
-        if (r < 0) return ds_err_wrap(err, "layer %zu (%s)", i + 1, l->digest);
+        if (r < 0) { ds_progress_done(); return ds_err_wrap(err, "layer %zu (%s)", i + 1, l->digest); }
     }
+    ds_progress_done();
     return 0;
 }

@@ -11,6 +11,8 @@
 #include "fs/unpack.h"
 #include "harden/harden_image.h"
 #include "harden/harden_int.h"
+#include "image/blob.h"
+#include "util/progress.h"
 #include "util/fsutil.h"
 
 typedef struct { char **v; size_t n, cap; } strset;
@@ -207,13 +209,7 @@ int ds_harden_image(const char *src_ref, const char *dst_ref, ds_harden_opts *o,
     if (ds_image_open(src_ref, topts, &img, err) < 0) return -1;
     /* Before the long unpack: a DST that is SRC (or inside it) would change the source. */
     if (!o->dry_run && ds_dest_check(&img->ref, dst_ref, err) < 0) { ds_image_close(img); return -1; }
-    if (topts->tmpdir) {
-        if (ds_mkdtemp_path(ds_xasprintf("%s/distill-harden.XXXXXX", topts->tmpdir), &tmp, err) < 0) {
-            errno = err->code;
-            ds_fail_errno(err, "--tmpdir %s", topts->tmpdir);
-            goto out;
-        }
-    } else if (ds_mkdtemp("distill-harden", &tmp, err) < 0) goto out;
+    if (ds_image_mkdtemp(topts, "distill-harden", &tmp, err) < 0) goto out;
     root = ds_xasprintf("%s/rootfs", tmp);
     ds_unpack_opts uo;
     ds_unpack_opts_default(&uo);
@@ -221,6 +217,7 @@ int ds_harden_image(const char *src_ref, const char *dst_ref, ds_harden_opts *o,
     uo.keep_xattrs = true;
     if (ds_image_unpack(img, root, &uo, err) < 0) { ds_err_wrap(err, "%s", src_ref); goto out; }
     o->config = img->config;
+    ds_progress("Hardening the tree (%s)", src_ref);
     rc = ds_harden_tree(root, o, rep, err);
     o->config = NULL;
     if (rc < 0 || o->dry_run) goto out;
@@ -231,8 +228,10 @@ int ds_harden_image(const char *src_ref, const char *dst_ref, ds_harden_opts *o,
     if (ds_layer_write_tree(root, comp, tmp, squash ? NULL : in_set, &diff, &lo, err) < 0) goto out;
     memcpy(res->layer_digest, lo.digest, sizeof lo.digest);
     res->layer_size = lo.size;
+    ds_progress_task(0, "Writing %s", dst_ref);
     rc = write_image(img, dst_ref, topts, squash, tmp, &lo, rep, res, err);
 out:
+    ds_progress_done();
     if (lo.blob_path) unlink(lo.blob_path);
     ds_layer_out_free(&lo);
     set_free(&diff);

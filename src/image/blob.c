@@ -22,7 +22,7 @@ int ds_blob_verify(const char *path, const ds_desc *d, const char *image, ds_err
 }
 
 int ds_image_mkdtemp(const ds_opts *opts, const char *prefix, char **out, ds_err *err) {
-    if (!opts || !opts->tmpdir || !*opts->tmpdir) return ds_mkdtemp(prefix, out, err);
+    if (!opts || !opts->tmpdir || !*opts->tmpdir || !strcmp(opts->tmpdir, ds_tmpdir())) return ds_mkdtemp(prefix, out, err);
     char *t = ds_xasprintf("%s/%s-XXXXXX", opts->tmpdir, prefix);
     if (ds_mkdtemp_path(t, out, err) < 0) { errno = err->code; return ds_fail_errno(err, "--tmpdir %s", opts->tmpdir); }
     return 0;
@@ -47,7 +47,17 @@ const char *ds_archive_err(struct archive *a) {
     const char *m = archive_error_string(a);
     int e = archive_errno(a);
     if (!m) m = "archive error";
+    /* libarchive files its own verdicts under errno values (ARCHIVE_ERRNO_FILE_FORMAT is
+     * EILSEQ, ARCHIVE_ERRNO_PROGRAMMER EINVAL): their strerror ("Invalid or incomplete
+     * multibyte or wide character") says nothing true about the input. Only a system
+     * errno is worth adding. */
+    if (e == EILSEQ || e == EINVAL) e = 0;
     if (e > 0 && !strstr(m, strerror(e))) snprintf(buf, sizeof buf, "%s: %s", m, strerror(e));
     else snprintf(buf, sizeof buf, "%s", m);
     return buf;
+}
+
+int ds_archive_not_tar(struct archive *a) {
+    int e = archive_errno(a);
+    return e == EILSEQ || e == -1 || e == 0; /* ARCHIVE_ERRNO_FILE_FORMAT, _MISC */
 }

@@ -23,6 +23,9 @@ struct archive;
 /* libarchive's message plus the system reason when it has one ("Write error" alone
  * does not say the disk is full). The text lives until the next call in this thread. */
 const char *ds_archive_err(struct archive *a);
+/* 1 when the failure of archive a, before any entry was read, means the file is not a tar at
+ * all (another format, empty, truncated header) rather than an I/O error. */
+int ds_archive_not_tar(struct archive *a);
 int ds_tar_create(const char *path, const char *what, struct archive **out, char **tmp_out, ds_err *err);
 int ds_tar_add_file(struct archive *a, const char *name, const char *path, const char *what, ds_err *err);
 int ds_tar_finish(struct archive *a, const char *tmp, const char *path, const char *what, ds_err *err);
@@ -49,7 +52,7 @@ int ds_tar_carry_over(const char *path, const char *what, const char *kind, stru
 int ds_tar_read_entry(const char *path, const char *entry, const char *what, const char *kind, char **data, size_t *len,
                       ds_err *err);
 
-/* A private scratch directory under opts->tmpdir (--tmpdir), else $TMPDIR or /var/tmp. */
+/* A private scratch directory under opts->tmpdir when set, else ds_tmpdir() (util/fsutil.h). */
 int ds_image_mkdtemp(const ds_opts *opts, const char *prefix, char **out, ds_err *err);
 
 #endif

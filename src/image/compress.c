@@ -11,6 +11,7 @@
 #include <zlib.h>
 #include <zstd.h>
 #include "image/compress.h"
+#include "util/progress.h"
 
 ds_compress ds_compress_sniff(const void *buf, size_t len) {
     const unsigned char *b = buf;
@@ -67,6 +68,7 @@ static int sink_open(sink *s, const char *path, ds_err *err) {
 static int sink_write(sink *s, const void *buf, size_t len, ds_err *err) {
     ds_sha256_update(&s->h, buf, len);
     s->n += (int64_t)len;
+    ds_progress_add(len);
     const char *p = buf;
     while (len) {
         ssize_t w = write(s->fd, p, len);

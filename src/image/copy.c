@@ -83,7 +83,7 @@ int ds_image_copy(ds_image *src, const char *dst_ref, const ds_opts *opts, char 
     int r = 0;
     for (size_t i = 0; i < src->n_layers; i++) {
         const ds_desc *l = &src->layers[i];
-        ds_progress("copy %s: layer %zu/%zu %.19s", src_name, i + 1, src->n_layers, l->digest);
+        ds_progress_task((uint64_t)(l->size > 0 ? l->size : 0), "Copying blob %.19s... (%zu/%zu)", l->digest, i + 1, src->n_layers);
         char *p = NULL;
         bool tmp = false;
         if (ds_image_blob_path(src, l, &p, &tmp, err) < 0) { r = -1; break; }
@@ -97,6 +97,7 @@ int ds_image_copy(ds_image *src, const char *dst_ref, const ds_opts *opts, char 
         if (want >= 0 && cur >= 0 && cur != want) {
             if (!scratch && ds_image_mkdtemp(opts, "distill-copy", &scratch, err) < 0) { r = -1; goto next; }
             char *np = NULL;
+            ds_progress_task(0, "Recompressing blob %.19s... (%zu/%zu)", l->digest, i + 1, src->n_layers);
             if (transcode(p, cur, (ds_compress)want, scratch, i, &np, &nl[i], err) < 0) {
                 ds_err_wrap(err, "%s: layer %s", src_name, l->digest);
                 r = -1; goto next;
@@ -111,6 +112,9 @@ int ds_image_copy(ds_image *src, const char *dst_ref, const ds_opts *opts, char 
             int c = cur >= 0 ? cur : -1;
             if (c >= 0) { free(nl[i].media_type); nl[i].media_type = ds_xstrdup(layer_mt((ds_compress)c, out_oci)); }
         }
+        /* Writing the destination restarts the count (a registry source was downloaded above). */
+        ds_progress_task((uint64_t)(nl[i].size > 0 ? nl[i].size : 0), "Copying blob %.19s... (%zu/%zu)", nl[i].digest,
+                         i + 1, src->n_layers);
         if (ds_dest_put_blob(d, &nl[i], p, err) < 0) r = -1;
     next:
         if (p && tmp) unlink(p);

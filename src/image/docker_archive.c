@@ -92,18 +92,23 @@ static void da_free(da_src *d) {
 }
 
 static int extract(da_src *d, const char *path, ds_err *err) {
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return ds_fail(err, "%s: is a directory (a docker archive is a file)", d->what);
     struct archive *a = archive_read_new();
     archive_read_support_format_tar(a);
     archive_read_support_filter_all(a);
     if (archive_read_open_filename(a, path, 1 << 20) != ARCHIVE_OK) {
-        int r = ds_fail(err, "%s: %s", d->what, ds_archive_err(a));
+        int r = ds_archive_not_tar(a) ? ds_fail(err, "%s: not a docker archive (not a tar file)", d->what)
+                                      : ds_fail(err, "%s: %s", d->what, ds_archive_err(a));
         archive_read_free(a);
         return r;
     }
     char *buf = ds_xmalloc(1 << 20);
     struct archive_entry *ae;
     int ar, r = 0;
+    size_t n_headers = 0;
     while (r == 0 && (ar = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+        n_headers++;
         const char *en = archive_entry_pathname(ae);
         mode_t type = archive_entry_filetype(ae);
         const char *hl = archive_entry_hardlink(ae);
@@ -153,7 +158,11 @@ static int extract(da_src *d, const char *path, ds_err *err) {
         ds_sha256_final(&h, e->digest);
         if (close(fd) < 0 && r == 0) r = ds_fail_errno(err, "%s: write %s", d->what, e->file);
     }
-    if (r == 0 && ar != ARCHIVE_EOF) r = ds_fail(err, "%s: %s", d->what, ds_archive_err(a));
+    if (r == 0 && ar != ARCHIVE_EOF) {
+        /* Failing at the first header: the file is something else (JSON, a gzip of one, empty). */
+        if (d->n == 0 && n_headers == 0 && ds_archive_not_tar(a)) r = ds_fail(err, "%s: not a docker archive (not a tar file)", d->what);
+        else r = ds_fail(err, "%s: %s", d->what, ds_archive_err(a));
+    }
     free(buf);
     archive_read_free(a);
     return r;

@@ -204,7 +204,8 @@ static int place_blob(const char *layout, const char *digest, const char *src, d
     char *tmp = ds_tmp_sibling(dst);
     int r = 0;
     r = ds_copy_file(src, tmp, 0644, err);
-    if (r == 0 && rename(tmp, dst) < 0) r = ds_fail_errno(err, "rename %s", dst);
+    if (r < 0 && strstr(err->msg, tmp)) { errno = err->code; r = ds_fail_errno(err, "cannot write blob %s", digest); }
+    if (r == 0 && rename(tmp, dst) < 0) r = ds_fail_errno(err, "cannot write blob %s", digest);
     if (r < 0) unlink(tmp);
     ds_cleanup_forget(tmp);
     free(tmp); free(dst);
@@ -334,7 +335,7 @@ int ds_oci_dest_open(ds_dest *d, ds_err *err) {
         char *bd = ds_xasprintf("%s/blobs/sha256", o->work);
         r = ds_mkdirs(bd, 0755, err);
         free(bd);
-        if (r < 0) ds_err_wrap(err, "oci:%s", path);
+        if (r < 0) { errno = err->code; ds_fail_errno(err, "oci:%s: cannot create the layout", path); }
     }
     d->priv = o;
     d->ops = &oci_dest_ops;

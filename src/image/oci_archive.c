@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "image/blob.h"
+#include "util/progress.h"
 #include "image/manifest.h"
 #include "image/transport.h"
 #include "util/fsutil.h"
@@ -36,11 +37,14 @@ static const char *layout_name(const char *name, bool *is_dir) {
 }
 
 static int extract_layout(const char *archive_path, const char *name, const char *dir, ds_err *err) {
+    struct stat st;
+    if (stat(archive_path, &st) == 0 && S_ISDIR(st.st_mode)) return ds_fail(err, "%s: is a directory (an OCI archive is a file)", name);
     struct archive *a = archive_read_new();
     archive_read_support_format_tar(a);
     archive_read_support_filter_all(a); /* a gzip'd tar of a layout is seen in the wild */
     if (archive_read_open_filename(a, archive_path, 1 << 20) != ARCHIVE_OK) {
-        int r = ds_fail(err, "%s: %s", name, ds_archive_err(a));
+        int r = ds_archive_not_tar(a) ? ds_fail(err, "%s: not an OCI archive (not a tar file)", name)
+                                      : ds_fail(err, "%s: %s", name, ds_archive_err(a));
         archive_read_free(a);
         return r;
     }
@@ -50,7 +54,9 @@ static int extract_layout(const char *archive_path, const char *name, const char
     struct archive_entry *e;
     int ar;
     char *buf = ds_xmalloc(1 << 20);
+    size_t n_headers = 0;
     while (r == 0 && (ar = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+        n_headers++;
         const char *en = archive_entry_pathname(e);
         bool is_dir = false;
         const char *rel = en ? layout_name(en, &is_dir) : NULL;
@@ -84,7 +90,10 @@ static int extract_layout(const char *archive_path, const char *name, const char
         if (close(fd) < 0 && r == 0) r = ds_fail_errno(err, "%s: write %s", name, out);
         free(out);
     }
-    if (r == 0 && ar != ARCHIVE_EOF) r = ds_fail(err, "%s: %s", name, ds_archive_err(a));
+    if (r == 0 && ar != ARCHIVE_EOF) {
+        if (n_headers == 0 && ds_archive_not_tar(a)) r = ds_fail(err, "%s: not an OCI archive (not a tar file)", name);
+        else r = ds_fail(err, "%s: %s", name, ds_archive_err(a));
+    }
     free(buf);
     archive_read_free(a);
     return r;
@@ -151,6 +160,7 @@ int ds_tar_add_file(struct archive *a, const char *name, const char *path, const
         if (n < 0) { if (errno == EINTR) continue; r = ds_fail_errno(err, "%s: read %s", what, path); break; }
         if (n == 0) break;
         if (archive_write_data(a, buf, (size_t)n) != n) { r = ds_fail(err, "%s: %s", what, ds_archive_err(a)); break; }
+        ds_progress_add((uint64_t)n);
     }
     free(buf);
     close(fd);
@@ -167,7 +177,10 @@ int ds_tar_create(const char *path, const char *what, struct archive **out, char
     archive_write_set_bytes_in_last_block(a, 1);
     char *tmp = ds_tmp_sibling(path);
     if (archive_write_open_filename(a, tmp) != ARCHIVE_OK) {
-        int r = ds_fail(err, "%s: %s", what, ds_archive_err(a));
+        /* libarchive's message names the temp sibling: say it of the user's file. */
+        int e = archive_errno(a);
+        errno = e > 0 ? e : EIO;
+        int r = ds_fail_errno(err, "%s: cannot create the archive", what);
         archive_write_free(a);
         unlink(tmp); free(tmp);
         return r;

@@ -89,8 +89,8 @@ static int dst_put_blob(ds_dest *d, const ds_desc *desc, const char *path, ds_er
     free(loc);
     ds_reg_resp_free(&resp);
 
-    char label[32];
-    snprintf(label, sizeof label, "push %.19s", desc->digest);
+    char label[48];
+    snprintf(label, sizeof label, "Pushing blob %.19s", desc->digest);
     ds_reg_req put = {.method = "PUT", .url = put_url, .out_fd = -1, .upload_path = path,
                       .content_type = "application/octet-stream", .progress = label};
     r = ds_reg_request(p->c, &put, &resp, err);

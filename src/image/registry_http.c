@@ -196,19 +196,13 @@ static size_t on_header(char *data, size_t sz, size_t n, void *ud) {
     return len;
 }
 
-/* Byte progress for big blobs, at most 5 updates a second, only when progress is on. */
-typedef struct meter { const char *label; struct timespec last; } meter;
-
+/* Byte progress for big blobs, reported to the current progress task (util/progress.h):
+ * a caller's ("Copying blob ...") when one is running, else one named by rq->progress. */
 static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow) {
-    meter *m = ud;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    long ms = (now.tv_sec - m->last.tv_sec) * 1000 + (now.tv_nsec - m->last.tv_nsec) / 1000000;
-    if (ms < 200) return 0;
-    m->last = now;
+    (void)ud;
     curl_off_t done = ulnow ? ulnow : dlnow, total = ultotal ? ultotal : dltotal;
-    if (total > 0)
-        ds_progress("%s %.1f/%.1f MiB", m->label, (double)done / 1048576.0, (double)total / 1048576.0);
+    if (total > 0) ds_progress_total((uint64_t)total);
+    if (done > 0) ds_progress_bytes((uint64_t)done);
     return 0;
 }
 
@@ -256,11 +250,11 @@ static int one_attempt(ds_reg_client *c, const ds_reg_req *rq, ds_reg_resp *resp
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &s);
-    meter m = {.label = rq->progress};
     if (rq->progress && ds_progress_enabled()) {
+        if (!ds_progress_task_active()) ds_progress_task(0, "%s", rq->progress);
         curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
         curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-        curl_easy_setopt(h, CURLOPT_XFERINFODATA, &m);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, NULL);
     }
     if (rq->follow) {
         curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);

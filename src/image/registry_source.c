@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "image/registry.h"
 #include "image/transport.h"
+#include "util/fsutil.h"
 
 #define MANIFEST_ACCEPT DS_MT_OCI_MANIFEST ", " DS_MT_OCI_INDEX ", " DS_MT_DOCKER_MANIFEST ", " DS_MT_DOCKER_LIST
 #define MANIFEST_MAX (4u << 20)
@@ -101,8 +102,7 @@ static int src_blob_path(ds_source *s, const ds_desc *d, char **path, bool *is_t
     reg_src *p = s->priv;
     if (!ds_digest_valid(d->digest))
         return ds_fail(err, "%s: unsupported or malformed blob digest '%s'", p->name, d->digest);
-    const char *dir = s->opts.tmpdir ? s->opts.tmpdir : getenv("TMPDIR");
-    if (!dir || !*dir) dir = "/var/tmp";
+    const char *dir = s->opts.tmpdir && *s->opts.tmpdir ? s->opts.tmpdir : ds_tmpdir();
     char *tmp = ds_xasprintf("%s/distill-blob-XXXXXX", dir);
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
@@ -111,8 +111,8 @@ static int src_blob_path(ds_source *s, const ds_desc *d, char **path, bool *is_t
         return -1;
     }
     char *url = ds_reg_url(p->c, "blobs", d->digest);
-    char label[32];
-    snprintf(label, sizeof label, "pull %.19s", d->digest);
+    char label[48];
+    snprintf(label, sizeof label, "Pulling blob %.19s", d->digest);
     ds_reg_req rq = {.method = "GET", .url = url, .out_fd = fd, .follow = true, .progress = label};
     ds_reg_resp resp = {0};
     int r = ds_reg_request(p->c, &rq, &resp, err);

@@ -183,6 +183,11 @@ int ds_rootfs_dest_open(ds_dest *d, ds_err *err) {
         return -1;
     }
     o->work = ds_tmp_sibling(o->final);
-    if (ds_mkdirs(o->work, 0755, err) < 0) { ds_err_wrap(err, "%s", o->name); rf_abort(d); return -1; }
+    if (ds_mkdirs(o->work, 0755, err) < 0) {
+        errno = err->code; /* the message named the temp sibling: say it of the user's directory */
+        ds_fail_errno(err, "%s: cannot create it", o->name);
+        rf_abort(d);
+        return -1;
+    }
     return 0;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include "fs/unpack.h"
+#include "image/blob.h"
 #include "util/fsutil.h"
 #include "util/progress.h"
 
@@ -67,12 +68,7 @@ json_t *ds_squash_config(const json_t *src_config, const char *diff_id, size_t n
 
 static char *tmp_base(const ds_opts *opts, ds_err *err) {
     char *dir = NULL;
-    if (opts && opts->tmpdir) {
-        char *t = ds_xasprintf("%s/distill-squash-XXXXXX", opts->tmpdir);
-        return ds_mkdtemp_path(t, &dir, err) < 0 ? NULL : dir;
-    }
-    if (ds_mkdtemp("distill-squash", &dir, err) < 0) return NULL;
-    return dir;
+    return ds_image_mkdtemp(opts, "distill-squash", &dir, err) < 0 ? NULL : dir;
 }
 
 int ds_image_squash(ds_image *src, const char *dst_ref, const ds_opts *opts, ds_compress compress,
@@ -95,9 +91,7 @@ int ds_image_squash(ds_image *src, const char *dst_ref, const ds_opts *opts, ds_
     for (size_t i = 0; i < src->n_layers; i++) res->source_size += src->layers[i].size;
     ds_unpack_opts uo;
     ds_unpack_opts_default(&uo);
-    ds_progress("squash: unpacking %zu layers", src->n_layers);
     if (ds_image_unpack(src, root, &uo, err) < 0) goto out;
-    ds_progress("squash: writing one layer");
     if (ds_layer_write_tree(root, compress, tmp, NULL, NULL, &lo, err) < 0) goto out;
     ds_rmtree(root, &ignored); /* free the space before the destination is written */
 
@@ -117,7 +111,7 @@ int ds_image_squash(ds_image *src, const char *dst_ref, const ds_opts *opts, ds_
     man_raw = json_dumps(man, JSON_COMPACT);
     if (!man_raw) { ds_fail(err, "%s: cannot serialise the manifest", dst_ref); goto out; }
 
-    ds_progress("squash: writing %s", dst_ref);
+    ds_progress_task((uint64_t)lo.size, "Writing %s", dst_ref);
     if (ds_dest_open(dst_ref, opts, &dest, err) < 0) goto out;
     if (ds_dest_put_blob(dest, &ldesc, lo.blob_path, err) < 0) goto out;
     if (ds_dest_put_blob(dest, &cdesc, cfg_path, err) < 0) goto out;

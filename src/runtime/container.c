@@ -193,7 +193,7 @@ int ds_container_start(const ds_run_spec *spec, ds_container **out, ds_err *err)
         setpgid(0, 0);
         crun_view(spec->kind);
         execvp(a.v[0], a.v);
-        dprintf(2, "distill: exec %s: %s\n", a.v[0], strerror(errno));
+        dprintf(logfd, "distill: exec %s: %s\n", a.v[0], strerror(errno)); /* into the container's log */
         _exit(127);
     }
     close(logfd);

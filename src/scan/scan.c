@@ -58,6 +58,17 @@ static void dir_sizes(ds_scan *s) {
     if (s->n_dirs) qsort(s->dirs, s->n_dirs, sizeof *s->dirs, dirsize_cmp);
 }
 
+/* What could not be read is said, not left out in silence: first a count, then the paths
+ * (at most 20; the JSON and text output carry the same notes). */
+static void note_unreadable(ds_scan *s) {
+    const ds_strlist *u = &s->tree.unreadable;
+    if (!u->n) return;
+    ds_strlist_addf(&s->notes, "%zu path%s could not be read (permission denied): the results may be incomplete; "
+                    "scan as a user that can read the whole image (e.g. root)", u->n, u->n == 1 ? "" : "s");
+    for (size_t i = 0; i < u->n && i < 20; i++) ds_strlist_addf(&s->notes, "not readable: %s", u->v[i]);
+    if (u->n > 20) ds_strlist_addf(&s->notes, "not readable: ... and %zu more", u->n - 20);
+}
+
 int ds_scan_root(const char *root, const ds_scan_opts *opts, ds_scan *s, ds_err *err) {
     memset(s, 0, sizeof *s);
     s->image_ref = ds_xstrdup(opts && opts->image_ref ? opts->image_ref : root);
@@ -67,6 +78,7 @@ int ds_scan_root(const char *root, const ds_scan_opts *opts, ds_scan *s, ds_err 
         s->image_purl = ds_image_purl(s->image_ref, s->digest);
     }
     if (ds_tree_load(root, &s->tree, err) < 0) return -1;
+    note_unreadable(s);
     if (ds_verdict_compute(&s->tree, opts ? opts->user : NULL, &s->verdict, err) < 0) return -1;
     ds_pkgctx ctx = {.root = root, .distro = &s->verdict.distro, .notes = &s->notes};
     int (*scanners[])(const ds_tree *, const ds_pkgctx *, ds_pkglist *, ds_err *) = {

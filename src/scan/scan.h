@@ -37,6 +37,10 @@ typedef struct ds_tree {
     ds_fentry *e;      /* sorted by path */
     size_t n, cap;
     uint64_t total_size; /* sum of regular file sizes (hard links counted once) */
+    /* Paths this process may not read (a mode-000 file when not root, a directory it cannot
+     * enter): the scan cannot see into them, so what it reports may be incomplete. Image
+     * paths, a directory's with a trailing "/", in walk order. */
+    ds_strlist unreadable;
 } ds_tree;
 
 /* Walk ROOT (never following symlinks) into an index sorted by path. */

@@ -32,6 +32,36 @@ static bool pseudo_fs(int fd) {
     }
 }
 
+/* Whether this process may read the file or directory NAME in dfd. The permission bits
+ * answer most cases at no cost (owner, then group, then other, as the kernel checks);
+ * where they say no, capabilities (root's CAP_DAC_OVERRIDE) may still allow it, so an
+ * open decides. ACLs and LSMs that deny what the bits allow are not seen. */
+typedef struct { uid_t uid; gid_t gid; gid_t groups[256]; int n_groups; } creds;
+
+static bool in_groups(const creds *c, gid_t g) {
+    if (g == c->gid) return true;
+    for (int i = 0; i < c->n_groups; i++)
+        if (c->groups[i] == g) return true;
+    return false;
+}
+
+static bool may_read(const creds *c, int dfd, const char *name, const struct stat *st) {
+    mode_t need = S_ISDIR(st->st_mode) ? 05 : 04; /* a directory must be listed and entered */
+    mode_t bits = st->st_uid == c->uid ? (st->st_mode >> 6) & 07
+                  : in_groups(c, st->st_gid) ? (st->st_mode >> 3) & 07 : st->st_mode & 07;
+    if ((bits & need) == need) return true;
+    int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) return errno != EACCES && errno != EPERM;
+    close(fd);
+    return true;
+}
+
+static void note_unreadable(ds_tree *t, const char *path, bool dir) {
+    ds_strlist_addf(&t->unreadable, "%s%s", path, dir ? "/" : "");
+}
+
+static creds my_creds;
+
 static ds_fentry *tree_add(ds_tree *t) {
     if (t->n == t->cap) {
         t->cap = t->cap ? t->cap * 2 : 1024;
@@ -54,8 +84,14 @@ static int walk_dir(ds_tree *t, int dfd, const char *img_path, int depth, ds_err
     while ((de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
         struct stat st;
-        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) continue;
         char *p = ds_xasprintf("%s/%s", strcmp(img_path, "/") == 0 ? "" : img_path, de->d_name);
+        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            if (errno == EACCES || errno == EPERM) note_unreadable(t, p, false);
+            free(p);
+            continue;
+        }
+        if ((S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) && !may_read(&my_creds, dirfd(d), de->d_name, &st))
+            note_unreadable(t, p, S_ISDIR(st.st_mode));
         ds_fentry *e = tree_add(t);
         e->path = p;
         e->mode = st.st_mode;
@@ -70,6 +106,7 @@ static int walk_dir(ds_tree *t, int dfd, const char *img_path, int depth, ds_err
             if (n >= 0) { buf[n] = 0; e->link = ds_xstrdup(buf); }
         } else if (S_ISDIR(st.st_mode)) {
             int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            /* Not readable (noted above): its entries are missing from the index. */
             if (sub >= 0 && pseudo_fs(sub)) {
                 /* /proc, /sys, ... of a running container (rootfs:/proc/PID/root): not image content. */
                 close(sub);
@@ -91,6 +128,8 @@ static int ent_cmp(const void *a, const void *b) {
     return strcmp(((const ds_fentry *)a)->path, ((const ds_fentry *)b)->path);
 }
 
+static int str_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
 static int ino_cmp(const void *a, const void *b) {
     ino_t x = *(const ino_t *)a, y = *(const ino_t *)b;
     return x < y ? -1 : x > y;
@@ -99,10 +138,15 @@ static int ino_cmp(const void *a, const void *b) {
 int ds_tree_load(const char *root, ds_tree *t, ds_err *err) {
     memset(t, 0, sizeof *t);
     t->root = ds_xstrdup(root);
+    my_creds.uid = geteuid();
+    my_creds.gid = getegid();
+    my_creds.n_groups = getgroups(256, my_creds.groups);
+    if (my_creds.n_groups < 0) my_creds.n_groups = 0;
     int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return ds_fail_errno(err, "rootfs %s", root);
     if (walk_dir(t, fd, "/", 0, err) < 0) return -1;
     if (t->n) qsort(t->e, t->n, sizeof *t->e, ent_cmp);
+    if (t->unreadable.n) qsort(t->unreadable.v, t->unreadable.n, sizeof *t->unreadable.v, str_cmp);
     /* Hard links count once in the total: sort (inode, size) pairs, add each inode once. */
     struct hl { ino_t ino; off_t size; } *hl = NULL;
     size_t nh = 0;
@@ -128,6 +172,7 @@ void ds_tree_free(ds_tree *t) {
     for (size_t i = 0; i < t->n; i++) { free(t->e[i].path); free(t->e[i].link); }
     free(t->e);
     free(t->root);
+    ds_strlist_free(&t->unreadable);
     memset(t, 0, sizeof *t);
 }
 

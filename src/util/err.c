@@ -60,9 +60,11 @@ void ds_freep(void *p) { free(*(void **)p); }
 void ds_fclosep(void *p) { FILE *f = *(FILE **)p; if (f) fclose(f); }
 void ds_closep(int *fd) { if (*fd >= 0) close(*fd); }
 
+static void (*oom_hook)(void);
+void ds_oom_set_hook(void (*fn)(void)) { oom_hook = fn; }
+
 static void oom(void) {
-    static const char m[] = "distill: out of memory\n";
-    (void)!write(2, m, sizeof m - 1);
+    if (oom_hook) oom_hook(); /* the CLI says it on stderr; library code never prints */
     abort();
 }
 void *ds_xmalloc(size_t n) { void *p = malloc(n ? n : 1); if (!p) oom(); return p; }

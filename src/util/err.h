@@ -34,5 +34,7 @@ void *ds_xrealloc(void *p, size_t n);
 char *ds_xstrdup(const char *s);
 char *ds_xstrndup(const char *s, size_t n);
 char *ds_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Called (async-signal-safe code only) just before an allocation failure aborts. */
+void ds_oom_set_hook(void (*fn)(void));
 
 #endif

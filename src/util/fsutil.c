@@ -1,5 +1,6 @@
 #include "util/fsutil.h"
 #include "util/cleanup.h"
+#include "util/progress.h"
 #include <errno.h>
 #include <linux/fs.h>
 #include <fcntl.h>
@@ -159,29 +160,31 @@ char *ds_tmp_sibling(const char *path) {
     return tmp;
 }
 
+/* Messages name PATH, the file the user asked for, never the temp sibling (an internal name
+ * the user never gave: "/out/.r.html.tmp-123-0"). */
 int ds_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, ds_err *err) {
     char *tmp = ds_tmp_sibling(path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    if (fd < 0) { int r = ds_fail_errno(err, "create %s", tmp); ds_cleanup_forget(tmp); free(tmp); return r; }
+    if (fd < 0) { int r = ds_fail_errno(err, "%s: cannot write", path); ds_cleanup_forget(tmp); free(tmp); return r; }
     const char *p = data;
     size_t left = len;
     while (left) {
         ssize_t w = write(fd, p, left);
         if (w < 0) {
             if (errno == EINTR) continue;
-            int r = ds_fail_errno(err, "write %s", tmp);
+            int r = ds_fail_errno(err, "%s: cannot write", path);
             close(fd); unlink(tmp); ds_cleanup_forget(tmp); free(tmp);
             return r;
         }
         p += w; left -= (size_t)w;
     }
     if (fsync(fd) < 0 || close(fd) < 0) {
-        int r = ds_fail_errno(err, "write %s", tmp);
+        int r = ds_fail_errno(err, "%s: cannot write", path);
         unlink(tmp); ds_cleanup_forget(tmp); free(tmp);
         return r;
     }
     if (rename(tmp, path) < 0) {
-        int r = ds_fail_errno(err, "rename %s to %s", tmp, path);
+        int r = ds_fail_errno(err, "%s: cannot put it in place", path);
         unlink(tmp); ds_cleanup_forget(tmp); free(tmp);
         return r;
     }
@@ -222,11 +225,30 @@ int ds_read_fd(int fd, const char *label, char **data, size_t *len, size_t max_l
     return 0;
 }
 
+static const char *tmpdir_flag; /* --tmpdir, borrowed from argv */
+
+void ds_tmpdir_set(const char *dir) { tmpdir_flag = dir && *dir ? dir : NULL; }
+
+const char *ds_tmpdir_source(void) {
+    if (tmpdir_flag) return "--tmpdir";
+    const char *e = getenv("TMPDIR");
+    return e && *e ? "$TMPDIR" : "default";
+}
+
+const char *ds_tmpdir(void) {
+    if (tmpdir_flag) return tmpdir_flag;
+    const char *e = getenv("TMPDIR");
+    return e && *e ? e : "/var/tmp";
+}
+
 int ds_mkdtemp(const char *prefix, char **out, ds_err *err) {
-    const char *base = getenv("TMPDIR");
-    if (!base || !*base) base = "/var/tmp";
+    const char *base = ds_tmpdir();
     char *tmpl = ds_xasprintf("%s/%s-XXXXXX", base, prefix ? prefix : "distill");
-    return ds_mkdtemp_path(tmpl, out, err);
+    if (ds_mkdtemp_path(tmpl, out, err) == 0) return 0;
+    errno = err->code;
+    const char *src = ds_tmpdir_source();
+    if (!strcmp(src, "default")) return ds_fail_errno(err, "temporary directory in %s", base);
+    return ds_fail_errno(err, "%s %s: cannot make a temporary directory there", src, base);
 }
 
 int ds_mkdtemp_path(char *tmpl, char **out, ds_err *err) {
@@ -263,11 +285,12 @@ static int copy_fd(int in, int out) {
     for (bool kernel = true;;) {
         ssize_t r;
         if (kernel) {
-            r = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+            r = copy_file_range(in, NULL, out, NULL, 8 << 20, 0); /* 8 MiB steps: progress moves */
             if (r < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL)) { kernel = false; continue; }
             if (r < 0 && errno == EINTR) continue;
             if (r < 0) return -1;
             if (r == 0) return 0;
+            ds_progress_add((uint64_t)r);
             continue;
         }
         char buf[1 << 16];
@@ -279,6 +302,7 @@ static int copy_fd(int in, int out) {
             if (w < 0) { if (errno == EINTR) continue; return -1; }
             off += w;
         }
+        ds_progress_add((uint64_t)r);
     }
 }
 

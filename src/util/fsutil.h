@@ -18,8 +18,17 @@ int ds_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 int ds_read_file(const char *path, char **data, size_t *len, size_t max_len, ds_err *err);
 /* The same from an open fd (not closed), naming `label` in messages. */
 int ds_read_fd(int fd, const char *label, char **data, size_t *len, size_t max_len, ds_err *err);
-/* A fresh private temporary directory under $TMPDIR (or /var/tmp), returned malloc'd;
- * registered for removal on interrupt until ds_rmtree removes it. */
+/* Where every command puts its temporary work (one documented default, distill(1)):
+ * the directory given to ds_tmpdir_set (the CLI's --tmpdir), else $TMPDIR, else /var/tmp.
+ * /var/tmp rather than /tmp: an unpacked image can take gigabytes, and /tmp is a RAM-backed
+ * tmpfs on many systems; /var/tmp is on disk (FHS). ds_tmpdir_source names where it came
+ * from ("--tmpdir", "$TMPDIR" or "default") for messages. */
+void ds_tmpdir_set(const char *dir);
+const char *ds_tmpdir(void);
+const char *ds_tmpdir_source(void);
+/* A fresh private temporary directory "PREFIX-XXXXXX" under ds_tmpdir(), returned malloc'd;
+ * registered for removal on interrupt until ds_rmtree removes it. An error names the
+ * directory and where it came from ("--tmpdir /x: ..."). */
 int ds_mkdtemp(const char *prefix, char **out, ds_err *err);
 /* mkdtemp(tmpl) (tmpl malloc'd, ending in XXXXXX; owned by *out or freed on failure),
  * registered for removal on interrupt (util/cleanup.h) like ds_mkdtemp's. */
