@@ -5,7 +5,7 @@ set -euo pipefail
 PKGS=(build-essential pkg-config clang libclang-rt-14-dev valgrind
   libarchive-dev libcurl4-openssl-dev libjansson-dev libssl-dev libseccomp-dev
   libelf-dev libzstd-dev libdeflate-dev libcmocka-dev libyaml-dev zlib1g-dev
-  runc crun podman skopeo umoci docker-registry mmdebstrap strace pax-utils
+  runc crun podman skopeo umoci docker-registry docker.io mmdebstrap strace pax-utils
   uidmap iproute2 curl ca-certificates jq file
   apache2-utils openssl python3 python3-pyelftools chromium musl-tools libsqlite3-dev rpm
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm cpio

@@ -30,7 +30,9 @@ int cli_transport_flag(const char *cmd, int argc, char **argv, int *i, ds_opts *
     "  --src-tls-verify=BOOL         require HTTPS and verify certificates when reading (default true)\n" \
     "  --dest-tls-verify=BOOL        the same when writing (false allows plain-HTTP registries)\n" \
     "  --authfile PATH               registry credentials (default: $REGISTRY_AUTH_FILE, containers auth.json, ~/.docker/config.json)\n" \
-    "  --src-creds USER:PASS, --dest-creds USER:PASS   credentials on the command line\n"
+    "  --src-creds USER:PASS, --dest-creds USER:PASS   credentials on the command line\n" \
+    "  $DOCKER_HOST=unix://PATH      the Docker Engine of docker-daemon:NAME[:TAG] (default /var/run/docker.sock);\n" \
+    "                                containers-storage:[[STORAGE]]NAME[:TAG] goes through podman\n"
 
 /* --platform given and a single-platform image of another platform was opened (no index to pick
  * from): warn on stderr as podman does, "WARNING: image platform (linux/amd64) does not match the
