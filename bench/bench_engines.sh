@@ -2,7 +2,7 @@
 # distill copy vs skopeo copy with the engines, on the same real Debian nginx image, in one run
 # (best of N each): a private dockerd (socket and data in a temp folder, no firewall changes)
 # and a private podman store.
-#   docker-daemon:X -> oci     (distill: GET /images/X/get streamed; skopeo: the same API)
+#   docker-daemon:X -> oci     (distill: GET /images/X/get streamed; skopeo: the same API), plain and gzip
 #   oci -> docker-daemon:Y     (both POST /images/load; the engine's own load dominates)
 #   containers-storage:X -> oci (distill goes through `podman image save`; skopeo reads the store itself)
 # Prints wall-clock seconds and the ratio skopeo/distill (> 1 means distill is faster).
@@ -51,12 +51,16 @@ row() {
 "$DISTILL" copy -q "oci:$img:latest" docker-daemon:bench:src >/dev/null
 "$DISTILL" copy -q "oci:$img:latest" "${CS}bench:src" >/dev/null
 printf '%-34s %9s %9s %7s\n' "case ($(du -sh "$img" | cut -f1) image)" distill skopeo ratio
+# Both keep the engine's plain layer tars, then both gzip them (skopeo's default for oci:).
 d=$(best "$DISTILL" copy -q docker-daemon:bench:src "oci:$T/out:x")
+s=$(best skopeo copy -q --dest-oci-accept-uncompressed-layers --src-daemon-host "$DOCKER_HOST" docker-daemon:bench:src "oci:$T/out:x")
+row "docker-daemon -> oci (plain)" "$d" "$s"
+d=$(best "$DISTILL" copy -q --compress gzip docker-daemon:bench:src "oci:$T/out:x")
 s=$(best skopeo copy -q --src-daemon-host "$DOCKER_HOST" docker-daemon:bench:src "oci:$T/out:x")
-row "docker-daemon -> oci" "$d" "$s"
+row "docker-daemon -> oci (gzip)" "$d" "$s"
 d=$(best "$DISTILL" copy -q "oci:$img:latest" docker-daemon:bench:out)
 s=$(best skopeo copy -q --dest-daemon-host "$DOCKER_HOST" "oci:$img:latest" docker-daemon:bench:out)
 row "oci -> docker-daemon" "$d" "$s"
 d=$(best "$DISTILL" copy -q "${CS}bench:src" "oci:$T/out:x")
-s=$(best skopeo copy -q "${CS}localhost/bench:src" "oci:$T/out:x")
-row "containers-storage -> oci" "$d" "$s"
+s=$(best skopeo copy -q --dest-oci-accept-uncompressed-layers "${CS}localhost/bench:src" "oci:$T/out:x")
+row "containers-storage -> oci (plain)" "$d" "$s"

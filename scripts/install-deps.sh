@@ -18,8 +18,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   echo "install-deps: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
+  # docker.io's postinst would start the system dockerd (a bridge, firewall rules): the tests
+  # start a private one. policy-rc.d 101 = "do not start services", as Debian's images have.
+  tmp_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ] && [ "$(id -u)" = 0 ]; then
+    tmp_policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' > "$tmp_policy"; chmod 755 "$tmp_policy"
+  fi
   $SUDO apt-get update -q
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+  [ -z "$tmp_policy" ] || rm -f "$tmp_policy"
 fi
 # podman on this kind of machine: no systemd, cgroupfs manager, no default ulimits.
 if [ "$(id -u)" = 0 ] && [ ! -f /etc/containers/containers.conf ]; then

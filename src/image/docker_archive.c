@@ -532,6 +532,8 @@ int ds_docker_archive_dest_open_fd(ds_dest *d, int fd, bool pass_gzip, const cha
     d->ops = &da_dest_ops;
     o->a = archive_write_new();
     archive_write_set_format_pax_restricted(o->a);
+    /* 1 MiB writes rather than libarchive's 10 KiB: fewer sends, fewer HTTP chunks. */
+    archive_write_set_bytes_per_block(o->a, 1 << 20);
     archive_write_set_bytes_in_last_block(o->a, 1);
     if (archive_write_open(o->a, o, NULL, sock_write, NULL) != ARCHIVE_OK) {
         int r = ds_fail(err, "%s: %s", what, ds_archive_err(o->a));

@@ -316,6 +316,8 @@ int ds_engine_stream_start(ds_engine *e, const char *method, const char *path, i
     x->h = handle(e, url, x->errbuf);
     free(url);
     if (!x->h) { close(sv[0]); xfer_free(x); return ds_fail(err, "%s: cannot start libcurl", e->what); }
+    curl_easy_setopt(x->h, CURLOPT_BUFFERSIZE, 512L << 10);        /* the most curl takes */
+    curl_easy_setopt(x->h, CURLOPT_UPLOAD_BUFFERSIZE, 1L << 20);
     curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, stream_write);
     curl_easy_setopt(x->h, CURLOPT_WRITEDATA, x);
     struct curl_slist *hl = NULL;

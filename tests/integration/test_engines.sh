@@ -90,6 +90,13 @@ check_eq "distill reads what skopeo loaded" "$diffs" "$($DISTILL inspect docker-
 check "copy docker-daemon -> docker-daemon (another tag)" $DISTILL copy -q docker-daemon:app:src docker-daemon:app:again
 check_eq "the new tag names the same image" "$cfg" "$("${DK[@]}" inspect -f '{{.Id}}' app:again)"
 
+# The commands that write images write to the engine too.
+check "harden docker-daemon:app:src -> docker-daemon:app:hard" $DISTILL harden docker-daemon:app:src docker-daemon:app:hard
+check_eq "the hardened image in the engine has no shell" "[]" \
+  "$($DISTILL scan --json docker-daemon:app:hard | jq -c .verdict.shells)"
+check_eq "docker inspect: the hardened image runs as non-root" "65532:65532" \
+  "$("${DK[@]}" inspect -f '{{.Config.User}}' app:hard)"
+
 # --- bad input, with the store unchanged ---------------------------------------------
 before=$(images)
 $DISTILL copy -q docker-daemon:app:nope oci:$T/nope 2>"$T/e" >/dev/null
@@ -181,6 +188,9 @@ check "docker-daemon -> containers-storage directly" $DISTILL copy -q docker-dae
 check_eq "... podman has the same image" "$cfg" "sha256:$("${PM[@]}" image inspect --format '{{.Id}}' fromdocker:1)"
 check "containers-storage -> docker-daemon directly" $DISTILL copy -q "${CS}app:src" docker-daemon:frompodman:1
 check_eq "... the engine has the same image" "$cfg" "$("${DK[@]}" inspect -f '{{.Id}}' frompodman:1)"
+check "squash containers-storage -> containers-storage" $DISTILL squash "${CS}app:src" "${CS}app:squashed"
+check_eq "... podman has it, with one layer" 1 \
+  "$("${PM[@]}" image inspect --format '{{len .RootFS.Layers}}' app:squashed)"
 pbefore=$("${PM[@]}" images -a --no-trunc --format '{{.Repository}}:{{.Tag}} {{.ID}}' | sort)
 $DISTILL copy -q "${CS}app:nope" oci:$T/pnope 2>"$T/e" >/dev/null
 err1 "podman: a tag that does not exist, other tags listed" "$T/e" "no such image in podman's store.*other tags: localhost/app:src"
