@@ -53,6 +53,12 @@ static int parse_name(const char *text, const char *name, ds_ref *out, ds_err *e
         free(repo);
         return -1;
     }
+    if (!strcmp(repo, "sha256")) {
+        /* "sha256:TAG" would read back as an image ID. */
+        ds_fail(err, "%s: the name 'sha256' reads as an image ID; write docker.io/library/sha256", text);
+        free(repo);
+        return -1;
+    }
     if (tc && !ds_reg_valid_tag(tc + 1)) {
         ds_fail(err, "%s: bad tag '%s' (letters, digits, '_', '.', '-'; at most 128)", text, tc + 1);
         free(repo);

@@ -87,6 +87,7 @@ static void test_storage_refs(void **state) {
     expect_bad("containers-storage:[b@d@/x]app", "not an absolute path");
     expect_bad("containers-storage:app@sha256:12", "bad digest");
     expect_bad("containers-storage:Up", "bad image name");
+    expect_bad("containers-storage:sha256", "reads as an image ID"); /* would format as sha256:latest */
 }
 
 static void test_storage_spec(void **state) {
