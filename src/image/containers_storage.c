@@ -285,6 +285,8 @@ static int cs_put_manifest(ds_dest *d, const char *raw, size_t len, const char *
     const char *c = json_string_value(json_object_get(json_object_get(j, "config"), "digest"));
     snprintf(o->config, sizeof o->config, "%s", c ? c : "");
     json_decref(j);
+    /* What `copy` prints: the image ID, as the engine shows it (it keeps no manifest). */
+    snprintf(d->written_digest, sizeof d->written_digest, "%s", o->config);
     return 0;
 }
 

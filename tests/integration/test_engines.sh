@@ -61,7 +61,9 @@ err1() {
   if [ "$n" = 1 ] && grep -qE "$3" "$2"; then ok "$1"; else fail "$1: $n lines: $(head -c 400 "$2")"; fi
 }
 
-check "copy oci -> docker-daemon:app:src" $DISTILL copy -q oci:$img:latest docker-daemon:app:src
+out=$($DISTILL copy -q oci:$img:latest docker-daemon:app:src); rc=$?
+check_eq "copy oci -> docker-daemon:app:src" 0 $rc
+check_eq "copy prints the image ID (the config digest)" "$cfg" "$out"
 check_eq "docker images lists app:src with the image's config as ID" "app:src $cfg" \
   "$("${DK[@]}" images --no-trunc --format '{{.Repository}}:{{.Tag}} {{.ID}}' app:src)"
 check_eq "docker inspect: the engine's diff IDs are the image's" "$diffs" \
