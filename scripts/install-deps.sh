@@ -17,7 +17,7 @@ DEMO=(build-essential pkg-config
 # they trace or build from (nginx, musl, static cross compilers under qemu), the HTML report
 # under chromium, a local registry.
 TEST=(clang libclang-rt-14-dev valgrind libcmocka-dev
-  crun umoci docker-registry strace pax-utils uidmap iproute2 file
+  crun umoci docker-registry docker.io strace pax-utils uidmap iproute2 file
   apache2-utils openssl python3 python3-pyelftools chromium musl-tools rpm nginx
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm cpio
   gcc-s390x-linux-gnu libc6-dev-s390x-cross qemu-system-misc)
@@ -45,7 +45,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   echo "install-deps: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
-  # Packages with a service (nginx on port 80, docker-registry on 5000) are not started: the
+  # Packages with a service (nginx on port 80, docker-registry on 5000, docker.io's dockerd with
+  # its bridge and firewall rules) are not started: the
   # tests start their own on their own ports. Only while we install, and only if the machine
   # has no policy of its own.
   policy=/usr/sbin/policy-rc.d ours=""

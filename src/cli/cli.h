@@ -34,7 +34,9 @@ int cli_transport_flag(const char *cmd, int argc, char **argv, int *i, ds_opts *
     "  --authfile PATH               registry credentials (default: $REGISTRY_AUTH_FILE, containers auth.json, ~/.docker/config.json)\n" \
     "  --src-creds USER:PASS, --dest-creds USER:PASS   credentials on the command line\n" \
     "  --tmpdir DIR                  temporary work (default: $TMPDIR, else /var/tmp)\n" \
-    "  -q, --quiet                   no progress lines (shown only when stderr is a terminal)\n"
+    "  -q, --quiet                   no progress lines (shown only when stderr is a terminal)\n" \
+    "  $DOCKER_HOST=unix://PATH      the Docker Engine of docker-daemon:NAME[:TAG] (default /var/run/docker.sock);\n" \
+    "                                containers-storage:[[STORAGE]]NAME[:TAG] goes through podman\n"
 
 /* Progress (src/cli/progress_tty.c): main installs the handler that draws one transient
  * line on stderr when stderr is a terminal; -q / --quiet takes it away again. */

@@ -18,7 +18,9 @@ static const char usage[] =
     "  --src-creds USER:PASS         credentials on the command line\n"
     "  --tmpdir DIR                  temporary work, e.g. extracted archives (default: $TMPDIR, else /var/tmp)\n"
     "\nIMAGE is oci:PATH[:REF], oci-archive:PATH[:REF], docker-archive:PATH[:REPO:TAG],\n"
-    "docker://HOST[:PORT]/REPO[:TAG|@DIGEST] or rootfs:DIR.\n";
+    "docker://HOST[:PORT]/REPO[:TAG|@DIGEST], rootfs:DIR, docker-daemon:NAME[:TAG] (the Docker Engine\n"
+    "on $DOCKER_HOST, default unix:///var/run/docker.sock) or containers-storage:[[STORAGE]]NAME[:TAG]\n"
+    "(podman's store, through podman; STORAGE is [DRIVER@]ROOT[+RUNROOT][:OPTIONS]).\n";
 
 static json_t *copy_or_null(json_t *v) { return v ? json_deep_copy(v) : json_null(); }
 

@@ -15,7 +15,7 @@ static const struct {
     {"ldd", cmd_ldd, "list the libraries an ELF file needs, without running it (any architecture)"},
     {"scan", cmd_scan, "inspect an image without running it: distroless verdict, SBOM, policy, vulns"},
     {"harden", cmd_harden, "lock an image down: no setuid, no shells or package managers, no root login"},
-    {"copy", cmd_copy, "copy an image between transports (oci, oci-archive, docker-archive, docker://, rootfs)"},
+    {"copy", cmd_copy, "copy an image between transports (oci, docker-archive, docker://, docker-daemon, ...)"},
     {"inspect", cmd_inspect, "print an image's manifest, config and layers as JSON"},
     {"list-tags", cmd_list_tags, "list the tags of a layout, an archive or a registry repository"},
     {"layers", cmd_layers, "per-layer sizes and changes, wasted bytes and efficiency"},
@@ -31,7 +31,8 @@ static void usage(FILE *f) {
         fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nImages are named TRANSPORT:REFERENCE, as skopeo and podman name them:\n"
                "  oci:PATH[:REF]  oci-archive:PATH[:REF]  docker-archive:PATH[:REPO:TAG]\n"
-               "  docker://HOST[:PORT]/REPO[:TAG|@DIGEST]  rootfs:DIR\n\n"
+               "  docker://HOST[:PORT]/REPO[:TAG|@DIGEST]  rootfs:DIR\n"
+               "  docker-daemon:NAME[:TAG] (the engine on $DOCKER_HOST)  containers-storage:[[STORAGE]]NAME[:TAG]\n\n"
                "Exit codes: 0 done, 1 a check or test failed, 2 usage error, 3 error.\n"
                "Run 'distill COMMAND --help' for a command's options; see distill(1).\n");
 }

@@ -28,6 +28,7 @@ const char *ds_archive_err(struct archive *a);
 int ds_archive_not_tar(struct archive *a);
 int ds_tar_create(const char *path, const char *what, struct archive **out, char **tmp_out, ds_err *err);
 int ds_tar_add_file(struct archive *a, const char *name, const char *path, const char *what, ds_err *err);
+int ds_tar_add_bytes(struct archive *a, const char *name, const void *data, size_t len, const char *what, ds_err *err);
 int ds_tar_finish(struct archive *a, const char *tmp, const char *path, const char *what, ds_err *err);
 
 /* Carry the entries of an existing archive at path into the tar `out` (tar_carry.c), so a second image

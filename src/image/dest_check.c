@@ -46,7 +46,7 @@ static char *canon_path(const char *path) {
     return out;
 }
 
-static bool has_path(ds_transport t) { return t != DS_T_DOCKER; }
+static bool has_path(ds_transport t) { return t != DS_T_DOCKER && t != DS_T_DOCKER_DAEMON && t != DS_T_CONTAINERS_STORAGE; }
 
 int ds_dest_check(const ds_ref *src, const char *dst_text, ds_err *err) {
     ds_ref dst;

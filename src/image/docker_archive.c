@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "image/blob.h"
@@ -91,13 +92,15 @@ static void da_free(da_src *d) {
     free(d);
 }
 
-static int extract(da_src *d, const char *path, ds_err *err) {
+/* From a file (path) or a stream (fd >= 0: a pipe or socket from an engine, read once). */
+static int extract(da_src *d, const char *path, int fd, ds_err *err) {
     struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return ds_fail(err, "%s: is a directory (a docker archive is a file)", d->what);
+    if (fd < 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return ds_fail(err, "%s: is a directory (a docker archive is a file)", d->what);
     struct archive *a = archive_read_new();
     archive_read_support_format_tar(a);
     archive_read_support_filter_all(a);
-    if (archive_read_open_filename(a, path, 1 << 20) != ARCHIVE_OK) {
+    if ((fd >= 0 ? archive_read_open_fd(a, fd, 1 << 20) : archive_read_open_filename(a, path, 1 << 20)) != ARCHIVE_OK) {
         int r = ds_archive_not_tar(a) ? ds_fail(err, "%s: not a docker archive (not a tar file)", d->what)
                                       : ds_fail(err, "%s: %s", d->what, ds_archive_err(a));
         archive_read_free(a);
@@ -266,11 +269,11 @@ static void da_close(ds_source *s) { da_free(s->priv); s->priv = NULL; }
 
 static const struct ds_source_ops da_source_ops = {da_get_manifest, da_blob_path, da_close};
 
-int ds_docker_archive_source_open(ds_source *s, ds_err *err) {
+static int da_open(ds_source *s, const char *path, int fd, const char *tag, ds_err *err) {
     da_src *d = ds_xcalloc(1, sizeof *d);
     d->what = ds_ref_format(s->ref);
-    if (ds_image_mkdtemp(&s->opts, "distill-docker-archive", &d->tmp, err) < 0 || extract(d, s->ref->path, err) < 0 ||
-        build(d, s->ref->tag, err) < 0) {
+    if (ds_image_mkdtemp(&s->opts, "distill-docker-archive", &d->tmp, err) < 0 || extract(d, path, fd, err) < 0 ||
+        build(d, tag, err) < 0) {
         da_free(d);
         return -1;
     }
@@ -279,10 +282,16 @@ int ds_docker_archive_source_open(ds_source *s, ds_err *err) {
     return 0;
 }
 
+int ds_docker_archive_source_open(ds_source *s, ds_err *err) { return da_open(s, s->ref->path, -1, s->ref->tag, err); }
+
+int ds_docker_archive_source_open_fd(ds_source *s, int fd, ds_err *err) { return da_open(s, NULL, fd, NULL, err); }
+
 /* --- writing ------------------------------------------------------------------ */
 
 typedef struct {
     char *final, *tmp, *what;
+    int fd;           /* stream mode (>= 0): the tar goes to this socket, nothing is renamed */
+    bool pass_gzip;   /* stream mode: gzip layers go as they are (the engines decompress them) */
     struct archive *a;
     ds_digest_set have;
     json_t *manifest;   /* the image manifest given to put_manifest */
@@ -309,7 +318,7 @@ static int da_put_blob(ds_dest *d, const ds_desc *desc, const char *path, ds_err
     char hexsrc[DS_DIGEST_LEN + 1];
     int64_t size = desc->size;
     snprintf(hexsrc, sizeof hexsrc, "%s", desc->digest);
-    if (comp != DS_COMPRESS_NONE) {
+    if (comp != DS_COMPRESS_NONE && !(o->pass_gzip && comp == DS_COMPRESS_GZIP)) {
         if (ds_image_mkdtemp(&o->opts, "distill-docker-archive-w", &scratch, err) < 0) return ds_err_wrap(err, "%s", o->what);
         plain = ds_xasprintf("%s/layer.tar", scratch);
         if (ds_decompress_file(path, (int)comp, plain, hexsrc, &size, err) < 0) {
@@ -449,14 +458,18 @@ static int da_commit(ds_dest *d, ds_err *err) {
     free(cname);
     char *txt = json_dumps(top, JSON_COMPACT);
     json_decref(top);
-    /* manifest.json goes in through a temp file so ds_tar_add_file can stream it. */
-    char *mp = ds_xasprintf("%s.manifest", o->tmp);
-    r = ds_write_file_atomic(mp, txt, strlen(txt), 0644, err);
+    r = ds_tar_add_bytes(o->a, "manifest.json", txt, strlen(txt), o->what, err);
     free(txt);
-    if (r == 0) r = ds_tar_add_file(o->a, "manifest.json", mp, o->what, err);
-    unlink(mp);
-    free(mp);
     if (r < 0) return -1;
+    if (o->fd >= 0) {
+        /* Stream mode: the end-of-archive blocks, flushed to the socket; its owner closes it. */
+        r = archive_write_close(o->a) == ARCHIVE_OK ? 0 : ds_fail(err, "%s: %s", o->what, ds_archive_err(o->a));
+        archive_write_free(o->a);
+        o->a = NULL;
+        if (r < 0) return -1;
+        da_dst_free(d);
+        return 0;
+    }
     r = ds_tar_finish(o->a, o->tmp, o->final, o->what, err);
     o->a = NULL;
     if (r < 0) return -1;
@@ -500,8 +513,49 @@ static int carry_over(da_dst *o, ds_err *err) {
     return r;
 }
 
+/* Stream mode: libarchive's writes go to the socket; MSG_NOSIGNAL, so a reader that went
+ * away is an error (EPIPE) here, not a SIGPIPE. */
+static la_ssize_t sock_write(struct archive *a, void *cd, const void *buf, size_t n) {
+    da_dst *o = cd;
+    size_t off = 0;
+    while (off < n) {
+        ssize_t w = send(o->fd, (const char *)buf + off, n - off, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            archive_set_error(a, errno, "the reader of the stream went away");
+            return -1;
+        }
+        off += (size_t)w;
+    }
+    return (la_ssize_t)n;
+}
+
+int ds_docker_archive_dest_open_fd(ds_dest *d, int fd, bool pass_gzip, const char *what, ds_err *err) {
+    da_dst *o = ds_xcalloc(1, sizeof *o);
+    o->fd = fd;
+    o->pass_gzip = pass_gzip;
+    o->what = ds_xstrdup(what);
+    o->names = json_object();
+    o->stored = json_object();
+    o->opts = d->opts;
+    d->priv = o;
+    d->ops = &da_dest_ops;
+    o->a = archive_write_new();
+    archive_write_set_format_pax_restricted(o->a);
+    /* 1 MiB writes rather than libarchive's 10 KiB: fewer sends, fewer HTTP chunks. */
+    archive_write_set_bytes_per_block(o->a, 1 << 20);
+    archive_write_set_bytes_in_last_block(o->a, 1);
+    if (archive_write_open(o->a, o, NULL, sock_write, NULL) != ARCHIVE_OK) {
+        int r = ds_fail(err, "%s: %s", what, ds_archive_err(o->a));
+        da_dst_free(d);
+        return r;
+    }
+    return 0;
+}
+
 int ds_docker_archive_dest_open(ds_dest *d, ds_err *err) {
     da_dst *o = ds_xcalloc(1, sizeof *o);
+    o->fd = -1;
     o->final = ds_xstrdup(d->ref.path);
     o->what = ds_ref_format(&d->ref);
     o->names = json_object();

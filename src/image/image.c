@@ -14,6 +14,8 @@ static int source_open(ds_source *s, ds_transport t, ds_err *err) {
     case DS_T_DOCKER_ARCHIVE: return ds_docker_archive_source_open(s, err);
     case DS_T_DOCKER: return ds_registry_source_open(s, err);
     case DS_T_ROOTFS: return ds_rootfs_source_open(s, err);
+    case DS_T_DOCKER_DAEMON: return ds_docker_daemon_source_open(s, err);
+    case DS_T_CONTAINERS_STORAGE: return ds_cstorage_source_open(s, err);
     }
     return ds_fail(err, "unknown transport");
 }
@@ -135,6 +137,8 @@ int ds_dest_open(const char *ref_text, const ds_opts *opts, ds_dest **out, ds_er
     case DS_T_DOCKER_ARCHIVE: r = ds_docker_archive_dest_open(d, err); break;
     case DS_T_DOCKER: r = ds_registry_dest_open(d, err); break;
     case DS_T_ROOTFS: r = ds_rootfs_dest_open(d, err); break;
+    case DS_T_DOCKER_DAEMON: r = ds_docker_daemon_dest_open(d, err); break;
+    case DS_T_CONTAINERS_STORAGE: r = ds_cstorage_dest_open(d, err); break;
     default: r = ds_fail(err, "%s: unknown transport", ref_text);
     }
     if (r < 0) { ds_ref_free(&d->ref); free(d); return -1; }

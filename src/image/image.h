@@ -7,6 +7,8 @@
  *   docker-archive:PATH[:REPO:TAG] what `docker save` / `podman save` write
  *   docker://HOST[:PORT]/REPO[:TAG|@sha256:...]   an OCI registry (distribution API)
  *   rootfs:DIR                     a plain directory tree: read as one layer, written unpacked
+ *   docker-daemon:NAME[:TAG] | docker-daemon:sha256:ID   a Docker Engine (its API on a unix socket)
+ *   containers-storage:[[STORAGE]]NAME[:TAG|@DIGEST]     podman's local store, through podman
  *
  * Every blob handed out by a source has been checked against its digest and size. */
 #ifndef DS_IMAGE_IMAGE_H
@@ -23,6 +25,8 @@ typedef enum {
     DS_T_DOCKER_ARCHIVE,
     DS_T_DOCKER,
     DS_T_ROOTFS,
+    DS_T_DOCKER_DAEMON,
+    DS_T_CONTAINERS_STORAGE,
 } ds_transport;
 
 typedef struct ds_ref {
@@ -32,6 +36,10 @@ typedef struct ds_ref {
     char *host;   /* registry "host[:port]" */
     char *repo;   /* registry repository "library/nginx" */
     char *digest; /* registry "@sha256:..." pin, or NULL */
+    /* docker-daemon / containers-storage (ref_engine.c): repo = the image name as written
+     * ("app", "localhost:5000/x/app"), tag (default "latest"), digest = an image ID
+     * ("sha256:...", repo NULL) or for containers-storage a NAME@sha256: pin; host = the
+     * containers-storage STORAGE spec inside [...], or NULL. */
 } ds_ref;
 
 int ds_ref_parse(const char *text, ds_ref *out, ds_err *err);

@@ -143,6 +143,13 @@ static int add_bytes(arch_dst *o, const char *name, const void *data, size_t len
     return 0;
 }
 
+int ds_tar_add_bytes(struct archive *a, const char *name, const void *data, size_t len, const char *what, ds_err *err) {
+    if (add_entry_hdr(a, name, AE_IFREG, 0644, (int64_t)len) < 0 ||
+        (len && archive_write_data(a, data, len) != (la_ssize_t)len))
+        return ds_fail(err, "%s: %s", what, ds_archive_err(a));
+    return 0;
+}
+
 /* Used by docker_archive.c too: stream a file into the tar as `name`. */
 int ds_tar_add_file(struct archive *a, const char *name, const char *path, const char *what, ds_err *err) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);

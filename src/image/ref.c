@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "image/image.h"
+#include "image/ref_engine.h"
 
 void ds_ref_free(ds_ref *ref) {
     if (!ref) return;
@@ -130,6 +131,8 @@ static int parse_docker(const char *text, const char *rest, ds_ref *out, ds_err 
 int ds_ref_parse(const char *text, ds_ref *out, ds_err *err) {
     memset(out, 0, sizeof *out);
     if (!text || !*text) return ds_fail(err, "empty image reference");
+    int er = ds_ref_parse_engine(text, out, err); /* docker-daemon:, containers-storage: */
+    if (er <= 0) return er;
     const char *rest = NULL;
     for (size_t i = 0; i < sizeof transports / sizeof *transports; i++) {
         size_t n = strlen(transports[i].prefix);
@@ -138,10 +141,11 @@ int ds_ref_parse(const char *text, ds_ref *out, ds_err *err) {
     if (!rest) {
         const char *c = strchr(text, ':');
         if (c && strncmp(text, "docker:", 7))
-            return ds_fail(err, "%s: unknown transport '%.*s' (use oci:, oci-archive:, docker-archive:, docker:// or rootfs:)",
+            return ds_fail(err, "%s: unknown transport '%.*s' (use oci:, oci-archive:, docker-archive:, docker://, docker-daemon:, containers-storage: or rootfs:)",
                            text, (int)(c - text), text);
         return ds_fail(err, "%s: no transport; name images as oci:PATH[:REF], oci-archive:PATH[:REF], "
-                            "docker-archive:PATH[:REPO:TAG], docker://HOST/REPO[:TAG] or rootfs:DIR", text);
+                            "docker-archive:PATH[:REPO:TAG], docker://HOST/REPO[:TAG], docker-daemon:NAME[:TAG], "
+                            "containers-storage:NAME[:TAG] or rootfs:DIR", text);
     }
     if (out->transport == DS_T_DOCKER) {
         if (parse_docker(text, rest, out, err) < 0) { ds_ref_free(out); return -1; }
@@ -189,6 +193,8 @@ int ds_ref_parse(const char *text, ds_ref *out, ds_err *err) {
 }
 
 char *ds_ref_format(const ds_ref *ref) {
+    char *engine = ds_ref_format_engine(ref);
+    if (engine) return engine;
     switch (ref->transport) {
     case DS_T_OCI: return ref->tag ? ds_xasprintf("oci:%s:%s", ref->path, ref->tag) : ds_xasprintf("oci:%s", ref->path);
     case DS_T_OCI_ARCHIVE:
@@ -199,6 +205,7 @@ char *ds_ref_format(const ds_ref *ref) {
     case DS_T_DOCKER:
         return ds_xasprintf("docker://%s/%s%s%s%s%s", ref->host, ref->repo, ref->tag ? ":" : "", ref->tag ? ref->tag : "",
                             ref->digest ? "@" : "", ref->digest ? ref->digest : "");
+    default: break;
     }
     return ds_xstrdup("?");
 }

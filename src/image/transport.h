@@ -51,6 +51,18 @@ int ds_registry_source_open(ds_source *s, ds_err *err);
 int ds_registry_dest_open(ds_dest *d, ds_err *err);
 int ds_rootfs_source_open(ds_source *s, ds_err *err);
 int ds_rootfs_dest_open(ds_dest *d, ds_err *err);
+int ds_docker_daemon_source_open(ds_source *s, ds_err *err);
+int ds_docker_daemon_dest_open(ds_dest *d, ds_err *err);
+int ds_cstorage_source_open(ds_source *s, ds_err *err);
+int ds_cstorage_dest_open(ds_dest *d, ds_err *err);
+
+/* docker_archive.c on a stream, for the engines (docker-daemon:, containers-storage:):
+ * read a docker-archive from fd once (layers extracted and hashed on the way, as from a
+ * file; the archive must hold one image), or write one to fd (a socket: MSG_NOSIGNAL),
+ * RepoTags from d->ref.tag, gzip layers passed as they are when pass_gzip. In stream mode
+ * commit writes manifest.json and the end of the archive; the caller closes fd. */
+int ds_docker_archive_source_open_fd(ds_source *s, int fd, ds_err *err);
+int ds_docker_archive_dest_open_fd(ds_dest *d, int fd, bool pass_gzip, const char *what, ds_err *err);
 
 /* rootfs_platform.c: the platform of a tree ("os/arch[/variant]" into out): flag (--platform) when
  * given, else that of its ELF programs, else this machine's; -1 when the programs contradict flag. */
