@@ -17,7 +17,8 @@ static const char usage[] =
     CLI_TRANSPORT_HELP
     "  --tls-verify=BOOL             both --src-tls-verify and --dest-tls-verify\n"
     "\nSRC and DST are oci:PATH[:REF], oci-archive:PATH[:REF], docker-archive:PATH[:REPO:TAG],\n"
-    "docker://HOST[:PORT]/REPO[:TAG|@DIGEST] or rootfs:DIR.\n";
+    "docker://HOST[:PORT]/REPO[:TAG|@DIGEST] or rootfs:DIR. SRC may also be oci:PATH@DIGEST or\n"
+    "oci-archive:PATH@DIGEST: one manifest of the layout by digest, tagged or not.\n";
 
 int cmd_copy(int argc, char **argv) {
     ds_opts opts;

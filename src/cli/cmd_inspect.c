@@ -16,7 +16,7 @@ static const char usage[] =
     "  --authfile PATH               registry credentials (default: $REGISTRY_AUTH_FILE, containers auth.json, ~/.docker/config.json)\n"
     "  --src-creds USER:PASS         credentials on the command line\n"
     "  --tmpdir DIR                  scratch space for extracting archives (default: $TMPDIR or /var/tmp)\n"
-    "\nIMAGE is oci:PATH[:REF], oci-archive:PATH[:REF], docker-archive:PATH[:REPO:TAG],\n"
+    "\nIMAGE is oci:PATH[:REF|@DIGEST], oci-archive:PATH[:REF|@DIGEST], docker-archive:PATH[:REPO:TAG],\n"
     "docker://HOST[:PORT]/REPO[:TAG|@DIGEST] or rootfs:DIR.\n";
 
 static json_t *copy_or_null(json_t *v) { return v ? json_deep_copy(v) : json_null(); }

@@ -17,7 +17,7 @@
 static const char USAGE[] =
     "Usage: distill scan [OPTIONS] IMAGE\n"
     "Inspect IMAGE without running anything from it (static analysis of its files).\n"
-    "IMAGE is any transport: oci:PATH[:REF], oci-archive:PATH, docker-archive:PATH,\n"
+    "IMAGE is any transport: oci:PATH[:REF|@DIGEST], oci-archive:PATH, docker-archive:PATH,\n"
     "docker://HOST/REPO[:TAG], or rootfs:DIR (e.g. rootfs:/proc/PID/root of a running container).\n"
     "\n"
     "  --json                     the full result as JSON on stdout (instead of the summary)\n"

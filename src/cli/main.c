@@ -28,7 +28,7 @@ static void usage(FILE *f) {
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nImages are named TRANSPORT:REFERENCE, as skopeo and podman name them:\n"
-               "  oci:PATH[:REF]  oci-archive:PATH[:REF]  docker-archive:PATH[:REPO:TAG]\n"
+               "  oci:PATH[:REF|@DIGEST]  oci-archive:PATH[:REF|@DIGEST]  docker-archive:PATH[:REPO:TAG]\n"
                "  docker://HOST[:PORT]/REPO[:TAG|@DIGEST]  rootfs:DIR\n\n"
                "Exit codes: 0 done, 1 a check or test failed, 2 usage error, 3 error.\n"
                "Run 'distill COMMAND --help' for a command's options; see distill(1).\n");

@@ -249,11 +249,14 @@ static const struct ds_source_ops da_source_ops = {da_get_manifest, da_blob_path
 int ds_docker_archive_source_open(ds_source *s, ds_err *err) {
     da_src *d = ds_xcalloc(1, sizeof *d);
     d->what = ds_ref_format(s->ref);
+    char *want = ds_ref_docker_name(s->ref);
     if (ds_image_mkdtemp(&s->opts, "distill-docker-archive", &d->tmp, err) < 0 || extract(d, s->ref->path, err) < 0 ||
-        build(d, s->ref->tag, err) < 0) {
+        build(d, want, err) < 0) {
+        free(want);
         da_free(d);
         return -1;
     }
+    free(want);
     s->priv = d;
     s->ops = &da_source_ops;
     return 0;
@@ -352,7 +355,9 @@ static int da_commit(ds_dest *d, ds_err *err) {
         json_array_append_new(ls, json_string(ln));
     }
     json_t *tags = json_array();
-    if (d->ref.tag) json_array_append_new(tags, json_string(d->ref.tag));
+    char *rt = ds_ref_docker_name(&d->ref);
+    if (rt) json_array_append_new(tags, json_string(rt));
+    free(rt);
     json_t *top = json_pack("[{s:s, s:o, s:o}]", "Config", cname, "RepoTags", tags, "Layers", ls);
     free(cname);
     ds_desc_free(&cfg);

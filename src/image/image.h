@@ -2,8 +2,9 @@
  * verified manifest/config/layers, and a destination that stores them atomically.
  *
  * Transports (skopeo spelling):
- *   oci:PATH[:REF]                 OCI image layout (REF = org.opencontainers.image.ref.name)
- *   oci-archive:PATH[:REF]         a tar of an OCI image layout
+ *   oci:PATH[:REF|@sha256:...]     OCI image layout (REF = org.opencontainers.image.ref.name;
+ *                                  a digest names a manifest of index.json, tagged or not)
+ *   oci-archive:PATH[:REF|@sha256:...] a tar of an OCI image layout
  *   docker-archive:PATH[:REPO:TAG] what `docker save` / `podman save` write
  *   docker://HOST[:PORT]/REPO[:TAG|@sha256:...]   an OCI registry (distribution API)
  *   rootfs:DIR                     a plain directory tree: read as one layer, written unpacked
@@ -28,15 +29,19 @@ typedef enum {
 typedef struct ds_ref {
     ds_transport transport;
     char *path;   /* oci, oci-archive, docker-archive, rootfs */
-    char *tag;    /* oci ref name; docker-archive "repo:tag"; registry tag (NULL when by digest) */
+    char *tag;    /* oci ref name; docker-archive tag; registry tag (NULL when by digest) */
     char *host;   /* registry "host[:port]" */
-    char *repo;   /* registry repository "library/nginx" */
-    char *digest; /* registry "@sha256:..." pin, or NULL */
+    char *repo;   /* registry repository "library/nginx"; docker-archive "[host/]repo" */
+    char *digest; /* registry, oci and oci-archive "@sha256:..." pin, or NULL */
 } ds_ref;
 
+/* Parsed once, checked against distribution/reference's grammar (image/ref_grammar.h);
+ * code below gets a valid ds_ref and does not check names again. */
 int ds_ref_parse(const char *text, ds_ref *out, ds_err *err);
 void ds_ref_free(ds_ref *ref);
 char *ds_ref_format(const ds_ref *ref); /* back to text, malloc'd */
+/* docker-archive's "repo:tag" (RepoTags spelling), malloc'd; NULL when the ref names none. */
+char *ds_ref_docker_name(const ds_ref *ref);
 /* Before writing dst_text from src: -1 when it names the source itself (same path,
  * or for oci: the same layout and ref) or a place inside a source directory (writing
  * there would change the image being read), or when its parent directory is missing. */
