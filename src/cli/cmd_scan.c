@@ -244,7 +244,10 @@ int cmd_scan(int argc, char **argv) {
         }
     }
     if (a.sbom) {
-        json_t *doc = strcmp(a.sbom, "spdx-json") == 0 ? ds_sbom_spdx(&s, NULL) : ds_sbom_cyclonedx(&s, NULL);
+        char *ts = ds_sbom_timestamp(&err);
+        if (!ts) goto out;
+        json_t *doc = strcmp(a.sbom, "spdx-json") == 0 ? ds_sbom_spdx(&s, ts) : ds_sbom_cyclonedx(&s, ts);
+        free(ts);
         char *txt = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         json_decref(doc);
         char *nl = ds_xasprintf("%s\n", txt);

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "image/blob.h"
-#include "image/compress.h"
+#include "util/compress.h"
 #include "image/docker_archive.h"
 #include "image/manifest.h"
 #include "image/transport.h"

@@ -15,8 +15,10 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "fs/unpack.h"
 #include "util/digest.h"
 #include "util/err.h"
+#include "util/media_types.h"
 
 typedef enum {
     DS_T_OCI = 1,
@@ -110,21 +112,13 @@ int ds_dest_put_manifest(ds_dest *d, const char *manifest_raw, size_t len, const
 int ds_dest_commit(ds_dest *d, ds_err *err);
 void ds_dest_abort(ds_dest *d);
 
+/* Unpack every layer of img, in order, into root_dir (created if missing, must be empty),
+ * each applied with ds_layer_apply (fs/unpack.h). */
+int ds_image_unpack(ds_image *img, const char *root_dir, const ds_unpack_opts *opts, ds_err *err);
+
 /* Copy SRC to DST (the `distill copy` job): blobs carried over, recompressed only
  * when opts->compress or the destination requires it. On success, out_digest (if
  * not NULL) gets the manifest digest written. */
 int ds_image_copy(ds_image *src, const char *dst_ref, const ds_opts *opts, char out_digest[DS_DIGEST_LEN + 1], ds_err *err);
-
-/* Media types. */
-#define DS_MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define DS_MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define DS_MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
-#define DS_MT_OCI_LAYER "application/vnd.oci.image.layer.v1.tar"
-#define DS_MT_OCI_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
-#define DS_MT_OCI_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
-#define DS_MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-#define DS_MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define DS_MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
-#define DS_MT_DOCKER_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
 
 #endif
