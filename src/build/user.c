@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "build/build.h"
+#include "fs/passwd.h"
 
 static bool all_digits(const char *s) {
     if (!*s) return false;
@@ -9,32 +10,22 @@ static bool all_digits(const char *s) {
     return true;
 }
 
-/* Look up name (or uid text) in a colon file: field 0 name, 2 id, 3 gid. */
+/* Look up name (or id text) in the image's colon file (in-root, fs/passwd.h): field 0 name,
+ * 2 id, 3 gid. A row whose id is not a number is skipped (never read as 0, root). */
 static int lookup(const char *root, const char *file, const char *key, bool by_id, uint32_t *id, uint32_t *gid) {
-    char *path = ds_xasprintf("%s%s", root, file);
-    FILE *f = fopen(path, "r");
-    free(path);
-    if (!f) return -1;
-    char line[1024];
+    ds_passwd_file t;
+    ds_err e;
+    if (ds_passwd_read(root, file, 3, &t, &e) < 0) return -1;
     int found = -1;
-    while (found < 0 && fgets(line, sizeof line, f)) {
-        char *fields[5] = {0}, *save = NULL, *p = line;
-        line[strcspn(line, "\n")] = 0;
-        for (int i = 0; i < 5; i++) {
-            fields[i] = p;
-            p = strchr(p, ':');
-            if (!p) break;
-            *p++ = 0;
-        }
-        (void)save;
-        if (!fields[2]) continue;
-        if (by_id ? !strcmp(fields[2], key) : !strcmp(fields[0], key)) {
-            *id = (uint32_t)strtoul(fields[2], NULL, 10);
-            if (gid && fields[3]) *gid = (uint32_t)strtoul(fields[3], NULL, 10);
-            found = 0;
-        }
+    for (size_t i = 0; i < t.n && found < 0; i++) {
+        const ds_passwd_row *r = &t.rows[i];
+        unsigned v;
+        if (r->nf < 3 || strcmp(r->f[by_id ? 2 : 0], key) || ds_passwd_id(r->f[2], &v) < 0) continue;
+        *id = v;
+        if (gid && r->nf > 3 && ds_passwd_id(r->f[3], &v) == 0) *gid = v;
+        found = 0;
     }
-    fclose(f);
+    ds_passwd_free(&t);
     return found;
 }
 
