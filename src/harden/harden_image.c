@@ -14,16 +14,11 @@
 #include "image/image_write.h"
 #include "util/fsutil.h"
 #include "util/source_date.h"
+#include "util/strvec.h"
 
-typedef struct { char **v; size_t n, cap; } strset;
+typedef ds_strvec strset;
 
-static void set_add(strset *s, const char *p) {
-    if (s->n == s->cap) {
-        s->cap = s->cap ? s->cap * 2 : 64;
-        s->v = ds_xrealloc(s->v, s->cap * sizeof *s->v);
-    }
-    s->v[s->n++] = ds_xstrdup(p);
-}
+static void set_add(strset *s, const char *p) { ds_strvec_push(s, p); }
 
 /* p and every parent directory of it. */
 static void set_add_with_parents(strset *s, const char *p) {
@@ -36,26 +31,7 @@ static void set_add_with_parents(strset *s, const char *p) {
     free(c);
 }
 
-static void set_sort(strset *s) {
-    if (!s->n) return;
-    qsort(s->v, s->n, sizeof *s->v, hr_strcmp_p);
-    size_t w = 0;
-    for (size_t i = 0; i < s->n; i++) {
-        if (w && !strcmp(s->v[w - 1], s->v[i])) { free(s->v[i]); continue; }
-        s->v[w++] = s->v[i];
-    }
-    s->n = w;
-}
-
-static void set_free(strset *s) {
-    for (size_t i = 0; i < s->n; i++) free(s->v[i]);
-    free(s->v);
-}
-
-static int in_set(const char *rel, void *arg) {
-    strset *s = arg;
-    return s->n && bsearch(&rel, s->v, s->n, sizeof *s->v, hr_strcmp_p) != NULL;
-}
+static int in_set(const char *rel, void *arg) { return ds_strvec_bsearch(arg, rel); }
 
 /* The diff: changed and created paths (with their parents) and a whiteout for each removal. */
 static int mark_diff(const char *root, const ds_harden_report *rep, strset *s, ds_err *err) {
@@ -76,7 +52,7 @@ static int mark_diff(const char *root, const ds_harden_report *rep, strset *s, d
         free(full);
         free(wh);
     }
-    set_sort(s);
+    ds_strvec_sort_unique(s);
     return 0;
 }
 
@@ -171,7 +147,7 @@ int ds_harden_image(const char *src_ref, const char *dst_ref, ds_harden_opts *o,
 out:
     if (lo.blob_path) unlink(lo.blob_path);
     ds_layer_out_free(&lo);
-    set_free(&diff);
+    ds_strvec_free(&diff);
     if (tmp) {
         ds_err e2;
         ds_rmtree(tmp, &e2);
