@@ -23,7 +23,8 @@ void ds_passwd_parse(const char *data, size_t len, int min_fields, ds_passwd_fil
         ds_passwd_row *r = &out->rows[out->n++];
         memset(r, 0, sizeof *r);
         r->line = ds_xstrndup(l, ll); /* a NUL byte ends the line */
-        if (!r->line[0] || r->line[0] == '#') continue;
+        if (!r->line[0]) { free(r->line); out->n--; continue; } /* blank once cut */
+        if (r->line[0] == '#') continue;
         r->buf = ds_xstrdup(r->line);
         char *p = r->buf;
         while (r->nf < DS_PASSWD_MAXF) {

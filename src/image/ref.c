@@ -105,6 +105,13 @@ int ds_ref_parse(const char *text, ds_ref *out, ds_err *err) {
     /* "dir/" and "dir" are one place (temp names are made beside the last component). */
     while (plen > 1 && rest[plen - 1] == '/') plen--;
     out->path = ds_xstrndup(rest, plen);
+    if (!at && colon && (out->transport == DS_T_OCI || out->transport == DS_T_OCI_ARCHIVE)) {
+        /* "oci:DIR@sha256/:x" trimmed to DIR@sha256 would read back as a digest: refuse the ambiguity. */
+        char *t = ds_xasprintf("%s:", out->path);
+        bool amb = digest_suffix(t) != NULL;
+        free(t);
+        if (amb) { ds_ref_free(out); return ds_fail(err, "%s: ambiguous: the path ends like a digest ('@ALGO'); rename it", text); }
+    }
     if (at) {
         if (!ds_digest_valid(at + 1)) {
             ds_ref_free(out);
