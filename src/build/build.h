@@ -15,6 +15,17 @@
 /* Resolve an image user ("", "name", "uid", "uid:gid", "name:group") against root's
  * /etc/passwd and /etc/group, like the runtimes do. */
 int ds_user_resolve(const char *root, const char *spec, uint32_t *uid, uint32_t *gid, ds_err *err);
+/* What the runtimes give that user besides uid and gid (runc's GetExecUser, used by docker and
+ * podman): without an explicit group in spec, the groups of root's /etc/group that list the
+ * user's name as a member; with one, none. home: the passwd entry's, else "/". */
+typedef struct ds_exec_user {
+    uint32_t uid, gid;
+    uint32_t *sgids; /* malloc'd */
+    size_t n_sgids;
+    char *home;      /* malloc'd */
+} ds_exec_user;
+int ds_exec_user_resolve(const char *root, const char *spec, ds_exec_user *out, ds_err *err);
+void ds_exec_user_free(ds_exec_user *u);
 
 /* ---- host-side tests ---- */
 typedef struct ds_test_env {
@@ -62,10 +73,17 @@ void ds_candidate_clear(ds_candidate *c);
 /* ---- outputs ---- */
 /* OCI/Docker seccomp profile allowing the names seen (plus what a runtime needs to exec). */
 json_t *ds_seccomp_profile(char *const *syscalls, size_t n_syscalls, const char *arch);
-/* The seed's Dockerfile: FROM SRC AS build, FROM scratch, a COPY --from=build per kept
- * non-directory path, USER, ENTRYPOINT, CMD. */
-char *ds_dockerfile(const char *src_ref, const ds_closure *c, const json_t *image_config, const char *user,
-                    const char *src_root);
+/* The file name, in --out-dir, of the distilled layer as an uncompressed tar: the build
+ * context of the Dockerfile. */
+#define DS_CONTEXT_LAYER "rootfs.tar"
+/* A Dockerfile that rebuilds the result: FROM scratch, ADD DS_CONTEXT_LAYER, then the
+ * result's config (ENV, LABEL, WORKDIR, EXPOSE, VOLUME, STOPSIGNAL, USER, ENTRYPOINT, CMD).
+ * Every user-supplied value is JSON-escaped or skipped when it spans lines. */
+char *ds_dockerfile(const char *src_ref, const char *src_digest, const char *diff_id, const json_t *image_config,
+                    const char *user);
+/* Write out_dir/DS_CONTEXT_LAYER atomically: the layer blob at layer_path decompressed,
+ * checked to hash to diff_id (when given). */
+int ds_build_context_layer(const char *layer_path, const char *diff_id, const char *out_dir, ds_err *err);
 
 /* ---- the sensor's log of a run ---- */
 /* Load the log the sensor wrote into a directory the container could write: no symlink,

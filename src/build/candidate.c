@@ -75,7 +75,7 @@ int ds_candidate_publish(const ds_candidate *c, const char *dst_ref, const ds_op
                         .manifest_raw = c->manifest_raw, .manifest_len = strlen(c->manifest_raw)};
     memcpy(doc.config_digest, c->config_digest, sizeof doc.config_digest);
     memcpy(doc.manifest_digest, c->manifest_digest, sizeof doc.manifest_digest);
-    return ds_image_put(dst_ref, opts, &doc, &wl, 1, NULL, err);
+    return ds_image_put(dst_ref, opts, &doc, &wl, 1, NULL, NULL, err);
 }
 
 void ds_candidate_clear(ds_candidate *c) {

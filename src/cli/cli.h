@@ -25,11 +25,17 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
  * not, -1 on a bad value (message printed). */
 int cli_transport_flag(const char *cmd, int argc, char **argv, int *i, ds_opts *opts);
 #define CLI_TRANSPORT_HELP \
-    "  --platform OS/ARCH[/VARIANT]  pick this platform from a multi-arch image (default: this machine)\n" \
+    "  --platform OS/ARCH[/VARIANT]  pick this platform from a multi-arch image (default: this machine);\n" \
+    "                                for rootfs:DIR the platform recorded (default: its ELF files')\n" \
     "  --src-tls-verify=BOOL         require HTTPS and verify certificates when reading (default true)\n" \
     "  --dest-tls-verify=BOOL        the same when writing (false allows plain-HTTP registries)\n" \
     "  --authfile PATH               registry credentials (default: $REGISTRY_AUTH_FILE, containers auth.json, ~/.docker/config.json)\n" \
     "  --src-creds USER:PASS, --dest-creds USER:PASS   credentials on the command line\n"
+
+/* --platform given and a single-platform image of another platform was opened (no index to pick
+ * from): warn on stderr as podman does, "WARNING: image platform (linux/amd64) does not match the
+ * expected platform (linux/arm64)"; the image is still used. */
+void cli_platform_warn(const ds_opts *opts, const ds_image *img);
 
 /* 1 when arg is -h or --help. */
 bool cli_is_help(const char *arg);
@@ -37,6 +43,7 @@ bool cli_is_help(const char *arg);
 /* The commands: each in src/cli/cmd_NAME.c, each with its own usage text. */
 int cmd_copy(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_list_tags(int argc, char **argv);
 int cmd_layers(int argc, char **argv);
 int cmd_squash(int argc, char **argv);
 int cmd_ldd(int argc, char **argv);

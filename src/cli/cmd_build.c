@@ -43,7 +43,8 @@ static const char usage[] =
     "  --keep GLOB                   also keep paths matching GLOB (a matching dir keeps all below)\n"
     "  --keep-shell                  keep shells and tools even if the app did not run them\n"
     "  --keep-package NAME           keep every file of a dpkg package (repeatable)\n"
-    "  --out-dir DIR                 write report.json, seccomp.json and a Dockerfile there\n"
+    "  --out-dir DIR                 write report.json, seccomp.json, and a Dockerfile with its context\n"
+    "                                rootfs.tar (the distilled layer) there\n"
     "  --test-artifacts DIR          copy DIR (what the tests wrote) to OUT-DIR/test-artifacts\n"
     "  --seccomp-verify              run the verify stage under the generated seccomp profile\n"
     "  --no-pin                      let the traced app use every CPU (by default the sensor and the app\n"
@@ -280,9 +281,13 @@ static int step(bctx *c, const char *stage_name, const char *kind, const char *c
 }
 
 /* Run tree as a container (with the sensor when trace), drive it with the tests. */
-static int run_app(bctx *c, const char *tree, uint32_t uid, uint32_t gid, bool trace, const char *stage_name,
+static int run_app(bctx *c, const char *tree, const char *user, bool trace, const char *stage_name,
                    const json_t *seccomp, run_result *rr, ds_err *err) {
     memset(rr, 0, sizeof *rr);
+    /* The user as docker and podman resolve the image's User in the tree they run:
+     * uid, gid, supplementary groups, HOME. */
+    ds_exec_user xu = {0};
+    if (ds_exec_user_resolve(tree, user, &xu, err) < 0) return -1;
     char *logdir = ds_xasprintf("%s/log-%d-%s", c->work, c->runs++, stage_name);
     char *stdio_log = ds_xasprintf("%s.out", logdir);
     char *sensor = NULL;
@@ -303,7 +308,8 @@ static int run_app(bctx *c, const char *tree, uint32_t uid, uint32_t gid, bool t
     }
     for (size_t i = 0; i < c->o->cmd.n; i++) strv_add(&args, c->o->cmd.v[i]);
     ds_run_spec spec = {.kind = c->rt, .network = c->net, .rootfs = tree, .args = args.v, .n_args = args.n,
-                        .env = c->env.v, .n_env = c->env.n, .cwd = c->cwd, .uid = uid, .gid = gid,
+                        .env = c->env.v, .n_env = c->env.n, .cwd = c->cwd, .uid = xu.uid, .gid = xu.gid,
+                        .additional_gids = xu.sgids, .n_additional_gids = xu.n_sgids, .home = xu.home,
                         .sensor_path = sensor, .log_dir = logdir, .seccomp = seccomp, .name = "distill-build",
                         .stdio_log = stdio_log};
     /* With the host's network, a port already taken would make us test someone else's server. */
@@ -379,6 +385,7 @@ static int run_app(bctx *c, const char *tree, uint32_t uid, uint32_t gid, bool t
     }
     r = 0;
 out:
+    ds_exec_user_free(&xu);
     ds_container_free(ct);
     free(args.v);
     free(sensor);
@@ -395,11 +402,11 @@ static void run_result_clear(run_result *rr) {
 
 /* Run the failing candidate again under the sensor: [path] of the files SRC has that the
  * run reached and the candidate lacks. NULL (reason printed) when it could not be traced. */
-static json_t *diagnose(bctx *c, const char *cand_tree, uint32_t uid, uint32_t gid) {
+static json_t *diagnose(bctx *c, const char *cand_tree, const char *user) {
     run_result again = {0};
     ds_err e2 = {0};
     json_t *missing = NULL;
-    if (run_app(c, cand_tree, uid, gid, true, "diagnose", NULL, &again, &e2) == 0 && again.trace)
+    if (run_app(c, cand_tree, user, true, "diagnose", NULL, &again, &e2) == 0 && again.trace)
         missing = ds_missing_files(c->rootfs, cand_tree, again.trace);
     else
         fprintf(stderr, "distill build: could not trace the failing run: %s\n", e2.msg[0] ? e2.msg : "no trace log");
@@ -544,6 +551,9 @@ int cmd_build(int argc, char **argv) {
     ds_candidate cand = {0};
     run_result rr = {0};
     if (parse_args(nall, all, &o) < 0) { rc = DS_EXIT_USAGE; goto done; }
+    /* The trees, overlays and log dirs handed to the runtime must be what an engine makes
+     * whatever the caller's umask: under 077 a non-root app could not even enter "/". */
+    umask(022);
     if (!o.src || !o.dst) { rc = cli_usage_error(CMD, "SRC and DST are required"); goto done; }
     if (o.quiet) ds_progress_enable(false);
     if (!o.name) o.name = name_alloc = default_name(o.src);
@@ -601,7 +611,7 @@ int cmd_build(int argc, char **argv) {
 
     /* 3. trace */
     stage(&c, "trace", "running the source under the sensor");
-    if (run_app(&c, c.rootfs, suid, sgid, true, "trace", NULL, &rr, &err) < 0) goto fail;
+    if (run_app(&c, c.rootfs, src_user, true, "trace", NULL, &rr, &err) < 0) goto fail;
     stage_end(&c, "trace");
     if (rr.failures) {
         fprintf(stderr, "distill build: %s `%s` failed (exit %d) on the SOURCE image: fix the test or the image "
@@ -644,6 +654,10 @@ int cmd_build(int argc, char **argv) {
         if (try_nonroot && attempt == 1) { vuid = suid; vgid = sgid; }
         if (nonroot) { vuid = vgid = DS_NONROOT_UID; }
         snprintf(user_text, sizeof user_text, "%u:%u", vuid, vgid);
+        /* Back to the source's user: its own spelling, so a runtime gives it the supplementary
+         * groups of its name, as for the source (a numeric uid:gid gets none). */
+        if (try_nonroot && attempt == 1 && src_user && *src_user && strlen(src_user) < sizeof user_text)
+            snprintf(user_text, sizeof user_text, "%s", src_user);
         stage(&c, "candidate", "writing the minimal tree");
         if (cand_tree) ds_rmtree(cand_tree, &(ds_err){0});
         free(cand_tree);
@@ -677,7 +691,7 @@ int cmd_build(int argc, char **argv) {
         }
         stage_end(&c, "candidate");
         stage(&c, "verify", "running the candidate with the same tests");
-        if (run_app(&c, cand_tree, vuid, vgid, false, "verify", o.seccomp_verify ? seccomp : NULL, &rr, &err) < 0)
+        if (run_app(&c, cand_tree, user_text, false, "verify", o.seccomp_verify ? seccomp : NULL, &rr, &err) < 0)
             goto fail;
         stage_end(&c, "verify");
         if (!rr.failures) {
@@ -693,7 +707,7 @@ int cmd_build(int argc, char **argv) {
                     json_string_value(json_object_get(rr.failed, "kind")),
                     json_string_value(json_object_get(rr.failed, "command")),
                     (int)json_integer_value(json_object_get(rr.failed, "exit")));
-            missing = diagnose(&c, cand_tree, vuid, vgid);
+            missing = diagnose(&c, cand_tree, user_text);
             if (json_array_size(missing)) {
                 user_why = "nonroot failed on files the candidate lacked (a user change cannot fix that): "
                            "not retried as the source's user";
@@ -717,7 +731,7 @@ int cmd_build(int argc, char **argv) {
                 (int)json_integer_value(json_object_get(rr.failed, "exit")), o.dst);
         /* Run it again under the sensor to name what it reached for and did not find
          * (done already when the nonroot run failed on missing files). */
-        if (!missing) missing = diagnose(&c, cand_tree, vuid, vgid);
+        if (!missing) missing = diagnose(&c, cand_tree, user_text);
         if (missing) print_missing(o.src, missing);
         rc = DS_EXIT_FAILED;
         goto report;
@@ -784,10 +798,14 @@ report:;
         w = write_text(o.out_dir, "seccomp.json", text, &err);
         free(text);
         if (w < 0) goto fail;
-        text = ds_dockerfile(o.src, clo, c.rconfig, user_text, c.rootfs);
-        w = write_text(o.out_dir, "Dockerfile", text, &err);
-        free(text);
-        if (w < 0) goto fail;
+        /* The Dockerfile and its build context (the layer) only when there is a result to rebuild. */
+        if (rc == DS_EXIT_OK) {
+            if (ds_build_context_layer(cand.layer_path, cand.diff_id, o.out_dir, &err) < 0) goto fail;
+            text = ds_dockerfile(o.src, c.img->manifest_digest, cand.diff_id, c.rconfig, user_text);
+            w = write_text(o.out_dir, "Dockerfile", text, &err);
+            free(text);
+            if (w < 0) goto fail;
+        }
         if (o.test_artifacts) copy_artifacts(o.test_artifacts, o.out_dir);
     }
     goto done;

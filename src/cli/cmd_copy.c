@@ -18,7 +18,10 @@ static const char usage[] =
     "  --tls-verify=BOOL             both --src-tls-verify and --dest-tls-verify\n"
     "\nSRC and DST are oci:PATH[:REF], oci-archive:PATH[:REF], docker-archive:PATH[:REPO:TAG],\n"
     "docker://HOST[:PORT]/REPO[:TAG|@DIGEST] or rootfs:DIR. SRC may also be oci:PATH@DIGEST or\n"
-    "oci-archive:PATH@DIGEST: one manifest of the layout by digest, tagged or not.\n";
+    "oci-archive:PATH@DIGEST: one manifest of the layout by digest, tagged or not. A single-platform\n"
+    "SRC of another platform than --platform is copied with a warning. An existing oci-archive or\n"
+    "docker-archive DST gets the image added (its other images stay); an existing file of another\n"
+    "kind is refused.\n";
 
 int cmd_copy(int argc, char **argv) {
     ds_opts opts;
@@ -40,6 +43,7 @@ int cmd_copy(int argc, char **argv) {
     ds_err err = {0};
     ds_image *img = NULL;
     if (ds_image_open(pos[0], &opts, &img, &err) < 0) return cli_error("copy", &err);
+    cli_platform_warn(&opts, img);
     char digest[DS_DIGEST_LEN + 1];
     int r = ds_image_copy(img, pos[1], &opts, digest, &err);
     ds_image_close(img);

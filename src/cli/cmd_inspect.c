@@ -11,7 +11,8 @@ static const char usage[] =
     "Options:\n"
     "  --raw     print the manifest exactly as stored\n"
     "  --config  print the config exactly as stored\n"
-    "  --platform OS/ARCH[/VARIANT]  pick this platform from a multi-arch image (default: this machine)\n"
+    "  --platform OS/ARCH[/VARIANT]  pick this platform from a multi-arch image (default: this machine);\n"
+    "                                a single-platform image of another one is printed, with a warning\n"
     "  --src-tls-verify=BOOL         require HTTPS and verify certificates (default true; also --tls-verify)\n"
     "  --authfile PATH               registry credentials (default: $REGISTRY_AUTH_FILE, containers auth.json, ~/.docker/config.json)\n"
     "  --src-creds USER:PASS         credentials on the command line\n"
@@ -107,6 +108,7 @@ int cmd_inspect(int argc, char **argv) {
     ds_err err = {0};
     ds_image *img = NULL;
     if (ds_image_open(image, &opts, &img, &err) < 0) return cli_error("inspect", &err);
+    cli_platform_warn(&opts, img);
     if (raw) {
         fwrite(img->manifest_raw, 1, img->manifest_len, stdout);
     } else if (config) {

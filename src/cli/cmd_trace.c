@@ -16,6 +16,10 @@
 #include "cli/cli.h"
 #include "trace/minimal_dev.h"
 #include "trace/trace_log.h"
+#include "trace/trace_limits.h"
+
+#define DS_STR_(x) #x
+#define DS_STR(x) DS_STR_(x)
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 
@@ -23,21 +27,51 @@ static const char usage_text[] =
     "Usage: distill trace [OPTIONS] -- CMD [ARGS...]\n"
     "Run CMD under the distill sensor and record every path it and its children open, exec, stat,\n"
     "list, map, connect to or create, with the symlinks walked on the way.\n"
+    "CMD's standard output and error stay its own: distill writes nothing on standard output; its\n"
+    "summary and --json go to standard error (as strace's output does), the log to --out or --json-fd.\n"
     "\n"
-    "  --out FILE       write the JSON log to FILE (default ./distill-trace.json unless --json)\n"
-    "  --json           print the JSON log on stdout\n"
-    "  --summary        print a short human summary (the default when --json is not given)\n"
+    "  -o, --out FILE   write the JSON log to FILE (atomically; checked before CMD runs). Without\n"
+    "                   --out no file is written\n"
+    "  --json           write the JSON log on standard error (mixed with CMD's own errors: prefer\n"
+    "                   --out or --json-fd for a clean document)\n"
+    "  --json-fd N      write the JSON log on file descriptor N (e.g. 3>log.json); CMD does not inherit it\n"
+    "  --summary        a short human summary on standard error (the default when neither --json\n"
+    "                   nor --json-fd is given)\n"
     "  --root DIR       run CMD inside DIR (chroot in a private mount namespace; needs root);\n"
     "                   paths are then logged as seen inside DIR; nothing is written into DIR\n"
     "  --syscalls       stop at every syscall to record the complete syscall set (slow)\n"
     "  --no-pin         let CMD use every CPU (by default the sensor and CMD share the CPU the sensor\n"
     "                   started on: each stop is then two context switches, not two cross-CPU wake-ups)\n"
-    "  --timeout SECS   stop CMD with SIGTERM after SECS (SIGKILL after the grace period)\n"
-    "  --grace SECS     how long a stopped CMD may take to exit before SIGKILL (default 5)\n"
+    "  --timeout SECS   stop CMD with SIGTERM after SECS (0 = never, the default; at most 1000000)\n"
+    "  --grace SECS     how long a stopped CMD may take to exit before SIGKILL (default 5, at most 1000000)\n"
     "\n"
     "Exit status: CMD's own status (128+N when killed by signal N); 2 on a usage error; 3 when the\n"
-    "trace could not be made. The sensor: $DISTILL_SENSOR, else distill-sensor next to distill,\n"
-    "else /usr/local/libexec/distill/distill-sensor.\n";
+    "trace could not be made or the log cannot be written (found before CMD runs). The sensor:\n"
+    "$DISTILL_SENSOR, else distill-sensor next to distill, else /usr/local/libexec/distill/distill-sensor.\n";
+
+/* A usage error on one line (the value and its allowed range say enough). */
+static int usage_line(const char *fmt, const char *flag, const char *v) {
+    fprintf(stderr, "distill trace: ");
+    fprintf(stderr, fmt, flag, v);
+    fputc('\n', stderr);
+    return DS_EXIT_USAGE;
+}
+
+/* Whole seconds, 0 .. DS_TRACE_MAX_SECS (what the sensor accepts). */
+static bool secs_ok(const char *v) {
+    if (!v || !*v || strspn(v, "0123456789") != strlen(v) || strlen(v) > 7) return false;
+    return strtol(v, NULL, 10) <= DS_TRACE_MAX_SECS;
+}
+
+/* Write all of buf to fd (a pipe may take it in pieces). */
+static int write_all(int fd, const char *buf, size_t len) {
+    while (len) {
+        ssize_t w = write(fd, buf, len);
+        if (w < 0) { if (errno == EINTR) continue; return -1; }
+        buf += w; len -= (size_t)w;
+    }
+    return 0;
+}
 
 static volatile pid_t sensor_pid;
 static void forward(int sig) { if (sensor_pid > 0) kill(sensor_pid, sig); }
@@ -141,7 +175,7 @@ static void print_summary(FILE *o, const ds_trace *t) {
 }
 
 int cmd_trace(int argc, char **argv) {
-    const char *out = NULL, *root = NULL, *timeout = NULL, *grace = NULL;
+    const char *out = NULL, *root = NULL, *timeout = NULL, *grace = NULL, *json_fd_s = NULL;
     bool json = false, summary = false, full = false, no_pin = false;
     int i = 1;
     for (; i < argc; i++) {
@@ -152,27 +186,49 @@ int cmd_trace(int argc, char **argv) {
         else if (!strcmp(a, "--summary")) summary = true;
         else if (!strcmp(a, "--syscalls")) full = true;
         else if (!strcmp(a, "--no-pin")) no_pin = true;
-        else if (!strcmp(a, "--out") || !strcmp(a, "--root") || !strcmp(a, "--timeout") || !strcmp(a, "--grace")) {
+        else if (!strcmp(a, "--out") || !strcmp(a, "-o") || !strcmp(a, "--root") || !strcmp(a, "--timeout") ||
+                 !strcmp(a, "--grace") || !strcmp(a, "--json-fd")) {
             if (i + 1 >= argc) return cli_usage_error("trace", "%s needs a value", a);
             const char *v = argv[++i];
-            if (!strcmp(a, "--out")) out = v;
+            if (!strcmp(a, "--out") || !strcmp(a, "-o")) out = v;
             else if (!strcmp(a, "--root")) root = v;
             else if (!strcmp(a, "--timeout")) timeout = v;
+            else if (!strcmp(a, "--json-fd")) json_fd_s = v;
             else grace = v;
         } else if (a[0] == '-') return cli_usage_error("trace", "unknown option '%s'", a);
         else break;
     }
     if (i >= argc) return cli_usage_error("trace", "missing the command to run (distill trace [OPTIONS] -- CMD ARGS...)");
-    if (!json && !summary) summary = true;
-    if (!out && !json) out = "distill-trace.json";
+    if (timeout && !secs_ok(timeout))
+        return usage_line("%s: expected whole seconds from 0 to " DS_STR(DS_TRACE_MAX_SECS) ", got '%s'", "--timeout", timeout);
+    if (grace && !secs_ok(grace))
+        return usage_line("%s: expected whole seconds from 0 to " DS_STR(DS_TRACE_MAX_SECS) ", got '%s'", "--grace", grace);
+    if (out && !*out) return usage_line("%s: expected a file name%s", "--out", "");
+    if (out && !strcmp(out, "-"))
+        return usage_line("%s %s: standard output is CMD's; use --json-fd 3 3>&1 (or --json for standard error)", "--out", "-");
+    int json_fd = -1;
+    if (json_fd_s) {
+        /* An inherited descriptor open for writing; checked now, not after CMD ran. */
+        int fl = -1;
+        if (strspn(json_fd_s, "0123456789") == strlen(json_fd_s) && *json_fd_s && strlen(json_fd_s) < 6)
+            json_fd = atoi(json_fd_s);
+        if (json_fd >= 0) fl = fcntl(json_fd, F_GETFL);
+        if (json_fd < 0) return usage_line("%s: expected a file descriptor number, got '%s'", "--json-fd", json_fd_s);
+        if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY)
+            return usage_line("%s %s: not a descriptor open for writing (open it in the shell, e.g. 3>log.json)",
+                              "--json-fd", json_fd_s);
+        /* CMD must not inherit it (standard output and error are its own anyway). */
+        if (json_fd > 2) fcntl(json_fd, F_SETFD, fcntl(json_fd, F_GETFD) | FD_CLOEXEC);
+    }
+    if (!json && json_fd < 0) summary = true;
     ds_err err = {0};
-    if (timeout && strspn(timeout, "0123456789") != strlen(timeout))
-        return cli_usage_error("trace", "--timeout: expected whole seconds, got '%s'", timeout);
-    if (grace && strspn(grace, "0123456789") != strlen(grace))
-        return cli_usage_error("trace", "--grace: expected whole seconds, got '%s'", grace);
     struct stat st;
     if (root && (stat(root, &st) < 0 || !S_ISDIR(st.st_mode))) {
         ds_fail(&err, "--root %s: not a directory", root);
+        return cli_error("trace", &err);
+    }
+    if (out && stat(out, &st) == 0 && S_ISDIR(st.st_mode)) {
+        ds_fail(&err, "--out %s: is a directory (the log is a file)", out);
         return cli_error("trace", &err);
     }
     DS_AUTOFREE char *sensor = find_sensor();
@@ -180,7 +236,8 @@ int cmd_trace(int argc, char **argv) {
         ds_fail(&err, "cannot find distill-sensor (set DISTILL_SENSOR, or install it next to distill)");
         return cli_error("trace", &err);
     }
-    /* The log goes to a temp file beside --out (or in $TMPDIR) and is renamed at the end. */
+    /* The log goes to a temp file beside --out (or in $TMPDIR) and is renamed at the end: creating it
+     * now refuses an unwritable place before CMD runs. */
     DS_AUTOFREE char *tmpdir = NULL;
     DS_AUTOFREE char *tmp = NULL;
     if (out) tmp = ds_tmp_sibling(out);
@@ -190,7 +247,9 @@ int cmd_trace(int argc, char **argv) {
     }
     int out_fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (out_fd < 0) {
-        ds_fail_errno(&err, "cannot create %s", tmp);
+        if (out) ds_fail_errno(&err, "--out %s: cannot write the log there", out);
+        else ds_fail_errno(&err, "cannot create %s", tmp);
+        if (out) ds_cleanup_forget(tmp);
         if (tmpdir) ds_rmtree(tmpdir, NULL);
         return cli_error("trace", &err);
     }
@@ -246,15 +305,27 @@ int cmd_trace(int argc, char **argv) {
         if (rc == 125) ds_err_wrap(&err, "the sensor failed");
         return cli_error("trace", &err);
     }
-    if (json) {
+    if (json || json_fd >= 0) {
         char *data = NULL;
         size_t len = 0;
-        if (ds_read_file(out ? out : tmp, &data, &len, 0, &err) == 0) { fwrite(data, 1, len, stdout); free(data); }
+        if (ds_read_file(out ? out : tmp, &data, &len, 0, &err) == 0) {
+            if (json) fwrite(data, 1, len, stderr);
+            if (json_fd >= 0 && write_all(json_fd, data, len) < 0) {
+                ds_fail_errno(&err, "--json-fd %d: cannot write the log", json_fd);
+                lrc = -1;
+            }
+            free(data);
+        } else lrc = -1;
     }
     if (summary) {
-        /* With --json the summary goes to stderr so stdout stays one JSON document. */
-        print_summary(json ? stderr : stdout, t);
-        if (out) fprintf(json ? stderr : stdout, "log:      %s\n", out);
+        /* On standard error, like strace's: standard output is CMD's alone. */
+        print_summary(stderr, t);
+        if (out) fprintf(stderr, "log:      %s\n", out);
+    }
+    if (lrc < 0) {
+        if (tmpdir) { unlink(tmp); ds_rmtree(tmpdir, NULL); }
+        ds_trace_free(t);
+        return cli_error("trace", &err);
     }
     fflush(stdout);
     if (tmpdir) { unlink(tmp); ds_rmtree(tmpdir, NULL); }

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "image/manifest.h"
 
 int cli_error(const char *cmd, const ds_err *err) {
     /* One line whatever the input named in it holds: control bytes (a newline in a
@@ -84,4 +85,12 @@ int cli_transport_flag(const char *cmd, int argc, char **argv, int *i, ds_opts *
         return 1;
     }
     return 0;
+}
+
+void cli_platform_warn(const ds_opts *opts, const ds_image *img) {
+    if (!opts->platform || img->index_digest[0]) return; /* no flag, or it picked from an index */
+    if (ds_platform_matches(opts->platform, img->os, img->arch, img->variant)) return;
+    fprintf(stderr, "WARNING: image platform (%s/%s%s%s) does not match the expected platform (%s)\n",
+            img->os ? img->os : "unknown", img->arch ? img->arch : "unknown", img->variant ? "/" : "",
+            img->variant ? img->variant : "", opts->platform);
 }

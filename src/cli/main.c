@@ -16,6 +16,7 @@ static const struct {
     {"harden", cmd_harden, "lock an image down: no setuid, no shells or package managers, no root login"},
     {"copy", cmd_copy, "copy an image between transports (oci, oci-archive, docker-archive, docker://, rootfs)"},
     {"inspect", cmd_inspect, "print an image's manifest, config and layers as JSON"},
+    {"list-tags", cmd_list_tags, "list the tags of a layout, an archive or a registry repository"},
     {"layers", cmd_layers, "per-layer sizes and changes, wasted bytes and efficiency"},
     {"squash", cmd_squash, "rewrite an image as one layer"},
 };
@@ -26,7 +27,7 @@ static void usage(FILE *f) {
                "and inspect, harden and scan images without running anything inside them.\n\n"
                "Commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nImages are named TRANSPORT:REFERENCE, as skopeo and podman name them:\n"
                "  oci:PATH[:REF|@DIGEST]  oci-archive:PATH[:REF|@DIGEST]  docker-archive:PATH[:REPO:TAG]\n"
                "  docker://HOST[:PORT]/REPO[:TAG|@DIGEST]  rootfs:DIR\n\n"

@@ -107,3 +107,24 @@ bool ds_elf_compatible(const ds_elf_info *ref, const ds_elf_info *c) {
     if (ref->machine == EM_RISCV && (ref->flags & EF_RISCV_FLOAT_ABI) != (c->flags & EF_RISCV_FLOAT_ABI)) return false;
     return true;
 }
+
+const char *ds_elf_oci_arch(const ds_elf_info *in, const char **variant) {
+    bool b64 = in->cls == ELFCLASS64, le = in->data == ELFDATA2LSB;
+    *variant = NULL;
+    switch (in->machine) {
+    case EM_X86_64: return b64 ? "amd64" : NULL; /* x32 has no OCI name */
+    case EM_386: return "386";
+    case EM_AARCH64: if (!le) return NULL; *variant = "v8"; return "arm64";
+    case EM_ARM:
+        if (!le) return NULL;
+        /* Debian's armhf is ARMv7, its armel ARMv5 (OCI: arm/v7, arm/v5). */
+        *variant = (in->flags & EF_ARM_ABI_FLOAT_HARD) ? "v7" : "v5";
+        return "arm";
+    case EM_PPC64: return le ? "ppc64le" : "ppc64";
+    case EM_S390: return b64 ? "s390x" : NULL;
+    case EM_RISCV: return b64 ? "riscv64" : NULL;
+    case EM_MIPS: return b64 ? (le ? "mips64le" : "mips64") : (le ? "mipsle" : "mips");
+    case EM_LOONGARCH: return "loong64";
+    default: return NULL;
+    }
+}

@@ -25,4 +25,9 @@ void ds_elf_arch_for(const ds_elf_info *info, ds_elf_arch *a);
  * machine (and for ARM the same float ABI). */
 bool ds_elf_compatible(const ds_elf_info *ref, const ds_elf_info *cand);
 
+/* The OCI platform architecture of code for this machine ("amd64", "arm64", "arm", "386",
+ * "ppc64le", "s390x", "riscv64", ...), and *variant its variant ("v8", "v7") or NULL; NULL for a
+ * machine OCI has no name for. */
+const char *ds_elf_oci_arch(const ds_elf_info *info, const char **variant);
+
 #endif

@@ -155,11 +155,14 @@ int ds_image_copy(ds_image *src, const char *dst_ref, const ds_opts *opts, char 
         len = src->manifest_len;
     }
     if (r == 0) r = ds_dest_put_manifest(d, raw, len, mt, err);
+    /* The digest a reader of the destination reports (docker-archive rebuilds its manifest). */
+    char written[DS_DIGEST_LEN + 1] = "";
+    if (r == 0) ds_dest_digest(d, raw, len, written);
     if (r == 0) {
         r = ds_dest_commit(d, err);
         d = NULL;
     }
-    if (r == 0 && out_digest) ds_sha256_buf(raw, len, out_digest);
+    if (r == 0 && out_digest) memcpy(out_digest, written, DS_DIGEST_LEN + 1);
     if (d) ds_dest_abort(d);
     free(raw);
     for (size_t i = 0; i < src->n_layers; i++) ds_desc_free(&nl[i]);

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "image/blob.h"
 #include "util/compress.h"
@@ -18,6 +19,7 @@
 #include "image/manifest.h"
 #include "image/transport.h"
 #include "util/fsutil.h"
+#include "util/cleanup.h"
 
 typedef struct {
     char *name;       /* normalised archive path */
@@ -166,6 +168,21 @@ static const char *name_hex(const char *name) {
     return base;
 }
 
+/* The OCI manifest a reader of the archive sees: docker-archive stores none, so it is rebuilt from
+ * manifest.json and the files. Writing builds the same one from what it stored (da_put_manifest),
+ * so the digest `copy` prints is the digest `inspect` reports. */
+static json_t *synth_manifest(const char *config_digest, int64_t config_size) {
+    return json_pack("{s:i, s:s, s:{s:s, s:s, s:I}, s:[]}", "schemaVersion", 2, "mediaType", DS_MT_OCI_MANIFEST,
+                     "config", "mediaType", DS_MT_OCI_CONFIG, "digest", config_digest, "size", (json_int_t)config_size,
+                     "layers");
+}
+
+static void synth_layer(json_t *m, ds_compress comp, const char *digest, int64_t size) {
+    const char *mt = comp == DS_COMPRESS_GZIP ? DS_MT_OCI_LAYER_GZIP : comp == DS_COMPRESS_ZSTD ? DS_MT_OCI_LAYER_ZSTD : DS_MT_OCI_LAYER;
+    json_array_append_new(json_object_get(m, "layers"),
+                          json_pack("{s:s, s:s, s:I}", "mediaType", mt, "digest", digest, "size", (json_int_t)size));
+}
+
 static int build(da_src *d, const char *tag, ds_err *err) {
     da_entry *me = resolve(d, "manifest.json");
     if (!me) return ds_fail(err, "%s: not a docker archive (no manifest.json)", d->what);
@@ -189,10 +206,7 @@ static int build(da_src *d, const char *tag, ds_err *err) {
     json_t *cfg = json_loadb(craw, clen, 0, NULL);
     free(craw);
     json_t *diff_ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
-    json_t *m = json_pack("{s:i, s:s, s:{s:s, s:s, s:I}, s:[]}", "schemaVersion", 2, "mediaType", DS_MT_OCI_MANIFEST,
-                          "config", "mediaType", DS_MT_OCI_CONFIG, "digest", ce->digest, "size", (json_int_t)ce->size,
-                          "layers");
-    json_t *ls = json_object_get(m, "layers");
+    json_t *m = synth_manifest(ce->digest, ce->size);
     for (size_t i = 0; i < de.n_layers && r == 0; i++) {
         da_entry *le = resolve(d, de.layers[i]);
         if (!le) { r = ds_fail(err, "%s: layer %s named in manifest.json is not in the archive", d->what, de.layers[i]); break; }
@@ -202,10 +216,7 @@ static int build(da_src *d, const char *tag, ds_err *err) {
                         le->digest, did);
             break;
         }
-        const char *mt = le->comp == DS_COMPRESS_GZIP ? DS_MT_OCI_LAYER_GZIP
-                         : le->comp == DS_COMPRESS_ZSTD ? DS_MT_OCI_LAYER_ZSTD : DS_MT_OCI_LAYER;
-        json_array_append_new(ls, json_pack("{s:s, s:s, s:I}", "mediaType", mt, "digest", le->digest, "size",
-                                            (json_int_t)le->size));
+        synth_layer(m, le->comp, le->digest, le->size);
     }
     if (r == 0 && json_is_array(diff_ids) && json_array_size(diff_ids) != de.n_layers)
         r = ds_fail(err, "%s: manifest.json lists %zu layers, the config %zu", d->what, de.n_layers, json_array_size(diff_ids));
@@ -268,8 +279,11 @@ typedef struct {
     char *final, *tmp, *what;
     struct archive *a;
     ds_digest_set have;
-    json_t *manifest; /* the image manifest given to put_manifest */
-    json_t *names;    /* blob digest -> file name in the archive */
+    json_t *manifest;   /* the image manifest given to put_manifest */
+    json_t *names;      /* blob digest -> file name in the archive */
+    json_t *stored;     /* blob digest -> [digest, size] of the file stored (layers are stored plain) */
+    json_t *old_images; /* manifest.json of the archive being added to, or NULL for a new one */
+    json_t *old_files;  /* its regular files: name -> digest */
     ds_opts opts;
 } da_dst;
 
@@ -287,11 +301,12 @@ static int da_put_blob(ds_dest *d, const ds_desc *desc, const char *path, ds_err
     /* docker save writes plain layer tars: a compressed layer is stored decompressed, as <diff_id>.tar. */
     char *plain = NULL, *scratch = NULL;
     char hexsrc[DS_DIGEST_LEN + 1];
+    int64_t size = desc->size;
     snprintf(hexsrc, sizeof hexsrc, "%s", desc->digest);
     if (comp != DS_COMPRESS_NONE) {
         if (ds_image_mkdtemp(&o->opts, "distill-docker-archive-w", &scratch, err) < 0) return ds_err_wrap(err, "%s", o->what);
         plain = ds_xasprintf("%s/layer.tar", scratch);
-        if (ds_decompress_file(path, (int)comp, plain, hexsrc, NULL, err) < 0) {
+        if (ds_decompress_file(path, (int)comp, plain, hexsrc, &size, err) < 0) {
             ds_err_wrap(err, "%s: layer %s", o->what, desc->digest);
             ds_err e; ds_rmtree(scratch, &e); free(scratch); free(plain);
             return -1;
@@ -299,11 +314,14 @@ static int da_put_blob(ds_dest *d, const ds_desc *desc, const char *path, ds_err
         path = plain;
     }
     char *name = ds_xasprintf("%s.%s", hexsrc + 7, cfg ? "json" : "tar");
-    int r = ds_tar_add_file(o->a, name, path, o->what, err);
+    /* Adding to an existing archive that has this very file already: not written twice. */
+    const char *had = json_string_value(json_object_get(o->old_files, name));
+    int r = had && !strcmp(had, hexsrc) ? 0 : ds_tar_add_file(o->a, name, path, o->what, err);
     if (scratch) { ds_err e; ds_rmtree(scratch, &e); free(scratch); free(plain); }
     if (r == 0) {
         ds_digest_set_add(&o->have, desc->digest);
         json_object_set_new(o->names, desc->digest, json_string(name));
+        json_object_set_new(o->stored, desc->digest, json_pack("[s, I]", hexsrc, (json_int_t)size));
     }
     free(name);
     return r;
@@ -319,6 +337,28 @@ static int da_put_manifest(ds_dest *d, const char *raw, size_t len, const char *
     if (is_index) { json_decref(j); return ds_fail(err, "%s: a docker archive holds one image, not an index", o->what); }
     json_decref(o->manifest);
     o->manifest = j;
+    /* The digest a reader will report: that of the manifest rebuilt from what is stored. */
+    d->written_digest[0] = 0;
+    ds_desc cfg, *layers = NULL;
+    size_t n = 0;
+    ds_err e = {0};
+    if (ds_manifest_parse(j, o->what, &cfg, &layers, &n, &e) < 0) return 0; /* commit reports it */
+    json_t *cs = json_object_get(o->stored, cfg.digest);
+    json_t *m = cs ? synth_manifest(cfg.digest, json_integer_value(json_array_get(cs, 1))) : NULL;
+    for (size_t i = 0; i < n && m; i++) {
+        json_t *ls = json_object_get(o->stored, layers[i].digest);
+        if (!ls) { json_decref(m); m = NULL; break; }
+        synth_layer(m, DS_COMPRESS_NONE, json_string_value(json_array_get(ls, 0)), json_integer_value(json_array_get(ls, 1)));
+    }
+    if (m) {
+        char *txt = json_dumps(m, JSON_COMPACT);
+        ds_sha256_buf(txt, strlen(txt), d->written_digest);
+        free(txt);
+        json_decref(m);
+    }
+    ds_desc_free(&cfg);
+    for (size_t i = 0; i < n; i++) ds_desc_free(&layers[i]);
+    free(layers);
     return 0;
 }
 
@@ -326,13 +366,54 @@ static void da_dst_free(ds_dest *d) {
     da_dst *o = d->priv;
     if (!o) return;
     if (o->a) archive_write_free(o->a);
-    if (o->tmp) unlink(o->tmp);
+    if (o->tmp) { unlink(o->tmp); ds_cleanup_forget(o->tmp); }
     free(o->final); free(o->tmp); free(o->what);
     json_decref(o->manifest);
     json_decref(o->names);
+    json_decref(o->stored);
+    json_decref(o->old_images);
+    json_decref(o->old_files);
     ds_digest_set_free(&o->have);
     free(o);
     d->priv = NULL;
+}
+
+/* Same name after docker.io/library normalisation. */
+static bool same_tag(const char *a, const char *b) {
+    char *na = ds_docker_normalize_name(a), *nb = ds_docker_normalize_name(b);
+    bool eq = !strcmp(na, nb);
+    free(na); free(nb);
+    return eq;
+}
+
+/* manifest.json: the images already in the archive (the tag moves off any of them to the new
+ * image; an image left with no tag stays), then the new one, or the tag added to an entry that is
+ * the same image (same config). */
+static json_t *merged_images(da_dst *o, const char *tag, const char *cname, json_t *layer_names) {
+    json_t *all = o->old_images ? json_deep_copy(o->old_images) : json_array();
+    size_t i;
+    json_t *img;
+    json_t *same = NULL;
+    json_array_foreach(all, i, img) {
+        const char *c = json_string_value(json_object_get(img, "Config"));
+        if (c && !strcmp(c, cname) && json_equal(json_object_get(img, "Layers"), layer_names)) same = img;
+        json_t *tags = json_object_get(img, "RepoTags");
+        for (size_t k = json_array_size(tags); tag && k-- > 0;) {
+            const char *t = json_string_value(json_array_get(tags, k));
+            if (t && same_tag(t, tag)) json_array_remove(tags, k);
+        }
+    }
+    if (same) {
+        json_t *tags = json_object_get(same, "RepoTags");
+        if (!json_is_array(tags)) { tags = json_array(); json_object_set_new(same, "RepoTags", tags); }
+        if (tag) json_array_append_new(tags, json_string(tag));
+        json_decref(layer_names);
+    } else {
+        json_t *tags = json_array();
+        if (tag) json_array_append_new(tags, json_string(tag));
+        json_array_append_new(all, json_pack("{s:s, s:o, s:o}", "Config", cname, "RepoTags", tags, "Layers", layer_names));
+    }
+    return all;
 }
 
 static int da_commit(ds_dest *d, ds_err *err) {
@@ -354,16 +435,14 @@ static int da_commit(ds_dest *d, ds_err *err) {
         }
         json_array_append_new(ls, json_string(ln));
     }
-    json_t *tags = json_array();
-    char *rt = ds_ref_docker_name(&d->ref);
-    if (rt) json_array_append_new(tags, json_string(rt));
-    free(rt);
-    json_t *top = json_pack("[{s:s, s:o, s:o}]", "Config", cname, "RepoTags", tags, "Layers", ls);
-    free(cname);
     ds_desc_free(&cfg);
     for (size_t i = 0; i < n; i++) ds_desc_free(&layers[i]);
     free(layers);
-    if (r < 0) { json_decref(top); return -1; }
+    if (r < 0) { json_decref(ls); free(cname); return -1; }
+    char *rt = ds_ref_docker_name(&d->ref); /* "repo:tag", as RepoTags spells it */
+    json_t *top = merged_images(o, rt, cname, ls);
+    free(rt);
+    free(cname);
     char *txt = json_dumps(top, JSON_COMPACT);
     json_decref(top);
     /* manifest.json goes in through a temp file so ds_tar_add_file can stream it. */
@@ -387,14 +466,45 @@ static void da_abort(ds_dest *d) { da_dst_free(d); }
 
 static const ds_dest_ops da_dest_ops = {da_put_blob, da_put_manifest, da_commit, da_abort};
 
+static void carry_copied(const char *name, const char *digest, int64_t size, void *ctx) {
+    da_dst *o = ctx;
+    (void)size;
+    json_object_set_new(o->old_files, name, json_string(digest));
+}
+
+/* An existing file at PATH: a docker archive gets the new image added (its images stay), anything
+ * else is refused and left as it is (skopeo refuses too). An empty file is a new archive. */
+static int carry_over(da_dst *o, ds_err *err) {
+    struct stat st;
+    if (lstat(o->final, &st) < 0) return 0;
+    if (!S_ISREG(st.st_mode))
+        return ds_fail(err, "%s: exists and is not a docker archive (not a regular file); refusing to overwrite it", o->what);
+    if (st.st_size == 0) return 0;
+    o->old_files = json_object();
+    ds_tar_carry c = {.capture = "manifest.json", .copied = carry_copied, .ctx = o};
+    int r = ds_tar_carry_over(o->final, o->what, "a docker archive", o->a, &c, err);
+    if (r == 0) {
+        o->old_images = json_loadb(c.captured, c.captured_len, 0, NULL);
+        bool ok = json_is_array(o->old_images);
+        size_t i;
+        json_t *img;
+        json_array_foreach(o->old_images, i, img)
+            if (!json_is_string(json_object_get(img, "Config"))) ok = false;
+        if (!ok) r = ds_fail(err, "%s: exists and is not a docker archive (its manifest.json is not docker's); refusing to overwrite it", o->what);
+    }
+    free(c.captured);
+    return r;
+}
+
 int ds_docker_archive_dest_open(ds_dest *d, ds_err *err) {
     da_dst *o = ds_xcalloc(1, sizeof *o);
     o->final = ds_xstrdup(d->ref.path);
     o->what = ds_ref_format(&d->ref);
     o->names = json_object();
+    o->stored = json_object();
     o->opts = d->opts;
     d->priv = o;
     d->ops = &da_dest_ops;
-    if (ds_tar_create(o->final, o->what, &o->a, &o->tmp, err) < 0) { da_dst_free(d); return -1; }
+    if (ds_tar_create(o->final, o->what, &o->a, &o->tmp, err) < 0 || carry_over(o, err) < 0) { da_dst_free(d); return -1; }
     return 0;
 }

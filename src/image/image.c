@@ -157,6 +157,11 @@ int ds_dest_put_manifest(ds_dest *d, const char *raw, size_t len, const char *me
     return d->ops->put_manifest(d, raw, len, media_type, err);
 }
 
+void ds_dest_digest(const ds_dest *d, const char *raw, size_t len, char out[DS_DIGEST_LEN + 1]) {
+    if (d->written_digest[0]) memcpy(out, d->written_digest, DS_DIGEST_LEN + 1);
+    else ds_sha256_buf(raw, len, out);
+}
+
 /* commit and abort both free the destination. */
 int ds_dest_commit(ds_dest *d, ds_err *err) {
     int r = d->ops->commit(d, err);

@@ -109,6 +109,10 @@ int ds_dest_put_blob(ds_dest *d, const ds_desc *desc, const char *path, ds_err *
 /* manifest_raw is written as is (its digest is the manifest digest). config is needed
  * by transports that store it outside blobs (docker-archive). */
 int ds_dest_put_manifest(ds_dest *d, const char *manifest_raw, size_t len, const char *media_type, ds_err *err);
+/* After put_manifest: the manifest digest a reader of the destination will report, the digest of
+ * the raw bytes put except where the destination stores no manifest (docker-archive: the one its
+ * reader rebuilds). What commands print, so it always equals what inspect says. */
+void ds_dest_digest(const ds_dest *d, const char *raw, size_t len, char out[DS_DIGEST_LEN + 1]);
 int ds_dest_commit(ds_dest *d, ds_err *err);
 void ds_dest_abort(ds_dest *d);
 

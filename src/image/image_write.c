@@ -78,7 +78,7 @@ static int put_layer(ds_dest *d, const ds_write_layer *l, ds_image *from, ds_err
 }
 
 int ds_image_put(const char *dst_ref, const ds_opts *opts, const ds_image_doc *doc, const ds_write_layer *layers,
-                 size_t n_layers, ds_image *from, ds_err *err) {
+                 size_t n_layers, ds_image *from, char out_digest[DS_DIGEST_LEN + 1], ds_err *err) {
     ds_dest *d = NULL;
     if (ds_dest_open(dst_ref, opts, &d, err) < 0) return -1;
     int r = 0;
@@ -90,6 +90,8 @@ int ds_image_put(const char *dst_ref, const ds_opts *opts, const ds_image_doc *d
     }
     if (r == 0) r = ds_dest_put_manifest(d, doc->manifest_raw, doc->manifest_len, DS_MT_OCI_MANIFEST, err);
     if (r < 0) { ds_dest_abort(d); return -1; }
+    /* What inspect will say of it (docker-archive stores no manifest: its reader's digest). */
+    if (out_digest) ds_dest_digest(d, doc->manifest_raw, doc->manifest_len, out_digest);
     return ds_dest_commit(d, err); /* commit frees d, and aborts when it fails */
 }
 
@@ -98,8 +100,7 @@ int ds_image_write(const char *dst_ref, const ds_opts *opts, const json_t *confi
                    ds_err *err) {
     ds_image_doc doc;
     if (ds_image_compose(config, layers, n_layers, annotations, &doc, err) < 0) return -1;
-    int r = ds_image_put(dst_ref, opts, &doc, layers, n_layers, from, err);
-    if (r == 0 && manifest_digest) memcpy(manifest_digest, doc.manifest_digest, DS_DIGEST_LEN + 1);
+    int r = ds_image_put(dst_ref, opts, &doc, layers, n_layers, from, manifest_digest, err);
     ds_image_doc_free(&doc);
     return r;
 }

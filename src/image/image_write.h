@@ -31,11 +31,13 @@ int ds_image_compose(const json_t *config, const ds_write_layer *layers, size_t 
 void ds_image_doc_free(ds_image_doc *doc);
 
 /* Write a composed image to dst_ref: layers, config, manifest, commit; on any failure the
- * destination is left as it was. `from` (may be NULL) supplies layers that have no path. */
+ * destination is left as it was. `from` (may be NULL) supplies layers that have no path.
+ * out_digest (may be NULL) gets the manifest digest a reader of DST reports (ds_dest_digest:
+ * doc->manifest_digest, except for docker-archive, which stores no manifest). */
 int ds_image_put(const char *dst_ref, const ds_opts *opts, const ds_image_doc *doc, const ds_write_layer *layers,
-                 size_t n_layers, ds_image *from, ds_err *err);
+                 size_t n_layers, ds_image *from, char out_digest[DS_DIGEST_LEN + 1], ds_err *err);
 
-/* compose + put; manifest_digest (may be NULL) gets the digest written. */
+/* compose + put; manifest_digest (may be NULL) gets the digest as ds_image_put says. */
 int ds_image_write(const char *dst_ref, const ds_opts *opts, const json_t *config, const ds_write_layer *layers,
                    size_t n_layers, const json_t *annotations, ds_image *from, char manifest_digest[DS_DIGEST_LEN + 1],
                    ds_err *err);

@@ -141,6 +141,18 @@ static bool variant_eq(const char *arch, const char *a, const char *b) {
     return !strcmp(a, b);
 }
 
+bool ds_platform_matches(const char *platform, const char *os, const char *arch, const char *variant) {
+    char want[256];
+    snprintf(want, sizeof want, "%s", platform);
+    char *wa = strchr(want, '/');
+    if (!wa || !os || !arch) return false;
+    *wa++ = 0;
+    char *wv = strchr(wa, '/');
+    if (wv) *wv++ = 0;
+    if (strcmp(want, os) || strcmp(wa, arch)) return false;
+    return !wv || !*wv || variant_eq(arch, variant, wv);
+}
+
 int ds_index_pick(json_t *index, const char *platform, const char *what, ds_desc *out, ds_err *err) {
     char host[128];
     if (!platform) { ds_platform_host(host, sizeof host); platform = host; }

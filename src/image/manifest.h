@@ -28,6 +28,9 @@ int ds_manifest_parse(json_t *m, const char *what, ds_desc *config, ds_desc **la
 void ds_platform_host(char *buf, size_t n);
 /* OS/ARCH[/VARIANT] with non-empty lowercase parts (what --platform accepts). */
 bool ds_platform_valid(const char *platform);
+/* The image platform os/arch/variant is `platform` (OS/ARCH[/VARIANT]; a variant only compared when
+ * `platform` names one; arm64 and arm64/v8 are one). */
+bool ds_platform_matches(const char *platform, const char *os, const char *arch, const char *variant);
 /* Pick platform ("os/arch[/variant]", NULL = this machine) from an index. The error
  * lists the platforms it has. */
 int ds_index_pick(json_t *index, const char *platform, const char *what, ds_desc *out, ds_err *err);

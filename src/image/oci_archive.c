@@ -111,6 +111,8 @@ typedef struct {
     char mdigest[DS_DIGEST_LEN + 1];
     size_t mlen;
     char *mt;
+    json_t *old_index; /* the index.json of the archive being added to, or NULL for a new one */
+    char *bad_blob;    /* a blob of that archive that does not hash to its name */
 } arch_dst;
 
 static int add_entry_hdr(struct archive *a, const char *name, mode_t type, mode_t mode, int64_t size) {
@@ -219,7 +221,8 @@ static int arch_put_manifest(ds_dest *d, const char *raw, size_t len, const char
 static void arch_free(ds_dest *d) {
     arch_dst *o = d->priv;
     if (!o) return;
-    free(o->final); free(o->tmp); free(o->mt);
+    free(o->final); free(o->tmp); free(o->mt); free(o->bad_blob);
+    json_decref(o->old_index);
     ds_digest_set_free(&o->have);
     free(o);
     d->priv = NULL;
@@ -230,7 +233,18 @@ static int arch_commit(ds_dest *d, ds_err *err) {
     if (!o->mt) return ds_fail(err, "oci-archive:%s: no manifest was written", o->final);
     json_t *e = json_pack("{s:s, s:s, s:I}", "mediaType", o->mt, "digest", o->mdigest, "size", (json_int_t)o->mlen);
     if (d->ref.tag) json_object_set_new(e, "annotations", json_pack("{s:s}", DS_ANN_REF_NAME, d->ref.tag));
-    json_t *idx = json_pack("{s:i, s:s, s:[o]}", "schemaVersion", 2, "mediaType", DS_MT_OCI_INDEX, "manifests", e);
+    json_t *idx = o->old_index ? json_incref(o->old_index)
+                               : json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2, "mediaType", DS_MT_OCI_INDEX, "manifests");
+    /* As in an oci: layout, the new image replaces an entry of the same name (unnamed: of the same
+     * digest); every other image of the archive stays. */
+    json_t *ms = json_object_get(idx, "manifests");
+    for (size_t i = json_array_size(ms); i-- > 0;) {
+        json_t *x = json_array_get(ms, i);
+        const char *rn = json_string_value(json_object_get(json_object_get(x, "annotations"), DS_ANN_REF_NAME));
+        const char *dg = json_string_value(json_object_get(x, "digest"));
+        if (d->ref.tag ? (rn && !strcmp(rn, d->ref.tag)) : (!rn && dg && !strcmp(dg, o->mdigest))) json_array_remove(ms, i);
+    }
+    json_array_append_new(ms, e);
     char *txt = json_dumps(idx, JSON_COMPACT);
     json_decref(idx);
     const char *lay = "{\"imageLayoutVersion\":\"1.0.0\"}";
@@ -257,6 +271,45 @@ static void arch_abort(ds_dest *d) {
 
 static const ds_dest_ops arch_dest_ops = {arch_put_blob, arch_put_manifest, arch_commit, arch_abort};
 
+/* An existing archive: its layout entries go into the new tar, its index.json is kept for commit. */
+static int carry_filter(const char *name, unsigned type, void *ctx, ds_err *err) {
+    arch_dst *o = ctx;
+    bool is_dir = false;
+    const char *rel = layout_name(name, &is_dir);
+    if (!rel || (is_dir ? type != AE_IFDIR : type != AE_IFREG))
+        return ds_fail(err, "oci-archive:%s: exists and is not an oci-archive (it holds '%.200s'); refusing to overwrite it",
+                       o->final, name);
+    return is_dir || !strcmp(rel, "oci-layout") ? 1 : 0; /* written anew */
+}
+
+static void carry_copied(const char *name, const char *digest, int64_t size, void *ctx) {
+    arch_dst *o = ctx;
+    (void)size;
+    if (strncmp(name, "blobs/sha256/", 13) || strcmp(name + 13, digest + 7)) {
+        if (!o->bad_blob) o->bad_blob = ds_xstrdup(name);
+        return;
+    }
+    ds_digest_set_add(&o->have, digest);
+}
+
+static int carry_over(arch_dst *o, const char *what, ds_err *err) {
+    struct stat st;
+    if (stat(o->final, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) return 0; /* a new archive */
+    ds_tar_carry c = {.capture = "index.json", .filter = carry_filter, .copied = carry_copied, .ctx = o};
+    int r = ds_tar_carry_over(o->final, what, "an oci-archive", o->a, &c, err);
+    if (r == 0 && o->bad_blob)
+        r = ds_fail(err, "%s: the existing archive is damaged (%s does not hash to its name); refusing to add to it", what,
+                    o->bad_blob);
+    if (r == 0) {
+        json_error_t je;
+        o->old_index = json_loadb(c.captured, c.captured_len, 0, &je);
+        if (!json_is_object(o->old_index) || !json_is_array(json_object_get(o->old_index, "manifests")))
+            r = ds_fail(err, "%s: the existing archive's index.json is not an OCI index; refusing to overwrite it", what);
+    }
+    free(c.captured);
+    return r;
+}
+
 int ds_oci_archive_dest_open(ds_dest *d, ds_err *err) {
     arch_dst *o = ds_xcalloc(1, sizeof *o);
     o->final = ds_xstrdup(d->ref.path);
@@ -265,9 +318,10 @@ int ds_oci_archive_dest_open(ds_dest *d, ds_err *err) {
     if (r == 0 && (add_entry_hdr(o->a, "blobs/", AE_IFDIR, 0755, 0) < 0 ||
                    add_entry_hdr(o->a, "blobs/sha256/", AE_IFDIR, 0755, 0) < 0))
         r = ds_fail(err, "%s: %s", what, ds_archive_err(o->a));
-    free(what);
     d->priv = o;
     d->ops = &arch_dest_ops;
+    if (r == 0) r = carry_over(o, what, err);
+    free(what);
     if (r < 0) { arch_abort(d); return -1; }
     return 0;
 }

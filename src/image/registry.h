@@ -34,7 +34,7 @@ typedef struct ds_reg_resp {
     long status;
     char *body;            /* the response body in memory (error bodies too), NUL-terminated */
     size_t len;
-    char *content_type, *location, *docker_digest, *www_auth;
+    char *content_type, *location, *docker_digest, *www_auth, *link;
     int64_t content_length; /* -1 when absent */
     /* When the request streamed into out_fd: what was written. */
     char digest[DS_DIGEST_LEN + 1];

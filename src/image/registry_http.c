@@ -60,7 +60,7 @@ char *ds_reg_resolve_location(const ds_reg_client *c, const char *loc) {
 
 void ds_reg_resp_free(ds_reg_resp *r) {
     if (!r) return;
-    free(r->body); free(r->content_type); free(r->location); free(r->docker_digest); free(r->www_auth);
+    free(r->body); free(r->content_type); free(r->location); free(r->docker_digest); free(r->www_auth); free(r->link);
     memset(r, 0, sizeof *r);
 }
 
@@ -134,8 +134,8 @@ static size_t on_header(char *data, size_t sz, size_t n, void *ud) {
     ds_reg_resp *r = s->resp;
     size_t len = sz * n;
     if (len >= 5 && !strncmp(data, "HTTP/", 5)) { /* a new response (after a redirect or 100) */
-        free(r->content_type); free(r->location); free(r->docker_digest); free(r->www_auth);
-        r->content_type = r->location = r->docker_digest = r->www_auth = NULL;
+        free(r->content_type); free(r->location); free(r->docker_digest); free(r->www_auth); free(r->link);
+        r->content_type = r->location = r->docker_digest = r->www_auth = r->link = NULL;
         r->content_length = -1;
         return len;
     }
@@ -149,6 +149,7 @@ static size_t on_header(char *data, size_t sz, size_t n, void *ud) {
     else if (nl == 8 && !strncasecmp(data, "Location", nl)) slot = &r->location;
     else if (nl == 21 && !strncasecmp(data, "Docker-Content-Digest", nl)) slot = &r->docker_digest;
     else if (nl == 16 && !strncasecmp(data, "WWW-Authenticate", nl)) slot = &r->www_auth;
+    else if (nl == 4 && !strncasecmp(data, "Link", nl)) slot = &r->link; /* tags/list pagination */
     else if (nl == 14 && !strncasecmp(data, "Content-Length", nl)) {
         char *t = trimmed(v, vl);
         char *end;

@@ -66,6 +66,9 @@ int ds_rootfs_source_open(ds_source *s, ds_err *err) {
     struct stat st;
     if (stat(s->ref->path, &st) < 0) { ds_fail_errno(err, "%s", r->name); goto fail; }
     if (!S_ISDIR(st.st_mode)) { ds_fail(err, "%s: not a directory", r->name); goto fail; }
+    /* The platform first: a contradiction is found before the tree is archived. */
+    char plat[128];
+    if (ds_rootfs_platform(s->ref->path, r->name, s->opts.platform, plat, sizeof plat, err) < 0) goto fail;
     ds_compress comp = DS_COMPRESS_GZIP;
     if (s->opts.compress && ds_compress_parse(s->opts.compress, &comp, err) < 0) goto fail;
     if (ds_image_mkdtemp(&s->opts, "distill-rootfs", &r->tmp, err) < 0) goto fail;
@@ -73,16 +76,16 @@ int ds_rootfs_source_open(ds_source *s, ds_err *err) {
         ds_err_wrap(err, "%s", r->name);
         goto fail;
     }
-    char plat[128], created[32];
+    char created[32];
     int64_t when;
     if (ds_source_date_or(0, &when, err) < 0) goto fail; /* the same tree gives the same image */
     ds_rfc3339(when, created);
-    ds_platform_host(plat, sizeof plat);
     char *arch = strchr(plat, '/') + 1;
     char *variant = strchr(arch, '/');
     if (variant) *variant++ = 0;
+    *strchr(plat, '/') = 0;
     json_t *cfg = json_pack("{s:s, s:s, s:s, s:{s:[s]}, s:{s:s, s:[s]}, s:[{s:s, s:s}]}", "created", created,
-                            "architecture", arch, "os", "linux", "config", "Env",
+                            "architecture", arch, "os", plat, "config", "Env",
                             "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "rootfs", "type",
                             "layers", "diff_ids", r->layer.diff_id, "history", "created", created, "created_by",
                             "distill: directory tree as one layer");

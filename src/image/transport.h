@@ -35,6 +35,9 @@ struct ds_dest {
     ds_ref ref;
     ds_opts opts;
     void *priv;
+    /* Set by put_manifest when a reader of the destination will see another manifest than the
+     * bytes given (docker-archive stores none: its reader rebuilds one); "" otherwise. */
+    char written_digest[DS_DIGEST_LEN + 1];
 };
 
 /* One pair per transport (oci.c, oci_archive.c, docker_archive.c, registry.c, rootfs.c). */
@@ -48,5 +51,9 @@ int ds_registry_source_open(ds_source *s, ds_err *err);
 int ds_registry_dest_open(ds_dest *d, ds_err *err);
 int ds_rootfs_source_open(ds_source *s, ds_err *err);
 int ds_rootfs_dest_open(ds_dest *d, ds_err *err);
+
+/* rootfs_platform.c: the platform of a tree ("os/arch[/variant]" into out): flag (--platform) when
+ * given, else that of its ELF programs, else this machine's; -1 when the programs contradict flag. */
+int ds_rootfs_platform(const char *tree, const char *name, const char *flag, char *out, size_t n, ds_err *err);
 
 #endif

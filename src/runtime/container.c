@@ -133,6 +133,8 @@ static int podman_argv(const ds_run_spec *spec, ds_container *c, argvb *a, ds_er
     add(a, ds_xasprintf("--name=%s", c->id));
     add(a, ds_xasprintf("--network=%s", spec->network == DS_NET_HOST ? "host" : "none"));
     add(a, ds_xasprintf("--user=%u:%u", spec->uid, spec->gid));
+    /* podman adds no supplementary groups for a numeric uid:gid: name them. */
+    for (size_t i = 0; i < spec->n_additional_gids; i++) add(a, ds_xasprintf("--group-add=%u", spec->additional_gids[i]));
     add(a, ds_xasprintf("--workdir=%s", spec->cwd && *spec->cwd ? spec->cwd : "/"));
     for (size_t i = 0; i < spec->n_env; i++) add(a, ds_xasprintf("--env=%s", spec->env[i]));
     if (spec->sensor_path) {

@@ -43,8 +43,22 @@ json_t *ds_oci_config(const ds_run_spec *spec, const char *rootfs_path, const ch
      * hosts' Yama settings want CAP_SYS_PTRACE even for that. */
     if (spec->sensor_path) json_array_append_new(caps, json_string("CAP_SYS_PTRACE"));
 
+    /* With the host's network, docker and podman give the host's name (which the host's
+     * /etc/hosts, bound in below, resolves): an app that looks up its own name works. */
+    char host[256] = "distill";
+    if (spec->network == DS_NET_HOST && (gethostname(host, sizeof host) < 0 || !*host))
+        snprintf(host, sizeof host, "distill");
+    host[sizeof host - 1] = 0;
     json_t *env = json_array();
-    for (size_t i = 0; i < spec->n_env; i++) json_array_append_new(env, json_string(spec->env[i]));
+    bool has_home = false, has_hostname = false;
+    for (size_t i = 0; i < spec->n_env; i++) {
+        json_array_append_new(env, json_string(spec->env[i]));
+        has_home |= !strncmp(spec->env[i], "HOME=", 5);
+        has_hostname |= !strncmp(spec->env[i], "HOSTNAME=", 9);
+    }
+    /* As docker and podman: HOME from the user's passwd entry, HOSTNAME the container's name. */
+    if (!has_home) json_array_append_new(env, json_pack("s+", "HOME=", spec->home && *spec->home ? spec->home : "/"));
+    if (!has_hostname) json_array_append_new(env, json_pack("s+", "HOSTNAME=", host));
     json_t *args = json_array();
     for (size_t i = 0; i < spec->n_args; i++) json_array_append_new(args, json_string(spec->args[i]));
 
@@ -52,9 +66,16 @@ json_t *ds_oci_config(const ds_run_spec *spec, const char *rootfs_path, const ch
     struct rlimit rl = {1048576, 1048576};
     getrlimit(RLIMIT_NOFILE, &rl);
     json_int_t nofile = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 1048576 ? 1048576 : (json_int_t)rl.rlim_max;
+    json_t *gids = json_array();
+    for (size_t i = 0; i < spec->n_additional_gids; i++)
+        json_array_append_new(gids, json_integer((json_int_t)spec->additional_gids[i]));
+    /* umask 022 as docker and podman set it: without it the app would get whatever distill's
+     * caller had (a 077 shell makes every file the app creates unreadable to others). */
+    json_t *user = json_pack("{s:I, s:I, s:i, s:o}", "uid", (json_int_t)spec->uid, "gid", (json_int_t)spec->gid,
+                             "umask", 022, "additionalGids", gids);
     json_t *process = json_pack(
-        "{s:b, s:{s:i, s:i}, s:o, s:o, s:s, s:{s:O, s:O, s:O, s:O}, s:[{s:s, s:I, s:I}], s:b}",
-        "terminal", 0, "user", "uid", (int)spec->uid, "gid", (int)spec->gid, "args", args, "env", env,
+        "{s:b, s:o, s:o, s:o, s:s, s:{s:O, s:O, s:O, s:O}, s:[{s:s, s:I, s:I}], s:b}",
+        "terminal", 0, "user", user, "args", args, "env", env,
         "cwd", spec->cwd && *spec->cwd ? spec->cwd : "/", "capabilities", "bounding", caps,
         "effective", caps, "permitted", caps, "inheritable", caps, "rlimits", "type", "RLIMIT_NOFILE",
         "hard", nofile, "soft", nofile, "noNewPrivileges", 0);
@@ -94,6 +115,6 @@ json_t *ds_oci_config(const ds_run_spec *spec, const char *rootfs_path, const ch
     if (spec->seccomp) json_object_set(linux, "seccomp", (json_t *)spec->seccomp);
 
     return json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:o}", "ociVersion", "1.0.2", "process", process,
-                     "root", "path", rootfs_path, "readonly", 0, "hostname", "distill", "mounts", mounts,
+                     "root", "path", rootfs_path, "readonly", 0, "hostname", host, "mounts", mounts,
                      "linux", linux);
 }

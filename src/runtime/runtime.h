@@ -36,6 +36,9 @@ typedef struct ds_run_spec {
     size_t n_env;
     const char *cwd;           /* NULL = "/" */
     uint32_t uid, gid;
+    const uint32_t *additional_gids; /* supplementary groups, as docker/podman give the image's user */
+    size_t n_additional_gids;
+    const char *home;          /* HOME when env has none (docker and podman set it from passwd); NULL = "/" */
     const char *sensor_path;   /* host path of distill-sensor, bind-mounted read-only at DS_SENSOR_MOUNT; NULL = none */
     const char *log_dir;       /* host dir bind-mounted read-write at DS_LOG_MOUNT; NULL = none */
     const json_t *seccomp;     /* an OCI seccomp object to enforce, or NULL */

@@ -1,10 +1,12 @@
 /* libFuzzer: whole tar archives read as docker-archive: and oci-archive: images
- * (libarchive, our entry filtering and extraction, manifest synthesis, open). */
+ * (libarchive, our entry filtering and extraction, manifest synthesis, open), and listed by
+ * list-tags (the tar entry reader, index.json / manifest.json names). */
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include "image/image.h"
+#include "image/list_tags.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int fd = memfd_create("fuzz-archive", MFD_CLOEXEC);
@@ -16,6 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         snprintf(ref, sizeof ref, fmts[i], fd);
         ds_image *img = NULL;
         ds_err err;
+        json_t *tags = NULL;
+        if (ds_list_tags(ref, NULL, &tags, &err) == 0) json_decref(tags);
         if (ds_image_open(ref, NULL, &img, &err) == 0) {
             for (size_t k = 0; k < img->n_layers; k++) {
                 char *p = NULL;

@@ -17,6 +17,8 @@ and accepts pushes into memory. MODES is a comma list of:
   mount      POST ...?mount=D&from=R answers 201 (mounted) when it has D; without this mode
              the mount parameters are ignored (202 + an upload session), as some registries do
   mount-denied  POST ...?mount= answers 403 DENIED (no pull right on the source repository)
+GET /v2/NAME/tags/list lists "latest" and the tags pushed, sorted, paginated as the distribution
+spec says (?n=N&last=T, a Link: <...>; rel="next" header while more remain).
 Writes "PORT" to PORTFILE once listening; a request log goes to stderr.
 """
 import hashlib, json, os, sys, threading, uuid
@@ -100,6 +102,8 @@ class Main(BaseHTTPRequestHandler):
         ref = parts[-1]
         if kind == "manifests":
             return self.manifest(ref)
+        if kind == "tags" and ref == "list" and self.command == "GET":
+            return self.tags_list(u, "/".join(parts[2:-2]))
         if kind == "blobs" and self.command in ("GET", "HEAD"):
             return self.get_blob(ref)
         if u.path.endswith("/blobs/uploads/") and self.command == "POST":
@@ -135,6 +139,18 @@ class Main(BaseHTTPRequestHandler):
         if "bad-dcd" in modes:
             d = "sha256:" + "0" * 64
         self.reply(200, body, {"Content-Type": mt, "Docker-Content-Digest": d})
+
+    def tags_list(self, u, name):
+        q = parse_qs(u.query)
+        tags = sorted({"latest"} | {t for t in pushed_manifests if not t.startswith("sha256:")})
+        if q.get("last"):
+            tags = [t for t in tags if t > q["last"][0]]
+        headers = {"Content-Type": "application/json"}
+        n = int(q["n"][0]) if q.get("n") else len(tags)
+        if len(tags) > n:
+            tags = tags[:n]
+            headers["Link"] = '</v2/%s/tags/list?n=%d&last=%s>; rel="next"' % (name, n, tags[-1])
+        self.reply(200, json.dumps({"name": name, "tags": tags}).encode(), headers)
 
     def get_blob(self, digest):
         data = blob(digest)

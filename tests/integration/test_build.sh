@@ -21,8 +21,8 @@ check_eq "build nginx exits 0" 0 $rc
 check "DST is an OCI layout" test -f "$T/out/index.json"
 check_eq "report.json written" written "$(jq -r .result "$T/rep/report.json" 2>/dev/null)"
 check_eq "seccomp.json allows what nginx used" true "$(jq '.defaultAction == "SCMP_ACT_ERRNO" and (.syscalls[0].names | index("accept4") != null)' "$T/rep/seccomp.json" 2>/dev/null)"
-check "Dockerfile in the seed's form" grep -q '^COPY --from=build \["/usr/sbin/nginx"' "$T/rep/Dockerfile"
-check "Dockerfile FROM scratch and USER" bash -c "grep -q '^FROM scratch' '$T/rep/Dockerfile' && grep -q '^USER 65532:65532' '$T/rep/Dockerfile'"
+check "Dockerfile: FROM scratch, ADD of the layer, USER" bash -c "grep -q '^FROM scratch' '$T/rep/Dockerfile' && grep -qx 'ADD rootfs.tar /' '$T/rep/Dockerfile' && grep -q '^USER 65532:65532' '$T/rep/Dockerfile'"
+check_fails "Dockerfile: no COPY (it follows the /lib -> usr/lib link)" grep -q '^COPY' "$T/rep/Dockerfile"
 
 man=$(jq -r '.manifests[0].digest' "$T/out/index.json" | cut -d: -f2)
 cfg=$(jq -r '.config.digest' "$T/out/blobs/sha256/$man" | cut -d: -f2)
@@ -58,6 +58,26 @@ else
   fail "build: podman not installed"
 fi
 
+# 2b. The generated Dockerfile rebuilds the same file tree (paths, types, modes, owners, link
+#     targets, link counts, sizes): podman build of --out-dir vs the distilled image itself.
+if command -v podman >/dev/null; then
+  name=distill-test-build-df-$$
+  podman build -q -t "localhost/$name:df" "$T/rep" >/dev/null 2>"$T/df.err"
+  check_eq "podman build of the generated Dockerfile" 0 $?
+  skopeo copy -q "containers-storage:localhost/$name:df" "oci:$T/df-img:latest" >/dev/null 2>>"$T/df.err"
+  "$DISTILL" copy -q "oci:$T/df-img:latest" "rootfs:$T/df-tree" 2>>"$T/df.err"
+  "$DISTILL" copy -q "oci:$T/out:v1" "rootfs:$T/res-tree" 2>>"$T/df.err"
+  tree_list() { (cd "$1" && find . -printf '%p %y %m %U %G %l %n %s\n' | LC_ALL=C sort); }
+  tree_list "$T/res-tree" > "$T/res.list"; tree_list "$T/df-tree" > "$T/df.list"
+  check "Dockerfile rebuild: same file tree as the distilled image" diff "$T/res.list" "$T/df.list"
+  check "Dockerfile rebuild: /lib is still a symlink" test -L "$T/df-tree/lib"
+  check_eq "Dockerfile rebuild: same size" "$(du -sb "$T/res-tree" | cut -f1)" "$(du -sb "$T/df-tree" | cut -f1)"
+  check_eq "Dockerfile rebuild: same user and entry point" "65532:65532 [/usr/sbin/nginx -g daemon off;]" \
+    "$(podman image inspect -f '{{.Config.User}} {{.Config.Entrypoint}}' "localhost/$name:df" 2>/dev/null)"
+  podman rmi -f "localhost/$name:df" >/dev/null 2>&1
+  rm -rf "$T/df-tree" "$T/res-tree" "$T/df-img"
+fi
+
 # 3. Same source, same tests -> same manifest digest.
 "$DISTILL" build "$SRC" "oci:$T/out2:v2" --test "$TEST" --seccomp-verify -q >"$T/digest2" 2>"$T/err2"
 rc=$?
@@ -87,6 +107,7 @@ check_fails "user auto, missing file: no fallback message" grep -q "using the so
 check_eq "user auto, missing file: report lists it" '["/var/www/html/extra.html"]' "$(jq -c .missing "$T/rep3b/report.json" 2>/dev/null)"
 sum_after=$(cd "$T/out" && find . -type f | sort | xargs sha256sum | sha256sum)
 check_eq "user auto, missing file: DST untouched" "$sum_before" "$sum_after"
+check_fails "user auto, missing file: a failed build writes no Dockerfile (nothing to rebuild)" test -e "$T/rep3b/Dockerfile"
 
 # 5. A test that fails on the source: exit 1, nothing written.
 "$DISTILL" build "$SRC" "oci:$T/none:x" --test 'exit 3' -q >/dev/null 2>"$T/err4"

@@ -102,7 +102,7 @@ check "latin1: no raw non-UTF-8 byte in the log" $PY -c 'import sys; open(sys.ar
 "$DISTILL" trace --out "$T/latin1-cli.json" -- "$PROG" latin1 "$D" > "$T/latin1-cli.out" 2>"$T/latin1-cli.err"; rc=$?
 check_eq "latin1: distill trace loads the log" 0 "$rc"
 check "latin1: distill trace --out keeps the bytes" $PY "$HERE/nonutf8_check.py" "$T/latin1-cli.json" "$D"
-check "latin1: summary printed" grep -q "^paths:" "$T/latin1-cli.out"
+check "latin1: summary printed (on stderr)" grep -q "^paths:" "$T/latin1-cli.err"
 
 run exit
 check_eq "exit: status passed through" 42 "$RC"
@@ -171,14 +171,44 @@ else
   skip "setuid: needs root, setpriv and a setuid /usr/bin/passwd"
 fi
 
-# distill trace: --json, --summary, --out
-"$DISTILL" trace --json -- "$PROG" open "$D" > "$T/cli.json" 2>/dev/null
-check "cli --json: valid log on stdout" jq -e --arg p "$D/plain" '.files[] | select(.path == $p)' "$T/cli.json"
-(cd "$T" && "$DISTILL" trace --out "$T/cli-out.json" -- "$PROG" exit "$D" > "$T/cli.sum"); rc=$?
+# distill trace: CMD's stdout and stderr stay its own; the log goes to --out, --json-fd or (--json) stderr.
+"$DISTILL" trace --json -- "$PROG" open "$D" > "$T/cli.stdout" 2> "$T/cli.json"
+check "cli --json: valid log on stderr" jq -e --arg p "$D/plain" '.files[] | select(.path == $p)' "$T/cli.json"
+check_eq "cli --json: nothing of distill's on stdout" "" "$(cat "$T/cli.stdout")"
+ls_out=$(ls /)
+check_eq "cli --json: ls's stdout is exactly ls's" "$ls_out" "$("$DISTILL" trace --json -- ls / 2>/dev/null)"
+check_eq "cli --summary: ls's stdout is exactly ls's" "$ls_out" "$("$DISTILL" trace --summary -- ls / 2>/dev/null)"
+check "cli --json-fd 3: one JSON document, ls's output apart" sh -c \
+  "'$DISTILL' trace --json-fd 3 -- ls / 3>'$T/fd3.json' >'$T/fd3.out' 2>'$T/fd3.err' && jq -e '.command == [\"ls\", \"/\"]' '$T/fd3.json' >/dev/null && [ \"\$(cat '$T/fd3.out')\" = \"\$(ls /)\" ] && [ ! -s '$T/fd3.err' ]"
+"$DISTILL" trace --json-fd 3 -- true 3</dev/null 2>"$T/fdro.err"; rc=$?
+check_eq "cli --json-fd on a read-only fd: usage error" 2 "$rc"
+check_eq "cli --json-fd on a read-only fd: one line" 1 "$(wc -l < "$T/fdro.err")"
+mkdir -p "$T/cwd"
+(cd "$T/cwd" && "$DISTILL" trace -- true 2>/dev/null; "$DISTILL" trace --json -- true 2>/dev/null)
+check_eq "cli: no log file written unasked into the cwd" "" "$(ls -A "$T/cwd")"
+(cd "$T" && "$DISTILL" trace --out "$T/cli-out.json" -- "$PROG" exit "$D" > "$T/cli.stdout2" 2> "$T/cli.sum"); rc=$?
 check_eq "cli: app's exit status" 42 "$rc"
-check "cli --summary mentions paths" grep -q "^paths:" "$T/cli.sum"
+check "cli --summary mentions paths (on stderr)" grep -q "^paths:" "$T/cli.sum"
+check "cli --summary names the log" grep -q "^log: *$T/cli-out.json" "$T/cli.sum"
 check "cli --out written" has "$T/cli-out.json" "$D/plain" file open
-check "cli --syscalls: complete set" sh -c "'$DISTILL' trace --json --syscalls -- '$PROG' open '$D' 2>/dev/null | jq -e '.syscalls_complete and (.syscalls | index(\"close\")) and (.syscalls | index(\"brk\"))' >/dev/null"
+check "cli --syscalls: complete set" sh -c "'$DISTILL' trace --out '$T/sys.json' --syscalls -- '$PROG' open '$D' 2>/dev/null; jq -e '.syscalls_complete and (.syscalls | index(\"close\")) and (.syscalls | index(\"brk\"))' '$T/sys.json' >/dev/null"
+# A log that cannot be written is refused before CMD runs: exit 3, one line, CMD never started.
+for bad in "/proc:log.json" "$T:no-such-dir/log.json" "$T:$T/cwd"; do
+  dir=${bad%%:*}; o=${bad#*:}; rm -f "$T/ran"
+  (cd "$dir" && "$DISTILL" trace --out "$o" -- touch "$T/ran" 2>"$T/bad.err"); rc=$?
+  check_eq "cli --out $o (in $dir): refused with exit 3" 3 "$rc"
+  check_eq "cli --out $o (in $dir): one line naming it" "1 1" "$(wc -l < "$T/bad.err") $(grep -c -- "--out $o" "$T/bad.err")"
+  check "cli --out $o (in $dir): CMD did not run" test ! -e "$T/ran"
+done
+for v in 31536000 -1 1.5 x; do
+  "$DISTILL" trace --timeout "$v" -- touch "$T/ran" 2>"$T/to.err"; rc=$?
+  check_eq "cli --timeout $v: usage error (exit 2), one line" "2 1" "$rc $(wc -l < "$T/to.err")"
+done
+check "cli --timeout out of range: CMD did not run" test ! -e "$T/ran"
+"$DISTILL" trace --out - -- touch "$T/ran" >"$T/dash.out" 2>"$T/dash.err"; rc=$?
+check_eq "cli --out - (stdout is CMD's): usage error, one line, CMD did not run" "2 1 no" \
+  "$rc $(wc -l < "$T/dash.err") $([ -e "$T/ran" ] && echo ran || echo no)"
+check_eq "cli --timeout 1000000 (the maximum) is accepted" 0 "$("$DISTILL" trace --timeout 1000000 -- true 2>/dev/null; echo $?)"
 
 # --root: a tree with only a static program and its data; nothing is left in the tree.
 R=$T/root; mkdir -p "$R/bin" "$R/data" "$R/proc" "$R/dev"

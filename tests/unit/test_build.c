@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "build/build.h"
+#include "fs/layer_writer.h"
+#include "util/digest.h"
 #include "runtime/runtime.h"
 #include "util/fsutil.h"
 
@@ -41,9 +43,25 @@ static void test_oci_config(void **state) {
     (void)state;
     char *args[] = {"/usr/sbin/nginx", "-g", "daemon off;"};
     char *env[] = {"PATH=/usr/bin"};
+    uint32_t groups[] = {109, 4000000000u};
     ds_run_spec s = {.kind = DS_RT_RUNC, .args = args, .n_args = 3, .env = env, .n_env = 1, .uid = 65532,
-                     .gid = 65532, .sensor_path = "/x/distill-sensor", .log_dir = "/x/log", .cwd = "/srv"};
+                     .gid = 65532, .sensor_path = "/x/distill-sensor", .log_dir = "/x/log", .cwd = "/srv",
+                     .additional_gids = groups, .n_additional_gids = 2};
     json_t *c = ds_oci_config(&s, "/r/merged", "id1");
+    /* As docker and podman run it: supplementary groups, umask 022, the host's name on its network. */
+    json_t *u = json_object_get(json_object_get(c, "process"), "user");
+    assert_int_equal(json_integer_value(json_object_get(u, "umask")), 022);
+    assert_int_equal(json_array_size(json_object_get(u, "additionalGids")), 2);
+    assert_int_equal(json_integer_value(json_array_get(json_object_get(u, "additionalGids"), 1)), 4000000000LL);
+    char hn[256] = "";
+    gethostname(hn, sizeof hn);
+    assert_string_equal(json_string_value(json_object_get(c, "hostname")), hn);
+    /* HOME ("/" without a passwd home) and HOSTNAME join the env, as the engines add them. */
+    char *envs = json_dumps(json_object_get(json_object_get(c, "process"), "env"), 0);
+    char *want = ds_xasprintf("[\"PATH=/usr/bin\", \"HOME=/\", \"HOSTNAME=%s\"]", hn);
+    assert_string_equal(envs, want);
+    free(envs);
+    free(want);
     assert_string_equal(json_string_value(json_object_get(json_object_get(c, "root"), "path")), "/r/merged");
     json_t *p = json_object_get(c, "process");
     assert_int_equal(json_integer_value(json_object_get(json_object_get(p, "user"), "uid")), 65532);
@@ -67,8 +85,15 @@ static void test_oci_config(void **state) {
     /* Own network namespace on request, and no ptrace without the sensor. */
     s.network = DS_NET_NONE;
     s.sensor_path = NULL;
+    char *env2[] = {"PATH=/usr/bin", "HOME=/mine"};
+    s.env = env2;
+    s.n_env = 2;
+    s.home = "/var/www";
     c = ds_oci_config(&s, "/r", "id2");
     char *text = json_dumps(c, 0);
+    assert_non_null(strstr(text, "\"HOME=/mine\""));
+    assert_null(strstr(text, "/var/www"));
+    assert_non_null(strstr(text, "\"hostname\": \"distill\""));
     assert_non_null(strstr(text, "\"network\""));
     assert_null(strstr(text, "CAP_SYS_PTRACE"));
     free(text);
@@ -105,6 +130,42 @@ static void test_users(void **state) {
     assert_non_null(strstr(e.msg, "nobody-here"));
 }
 
+/* Supplementary groups and HOME as runc (and so docker and podman) give them. */
+static void test_exec_user(void **state) {
+    (void)state;
+    put("/etc/passwd", "root:x:0:0:root:/root:/bin/sh\npostgres:x:101:104::/var/lib/postgresql:/bin/bash\n"
+                       "short:x:102:102\n");
+    put("/etc/group", "root:x:0:\nssl-cert:x:109:postgres\npostgres:x:104:\nother:x:7:alice,postgres,bob\n"
+                      "dup:x:109:postgres\nbad:x:notanumber:postgres\nnear:x:8:postgresql,xpostgres\n");
+    ds_exec_user u;
+    ds_err e;
+    assert_int_equal(ds_exec_user_resolve(tmp, "postgres", &u, &e), 0);
+    assert_int_equal(u.uid, 101);
+    assert_int_equal(u.gid, 104);
+    assert_string_equal(u.home, "/var/lib/postgresql");
+    assert_int_equal(u.n_sgids, 2); /* ssl-cert and other; the duplicate gid once, no near names */
+    assert_int_equal(u.sgids[0], 109);
+    assert_int_equal(u.sgids[1], 7);
+    ds_exec_user_free(&u);
+    /* By uid: the same name, so the same groups. */
+    assert_int_equal(ds_exec_user_resolve(tmp, "101", &u, &e), 0);
+    assert_int_equal(u.n_sgids, 2);
+    ds_exec_user_free(&u);
+    /* An explicit group: that group alone. */
+    assert_int_equal(ds_exec_user_resolve(tmp, "101:104", &u, &e), 0);
+    assert_int_equal(u.n_sgids, 0);
+    assert_int_equal(u.gid, 104);
+    ds_exec_user_free(&u);
+    /* No passwd entry (or a short one): HOME is /. */
+    assert_int_equal(ds_exec_user_resolve(tmp, "5000", &u, &e), 0);
+    assert_string_equal(u.home, "/");
+    assert_int_equal(u.n_sgids, 0);
+    ds_exec_user_free(&u);
+    assert_int_equal(ds_exec_user_resolve(tmp, "short", &u, &e), 0);
+    assert_string_equal(u.home, "/");
+    ds_exec_user_free(&u);
+}
+
 static void test_seccomp(void **state) {
     (void)state;
     char *sc[] = {"accept4", "epoll_wait", "not_a_syscall_name"};
@@ -126,34 +187,61 @@ static void test_seccomp(void **state) {
 
 static void test_dockerfile(void **state) {
     (void)state;
-    put("/usr/bin/app", "x");
-    ds_closure c = {0};
-    ds_pathmap_add(&c.keep, "/", "root");
-    ds_pathmap_add(&c.keep, "/usr", "parent");
-    ds_pathmap_add(&c.keep, "/usr/bin/app", "entrypoint");
     json_error_t je;
-    json_t *cfg = json_loads("{\"config\":{\"Env\":[\"A=b c\"],\"Entrypoint\":[\"/usr/bin/app\"],\"Cmd\":[\"-v\"],"
-                             "\"ExposedPorts\":{\"80/tcp\":{}}}}", 0, &je);
-    char *df = ds_dockerfile("oci:/x:latest", &c, cfg, "65532:65532", tmp);
-    assert_non_null(strstr(df, "FROM oci:/x:latest AS build\n"));
-    assert_non_null(strstr(df, "FROM scratch\n"));
-    assert_non_null(strstr(df, "COPY --from=build [\"/usr/bin/app\", \"/usr/bin/app\"]\n"));
-    assert_null(strstr(df, "[\"/usr\""));
+    json_t *cfg = json_loads("{\"config\":{\"Env\":[\"A=b c\",\"BAD KEY=x\",\"NL=a\\nRUN evil\"],"
+                             "\"Entrypoint\":[\"/usr/bin/app\"],\"Cmd\":[\"-v\"],\"WorkingDir\":\"/srv\","
+                             "\"ExposedPorts\":{\"80/tcp\":{}},\"Volumes\":{\"/data\":{}},\"StopSignal\":\"SIGQUIT\","
+                             "\"Labels\":{\"a\\\"]\\nRUN x\":\"v\"}}}", 0, &je);
+    assert_non_null(cfg);
+    char *df = ds_dockerfile("oci:/x:latest", "sha256:aa", "sha256:bb", cfg, "65532:65532");
+    /* The layer is the build context: no stage from the source, no COPY that follows symlinks. */
+    assert_null(strstr(df, "AS build"));
+    assert_null(strstr(df, "\nCOPY"));
+    assert_non_null(strstr(df, "FROM scratch\nADD " DS_CONTEXT_LAYER " /\n"));
+    assert_non_null(strstr(df, "diff ID sha256:bb"));
     assert_non_null(strstr(df, "ENV A=\"b c\"\n"));
+    assert_null(strstr(df, "BAD KEY"));
+    assert_null(strstr(df, "ENV NL"));
+    assert_non_null(strstr(df, "WORKDIR /srv\n"));
+    assert_non_null(strstr(df, "VOLUME [\"/data\"]\n"));
+    assert_non_null(strstr(df, "STOPSIGNAL SIGQUIT\n"));
     assert_non_null(strstr(df, "USER 65532:65532\n"));
     assert_non_null(strstr(df, "ENTRYPOINT [\"/usr/bin/app\"]\n"));
     assert_non_null(strstr(df, "CMD [\"-v\"]\n"));
     assert_non_null(strstr(df, "EXPOSE 80/tcp\n"));
-    free(df);
-    /* A hostile file name cannot add an instruction. */
-    put("/x\"]\nRUN evil", "x");
-    ds_pathmap_add(&c.keep, "/x\"]\nRUN evil", "traced");
-    df = ds_dockerfile("oci:/x:latest", &c, cfg, "65532:65532", tmp);
+    /* No user value can start a line of its own. */
     assert_null(strstr(df, "\nRUN"));
-    assert_non_null(strstr(df, "COPY --from=build [\"/x\\\"]\\nRUN evil\""));
+    free(df);
+    /* A hostile source reference stays inside the comment. */
+    df = ds_dockerfile("oci:/x\nRUN evil", "sha256:aa", "sha256:bb", cfg, "65532:65532");
+    assert_null(strstr(df, "\nRUN"));
     free(df);
     json_decref(cfg);
-    ds_pathmap_free(&c.keep);
+}
+
+/* The build context layer: the blob decompressed, checked against the diff ID. */
+static void test_context_layer(void **state) {
+    (void)state;
+    put("/tree/etc/hostname", "box\n");
+    char *tree = ds_xasprintf("%s/tree", tmp), *work = ds_xasprintf("%s/work", tmp);
+    char *out = ds_xasprintf("%s/out", tmp);
+    ds_err e;
+    assert_int_equal(ds_mkdirs(work, 0755, &e), 0);
+    assert_int_equal(ds_mkdirs(out, 0755, &e), 0);
+    ds_layer_out lo = {0};
+    assert_int_equal(ds_layer_write_tree(tree, DS_COMPRESS_GZIP, work, NULL, NULL, &lo, &e), 0);
+    assert_int_equal(ds_build_context_layer(lo.blob_path, lo.diff_id, out, &e), 0);
+    char *tar = ds_xasprintf("%s/" DS_CONTEXT_LAYER, out);
+    char got[DS_DIGEST_LEN + 1];
+    assert_int_equal(ds_sha256_file(tar, got, NULL, &e), 0);
+    assert_string_equal(got, lo.diff_id);
+    /* A wrong diff ID: refused, nothing left (no temp file either). */
+    unlink(tar);
+    assert_int_equal(ds_build_context_layer(lo.blob_path, "sha256:00", out, &e), -1);
+    assert_non_null(strstr(e.msg, "diff ID"));
+    assert_int_equal(ds_dir_empty(out), 1);
+    ds_layer_out_free(&lo);
+    free(tar); free(tree); free(work); free(out);
 }
 
 static void test_project_file(void **state) {
@@ -200,8 +288,8 @@ static void test_ports(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_oci_config), cmocka_unit_test(test_expand),     cmocka_unit_test(test_users),
-        cmocka_unit_test(test_seccomp),    cmocka_unit_test(test_dockerfile), cmocka_unit_test(test_project_file),
+        cmocka_unit_test(test_oci_config), cmocka_unit_test(test_expand),     cmocka_unit_test(test_users), cmocka_unit_test(test_exec_user),
+        cmocka_unit_test(test_seccomp),    cmocka_unit_test(test_dockerfile), cmocka_unit_test(test_context_layer), cmocka_unit_test(test_project_file),
         cmocka_unit_test(test_ports),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

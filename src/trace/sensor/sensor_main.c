@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "sensor.h"
+#include "trace/trace_limits.h"
 
 #define EXIT_SENSOR 125
 bool g_privileged;
@@ -222,7 +223,7 @@ static void child_run(char **cmd, sigset_t *oldmask) {
 static int parse_secs(const char *flag, const char *v) {
     char *end;
     long n = v ? strtol(v, &end, 10) : -1;
-    if (!v || *end || n < 0 || n > 1000000) { fprintf(stderr, "distill-sensor: %s needs a number of seconds\n", flag); exit(EXIT_SENSOR); }
+    if (!v || *end || n < 0 || n > DS_TRACE_MAX_SECS) { fprintf(stderr, "distill-sensor: %s needs a number of seconds\n", flag); exit(EXIT_SENSOR); }
     return (int)n;
 }
 
