@@ -5,11 +5,20 @@
 #include <unistd.h>
 #include "build/build.h"
 #include "fs/layer_writer.h"
+#include "image/image_write.h"
 #include "util/digest.h"
 #include "util/fsutil.h"
 
 static const char *const carried[] = {"Env", "Entrypoint", "Cmd", "WorkingDir", "ExposedPorts", "Labels",
                                       "StopSignal", "Volumes", "Healthcheck"};
+
+static void candidate_layer(const ds_candidate *c, ds_write_layer *wl) {
+    memset(wl, 0, sizeof *wl);
+    wl->desc.media_type = c->layer_media_type;
+    memcpy(wl->desc.digest, c->layer_digest, sizeof wl->desc.digest);
+    wl->desc.size = c->layer_size;
+    wl->path = c->layer_path;
+}
 
 int ds_candidate_make(const ds_image *src, const json_t *config, const char *tree, const char *user,
                       const char *compress, const char *work_dir, ds_candidate *out, ds_err *err) {
@@ -43,43 +52,30 @@ int ds_candidate_make(const ds_image *src, const json_t *config, const char *tre
                             "os", src->os ? src->os : "linux", "created", created ? created : "1970-01-01T00:00:00Z",
                             "config", c, "rootfs", "type", "layers", "diff_ids", out->diff_id, "history", hist);
     if (src->variant) json_object_set_new(cfg, "variant", json_string(src->variant));
-    out->config_raw = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(cfg);
-    ds_sha256_buf(out->config_raw, strlen(out->config_raw), out->config_digest);
-
-    json_t *man = json_pack("{s:i, s:s, s:{s:s, s:s, s:I}, s:[{s:s, s:s, s:I}], s:{s:s, s:s}}", "schemaVersion", 2,
-                            "mediaType", DS_MT_OCI_MANIFEST, "config", "mediaType", DS_MT_OCI_CONFIG, "digest",
-                            out->config_digest, "size", (json_int_t)strlen(out->config_raw), "layers", "mediaType",
-                            out->layer_media_type, "digest", out->layer_digest, "size", (json_int_t)out->layer_size,
-                            "annotations", "org.opencontainers.image.base.digest", src->manifest_digest,
+    json_t *ann = json_pack("{s:s, s:s}", "org.opencontainers.image.base.digest", src->manifest_digest,
                             "dev.distill.source.digest", src->manifest_digest);
-    out->manifest_raw = json_dumps(man, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(man);
-    ds_sha256_buf(out->manifest_raw, strlen(out->manifest_raw), out->manifest_digest);
+    ds_write_layer wl;
+    candidate_layer(out, &wl);
+    ds_image_doc doc;
+    int r = ds_image_compose(cfg, &wl, 1, ann, &doc, err);
+    json_decref(cfg);
+    json_decref(ann);
+    if (r < 0) return -1;
+    out->config_raw = doc.config_raw; /* the candidate owns the bytes now */
+    out->manifest_raw = doc.manifest_raw;
+    memcpy(out->config_digest, doc.config_digest, sizeof out->config_digest);
+    memcpy(out->manifest_digest, doc.manifest_digest, sizeof out->manifest_digest);
     return 0;
 }
 
 int ds_candidate_publish(const ds_candidate *c, const char *dst_ref, const ds_opts *opts, ds_err *err) {
-    ds_dest *d = NULL;
-    if (ds_dest_open(dst_ref, opts, &d, err) < 0) return -1;
-    char *cfg_path = ds_xasprintf("%s.config.json", c->layer_path);
-    ds_desc ld = {.media_type = c->layer_media_type, .size = c->layer_size};
-    memcpy(ld.digest, c->layer_digest, sizeof ld.digest);
-    ds_desc cd = {.media_type = DS_MT_OCI_CONFIG, .size = (int64_t)strlen(c->config_raw)};
-    memcpy(cd.digest, c->config_digest, sizeof cd.digest);
-    int r = -1;
-    if (ds_write_file_atomic(cfg_path, c->config_raw, strlen(c->config_raw), 0644, err) < 0) goto out;
-    if (ds_dest_put_blob(d, &ld, c->layer_path, err) < 0) goto out;
-    if (ds_dest_put_blob(d, &cd, cfg_path, err) < 0) goto out;
-    if (ds_dest_put_manifest(d, c->manifest_raw, strlen(c->manifest_raw), DS_MT_OCI_MANIFEST, err) < 0) goto out;
-    if (ds_dest_commit(d, err) < 0) { d = NULL; goto out; }
-    d = NULL;
-    r = 0;
-out:
-    if (d) ds_dest_abort(d);
-    unlink(cfg_path);
-    free(cfg_path);
-    return r;
+    ds_write_layer wl;
+    candidate_layer(c, &wl);
+    ds_image_doc doc = {.config_raw = c->config_raw, .config_len = strlen(c->config_raw),
+                        .manifest_raw = c->manifest_raw, .manifest_len = strlen(c->manifest_raw)};
+    memcpy(doc.config_digest, c->config_digest, sizeof doc.config_digest);
+    memcpy(doc.manifest_digest, c->manifest_digest, sizeof doc.manifest_digest);
+    return ds_image_put(dst_ref, opts, &doc, &wl, 1, NULL, NULL, err);
 }
 
 void ds_candidate_clear(ds_candidate *c) {

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "build/build.h"
-#include "image/compress.h"
+#include "util/compress.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 

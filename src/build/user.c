@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "build/build.h"
+#include "fs/passwd.h"
 
 static bool all_digits(const char *s) {
     if (!*s) return false;
@@ -10,32 +11,22 @@ static bool all_digits(const char *s) {
     return true;
 }
 
-/* Look up name (or uid text) in a colon file: field 0 name, 2 id, 3 gid. */
+/* Look up name (or id text) in the image's colon file (in-root, fs/passwd.h): field 0 name,
+ * 2 id, 3 gid. A row whose id is not a number is skipped (never read as 0, root). */
 static int lookup(const char *root, const char *file, const char *key, bool by_id, uint32_t *id, uint32_t *gid) {
-    char *path = ds_xasprintf("%s%s", root, file);
-    FILE *f = fopen(path, "r");
-    free(path);
-    if (!f) return -1;
-    char line[1024];
+    ds_passwd_file t;
+    ds_err e;
+    if (ds_passwd_read(root, file, 3, &t, &e) < 0) return -1;
     int found = -1;
-    while (found < 0 && fgets(line, sizeof line, f)) {
-        char *fields[5] = {0}, *save = NULL, *p = line;
-        line[strcspn(line, "\n")] = 0;
-        for (int i = 0; i < 5; i++) {
-            fields[i] = p;
-            p = strchr(p, ':');
-            if (!p) break;
-            *p++ = 0;
-        }
-        (void)save;
-        if (!fields[2]) continue;
-        if (by_id ? !strcmp(fields[2], key) : !strcmp(fields[0], key)) {
-            *id = (uint32_t)strtoul(fields[2], NULL, 10);
-            if (gid && fields[3]) *gid = (uint32_t)strtoul(fields[3], NULL, 10);
-            found = 0;
-        }
+    for (size_t i = 0; i < t.n && found < 0; i++) {
+        const ds_passwd_row *r = &t.rows[i];
+        unsigned v;
+        if (r->nf < 3 || strcmp(r->f[by_id ? 2 : 0], key) || ds_passwd_id(r->f[2], &v) < 0) continue;
+        *id = v;
+        if (gid && r->nf > 3 && ds_passwd_id(r->f[3], &v) == 0) *gid = v;
+        found = 0;
     }
-    fclose(f);
+    ds_passwd_free(&t);
     return found;
 }
 
@@ -67,64 +58,45 @@ int ds_user_resolve(const char *root, const char *spec, uint32_t *uid, uint32_t 
 
 /* The passwd entry with uid `uid`: name and home (malloc'd), 0; -1 when there is none. */
 static int passwd_by_uid(const char *root, uint32_t uid, char **name, char **home) {
-    char *path = ds_xasprintf("%s/etc/passwd", root);
-    FILE *f = fopen(path, "r");
-    free(path);
-    if (!f) return -1;
-    char line[1024];
+    ds_passwd_file t;
+    ds_err e;
+    if (ds_passwd_read(root, "/etc/passwd", 3, &t, &e) < 0) return -1;
     int found = -1;
-    while (found < 0 && fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\n")] = 0;
-        char *fields[7] = {0}, *p = line;
-        int n = 0;
-        while (n < 7) {
-            fields[n++] = p;
-            p = strchr(p, ':');
-            if (!p) break;
-            *p++ = 0;
-        }
-        if (n < 3 || !all_digits(fields[2]) || strtoul(fields[2], NULL, 10) != uid) continue;
-        *name = ds_xstrdup(fields[0]);
-        *home = ds_xstrdup(n >= 6 && *fields[5] ? fields[5] : "/");
+    for (size_t i = 0; i < t.n && found < 0; i++) {
+        const ds_passwd_row *r = &t.rows[i];
+        unsigned v;
+        if (r->nf < 3 || ds_passwd_id(r->f[DS_PW_UID], &v) < 0 || v != uid) continue;
+        *name = ds_xstrdup(r->f[DS_PW_NAME]);
+        *home = ds_xstrdup(r->nf > DS_PW_HOME && *r->f[DS_PW_HOME] ? r->f[DS_PW_HOME] : "/");
         found = 0;
     }
-    fclose(f);
+    ds_passwd_free(&t);
     return found;
 }
 
 /* gids of the groups whose member list names `name`, in file order, each once. */
 static void member_groups(const char *root, const char *name, ds_exec_user *u) {
-    char *path = ds_xasprintf("%s/etc/group", root);
-    FILE *f = fopen(path, "r");
-    free(path);
-    if (!f) return;
-    char line[4096];
-    while (fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\n")] = 0;
-        char *fields[4] = {0}, *p = line;
-        int n = 0;
-        while (n < 4) {
-            fields[n++] = p;
-            p = strchr(p, ':');
-            if (!p) break;
-            *p++ = 0;
-        }
-        if (n < 4 || !all_digits(fields[2])) continue;
+    ds_passwd_file t;
+    ds_err e;
+    if (ds_passwd_read(root, "/etc/group", 4, &t, &e) < 0) return;
+    for (size_t i = 0; i < t.n; i++) {
+        const ds_passwd_row *r = &t.rows[i];
+        unsigned gid;
+        if (r->nf < 4 || ds_passwd_id(r->f[DS_GR_GID], &gid) < 0) continue;
         bool member = false;
-        for (char *m = fields[3], *next; m && !member; m = next) {
-            next = strchr(m, ',');
-            if (next) *next++ = 0;
-            member = !strcmp(m, name);
+        for (const char *m = r->f[DS_GR_MEMBERS]; m && *m && !member;) {
+            size_t l = strcspn(m, ",");
+            member = l == strlen(name) && !strncmp(m, name, l);
+            m = m[l] ? m + l + 1 : NULL;
         }
         if (!member) continue;
-        uint32_t gid = (uint32_t)strtoul(fields[2], NULL, 10);
         bool dup = false;
-        for (size_t i = 0; i < u->n_sgids; i++) dup |= u->sgids[i] == gid;
+        for (size_t k = 0; k < u->n_sgids; k++) dup |= u->sgids[k] == gid;
         if (dup) continue;
         u->sgids = ds_xrealloc(u->sgids, (u->n_sgids + 1) * sizeof *u->sgids);
         u->sgids[u->n_sgids++] = gid;
     }
-    fclose(f);
+    ds_passwd_free(&t);
 }
 
 int ds_exec_user_resolve(const char *root, const char *spec, ds_exec_user *out, ds_err *err) {

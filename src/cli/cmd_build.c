@@ -575,7 +575,6 @@ int cmd_build(int argc, char **argv) {
     /* {CONTAINER_TAG}: --tag, else the source's tag (an OCI ref name, a registry tag), else latest. */
     if (!o.tag) {
         const char *t = c.img->ref.tag;
-        if (t && strchr(t, ':')) t = strrchr(t, ':') + 1; /* docker-archive "repo:tag" */
         o.tag = t && *t ? t : "latest";
     }
 

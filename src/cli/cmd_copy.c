@@ -16,10 +16,11 @@ static const char usage[] =
     "\nSRC and DST are oci:PATH[:REF], oci-archive:PATH[:REF], docker-archive:PATH[:REPO:TAG],\n"
     "docker://HOST[:PORT]/REPO[:TAG|@DIGEST], rootfs:DIR, docker-daemon:NAME[:TAG] (the Docker Engine\n"
     "on $DOCKER_HOST, default unix:///var/run/docker.sock) or containers-storage:[[STORAGE]]NAME[:TAG]\n"
-    "(podman's store, through podman; STORAGE is [DRIVER@]ROOT[+RUNROOT][:OPTIONS]). A single-platform\n"
-    "SRC of another platform than --platform is copied with a warning. An existing oci-archive or\n"
-    "docker-archive DST gets the image added (its other images stay); an existing file of another kind\n"
-    "is refused.\n";
+    "(podman's store, through podman; STORAGE is [DRIVER@]ROOT[+RUNROOT][:OPTIONS]). SRC may also be\n"
+    "oci:PATH@DIGEST or oci-archive:PATH@DIGEST: one manifest of the layout by digest, tagged or not.\n"
+    "A single-platform SRC of another platform than --platform is copied with a warning. An existing\n"
+    "oci-archive or docker-archive DST gets the image added (its other images stay); an existing file\n"
+    "of another kind is refused.\n";
 
 int cmd_copy(int argc, char **argv) {
     ds_opts opts;

@@ -17,7 +17,7 @@ static const char usage[] =
     "  --authfile PATH               registry credentials (default: $REGISTRY_AUTH_FILE, containers auth.json, ~/.docker/config.json)\n"
     "  --src-creds USER:PASS         credentials on the command line\n"
     "  --tmpdir DIR                  temporary work, e.g. extracted archives (default: $TMPDIR, else /var/tmp)\n"
-    "\nIMAGE is oci:PATH[:REF], oci-archive:PATH[:REF], docker-archive:PATH[:REPO:TAG],\n"
+    "\nIMAGE is oci:PATH[:REF|@DIGEST], oci-archive:PATH[:REF|@DIGEST], docker-archive:PATH[:REPO:TAG],\n"
     "docker://HOST[:PORT]/REPO[:TAG|@DIGEST], rootfs:DIR, docker-daemon:NAME[:TAG] (the Docker Engine\n"
     "on $DOCKER_HOST, default unix:///var/run/docker.sock) or containers-storage:[[STORAGE]]NAME[:TAG]\n"
     "(podman's store, through podman; STORAGE is [DRIVER@]ROOT[+RUNROOT][:OPTIONS]).\n";

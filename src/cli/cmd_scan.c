@@ -17,7 +17,7 @@
 static const char USAGE[] =
     "Usage: distill scan [OPTIONS] IMAGE\n"
     "Inspect IMAGE without running anything from it (static analysis of its files).\n"
-    "IMAGE is any transport: oci:PATH[:REF], oci-archive:PATH, docker-archive:PATH,\n"
+    "IMAGE is any transport: oci:PATH[:REF|@DIGEST], oci-archive:PATH, docker-archive:PATH,\n"
     "docker://HOST/REPO[:TAG], docker-daemon:NAME[:TAG], containers-storage:NAME[:TAG],\n"
     "or rootfs:DIR (e.g. rootfs:/proc/PID/root of a running container).\n"
     "\n"
@@ -226,7 +226,10 @@ int cmd_scan(int argc, char **argv) {
         }
     }
     if (a.sbom) {
-        json_t *doc = strcmp(a.sbom, "spdx-json") == 0 ? ds_sbom_spdx(&s, NULL) : ds_sbom_cyclonedx(&s, NULL);
+        char *ts = ds_sbom_timestamp(&err);
+        if (!ts) goto out;
+        json_t *doc = strcmp(a.sbom, "spdx-json") == 0 ? ds_sbom_spdx(&s, ts) : ds_sbom_cyclonedx(&s, ts);
+        free(ts);
         char *txt = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         json_decref(doc);
         char *nl = ds_xasprintf("%s\n", txt);

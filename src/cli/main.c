@@ -30,7 +30,7 @@ static void usage(FILE *f) {
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nImages are named TRANSPORT:REFERENCE, as skopeo and podman name them:\n"
-               "  oci:PATH[:REF]  oci-archive:PATH[:REF]  docker-archive:PATH[:REPO:TAG]\n"
+               "  oci:PATH[:REF|@DIGEST]  oci-archive:PATH[:REF|@DIGEST]  docker-archive:PATH[:REPO:TAG]\n"
                "  docker://HOST[:PORT]/REPO[:TAG|@DIGEST]  rootfs:DIR\n"
                "  docker-daemon:NAME[:TAG] (the engine on $DOCKER_HOST)  containers-storage:[[STORAGE]]NAME[:TAG]\n\n"
                "Exit codes: 0 done, 1 a check or test failed, 2 usage error, 3 error.\n"

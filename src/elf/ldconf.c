@@ -11,16 +11,10 @@
 #define MAX_DEPTH 16
 
 void ds_dirlist_add(ds_dirlist *l, const char *dir) {
-    for (size_t i = 0; i < l->n; i++) if (!strcmp(l->v[i], dir)) return;
-    l->v = ds_xrealloc(l->v, (l->n + 1) * sizeof *l->v);
-    l->v[l->n++] = ds_xstrdup(dir);
+    if (!ds_strvec_has(l, dir)) ds_strvec_push(l, dir);
 }
 
-void ds_dirlist_free(ds_dirlist *l) {
-    for (size_t i = 0; i < l->n; i++) free(l->v[i]);
-    free(l->v);
-    l->v = NULL; l->n = 0;
-}
+void ds_dirlist_free(ds_dirlist *l) { ds_strvec_free(l); }
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 

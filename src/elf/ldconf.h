@@ -4,11 +4,9 @@
 #define DS_ELF_LDCONF_H
 #include <stddef.h>
 #include "fs/root_path.h"
+#include "util/strvec.h"
 
-typedef struct ds_dirlist {
-    char **v;
-    size_t n;
-} ds_dirlist;
+typedef ds_strvec ds_dirlist;
 
 void ds_dirlist_add(ds_dirlist *l, const char *dir); /* skips duplicates */
 void ds_dirlist_free(ds_dirlist *l);

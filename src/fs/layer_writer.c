@@ -22,15 +22,9 @@
 #include <zlib.h>
 #include <zstd.h>
 #include "util/progress.h"
+#include "util/source_date.h"
 #include "util/strmap.h"
-#include "image/image.h"
-
-int ds_compress_parse(const char *name, ds_compress *out, ds_err *err) {
-    if (!strcmp(name, "none")) { *out = DS_COMPRESS_NONE; return 0; }
-    if (!strcmp(name, "gzip")) { *out = DS_COMPRESS_GZIP; return 0; }
-    if (!strcmp(name, "zstd")) { *out = DS_COMPRESS_ZSTD; return 0; }
-    return ds_fail(err, "%s: unknown compression (expected gzip, zstd or none)", name);
-}
+#include "util/media_types.h"
 
 void ds_layer_out_free(ds_layer_out *o) {
     if (o) { free(o->blob_path); o->blob_path = NULL; }
@@ -172,19 +166,12 @@ static void add_xattrs(struct archive_entry *ae, const char *path) {
     free(names);
 }
 
-static int64_t fixed_mtime(void) {
-    const char *s = getenv("SOURCE_DATE_EPOCH");
-    if (!s || !*s) return 0;
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    return (*end || v < 0) ? 0 : (int64_t)v;
-}
-
 typedef struct hl_key { dev_t dev; ino_t ino; } hl_key;
 
 static int write_entries(struct archive *a, int rootfd, const char *root, tree_list *l,
                          const bool *keep, ds_err *err) {
-    int64_t mtime = fixed_mtime();
+    int64_t mtime = 0; /* every entry's mtime: SOURCE_DATE_EPOCH or 0 */
+    if (ds_source_date_or(0, &mtime, err) < 0) return -1;
     ds_strmap links; /* "dev:ino" -> first path written for that inode */
     ds_strmap_init(&links);
     char *buf = ds_xmalloc(1 << 20);

@@ -4,11 +4,9 @@
 #ifndef DS_FS_LAYER_WRITER_H
 #define DS_FS_LAYER_WRITER_H
 #include <stdint.h>
+#include "util/compress.h" /* ds_compress */
 #include "util/digest.h"
 #include "util/err.h"
-
-typedef enum { DS_COMPRESS_NONE = 0, DS_COMPRESS_GZIP, DS_COMPRESS_ZSTD } ds_compress;
-int ds_compress_parse(const char *name, ds_compress *out, ds_err *err);
 
 typedef struct ds_layer_out {
     char *blob_path;                   /* written blob (caller unlinks/moves it), malloc'd */

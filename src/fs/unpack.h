@@ -12,7 +12,6 @@
 #define DS_FS_UNPACK_H
 #include <stdbool.h>
 #include <stddef.h>
-#include "image/image.h"
 #include "util/err.h"
 
 typedef struct ds_unpack_opts {
@@ -28,7 +27,6 @@ void ds_unpack_opts_default(ds_unpack_opts *o);
 int ds_layer_apply(const char *root_dir, const char *blob_path, const char *media_type,
                    const ds_unpack_opts *opts, ds_err *err);
 
-/* Unpack every layer of img, in order, into root_dir (created if missing, must be empty). */
-int ds_image_unpack(ds_image *img, const char *root_dir, const ds_unpack_opts *opts, ds_err *err);
+/* The image-level loop (every layer of an image, in order) is ds_image_unpack in image/image.h. */
 
 #endif

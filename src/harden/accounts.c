@@ -6,41 +6,21 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include "fs/passwd.h"
 #include "harden/harden_int.h"
 
-#define MAXF 12
-typedef struct { char *line; char *f[MAXF]; int nf; } row;
-typedef struct { row *rows; size_t n; bool present; } table;
+typedef ds_passwd_row row;
+typedef ds_passwd_file table;
 
-static void table_parse(table *t, char *data) {
+/* data: the file's bytes (freed here), NULL when it is missing. */
+static void table_parse(table *t, char *data, size_t len) {
     memset(t, 0, sizeof *t);
     if (!data) return;
-    t->present = true;
-    char *save = NULL;
-    for (char *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-        t->rows = ds_xrealloc(t->rows, (t->n + 1) * sizeof *t->rows);
-        row *r = &t->rows[t->n++];
-        memset(r, 0, sizeof *r);
-        r->line = ds_xstrdup(l);
-        char *copy = ds_xstrdup(l), *p = copy;
-        /* Field strings point into `copy`, freed with the row (f[0] is its start). */
-        while (r->nf < MAXF) {
-            r->f[r->nf++] = strsep(&p, ":");
-            if (!p) break;
-        }
-        if (l[0] == '#' || r->nf < 3) r->nf = 0; /* comments and junk are kept as they are */
-        if (!r->nf) free(copy);
-    }
+    ds_passwd_parse(data, len, 3, t); /* comments and junk (under 3 fields) are kept as they are */
     free(data);
 }
 
-static void table_free(table *t) {
-    for (size_t i = 0; i < t->n; i++) {
-        free(t->rows[i].line);
-        if (t->rows[i].nf) free(t->rows[i].f[0]);
-    }
-    free(t->rows);
-}
+static void table_free(table *t) { ds_passwd_free(t); }
 
 static bool is_num(const char *s) {
     if (!s || !*s) return false;
@@ -49,11 +29,7 @@ static bool is_num(const char *s) {
     return true;
 }
 
-static row *find_by(table *t, int field, const char *val) {
-    for (size_t i = 0; i < t->n; i++)
-        if (t->rows[i].nf > field && !strcmp(t->rows[i].f[field], val)) return &t->rows[i];
-    return NULL;
-}
+static row *find_by(table *t, int field, const char *val) { return ds_passwd_find(t, field, val); }
 
 static bool locked_pw(const char *pw) {
     return !strcmp(pw, "*") || !strcmp(pw, "!") || !strcmp(pw, "!*") || !strcmp(pw, "!!");
@@ -233,10 +209,16 @@ static const char *nologin_path(hr_ctx *c) {
 
 int hr_plan_accounts(hr_ctx *c, ds_harden_report *rep, ds_err *err) {
     table pw, sh, gr, gs;
-    table_parse(&pw, hr_read_rel(c, "etc/passwd", NULL));
-    table_parse(&sh, hr_read_rel(c, "etc/shadow", NULL));
-    table_parse(&gr, hr_read_rel(c, "etc/group", NULL));
-    table_parse(&gs, hr_read_rel(c, "etc/gshadow", NULL));
+    size_t rl = 0;
+    char *d;
+    d = hr_read_rel(c, "etc/passwd", &rl);
+    table_parse(&pw, d, rl);
+    d = hr_read_rel(c, "etc/shadow", &rl);
+    table_parse(&sh, d, rl);
+    d = hr_read_rel(c, "etc/group", &rl);
+    table_parse(&gr, d, rl);
+    d = hr_read_rel(c, "etc/gshadow", &rl);
+    table_parse(&gs, d, rl);
     run_user ru;
     int rc = pick_user(c, &pw, &gr, &ru, err);
     if (rc < 0) goto out;

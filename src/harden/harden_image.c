@@ -13,17 +13,14 @@
 #include "harden/harden_int.h"
 #include "image/blob.h"
 #include "util/progress.h"
+#include "image/image_write.h"
 #include "util/fsutil.h"
+#include "util/source_date.h"
+#include "util/strvec.h"
 
-typedef struct { char **v; size_t n, cap; } strset;
+typedef ds_strvec strset;
 
-static void set_add(strset *s, const char *p) {
-    if (s->n == s->cap) {
-        s->cap = s->cap ? s->cap * 2 : 64;
-        s->v = ds_xrealloc(s->v, s->cap * sizeof *s->v);
-    }
-    s->v[s->n++] = ds_xstrdup(p);
-}
+static void set_add(strset *s, const char *p) { ds_strvec_push(s, p); }
 
 /* p and every parent directory of it. */
 static void set_add_with_parents(strset *s, const char *p) {
@@ -36,26 +33,7 @@ static void set_add_with_parents(strset *s, const char *p) {
     free(c);
 }
 
-static void set_sort(strset *s) {
-    if (!s->n) return;
-    qsort(s->v, s->n, sizeof *s->v, hr_strcmp_p);
-    size_t w = 0;
-    for (size_t i = 0; i < s->n; i++) {
-        if (w && !strcmp(s->v[w - 1], s->v[i])) { free(s->v[i]); continue; }
-        s->v[w++] = s->v[i];
-    }
-    s->n = w;
-}
-
-static void set_free(strset *s) {
-    for (size_t i = 0; i < s->n; i++) free(s->v[i]);
-    free(s->v);
-}
-
-static int in_set(const char *rel, void *arg) {
-    strset *s = arg;
-    return s->n && bsearch(&rel, s->v, s->n, sizeof *s->v, hr_strcmp_p) != NULL;
-}
+static int in_set(const char *rel, void *arg) { return ds_strvec_bsearch(arg, rel); }
 
 /* The diff: changed and created paths (with their parents) and a whiteout for each removal. */
 static int mark_diff(const char *root, const ds_harden_report *rep, strset *s, ds_err *err) {
@@ -76,40 +54,8 @@ static int mark_diff(const char *root, const ds_harden_report *rep, strset *s, d
         free(full);
         free(wh);
     }
-    set_sort(s);
+    ds_strvec_sort_unique(s);
     return 0;
-}
-
-static const char *oci_layer_type(const char *mt) {
-    if (!mt) return DS_MT_OCI_LAYER_GZIP;
-    if (!strcmp(mt, DS_MT_DOCKER_LAYER_GZIP)) return DS_MT_OCI_LAYER_GZIP;
-    if (!strcmp(mt, "application/vnd.docker.image.rootfs.diff.tar")) return DS_MT_OCI_LAYER;
-    if (!strcmp(mt, "application/vnd.docker.image.rootfs.diff.tar.zstd")) return DS_MT_OCI_LAYER_ZSTD;
-    return mt;
-}
-
-static char *created_now(void) {
-    const char *s = getenv("SOURCE_DATE_EPOCH");
-    time_t t = s && *s ? (time_t)strtoll(s, NULL, 10) : 0;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    char buf[32];
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return ds_xstrdup(buf);
-}
-
-static json_t *desc_json(const char *mt, const char *digest, int64_t size) {
-    return json_pack("{s:s, s:s, s:I}", "mediaType", mt, "digest", digest, "size", (json_int_t)size);
-}
-
-static int put_file_blob(ds_dest *d, const char *mt, const char *path, char digest[DS_DIGEST_LEN + 1], int64_t *size,
-                         ds_err *err) {
-    uint64_t sz;
-    if (ds_sha256_file(path, digest, &sz, err) < 0) return -1;
-    *size = (int64_t)sz;
-    ds_desc desc = {.media_type = (char *)mt, .size = (int64_t)sz};
-    memcpy(desc.digest, digest, DS_DIGEST_LEN + 1);
-    return ds_dest_put_blob(d, &desc, path, err);
 }
 
 static char *summary_text(const ds_harden_report *rep) {
@@ -126,8 +72,12 @@ static char *summary_text(const ds_harden_report *rep) {
     return out;
 }
 
-static int write_image(ds_image *img, const char *dst_ref, const ds_opts *topts, bool squash, const char *tmp,
-                       const ds_layer_out *lo, const ds_harden_report *rep, ds_harden_image_result *res, ds_err *err) {
+static int write_image(ds_image *img, const char *dst_ref, const ds_opts *topts, bool squash, const ds_layer_out *lo,
+                       const ds_harden_report *rep, ds_harden_image_result *res, ds_err *err) {
+    int64_t when_t;
+    if (ds_source_date_or(0, &when_t, err) < 0) return -1;
+    char when[32];
+    ds_rfc3339(when_t, when);
     json_t *cfgdoc = json_deep_copy(img->config);
     if (!json_is_object(cfgdoc)) { json_decref(cfgdoc); cfgdoc = json_object(); }
     json_t *cfg = json_object_get(cfgdoc, "config");
@@ -141,59 +91,21 @@ static int write_image(ds_image *img, const char *dst_ref, const ds_opts *topts,
     json_array_append_new(diffs, json_string(lo->diff_id));
     json_t *hist = json_object_get(cfgdoc, "history");
     if (squash || !json_is_array(hist)) { hist = json_array(); json_object_set_new(cfgdoc, "history", hist); }
-    char *when = created_now(), *comment = summary_text(rep);
+    char *comment = summary_text(rep);
     json_array_append_new(hist, json_pack("{s:s, s:s, s:s}", "created", when, "created_by",
                                           squash ? "distill harden --squash" : "distill harden", "comment", comment));
-    free(when);
     free(comment);
-    char *cfg_raw = json_dumps(cfgdoc, JSON_COMPACT);
+    /* The source's layers as they are (from the source), then the hardening layer. */
+    size_t n = squash ? 1 : img->n_layers + 1;
+    ds_write_layer *wl = ds_xcalloc(n, sizeof *wl);
+    for (size_t i = 0; i + 1 < n; i++) wl[i].desc = img->layers[i];
+    wl[n - 1].desc = (ds_desc){.media_type = (char *)lo->media_type, .size = lo->size};
+    memcpy(wl[n - 1].desc.digest, lo->digest, DS_DIGEST_LEN + 1);
+    wl[n - 1].path = lo->blob_path;
+    int rc = ds_image_write(dst_ref, topts, cfgdoc, wl, n, NULL, img, res->manifest_digest, err);
+    if (rc == 0) res->n_layers = n;
+    free(wl);
     json_decref(cfgdoc);
-    char *cfg_path = ds_xasprintf("%s/config.json", tmp);
-    int rc = ds_write_file_atomic(cfg_path, cfg_raw, strlen(cfg_raw), 0644, err);
-    free(cfg_raw);
-    ds_dest *d = NULL;
-    json_t *man = NULL;
-    if (rc == 0) rc = ds_dest_open(dst_ref, topts, &d, err);
-    if (rc < 0) goto out;
-    json_t *layers = json_array();
-    man = json_pack("{s:i, s:s, s:n, s:o}", "schemaVersion", 2, "mediaType", DS_MT_OCI_MANIFEST, "config", "layers", layers);
-    for (size_t i = 0; !squash && i < img->n_layers && rc == 0; i++) {
-        ds_desc *l = &img->layers[i];
-        char *path = NULL;
-        bool is_temp = false;
-        rc = ds_image_blob_path(img, l, &path, &is_temp, err);
-        if (rc == 0) {
-            const char *mt = oci_layer_type(l->media_type);
-            ds_desc desc = *l;
-            desc.media_type = (char *)mt;
-            rc = ds_dest_put_blob(d, &desc, path, err);
-            json_array_append_new(layers, desc_json(mt, l->digest, l->size));
-            if (is_temp) unlink(path);
-        }
-        free(path);
-    }
-    if (rc == 0) {
-        ds_desc desc = {.media_type = (char *)lo->media_type, .size = lo->size};
-        memcpy(desc.digest, lo->digest, DS_DIGEST_LEN + 1);
-        rc = ds_dest_put_blob(d, &desc, lo->blob_path, err);
-        json_array_append_new(layers, desc_json(lo->media_type, lo->digest, lo->size));
-    }
-    char cdig[DS_DIGEST_LEN + 1];
-    int64_t csize = 0;
-    if (rc == 0) rc = put_file_blob(d, DS_MT_OCI_CONFIG, cfg_path, cdig, &csize, err);
-    if (rc == 0) {
-        json_object_set_new(man, "config", desc_json(DS_MT_OCI_CONFIG, cdig, csize));
-        char *raw = json_dumps(man, JSON_COMPACT);
-        rc = ds_dest_put_manifest(d, raw, strlen(raw), DS_MT_OCI_MANIFEST, err);
-        ds_dest_digest(d, raw, strlen(raw), res->manifest_digest); /* what inspect will say */
-        free(raw);
-        res->n_layers = json_array_size(layers);
-    }
-    if (rc == 0) rc = ds_dest_commit(d, err);
-    else ds_dest_abort(d);
-out:
-    json_decref(man);
-    free(cfg_path);
     return rc;
 }
 
@@ -229,12 +141,12 @@ int ds_harden_image(const char *src_ref, const char *dst_ref, ds_harden_opts *o,
     memcpy(res->layer_digest, lo.digest, sizeof lo.digest);
     res->layer_size = lo.size;
     ds_progress_task(0, "Writing %s", dst_ref);
-    rc = write_image(img, dst_ref, topts, squash, tmp, &lo, rep, res, err);
+    rc = write_image(img, dst_ref, topts, squash, &lo, rep, res, err);
 out:
     ds_progress_done();
     if (lo.blob_path) unlink(lo.blob_path);
     ds_layer_out_free(&lo);
-    set_free(&diff);
+    ds_strvec_free(&diff);
     if (tmp) {
         ds_err e2;
         ds_rmtree(tmp, &e2);

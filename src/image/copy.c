@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "image/blob.h"
-#include "image/compress.h"
+#include "util/compress.h"
 #include "image/manifest.h"
 #include "image/transport.h"
 #include "util/fsutil.h"

@@ -73,8 +73,8 @@ int ds_dest_check(const ds_ref *src, const char *dst_text, ds_err *err) {
         bool same = !strcmp(cs, cd);
         bool inside = !same && !strncmp(cs, cd, ls) && (cd[ls] == '/' || !strcmp(cs, "/"));
         /* Another name in the same layout leaves the source image as it is. */
-        bool other_tag = src->transport == DS_T_OCI && dst.transport == DS_T_OCI && src->tag && dst.tag &&
-                         strcmp(src->tag, dst.tag);
+        bool other_tag = src->transport == DS_T_OCI && dst.transport == DS_T_OCI && (src->tag || src->digest) &&
+                         dst.tag && (!src->tag || strcmp(src->tag, dst.tag));
         char *sn = ds_ref_format(src);
         if (same && !other_tag)
             r = ds_fail(err, "%s: the destination is the source %s (write to another path%s)", dst_text, sn,

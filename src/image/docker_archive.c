@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "image/blob.h"
-#include "image/compress.h"
+#include "util/compress.h"
 #include "image/docker_archive.h"
 #include "image/manifest.h"
 #include "image/transport.h"
@@ -269,22 +269,26 @@ static void da_close(ds_source *s) { da_free(s->priv); s->priv = NULL; }
 
 static const struct ds_source_ops da_source_ops = {da_get_manifest, da_blob_path, da_close};
 
-static int da_open(ds_source *s, const char *path, int fd, const char *tag, ds_err *err) {
+/* by_name: pick the image the reference names (a file); a stream from an engine holds one image. */
+static int da_open(ds_source *s, const char *path, int fd, bool by_name, ds_err *err) {
     da_src *d = ds_xcalloc(1, sizeof *d);
     d->what = ds_ref_format(s->ref);
+    char *want = by_name ? ds_ref_docker_name(s->ref) : NULL;
     if (ds_image_mkdtemp(&s->opts, "distill-docker-archive", &d->tmp, err) < 0 || extract(d, path, fd, err) < 0 ||
-        build(d, tag, err) < 0) {
+        build(d, want, err) < 0) {
+        free(want);
         da_free(d);
         return -1;
     }
+    free(want);
     s->priv = d;
     s->ops = &da_source_ops;
     return 0;
 }
 
-int ds_docker_archive_source_open(ds_source *s, ds_err *err) { return da_open(s, s->ref->path, -1, s->ref->tag, err); }
+int ds_docker_archive_source_open(ds_source *s, ds_err *err) { return da_open(s, s->ref->path, -1, true, err); }
 
-int ds_docker_archive_source_open_fd(ds_source *s, int fd, ds_err *err) { return da_open(s, NULL, fd, NULL, err); }
+int ds_docker_archive_source_open_fd(ds_source *s, int fd, ds_err *err) { return da_open(s, NULL, fd, false, err); }
 
 /* --- writing ------------------------------------------------------------------ */
 
@@ -454,7 +458,9 @@ static int da_commit(ds_dest *d, ds_err *err) {
     for (size_t i = 0; i < n; i++) ds_desc_free(&layers[i]);
     free(layers);
     if (r < 0) { json_decref(ls); free(cname); return -1; }
-    json_t *top = merged_images(o, d->ref.tag, cname, ls);
+    char *rt = ds_ref_docker_name(&d->ref); /* "repo:tag", as RepoTags spells it */
+    json_t *top = merged_images(o, rt, cname, ls);
+    free(rt);
     free(cname);
     char *txt = json_dumps(top, JSON_COMPACT);
     json_decref(top);

@@ -2,8 +2,9 @@
  * verified manifest/config/layers, and a destination that stores them atomically.
  *
  * Transports (skopeo spelling):
- *   oci:PATH[:REF]                 OCI image layout (REF = org.opencontainers.image.ref.name)
- *   oci-archive:PATH[:REF]         a tar of an OCI image layout
+ *   oci:PATH[:REF|@sha256:...]     OCI image layout (REF = org.opencontainers.image.ref.name;
+ *                                  a digest names a manifest of index.json, tagged or not)
+ *   oci-archive:PATH[:REF|@sha256:...] a tar of an OCI image layout
  *   docker-archive:PATH[:REPO:TAG] what `docker save` / `podman save` write
  *   docker://HOST[:PORT]/REPO[:TAG|@sha256:...]   an OCI registry (distribution API)
  *   rootfs:DIR                     a plain directory tree: read as one layer, written unpacked
@@ -16,8 +17,10 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "fs/unpack.h"
 #include "util/digest.h"
 #include "util/err.h"
+#include "util/media_types.h"
 
 typedef enum {
     DS_T_OCI = 1,
@@ -32,19 +35,23 @@ typedef enum {
 typedef struct ds_ref {
     ds_transport transport;
     char *path;   /* oci, oci-archive, docker-archive, rootfs */
-    char *tag;    /* oci ref name; docker-archive "repo:tag"; registry tag (NULL when by digest) */
+    char *tag;    /* oci ref name; docker-archive tag; registry tag (NULL when by digest) */
     char *host;   /* registry "host[:port]" */
-    char *repo;   /* registry repository "library/nginx" */
-    char *digest; /* registry "@sha256:..." pin, or NULL */
+    char *repo;   /* registry repository "library/nginx"; docker-archive "[host/]repo" */
+    char *digest; /* registry, oci and oci-archive "@sha256:..." pin, or NULL */
     /* docker-daemon / containers-storage (ref_engine.c): repo = the image name as written
      * ("app", "localhost:5000/x/app"), tag (default "latest"), digest = an image ID
      * ("sha256:...", repo NULL) or for containers-storage a NAME@sha256: pin; host = the
      * containers-storage STORAGE spec inside [...], or NULL. */
 } ds_ref;
 
+/* Parsed once, checked against distribution/reference's grammar (image/ref_grammar.h);
+ * code below gets a valid ds_ref and does not check names again. */
 int ds_ref_parse(const char *text, ds_ref *out, ds_err *err);
 void ds_ref_free(ds_ref *ref);
 char *ds_ref_format(const ds_ref *ref); /* back to text, malloc'd */
+/* docker-archive's "repo:tag" (RepoTags spelling), malloc'd; NULL when the ref names none. */
+char *ds_ref_docker_name(const ds_ref *ref);
 /* Before writing dst_text from src: -1 when it names the source itself (same path,
  * or for oci: the same layout and ref) or a place inside a source directory (writing
  * there would change the image being read), or when its parent directory is missing. */
@@ -117,21 +124,13 @@ void ds_dest_digest(const ds_dest *d, const char *raw, size_t len, char out[DS_D
 int ds_dest_commit(ds_dest *d, ds_err *err);
 void ds_dest_abort(ds_dest *d);
 
+/* Unpack every layer of img, in order, into root_dir (created if missing, must be empty),
+ * each applied with ds_layer_apply (fs/unpack.h). */
+int ds_image_unpack(ds_image *img, const char *root_dir, const ds_unpack_opts *opts, ds_err *err);
+
 /* Copy SRC to DST (the `distill copy` job): blobs carried over, recompressed only
  * when opts->compress or the destination requires it. On success, out_digest (if
  * not NULL) gets the manifest digest written. */
 int ds_image_copy(ds_image *src, const char *dst_ref, const ds_opts *opts, char out_digest[DS_DIGEST_LEN + 1], ds_err *err);
-
-/* Media types. */
-#define DS_MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define DS_MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define DS_MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
-#define DS_MT_OCI_LAYER "application/vnd.oci.image.layer.v1.tar"
-#define DS_MT_OCI_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
-#define DS_MT_OCI_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
-#define DS_MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-#define DS_MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define DS_MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
-#define DS_MT_DOCKER_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
 
 #endif

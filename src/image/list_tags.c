@@ -76,8 +76,7 @@ static char *next_link(const ds_reg_client *c, const char *link) {
 
 static int registry_tags(const ds_ref *ref, const ds_opts *o, const char *what, json_t *tags, char **repository, ds_err *err) {
     ds_reg_client *c = NULL;
-    if (ds_reg_client_open(&c, ref->host, ref->repo, o->src_tls_verify, o->src_creds, "--creds", o->authfile, "pull",
-                           err) < 0)
+    if (ds_reg_client_open(&c, ref, o->src_tls_verify, o->src_creds, "--creds", o->authfile, "pull", err) < 0)
         return ds_err_wrap(err, "%s", what);
     *repository = ds_xasprintf("%s/%s", ref->host, c->repo);
     const char *ps = getenv("DISTILL_TAGS_PAGE_SIZE"); /* tests: small pages exercise pagination */
@@ -129,8 +128,12 @@ int ds_list_tags(const char *ref_text, const ds_opts *opts, json_t **out, ds_err
     const char *slash = ref.transport == DS_T_DOCKER ? strrchr(ref_text, '/') : NULL;
     if (ref.transport == DS_T_DOCKER && slash && strpbrk(slash, ":@"))
         r = ds_fail(err, "%s: list-tags takes a repository, not an image: drop the :TAG or @DIGEST", ref_text);
-    else if (ref.transport != DS_T_DOCKER && ref.tag)
-        r = ds_fail(err, "%s: list-tags takes a layout or an archive, not one image in it: drop the :%s", ref_text, ref.tag);
+    else if (ref.transport != DS_T_DOCKER && (ref.tag || ref.digest)) {
+        char *nm = ref.repo ? ds_ref_docker_name(&ref) : ds_xstrdup(ref.digest ? ref.digest : ref.tag);
+        r = ds_fail(err, "%s: list-tags takes a layout or an archive, not one image in it: drop the %s%s", ref_text,
+                    ref.digest ? "@" : ":", nm);
+        free(nm);
+    }
     else if (ref.transport == DS_T_ROOTFS)
         r = ds_fail(err, "%s: a directory tree has no tags (list-tags reads oci:, oci-archive:, docker-archive: and docker://)", ref_text);
     if (r == 0) {

@@ -7,7 +7,6 @@
 #include "image/image.h"
 
 #define DS_MAX_MANIFEST (4u << 20) /* larger manifests/configs are refused */
-#define DS_MT_DOCKER_LAYER "application/vnd.docker.image.rootfs.diff.tar"
 #define DS_ANN_REF_NAME "org.opencontainers.image.ref.name"
 
 /* Parse JSON bytes as a manifest or index. The media type comes from the document's

@@ -80,18 +80,22 @@ static int oci_get_manifest(ds_source *s, const char *digest, char **raw, size_t
     if (read_index(o->dir, o->name, &idx, err) < 0) return -1;
     json_t *ms = json_object_get(idx, "manifests");
     size_t n = json_array_size(ms);
-    const char *want = s->ref->tag;
+    const char *want = s->ref->tag, *want_digest = s->ref->digest;
     long found = -1;
     size_t n_platform = 0;
     for (size_t i = 0; i < n; i++) {
         json_t *e = json_array_get(ms, i);
         const char *rn = json_string_value(json_object_get(json_object_get(e, "annotations"), DS_ANN_REF_NAME));
+        const char *dg = json_string_value(json_object_get(e, "digest"));
         if (json_object_get(e, "platform")) n_platform++;
-        if (want ? (rn && !strcmp(rn, want)) : true) { if (found < 0 || want) found = (long)i; }
+        if (want_digest) { if (found < 0 && dg && !strcmp(dg, want_digest)) found = (long)i; }
+        else if (want ? (rn && !strcmp(rn, want)) : true) { if (found < 0 || want) found = (long)i; }
     }
     int r = 0;
     if (n == 0) {
         r = ds_fail(err, "%s: the layout holds no image", o->name);
+    } else if (want_digest && found < 0) {
+        r = ds_fail(err, "%s: no manifest %s in the layout's index.json", o->name, want_digest);
     } else if (want && found < 0) {
         char avail[512] = "";
         size_t al = 0;
@@ -100,7 +104,7 @@ static int oci_get_manifest(ds_source *s, const char *digest, char **raw, size_t
             if (rn) al += (size_t)snprintf(avail + al, sizeof avail - al, "%s%s", al ? ", " : "", rn);
         }
         r = ds_fail(err, "%s: no image named '%s' in the layout (it has: %s)", o->name, want, al ? avail : "no named images");
-    } else if (!want && n > 1) {
+    } else if (!want && !want_digest && n > 1) {
         if (n_platform == n) {
             /* A multi-platform layout without names: index.json is the index to pick from. */
             char *txt = json_dumps(idx, JSON_COMPACT);
@@ -109,7 +113,7 @@ static int oci_get_manifest(ds_source *s, const char *digest, char **raw, size_t
             json_decref(idx);
             return 0;
         }
-        r = ds_fail(err, "%s: the layout holds %zu images; name one as oci:PATH:REF", o->name, n);
+        r = ds_fail(err, "%s: the layout holds %zu images; name one as oci:PATH:REF or oci:PATH@DIGEST", o->name, n);
     }
     if (r < 0) { json_decref(idx); return -1; }
     ds_desc d;

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "image/image.h"
 #include "image/ref_engine.h"
+#include "image/ref_grammar.h"
 
 void ds_ref_free(ds_ref *ref) {
     if (!ref) return;
@@ -19,113 +20,61 @@ static const struct { const char *prefix; ds_transport t; } transports[] = {
     {"rootfs:", DS_T_ROOTFS},
 };
 
-/* Distribution spec: path components [a-z0-9]+ joined by '.', '_', '__' or '-'+. */
-static int repo_valid(const char *r) {
-    if (!*r || strlen(r) > 255) return 0;
-    const char *p = r;
-    for (;;) {
-        const char *start = p;
-        while (*p && *p != '/') p++;
-        size_t n = (size_t)(p - start);
-        if (n == 0) return 0;
-        if (!islower((unsigned char)start[0]) && !isdigit((unsigned char)start[0])) return 0;
-        if (!islower((unsigned char)p[-1]) && !isdigit((unsigned char)p[-1])) return 0;
-        for (const char *q = start; q < p; q++) {
-            unsigned char c = (unsigned char)*q;
-            if (islower(c) || isdigit(c)) continue;
-            if (c == '-') continue;
-            if (c == '.' || c == '_') {
-                /* '.', '_' or '__' between alphanumerics */
-                if (c == '.' && (q[1] == '.' || q[1] == '_' || q[1] == '-')) return 0;
-                if (c == '_' && q[1] == '_' && q + 2 < p && (q[2] == '_' || q[2] == '.')) return 0;
-                continue;
-            }
-            return 0;
-        }
-        if (!*p) return 1;
-        p++;
-    }
-}
-
-static int tag_valid(const char *t) {
-    size_t n = strlen(t);
-    if (n == 0 || n > 128) return 0;
-    if (!(isalnum((unsigned char)t[0]) || t[0] == '_')) return 0;
-    for (size_t i = 1; i < n; i++) {
-        unsigned char c = (unsigned char)t[i];
-        if (!(isalnum(c) || c == '_' || c == '.' || c == '-')) return 0;
-    }
-    return 1;
-}
-
-static int host_valid(const char *h) {
-    if (!*h) return 0;
-    const char *colon = strrchr(h, ':');
-    const char *end = h + strlen(h);
-    if (h[0] == '[') { /* [ipv6]:port */
-        const char *rb = strchr(h, ']');
-        if (!rb) return 0;
-        colon = rb[1] == ':' ? rb + 1 : NULL;
-        if (rb[1] && !colon) return 0;
-    }
-    if (colon) {
-        if (!colon[1] || colon[1] == '0') return 0;
-        long port = 0;
-        for (const char *p = colon + 1; *p; p++) {
-            if (!isdigit((unsigned char)*p)) return 0;
-            port = port * 10 + (*p - '0');
-            if (port > 65535) return 0;
-        }
-        end = colon;
-    }
-    if (h[0] == '[') return 1;
-    for (const char *p = h; p < end; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (!(isalnum(c) || c == '.' || c == '-')) return 0;
-    }
-    return end > h;
+/* NAME = [DOMAIN/]PATH[:TAG] checked against the grammar (ref_grammar.h); the domain is
+ * required for docker://, optional for docker-archive names. On success *tag_at points
+ * at the ':' before the tag (or NULL). */
+static int name_check(const char *text, const char *name, bool need_domain, const char **tag_at, ds_err *err) {
+    size_t dl = ds_ref_domain_len(name);
+    if (need_domain && !dl)
+        return ds_fail(err, "%s: no registry host; write docker://HOST[:PORT]/REPO[:TAG], e.g. docker://127.0.0.1:5000/%s",
+                       text, name);
+    if (dl && !ds_ref_domain_valid(name, dl)) return ds_fail(err, "%s: bad registry host '%.*s'", text, (int)dl, name);
+    const char *path = dl ? name + dl + 1 : name;
+    const char *ls = strrchr(path, '/');
+    const char *colon = strrchr(ls ? ls : path, ':');
+    size_t plen = colon ? (size_t)(colon - path) : strlen(path);
+    if (!ds_ref_path_valid(path, plen) || dl + 1 + plen > DS_REF_NAME_MAX)
+        return ds_fail(err, "%s: bad repository name '%.*s' (lowercase letters and digits, joined by '.', '_', '__', '-' "
+                            "or '/'; at most %d characters with the host)", text, (int)plen, path, DS_REF_NAME_MAX);
+    if (colon && !ds_ref_tag_valid(colon + 1, strlen(colon + 1)))
+        return ds_fail(err, "%s: bad tag '%s' (letters, digits, '_', '.', '-', not starting with '.' or '-'; at most %d)",
+                       text, colon + 1, DS_REF_TAG_MAX);
+    *tag_at = colon;
+    return 0;
 }
 
 /* docker://HOST[:PORT]/REPO[:TAG][@sha256:HEX] */
 static int parse_docker(const char *text, const char *rest, ds_ref *out, ds_err *err) {
     if (!*rest) return ds_fail(err, "%s: no image named; write docker://HOST[:PORT]/REPO[:TAG]", text);
-    const char *slash = strchr(rest, '/');
-    /* The first component is a host only if it looks like one (skopeo's rule): a dot, a port or localhost. */
-    if (!slash || !(memchr(rest, '.', (size_t)(slash - rest)) || memchr(rest, ':', (size_t)(slash - rest)) ||
-                    (slash - rest == 9 && !strncmp(rest, "localhost", 9)) || rest[0] == '[')) {
-        return ds_fail(err, "%s: no registry host; write docker://HOST[:PORT]/REPO[:TAG], e.g. docker://127.0.0.1:5000/%s",
-                       text, rest);
-    }
-    char *host = ds_xstrndup(rest, (size_t)(slash - rest));
-    if (!host_valid(host)) { ds_fail(err, "%s: bad registry host '%s'", text, host); free(host); return -1; }
-    char *name = ds_xstrdup(slash + 1);
-    char *digest = NULL, *tag = NULL;
+    char *name = ds_xstrdup(rest);
     char *at = strchr(name, '@');
     if (at) {
         *at = 0;
         if (!ds_digest_valid(at + 1)) {
             ds_fail(err, "%s: bad digest '%s' (want sha256: and 64 lowercase hex digits)", text, at + 1);
-            free(host); free(name); return -1;
+            free(name);
+            return -1;
         }
-        digest = ds_xstrdup(at + 1);
+        out->digest = ds_xstrdup(at + 1);
     }
-    char *lastslash = strrchr(name, '/');
-    char *colon = strrchr(lastslash ? lastslash : name, ':');
-    if (colon) {
-        *colon = 0;
-        if (!tag_valid(colon + 1)) {
-            ds_fail(err, "%s: bad tag '%s' (letters, digits, '_', '.', '-'; at most 128)", text, colon + 1);
-            free(host); free(name); free(digest); return -1;
-        }
-        tag = ds_xstrdup(colon + 1);
-    }
-    if (!repo_valid(name)) {
-        ds_fail(err, "%s: bad repository name '%s' (lowercase letters, digits and separators)", text, name);
-        free(host); free(name); free(digest); free(tag); return -1;
-    }
-    if (!tag && !digest) tag = ds_xstrdup("latest");
-    out->host = host; out->repo = name; out->tag = tag; out->digest = digest;
+    const char *colon;
+    if (name_check(text, name, true, &colon, err) < 0) { free(name); return -1; }
+    size_t dl = ds_ref_domain_len(name);
+    out->host = ds_xstrndup(name, dl);
+    out->repo = ds_xstrndup(name + dl + 1, colon ? (size_t)(colon - name - dl - 1) : strlen(name + dl + 1));
+    if (colon) out->tag = ds_xstrdup(colon + 1);
+    else if (!out->digest) out->tag = ds_xstrdup("latest");
+    free(name);
     return 0;
+}
+
+/* oci:PATH@ALGO:HEX: an '@' followed by something that looks like "algorithm:" */
+static const char *digest_suffix(const char *rest) {
+    const char *at = strrchr(rest, '@');
+    if (!at) return NULL;
+    const char *p = at + 1;
+    while (*p && ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("+._-", *p))) p++;
+    return p > at + 1 && *p == ':' ? at : NULL;
 }
 
 int ds_ref_parse(const char *text, ds_ref *out, ds_err *err) {
@@ -151,32 +100,40 @@ int ds_ref_parse(const char *text, ds_ref *out, ds_err *err) {
         if (parse_docker(text, rest, out, err) < 0) { ds_ref_free(out); return -1; }
         return 0;
     }
-    /* Local transports: PATH, then optionally ':' and a name (split at the first colon, as skopeo does). */
-    const char *colon = out->transport == DS_T_ROOTFS ? NULL : strchr(rest, ':');
-    size_t plen = colon ? (size_t)(colon - rest) : strlen(rest);
+    /* Local transports: PATH, then optionally ':' and a name (split at the first colon, as skopeo
+     * does), or for oci/oci-archive '@' and a manifest digest. */
+    const char *at = out->transport == DS_T_OCI || out->transport == DS_T_OCI_ARCHIVE ? digest_suffix(rest) : NULL;
+    const char *colon = out->transport == DS_T_ROOTFS || at ? NULL : strchr(rest, ':');
+    size_t plen = at ? (size_t)(at - rest) : colon ? (size_t)(colon - rest) : strlen(rest);
     if (plen == 0) return ds_fail(err, "%s: no path", text);
     /* "dir/" and "dir" are one place (temp names are made beside the last component). */
     while (plen > 1 && rest[plen - 1] == '/') plen--;
     out->path = ds_xstrndup(rest, plen);
+    if (!at && colon && (out->transport == DS_T_OCI || out->transport == DS_T_OCI_ARCHIVE)) {
+        /* "oci:DIR@sha256/:x" trimmed to DIR@sha256 would read back as a digest: refuse the ambiguity. */
+        char *t = ds_xasprintf("%s:", out->path);
+        bool amb = digest_suffix(t) != NULL;
+        free(t);
+        if (amb) { ds_ref_free(out); return ds_fail(err, "%s: ambiguous: the path ends like a digest ('@ALGO'); rename it", text); }
+    }
+    if (at) {
+        if (!ds_digest_valid(at + 1)) {
+            ds_ref_free(out);
+            return ds_fail(err, "%s: bad digest '%s' (want sha256: and 64 lowercase hex digits)", text, at + 1);
+        }
+        out->digest = ds_xstrdup(at + 1);
+        return 0;
+    }
     if (colon) {
         const char *name = colon + 1;
         if (!*name) { ds_ref_free(out); return ds_fail(err, "%s: empty name after ':'", text); }
         if (out->transport == DS_T_DOCKER_ARCHIVE) {
-            /* REPO[:TAG]; the tag defaults to latest. A digest is not a name here. */
+            /* [HOST/]REPO[:TAG]; the tag defaults to latest. A digest is not a name here. */
             if (strchr(name, '@')) { ds_ref_free(out); return ds_fail(err, "%s: docker-archive names are REPO:TAG, not digests", text); }
-            const char *ls = strrchr(name, '/');
-            const char *tc = strrchr(ls ? ls : name, ':');
-            char *repo = ds_xstrndup(name, tc ? (size_t)(tc - name) : strlen(name));
-            /* The repo may start with a registry host ("localhost:5000/x"); check the path part only. */
-            const char *rp = repo;
-            const char *fs = strchr(repo, '/');
-            if (fs && (memchr(repo, '.', (size_t)(fs - repo)) || memchr(repo, ':', (size_t)(fs - repo)) ||
-                       !strncmp(repo, "localhost/", 10))) rp = fs + 1;
-            int okrepo = repo_valid(rp);
-            free(repo);
-            if (!okrepo) { ds_ref_free(out); return ds_fail(err, "%s: bad repository name in '%s'", text, name); }
-            if (tc && !tag_valid(tc + 1)) { ds_ref_free(out); return ds_fail(err, "%s: bad tag '%s'", text, tc + 1); }
-            out->tag = tc ? ds_xstrdup(name) : ds_xasprintf("%s:latest", name);
+            const char *tc;
+            if (name_check(text, name, false, &tc, err) < 0) { ds_ref_free(out); return -1; }
+            out->repo = ds_xstrndup(name, tc ? (size_t)(tc - name) : strlen(name));
+            out->tag = ds_xstrdup(tc ? tc + 1 : "latest");
         } else {
             /* OCI ref names: the image-spec's grammar, roughly (letters, digits and -._:@/+ ). */
             for (const char *p = name; *p; p++) {
@@ -192,15 +149,24 @@ int ds_ref_parse(const char *text, ds_ref *out, ds_err *err) {
     return 0;
 }
 
+char *ds_ref_docker_name(const ds_ref *ref) {
+    if (!ref->repo) return NULL;
+    return ds_xasprintf("%s:%s", ref->repo, ref->tag ? ref->tag : "latest");
+}
+
 char *ds_ref_format(const ds_ref *ref) {
     char *engine = ds_ref_format_engine(ref);
     if (engine) return engine;
     switch (ref->transport) {
-    case DS_T_OCI: return ref->tag ? ds_xasprintf("oci:%s:%s", ref->path, ref->tag) : ds_xasprintf("oci:%s", ref->path);
-    case DS_T_OCI_ARCHIVE:
-        return ref->tag ? ds_xasprintf("oci-archive:%s:%s", ref->path, ref->tag) : ds_xasprintf("oci-archive:%s", ref->path);
+    case DS_T_OCI:
+    case DS_T_OCI_ARCHIVE: {
+        const char *t = ref->transport == DS_T_OCI ? "oci" : "oci-archive";
+        if (ref->digest) return ds_xasprintf("%s:%s@%s", t, ref->path, ref->digest);
+        return ref->tag ? ds_xasprintf("%s:%s:%s", t, ref->path, ref->tag) : ds_xasprintf("%s:%s", t, ref->path);
+    }
     case DS_T_DOCKER_ARCHIVE:
-        return ref->tag ? ds_xasprintf("docker-archive:%s:%s", ref->path, ref->tag) : ds_xasprintf("docker-archive:%s", ref->path);
+        return ref->repo ? ds_xasprintf("docker-archive:%s:%s:%s", ref->path, ref->repo, ref->tag)
+                         : ds_xasprintf("docker-archive:%s", ref->path);
     case DS_T_ROOTFS: return ds_xasprintf("rootfs:%s", ref->path);
     case DS_T_DOCKER:
         return ds_xasprintf("docker://%s/%s%s%s%s%s", ref->host, ref->repo, ref->tag ? ":" : "", ref->tag ? ref->tag : "",

@@ -5,30 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 #include "image/ref_engine.h"
-#include "image/registry.h"
+#include "image/ref_grammar.h"
 
 #define DD_PREFIX "docker-daemon:"
 #define CS_PREFIX "containers-storage:"
 
-static bool host_like(const char *first, size_t n) {
-    return memchr(first, '.', n) || memchr(first, ':', n) || (n == 9 && !strncmp(first, "localhost", 9));
-}
-
-static bool host_ok(const char *h, size_t n) {
-    if (!n) return false;
-    const char *colon = memchr(h, ':', n);
-    size_t hn = colon ? (size_t)(colon - h) : n;
-    if (!hn) return false;
-    for (size_t i = 0; i < hn; i++)
-        if (!(isalnum((unsigned char)h[i]) || h[i] == '.' || h[i] == '-')) return false;
-    if (colon) {
-        size_t pn = n - hn - 1;
-        if (!pn || pn > 5) return false;
-        for (size_t i = hn + 1; i < n; i++)
-            if (!isdigit((unsigned char)h[i])) return false;
-    }
-    return true;
-}
 
 /* NAME[:TAG] into out->repo / out->tag (tag defaults to latest). */
 static int parse_name(const char *text, const char *name, ds_ref *out, ds_err *err) {
@@ -38,16 +19,22 @@ static int parse_name(const char *text, const char *name, ds_ref *out, ds_err *e
     if (!nl) return ds_fail(err, "%s: no image name before the tag", text);
     char *repo = ds_xstrndup(name, nl);
     const char *path = repo;
-    const char *fs = strchr(repo, '/');
-    if (fs && host_like(repo, (size_t)(fs - repo))) {
-        if (!host_ok(repo, (size_t)(fs - repo))) {
-            ds_fail(err, "%s: bad registry host '%.*s' in the name", text, (int)(fs - repo), repo);
+    /* One grammar for every transport (image/ref_grammar.h). */
+    size_t dl = ds_ref_domain_len(repo);
+    if (dl) {
+        if (!ds_ref_domain_valid(repo, dl)) {
+            ds_fail(err, "%s: bad registry host '%.*s' in the name", text, (int)dl, repo);
             free(repo);
             return -1;
         }
-        path = fs + 1;
+        path = repo + dl + 1;
     }
-    if (!ds_reg_valid_repo(path)) {
+    if (strlen(repo) > DS_REF_NAME_MAX) {
+        ds_fail(err, "%s: the name is longer than %d characters", text, DS_REF_NAME_MAX);
+        free(repo);
+        return -1;
+    }
+    if (!ds_ref_path_valid(path, strlen(path))) {
         ds_fail(err, "%s: bad image name '%s' (lowercase letters, digits and the separators . _ __ -, components "
                      "joined by /)", text, repo);
         free(repo);
@@ -59,7 +46,7 @@ static int parse_name(const char *text, const char *name, ds_ref *out, ds_err *e
         free(repo);
         return -1;
     }
-    if (tc && !ds_reg_valid_tag(tc + 1)) {
+    if (tc && !ds_ref_tag_valid(tc + 1, strlen(tc + 1))) {
         ds_fail(err, "%s: bad tag '%s' (letters, digits, '_', '.', '-'; at most 128)", text, tc + 1);
         free(repo);
         return -1;

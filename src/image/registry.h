@@ -12,6 +12,8 @@
 #include "util/digest.h"
 #include "util/err.h"
 
+struct ds_ref;
+
 typedef struct ds_reg_client {
     char *host;       /* "host[:port]" as written in the reference (auth file key, messages) */
     char *endpoint;   /* where requests go (docker.io -> registry-1.docker.io) */
@@ -54,11 +56,11 @@ typedef struct ds_reg_req {
     const char *progress;      /* a label for byte progress on a terminal ("pull sha256:..."), or NULL */
 } ds_reg_req;
 
-/* Client lifetime. creds "user:pass" (may be NULL) wins over auth files; creds_flag names it
- * in messages. actions is "pull" or "pull,push". The ping (GET /v2/) picks http/https. */
-int ds_reg_client_open(ds_reg_client **out, const char *host, const char *repo, bool tls_verify,
-                       const char *creds, const char *creds_flag, const char *authfile,
-                       const char *actions, ds_err *err);
+/* Client lifetime, for a docker:// ref from ds_ref_parse (its host and repo already
+ * follow the grammar). creds "user:pass" (may be NULL) wins over auth files; creds_flag
+ * names it in messages. actions is "pull" or "pull,push". The ping (GET /v2/) picks http/https. */
+int ds_reg_client_open(ds_reg_client **out, const struct ds_ref *ref, bool tls_verify, const char *creds,
+                       const char *creds_flag, const char *authfile, const char *actions, ds_err *err);
 void ds_reg_client_free(ds_reg_client *c);
 
 /* "scheme://endpoint/v2/<repo>/<kind>/<ref>" (kind "manifests", "blobs", "blobs/uploads/";
@@ -66,9 +68,6 @@ void ds_reg_client_free(ds_reg_client *c);
 char *ds_reg_url(const ds_reg_client *c, const char *kind, const char *ref);
 /* Resolve a Location header against the registry base (absolute or relative). */
 char *ds_reg_resolve_location(const ds_reg_client *c, const char *location);
-/* Name checks from the distribution spec, so nothing odd reaches a URL. */
-bool ds_reg_valid_repo(const char *repo);
-bool ds_reg_valid_tag(const char *tag);
 /* docker.io and friends: the API endpoint and the implicit "library/" namespace. */
 char *ds_reg_endpoint_for(const char *host);
 char *ds_reg_repo_for(const char *host, const char *repo);

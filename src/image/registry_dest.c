@@ -168,14 +168,9 @@ static const ds_dest_ops reg_dest_ops = {
 
 int ds_registry_dest_open(ds_dest *d, ds_err *err) {
     const ds_ref *ref = &d->ref;
-    if (ref->tag && !ds_reg_valid_tag(ref->tag))
-        return ds_fail(err, "docker://%s/%s: invalid tag '%s'", ref->host ? ref->host : "", ref->repo ? ref->repo : "", ref->tag);
-    if (ref->digest && !ds_digest_valid(ref->digest))
-        return ds_fail(err, "docker://%s/%s: unsupported or malformed digest '%s'", ref->host ? ref->host : "",
-                       ref->repo ? ref->repo : "", ref->digest);
     reg_dst *p = ds_xcalloc(1, sizeof *p);
     p->name = ds_xasprintf("docker://%s/%s", ref->host ? ref->host : "", ref->repo ? ref->repo : "");
-    if (ds_reg_client_open(&p->c, ref->host, ref->repo, d->opts.dest_tls_verify, d->opts.dest_creds,
+    if (ds_reg_client_open(&p->c, ref, d->opts.dest_tls_verify, d->opts.dest_creds,
                            "--dest-creds", d->opts.authfile, "pull,push", err) < 0) {
         ds_err_wrap(err, "%s", p->name);
         free(p->name);

@@ -1,7 +1,6 @@
 /* The registry client's HTTP layer: libcurl, one reused handle per client, retries on
  * transient failures, response headers the distribution API needs, bodies to memory or
  * streamed (and hashed) into a file. */
-#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
@@ -11,6 +10,7 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#include "image/image.h"
 #include "image/registry.h"
 #include "util/progress.h"
 
@@ -22,30 +22,6 @@ static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
 /* ---- names and URLs ------------------------------------------------------ */
-
-/* path-component = [a-z0-9]+ (separator [a-z0-9]+)*, separator = . | _ | __ | -+ */
-bool ds_reg_valid_repo(const char *r) {
-    if (!r || !*r || strlen(r) > 255) return false;
-    const char *p = r;
-    for (;;) {
-        if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p))) return false;
-        while (islower((unsigned char)*p) || isdigit((unsigned char)*p)) p++;
-        if (*p == 0) return true;
-        if (*p == '/') { p++; continue; }
-        if (*p == '.') p++;
-        else if (*p == '_') { p++; if (*p == '_') p++; }
-        else if (*p == '-') { while (*p == '-') p++; }
-        else return false;
-    }
-}
-
-bool ds_reg_valid_tag(const char *t) {
-    if (!t || !*t || strlen(t) > 128) return false;
-    if (!(isalnum((unsigned char)t[0]) || t[0] == '_')) return false;
-    for (const char *p = t; *p; p++)
-        if (!(isalnum((unsigned char)*p) || *p == '_' || *p == '.' || *p == '-')) return false;
-    return true;
-}
 
 static bool is_docker_hub(const char *host) {
     return !strcmp(host, "docker.io") || !strcmp(host, "index.docker.io") ||
@@ -362,17 +338,11 @@ static int ping(ds_reg_client *c, ds_err *err) {
     return -1;
 }
 
-int ds_reg_client_open(ds_reg_client **out, const char *host, const char *repo, bool tls_verify,
-                       const char *creds, const char *creds_flag, const char *authfile,
-                       const char *actions, ds_err *err) {
+int ds_reg_client_open(ds_reg_client **out, const ds_ref *ref, bool tls_verify, const char *creds,
+                       const char *creds_flag, const char *authfile, const char *actions, ds_err *err) {
     *out = NULL;
-    if (!host || !*host) return ds_fail(err, "docker reference without a registry host");
-    for (const char *p = host; *p; p++)
-        if (!(isalnum((unsigned char)*p) || strchr(".-:[]", *p)))
-            return ds_fail(err, "registry host '%s' has an invalid character", host);
-    if (!ds_reg_valid_repo(repo))
-        return ds_fail(err, "%s: invalid repository name '%s' (lowercase letters, digits, . _ - /)",
-                       host, repo ? repo : "");
+    const char *host = ref->host, *repo = ref->repo;
+    if (ref->transport != DS_T_DOCKER || !host || !repo) return ds_fail(err, "not a docker:// reference");
     pthread_once(&curl_once, curl_init_once);
     ds_reg_client *c = ds_xcalloc(1, sizeof *c);
     c->host = ds_xstrdup(host);

@@ -158,11 +158,9 @@ static const struct ds_source_ops reg_source_ops = {
 
 int ds_registry_source_open(ds_source *s, ds_err *err) {
     const ds_ref *ref = s->ref;
-    if (ref->tag && !ds_reg_valid_tag(ref->tag))
-        return ds_fail(err, "docker://%s/%s: invalid tag '%s'", ref->host ? ref->host : "", ref->repo ? ref->repo : "", ref->tag);
     reg_src *p = ds_xcalloc(1, sizeof *p);
     p->name = ds_xasprintf("docker://%s/%s", ref->host ? ref->host : "", ref->repo ? ref->repo : "");
-    if (ds_reg_client_open(&p->c, ref->host, ref->repo, s->opts.src_tls_verify, s->opts.src_creds,
+    if (ds_reg_client_open(&p->c, ref, s->opts.src_tls_verify, s->opts.src_creds,
                            "--src-creds", s->opts.authfile, "pull", err) < 0) {
         ds_err_wrap(err, "%s", p->name);
         free(p->name);

@@ -13,10 +13,12 @@
 #include "fs/layer_writer.h"
 #include "fs/unpack.h"
 #include "image/blob.h"
+#include "image/image_write.h"
 #include "image/manifest.h"
 #include "image/transport.h"
 #include "util/fsutil.h"
 #include "util/cleanup.h"
+#include "util/source_date.h"
 
 typedef struct {
     char *tmp, *name;
@@ -56,15 +58,6 @@ static int rf_blob_path(ds_source *s, const ds_desc *d, char **path, bool *is_te
 
 static const struct ds_source_ops rf_source_ops = {rf_get_manifest, rf_blob_path, rf_close};
 
-/* "created" for the config: SOURCE_DATE_EPOCH or 0, so the same tree gives the same image. */
-static void created_time(char *buf, size_t n) {
-    const char *sde = getenv("SOURCE_DATE_EPOCH");
-    time_t t = sde && *sde ? (time_t)strtoll(sde, NULL, 10) : 0;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 int ds_rootfs_source_open(ds_source *s, ds_err *err) {
     rf_src *r = ds_xcalloc(1, sizeof *r);
     r->name = ds_ref_format(s->ref);
@@ -83,8 +76,10 @@ int ds_rootfs_source_open(ds_source *s, ds_err *err) {
         ds_err_wrap(err, "%s", r->name);
         goto fail;
     }
-    char created[64];
-    created_time(created, sizeof created);
+    char created[32];
+    int64_t when;
+    if (ds_source_date_or(0, &when, err) < 0) goto fail; /* the same tree gives the same image */
+    ds_rfc3339(when, created);
     char *arch = strchr(plat, '/') + 1;
     char *variant = strchr(arch, '/');
     if (variant) *variant++ = 0;
@@ -95,20 +90,20 @@ int ds_rootfs_source_open(ds_source *s, ds_err *err) {
                             "layers", "diff_ids", r->layer.diff_id, "history", "created", created, "created_by",
                             "distill: directory tree as one layer");
     if (variant) json_object_set_new(cfg, "variant", json_string(variant));
-    char *ctxt = json_dumps(cfg, JSON_COMPACT);
+    ds_write_layer wl = {.desc = {.media_type = (char *)r->layer.media_type, .size = r->layer.size}};
+    memcpy(wl.desc.digest, r->layer.digest, sizeof wl.desc.digest);
+    ds_image_doc doc;
+    int rc = ds_image_compose(cfg, &wl, 1, NULL, &doc, err);
     json_decref(cfg);
-    r->config_path = ds_xasprintf("%s/config.json", r->tmp);
-    r->config_size = (int64_t)strlen(ctxt);
-    ds_sha256_buf(ctxt, strlen(ctxt), r->config_digest);
-    int rc = ds_write_file_atomic(r->config_path, ctxt, strlen(ctxt), 0644, err);
-    free(ctxt);
     if (rc < 0) goto fail;
-    json_t *m = json_pack("{s:i, s:s, s:{s:s, s:s, s:I}, s:[{s:s, s:s, s:I}]}", "schemaVersion", 2, "mediaType",
-                          DS_MT_OCI_MANIFEST, "config", "mediaType", DS_MT_OCI_CONFIG, "digest", r->config_digest,
-                          "size", (json_int_t)r->config_size, "layers", "mediaType", r->layer.media_type, "digest",
-                          r->layer.digest, "size", (json_int_t)r->layer.size);
-    r->manifest = json_dumps(m, JSON_COMPACT);
-    json_decref(m);
+    r->config_path = ds_xasprintf("%s/config.json", r->tmp);
+    r->config_size = (int64_t)doc.config_len;
+    memcpy(r->config_digest, doc.config_digest, sizeof r->config_digest);
+    rc = ds_write_file_atomic(r->config_path, doc.config_raw, doc.config_len, 0644, err);
+    r->manifest = doc.manifest_raw; /* kept, the config bytes are in the file */
+    doc.manifest_raw = NULL;
+    ds_image_doc_free(&doc);
+    if (rc < 0) goto fail;
     return 0;
 fail:
     rf_close(s);

@@ -14,8 +14,9 @@ typedef struct ds_squash_result {
 } ds_squash_result;
 
 /* Builds the squashed config from the source one (exposed for tests): rootfs has one
- * diff_id, every old history entry becomes empty_layer, a "distill squash" entry ends it. */
-json_t *ds_squash_config(const json_t *src_config, const char *diff_id, size_t n_src_layers);
+ * diff_id, every old history entry becomes empty_layer, a "distill squash" entry ends it
+ * (dated SOURCE_DATE_EPOCH, else the source's "created"). NULL when SOURCE_DATE_EPOCH is malformed. */
+json_t *ds_squash_config(const json_t *src_config, const char *diff_id, size_t n_src_layers, ds_err *err);
 
 int ds_image_squash(ds_image *src, const char *dst_ref, const ds_opts *opts, ds_compress compress,
                     ds_squash_result *res, ds_err *err);

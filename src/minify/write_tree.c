@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+#include "fs/passwd.h"
 #include "minify/minify.h"
 #include "util/fsutil.h"
 
@@ -62,22 +63,18 @@ static int copy_data(const char *src, const char *dst, mode_t mode, ds_err *err)
     return 0;
 }
 
-/* passwd/group: the source's lines minus any other holder of 65532, plus nonroot. */
+/* passwd/group: the source's lines minus any other holder of 65532, plus nonroot. The old
+ * file is read inside dst_root (fs/passwd.h: a symlink cannot reach a file of this machine). */
 static int add_user_line(const char *dst_root, const char *file, const char *line, const char *fallback, ds_err *err) {
-    char *path = ds_xasprintf("%s%s", dst_root, file);
-    char *old = NULL;
-    size_t len = 0;
-    struct stat lst;
-    /* Only a regular file is read: a symlink from the image could point at a file of this machine. */
-    if (lstat(path, &lst) == 0 && S_ISREG(lst.st_mode)) {
-        if (ds_read_file(path, &old, &len, 1 << 20, err) < 0) { free(path); return -1; }
-    }
-    size_t cap = len + strlen(line) + strlen(fallback) + 4;
+    ds_passwd_file t;
+    if (ds_passwd_read(dst_root, file, 0, &t, err) < 0) return -1;
+    size_t cap = strlen(line) + strlen(fallback) + 4;
+    for (size_t i = 0; i < t.n; i++) cap += strlen(t.rows[i].line) + 1;
     char *out = ds_xmalloc(cap);
     out[0] = 0;
-    if (old) {
-        char *save = NULL;
-        for (char *l = strtok_r(old, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+    if (t.present) {
+        for (size_t i = 0; i < t.n; i++) {
+            const char *l = t.rows[i].line;
             if (!strncmp(l, DS_NONROOT_NAME ":", strlen(DS_NONROOT_NAME) + 1) || strstr(l, ":65532:")) continue;
             strcat(out, l);
             strcat(out, "\n");
@@ -85,12 +82,14 @@ static int add_user_line(const char *dst_root, const char *file, const char *lin
     } else {
         strcat(out, fallback);
     }
+    ds_passwd_free(&t);
     strcat(out, line);
+    char *path = ds_xasprintf("%s%s", dst_root, file);
     struct stat st = {.st_mode = 0644};
     if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) st.st_mode = 0644;
     unlink(path);
     int r = ds_write_file_atomic(path, out, strlen(out), st.st_mode & 07777, err);
-    free(out); free(old); free(path);
+    free(out); free(path);
     return r;
 }
 

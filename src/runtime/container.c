@@ -18,6 +18,7 @@
 #include "runtime/runtime.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
+#include "util/strvec.h"
 
 struct ds_container {
     ds_runtime_kind kind;
@@ -123,13 +124,9 @@ static int write_bundle(const ds_run_spec *spec, ds_container *c, char **bundle,
     return 0;
 }
 
-typedef struct { char **v; size_t n, cap; } argvb;
-static void add(argvb *a, char *s) { /* takes ownership */
-    if (a->n + 2 > a->cap) { a->cap = a->cap ? a->cap * 2 : 32; a->v = ds_xrealloc(a->v, a->cap * sizeof *a->v); }
-    a->v[a->n++] = s;
-    a->v[a->n] = NULL;
-}
-static void argvb_free(argvb *a) { for (size_t i = 0; i < a->n; i++) free(a->v[i]); free(a->v); }
+typedef ds_strvec argvb; /* NULL-terminated: an argv */
+static void add(argvb *a, char *s) { ds_strvec_take(a, s); } /* takes ownership */
+static void argvb_free(argvb *a) { ds_strvec_free(a); }
 
 static int podman_argv(const ds_run_spec *spec, ds_container *c, argvb *a, ds_err *err) {
     add(a, ds_xstrdup("podman")); add(a, ds_xstrdup("run")); add(a, ds_xstrdup("--rm"));

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <yaml.h>
 #include "scan/markup.h"
+#include "fs/passwd.h"
 #include "scan/report.h"
 #include "scan/scan_internal.h"
 #include "util/fsutil.h"
@@ -220,23 +221,14 @@ static int bool_of(json_t *v) {
 
 /* Numeric id of a user/group name from the image's passwd/group file; -1 if unknown. */
 static long lookup_id(const char *root, const char *file, const char *name) {
-    char *txt = NULL;
+    ds_passwd_file t;
     ds_err e;
-    if (ds_root_read(root, file, &txt, NULL, 16 << 20, &e) < 0) return -1;
-    long id = -1;
-    size_t nl = strlen(name);
-    for (char *line = txt; line && *line;) {
-        char *next = strchr(line, '\n');
-        if (next) *next++ = 0;
-        if (strncmp(line, name, nl) == 0 && line[nl] == ':') {
-            char *f = strchr(line + nl + 1, ':');
-            if (f) id = strtol(f + 1, NULL, 10);
-            break;
-        }
-        line = next;
-    }
-    free(txt);
-    return id;
+    if (ds_passwd_read(root, file, 3, &t, &e) < 0) return -1;
+    const ds_passwd_row *r = ds_passwd_find(&t, 0, name);
+    unsigned id;
+    long out = r && ds_passwd_id(r->f[2], &id) == 0 ? (long)id : -1;
+    ds_passwd_free(&t);
+    return out;
 }
 
 static long want_id(const ds_scan *s, json_t *v, bool user) {

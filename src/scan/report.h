@@ -16,7 +16,8 @@ json_t *ds_scan_json(const ds_scan *s, bool with_files);
  * SOURCE_DATE_EPOCH when set (reproducible output). */
 json_t *ds_sbom_spdx(const ds_scan *s, const char *created);
 json_t *ds_sbom_cyclonedx(const ds_scan *s, const char *created);
-char *ds_sbom_timestamp(void);
+/* SOURCE_DATE_EPOCH, else now, as RFC 3339; NULL (and err) when the variable is malformed. */
+char *ds_sbom_timestamp(ds_err *err);
 
 /* Vulnerabilities (OSV). Severity levels: 0 none/unknown, 1 low, 2 medium, 3 high, 4 critical. */
 typedef struct ds_finding {

@@ -7,19 +7,25 @@
 #include <time.h>
 #include "scan/report.h"
 #include "util/digest.h"
+#include "util/source_date.h"
 
 #ifndef DISTILL_VERSION
 #define DISTILL_VERSION "0.0.0"
 #endif
 
-char *ds_sbom_timestamp(void) {
-    time_t now = time(NULL);
-    const char *sde = getenv("SOURCE_DATE_EPOCH");
-    if (sde && *sde) now = (time_t)strtoll(sde, NULL, 10);
-    struct tm tm;
-    gmtime_r(&now, &tm);
+char *ds_sbom_timestamp(ds_err *err) {
+    int64_t t;
+    if (ds_source_date_or((int64_t)time(NULL), &t, err) < 0) return NULL;
     char buf[32];
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    ds_rfc3339(t, buf);
+    return ds_xstrdup(buf);
+}
+
+/* created NULL: the clock (callers that honour SOURCE_DATE_EPOCH pass ds_sbom_timestamp's). */
+static char *created_or_now(const char *created) {
+    if (created) return ds_xstrdup(created);
+    char buf[32];
+    ds_rfc3339((int64_t)time(NULL), buf);
     return ds_xstrdup(buf);
 }
 
@@ -44,7 +50,7 @@ static char *image_name(const ds_scan *s) {
 }
 
 json_t *ds_sbom_spdx(const ds_scan *s, const char *created) {
-    char *ts = created ? ds_xstrdup(created) : ds_sbom_timestamp();
+    char *ts = created_or_now(created);
     char *uuid = content_uuid(s);
     char *name = image_name(s);
     json_t *doc = json_object();
@@ -151,7 +157,7 @@ static const char *cdx_type(const ds_pkg *p) {
 }
 
 json_t *ds_sbom_cyclonedx(const ds_scan *s, const char *created) {
-    char *ts = created ? ds_xstrdup(created) : ds_sbom_timestamp();
+    char *ts = created_or_now(created);
     char *uuid = content_uuid(s);
     json_t *doc = json_object();
     json_object_set_new(doc, "$schema", ds_jstr("http://cyclonedx.org/schema/bom-1.5.schema.json"));

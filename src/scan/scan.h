@@ -9,16 +9,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "util/err.h"
+#include "util/strvec.h"
 
-/* A growable list of strings (owned). */
-typedef struct ds_strlist {
-    char **v;
-    size_t n, cap;
-} ds_strlist;
-void ds_strlist_add(ds_strlist *l, const char *s);
-void ds_strlist_addf(ds_strlist *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-bool ds_strlist_has(const ds_strlist *l, const char *s);
-void ds_strlist_free(ds_strlist *l);
+/* A growable list of strings (owned): util/strvec.h's. */
+typedef ds_strvec ds_strlist;
+#define ds_strlist_add ds_strvec_push
+#define ds_strlist_addf ds_strvec_pushf
+#define ds_strlist_has ds_strvec_has
+#define ds_strlist_free ds_strvec_free
 
 /* One entry of the tree, as lstat saw it. path is absolute inside the image ("/usr/bin/sh"). */
 typedef struct ds_fentry {

@@ -11,36 +11,6 @@
 #include "scan/scan.h"
 #include "util/fsutil.h"
 
-void ds_strlist_add(ds_strlist *l, const char *s) {
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 8;
-        l->v = ds_xrealloc(l->v, l->cap * sizeof *l->v);
-    }
-    l->v[l->n++] = ds_xstrdup(s);
-}
-
-void ds_strlist_addf(ds_strlist *l, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0) abort();
-    va_end(ap);
-    ds_strlist_add(l, s);
-    free(s);
-}
-
-bool ds_strlist_has(const ds_strlist *l, const char *s) {
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->v[i], s) == 0) return true;
-    return false;
-}
-
-void ds_strlist_free(ds_strlist *l) {
-    for (size_t i = 0; i < l->n; i++) free(l->v[i]);
-    free(l->v);
-    memset(l, 0, sizeof *l);
-}
-
 ds_pkg *ds_pkglist_add(ds_pkglist *l) {
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 64;

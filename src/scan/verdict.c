@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "fs/passwd.h"
 #include "scan/scan_internal.h"
 
 static const char *const BIN_DIRS[] = {"/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin",
@@ -139,15 +140,6 @@ static void scan_modes(const ds_tree *t, ds_verdict *v) {
     }
 }
 
-/* passwd line fields; returns the count found (up to max). */
-static int split_colon(char *line, char **f, int max) {
-    int n = 0;
-    f[n++] = line;
-    for (char *p = line; *p && n < max; p++)
-        if (*p == ':') { *p = 0; f[n++] = p + 1; }
-    return n;
-}
-
 static bool nologin_shell(const char *sh) {
     const char *b = ds_base(sh);
     return strcmp(b, "nologin") == 0 || strcmp(b, "false") == 0 || strcmp(b, "sync") == 0 ||
@@ -155,14 +147,14 @@ static bool nologin_shell(const char *sh) {
 }
 
 static void scan_accounts(const ds_tree *t, ds_verdict *v, const char *user_name, long *user_uid) {
-    char *pw = NULL, *sh = NULL;
+    ds_passwd_file pw, sh;
     ds_err e;
-    if (ds_root_read(t->root, "/etc/passwd", &pw, NULL, 16 << 20, &e) == 0) {
-        char *save = NULL;
-        for (char *line = strtok_r(pw, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-            char *f[7] = {0};
-            if (split_colon(line, f, 7) < 7) continue;
-            if (user_name && strcmp(f[0], user_name) == 0) *user_uid = strtol(f[2], NULL, 10);
+    if (ds_passwd_read(t->root, "/etc/passwd", 7, &pw, &e) == 0) {
+        for (size_t i = 0; i < pw.n; i++) {
+            char **f = pw.rows[i].f;
+            if (pw.rows[i].nf < 7) continue;
+            unsigned id;
+            if (user_name && strcmp(f[0], user_name) == 0 && ds_passwd_id(f[2], &id) == 0) *user_uid = (long)id;
             const char *shell = f[6][0] ? f[6] : "/bin/sh";
             if (!nologin_shell(shell)) {
                 char *r = resolve_exec(t, shell);
@@ -172,16 +164,13 @@ static void scan_accounts(const ds_tree *t, ds_verdict *v, const char *user_name
             }
             if (f[1][0] == 0) ds_strlist_addf(&v->empty_password, "%s (/etc/passwd)", f[0]);
         }
-        free(pw);
+        ds_passwd_free(&pw);
     }
-    if (ds_root_read(t->root, "/etc/shadow", &sh, NULL, 16 << 20, &e) == 0) {
-        char *save = NULL;
-        for (char *line = strtok_r(sh, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-            char *f[3] = {0};
-            if (split_colon(line, f, 3) < 2) continue;
-            if (f[1][0] == 0) ds_strlist_addf(&v->empty_password, "%s (/etc/shadow)", f[0]);
-        }
-        free(sh);
+    if (ds_passwd_read(t->root, "/etc/shadow", 2, &sh, &e) == 0) {
+        for (size_t i = 0; i < sh.n; i++)
+            if (sh.rows[i].nf >= 2 && sh.rows[i].f[1][0] == 0)
+                ds_strlist_addf(&v->empty_password, "%s (/etc/shadow)", sh.rows[i].f[0]);
+        ds_passwd_free(&sh);
     }
 }
 

@@ -10,25 +10,10 @@
 
 #define MAX_LOG_BYTES (1024u * 1024u * 1024u)
 
-static const char *const kind_names[] = {"file", "dir", "symlink", "socket", "fifo", "device", "missing", "other"};
-static const char *const op_names[DS_TRACE_OP_COUNT] = {
-    "open", "stat", "exec", "readlink", "list", "map", "chdir",
-    "connect", "create", "access", "unlink", "rename", "follow", "attr"};
-
-const char *ds_trace_kind_name(ds_trace_kind k) {
-    return (unsigned)k < sizeof kind_names / sizeof *kind_names ? kind_names[k] : "other";
-}
-int ds_trace_kind_parse(const char *name) {
-    for (size_t i = 0; i < sizeof kind_names / sizeof *kind_names; i++)
-        if (!strcmp(name, kind_names[i])) return (int)i;
-    return -1;
-}
-const char *ds_trace_op_name(unsigned i) { return i < DS_TRACE_OP_COUNT ? op_names[i] : NULL; }
-int ds_trace_op_parse(const char *name) {
-    for (unsigned i = 0; i < DS_TRACE_OP_COUNT; i++)
-        if (!strcmp(name, op_names[i])) return (int)(1u << i);
-    return 0;
-}
+const char *ds_trace_kind_name(ds_trace_kind k) { return ds_trace_vocab_kind((unsigned)k); }
+int ds_trace_kind_parse(const char *name) { return ds_trace_vocab_kind_parse(name); }
+const char *ds_trace_op_name(unsigned i) { return ds_trace_vocab_op(i); }
+int ds_trace_op_parse(const char *name) { return (int)ds_trace_vocab_op_parse(name); }
 
 static void free_strv(char **v) {
     if (!v) return;

@@ -20,37 +20,10 @@
 #define DS_TRACE_TRACE_LOG_H
 #include <stdbool.h>
 #include <stddef.h>
+#include "trace/trace_vocab.h"
 #include "util/err.h"
 
-typedef enum ds_trace_kind {
-    DS_TRACE_FILE = 0,
-    DS_TRACE_DIR,
-    DS_TRACE_SYMLINK,
-    DS_TRACE_SOCKET,
-    DS_TRACE_FIFO,
-    DS_TRACE_DEVICE,
-    DS_TRACE_MISSING, /* lstat found nothing when it was recorded */
-    DS_TRACE_OTHER,
-} ds_trace_kind;
-
-/* What was done to a path (bitmask in ds_trace_file.ops). */
-enum {
-    DS_TRACE_OP_OPEN = 1u << 0,     /* open/openat/openat2/creat (reading or writing) */
-    DS_TRACE_OP_STAT = 1u << 1,     /* stat family, statfs, xattr reads, inotify watch */
-    DS_TRACE_OP_EXEC = 1u << 2,     /* execve target, or the #! interpreter the kernel ran */
-    DS_TRACE_OP_READLINK = 1u << 3,
-    DS_TRACE_OP_LIST = 1u << 4,     /* opened as a directory (O_DIRECTORY), i.e. to list it */
-    DS_TRACE_OP_MAP = 1u << 5,      /* mmap'ed executable, or the ELF interpreter the kernel loaded */
-    DS_TRACE_OP_CHDIR = 1u << 6,    /* chdir/fchdir/chroot */
-    DS_TRACE_OP_CONNECT = 1u << 7,  /* connect/bind/sendto on a unix socket path */
-    DS_TRACE_OP_CREATE = 1u << 8,   /* O_CREAT, mkdir, mknod, symlink/link/rename target */
-    DS_TRACE_OP_ACCESS = 1u << 9,   /* access/faccessat */
-    DS_TRACE_OP_UNLINK = 1u << 10,  /* unlink/rmdir */
-    DS_TRACE_OP_RENAME = 1u << 11,  /* rename source */
-    DS_TRACE_OP_FOLLOW = 1u << 12,  /* a symlink walked on the way to another path */
-    DS_TRACE_OP_ATTR = 1u << 13,    /* chmod/chown/utimes/truncate/xattr writes */
-};
-#define DS_TRACE_OP_COUNT 14
+/* ds_trace_kind and the DS_TRACE_OP_* bits: trace/trace_vocab.h (shared with the sensor). */
 
 typedef struct ds_trace_file {
     char *path;

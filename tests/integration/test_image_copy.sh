@@ -138,6 +138,38 @@ else
   fail "fixture base-arm64 could not be built: $(tail -3 "$T/arm.log")"
 fi
 
+# --- untagged manifests by digest: oci:DIR@sha256:..., oci-archive:FILE@sha256:..., for every reader ---
+u=$T/untag
+mkdir -p "$T/small/etc" && echo small > "$T/small/etc/hostname"
+check "copy into an untagged entry" $DISTILL copy -q oci:$base oci:$u
+check "a second, tagged image in the same layout" $DISTILL copy -q rootfs:$T/small oci:$u:small
+check_eq "the base entry has no ref name" "null" \
+  "$(jq -c --arg d "$mdig" '.manifests[] | select(.digest==$d) | .annotations["org.opencontainers.image.ref.name"]' "$u/index.json")"
+check_fails "oci:DIR alone is ambiguous with two images" $DISTILL inspect oci:$u
+check_eq "inspect oci:DIR@DIGEST" "$mdig" "$($DISTILL inspect oci:$u@$mdig | jq -r .digest)"
+check_eq "layers oci:DIR@DIGEST" "$($DISTILL inspect oci:$base | jq '.layers | length')" \
+  "$($DISTILL layers --json oci:$u@$mdig | jq '.layers | length')"
+check "scan oci:DIR@DIGEST finds dpkg packages" bash -c "$DISTILL scan --json oci:$u@$mdig | jq -e '[.packages[]?] | length > 10' >/dev/null"
+check "ldd --image oci:DIR@DIGEST" bash -c "$DISTILL ldd --image oci:$u@$mdig /usr/bin/apt | grep -q libapt-pkg"
+check "squash oci:DIR@DIGEST" $DISTILL squash oci:$u@$mdig oci:$T/usq:x
+check "harden oci:DIR@DIGEST" $DISTILL harden oci:$u@$mdig oci:$T/uhard:x
+check_eq "copy oci:DIR@DIGEST keeps the digest" "$mdig" "$($DISTILL copy -q oci:$u@$mdig oci:$T/ucopy:x)"
+check "the layout's directory form with a slash" $DISTILL inspect oci:$u/@$mdig
+(cd "$u" && tar -cf "$T/untag.tar" oci-layout index.json blobs)
+check_eq "inspect oci-archive:FILE@DIGEST" "$mdig" "$($DISTILL inspect oci-archive:$T/untag.tar@$mdig | jq -r .digest)"
+nodig=sha256:$(printf '%064d' 0)
+$DISTILL inspect oci:$u@$nodig 2>"$T/nodig.err"; rc=$?
+check_eq "unknown digest exits 3" 3 "$rc"
+check_eq "unknown digest: one line" 1 "$(wc -l < "$T/nodig.err")"
+check "unknown digest: the error names it" grep -q "no manifest $nodig" "$T/nodig.err"
+$DISTILL inspect oci-archive:$T/untag.tar@$nodig 2>"$T/nodig2.err"; rc=$?
+check_eq "unknown digest in an oci-archive exits 3, one line" "3 1" "$rc $(wc -l < "$T/nodig2.err")"
+$DISTILL inspect oci:$u@sha256:1234 2>"$T/baddig.err"; rc=$?
+check_eq "bad digest exits 3, one line" "3 1" "$rc $(wc -l < "$T/baddig.err")"
+check "bad digest: the error says so" grep -q "bad digest 'sha256:1234'" "$T/baddig.err"
+$DISTILL copy -q oci:$base oci:$T/dst@$mdig 2>"$T/dstdig.err"; rc=$?
+check_eq "a digest as a destination name is refused, one line" "3 1" "$rc $(wc -l < "$T/dstdig.err")"
+
 # --- docker:// through distill copy (the registry client is its own module; this checks copy drives it) ---
 if command -v docker-registry >/dev/null; then
   PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

@@ -93,7 +93,7 @@ $DISTILL inspect --config "oci:$T/sq:latest" > "$T/sqcfg.json"
 check_eq "one diff_id" 1 "$(jq '.rootfs.diff_ids | length' "$T/sqcfg.json")"
 check_eq "history carried over + squash entry" 5 "$(jq '.history | length' "$T/sqcfg.json")"
 check_eq "one non-empty history entry" 1 "$(jq '[.history[] | select(.empty_layer != true)] | length' "$T/sqcfg.json")"
-check_eq "config carried over (Env, Labels)" "$(jq -c '.config' "$T/config.json")" "$(jq -c '.config' "$T/sqcfg.json")"
+check_eq "config carried over (Env, Labels; keys sorted)" "$(jq -cS '.config' "$T/config.json")" "$(jq -cS '.config' "$T/sqcfg.json")"
 check_eq "squashed layers: nothing wasted" 0 "$($DISTILL layers --json oci:$T/sq:latest | jq .wasted_bytes)"
 d1=$($DISTILL inspect "oci:$T/sq:latest" | jq -r .digest)
 $DISTILL squash "$IMG" "oci:$T/sq2:latest" > /dev/null

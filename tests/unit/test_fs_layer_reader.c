@@ -9,7 +9,7 @@
 #include "fs/layer_reader.h"
 #include "fs/unpack.h"
 #include "fs_test_helpers.h"
-#include "image/compress.h"
+#include "util/compress.h"
 #include "util/fsutil.h"
 
 static char *dir;

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
-#include "image/compress.h"
+#include "util/compress.h"
 #include "image/manifest.h"
 #include "util/fsutil.h"
 

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <stdbool.h>
 #include <string.h>
 #include "image/image.h"
 
@@ -43,11 +44,20 @@ static void test_local(void **state) {
     expect_ok("oci-archive:/tmp/a.tar", DS_T_OCI_ARCHIVE, "/tmp/a.tar", NULL, NULL, NULL, NULL);
     expect_ok("oci-archive:/tmp/a.tar:v1", DS_T_OCI_ARCHIVE, "/tmp/a.tar", "v1", NULL, NULL, NULL);
     expect_ok("docker-archive:/tmp/d.tar", DS_T_DOCKER_ARCHIVE, "/tmp/d.tar", NULL, NULL, NULL, NULL);
-    expect_ok("docker-archive:/tmp/d.tar:nginx:1.25", DS_T_DOCKER_ARCHIVE, "/tmp/d.tar", "nginx:1.25", NULL, NULL, NULL);
-    expect_ok("docker-archive:/tmp/d.tar:nginx", DS_T_DOCKER_ARCHIVE, "/tmp/d.tar", "nginx:latest", NULL, NULL, NULL);
-    expect_ok("docker-archive:d.tar:localhost/app:2", DS_T_DOCKER_ARCHIVE, "d.tar", "localhost/app:2", NULL, NULL, NULL);
-    expect_ok("docker-archive:d.tar:127.0.0.1:5000/a/b:c", DS_T_DOCKER_ARCHIVE, "d.tar", "127.0.0.1:5000/a/b:c", NULL,
-              NULL, NULL);
+    /* docker-archive: repo and tag in their own fields, the tag defaulting to latest */
+    expect_ok("docker-archive:/tmp/d.tar:nginx:1.25", DS_T_DOCKER_ARCHIVE, "/tmp/d.tar", "1.25", NULL, "nginx", NULL);
+    expect_ok("docker-archive:/tmp/d.tar:nginx", DS_T_DOCKER_ARCHIVE, "/tmp/d.tar", "latest", NULL, "nginx", NULL);
+    expect_ok("docker-archive:d.tar:localhost/app:2", DS_T_DOCKER_ARCHIVE, "d.tar", "2", NULL, "localhost/app", NULL);
+    expect_ok("docker-archive:d.tar:127.0.0.1:5000/a/b:c", DS_T_DOCKER_ARCHIVE, "d.tar", "c", NULL,
+              "127.0.0.1:5000/a/b", NULL);
+    expect_ok("docker-archive:d.tar:127.0.0.1:5000/a/b", DS_T_DOCKER_ARCHIVE, "d.tar", "latest", NULL,
+              "127.0.0.1:5000/a/b", NULL);
+    /* oci and oci-archive: a manifest by digest (untagged manifests too) */
+    expect_ok("oci:/tmp/layout@" DG, DS_T_OCI, "/tmp/layout", NULL, NULL, NULL, DG);
+    expect_ok("oci:/tmp/layout/@" DG, DS_T_OCI, "/tmp/layout", NULL, NULL, NULL, DG);
+    expect_ok("oci-archive:/tmp/a.tar@" DG, DS_T_OCI_ARCHIVE, "/tmp/a.tar", NULL, NULL, NULL, DG);
+    expect_ok("oci:/tmp/with@at", DS_T_OCI, "/tmp/with@at", NULL, NULL, NULL, NULL); /* no "algo:" after '@' */
+    expect_ok("oci:/tmp/l:name@x", DS_T_OCI, "/tmp/l", "name@x", NULL, NULL, NULL);
     expect_ok("oci:/tmp/layout/:v1", DS_T_OCI, "/tmp/layout", "v1", NULL, NULL, NULL);
     expect_ok("rootfs:/srv/root//", DS_T_ROOTFS, "/srv/root", NULL, NULL, NULL, NULL);
     expect_ok("rootfs:/", DS_T_ROOTFS, "/", NULL, NULL, NULL, NULL);
@@ -97,11 +107,108 @@ static void test_bad(void **state) {
     expect_bad("docker://127.0.0.1:99999/a", "bad registry host");
     expect_bad("docker://127.0.0.1:x/a", "bad registry host");
     expect_bad("docker://bad_host.io/a", "bad registry host");
+    expect_bad("oci:/tmp/l@sha256:abc", "bad digest");
+    expect_bad("oci:/tmp/l@md5:e3b0c44298fc1c149afbf4c8996fb924", "bad digest");
+    expect_bad("oci-archive:/tmp/a.tar@sha256:" "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855", "bad digest");
+    expect_bad("oci:@" DG, "no path");
+}
+
+/* One grammar (distribution/reference) for docker:// names and docker-archive names:
+ * each row is checked as "docker://NAME" and as "docker-archive:x.tar:NAME" (where the
+ * host is optional). */
+static const struct { const char *name; bool ok; const char *why; } grammar[] = {
+    {"h.io/a", true, NULL},
+    {"h.io/a/b/c", true, NULL},
+    {"h.io/a.b", true, NULL},
+    {"h.io/a_b", true, NULL},
+    {"h.io/a__b", true, NULL},
+    {"h.io/a-b", true, NULL},
+    {"h.io/a---b", true, NULL},
+    {"h.io/a0.b1_c2__d3-e4", true, NULL},
+    {"h.io/a_.b", false, "bad repository"},  /* two separators in a row */
+    {"h.io/a-.b", false, "bad repository"},
+    {"h.io/a.-b", false, "bad repository"},
+    {"h.io/a..b", false, "bad repository"},
+    {"h.io/a___b", false, "bad repository"},
+    {"h.io/a._b", false, "bad repository"},
+    {"h.io/_a", false, "bad repository"},
+    {"h.io/a_", false, "bad repository"},
+    {"h.io/.a", false, "bad repository"},
+    {"h.io/a/.b", false, "bad repository"},
+    {"h.io/a/-b", false, "bad repository"},
+    {"h.io/a/", false, "bad repository"},
+    {"h.io/A", false, "bad repository"},
+    {"h.io/a:latest", true, NULL},
+    {"h.io/a:_x", true, NULL},
+    {"h.io/a:X.1-y_Z", true, NULL},
+    {"h.io/a:.x", false, "bad tag"},
+    {"h.io/a:-x", false, "bad tag"},
+    {"h.io/a:x/y", false, "bad repository"}, /* ':' before a '/' is not a tag */
+    {"h.io/a:a+b", false, "bad tag"},
+    {"localhost/a", true, NULL},
+    {"localhost:5000/a", true, NULL},
+    {"127.0.0.1:5000/a", true, NULL},
+    {"[::1]:5000/a", true, NULL},
+    {"[::1]/a", true, NULL},
+    {"[fe80::1:2]:443/a", true, NULL},
+    {"Registry.Example-1.COM/a", true, NULL}, /* domains may have capitals */
+    {"a-b.io/x", true, NULL},
+    {"a-.b/x", false, "bad registry host"},    /* a domain component ends in an alphanumeric */
+    {"-a.b/x", false, "bad registry host"},
+    {"a_.b/x", false, "bad registry host"},
+    {"a..b/x", false, "bad registry host"},
+    {"h.io:/x", false, "bad registry host"},
+    {"h.io:0/x", false, "bad registry host"},
+    {"h.io:65536/x", false, "bad registry host"},
+    {"h.io:80a/x", false, "bad registry host"},
+    {"[::1/x", false, "bad registry host"},
+    {"[zz::1]/x", false, "bad registry host"},
+    {"[::1]x/a", false, "bad registry host"},
+};
+
+static void test_grammar_table(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof grammar / sizeof *grammar; i++) {
+        char *d = ds_xasprintf("docker://%s", grammar[i].name);
+        char *a = ds_xasprintf("docker-archive:x.tar:%s", grammar[i].name);
+        const char *texts[] = {d, a};
+        for (int k = 0; k < 2; k++) {
+            ds_ref r;
+            ds_err e = {0};
+            int rc = ds_ref_parse(texts[k], &r, &e);
+            if (grammar[i].ok && rc != 0) fail_msg("%s: %s", texts[k], e.msg);
+            if (!grammar[i].ok && rc == 0) fail_msg("%s: accepted, the grammar says no", texts[k]);
+            if (!grammar[i].ok && !strstr(e.msg, grammar[i].why)) fail_msg("%s: '%s' lacks '%s'", texts[k], e.msg, grammar[i].why);
+            if (!grammar[i].ok && strchr(e.msg, '\n')) fail_msg("%s: a multi-line error", texts[k]);
+            if (rc == 0) ds_ref_free(&r);
+        }
+        free(d);
+        free(a);
+    }
+    /* 255 characters at most for the name, host included */
+    char *longname = ds_xasprintf("docker://h.io/%0251d", 0);
+    expect_bad(longname, "bad repository");
+    free(longname);
+    longname = ds_xasprintf("docker://h.io/%0250d", 0);
+    expect_ok(longname, DS_T_DOCKER, NULL, "latest", "h.io", longname + 14, NULL);
+    free(longname);
+    char tag[140];
+    memset(tag, 'a', sizeof tag);
+    tag[128] = 0;
+    char *t = ds_xasprintf("docker://h.io/a:%s", tag);
+    expect_ok(t, DS_T_DOCKER, NULL, tag, "h.io", "a", NULL);
+    free(t);
+    tag[128] = 'a';
+    tag[129] = 0;
+    t = ds_xasprintf("docker://h.io/a:%s", tag);
+    expect_bad(t, "bad tag");
+    free(t);
 }
 
 static void test_format_roundtrip(void **state) {
     (void)state;
     const char *in[] = {"oci:/a/b:v1", "oci:/a/b", "oci-archive:x.tar:t", "docker-archive:d.tar:app:1",
+                        "docker-archive:d.tar:localhost:5000/a/b:c", "oci:/a/b@" DG, "oci-archive:x.tar@" DG,
                         "rootfs:/r", "docker://127.0.0.1:5000/a/b:c", "docker://localhost/a@" DG};
     for (size_t i = 0; i < sizeof in / sizeof *in; i++) {
         ds_ref r;
@@ -120,6 +227,7 @@ int main(void) {
         cmocka_unit_test(test_docker),
         cmocka_unit_test(test_bad),
         cmocka_unit_test(test_format_roundtrip),
+        cmocka_unit_test(test_grammar_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,8 +18,9 @@ static void test_config(void **state) {
     (void)state;
     json_t *src = json_loads(src_json, 0, NULL);
     assert_non_null(src);
+    ds_err e = {0};
     unsetenv("SOURCE_DATE_EPOCH");
-    json_t *c = ds_squash_config(src, "sha256:cc", 2);
+    json_t *c = ds_squash_config(src, "sha256:cc", 2, &e);
     json_t *ids = json_object_get(json_object_get(c, "rootfs"), "diff_ids");
     assert_int_equal(json_array_size(ids), 1);
     assert_string_equal(json_string_value(json_array_get(ids, 0)), "sha256:cc");
@@ -36,14 +37,19 @@ static void test_config(void **state) {
     /* The source is not modified. */
     assert_int_equal(json_array_size(json_object_get(json_object_get(src, "rootfs"), "diff_ids")), 2);
     char *a = json_dumps(c, JSON_COMPACT);
-    json_t *c2 = ds_squash_config(src, "sha256:cc", 2);
+    json_t *c2 = ds_squash_config(src, "sha256:cc", 2, &e);
     char *b = json_dumps(c2, JSON_COMPACT);
     assert_string_equal(a, b);
     setenv("SOURCE_DATE_EPOCH", "86400", 1);
-    json_t *c3 = ds_squash_config(src, "sha256:cc", 2);
+    json_t *c3 = ds_squash_config(src, "sha256:cc", 2, &e);
     unsetenv("SOURCE_DATE_EPOCH");
     assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(c3, "history"), 3), "created")),
                         "1970-01-02T00:00:00Z");
+    /* A malformed SOURCE_DATE_EPOCH is an error (the one behaviour of ds_source_date_epoch). */
+    setenv("SOURCE_DATE_EPOCH", "12abc", 1);
+    assert_null(ds_squash_config(src, "sha256:cc", 2, &e));
+    assert_non_null(strstr(e.msg, "SOURCE_DATE_EPOCH=12abc"));
+    unsetenv("SOURCE_DATE_EPOCH");
     free(a); free(b);
     json_decref(c); json_decref(c2); json_decref(c3); json_decref(src);
 }

@@ -9,6 +9,7 @@
 #include "util/digest.h"
 #include "util/err.h"
 #include "util/fsutil.h"
+#include "util/strvec.h"
 
 static void test_err_wrap(void **state) {
     (void)state;
@@ -52,9 +53,41 @@ static void test_atomic_write_and_read(void **state) {
     free(missing); free(p); free(parent); free(dir);
 }
 
+static void test_strvec(void **state) {
+    (void)state;
+    ds_strvec v = {0};
+    ds_strvec_push(&v, "b");
+    ds_strvec_pushf(&v, "%s-%d", "a", 1);
+    ds_strvec_take(&v, ds_xstrdup("b"));
+    ds_strvec_push(&v, "");
+    assert_int_equal(v.n, 4);
+    assert_null(v.v[v.n]); /* an argv at every step */
+    assert_true(ds_strvec_has(&v, "a-1"));
+    assert_false(ds_strvec_has(&v, "a"));
+    ds_strvec_sort_unique(&v);
+    assert_int_equal(v.n, 3);
+    assert_string_equal(v.v[0], "");
+    assert_string_equal(v.v[1], "a-1");
+    assert_string_equal(v.v[2], "b");
+    assert_null(v.v[3]);
+    assert_true(ds_strvec_bsearch(&v, "b"));
+    assert_false(ds_strvec_bsearch(&v, "c"));
+    for (int i = 0; i < 1000; i++) ds_strvec_pushf(&v, "%04d", i);
+    assert_int_equal(v.n, 1003);
+    assert_null(v.v[v.n]);
+    ds_strvec_free(&v);
+    assert_int_equal(v.n, 0);
+    assert_null(v.v);
+    ds_strvec_free(&v); /* twice is fine */
+    ds_strvec empty = {0};
+    ds_strvec_sort_unique(&empty);
+    assert_false(ds_strvec_bsearch(&empty, "x"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_err_wrap),
+        cmocka_unit_test(test_strvec),
         cmocka_unit_test(test_sha256_known),
         cmocka_unit_test(test_atomic_write_and_read),
     };

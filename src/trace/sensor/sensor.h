@@ -5,15 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "trace/trace_vocab.h"
 
-/* Operation bits: the same values as DS_TRACE_OP_* in src/trace/trace_log.h (the JSON names too). */
-enum {
-    OP_OPEN = 1u << 0, OP_STAT = 1u << 1, OP_EXEC = 1u << 2, OP_READLINK = 1u << 3, OP_LIST = 1u << 4,
-    OP_MAP = 1u << 5, OP_CHDIR = 1u << 6, OP_CONNECT = 1u << 7, OP_CREATE = 1u << 8, OP_ACCESS = 1u << 9,
-    OP_UNLINK = 1u << 10, OP_RENAME = 1u << 11, OP_FOLLOW = 1u << 12, OP_ATTR = 1u << 13,
-};
-#define OP_COUNT 14
-enum { K_FILE, K_DIR, K_SYMLINK, K_SOCKET, K_FIFO, K_DEVICE, K_MISSING, K_OTHER };
+/* Path kinds and operation bits: DS_TRACE_* from the one vocabulary the log reader uses too. */
 
 /* ---- small utilities (sensor_util.c) ---- */
 void *xmalloc(size_t n);
@@ -86,7 +80,7 @@ int proc_ids(pid_t tid, pid_t *tgid, pid_t *ppid);
 /* ---- paths (sensor_paths.c) ---- */
 typedef struct resolved {
     char *path;       /* canonical absolute path of the final component */
-    int kind;         /* K_* from lstat when resolved */
+    int kind;         /* DS_TRACE_* kind from lstat when resolved */
     size_t nlinks;
     char **links;     /* canonical paths of the symlinks walked */
     unsigned gen;

@@ -49,7 +49,7 @@ static char *elf_interp(int fd, const unsigned char *head, size_t n) {
 
 void record_exec_interpreters(thread *t, const resolved *exe) {
     const resolved *cur = exe;
-    for (int depth = 0; depth < 5 && cur && cur->kind == K_FILE; depth++) {
+    for (int depth = 0; depth < 5 && cur && cur->kind == DS_TRACE_FILE; depth++) {
         int fd = open_in_root(t, cur->path);
         if (fd < 0) return;
         unsigned char head[512];
@@ -64,14 +64,14 @@ void record_exec_interpreters(thread *t, const resolved *exe) {
             *e = 0;
             if (!*s) return;
             resolved *r = resolve_path(t, t->fs->cwd, s, true);
-            record_resolved(r, OP_EXEC, true);
+            record_resolved(r, DS_TRACE_OP_EXEC, true);
             cur = r;
             continue;
         }
         char *interp = elf_interp(fd, head, (size_t)n);
         close(fd);
         if (interp) {
-            record_resolved(resolve_path(t, "/", interp, true), OP_MAP, true);
+            record_resolved(resolve_path(t, "/", interp, true), DS_TRACE_OP_MAP, true);
             free(interp);
         }
         return;

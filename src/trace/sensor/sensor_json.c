@@ -16,9 +16,6 @@ extern strmap g_files;
 extern execrec *g_execs;
 extern size_t g_nexecs;
 
-static const char *const kind_names[] = {"file", "dir", "symlink", "socket", "fifo", "device", "missing", "other"};
-static const char *const op_names[OP_COUNT] = {"open", "stat", "exec", "readlink", "list", "map", "chdir",
-                                               "connect", "create", "access", "unlink", "rename", "follow", "attr"};
 
 /* JSON string. A byte that is not part of valid UTF-8 is written as U+FFFD: the readable, lossy
  * form; paths then also get their exact bytes in a "_hex" key (docs/trace.md). */
@@ -92,10 +89,10 @@ static void write_doc(FILE *f, char **command, int exit_code, int sig, bool comp
         fentry *e = *strmap_slot(&g_files, keys[i], false);
         fputs(i ? ",\n{" : "\n{", f);
         jpath(f, "path", keys[i]);
-        fprintf(f, ",\"kind\":\"%s\",\"ops\":[", kind_names[e->kind]);
+        fprintf(f, ",\"kind\":\"%s\",\"ops\":[", ds_trace_vocab_kind((unsigned)e->kind));
         bool first = true;
-        for (unsigned b = 0; b < OP_COUNT; b++)
-            if (e->ops & (1u << b)) { fprintf(f, "%s\"%s\"", first ? "" : ",", op_names[b]); first = false; }
+        for (unsigned b = 0; b < DS_TRACE_OP_COUNT; b++)
+            if (e->ops & (1u << b)) { fprintf(f, "%s\"%s\"", first ? "" : ",", ds_trace_vocab_op(b)); first = false; }
         fprintf(f, "],\"ok\":%s}", e->ok ? "true" : "false");
     }
     free(keys);

@@ -23,13 +23,13 @@ static strmap components; /* canonical → comp* */
 strmap g_files;           /* canonical → fentry* (read by sensor_json.c) */
 
 static int mode_kind(mode_t m) {
-    if (S_ISREG(m)) return K_FILE;
-    if (S_ISDIR(m)) return K_DIR;
-    if (S_ISLNK(m)) return K_SYMLINK;
-    if (S_ISSOCK(m)) return K_SOCKET;
-    if (S_ISFIFO(m)) return K_FIFO;
-    if (S_ISCHR(m) || S_ISBLK(m)) return K_DEVICE;
-    return K_OTHER;
+    if (S_ISREG(m)) return DS_TRACE_FILE;
+    if (S_ISDIR(m)) return DS_TRACE_DIR;
+    if (S_ISLNK(m)) return DS_TRACE_SYMLINK;
+    if (S_ISSOCK(m)) return DS_TRACE_SOCKET;
+    if (S_ISFIFO(m)) return DS_TRACE_FIFO;
+    if (S_ISCHR(m) || S_ISBLK(m)) return DS_TRACE_DEVICE;
+    return DS_TRACE_OTHER;
 }
 
 /* The path as the sensor can reach it (through /proc/PID/root for a chrooted process). */
@@ -42,7 +42,7 @@ static const char *host_path(thread *t, const char *canonical, char *buf, size_t
 int lstat_kind(thread *t, const char *canonical) {
     char buf[PATH_MAX + 64];
     struct stat st;
-    if (lstat(host_path(t, canonical, buf, sizeof buf), &st) < 0) return K_MISSING;
+    if (lstat(host_path(t, canonical, buf, sizeof buf), &st) < 0) return DS_TRACE_MISSING;
     return mode_kind(st.st_mode);
 }
 
@@ -99,8 +99,8 @@ static comp *component(thread *t, const char *canonical, comp *tmp) {
     comp *c = slot ? *slot : NULL;
     if (c && c->kind >= 0) return c;
     tmp->kind = lstat_kind(t, canonical);
-    tmp->target = tmp->kind == K_SYMLINK ? read_link(t, canonical) : NULL;
-    if (tmp->kind == K_DIR || (tmp->kind == K_SYMLINK && tmp->target)) {
+    tmp->target = tmp->kind == DS_TRACE_SYMLINK ? read_link(t, canonical) : NULL;
+    if (tmp->kind == DS_TRACE_DIR || (tmp->kind == DS_TRACE_SYMLINK && tmp->target)) {
         if (!c) { c = xmalloc(sizeof *c); *strmap_slot(&components, canonical, true) = c; }
         else free(c->target);
         *c = *tmp;
@@ -116,7 +116,7 @@ static comp *component(thread *t, const char *canonical, comp *tmp) {
 static char *proc_self_target(thread *t, const char *canonical) {
     if (!t || strncmp(canonical, "/proc/", 6)) return NULL;
     bool self = !strcmp(canonical + 6, "self"), tself = !strcmp(canonical + 6, "thread-self");
-    if ((!self && !tself) || lstat_kind(t, canonical) != K_SYMLINK) return NULL;
+    if ((!self && !tself) || lstat_kind(t, canonical) != DS_TRACE_SYMLINK) return NULL;
     pid_t tgid, ppid;
     if (proc_ids(t->tid, &tgid, &ppid) < 0 || tgid < 0) return NULL;
     return self ? xasprintf("%d", (int)tgid) : xasprintf("%d/task/%d", (int)tgid, (int)t->tid);
@@ -142,7 +142,7 @@ resolved *resolve_fresh(thread *t, const char *base, const char *raw, bool follo
     sb_set(&cur, raw[0] == '/' ? "/" : base);
     bool missing = false;
     int links = 0;
-    r->kind = K_DIR;
+    r->kind = DS_TRACE_DIR;
     char *p = rest;
     for (;;) {
         while (*p == '/') p++;
@@ -161,26 +161,26 @@ resolved *resolve_fresh(thread *t, const char *base, const char *raw, bool follo
         }
         sb_push(&cur, p, n);
         p = e;
-        if (missing) { r->kind = K_MISSING; continue; }
+        if (missing) { r->kind = DS_TRACE_MISSING; continue; }
         comp tmp = {0}, *c;
         char *magic = proc_self_target(t, cur.s);
-        if (magic) { tmp.kind = K_SYMLINK; tmp.target = magic; c = &tmp; r->owner = t->tid; }
+        if (magic) { tmp.kind = DS_TRACE_SYMLINK; tmp.target = magic; c = &tmp; r->owner = t->tid; }
         else if (last) { tmp.kind = lstat_kind(t, cur.s); tmp.target = NULL; c = &tmp; }
         else c = component(t, cur.s, &tmp);
-        if (c->kind == K_SYMLINK && (!last || follow)) {
+        if (c->kind == DS_TRACE_SYMLINK && (!last || follow)) {
             char *target = c == &tmp ? (tmp.target ? tmp.target : (tmp.target = read_link(t, cur.s))) : c->target;
-            if (!target || ++links > 40) { r->kind = K_SYMLINK; if (c == &tmp) free(tmp.target); break; }
+            if (!target || ++links > 40) { r->kind = DS_TRACE_SYMLINK; if (c == &tmp) free(tmp.target); break; }
             add_link(r, cur.s);
             char *nrest = xasprintf("%s/%s", target, p);
             if (target[0] == '/') sb_set(&cur, "/"); else sb_pop(&cur);
             if (c == &tmp) free(tmp.target);
             free(rest);
             rest = p = nrest;
-            r->kind = K_DIR;
+            r->kind = DS_TRACE_DIR;
             continue;
         }
         if (c == &tmp) free(tmp.target);
-        if (c->kind == K_MISSING || (!last && c->kind != K_DIR)) { missing = true; r->kind = K_MISSING; continue; }
+        if (c->kind == DS_TRACE_MISSING || (!last && c->kind != DS_TRACE_DIR)) { missing = true; r->kind = DS_TRACE_MISSING; continue; }
         r->kind = c->kind;
     }
     free(rest);
@@ -228,7 +228,7 @@ void record(const char *path, int kind, unsigned op, bool ok) {
         e = *slot = xcalloc(1, sizeof *e);
         e->kind = kind;
         e->ok = ok;
-    } else if (ok && (!e->ok || e->kind == K_MISSING)) {
+    } else if (ok && (!e->ok || e->kind == DS_TRACE_MISSING)) {
         e->ok = true;
         e->kind = kind;
     }
@@ -237,7 +237,7 @@ void record(const char *path, int kind, unsigned op, bool ok) {
 
 void record_resolved(const resolved *r, unsigned op, bool ok) {
     if (!r) return;
-    for (size_t i = 0; i < r->nlinks; i++) record(r->links[i], K_SYMLINK, OP_FOLLOW, ok);
+    for (size_t i = 0; i < r->nlinks; i++) record(r->links[i], DS_TRACE_SYMLINK, DS_TRACE_OP_FOLLOW, ok);
     record(r->path, r->kind, op, ok);
 }
 

@@ -30,87 +30,87 @@ enum { FY = 1, FN, F_NOFOLLOW_FLAG, F_FOLLOW_FLAG };  /* follow the last symlink
 #define E(n, h, d, p, fl, d2, p2, op, op2, fo) {SYS_##n, #n, h, d, p, fl, d2, p2, op, op2, fo},
 static const scspec table[] = {
     /* the *at family (every architecture) */
-    E(openat, H_OPEN, 0, 1, 2, -1, -1, OP_OPEN, 0, FY)
+    E(openat, H_OPEN, 0, 1, 2, -1, -1, DS_TRACE_OP_OPEN, 0, FY)
 #ifdef SYS_openat2
-    E(openat2, H_OPENAT2, 0, 1, 2, -1, -1, OP_OPEN, 0, FY)
+    E(openat2, H_OPENAT2, 0, 1, 2, -1, -1, DS_TRACE_OP_OPEN, 0, FY)
 #endif
 #ifdef SYS_newfstatat
-    E(newfstatat, H_PATH, 0, 1, 3, -1, -1, OP_STAT, 0, F_NOFOLLOW_FLAG)
+    E(newfstatat, H_PATH, 0, 1, 3, -1, -1, DS_TRACE_OP_STAT, 0, F_NOFOLLOW_FLAG)
 #endif
 #if defined(SYS_fstatat) && !defined(SYS_newfstatat)
-    E(fstatat, H_PATH, 0, 1, 3, -1, -1, OP_STAT, 0, F_NOFOLLOW_FLAG)
+    E(fstatat, H_PATH, 0, 1, 3, -1, -1, DS_TRACE_OP_STAT, 0, F_NOFOLLOW_FLAG)
 #endif
 #ifdef SYS_statx
-    E(statx, H_PATH, 0, 1, 2, -1, -1, OP_STAT, 0, F_NOFOLLOW_FLAG)
+    E(statx, H_PATH, 0, 1, 2, -1, -1, DS_TRACE_OP_STAT, 0, F_NOFOLLOW_FLAG)
 #endif
-    E(faccessat, H_PATH, 0, 1, -1, -1, -1, OP_ACCESS, 0, FY)
+    E(faccessat, H_PATH, 0, 1, -1, -1, -1, DS_TRACE_OP_ACCESS, 0, FY)
 #ifdef SYS_faccessat2
-    E(faccessat2, H_PATH, 0, 1, 3, -1, -1, OP_ACCESS, 0, F_NOFOLLOW_FLAG)
+    E(faccessat2, H_PATH, 0, 1, 3, -1, -1, DS_TRACE_OP_ACCESS, 0, F_NOFOLLOW_FLAG)
 #endif
-    E(readlinkat, H_PATH, 0, 1, -1, -1, -1, OP_READLINK, 0, FN)
-    E(mkdirat, H_PATH, 0, 1, -1, -1, -1, OP_CREATE, 0, FN)
-    E(mknodat, H_PATH, 0, 1, -1, -1, -1, OP_CREATE, 0, FN)
-    E(unlinkat, H_PATH, 0, 1, -1, -1, -1, OP_UNLINK, 0, FN)
+    E(readlinkat, H_PATH, 0, 1, -1, -1, -1, DS_TRACE_OP_READLINK, 0, FN)
+    E(mkdirat, H_PATH, 0, 1, -1, -1, -1, DS_TRACE_OP_CREATE, 0, FN)
+    E(mknodat, H_PATH, 0, 1, -1, -1, -1, DS_TRACE_OP_CREATE, 0, FN)
+    E(unlinkat, H_PATH, 0, 1, -1, -1, -1, DS_TRACE_OP_UNLINK, 0, FN)
 #ifdef SYS_renameat
-    E(renameat, H_TWO, 0, 1, -1, 2, 3, OP_RENAME, OP_CREATE, FN)
+    E(renameat, H_TWO, 0, 1, -1, 2, 3, DS_TRACE_OP_RENAME, DS_TRACE_OP_CREATE, FN)
 #endif
-    E(renameat2, H_TWO, 0, 1, -1, 2, 3, OP_RENAME, OP_CREATE, FN)
-    E(linkat, H_TWO, 0, 1, 4, 2, 3, OP_STAT, OP_CREATE, F_FOLLOW_FLAG)
-    E(symlinkat, H_SYMLINK, 1, 2, -1, -1, -1, OP_CREATE, 0, FN)
-    E(fchmodat, H_PATH, 0, 1, -1, -1, -1, OP_ATTR, 0, FY)
-    E(fchownat, H_PATH, 0, 1, 4, -1, -1, OP_ATTR, 0, F_NOFOLLOW_FLAG)
-    E(utimensat, H_PATH, 0, 1, 3, -1, -1, OP_ATTR, 0, F_NOFOLLOW_FLAG)
-    E(name_to_handle_at, H_PATH, 0, 1, 4, -1, -1, OP_STAT, 0, F_FOLLOW_FLAG)
-    E(execve, H_EXEC, CWD_, 0, -1, -1, -1, OP_EXEC, 0, FY)
-    E(execveat, H_EXEC, 0, 1, 4, -1, -1, OP_EXEC, 0, F_NOFOLLOW_FLAG)
-    E(chdir, H_CHDIR, CWD_, 0, -1, -1, -1, OP_CHDIR, 0, FY)
-    E(fchdir, H_FCHDIR, -1, -1, -1, -1, -1, OP_CHDIR, 0, FY)
-    E(chroot, H_CHROOT, CWD_, 0, -1, -1, -1, OP_CHDIR, 0, FY)
-    E(statfs, H_PATH, CWD_, 0, -1, -1, -1, OP_STAT, 0, FY)
-    E(truncate, H_PATH, CWD_, 0, -1, -1, -1, OP_ATTR, 0, FY)
-    E(getxattr, H_PATH, CWD_, 0, -1, -1, -1, OP_STAT, 0, FY)
-    E(lgetxattr, H_PATH, CWD_, 0, -1, -1, -1, OP_STAT, 0, FN)
-    E(listxattr, H_PATH, CWD_, 0, -1, -1, -1, OP_STAT, 0, FY)
-    E(llistxattr, H_PATH, CWD_, 0, -1, -1, -1, OP_STAT, 0, FN)
-    E(setxattr, H_PATH, CWD_, 0, -1, -1, -1, OP_ATTR, 0, FY)
-    E(lsetxattr, H_PATH, CWD_, 0, -1, -1, -1, OP_ATTR, 0, FN)
-    E(removexattr, H_PATH, CWD_, 0, -1, -1, -1, OP_ATTR, 0, FY)
-    E(lremovexattr, H_PATH, CWD_, 0, -1, -1, -1, OP_ATTR, 0, FN)
-    E(inotify_add_watch, H_PATH, CWD_, 1, -1, -1, -1, OP_STAT, 0, FY)
+    E(renameat2, H_TWO, 0, 1, -1, 2, 3, DS_TRACE_OP_RENAME, DS_TRACE_OP_CREATE, FN)
+    E(linkat, H_TWO, 0, 1, 4, 2, 3, DS_TRACE_OP_STAT, DS_TRACE_OP_CREATE, F_FOLLOW_FLAG)
+    E(symlinkat, H_SYMLINK, 1, 2, -1, -1, -1, DS_TRACE_OP_CREATE, 0, FN)
+    E(fchmodat, H_PATH, 0, 1, -1, -1, -1, DS_TRACE_OP_ATTR, 0, FY)
+    E(fchownat, H_PATH, 0, 1, 4, -1, -1, DS_TRACE_OP_ATTR, 0, F_NOFOLLOW_FLAG)
+    E(utimensat, H_PATH, 0, 1, 3, -1, -1, DS_TRACE_OP_ATTR, 0, F_NOFOLLOW_FLAG)
+    E(name_to_handle_at, H_PATH, 0, 1, 4, -1, -1, DS_TRACE_OP_STAT, 0, F_FOLLOW_FLAG)
+    E(execve, H_EXEC, CWD_, 0, -1, -1, -1, DS_TRACE_OP_EXEC, 0, FY)
+    E(execveat, H_EXEC, 0, 1, 4, -1, -1, DS_TRACE_OP_EXEC, 0, F_NOFOLLOW_FLAG)
+    E(chdir, H_CHDIR, CWD_, 0, -1, -1, -1, DS_TRACE_OP_CHDIR, 0, FY)
+    E(fchdir, H_FCHDIR, -1, -1, -1, -1, -1, DS_TRACE_OP_CHDIR, 0, FY)
+    E(chroot, H_CHROOT, CWD_, 0, -1, -1, -1, DS_TRACE_OP_CHDIR, 0, FY)
+    E(statfs, H_PATH, CWD_, 0, -1, -1, -1, DS_TRACE_OP_STAT, 0, FY)
+    E(truncate, H_PATH, CWD_, 0, -1, -1, -1, DS_TRACE_OP_ATTR, 0, FY)
+    E(getxattr, H_PATH, CWD_, 0, -1, -1, -1, DS_TRACE_OP_STAT, 0, FY)
+    E(lgetxattr, H_PATH, CWD_, 0, -1, -1, -1, DS_TRACE_OP_STAT, 0, FN)
+    E(listxattr, H_PATH, CWD_, 0, -1, -1, -1, DS_TRACE_OP_STAT, 0, FY)
+    E(llistxattr, H_PATH, CWD_, 0, -1, -1, -1, DS_TRACE_OP_STAT, 0, FN)
+    E(setxattr, H_PATH, CWD_, 0, -1, -1, -1, DS_TRACE_OP_ATTR, 0, FY)
+    E(lsetxattr, H_PATH, CWD_, 0, -1, -1, -1, DS_TRACE_OP_ATTR, 0, FN)
+    E(removexattr, H_PATH, CWD_, 0, -1, -1, -1, DS_TRACE_OP_ATTR, 0, FY)
+    E(lremovexattr, H_PATH, CWD_, 0, -1, -1, -1, DS_TRACE_OP_ATTR, 0, FN)
+    E(inotify_add_watch, H_PATH, CWD_, 1, -1, -1, -1, DS_TRACE_OP_STAT, 0, FY)
 #ifdef SYS_mmap
-    E(mmap, H_MMAP, -1, -1, -1, -1, -1, OP_MAP, 0, 0)
+    E(mmap, H_MMAP, -1, -1, -1, -1, -1, DS_TRACE_OP_MAP, 0, 0)
 #endif
-    E(connect, H_SOCK, -1, -1, -1, -1, -1, OP_CONNECT, 0, FY)
-    E(bind, H_SOCK, -1, -1, -1, -1, -1, OP_CREATE, 0, FN)
-    E(sendto, H_SENDTO, -1, -1, -1, -1, -1, OP_CONNECT, 0, FY)
+    E(connect, H_SOCK, -1, -1, -1, -1, -1, DS_TRACE_OP_CONNECT, 0, FY)
+    E(bind, H_SOCK, -1, -1, -1, -1, -1, DS_TRACE_OP_CREATE, 0, FN)
+    E(sendto, H_SENDTO, -1, -1, -1, -1, -1, DS_TRACE_OP_CONNECT, 0, FY)
 #ifdef SYS_socketcall
     /* s390x's glibc (built for kernels older than 4.3) reaches connect/bind/sendto through it */
-    E(socketcall, H_SOCKETCALL, -1, -1, -1, -1, -1, OP_CONNECT, 0, FY)
+    E(socketcall, H_SOCKETCALL, -1, -1, -1, -1, -1, DS_TRACE_OP_CONNECT, 0, FY)
 #endif
 #ifdef SYS_io_uring_setup
     E(io_uring_setup, H_URING, -1, -1, -1, -1, -1, 0, 0, 0)  /* only to say what the sensor cannot see */
 #endif
     /* the old path calls (x86_64 has them; aarch64 and riscv64 do not) */
 #ifdef SYS_open
-    E(open, H_OPEN, CWD_, 0, 1, -1, -1, OP_OPEN, 0, FY)
-    E(creat, H_CREAT, CWD_, 0, -1, -1, -1, OP_OPEN | OP_CREATE, 0, FY)
-    E(stat, H_PATH, CWD_, 0, -1, -1, -1, OP_STAT, 0, FY)
-    E(lstat, H_PATH, CWD_, 0, -1, -1, -1, OP_STAT, 0, FN)
-    E(access, H_PATH, CWD_, 0, -1, -1, -1, OP_ACCESS, 0, FY)
-    E(readlink, H_PATH, CWD_, 0, -1, -1, -1, OP_READLINK, 0, FN)
-    E(mkdir, H_PATH, CWD_, 0, -1, -1, -1, OP_CREATE, 0, FN)
-    E(rmdir, H_PATH, CWD_, 0, -1, -1, -1, OP_UNLINK, 0, FN)
-    E(unlink, H_PATH, CWD_, 0, -1, -1, -1, OP_UNLINK, 0, FN)
-    E(rename, H_TWO, CWD_, 0, -1, CWD_, 1, OP_RENAME, OP_CREATE, FN)
-    E(link, H_TWO, CWD_, 0, -1, CWD_, 1, OP_STAT, OP_CREATE, FN)
-    E(symlink, H_SYMLINK, CWD_, 1, -1, -1, -1, OP_CREATE, 0, FN)
-    E(chmod, H_PATH, CWD_, 0, -1, -1, -1, OP_ATTR, 0, FY)
-    E(chown, H_PATH, CWD_, 0, -1, -1, -1, OP_ATTR, 0, FY)
-    E(lchown, H_PATH, CWD_, 0, -1, -1, -1, OP_ATTR, 0, FN)
-    E(utime, H_PATH, CWD_, 0, -1, -1, -1, OP_ATTR, 0, FY)
-    E(utimes, H_PATH, CWD_, 0, -1, -1, -1, OP_ATTR, 0, FY)
-    E(futimesat, H_PATH, 0, 1, -1, -1, -1, OP_ATTR, 0, FY)
-    E(mknod, H_PATH, CWD_, 0, -1, -1, -1, OP_CREATE, 0, FN)
+    E(open, H_OPEN, CWD_, 0, 1, -1, -1, DS_TRACE_OP_OPEN, 0, FY)
+    E(creat, H_CREAT, CWD_, 0, -1, -1, -1, DS_TRACE_OP_OPEN | DS_TRACE_OP_CREATE, 0, FY)
+    E(stat, H_PATH, CWD_, 0, -1, -1, -1, DS_TRACE_OP_STAT, 0, FY)
+    E(lstat, H_PATH, CWD_, 0, -1, -1, -1, DS_TRACE_OP_STAT, 0, FN)
+    E(access, H_PATH, CWD_, 0, -1, -1, -1, DS_TRACE_OP_ACCESS, 0, FY)
+    E(readlink, H_PATH, CWD_, 0, -1, -1, -1, DS_TRACE_OP_READLINK, 0, FN)
+    E(mkdir, H_PATH, CWD_, 0, -1, -1, -1, DS_TRACE_OP_CREATE, 0, FN)
+    E(rmdir, H_PATH, CWD_, 0, -1, -1, -1, DS_TRACE_OP_UNLINK, 0, FN)
+    E(unlink, H_PATH, CWD_, 0, -1, -1, -1, DS_TRACE_OP_UNLINK, 0, FN)
+    E(rename, H_TWO, CWD_, 0, -1, CWD_, 1, DS_TRACE_OP_RENAME, DS_TRACE_OP_CREATE, FN)
+    E(link, H_TWO, CWD_, 0, -1, CWD_, 1, DS_TRACE_OP_STAT, DS_TRACE_OP_CREATE, FN)
+    E(symlink, H_SYMLINK, CWD_, 1, -1, -1, -1, DS_TRACE_OP_CREATE, 0, FN)
+    E(chmod, H_PATH, CWD_, 0, -1, -1, -1, DS_TRACE_OP_ATTR, 0, FY)
+    E(chown, H_PATH, CWD_, 0, -1, -1, -1, DS_TRACE_OP_ATTR, 0, FY)
+    E(lchown, H_PATH, CWD_, 0, -1, -1, -1, DS_TRACE_OP_ATTR, 0, FN)
+    E(utime, H_PATH, CWD_, 0, -1, -1, -1, DS_TRACE_OP_ATTR, 0, FY)
+    E(utimes, H_PATH, CWD_, 0, -1, -1, -1, DS_TRACE_OP_ATTR, 0, FY)
+    E(futimesat, H_PATH, 0, 1, -1, -1, -1, DS_TRACE_OP_ATTR, 0, FY)
+    E(mknod, H_PATH, CWD_, 0, -1, -1, -1, DS_TRACE_OP_CREATE, 0, FN)
 #endif
 };
 #undef E
@@ -207,11 +207,11 @@ void deferred_clear(deferred *d) {
 }
 
 static bool predicted_ok(const deferred *d, int kind) {
-    if (kind == K_MISSING) return false;
-    if (!d->is_open) return d->op != OP_READLINK || kind == K_SYMLINK;
-    if (d->want_dir && kind != K_DIR) return false;
+    if (kind == DS_TRACE_MISSING) return false;
+    if (!d->is_open) return d->op != DS_TRACE_OP_READLINK || kind == DS_TRACE_SYMLINK;
+    if (d->want_dir && kind != DS_TRACE_DIR) return false;
     if (d->o_path) return true;
-    return kind != K_SYMLINK && kind != K_SOCKET;
+    return kind != DS_TRACE_SYMLINK && kind != DS_TRACE_SOCKET;
 }
 
 void finish_deferred(thread *t) {
@@ -258,8 +258,8 @@ void on_entry(thread *t, int nr, const uint64_t a[6]) {
             flags = how;
         }
         if (flags & O_NOFOLLOW) follow = false;
-        if (flags & O_CREAT) p->op[0] |= OP_CREATE;
-        if ((flags & O_DIRECTORY) && !(flags & O_PATH)) p->op[0] |= OP_LIST;
+        if (flags & O_CREAT) p->op[0] |= DS_TRACE_OP_CREATE;
+        if ((flags & O_DIRECTORY) && !(flags & O_PATH)) p->op[0] |= DS_TRACE_OP_LIST;
         p->want_dir = flags & O_DIRECTORY;
         p->rdonly = (flags & O_ACCMODE) == O_RDONLY && !(flags & O_TRUNC) && (flags & __O_TMPFILE) != __O_TMPFILE;
         if (p->rdonly && !(flags & O_CREAT) && defer(t, s, a, p->op[0], follow, true, p->want_dir, flags & O_PATH)) {
@@ -270,7 +270,7 @@ void on_entry(thread *t, int nr, const uint64_t a[6]) {
         break;
     }
     case H_PATH: case H_CHDIR: case H_CHROOT:
-        if (s->handler == H_PATH && (s->op == OP_STAT || s->op == OP_ACCESS || s->op == OP_READLINK) &&
+        if (s->handler == H_PATH && (s->op == DS_TRACE_OP_STAT || s->op == DS_TRACE_OP_ACCESS || s->op == DS_TRACE_OP_READLINK) &&
             defer(t, s, a, s->op, follow, false, false, false)) {
             pending_clear(p);
             return;
@@ -325,7 +325,7 @@ void on_entry(thread *t, int nr, const uint64_t a[6]) {
          * bind (2), connect (3) and sendto (11) carry a path; the filter lets the others pass. */
         uint64_t m[6];
         if ((a[0] != 2 && a[0] != 3 && a[0] != 11) || read_mem(t->tid, a[1], m, sizeof m) < 0) return;
-        if (a[0] == 2) p->op[0] = OP_CREATE;
+        if (a[0] == 2) p->op[0] = DS_TRACE_OP_CREATE;
         p->res[0] = a[0] == 11 ? sockaddr_arg(t, m[4], m[5]) : sockaddr_arg(t, m[1], m[2]);
         if (!p->res[0]) return;
         break;
@@ -345,9 +345,9 @@ void on_entry(thread *t, int nr, const uint64_t a[6]) {
  * Returns a reference the caller releases. */
 static resolved *after_success(thread *t, resolved *r, unsigned op) {
     if (!r) return r;
-    if (op & (OP_CREATE | OP_UNLINK | OP_RENAME)) paths_mutated(r->path);
+    if (op & (DS_TRACE_OP_CREATE | DS_TRACE_OP_UNLINK | DS_TRACE_OP_RENAME)) paths_mutated(r->path);
     /* Created by this call (O_CREAT, mkdir, bind…): look again so the kind is right. */
-    if (r->kind == K_MISSING) return resolve_fresh(t, "/", r->path, false);
+    if (r->kind == DS_TRACE_MISSING) return resolve_fresh(t, "/", r->path, false);
     return res_ref(r);
 }
 static void record_after_success(thread *t, resolved *r, unsigned op) {
@@ -369,8 +369,8 @@ void on_exit_(thread *t, int64_t rval, bool is_error) {
         break;
     case H_PATH: case H_SYMLINK: case H_SOCK: case H_SENDTO: case H_SOCKETCALL: {
         resolved *r = p->res[0];
-        if (ok && (p->op[0] & OP_UNLINK)) paths_mutated(r->path);
-        if (ok && !(p->op[0] & OP_UNLINK)) record_after_success(t, r, p->op[0]);
+        if (ok && (p->op[0] & DS_TRACE_OP_UNLINK)) paths_mutated(r->path);
+        if (ok && !(p->op[0] & DS_TRACE_OP_UNLINK)) record_after_success(t, r, p->op[0]);
         else record_resolved(r, p->op[0], ok);
         break;
     }
@@ -385,7 +385,7 @@ void on_exit_(thread *t, int64_t rval, bool is_error) {
     case H_FCHDIR: {
         const char *d = ok ? fd_path(t, AT_FDCWD, dirbuf, sizeof dirbuf) : NULL;
         if (d) { free(t->fs->cwd); t->fs->cwd = xstrdup(d); }
-        if (d) record(d, K_DIR, OP_CHDIR, true);
+        if (d) record(d, DS_TRACE_DIR, DS_TRACE_OP_CHDIR, true);
         break;
     }
     case H_CHROOT:
@@ -399,7 +399,7 @@ void on_exit_(thread *t, int64_t rval, bool is_error) {
         }
         break;
     case H_EXEC:
-        if (p->res[0]) record_resolved(p->res[0], OP_EXEC, false);
+        if (p->res[0]) record_resolved(p->res[0], DS_TRACE_OP_EXEC, false);
         /* A PATH search's misses stay in files (missing) but not in the execs list. */
         if (rval != -ENOENT && rval != -ENOTDIR) {
             exec_log_add(p->exec_path, p->exec_argv, false);
@@ -411,7 +411,7 @@ void on_exit_(thread *t, int64_t rval, bool is_error) {
         if (ok) {
             /* Ask the kernel: with predicted opens the table may not know this fd. */
             const char *src = fd_path(t, p->fd_arg, dirbuf, sizeof dirbuf);
-            if (src) record(src, lstat_kind(t, src), OP_MAP, true);
+            if (src) record(src, lstat_kind(t, src), DS_TRACE_OP_MAP, true);
         }
         break;
     }
@@ -423,7 +423,7 @@ void on_exit_(thread *t, int64_t rval, bool is_error) {
 void on_exec_event(thread *t) {
     pending *p = &t->p;
     if (t->has_pending && p->spec && p->spec->handler == H_EXEC && p->exec_path) {
-        record_resolved(p->res[0], OP_EXEC, true);
+        record_resolved(p->res[0], DS_TRACE_OP_EXEC, true);
         if (p->res[0]) {
             struct stat st;
             if (!g_privileged && stat(p->res[0]->path, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID)))
@@ -438,7 +438,7 @@ void on_exec_event(thread *t) {
         char link[64], buf[PATH_MAX];
         snprintf(link, sizeof link, "/proc/%d/exe", (int)t->tid);
         ssize_t n = readlink(link, buf, sizeof buf - 1);
-        if (n > 0) { buf[n] = 0; record(buf, K_FILE, OP_EXEC, true); }
+        if (n > 0) { buf[n] = 0; record(buf, DS_TRACE_FILE, DS_TRACE_OP_EXEC, true); }
     }
     pending_clear(p);
     t->has_pending = false;

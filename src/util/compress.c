@@ -10,8 +10,15 @@
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
-#include "image/compress.h"
+#include "util/compress.h"
 #include "util/progress.h"
+
+int ds_compress_parse(const char *name, ds_compress *out, ds_err *err) {
+    if (!strcmp(name, "none")) { *out = DS_COMPRESS_NONE; return 0; }
+    if (!strcmp(name, "gzip")) { *out = DS_COMPRESS_GZIP; return 0; }
+    if (!strcmp(name, "zstd")) { *out = DS_COMPRESS_ZSTD; return 0; }
+    return ds_fail(err, "%s: unknown compression (expected gzip, zstd or none)", name);
+}
 
 ds_compress ds_compress_sniff(const void *buf, size_t len) {
     const unsigned char *b = buf;

@@ -1,11 +1,15 @@
 /* Whole-file (de)compression of layer blobs: gzip with libdeflate (zlib streaming
  * when the output is over DS_GUNZIP_MEM_LIMIT), zstd with libzstd. The input is mmap'd. */
-#ifndef DS_IMAGE_COMPRESS_H
-#define DS_IMAGE_COMPRESS_H
+#ifndef DS_UTIL_COMPRESS_H
+#define DS_UTIL_COMPRESS_H
+#include <stddef.h>
 #include <stdint.h>
-#include "fs/layer_writer.h" /* ds_compress */
 #include "util/digest.h"
 #include "util/err.h"
+
+typedef enum { DS_COMPRESS_NONE = 0, DS_COMPRESS_GZIP, DS_COMPRESS_ZSTD } ds_compress;
+/* "gzip", "zstd" or "none"; anything else is an error naming it. */
+int ds_compress_parse(const char *name, ds_compress *out, ds_err *err);
 
 /* The compression a file's first bytes show: gzip (1f 8b), zstd (28 b5 2f fd), else none. */
 int ds_compress_sniff_file(const char *path, ds_compress *out, ds_err *err);
