@@ -28,14 +28,23 @@ typedef struct ds_minify_opts {
     const char *workdir;              /* the image's WorkingDir: the runtime chdirs there before the app runs */
 } ds_minify_opts;
 
+/* A tool the closure saw: a path (exact bytes) and a note (the argv it ran with, as JSON
+ * text, or why it was left out). */
+typedef struct ds_tool_note {
+    char *path;
+    char *note;
+} ds_tool_note;
+
 typedef struct ds_closure {
     ds_pathmap keep;        /* sorted: path -> reason */
-    /* Paths in these JSON values are exact bytes (ds_json_bytes, trace/path_json.h): run
-     * ds_json_export on whatever holds them before dumping it. */
-    json_t *dropped_tools;  /* [{path, why}] shells/package managers/coreutils found in SRC and left out */
-    json_t *used_tools;     /* [{path, argv}] tools kept because the app ran them */
-    json_t *warnings;       /* [string] */
-    json_t *written;        /* [path] paths the app created/renamed/removed (to chown for a non-root user) */
+    ds_tool_note *dropped_tools; /* shells/package managers/coreutils found in SRC and left out: note = why */
+    size_t n_dropped_tools;
+    ds_tool_note *used_tools;    /* tools kept because the app ran them: note = argv as JSON text */
+    size_t n_used_tools;
+    char **warnings;        /* sentences (may hold bytes of paths that are not UTF-8) */
+    size_t n_warnings;
+    char **written;         /* paths the app created/renamed/removed (to chown for a non-root user) */
+    size_t n_written;
     uint16_t machine;       /* ELF e_machine of the app, 0 unknown */
 } ds_closure;
 

@@ -181,10 +181,8 @@ int ds_closure_write_tree(const char *src_root, const ds_closure *c, const ds_us
     if (user->chown_written) {
         /* What the app created, renamed or removed: the entry (if kept) and its directory, so the
          * run user can do it again. Sticky world-writable dirs (/tmp) need nothing. */
-        size_t i;
-        json_t *w;
-        json_array_foreach(c->written, i, w) {
-            const char *p = json_string_value(w);
+        for (size_t i = 0; i < c->n_written; i++) {
+            const char *p = c->written[i];
             char *dir = ds_xstrdup(p);
             char *sl = strrchr(dir, '/');
             if (sl) *sl = 0;
