@@ -125,6 +125,8 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
                       ds_build_result **out, ds_err *err) {
     *out = NULL;
     if (!o->src || !o->dst) return ds_fail(err, "SRC and DST are required");
+    if (!(o->ready_timeout > 0)) return ds_fail(err, "the ready timeout must be a positive number of seconds");
+    if (!(o->test_timeout >= 0)) return ds_fail(err, "the test timeout must be 0 (none) or a positive number of seconds");
     ds_build_result *res = ds_xcalloc(1, sizeof *res);
     res->runtime = ds_runtime_name(rt->kind);
     ds_bctx c = {.o = o, .ev = ev, .rt = rt, .res = res, .name = o->name, .tag = o->tag};
@@ -213,12 +215,13 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
     seccomp = ds_seccomp_profile(trace->syscalls, trace->nsyscalls, arch ? arch : c.img->arch);
 
     /* 5+6. candidate tree and verify; --user auto tries nonroot first. */
-    bool try_nonroot = !strcmp(o->user, "auto");
+    const char *want_user = o->user ? o->user : "auto";
+    bool try_nonroot = !strcmp(want_user, "auto");
     uint32_t vuid = suid, vgid = sgid;
     const char *user_why = NULL;
     if (!try_nonroot) {
-        if (!strcmp(o->user, DS_NONROOT_NAME)) { vuid = vgid = DS_NONROOT_UID; }
-        else if (ds_user_resolve(c.rootfs, o->user, &vuid, &vgid, err) < 0) goto fail;
+        if (!strcmp(want_user, DS_NONROOT_NAME)) { vuid = vgid = DS_NONROOT_UID; }
+        else if (ds_user_resolve(c.rootfs, want_user, &vuid, &vgid, err) < 0) goto fail;
         user_why = "--user";
     }
     bool passed = false;
