@@ -36,19 +36,16 @@ typedef struct ds_test_env {
 } ds_test_env;
 /* cmd with {LOCALHOST}, {NAME}, {CONTAINER_TAG} replaced (malloc'd). */
 char *ds_test_expand(const char *cmd, const ds_test_env *env);
-/* Run `sh -c CMD` (expanded) on this machine, stdout and stderr to out_fd. Returns the
- * exit status (0-255; 128+N for a signal), or -1 with err when it could not start. */
-int ds_test_run(const char *cmd, const ds_test_env *env, int out_fd, double *seconds, ds_err *err);
+/* Run `sh -c CMD` (expanded) on this machine in its own process group, stdout and stderr
+ * to out_fd. With timeout_s > 0, a command still running after timeout_s seconds is stopped
+ * with its whole process group (SIGTERM, then SIGKILL 5 s later) and *timed_out set.
+ * Returns the exit status (0-255; 128+N for a signal), or -1 with err when it could not start. */
+int ds_test_run(const char *cmd, const ds_test_env *env, int out_fd, double timeout_s, double *seconds,
+                bool *timed_out, ds_err *err);
 
 /* Probe a TCP port on 127.0.0.1: HTTP GET / when it answers HTTP. *http_status gets the
  * status code (0 when not HTTP). Returns 0 when something accepted the connection. */
 int ds_probe_port(int port, int *http_status);
-
-/* ---- image config ---- */
-/* Ports "8080/tcp" from config.ExposedPorts (TCP only); malloc'd array. */
-size_t ds_config_tcp_ports(const json_t *image_config, int **ports);
-/* Value of NAME in config.Env, or NULL (borrowed from the JSON). */
-const char *ds_config_env(const json_t *image_config, const char *name);
 
 /* ---- the candidate image ---- */
 typedef struct ds_candidate {
@@ -113,6 +110,7 @@ json_t *ds_package_shares(const char *root, const ds_pathmap *keep);
 int ds_build_write_sboms(const char *tree, const char *image_ref, const char *digest, const char *out_dir, ds_err *err);
 /* Shells/tools present in root that are not kept: [path]. */
 json_t *ds_tools_left_out(const char *root, const ds_pathmap *keep);
-/* Paths a (verify) trace reached that exist in src_root but not in cand_root: [path]. */
-json_t *ds_missing_files(const char *src_root, const char *cand_root, const ds_trace *trace);
+/* Paths a (verify) trace reached that exist in src_root but not in cand_root, in trace
+ * order, exact bytes: *out is a malloc'd NULL-terminated array (NULL when none). */
+size_t ds_missing_files(const char *src_root, const char *cand_root, const ds_trace *trace, char ***out);
 #endif

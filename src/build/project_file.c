@@ -3,7 +3,8 @@
  *   test: ["curl -f http://{LOCALHOST}:8080/"]
  *   keep-shell: true
  *   command: ["/usr/sbin/nginx", "-g", "daemon off;"]    # the part after `--`
- * Flags on the command line come after these, so they win for single values. */
+ * `false` becomes --key=false. Flags on the command line come after these, so they win for
+ * single values. */
 #include <stdio.h>
 #include <string.h>
 #include <yaml.h>
@@ -52,7 +53,8 @@ int ds_project_file_args(const char *path, char ***argv, int *argc, ds_err *err)
                 cmd = ds_xrealloc(cmd, (size_t)(ncmd + 1) * sizeof *cmd);
                 cmd[ncmd++] = ds_xstrdup(val);
             } else if (!in_seq && ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE && (!strcmp(val, "true") || !strcmp(val, "false") || !strcmp(val, "yes") || !strcmp(val, "no"))) {
-                if (!strcmp(val, "true") || !strcmp(val, "yes")) push(argv, argc, ds_xasprintf("--%s", key));
+                bool on = !strcmp(val, "true") || !strcmp(val, "yes");
+                push(argv, argc, on ? ds_xasprintf("--%s", key) : ds_xasprintf("--%s=false", key));
             } else {
                 push(argv, argc, ds_xasprintf("--%s", key));
                 push(argv, argc, ds_xstrdup(val));

@@ -95,11 +95,12 @@ json_t *ds_tools_left_out(const char *root, const ds_pathmap *keep) {
     return g_tools;
 }
 
-json_t *ds_missing_files(const char *src_root, const char *cand_root, const ds_trace *trace) {
-    json_t *out = json_array();
+size_t ds_missing_files(const char *src_root, const char *cand_root, const ds_trace *trace, char ***out) {
+    size_t n = 0;
+    *out = NULL;
     ds_pathmap seen = {0};
     ds_root tree;
-    if (ds_root_open(&tree, src_root, &(ds_err){0}) < 0) return out;
+    if (ds_root_open(&tree, src_root, &(ds_err){0}) < 0) return 0;
     for (size_t i = 0; trace && i < trace->nfiles; i++) {
         const char *p = trace->files[i].path;
         if (p[0] != '/') continue;
@@ -110,12 +111,16 @@ json_t *ds_missing_files(const char *src_root, const char *cand_root, const ds_t
         if (host_stat(&tree, p, &st, &res)) {
             char *host = ds_xasprintf("%s%s", cand_root, res);
             struct stat cst;
-            if (lstat(host, &cst) < 0 && ds_pathmap_add(&seen, res, "")) json_array_append_new(out, ds_json_bytes(res));
+            if (lstat(host, &cst) < 0 && ds_pathmap_add(&seen, res, "")) {
+                *out = ds_xrealloc(*out, (n + 2) * sizeof **out);
+                (*out)[n++] = ds_xstrdup(res);
+                (*out)[n] = NULL;
+            }
             free(host);
         }
         free(res);
     }
     ds_pathmap_free(&seen);
     ds_root_close(&tree);
-    return out;
+    return n;
 }

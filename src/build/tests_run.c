@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "build/build.h"
 #include "util/cleanup.h"
+#include "util/proc.h"
 
 char *ds_test_expand(const char *cmd, const ds_test_env *env) {
     static const char *const keys[] = {"{LOCALHOST}", "{NAME}", "{CONTAINER_TAG}"};
@@ -46,7 +47,8 @@ static double now_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int ds_test_run(const char *cmd, const ds_test_env *env, int out_fd, double *seconds, ds_err *err) {
+int ds_test_run(const char *cmd, const ds_test_env *env, int out_fd, double timeout_s, double *seconds,
+                bool *timed_out, ds_err *err) {
     char *ex = ds_test_expand(cmd, env);
     double t0 = now_s();
     pid_t p = fork();
@@ -65,10 +67,11 @@ int ds_test_run(const char *cmd, const ds_test_env *env, int out_fd, double *sec
     free(ex);
     setpgid(p, p); /* also here: no race with an interrupt right after fork */
     ds_cleanup_register_child_group(p); /* an interrupt stops the test too */
-    int st;
-    while (waitpid(p, &st, 0) < 0)
-        if (errno != EINTR) { ds_cleanup_forget_child(p); return ds_fail_errno(err, "wait for test %s", cmd); }
+    bool late = false;
+    int st = ds_wait_group(p, timeout_s, 5, &late);
     ds_cleanup_forget_child(p);
+    if (timed_out) *timed_out = late;
+    if (st < 0) return ds_fail_errno(err, "wait for test %s", cmd);
     if (seconds) *seconds = now_s() - t0;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
@@ -96,31 +99,4 @@ int ds_probe_port(int port, int *http_status) {
     }
     close(fd);
     return 0;
-}
-
-size_t ds_config_tcp_ports(const json_t *image_config, int **ports) {
-    json_t *ep = json_object_get(json_object_get(image_config, "config"), "ExposedPorts");
-    size_t n = 0;
-    *ports = NULL;
-    const char *key;
-    json_t *v;
-    json_object_foreach(ep, key, v) {
-        int port;
-        char proto[8] = "tcp";
-        if (sscanf(key, "%d/%7s", &port, proto) < 1 || strcmp(proto, "tcp") || port <= 0 || port > 65535) continue;
-        *ports = ds_xrealloc(*ports, (n + 1) * sizeof **ports);
-        (*ports)[n++] = port;
-    }
-    return n;
-}
-
-const char *ds_config_env(const json_t *image_config, const char *name) {
-    json_t *env = json_object_get(json_object_get(image_config, "config"), "Env");
-    size_t i, l = strlen(name);
-    json_t *v;
-    json_array_foreach(env, i, v) {
-        const char *s = json_string_value(v);
-        if (s && !strncmp(s, name, l) && s[l] == '=') return s + l + 1;
-    }
-    return NULL;
 }

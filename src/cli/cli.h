@@ -19,13 +19,7 @@ int cli_error(const char *cmd, const ds_err *err);
 /* "distill CMD: message\nTry 'distill CMD --help'." on stderr; returns DS_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Transport flags shared by every command that reads or writes images:
- *   --platform OS/ARCH[/VARIANT]  --src-tls-verify=BOOL  --dest-tls-verify=BOOL  --tls-verify=BOOL
- *   --authfile PATH  --src-creds USER:PASS  --dest-creds USER:PASS  --compress gzip|zstd|none
- *   --tmpdir DIR (also ds_tmpdir_set: every temp dir of the run)  -q/--quiet (no progress)
- * Returns 1 when argv[*i] was one of them (and advances *i past its value), 0 when
- * not, -1 on a bad value (message printed). */
-int cli_transport_flag(const char *cmd, int argc, char **argv, int *i, ds_opts *opts);
+/* Help lines of the shared transport flags (the flags themselves: cli/options.h). */
 #define CLI_TRANSPORT_HELP \
     "  --platform OS/ARCH[/VARIANT]  pick this platform from a multi-arch image (default: this machine);\n" \
     "                                for rootfs:DIR the platform recorded (default: its ELF files')\n" \
@@ -51,6 +45,13 @@ bool cli_same_output(void);
  * from): warn on stderr as podman does, "WARNING: image platform (linux/amd64) does not match the
  * expected platform (linux/arm64)"; the image is still used. */
 void cli_platform_warn(const ds_opts *opts, const ds_image *img);
+
+/* The same for commands that only read an image. */
+#define CLI_SRC_HELP \
+    "  --platform OS/ARCH[/VARIANT]  pick this platform from a multi-arch image (default: this machine)\n" \
+    "  --src-tls-verify=BOOL         require HTTPS and verify certificates (default true; also --tls-verify)\n" \
+    "  --authfile PATH               registry credentials (default: $REGISTRY_AUTH_FILE, containers auth.json, ~/.docker/config.json)\n" \
+    "  --src-creds USER:PASS         credentials on the command line\n"
 
 /* 1 when arg is -h or --help. */
 bool cli_is_help(const char *arg);

@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/options.h"
+#include "util/progress.h"
 
 static const char usage[] =
     "Usage: distill copy [OPTIONS] SRC DST\n\n"
@@ -25,18 +27,18 @@ static const char usage[] =
 int cmd_copy(int argc, char **argv) {
     ds_opts opts;
     ds_opts_init(&opts);
-    const char *pos[2] = {NULL, NULL};
-    int npos = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (cli_is_help(a)) { fputs(usage, stdout); return DS_EXIT_OK; }
-        int t = cli_transport_flag("copy", argc, argv, &i, &opts);
-        if (t < 0) return DS_EXIT_USAGE;
-        if (t > 0) continue;
-        if (a[0] == '-' && a[1]) return cli_usage_error("copy", "unknown option '%s'", a);
-        else if (npos == 2) return cli_usage_error("copy", "too many arguments (want SRC DST)");
-        else pos[npos++] = a;
-    }
+    bool quiet = false;
+    const cli_opt own[] = {{.name = "quiet", .short_name = 'q', .kind = CLI_BOOL, .target = &quiet}, {0}};
+    cli_opt shared[CLI_T_MAX + 1];
+    cli_transport_table(shared, &opts, CLI_T_SRC | CLI_T_DEST | CLI_T_AUTH | CLI_T_COMPRESS | CLI_T_TMPDIR);
+    cli_list args = {0};
+    int pr = cli_parse("copy", usage, own, shared, argc - 1, argv + 1, &args, NULL);
+    size_t npos = args.n;
+    const char *pos[2] = {npos > 0 ? args.v[0] : NULL, npos > 1 ? args.v[1] : NULL};
+    cli_list_free(&args);
+    if (pr) return pr > 0 ? DS_EXIT_OK : DS_EXIT_USAGE;
+    if (quiet) cli_progress_off();
+    if (npos > 2) return cli_usage_error("copy", "too many arguments (want SRC DST)");
     if (npos != 2) return cli_usage_error("copy", "need SRC and DST");
     ds_err err = {0};
     ds_image *img = NULL;

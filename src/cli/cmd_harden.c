@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "harden/harden_image.h"
 #include "util/fsutil.h"
 
@@ -42,51 +43,53 @@ static void print_changes(FILE *f, const ds_harden_report *r) {
     }
 }
 
+static int allow_fn(void *t, const char *v, char *why, size_t n) {
+    if (v[0] != '/') { snprintf(why, n, "%s: expected an absolute in-image path", v); return -1; }
+    cli_list *l = t;
+    l->v = ds_xrealloc(l->v, (l->n + 2) * sizeof *l->v);
+    l->v[l->n++] = (char *)v;
+    l->v[l->n] = NULL;
+    return 0;
+}
+
+static int profile_fn(void *t, const char *v, char *why, size_t n) {
+    ds_err err = {0};
+    if (ds_harden_profile_parse(v, t, &err) < 0) { snprintf(why, n, "%s", err.msg); return -1; }
+    return 0;
+}
+
 int cmd_harden(int argc, char **argv) {
     const char *cmd = "harden";
     ds_opts topts;
     ds_opts_init(&topts);
     ds_harden_opts o;
     ds_harden_opts_init(&o);
-    const char **allow = ds_xcalloc((size_t)argc + 1, sizeof *allow);
     const char *src = NULL, *dst = NULL, *report = NULL;
     bool squash = false, json = false;
     int rc = DS_EXIT_OK;
     ds_err err;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (cli_is_help(a)) { fputs(usage_text, stdout); free(allow); return DS_EXIT_OK; }
-        int t = cli_transport_flag(cmd, argc, argv, &i, &topts);
-        if (t < 0) { free(allow); return DS_EXIT_USAGE; }
-        if (t > 0) continue;
-        const char *val = NULL;
-        const char *flags[] = {"--user", "--allow", "--profile", "--report"};
-        int k = -1;
-        for (int f = 0; f < 4; f++) {
-            size_t n = strlen(flags[f]);
-            if (!strncmp(a, flags[f], n) && (a[n] == 0 || a[n] == '=')) {
-                k = f;
-                if (a[n] == '=') val = a + n + 1;
-                else if (i + 1 < argc) val = argv[++i];
-                break;
-            }
-        }
-        if (k >= 0 && !val) { free(allow); return cli_usage_error(cmd, "%s needs a value", flags[k]); }
-        if (k == 0) o.user = val;
-        else if (k == 1) {
-            if (val[0] != '/') { free(allow); return cli_usage_error(cmd, "--allow %s: expected an absolute in-image path", val); }
-            allow[o.n_allow++] = val;
-        } else if (k == 2) {
-            if (ds_harden_profile_parse(val, &o.profile, &err) < 0) { free(allow); return cli_usage_error(cmd, "--profile: %s", err.msg); }
-        } else if (k == 3) report = val;
-        else if (!strcmp(a, "--dry-run")) o.dry_run = true;
-        else if (!strcmp(a, "--squash")) squash = true;
-        else if (!strcmp(a, "--json")) json = true;
-        else if (a[0] == '-' && a[1]) { free(allow); return cli_usage_error(cmd, "unknown option %s", a); }
-        else if (!src) src = a;
-        else if (!dst) dst = a;
-        else { free(allow); return cli_usage_error(cmd, "unexpected argument %s", a); }
-    }
+    cli_list allow_l = {0}, args = {0};
+    const cli_opt own[] = {
+        {.name = "user", .kind = CLI_STR, .target = &o.user},
+        {.name = "allow", .kind = CLI_FN, .target = &allow_l, .fn = allow_fn},
+        {.name = "profile", .kind = CLI_FN, .target = &o.profile, .fn = profile_fn},
+        {.name = "report", .kind = CLI_STR, .target = &report},
+        {.name = "dry-run", .kind = CLI_BOOL, .target = &o.dry_run},
+        {.name = "squash", .kind = CLI_BOOL, .target = &squash},
+        {.name = "json", .kind = CLI_BOOL, .target = &json},
+        {0},
+    };
+    cli_opt shared[CLI_T_MAX + 1];
+    cli_transport_table(shared, &topts, CLI_T_SRC | CLI_T_DEST | CLI_T_AUTH | CLI_T_COMPRESS | CLI_T_TMPDIR);
+    int pr = cli_parse(cmd, usage_text, own, shared, argc - 1, argv + 1, &args, NULL);
+    src = args.n > 0 ? args.v[0] : NULL;
+    dst = args.n > 1 ? args.v[1] : NULL;
+    const char *extra = args.n > 2 ? args.v[2] : NULL;
+    cli_list_free(&args);
+    const char **allow = (const char **)allow_l.v;
+    o.n_allow = allow_l.n;
+    if (pr) { free(allow); return pr > 0 ? DS_EXIT_OK : DS_EXIT_USAGE; }
+    if (extra) { free(allow); return cli_usage_error(cmd, "unexpected argument %s", extra); }
     if (!src || (!dst && !o.dry_run)) { free(allow); return cli_usage_error(cmd, "needs SRC and DST"); }
     if (dst && !strcmp(src, dst)) {
         free(allow);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/options.h"
 
 static const char usage[] =
     "Usage: distill inspect [OPTIONS] IMAGE\n\n"
@@ -85,26 +86,19 @@ int cmd_inspect(int argc, char **argv) {
     ds_opts opts;
     ds_opts_init(&opts);
     bool raw = false, config = false;
-    const char *image = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (cli_is_help(a)) { fputs(usage, stdout); return DS_EXIT_OK; }
-        /* inspect only reads: flags for a destination would be silently ignored. */
-        static const char *write_only[] = {"--dest-tls-verify", "--dest-creds", "--compress"};
-        for (size_t k = 0; k < sizeof write_only / sizeof *write_only; k++) {
-            size_t n = strlen(write_only[k]);
-            if (!strncmp(a, write_only[k], n) && (a[n] == 0 || a[n] == '='))
-                return cli_usage_error("inspect", "%s is for commands that write an image; inspect only reads", write_only[k]);
-        }
-        int t = cli_transport_flag("inspect", argc, argv, &i, &opts);
-        if (t < 0) return DS_EXIT_USAGE;
-        if (t > 0) continue;
-        if (!strcmp(a, "--raw")) raw = true;
-        else if (!strcmp(a, "--config")) config = true;
-        else if (a[0] == '-' && a[1]) return cli_usage_error("inspect", "unknown option '%s'", a);
-        else if (image) return cli_usage_error("inspect", "one IMAGE only (got '%s' and '%s')", image, a);
-        else image = a;
-    }
+    const cli_opt own[] = {{.name = "raw", .kind = CLI_BOOL, .target = &raw},
+                           {.name = "config", .kind = CLI_BOOL, .target = &config},
+                           {0}};
+    /* inspect only reads: the flags for a destination are not among its options. */
+    cli_opt shared[CLI_T_MAX + 1];
+    cli_transport_table(shared, &opts, CLI_T_SRC | CLI_T_AUTH | CLI_T_TMPDIR);
+    cli_list args = {0};
+    int pr = cli_parse("inspect", usage, own, shared, argc - 1, argv + 1, &args, NULL);
+    size_t npos = args.n;
+    const char *image = npos ? args.v[0] : NULL, *second = npos > 1 ? args.v[1] : NULL;
+    cli_list_free(&args);
+    if (pr) return pr > 0 ? DS_EXIT_OK : DS_EXIT_USAGE;
+    if (second) return cli_usage_error("inspect", "one IMAGE only (got '%s' and '%s')", image, second);
     if (!image) return cli_usage_error("inspect", "no IMAGE given");
     if (raw && config) return cli_usage_error("inspect", "--raw and --config exclude each other");
     ds_err err = {0};

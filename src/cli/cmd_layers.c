@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "cli/json_text.h"
 #include "layers/layer_stats.h"
 
@@ -28,7 +29,8 @@ static const char usage[] =
     "  --highest-user-wasted-percent F  fail when wasted / size of all layers but the first > F\n"
     "                                   (a ratio or a percentage: 0.1 or 10%; default 0.1; 'disabled' off)\n"
     "  Giving a limit implies --ci.\n"
-    CLI_TRANSPORT_HELP
+    "  --tmpdir DIR                  scratch space for extracting archives (default: $TMPDIR or /var/tmp)\n"
+    CLI_SRC_HELP
     "\n"
     "Exit status: 0 ok, 1 a CI limit was crossed, 2 usage error, 3 error.\n"
     "Example: distill layers oci:./app:latest --ci --highest-wasted-bytes 20MB\n";
@@ -173,58 +175,75 @@ static void print_text(const char *ref, const ds_image *img, const ds_layers_rep
     }
 }
 
+typedef struct lflags {
+    limits lim;
+    bool ci;
+    long top;
+} lflags;
+
+static int eff_fn(void *t, const char *v, char *why, size_t n) {
+    lflags *f = t;
+    if (parse_ratio(v, false, &f->lim.lowest_eff) < 0) {
+        snprintf(why, n, "expected a ratio from 0 to 1 like 0.9, a percentage like 90%%, or 'disabled'; got '%s'", v);
+        return -1;
+    }
+    f->ci = true;
+    return 0;
+}
+static int user_pct_fn(void *t, const char *v, char *why, size_t n) {
+    lflags *f = t;
+    if (parse_ratio(v, true, &f->lim.highest_user_pct) < 0) {
+        snprintf(why, n, "expected a ratio from 0 to 1 like 0.9, a percentage like 90%% (may pass 100%%), or "
+                         "'disabled'; got '%s'", v);
+        return -1;
+    }
+    f->ci = true;
+    return 0;
+}
+static int wasted_fn(void *t, const char *v, char *why, size_t n) {
+    lflags *f = t;
+    if (parse_bytes(v, &f->lim.highest_wasted) < 0) {
+        snprintf(why, n, "expected a size like 1000, 20MB or 'disabled', got '%s'", v);
+        return -1;
+    }
+    f->ci = true;
+    return 0;
+}
+static int top_fn(void *t, const char *v, char *why, size_t n) {
+    char *end;
+    errno = 0;
+    long top = strtol(v, &end, 10);
+    if (errno || end == v || *end || top < 0) { snprintf(why, n, "expected a count, got '%s'", v); return -1; }
+    ((lflags *)t)->top = top;
+    return 0;
+}
+
 int cmd_layers(int argc, char **argv) {
     ds_opts opts;
     ds_opts_init(&opts);
-    const char *ref = NULL;
-    bool json = false, ci = false;
-    long top = 10;
-    limits lim = {0.9, -1, 0.1};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (cli_is_help(a)) { fputs(usage, stdout); return DS_EXIT_OK; }
-        int t = cli_transport_flag("layers", argc, argv, &i, &opts);
-        if (t < 0) return DS_EXIT_USAGE;
-        if (t > 0) continue;
-        if (!strcmp(a, "--json")) { json = true; continue; }
-        if (!strcmp(a, "--ci")) { ci = true; continue; }
-        const char *v = NULL;
-        const char *names[] = {"--lowest-efficiency", "--highest-wasted-bytes", "--highest-user-wasted-percent", "--top"};
-        int which = -1;
-        for (int k = 0; k < 4; k++) {
-            size_t n = strlen(names[k]);
-            if (!strncmp(a, names[k], n) && (a[n] == '=' || a[n] == 0)) {
-                which = k;
-                if (a[n] == '=') v = a + n + 1;
-                else if (i + 1 < argc) v = argv[++i];
-                else return cli_usage_error("layers", "%s needs a value", names[k]);
-                break;
-            }
-        }
-        if (which == 0 || which == 2) {
-            double d;
-            if (parse_ratio(v, which == 2, &d) < 0) return cli_usage_error("layers", "%s: expected a ratio from 0 to 1 like 0.9, a percentage like 90%%%s, or 'disabled'; got '%s'", names[which], which == 2 ? " (may pass 100%)" : "", v);
-            if (which == 0) lim.lowest_eff = d; else lim.highest_user_pct = d;
-            ci = true;
-            continue;
-        }
-        if (which == 1) {
-            if (parse_bytes(v, &lim.highest_wasted) < 0) return cli_usage_error("layers", "--highest-wasted-bytes: expected a size like 1000, 20MB or 'disabled', got '%s'", v);
-            ci = true;
-            continue;
-        }
-        if (which == 3) {
-            char *end;
-            errno = 0;
-            top = strtol(v, &end, 10);
-            if (errno || end == v || *end || top < 0) return cli_usage_error("layers", "--top: expected a count, got '%s'", v);
-            continue;
-        }
-        if (a[0] == '-' && a[1]) return cli_usage_error("layers", "unknown option '%s'", a);
-        if (ref) return cli_usage_error("layers", "one IMAGE only (got '%s' and '%s')", ref, a);
-        ref = a;
-    }
+    bool json = false;
+    lflags lf = {.lim = {0.9, -1, 0.1}, .top = 10};
+    const cli_opt own[] = {
+        {.name = "json", .kind = CLI_BOOL, .target = &json},
+        {.name = "ci", .kind = CLI_BOOL, .target = &lf.ci},
+        {.name = "lowest-efficiency", .kind = CLI_FN, .target = &lf, .fn = eff_fn},
+        {.name = "highest-wasted-bytes", .kind = CLI_FN, .target = &lf, .fn = wasted_fn},
+        {.name = "highest-user-wasted-percent", .kind = CLI_FN, .target = &lf, .fn = user_pct_fn},
+        {.name = "top", .kind = CLI_FN, .target = &lf, .fn = top_fn},
+        {0},
+    };
+    cli_opt shared[CLI_T_MAX + 1];
+    cli_transport_table(shared, &opts, CLI_T_SRC | CLI_T_AUTH | CLI_T_TMPDIR);
+    cli_list args = {0};
+    int pr = cli_parse("layers", usage, own, shared, argc - 1, argv + 1, &args, NULL);
+    const char *ref = args.n ? args.v[0] : NULL, *second = args.n > 1 ? args.v[1] : NULL;
+    cli_list_free(&args);
+    if (pr) return pr > 0 ? DS_EXIT_OK : DS_EXIT_USAGE;
+    if (second) return cli_usage_error("layers", "one IMAGE only (got '%s' and '%s')", ref, second);
     if (!ref) return cli_usage_error("layers", "missing IMAGE");
+    bool ci = lf.ci;
+    long top = lf.top;
+    limits lim = lf.lim;
 
     ds_err err;
     ds_image *img = NULL;

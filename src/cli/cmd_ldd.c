@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli/cli.h"
+#include "cli/options.h"
+#include "image/blob.h"
 #include "cli/json_text.h"
 #include "elf/elf_parse.h"
 #include "elf/resolve.h"
@@ -194,34 +196,23 @@ int cmd_ldd(int argc, char **argv) {
     bool all = false;
     ds_opts opts;
     ds_opts_init(&opts);
-    char **files = ds_xcalloc((size_t)argc + 1, sizeof *files);
-    size_t n_files = 0;
+    cli_list fl = {0};
     int rc = DS_EXIT_OK;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (cli_is_help(a)) { fputs(usage, stdout); free(files); return DS_EXIT_OK; }
-        int t = cli_transport_flag("ldd", argc, argv, &i, &opts);
-        if (t < 0) { free(files); return DS_EXIT_USAGE; }
-        if (t > 0) continue;
-        const char **dst = NULL;
-        if (!strcmp(a, "--root")) dst = &root;
-        else if (!strcmp(a, "--image")) dst = &image;
-        else if (!strcmp(a, "--ld-library-path")) dst = &llp;
-        if (dst) {
-            if (i + 1 >= argc) { free(files); return cli_usage_error("ldd", "%s needs a value", a); }
-            *dst = argv[++i];
-            continue;
-        }
-        if (!strncmp(a, "--root=", 7)) root = a + 7;
-        else if (!strncmp(a, "--image=", 8)) image = a + 8;
-        else if (!strncmp(a, "--ld-library-path=", 18)) llp = a + 18;
-        else if (!strcmp(a, "--json")) oo.json = true;
-        else if (!strcmp(a, "--tree")) oo.tree = true;
-        else if (!strcmp(a, "--all")) all = true;
-        else if (!strcmp(a, "--")) { while (++i < argc) files[n_files++] = argv[i]; }
-        else if (a[0] == '-' && a[1]) { free(files); return cli_usage_error("ldd", "unknown option '%s'", a); }
-        else files[n_files++] = argv[i];
-    }
+    const cli_opt own[] = {
+        {.name = "root", .kind = CLI_STR, .target = &root},
+        {.name = "image", .kind = CLI_STR, .target = &image},
+        {.name = "ld-library-path", .kind = CLI_STR, .target = &llp},
+        {.name = "json", .kind = CLI_BOOL, .target = &oo.json},
+        {.name = "tree", .kind = CLI_BOOL, .target = &oo.tree},
+        {.name = "all", .kind = CLI_BOOL, .target = &all},
+        {0},
+    };
+    cli_opt shared[CLI_T_MAX + 1];
+    cli_transport_table(shared, &opts, CLI_T_SRC | CLI_T_AUTH | CLI_T_TMPDIR);
+    int pr = cli_parse("ldd", usage, own, shared, argc - 1, argv + 1, &fl, NULL);
+    char **files = fl.v;
+    size_t n_files = fl.n;
+    if (pr) { free(files); return pr > 0 ? DS_EXIT_OK : DS_EXIT_USAGE; }
     for (size_t k = 0; k < n_files; k++)
         if (!*files[k]) { free(files); return cli_usage_error("ldd", "an empty FILE name was given"); }
     if (root && image) { free(files); return cli_usage_error("ldd", "--root and --image cannot be used together"); }
@@ -232,7 +223,7 @@ int cmd_ldd(int argc, char **argv) {
     char *tmp = NULL, *img_root = NULL, *img_llp = NULL;
     if (image) {
         if (ds_image_open(image, &opts, &img, &err) < 0) { free(files); return cli_error("ldd", &err); }
-        if (ds_mkdtemp("distill-ldd", &tmp, &err) < 0) { ds_image_close(img); free(files); return cli_error("ldd", &err); }
+        if (ds_image_mkdtemp(&opts, "distill-ldd", &tmp, &err) < 0) { ds_image_close(img); free(files); return cli_error("ldd", &err); }
         img_root = ds_xasprintf("%s/rootfs", tmp);
         ds_unpack_opts uo;
         ds_unpack_opts_default(&uo);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "image/list_tags.h"
 
 static const char usage[] =
@@ -18,32 +19,31 @@ static const char usage[] =
     "  --authfile PATH           registry credentials (default: $REGISTRY_AUTH_FILE, containers auth.json, ~/.docker/config.json)\n"
     "  --creds USER:PASS         credentials on the command line (also --src-creds)\n";
 
+static int no_use(void *t, const char *v, char *why, size_t n) {
+    snprintf(why, n, "does not apply to listing tags");
+    return -1;
+}
+
 int cmd_list_tags(int argc, char **argv) {
     ds_opts opts;
     ds_opts_init(&opts);
-    const char *loc = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (cli_is_help(a)) { fputs(usage, stdout); return DS_EXIT_OK; }
-        static const char *no_use[] = {"--dest-tls-verify", "--dest-creds", "--compress", "--platform"};
-        for (size_t k = 0; k < sizeof no_use / sizeof *no_use; k++) {
-            size_t n = strlen(no_use[k]);
-            if (!strncmp(a, no_use[k], n) && (a[n] == 0 || a[n] == '='))
-                return cli_usage_error("list-tags", "%s does not apply to listing tags", no_use[k]);
-        }
-        if (!strcmp(a, "--creds") || !strncmp(a, "--creds=", 8)) {
-            if (a[7] == '=') opts.src_creds = a + 8;
-            else if (i + 1 < argc) opts.src_creds = argv[++i];
-            else return cli_usage_error("list-tags", "--creds needs a value");
-            continue;
-        }
-        int t = cli_transport_flag("list-tags", argc, argv, &i, &opts);
-        if (t < 0) return DS_EXIT_USAGE;
-        if (t > 0) continue;
-        if (a[0] == '-' && a[1]) return cli_usage_error("list-tags", "unknown option '%s'", a);
-        if (loc) return cli_usage_error("list-tags", "one LOCATION only (got '%s' and '%s')", loc, a);
-        loc = a;
-    }
+    cli_opt shared[CLI_T_MAX + 1];
+    cli_transport_table(shared, &opts, CLI_T_AUTH | CLI_T_TMPDIR);
+    const cli_opt own[] = {
+        {.name = "creds", .kind = CLI_STR, .target = &opts.src_creds},
+        {.name = "src-creds", .kind = CLI_STR, .target = &opts.src_creds},
+        {.name = "src-tls-verify", .kind = CLI_BOOL, .target = &opts.src_tls_verify},
+        {.name = "platform", .kind = CLI_FN, .target = &opts, .fn = no_use},
+        {0},
+    };
+    cli_list pos = {0};
+    int pr = cli_parse("list-tags", usage, own, shared, argc - 1, argv + 1, &pos, NULL);
+    const char *loc = pos.n ? pos.v[0] : NULL;
+    size_t npos = pos.n;
+    char *second = npos > 1 ? pos.v[1] : NULL;
+    cli_list_free(&pos);
+    if (pr) return pr > 0 ? DS_EXIT_OK : DS_EXIT_USAGE;
+    if (npos > 1) return cli_usage_error("list-tags", "one LOCATION only (got '%s' and '%s')", loc, second);
     if (!loc) return cli_usage_error("list-tags", "no LOCATION given");
     ds_err err = {0};
     json_t *o = NULL;

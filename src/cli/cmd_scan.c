@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "fs/unpack.h"
 #include "image/blob.h"
 #include "scan/report.h"
@@ -31,7 +32,9 @@ static const char USAGE[] =
     "  --fail-on low|medium|high|critical   exit 1 when a finding is that severe or worse\n"
     "  --html FILE                one self-contained HTML report\n"
     "  --user USER[:GROUP]        the run user when IMAGE has no config (rootfs:)\n"
-    CLI_TRANSPORT_HELP
+    "  --tmpdir DIR               where an image is unpacked for the scan (default: $TMPDIR, else /var/tmp;\n"
+    "                             --tmpdir /dev/shm is faster where RAM allows); removed afterwards\n"
+    CLI_SRC_HELP
     "\n"
     "Exit: 0 clean, 1 a policy check failed or a finding reached --fail-on, 2 usage, 3 error.\n";
 
@@ -41,45 +44,31 @@ typedef struct scan_args {
     ds_opts opts;
 } scan_args;
 
-static int need(int argc, char **argv, int *i, const char **out) {
-    const char *a = argv[*i];
-    const char *eq = strchr(a, '=');
-    if (eq && strncmp(a, "--", 2) == 0) { *out = eq + 1; return 0; }
-    if (*i + 1 >= argc) return cli_usage_error("scan", "%s needs a value", a);
-    *out = argv[++*i];
-    return 0;
-}
-
-static bool is_flag(const char *a, const char *name) {
-    size_t n = strlen(name);
-    return strncmp(a, name, n) == 0 && (a[n] == 0 || a[n] == '=');
-}
-
 static int parse_args(int argc, char **argv, scan_args *a) {
     memset(a, 0, sizeof *a);
     ds_opts_init(&a->opts);
-    for (int i = 1; i < argc; i++) {
-        const char *s = argv[i];
-        int rc = cli_transport_flag("scan", argc, argv, &i, &a->opts);
-        if (rc < 0) return DS_EXIT_USAGE;
-        if (rc > 0) continue;
-        struct { const char *name; const char **slot; } vals[] = {
-            {"--sbom-out", &a->sbom_out}, {"--sbom", &a->sbom}, {"--policy", &a->policy},
-            {"--junit", &a->junit}, {"--vulns", &a->vulns}, {"--fail-on", &a->fail_on},
-            {"--html", &a->html}, {"--user", &a->user}};
-        bool done = false;
-        for (size_t k = 0; k < sizeof vals / sizeof *vals && !done; k++) {
-            if (!is_flag(s, vals[k].name)) continue;
-            if (need(argc, argv, &i, vals[k].slot)) return DS_EXIT_USAGE;
-            done = true;
-        }
-        if (done) continue;
-        if (strcmp(s, "--json") == 0) a->json = true;
-        else if (strcmp(s, "--files") == 0) a->files = true;
-        else if (s[0] == '-' && s[1]) return cli_usage_error("scan", "unknown option '%s'", s);
-        else if (a->image) return cli_usage_error("scan", "one IMAGE only (got '%s' and '%s')", a->image, s);
-        else a->image = s;
-    }
+    const cli_opt own[] = {
+        {.name = "sbom-out", .kind = CLI_STR, .target = &a->sbom_out},
+        {.name = "sbom", .kind = CLI_STR, .target = &a->sbom},
+        {.name = "policy", .kind = CLI_STR, .target = &a->policy},
+        {.name = "junit", .kind = CLI_STR, .target = &a->junit},
+        {.name = "vulns", .kind = CLI_STR, .target = &a->vulns},
+        {.name = "fail-on", .kind = CLI_STR, .target = &a->fail_on},
+        {.name = "html", .kind = CLI_STR, .target = &a->html},
+        {.name = "user", .kind = CLI_STR, .target = &a->user},
+        {.name = "json", .kind = CLI_BOOL, .target = &a->json},
+        {.name = "files", .kind = CLI_BOOL, .target = &a->files},
+        {0},
+    };
+    cli_opt shared[CLI_T_MAX + 1];
+    cli_transport_table(shared, &a->opts, CLI_T_SRC | CLI_T_AUTH | CLI_T_TMPDIR);
+    cli_list args = {0};
+    int pr = cli_parse("scan", USAGE, own, shared, argc - 1, argv + 1, &args, NULL);
+    a->image = args.n ? args.v[0] : NULL;
+    const char *second = args.n > 1 ? args.v[1] : NULL;
+    cli_list_free(&args);
+    if (pr) return pr > 0 ? -1 : DS_EXIT_USAGE;
+    if (second) return cli_usage_error("scan", "one IMAGE only (got '%s' and '%s')", a->image, second);
     if (!a->image) return cli_usage_error("scan", "IMAGE is missing");
     if (a->sbom && strcmp(a->sbom, "spdx-json") && strcmp(a->sbom, "cyclonedx-json"))
         return cli_usage_error("scan", "--sbom: expected spdx-json or cyclonedx-json, got '%s'", a->sbom);

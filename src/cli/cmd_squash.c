@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "layers/squash.h"
 
 static const char usage[] =
@@ -24,18 +25,16 @@ static const char usage[] =
 int cmd_squash(int argc, char **argv) {
     ds_opts opts;
     ds_opts_init(&opts);
-    const char *src = NULL, *dst = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (cli_is_help(a)) { fputs(usage, stdout); return DS_EXIT_OK; }
-        int t = cli_transport_flag("squash", argc, argv, &i, &opts);
-        if (t < 0) return DS_EXIT_USAGE;
-        if (t > 0) continue;
-        if (a[0] == '-' && a[1]) return cli_usage_error("squash", "unknown option '%s'", a);
-        if (!src) src = a;
-        else if (!dst) dst = a;
-        else return cli_usage_error("squash", "too many arguments ('%s')", a);
-    }
+    cli_opt shared[CLI_T_MAX + 1];
+    cli_transport_table(shared, &opts, CLI_T_SRC | CLI_T_DEST | CLI_T_AUTH | CLI_T_COMPRESS | CLI_T_TMPDIR);
+    cli_list args = {0};
+    int pr = cli_parse("squash", usage, NULL, shared, argc - 1, argv + 1, &args, NULL);
+    size_t npos = args.n;
+    const char *src = npos > 0 ? args.v[0] : NULL, *dst = npos > 1 ? args.v[1] : NULL;
+    const char *extra = npos > 2 ? args.v[2] : NULL;
+    cli_list_free(&args);
+    if (pr) return pr > 0 ? DS_EXIT_OK : DS_EXIT_USAGE;
+    if (extra) return cli_usage_error("squash", "too many arguments ('%s')", extra);
     if (!src || !dst) return cli_usage_error("squash", "expected SRC and DST");
     ds_err err;
     ds_compress c = DS_COMPRESS_GZIP;

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "trace/minimal_dev.h"
 #include "trace/trace_log.h"
 #include "trace/trace_limits.h"
@@ -177,27 +178,24 @@ static void print_summary(FILE *o, const ds_trace *t) {
 int cmd_trace(int argc, char **argv) {
     const char *out = NULL, *root = NULL, *timeout = NULL, *grace = NULL, *json_fd_s = NULL;
     bool json = false, summary = false, full = false, no_pin = false;
-    int i = 1;
-    for (; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--")) { i++; break; }
-        if (cli_is_help(a)) { fputs(usage_text, stdout); return DS_EXIT_OK; }
-        if (!strcmp(a, "--json")) json = true;
-        else if (!strcmp(a, "--summary")) summary = true;
-        else if (!strcmp(a, "--syscalls")) full = true;
-        else if (!strcmp(a, "--no-pin")) no_pin = true;
-        else if (!strcmp(a, "--out") || !strcmp(a, "-o") || !strcmp(a, "--root") || !strcmp(a, "--timeout") ||
-                 !strcmp(a, "--grace") || !strcmp(a, "--json-fd")) {
-            if (i + 1 >= argc) return cli_usage_error("trace", "%s needs a value", a);
-            const char *v = argv[++i];
-            if (!strcmp(a, "--out") || !strcmp(a, "-o")) out = v;
-            else if (!strcmp(a, "--root")) root = v;
-            else if (!strcmp(a, "--timeout")) timeout = v;
-            else if (!strcmp(a, "--json-fd")) json_fd_s = v;
-            else grace = v;
-        } else if (a[0] == '-') return cli_usage_error("trace", "unknown option '%s'", a);
-        else break;
-    }
+    cli_list run = {0};
+    const cli_opt own[] = {
+        {.name = "json", .kind = CLI_BOOL, .target = &json},
+        {.name = "summary", .kind = CLI_BOOL, .target = &summary},
+        {.name = "syscalls", .kind = CLI_BOOL, .target = &full},
+        {.name = "no-pin", .kind = CLI_BOOL, .target = &no_pin},
+        {.name = "out", .short_name = 'o', .kind = CLI_STR, .target = &out},
+        {.name = "json-fd", .kind = CLI_STR, .target = &json_fd_s},
+        {.name = "root", .kind = CLI_STR, .target = &root},
+        {.name = "timeout", .kind = CLI_STR, .target = &timeout},
+        {.name = "grace", .kind = CLI_STR, .target = &grace},
+        {0},
+    };
+    int pr = cli_parse("trace", usage_text, own, NULL, argc - 1, argv + 1, NULL, &run);
+    /* The command to run: argv[i..argc), as before (run.v points into argv). */
+    int i = run.n ? argc - (int)run.n : argc;
+    cli_list_free(&run);
+    if (pr) return pr > 0 ? DS_EXIT_OK : DS_EXIT_USAGE;
     if (i >= argc) return cli_usage_error("trace", "missing the command to run (distill trace [OPTIONS] -- CMD ARGS...)");
     if (timeout && !secs_ok(timeout))
         return usage_line("%s: expected whole seconds from 0 to " DS_STR(DS_TRACE_MAX_SECS) ", got '%s'", "--timeout", timeout);

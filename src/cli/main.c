@@ -49,6 +49,16 @@ int main(int argc, char **argv) {
         return DS_EXIT_USAGE;
     }
     const char *cmd = argv[1];
+    if (!strcmp(cmd, "help") && argc > 2) {
+        /* `distill help CMD`: that command's own help. */
+        for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+            if (!strcmp(argv[2], commands[i].name)) {
+                char *hargv[] = {argv[2], "--help", NULL};
+                return commands[i].fn(2, hargv);
+            }
+        fprintf(stderr, "distill: '%s' is not a command. See 'distill --help'.\n", argv[2]);
+        return DS_EXIT_USAGE;
+    }
     if (cli_is_help(cmd) || !strcmp(cmd, "help")) {
         usage(stdout);
         return DS_EXIT_OK;

@@ -157,6 +157,15 @@ static char *ops_text(unsigned ops) {
 }
 
 /* argv as the report shows it: a compact JSON array. */
+static void str_add(char ***v, size_t *n, char *s) {
+    *v = ds_xrealloc(*v, (*n + 1) * sizeof **v);
+    (*v)[(*n)++] = s;
+}
+static void tool_add(ds_tool_note **v, size_t *n, const char *path, const char *note) {
+    *v = ds_xrealloc(*v, (*n + 1) * sizeof **v);
+    (*v)[(*n)++] = (ds_tool_note){.path = ds_xstrdup(path), .note = ds_xstrdup(note)};
+}
+
 static char *argv_text(const ds_trace_exec *e) {
     json_t *a = json_array();
     for (size_t i = 0; i < e->argc; i++) json_array_append_new(a, ds_json_lossy(e->argv[i]));
@@ -168,10 +177,6 @@ static char *argv_text(const ds_trace_exec *e) {
 int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_minify_opts *opts,
                        ds_closure **out, ds_err *err) {
     ds_closure *c = ds_xcalloc(1, sizeof *c);
-    c->dropped_tools = json_array();
-    c->used_tools = json_array();
-    c->warnings = json_array();
-    c->written = json_array();
     ctx x = {.root = src_root, .c = c, .err = err};
     if (ds_root_open(&x.tree, src_root, err) < 0) {
         ds_closure_free(c);
@@ -195,7 +200,7 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
         const ds_trace_file *f = &trace->files[i];
         const char *path = f->path;
         bool wrote = f->ops & (DS_TRACE_OP_CREATE | DS_TRACE_OP_RENAME | DS_TRACE_OP_UNLINK);
-        if (wrote) json_array_append_new(c->written, ds_json_bytes(path));
+        if (wrote) str_add(&c->written, &c->n_written, ds_xstrdup(path));
         if (!f->ok) continue;
         char *reason = ops_text(f->ops), *res = NULL;
         keep(&x, path, reason, &res);
@@ -270,7 +275,7 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
             uint16_t m = elf_machine(host, &is_elf);
             if (is_elf && c->machine && m != c->machine) {
                 char *w = ds_xasprintf("%s: ELF machine %u differs from the app's (%u): not kept", path, m, c->machine);
-                json_array_append_new(c->warnings, ds_json_lossy(w));
+                str_add(&c->warnings, &c->n_warnings, ds_xstrdup(w));
                 free(w);
                 ds_pathmap_remove(&c->keep, path);
                 k--;
@@ -278,16 +283,16 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
                 ds_elf_result *r = NULL;
                 ds_err e = {0};
                 if (!elf && ds_elf_ctx_new(src_root, opts->ld_library_path, &elf, &e) < 0) {
-                    json_array_append_new(c->warnings, ds_json_lossy(e.msg));
+                    str_add(&c->warnings, &c->n_warnings, ds_xstrdup(e.msg));
                 } else if (ds_elf_resolve(elf, path, &r, &e) < 0) {
-                    json_array_append_new(c->warnings, ds_json_lossy(e.msg));
+                    str_add(&c->warnings, &c->n_warnings, ds_xstrdup(e.msg));
                 } else {
                     char *why = ds_xasprintf("needed by %s", path);
                     for (size_t d = 0; d < r->n_files; d++) keep(&x, r->files[d], why, NULL);
                     free(why);
                     for (size_t d = 0; d < r->n_missing; d++) {
                         char *w = ds_xasprintf("%s: library %s not found in the image", path, r->missing[d]);
-                        json_array_append_new(c->warnings, ds_json_lossy(w));
+                        str_add(&c->warnings, &c->n_warnings, ds_xstrdup(w));
                         free(w);
                     }
                 }
@@ -328,10 +333,9 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
             if (r->exists) argv = ds_pathmap_get(&execd, r->real);
         }
         if (argv) {
-            json_array_append_new(c->used_tools, json_pack("{s:o, s:s}", "path", ds_json_bytes(path), "argv", argv));
+            tool_add(&c->used_tools, &c->n_used_tools, path, argv);
         } else if (!opts->keep_shell) {
-            json_array_append_new(c->dropped_tools, json_pack("{s:o, s:s}", "path", ds_json_bytes(path), "why",
-                                                               "seen in the trace but never executed by the app"));
+            tool_add(&c->dropped_tools, &c->n_dropped_tools, path, "seen in the trace but never executed by the app");
             ds_pathmap_remove(&c->keep, path);
             k--;
         }
@@ -353,9 +357,13 @@ fail:
 void ds_closure_free(ds_closure *c) {
     if (!c) return;
     ds_pathmap_free(&c->keep);
-    json_decref(c->dropped_tools);
-    json_decref(c->used_tools);
-    json_decref(c->warnings);
-    json_decref(c->written);
+    for (size_t i = 0; i < c->n_dropped_tools; i++) { free(c->dropped_tools[i].path); free(c->dropped_tools[i].note); }
+    free(c->dropped_tools);
+    for (size_t i = 0; i < c->n_used_tools; i++) { free(c->used_tools[i].path); free(c->used_tools[i].note); }
+    free(c->used_tools);
+    for (size_t i = 0; i < c->n_warnings; i++) free(c->warnings[i]);
+    free(c->warnings);
+    for (size_t i = 0; i < c->n_written; i++) free(c->written[i]);
+    free(c->written);
     free(c);
 }

@@ -28,14 +28,23 @@ typedef struct ds_minify_opts {
     const char *workdir;              /* the image's WorkingDir: the runtime chdirs there before the app runs */
 } ds_minify_opts;
 
+/* A tool the closure saw: a path (exact bytes) and a note (the argv it ran with, as JSON
+ * text, or why it was left out). */
+typedef struct ds_tool_note {
+    char *path;
+    char *note;
+} ds_tool_note;
+
 typedef struct ds_closure {
     ds_pathmap keep;        /* sorted: path -> reason */
-    /* Paths in these JSON values are exact bytes (ds_json_bytes, trace/path_json.h): run
-     * ds_json_export on whatever holds them before dumping it. */
-    json_t *dropped_tools;  /* [{path, why}] shells/package managers/coreutils found in SRC and left out */
-    json_t *used_tools;     /* [{path, argv}] tools kept because the app ran them */
-    json_t *warnings;       /* [string] */
-    json_t *written;        /* [path] paths the app created/renamed/removed (to chown for a non-root user) */
+    ds_tool_note *dropped_tools; /* shells/package managers/coreutils found in SRC and left out: note = why */
+    size_t n_dropped_tools;
+    ds_tool_note *used_tools;    /* tools kept because the app ran them: note = argv as JSON text */
+    size_t n_used_tools;
+    char **warnings;        /* sentences (may hold bytes of paths that are not UTF-8) */
+    size_t n_warnings;
+    char **written;         /* paths the app created/renamed/removed (to chown for a non-root user) */
+    size_t n_written;
     uint16_t machine;       /* ELF e_machine of the app, 0 unknown */
 } ds_closure;
 
@@ -53,8 +62,9 @@ typedef struct ds_user_setup {
 
 /* Copy the kept paths from src_root to dst_root (must not exist or be empty) with
  * modes, owners, times, xattrs and hard links; then the essentials: /tmp 1777,
- * passwd/group with the run user. */
-int ds_closure_write_tree(const char *src_root, const ds_closure *c, const ds_user_setup *user,
+ * passwd/group with the run user, and the package metadata of what was kept (whose notes,
+ * such as a package skipped for a bad name, are added to c->warnings once each). */
+int ds_closure_write_tree(const char *src_root, ds_closure *c, const ds_user_setup *user,
                           const char *dst_root, ds_err *err);
 
 /* Package metadata for what was kept (src/minify/pkg_meta.c): dpkg status.d/PKG +

@@ -93,7 +93,7 @@ static int add_user_line(const char *dst_root, const char *file, const char *lin
     return r;
 }
 
-int ds_closure_write_tree(const char *src_root, const ds_closure *c, const ds_user_setup *user,
+int ds_closure_write_tree(const char *src_root, ds_closure *c, const ds_user_setup *user,
                           const char *dst_root, ds_err *err) {
     if (ds_mkdirs(dst_root, 0755, err) < 0) return -1;
     hl *links = NULL;
@@ -157,7 +157,20 @@ int ds_closure_write_tree(const char *src_root, const ds_closure *c, const ds_us
     free(tmp);
 
     /* Package metadata of what was kept, before the run user's files (passwd is no package's). */
-    if (ds_pkg_meta_write(src_root, &c->keep, dst_root, c->warnings, NULL, err) < 0) goto out;
+    json_t *notes = json_array();
+    int pm = ds_pkg_meta_write(src_root, &c->keep, dst_root, notes, NULL, err);
+    size_t ni;
+    json_t *nv;
+    json_array_foreach(notes, ni, nv) {
+        const char *t = json_string_value(nv);
+        bool dup = false;
+        for (size_t k = 0; t && k < c->n_warnings && !dup; k++) dup = !strcmp(c->warnings[k], t);
+        if (!t || dup) continue;
+        c->warnings = ds_xrealloc(c->warnings, (c->n_warnings + 1) * sizeof *c->warnings);
+        c->warnings[c->n_warnings++] = ds_xstrdup(t);
+    }
+    json_decref(notes);
+    if (pm < 0) goto out;
 
     if (user->add_nonroot) {
         if (real_dir(dst_root, "/etc", err) < 0 || real_dir(dst_root, "/home", err) < 0) goto out;
@@ -183,10 +196,8 @@ int ds_closure_write_tree(const char *src_root, const ds_closure *c, const ds_us
     if (user->chown_written) {
         /* What the app created, renamed or removed: the entry (if kept) and its directory, so the
          * run user can do it again. Sticky world-writable dirs (/tmp) need nothing. */
-        size_t i;
-        json_t *w;
-        json_array_foreach(c->written, i, w) {
-            const char *p = json_string_value(w);
+        for (size_t i = 0; i < c->n_written; i++) {
+            const char *p = c->written[i];
             char *dir = ds_xstrdup(p);
             char *sl = strrchr(dir, '/');
             if (sl) *sl = 0;

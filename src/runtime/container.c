@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "runtime/runtime.h"
 #include "util/cleanup.h"
+#include "util/proc.h"
 #include "util/fsutil.h"
 #include "util/strvec.h"
 
@@ -235,6 +236,24 @@ int ds_tcp_probe(int port) {
     return r == 0 ? 0 : -1;
 }
 
+/* The ready command, in its own process group, stopped with the group after limit_s. */
+static int run_ready_cmd(const char *cmd, double limit_s) {
+    pid_t p = fork();
+    if (p < 0) return -1;
+    if (p == 0) {
+        setpgid(0, 0);
+        int in = open("/dev/null", O_RDONLY), out = open("/dev/null", O_WRONLY);
+        dup2(in, 0); dup2(out, 1); dup2(out, 2);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    setpgid(p, p);
+    ds_cleanup_register_child_group(p);
+    int st = ds_wait_group(p, limit_s, 2, NULL);
+    ds_cleanup_forget_child(p);
+    return st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -262,8 +281,8 @@ int ds_container_wait_ready(ds_container *c, const int *ports, size_t n_ports, c
         if (ds_interrupted) return ds_fail(err, "interrupted");
         bool ready;
         if (ready_cmd) {
-            char *argv[] = {"sh", "-c", (char *)ready_cmd, NULL};
-            ready = run_quiet(-1, argv, NULL) == 0;
+            double left = deadline - now_s();
+            ready = run_ready_cmd(ready_cmd, left > 1 ? left : 1) == 0;
         } else if (n_ports) {
             ready = true;
             for (size_t i = 0; i < n_ports && ready; i++) ready = ds_tcp_probe(ports[i]) == 0;
@@ -338,4 +357,29 @@ void ds_container_free(ds_container *c) {
     free(c->tmp);
     free(c->id);
     free(c);
+}
+
+/* ---- the native runtime behind ds_runtime_ops ---- */
+static int nat_start(void *ctx, const ds_run_spec *spec, void **h, ds_err *err) {
+    (void)ctx;
+    ds_container *c = NULL;
+    int r = ds_container_start(spec, &c, err);
+    *h = c;
+    return r;
+}
+static int nat_wait_ready(void *h, const int *ports, size_t n, const char *cmd, double t, ds_err *err) {
+    return ds_container_wait_ready(h, ports, n, cmd, t, err);
+}
+static int nat_running(void *h) { return ds_container_running(h); }
+static int nat_stop(void *h, int grace_s, int *code, ds_err *err) { return ds_container_stop(h, grace_s, code, err); }
+static void nat_free(void *h) { ds_container_free(h); }
+static int nat_port_in_use(void *ctx, int port) {
+    (void)ctx;
+    return ds_tcp_probe(port);
+}
+
+ds_runtime ds_runtime_native(ds_runtime_kind kind) {
+    static const ds_runtime_ops ops = {.start = nat_start, .wait_ready = nat_wait_ready, .running = nat_running,
+                                       .stop = nat_stop, .free = nat_free, .port_in_use = nat_port_in_use};
+    return (ds_runtime){.ops = &ops, .ctx = NULL, .kind = kind};
 }

@@ -72,6 +72,31 @@ int ds_container_stop(ds_container *c, int grace_s, int *exit_code, ds_err *err)
 /* Removes the container, its bundle and the overlay; safe after stop. */
 void ds_container_free(ds_container *c);
 
+/* The runtime as the build pipeline sees it: start a tree, wait for it, stop it. The
+ * native one (runc, crun, podman: the functions above) is ds_runtime_native(); the unit
+ * tests of the pipeline give their own (a fake that "runs" a tree by writing a canned
+ * sensor log). A handle is whatever start returned; free is called once per started handle. */
+typedef struct ds_runtime_ops {
+    int (*start)(void *ctx, const ds_run_spec *spec, void **handle, ds_err *err);
+    int (*wait_ready)(void *handle, const int *ports, size_t n_ports, const char *ready_cmd, double timeout_s,
+                      ds_err *err);
+    int (*running)(void *handle);
+    int (*stop)(void *handle, int grace_s, int *exit_code, ds_err *err);
+    void (*free)(void *handle);
+    /* Does a port on 127.0.0.1 accept connections (0)? The pipeline refuses to start an app
+     * whose exposed port is taken; NULL = ds_tcp_probe. */
+    int (*port_in_use)(void *ctx, int port);
+} ds_runtime_ops;
+
+typedef struct ds_runtime {
+    const ds_runtime_ops *ops;
+    void *ctx;
+    ds_runtime_kind kind; /* reported as the runtime's name; set in each ds_run_spec */
+} ds_runtime;
+
+/* runc, crun or podman through the ds_container_* functions. */
+ds_runtime ds_runtime_native(ds_runtime_kind kind);
+
 /* Overlay of lower (read-only) under a fresh upper dir in work_dir, mounted on merged. */
 int ds_overlay_mount(const char *lower, const char *work_dir, char **merged, ds_err *err);
 int ds_overlay_umount(const char *merged, ds_err *err);

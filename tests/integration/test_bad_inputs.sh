@@ -49,7 +49,7 @@ bad "harden --user empty" 2 "--user: empty" $DISTILL harden oci:src oci:h --user
 bad "harden --user root" 2 "must not be root" $DISTILL harden oci:src oci:h --user 0:0
 bad "harden --allow relative" 2 "--allow bin/sh: expected an absolute" $DISTILL harden oci:src oci:h --allow bin/sh
 bad "harden --profile nonsense" 2 "unknown profile" $DISTILL harden oci:src oci:h --profile lax
-bad "harden unknown flag" 2 "unknown option --bogus" $DISTILL harden oci:src oci:h --bogus
+bad "harden unknown flag" 2 "unknown option '--bogus'" $DISTILL harden oci:src oci:h --bogus
 check_eq "usage errors wrote nothing" "" "$(ls -d x a b h 2>/dev/null)"
 
 # --- bad references and platforms (exit 3) ----------------------------------------

@@ -10,6 +10,7 @@
 #include "build/build.h"
 #include "fs/layer_writer.h"
 #include "util/digest.h"
+#include "image/image_config.h"
 #include "runtime/runtime.h"
 #include "util/fsutil.h"
 
@@ -107,8 +108,8 @@ static void test_expand(void **state) {
     assert_string_equal(s, "curl http://127.0.0.1:80/nginx/v1/{OTHER}");
     free(s);
     ds_err err;
-    assert_int_equal(ds_test_run("test \"$DISTILL_NAME:$DISTILL_TAG\" = nginx:v1", &e, -1, NULL, &err), 0);
-    assert_int_equal(ds_test_run("exit 7", &e, -1, NULL, &err), 7);
+    assert_int_equal(ds_test_run("test \"$DISTILL_NAME:$DISTILL_TAG\" = nginx:v1", &e, -1, 0, NULL, NULL, &err), 0);
+    assert_int_equal(ds_test_run("exit 7", &e, -1, 0, NULL, NULL, &err), 7);
 }
 
 static void test_users(void **state) {
@@ -254,8 +255,8 @@ static void test_project_file(void **state) {
     ds_err e;
     assert_int_equal(ds_project_file_args(p, &argv, &argc, &e), 0);
     const char *want[] = {"--runtime", "runc", "--test", "curl -f http://{LOCALHOST}/", "--test", "true",
-                          "--keep-shell", "--", "/app", "-x"};
-    assert_int_equal(argc, 10);
+                          "--keep-shell", "--seccomp-verify=false", "--", "/app", "-x"};
+    assert_int_equal(argc, 11);
     for (int i = 0; i < argc; i++) assert_string_equal(argv[i], want[i]);
     for (int i = 0; i < argc; i++) free(argv[i]);
     free(argv);
@@ -274,15 +275,32 @@ static void test_project_file(void **state) {
 static void test_ports(void **state) {
     (void)state;
     json_error_t je;
-    json_t *cfg = json_loads("{\"config\":{\"ExposedPorts\":{\"8080/tcp\":{},\"53/udp\":{},\"9000\":{}},"
-                             "\"Env\":[\"PATH=/bin\",\"LD_LIBRARY_PATH=/opt/lib\"]}}", 0, &je);
-    int *ports = NULL;
-    size_t n = ds_config_tcp_ports(cfg, &ports);
-    assert_int_equal(n, 2);
-    assert_int_equal(ports[0] + ports[1], 8080 + 9000);
-    assert_string_equal(ds_config_env(cfg, "LD_LIBRARY_PATH"), "/opt/lib");
-    assert_null(ds_config_env(cfg, "HOME"));
-    free(ports);
+    json_t *cfg = json_loads("{\"architecture\":\"amd64\",\"config\":{\"ExposedPorts\":{\"8080/tcp\":{},\"53/udp\":{},\"9000\":{}},"
+                             "\"Env\":[\"PATH=/bin\",\"LD_LIBRARY_PATH=/opt/lib\"],\"Entrypoint\":[\"/app\"],\"Cmd\":null,"
+                             "\"WorkingDir\":\"\",\"User\":\"app\",\"Volumes\":{\"/data\":{}},\"Labels\":{\"a\":\"b\"},"
+                             "\"StopSignal\":\"SIGQUIT\"}}", 0, &je);
+    ds_image_config c;
+    ds_err err = {0};
+    assert_int_equal(ds_image_config_parse(cfg, &c, &err), 0);
+    assert_int_equal(c.n_tcp_ports, 2);
+    assert_int_equal(c.tcp_ports[0] + c.tcp_ports[1], 8080 + 9000);
+    assert_int_equal(c.n_exposed_ports, 3);
+    assert_string_equal(ds_image_config_env(&c, "LD_LIBRARY_PATH"), "/opt/lib");
+    assert_null(ds_image_config_env(&c, "HOME"));
+    assert_int_equal(c.n_entrypoint, 1);
+    assert_int_equal(c.n_cmd, 0);
+    assert_null(c.working_dir);
+    assert_string_equal(c.user, "app");
+    assert_string_equal(c.architecture, "amd64");
+    assert_string_equal(c.volumes[0], "/data");
+    assert_string_equal(c.labels[0].value, "b");
+    assert_string_equal(c.stop_signal, "SIGQUIT");
+    ds_image_config_free(&c);
+    json_decref(cfg);
+    /* A field of the wrong type is named. */
+    cfg = json_loads("{\"config\":{\"Env\":[\"A=1\", 7]}}", 0, &je);
+    assert_int_equal(ds_image_config_parse(cfg, &c, &err), -1);
+    assert_non_null(strstr(err.msg, "config.Env[1]"));
     json_decref(cfg);
 }
 

@@ -1,0 +1,55 @@
+/* Inside src/build: the state one ds_build_run carries between its stages. Not for the CLI. */
+#ifndef DS_BUILD_BUILD_INT_H
+#define DS_BUILD_BUILD_INT_H
+#include <sys/types.h>
+#include "build/build_run.h"
+#include "image/image_config.h"
+#include "runtime/runtime.h"
+
+/* ds_build_run with a given runtime (the unit tests' fake; ds_build_run passes the native one). */
+int ds_build_run_with(const ds_build_opts *opts, const ds_runtime *rt, const ds_build_events *ev,
+                      ds_build_result **out, ds_err *err);
+
+typedef struct ds_bctx {
+    const ds_build_opts *o;
+    const ds_build_events *ev;
+    const ds_runtime *rt;
+    ds_build_result *res;
+    ds_image *img;
+    ds_image_config cfg;
+    char *work, *rootfs;
+    char **env; size_t n_env;   /* borrowed from cfg, plus a default PATH */
+    char **cmd; size_t n_cmd;   /* borrowed: opts->command or Entrypoint+Cmd */
+    const char *name, *tag;
+    char *name_alloc;
+    int *probe_status;          /* per port, from the trace run (when no --test) */
+    int runs;
+    double t_stage;
+} ds_bctx;
+
+typedef struct ds_run_result {
+    int failures;
+    ssize_t failed;   /* index in res->steps of the first failing step, or -1 */
+    ds_trace *trace;  /* when run with the sensor */
+} ds_run_result;
+
+/* Run tree as a container (under the sensor when trace), drive it with the tests (and the
+ * checks, except when tracing). -1 with err on an error of ours; a failing step is a result. */
+/* user: the image User spelling, resolved in tree as docker and podman do (uid, gid,
+ * supplementary groups, HOME). */
+int ds_build_run_app(ds_bctx *c, const char *tree, const char *user, bool trace, const char *stage,
+                     const json_t *seccomp, ds_run_result *rr, ds_err *err);
+void ds_run_result_clear(ds_run_result *rr);
+/* Run the failing candidate again under the sensor: the files SRC has that the run reached
+ * and the candidate lacks, into res->missing (missing_known false when it could not be traced). */
+void ds_build_diagnose(ds_bctx *c, const char *cand_tree, const char *user);
+
+void ds_build_note(ds_bctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* report.json, seccomp.json, and when the result was written the Dockerfile with its context
+ * layer and the result's SBOMs (cand, cand_tree); test artifacts; into opts->out_dir. */
+int ds_build_write_outputs(ds_bctx *c, const ds_closure *clo, const ds_trace *trace, const json_t *seccomp,
+                           const json_t *rconfig, const json_t *harden, const ds_candidate *cand,
+                           const char *cand_tree, double t_report, double t0, ds_err *err);
+double ds_build_now(void);
+#endif

@@ -1,0 +1,347 @@
+/* ds_build_run: the stages of `distill build`, from SRC to DST.
+ *   open, unpack, trace (the app under the sensor, driven by its tests), closure, candidate
+ *   (the minimal tree, optionally hardened), verify (the same tests plus the checks, on the
+ *   candidate; --user auto tries nonroot first), write (only when everything passed). */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "build/build_int.h"
+#include "fs/unpack.h"
+#include "harden/harden.h"
+#include "image/blob.h"
+#include "minify/minify.h"
+#include "util/fsutil.h"
+
+static const char *const stage_names[DS_STAGE_COUNT] = {"open",      "unpack", "trace", "closure",
+                                                        "candidate", "verify", "write"};
+const char *ds_build_stage_name(ds_build_stage s) { return s < DS_STAGE_COUNT ? stage_names[s] : "?"; }
+
+void ds_build_opts_init(ds_build_opts *o) {
+    memset(o, 0, sizeof *o);
+    ds_opts_init(&o->topts);
+    o->ready_timeout = 60;
+    o->test_timeout = DS_TEST_TIMEOUT_DEFAULT;
+    o->user = "auto";
+}
+
+void ds_build_result_free(ds_build_result *r) {
+    if (!r) return;
+    for (size_t i = 0; i < r->n_steps; i++) free(r->steps[i].command);
+    free(r->steps);
+    for (size_t i = 0; i < r->n_missing; i++) free(r->missing[i]);
+    free(r->missing);
+    free(r->user_reason);
+    free(r);
+}
+
+static void stage(ds_bctx *c, ds_build_stage s, const char *what) {
+    c->t_stage = ds_build_now();
+    if (c->ev && c->ev->stage_start) c->ev->stage_start(c->ev->ctx, s, what);
+}
+static void stage_end(ds_bctx *c, ds_build_stage s) {
+    double d = ds_build_now() - c->t_stage;
+    c->res->seconds[s] += d;
+    if (c->ev && c->ev->stage_end) c->ev->stage_end(c->ev->ctx, s, d);
+}
+static void warning(ds_bctx *c, const char *msg) {
+    if (c->ev && c->ev->warning) c->ev->warning(c->ev->ctx, msg);
+}
+
+static char *default_name(const char *ref) {
+    const char *s = ref;
+    const char *colon = strstr(s, "://");
+    s = colon ? colon + 3 : (strchr(s, ':') ? strchr(s, ':') + 1 : s);
+    const char *slash = strrchr(s, '/');
+    if (slash && slash[1]) s = slash + 1;
+    size_t n = strcspn(s, ":@");
+    return ds_xstrndup(s, n);
+}
+
+static const char default_path[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+static void build_env_and_command(ds_bctx *c) {
+    c->env = ds_xcalloc(c->cfg.n_env + 2, sizeof *c->env);
+    for (size_t i = 0; i < c->cfg.n_env; i++) c->env[c->n_env++] = c->cfg.env[i];
+    if (!ds_image_config_env(&c->cfg, "PATH")) c->env[c->n_env++] = (char *)default_path;
+    if (c->o->n_command) {
+        c->cmd = ds_xcalloc(c->o->n_command + 1, sizeof *c->cmd);
+        for (size_t i = 0; i < c->o->n_command; i++) c->cmd[c->n_cmd++] = c->o->command[i];
+        return;
+    }
+    c->cmd = ds_xcalloc(c->cfg.n_entrypoint + c->cfg.n_cmd + 1, sizeof *c->cmd);
+    for (size_t i = 0; i < c->cfg.n_entrypoint; i++) c->cmd[c->n_cmd++] = c->cfg.entrypoint[i];
+    for (size_t i = 0; i < c->cfg.n_cmd; i++) c->cmd[c->n_cmd++] = c->cfg.cmd[i];
+}
+
+/* The config the result carries: the source's, with a command given after `--` as its
+ * Entrypoint (what was traced and verified is what ships). */
+static json_t *result_config(ds_bctx *c) {
+    json_t *cfg = json_deep_copy(c->img->config);
+    if (!c->o->n_command) return cfg;
+    json_t *inner = json_object_get(cfg, "config");
+    if (!inner) { inner = json_object(); json_object_set_new(cfg, "config", inner); }
+    json_t *ep = json_array();
+    for (size_t i = 0; i < c->o->n_command; i++) json_array_append_new(ep, json_string(c->o->command[i]));
+    json_object_set_new(inner, "Entrypoint", ep);
+    json_object_del(inner, "Cmd");
+    return cfg;
+}
+
+static const ds_build_step *step_at(const ds_bctx *c, const ds_run_result *rr) {
+    return rr->failed >= 0 ? &c->res->steps[rr->failed] : NULL;
+}
+
+/* "test `curl ...` failed (exit 7)" / "... timed out after 300 s" */
+static char *describe(const ds_bctx *c, const ds_build_step *s) {
+    if (s->timed_out) return ds_xasprintf("%s `%s` timed out after %g s", s->kind, s->command, c->o->test_timeout);
+    return ds_xasprintf("%s `%s` failed (exit %d)", s->kind, s->command, s->exit);
+}
+
+/* The harden rules on the candidate; what the app ran is allowed to stay. */
+static int harden_candidate(ds_bctx *c, const char *tree, const ds_closure *clo, const char *user,
+                            json_t *rconfig, json_t **out, ds_err *err) {
+    size_t nt = clo->n_used_tools;
+    const char **allow = ds_xcalloc(nt + 1, sizeof *allow);
+    for (size_t i = 0; i < nt; i++) allow[i] = clo->used_tools[i].path;
+    ds_harden_opts ho;
+    ds_harden_opts_init(&ho);
+    ho.user = user;
+    ho.config = rconfig;
+    ho.allow = allow;
+    ho.n_allow = nt;
+    ds_harden_report hrep;
+    ds_harden_report_init(&hrep);
+    int hr = ds_harden_tree(tree, &ho, &hrep, err);
+    free(allow);
+    if (hr == 0) *out = ds_harden_report_json(&hrep);
+    ds_harden_report_free(&hrep);
+    if (hr < 0) return ds_err_wrap(err, "--harden");
+    (void)c;
+    return 0;
+}
+
+int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_build_events *ev,
+                      ds_build_result **out, ds_err *err) {
+    *out = NULL;
+    if (!o->src || !o->dst) return ds_fail(err, "SRC and DST are required");
+    if (!(o->ready_timeout > 0)) return ds_fail(err, "the ready timeout must be a positive number of seconds");
+    if (!(o->test_timeout >= 0)) return ds_fail(err, "the test timeout must be 0 (none) or a positive number of seconds");
+    ds_build_result *res = ds_xcalloc(1, sizeof *res);
+    res->runtime = ds_runtime_name(rt->kind);
+    ds_bctx c = {.o = o, .ev = ev, .rt = rt, .res = res, .name = o->name, .tag = o->tag};
+    ds_closure *clo = NULL;
+    ds_trace *trace = NULL;
+    json_t *seccomp = NULL, *harden_json = NULL, *rconfig = NULL;
+    char *cand_tree = NULL, *fallback_why = NULL;
+    ds_candidate cand = {0};
+    ds_run_result rr = {.failed = -1};
+    int rc = -1;
+    if (!c.name) c.name = c.name_alloc = default_name(o->src);
+    double t0 = ds_build_now();
+    /* ^C or a kill: src/cli/interrupt.c removes the work dir, or, while a container runs,
+     * sets ds_interrupted so run_app stops and removes it and the overlay first. */
+
+    /* 1. open */
+    stage(&c, DS_STAGE_OPEN, o->src);
+    if (ds_image_open(o->src, &o->topts, &c.img, err) < 0) goto fail;
+    /* Refuse DST = SRC or DST inside SRC before minutes of tracing, not at publish time. */
+    if (ds_dest_check(&c.img->ref, o->dst, err) < 0) goto fail;
+    if (ds_image_config_parse(c.img->config, &c.cfg, err) < 0) { ds_err_wrap(err, "%s", o->src); goto fail; }
+    snprintf(res->source_digest, sizeof res->source_digest, "%s", c.img->manifest_digest);
+    stage_end(&c, DS_STAGE_OPEN);
+    /* {CONTAINER_TAG}: --tag, else the source's tag (an OCI ref name, a registry tag), else latest. */
+    if (!c.tag) {
+        const char *t = c.img->ref.tag;
+        c.tag = t && *t ? t : "latest";
+    }
+
+    /* 2. unpack */
+    stage(&c, DS_STAGE_UNPACK, "applying layers");
+    if (ds_image_mkdtemp(&o->topts, "distill-build", &c.work, err) < 0) goto fail;
+    chmod(c.work, 0755);
+    c.rootfs = ds_xasprintf("%s/source", c.work);
+    ds_unpack_opts uo;
+    ds_unpack_opts_default(&uo);
+    uo.keep_owners = geteuid() == 0;
+    if (ds_image_unpack(c.img, c.rootfs, &uo, err) < 0) goto fail;
+    stage_end(&c, DS_STAGE_UNPACK);
+
+    build_env_and_command(&c);
+    if (!c.n_cmd) { ds_fail(err, "%s has no entrypoint or cmd: give the app's command after --", o->src); goto fail; }
+    rconfig = result_config(&c);
+    c.probe_status = ds_xcalloc(c.cfg.n_tcp_ports + 1, sizeof *c.probe_status);
+    const char *src_user = c.cfg.user;
+    uint32_t suid, sgid;
+    if (ds_user_resolve(c.rootfs, src_user, &suid, &sgid, err) < 0) goto fail;
+    if (o->n_tests == 0) {
+        char *w = c.cfg.n_tcp_ports
+                      ? ds_xasprintf("no --test given: only probing %zu exposed port(s). Probes cover little; files "
+                                     "needed by anything else the app does will be missing.", c.cfg.n_tcp_ports)
+                      : ds_xstrdup("no --test and no exposed port: only checking that the app starts (or runs to "
+                                   "completion); anything else it does is not covered.");
+        warning(&c, w);
+        free(w);
+    }
+
+    /* 3. trace */
+    stage(&c, DS_STAGE_TRACE, "running the source under the sensor");
+    if (ds_build_run_app(&c, c.rootfs, src_user, true, "trace", NULL, &rr, err) < 0) goto fail;
+    stage_end(&c, DS_STAGE_TRACE);
+    if (rr.failures) {
+        char *d = describe(&c, step_at(&c, &rr));
+        ds_build_note(&c, "%s on the SOURCE image: fix the test or the image first; nothing written", d);
+        free(d);
+        res->failed = step_at(&c, &rr); /* steps no longer grow */
+        res->outcome = DS_BUILD_SOURCE_FAILED;
+        rc = 0;
+        goto done;
+    }
+    trace = rr.trace;
+    rr.trace = NULL;
+    ds_run_result_clear(&rr);
+
+    /* 4. closure */
+    stage(&c, DS_STAGE_CLOSURE, "computing what the app needs");
+    ds_minify_opts mo = {.ld_library_path = ds_image_config_env(&c.cfg, "LD_LIBRARY_PATH"),
+                         .path_env = ds_image_config_env(&c.cfg, "PATH"), .command = c.cmd, .n_command = c.n_cmd,
+                         .keep_globs = o->keep, .n_keep_globs = o->n_keep, .keep_packages = o->keep_packages,
+                         .n_keep_packages = o->n_keep_packages, .keep_shell = o->keep_shell,
+                         .workdir = c.cfg.working_dir};
+    if (ds_closure_compute(c.rootfs, trace, &mo, &clo, err) < 0) goto fail;
+    stage_end(&c, DS_STAGE_CLOSURE);
+    const char *arch = trace->arch && *trace->arch ? trace->arch : NULL;
+    seccomp = ds_seccomp_profile(trace->syscalls, trace->nsyscalls, arch ? arch : c.img->arch);
+
+    /* 5+6. candidate tree and verify; --user auto tries nonroot first. */
+    const char *want_user = o->user ? o->user : "auto";
+    bool try_nonroot = !strcmp(want_user, "auto");
+    uint32_t vuid = suid, vgid = sgid;
+    const char *user_why = NULL;
+    if (!try_nonroot) {
+        if (!strcmp(want_user, DS_NONROOT_NAME)) { vuid = vgid = DS_NONROOT_UID; }
+        else if (ds_user_resolve(c.rootfs, want_user, &vuid, &vgid, err) < 0) goto fail;
+        user_why = "--user";
+    }
+    bool passed = false;
+    for (int attempt = 0; attempt < 2 && !passed; attempt++) {
+        bool nonroot = try_nonroot && attempt == 0;
+        if (try_nonroot && attempt == 1) { vuid = suid; vgid = sgid; }
+        if (nonroot) { vuid = vgid = DS_NONROOT_UID; }
+        snprintf(res->user, sizeof res->user, "%u:%u", vuid, vgid);
+        /* Back to the source's user: its own spelling, so a runtime gives it the supplementary
+         * groups of its name, as for the source (a numeric uid:gid gets none). */
+        if (try_nonroot && attempt == 1 && src_user && *src_user && strlen(src_user) < sizeof res->user)
+            snprintf(res->user, sizeof res->user, "%s", src_user);
+        stage(&c, DS_STAGE_CANDIDATE, "writing the minimal tree");
+        if (cand_tree) ds_rmtree(cand_tree, &(ds_err){0});
+        free(cand_tree);
+        cand_tree = ds_xasprintf("%s/candidate-%d", c.work, attempt);
+        ds_user_setup us = {.add_nonroot = vuid == DS_NONROOT_UID, .chown_written = vuid != 0,
+                            .chown_uid = vuid, .chown_gid = vgid};
+        if (ds_closure_write_tree(c.rootfs, clo, &us, cand_tree, err) < 0) goto fail;
+        json_decref(harden_json);
+        harden_json = NULL;
+        if (o->harden && vuid == 0)
+            harden_json = json_pack("{s:b, s:s}", "applied", 0, "why", "the run user is root: harden refuses it");
+        else if (o->harden && harden_candidate(&c, cand_tree, clo, res->user, rconfig, &harden_json, err) < 0)
+            goto fail;
+        stage_end(&c, DS_STAGE_CANDIDATE);
+        stage(&c, DS_STAGE_VERIFY, "running the candidate with the same tests");
+        if (ds_build_run_app(&c, cand_tree, res->user, false, "verify", o->seccomp_verify ? seccomp : NULL, &rr,
+                             err) < 0)
+            goto fail;
+        stage_end(&c, DS_STAGE_VERIFY);
+        if (!rr.failures) {
+            passed = true;
+            if (nonroot) user_why = "nonroot passed every test";
+            else if (try_nonroot) user_why = fallback_why;
+        } else if (nonroot) {
+            /* Missing files fail as any user: name them now instead of a pointless retry as the
+             * source's user. Only a failure with nothing missing (a privilege nonroot lacks,
+             * such as binding port 80) is retried. */
+            char *d = describe(&c, step_at(&c, &rr));
+            ds_build_note(&c, "as nonroot (65532) %s: tracing it to tell missing files from a missing privilege", d);
+            ssize_t failed_at = rr.failed;
+            ds_build_diagnose(&c, cand_tree, res->user);
+            if (res->n_missing) {
+                free(d);
+                user_why = "nonroot failed on files the candidate lacked (a user change cannot fix that): "
+                           "not retried as the source's user";
+                break;
+            }
+            (void)failed_at;
+            res->missing_known = false;
+            fallback_why = ds_xasprintf("as nonroot (65532) %s: using the source's user %s", d,
+                                        src_user && *src_user ? src_user : "root");
+            free(d);
+            ds_build_note(&c, "%s", fallback_why);
+            ds_run_result_clear(&rr);
+        }
+    }
+    res->user_reason = ds_xstrdup(user_why ? user_why : "");
+    if (!passed) {
+        ssize_t failed_at = rr.failed;
+        const ds_build_step *f = step_at(&c, &rr);
+        ds_build_note(&c, "FAILED on the candidate: %s `%s` (%s%d); %s left untouched", f->kind, f->command,
+                      f->timed_out ? "timed out, exit " : "exit ", f->exit, o->dst);
+        /* Run it again under the sensor to name what it reached for and did not find
+         * (done already when the nonroot run failed on missing files). */
+        if (!res->missing_known) ds_build_diagnose(&c, cand_tree, res->user);
+        if (res->missing_known && ev && ev->missing) ev->missing(ev->ctx, o->src, res->missing, res->n_missing);
+        res->failed = &res->steps[failed_at];
+        res->outcome = DS_BUILD_CANDIDATE_FAILED;
+        goto report;
+    }
+
+    /* 7. write */
+    stage(&c, DS_STAGE_WRITE, o->dst);
+    if (ds_candidate_make(c.img, rconfig, cand_tree, res->user, o->topts.compress, c.work, &cand, err) < 0) goto fail;
+    if (ds_candidate_publish(&cand, o->dst, &o->topts, err) < 0) goto fail;
+    stage_end(&c, DS_STAGE_WRITE);
+    snprintf(res->manifest_digest, sizeof res->manifest_digest, "%s", cand.manifest_digest);
+    res->outcome = DS_BUILD_WRITTEN;
+
+report:;
+    double t_report = ds_build_now();
+    ds_tree_stats_of(c.rootfs, &res->before, &(ds_err){0});
+    if (cand_tree) ds_tree_stats_of(cand_tree, &res->after, &(ds_err){0});
+    res->used_bytes = ds_trace_used_bytes(c.rootfs, trace);
+    if (o->out_dir &&
+        ds_build_write_outputs(&c, clo, trace, seccomp, rconfig, harden_json, &cand, cand_tree, t_report, t0, err) < 0)
+        goto fail;
+    rc = 0;
+    goto done;
+
+fail:
+    rc = -1;
+done:
+    ds_run_result_clear(&rr);
+    if (c.work) {
+        if (o->keep_work) ds_build_note(&c, "work directory kept: %s", c.work);
+        else ds_rmtree(c.work, &(ds_err){0});
+    }
+    ds_candidate_clear(&cand);
+    ds_closure_free(clo);
+    ds_trace_free(trace);
+    json_decref(seccomp);
+    json_decref(harden_json);
+    json_decref(rconfig);
+    if (c.img) ds_image_close(c.img);
+    ds_image_config_free(&c.cfg);
+    free(c.work); free(c.rootfs); free(c.probe_status); free(c.env); free(c.cmd);
+    free(cand_tree); free(c.name_alloc); free(fallback_why);
+    if (rc < 0) ds_build_result_free(res);
+    else *out = res;
+    return rc;
+}
+
+int ds_build_run(const ds_build_opts *o, const ds_build_events *ev, ds_build_result **out, ds_err *err) {
+    *out = NULL;
+    ds_runtime_kind kind;
+    if (ds_runtime_pick(o->runtime, &kind, err) < 0) return -1;
+    if (geteuid() != 0 && kind != DS_RT_PODMAN)
+        return ds_fail(err, "runc/crun need root here (or use --runtime podman)");
+    ds_runtime rt = ds_runtime_native(kind);
+    return ds_build_run_with(o, &rt, ev, out, err);
+}

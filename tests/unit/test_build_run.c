@@ -1,0 +1,428 @@
+/* ds_build_run end to end with a fake runtime: SRC (a rootfs: tree) -> trace -> closure ->
+ * candidate -> verify -> DST (an oci: layout in a temp dir). The fake "runs" a tree by
+ * checking that the files the app needs exist in it (writing ok/missing/denied into a status
+ * file the host-side tests read) and, under the sensor, writing a canned sensor log. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "build/build_int.h"
+#include "util/fsutil.h"
+
+static char *tmp;
+
+/* A group of paths the app reaches from run number `from_run` on (0 = the trace), and the
+ * status file its test reads. */
+typedef struct need {
+    const char *status;  /* relative to tmp */
+    const char *paths[4];
+    int from_run;
+    bool root_only;      /* "denied" unless the run user is root */
+} need;
+
+typedef struct fake {
+    need needs[4];
+    size_t n_needs;
+    int starts;          /* runs started so far */
+    int live;            /* handles not yet freed */
+    uint32_t uids[8];
+    bool never_ready;
+} fake;
+
+typedef struct fake_ct {
+    fake *f;
+    bool running;
+} fake_ct;
+
+static void put(const char *rel, const char *text, mode_t mode) {
+    char *p = ds_xasprintf("%s%s", tmp, rel), *d = ds_xstrdup(p);
+    *strrchr(d, '/') = 0;
+    ds_err e;
+    assert_int_equal(ds_mkdirs(d, 0755, &e), 0);
+    assert_int_equal(ds_write_file_atomic(p, text, strlen(text), mode, &e), 0);
+    free(p);
+    free(d);
+}
+
+static int fake_start(void *ctx, const ds_run_spec *spec, void **h, ds_err *err) {
+    fake *f = ctx;
+    int run = f->starts++;
+    if (run < 8) f->uids[run] = spec->uid;
+    json_t *files = json_array();
+    for (size_t i = 0; i < f->n_needs; i++) {
+        const need *n = &f->needs[i];
+        if (run < n->from_run) continue;
+        const char *st = "ok";
+        for (size_t k = 0; k < 4 && n->paths[k]; k++) {
+            char *host = ds_xasprintf("%s%s", spec->rootfs, n->paths[k]);
+            struct stat sb;
+            if (lstat(host, &sb) < 0) st = "missing";
+            free(host);
+            json_array_append_new(files, json_pack("{s:s, s:s, s:[s], s:b}", "path", n->paths[k], "kind", "file",
+                                                   "ops", "open", "ok", 1));
+        }
+        if (n->root_only && spec->uid != 0 && !strcmp(st, "ok")) st = "denied";
+        char *sp = ds_xasprintf("%s/%s", tmp, n->status);
+        if (ds_write_file_atomic(sp, st, strlen(st), 0644, err) < 0) { free(sp); json_decref(files); return -1; }
+        free(sp);
+    }
+    if (spec->sensor_path) {
+        json_t *argv = json_array();
+        for (size_t i = 0; i < spec->n_args; i++) json_array_append_new(argv, json_string(spec->args[i]));
+        /* What the sensor would say of the app: past its own `--`. */
+        size_t skip = 0;
+        while (skip < spec->n_args && strcmp(spec->args[skip], "--")) skip++;
+        json_t *cmd = json_array();
+        for (size_t i = skip + 1; i < spec->n_args; i++) json_array_append_new(cmd, json_string(spec->args[i]));
+        json_array_append_new(files, json_pack("{s:s, s:s, s:[s], s:b}", "path", "/app/run", "kind", "file", "ops",
+                                               "exec", "ok", 1));
+        json_t *log = json_pack("{s:i, s:s, s:o, s:i, s:b, s:o, s:[{s:s, s:[s], s:b}], s:[s, s], s:[]}", "version", 1,
+                                "arch", "x86_64", "command", cmd, "exit_code", 0, "syscalls_complete", 1, "files",
+                                files, "execs", "path", "/app/run", "argv", "/app/run", "ok", 1, "syscalls", "openat",
+                                "read", "warnings");
+        json_decref(argv);
+        char *p = ds_xasprintf("%s/trace.json", spec->log_dir);
+        char *text = json_dumps(log, 0);
+        int r = ds_write_file_atomic(p, text, strlen(text), 0644, err);
+        free(text);
+        free(p);
+        json_decref(log);
+        if (r < 0) return -1;
+    } else {
+        json_decref(files);
+    }
+    fake_ct *c = ds_xcalloc(1, sizeof *c);
+    c->f = f;
+    c->running = true;
+    f->live++;
+    *h = c;
+    return 0;
+}
+static int fake_wait_ready(void *h, const int *ports, size_t n, const char *cmd, double t, ds_err *err) {
+    fake_ct *c = h;
+    if (c->f->never_ready) { c->running = false; return ds_fail(err, "container fake exited with status 1 before it was ready"); }
+    return 0;
+}
+static int fake_running(void *h) { return ((fake_ct *)h)->running; }
+static int fake_stop(void *h, int grace, int *code, ds_err *err) {
+    ((fake_ct *)h)->running = false;
+    if (code) *code = 0;
+    return 0;
+}
+static void fake_free(void *h) {
+    fake_ct *c = h;
+    c->f->live--;
+    free(c);
+}
+static int fake_port(void *ctx, int port) { return -1; }
+static const ds_runtime_ops fake_ops = {.start = fake_start, .wait_ready = fake_wait_ready, .running = fake_running,
+                                        .stop = fake_stop, .free = fake_free, .port_in_use = fake_port};
+
+/* What the events said. */
+typedef struct seen {
+    int stages_started, stages_ended, steps, warnings;
+    char notes[4096];
+    char missing[1024];
+} seen;
+static void ev_stage_start(void *ctx, ds_build_stage s, const char *what) { ((seen *)ctx)->stages_started++; }
+static void ev_stage_end(void *ctx, ds_build_stage s, double secs) { ((seen *)ctx)->stages_ended++; }
+static void ev_step_end(void *ctx, const ds_build_step *s) { ((seen *)ctx)->steps++; }
+static void ev_warning(void *ctx, const char *m) { ((seen *)ctx)->warnings++; }
+static void ev_note(void *ctx, const char *m) {
+    seen *s = ctx;
+    strncat(s->notes, m, sizeof s->notes - strlen(s->notes) - 2);
+    strcat(s->notes, "\n");
+}
+static void ev_missing(void *ctx, const char *src, char *const *paths, size_t n) {
+    seen *s = ctx;
+    for (size_t i = 0; i < n; i++) {
+        strncat(s->missing, paths[i], sizeof s->missing - strlen(s->missing) - 2);
+        strcat(s->missing, " ");
+    }
+}
+
+static int setup(void **state) {
+    ds_err e;
+    assert_int_equal(ds_mkdtemp("distill-test-build-run", &tmp, &e), 0);
+    put("/src/app/run", "#!/app/run\n", 0755);
+    put("/src/app/data/a.txt", "used by the trace\n", 0644);
+    put("/src/app/data/b.txt", "used only later\n", 0644);
+    put("/src/app/data/c.txt", "never used\n", 0644);
+    put("/src/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n", 0644);
+    put("/src/etc/group", "root:x:0:\n", 0644);
+    put("/src/bin/sh", "not really a shell\n", 0755);
+    return 0;
+}
+static int teardown(void **state) {
+    ds_err e;
+    ds_rmtree(tmp, &e);
+    free(tmp);
+    return 0;
+}
+
+typedef struct run {
+    ds_build_opts o;
+    char *src, *dst, *out_dir, *tests[2], *checks[1];
+    char *cmd[1];
+    seen s;
+    ds_build_events ev;
+    ds_build_result *res;
+    json_t *report;
+} run;
+
+static void run_init(run *r, const char *name) {
+    memset(r, 0, sizeof *r);
+    ds_build_opts_init(&r->o);
+    r->src = ds_xasprintf("rootfs:%s/src", tmp);
+    char *d = ds_xasprintf("%s/%s", tmp, name);
+    ds_err e;
+    assert_int_equal(ds_mkdirs(d, 0755, &e), 0);
+    r->dst = ds_xasprintf("oci:%s/img:v1", d);
+    r->out_dir = ds_xasprintf("%s/rep", d);
+    free(d);
+    r->cmd[0] = "/app/run";
+    r->o.src = r->src;
+    r->o.dst = r->dst;
+    r->o.out_dir = r->out_dir;
+    r->o.sensor = "/bin/true";
+    r->o.command = r->cmd;
+    r->o.n_command = 1;
+    r->o.ready_timeout = 5;
+    r->ev = (ds_build_events){.ctx = &r->s, .stage_start = ev_stage_start, .stage_end = ev_stage_end,
+                              .step_end = ev_step_end, .warning = ev_warning, .note = ev_note,
+                              .missing = ev_missing};
+}
+
+static int run_go(run *r, fake *f) {
+    ds_runtime rt = {.ops = &fake_ops, .ctx = f, .kind = DS_RT_RUNC};
+    ds_err err = {0};
+    int rc = ds_build_run_with(&r->o, &rt, &r->ev, &r->res, &err);
+    if (rc < 0) fail_msg("ds_build_run: %s", err.msg);
+    assert_int_equal(f->live, 0);
+    char *p = ds_xasprintf("%s/report.json", r->out_dir);
+    json_error_t je;
+    r->report = json_load_file(p, 0, &je);
+    free(p);
+    return rc;
+}
+
+static void run_free(run *r) {
+    ds_build_result_free(r->res);
+    json_decref(r->report);
+    free(r->src); free(r->dst); free(r->out_dir);
+    for (int i = 0; i < 2; i++) free(r->tests[i]);
+    free(r->checks[0]);
+}
+
+static const char *rep_str(const run *r, const char *key) { return json_string_value(json_object_get(r->report, key)); }
+
+static bool dst_exists(const run *r) {
+    char *dir = ds_xstrdup(r->dst + 4);
+    *strrchr(dir, ':') = 0;
+    char *idx = ds_xasprintf("%s/index.json", dir);
+    bool e = ds_exists(idx);
+    free(dir);
+    free(idx);
+    return e;
+}
+
+static void test_written(void **state) {
+    fake f = {.needs = {{.status = "st-a", .paths = {"/app/data/a.txt"}}}, .n_needs = 1};
+    run r;
+    run_init(&r, "written");
+    r.tests[0] = ds_xasprintf("grep -qx ok %s/st-a", tmp);
+    r.o.tests = r.tests;
+    r.o.n_tests = 1;
+    assert_int_equal(run_go(&r, &f), 0);
+    assert_int_equal(r.res->outcome, DS_BUILD_WRITTEN);
+    assert_true(dst_exists(&r));
+    assert_int_equal(strlen(r.res->manifest_digest), DS_DIGEST_LEN);
+    assert_string_equal(r.res->user, "65532:65532");
+    assert_int_equal(f.starts, 2); /* trace, verify */
+    assert_int_equal(f.uids[0], 0);
+    assert_int_equal(f.uids[1], 65532);
+    assert_int_equal(r.s.stages_started, DS_STAGE_COUNT);
+    assert_int_equal(r.s.stages_ended, DS_STAGE_COUNT);
+    assert_int_equal(r.s.steps, 2);
+    assert_int_equal(r.s.warnings, 0);
+    /* The report, keys as before. */
+    assert_non_null(r.report);
+    assert_string_equal(rep_str(&r, "result"), "written");
+    assert_string_equal(rep_str(&r, "user"), "65532:65532");
+    assert_string_equal(rep_str(&r, "user_reason"), "nonroot passed every test");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r.report, "after"), "digest")),
+                        r.res->manifest_digest);
+    json_t *tests = json_object_get(r.report, "tests");
+    assert_int_equal(json_array_size(tests), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(tests, 1), "stage")), "verify");
+    assert_null(json_object_get(r.report, "missing"));
+    assert_null(json_object_get(r.report, "checks"));
+    /* What was kept: the file the trace saw, not the one it did not; no shell. */
+    bool a = false, c = false, sh = false;
+    size_t i;
+    json_t *k;
+    json_array_foreach(json_object_get(r.report, "kept"), i, k) {
+        const char *p = json_string_value(json_object_get(k, "path"));
+        a |= !strcmp(p, "/app/data/a.txt");
+        c |= !strcmp(p, "/app/data/c.txt");
+        sh |= !strcmp(p, "/bin/sh");
+    }
+    assert_true(a);
+    assert_false(c);
+    assert_false(sh);
+    char *df = ds_xasprintf("%s/Dockerfile", r.out_dir), *sc = ds_xasprintf("%s/seccomp.json", r.out_dir);
+    assert_true(ds_exists(df));
+    assert_true(ds_exists(sc));
+    free(df);
+    free(sc);
+    run_free(&r);
+}
+
+/* A file reached only after the trace: verify fails, DST untouched, the file named (once,
+ * by the nonroot diagnose run: no retry as root). */
+static void test_verify_fails(void **state) {
+    fake f = {.needs = {{.status = "st-b", .paths = {"/app/data/b.txt"}, .from_run = 1}}, .n_needs = 1};
+    run r;
+    run_init(&r, "fails");
+    r.tests[0] = ds_xasprintf("test \"$DISTILL_STAGE\" = trace || grep -qx ok %s/st-b", tmp);
+    r.o.tests = r.tests;
+    r.o.n_tests = 1;
+    assert_int_equal(run_go(&r, &f), 0);
+    assert_int_equal(r.res->outcome, DS_BUILD_CANDIDATE_FAILED);
+    assert_false(dst_exists(&r));
+    assert_int_equal(f.starts, 3); /* trace, verify, diagnose */
+    assert_true(r.res->missing_known);
+    assert_int_equal(r.res->n_missing, 1);
+    assert_string_equal(r.res->missing[0], "/app/data/b.txt");
+    assert_string_equal(r.s.missing, "/app/data/b.txt ");
+    assert_non_null(r.res->failed);
+    assert_string_equal(r.res->failed->kind, "test");
+    assert_string_equal(r.res->failed->stage, "verify");
+    assert_non_null(strstr(r.s.notes, "FAILED on the candidate: test"));
+    assert_string_equal(rep_str(&r, "result"), "failed");
+    char *m = json_dumps(json_object_get(r.report, "missing"), 0);
+    assert_string_equal(m, "[\"/app/data/b.txt\"]");
+    free(m);
+    run_free(&r);
+}
+
+/* A privilege nonroot lacks (nothing missing): retried as the source's user, which passes. */
+static void test_nonroot_retry(void **state) {
+    fake f = {.needs = {{.status = "st-r", .paths = {"/app/data/a.txt"}, .root_only = true}}, .n_needs = 1};
+    run r;
+    run_init(&r, "retry");
+    r.tests[0] = ds_xasprintf("grep -qx ok %s/st-r", tmp);
+    r.o.tests = r.tests;
+    r.o.n_tests = 1;
+    assert_int_equal(run_go(&r, &f), 0);
+    assert_int_equal(r.res->outcome, DS_BUILD_WRITTEN);
+    assert_int_equal(f.starts, 4); /* trace, verify as nonroot, diagnose, verify as root */
+    assert_int_equal(f.uids[1], 65532);
+    assert_int_equal(f.uids[3], 0);
+    assert_string_equal(r.res->user, "0:0");
+    assert_non_null(strstr(rep_str(&r, "user_reason"), "using the source's user root"));
+    assert_non_null(strstr(r.s.notes, "tracing it to tell missing files from a missing privilege"));
+    assert_null(json_object_get(r.report, "missing"));
+    assert_true(dst_exists(&r));
+    run_free(&r);
+}
+
+/* A held-out check: never run while tracing; failing on the candidate fails the build and
+ * names what it lacked; the report counts checks apart from tests. */
+static void test_check(void **state) {
+    fake f = {.needs = {{.status = "st-a", .paths = {"/app/data/a.txt"}},
+                        {.status = "st-c", .paths = {"/app/data/c.txt"}, .from_run = 1}},
+              .n_needs = 2};
+    run r;
+    run_init(&r, "check");
+    r.tests[0] = ds_xasprintf("grep -qx ok %s/st-a", tmp);
+    r.checks[0] = ds_xasprintf("test \"$DISTILL_STAGE\" != trace && grep -qx ok %s/st-c", tmp);
+    r.o.tests = r.tests;
+    r.o.n_tests = 1;
+    r.o.checks = r.checks;
+    r.o.n_checks = 1;
+    r.o.user = "nonroot";
+    assert_int_equal(run_go(&r, &f), 0);
+    assert_int_equal(r.res->outcome, DS_BUILD_CANDIDATE_FAILED);
+    assert_false(dst_exists(&r));
+    assert_string_equal(r.res->failed->kind, "check");
+    assert_int_equal(r.res->checks_failed, 1);
+    assert_int_equal(r.res->checks_passed, 0);
+    assert_int_equal(r.res->n_missing, 1);
+    assert_string_equal(r.res->missing[0], "/app/data/c.txt");
+    size_t i, traced_checks = 0;
+    json_t *t;
+    json_array_foreach(json_object_get(r.report, "tests"), i, t)
+        if (!strcmp(json_string_value(json_object_get(t, "kind")), "check") &&
+            !strcmp(json_string_value(json_object_get(t, "stage")), "trace"))
+            traced_checks++;
+    assert_int_equal(traced_checks, 0);
+    json_t *cs = json_object_get(r.report, "checks");
+    assert_int_equal(json_integer_value(json_object_get(cs, "passed")), 0);
+    assert_int_equal(json_integer_value(json_object_get(cs, "failed")), 1);
+    run_free(&r);
+    /* With the file kept, the check passes. */
+    fake f2 = f;
+    f2.starts = 0;
+    run_init(&r, "check2");
+    char *keep[] = {"/app/data/c.txt"};
+    r.tests[0] = ds_xasprintf("grep -qx ok %s/st-a", tmp);
+    r.checks[0] = ds_xasprintf("grep -qx ok %s/st-c", tmp);
+    r.o.tests = r.tests;
+    r.o.n_tests = 1;
+    r.o.checks = r.checks;
+    r.o.n_checks = 1;
+    r.o.keep = keep;
+    r.o.n_keep = 1;
+    assert_int_equal(run_go(&r, &f2), 0);
+    assert_int_equal(r.res->outcome, DS_BUILD_WRITTEN);
+    assert_int_equal(r.res->checks_passed, 1);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(r.report, "checks"), "passed")), 1);
+    run_free(&r);
+}
+
+/* A test that hangs is stopped after --test-timeout and fails the run like a failed test. */
+static void test_timeout(void **state) {
+    fake f = {.n_needs = 0};
+    run r;
+    run_init(&r, "timeout");
+    r.tests[0] = ds_xstrdup("sleep 30");
+    r.o.tests = r.tests;
+    r.o.n_tests = 1;
+    r.o.test_timeout = 0.5;
+    double t0 = ds_build_now();
+    assert_int_equal(run_go(&r, &f), 0);
+    assert_true(ds_build_now() - t0 < 10);
+    assert_int_equal(r.res->outcome, DS_BUILD_SOURCE_FAILED);
+    assert_true(r.res->failed->timed_out);
+    assert_false(r.res->failed->passed);
+    assert_non_null(strstr(r.s.notes, "timed out after 0.5 s on the SOURCE image"));
+    assert_false(dst_exists(&r));
+    run_free(&r);
+}
+
+/* Never ready: a failed "start" step, not an error. */
+static void test_never_ready(void **state) {
+    fake f = {.never_ready = true};
+    run r;
+    run_init(&r, "never");
+    assert_int_equal(run_go(&r, &f), 0);
+    assert_int_equal(r.res->outcome, DS_BUILD_SOURCE_FAILED);
+    assert_string_equal(r.res->failed->kind, "start");
+    assert_non_null(strstr(r.res->failed->command, "before it was ready"));
+    assert_int_equal(r.s.warnings, 1); /* no --test */
+    run_free(&r);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_written),      cmocka_unit_test(test_verify_fails), cmocka_unit_test(test_nonroot_retry),
+        cmocka_unit_test(test_check),        cmocka_unit_test(test_timeout),      cmocka_unit_test(test_never_ready),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
