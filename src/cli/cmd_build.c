@@ -43,6 +43,10 @@ static const char usage[] =
     "  --keep GLOB                   also keep paths matching GLOB (a matching dir keeps all below)\n"
     "  --keep-shell                  keep shells and tools even if the app did not run them\n"
     "  --keep-package NAME           keep every file of a dpkg package (repeatable)\n"
+    "  --keep-level package|file     package (default): keep the whole package of any file the app\n"
+    "                                used, the app's own tree and runtime data; file: only the\n"
+    "                                files it used (smallest; for complete tests). Volumes and the\n"
+    "                                directories the app wrote in are kept whole at both levels\n"
     "  --out-dir DIR                 write report.json, seccomp.json and a Dockerfile there\n"
     "  --test-artifacts DIR          copy DIR (what the tests wrote) to OUT-DIR/test-artifacts\n"
     "  --seccomp-verify              run the verify stage under the generated seccomp profile\n"
@@ -65,7 +69,7 @@ static void strv_add(strv *s, char *x) { s->v = ds_xrealloc(s->v, (s->n + 1) * s
 
 typedef struct bopts {
     const char *src, *dst, *runtime, *network, *setup, *teardown, *ready_cmd, *user, *out_dir;
-    const char *test_artifacts, *config, *name, *tag, *sensor;
+    const char *test_artifacts, *config, *name, *tag, *sensor, *keep_level;
     double ready_timeout;
     strv tests, keep, pkgs, cmd;
     bool keep_shell, seccomp_verify, keep_work, quiet, harden, no_pin;
@@ -140,7 +144,7 @@ static int parse_args(int argc, char **argv, bopts *o) {
         static const char *const valued[] = {"--runtime", "--network", "--test", "--setup", "--teardown",
                                              "--ready-cmd", "--ready-timeout", "--user", "--keep",
                                              "--keep-package", "--out-dir", "--test-artifacts", "--config",
-                                             "--name", "--tag", "--sensor"};
+                                             "--name", "--tag", "--sensor", "--keep-level"};
         const char *v = NULL;
         int which = -1;
         for (size_t k = 0; k < sizeof valued / sizeof *valued; k++) {
@@ -176,6 +180,10 @@ static int parse_args(int argc, char **argv, bopts *o) {
             case 13: o->name = v; break;
             case 14: o->tag = v; break;
             case 15: o->sensor = v; break;
+            case 16:
+                if (ds_keep_level_parse(v) < 0) { cli_usage_error(CMD, "--keep-level: package or file, got %s", v); return -1; }
+                o->keep_level = v;
+                break;
             }
             continue;
         }
@@ -619,13 +627,25 @@ int cmd_build(int argc, char **argv) {
 
     /* 4. closure */
     stage(&c, "closure", "computing what the app needs");
-    ds_minify_opts mo = {.ld_library_path = ds_config_env(c.img->config, "LD_LIBRARY_PATH"),
+    strv volumes = {0};
+    const char *vk;
+    json_t *vv;
+    json_object_foreach(json_object_get(json_object_get(c.img->config, "config"), "Volumes"), vk, vv)
+        strv_add(&volumes, (char *)vk);
+    ds_minify_opts mo = {.keep_level = (ds_keep_level)ds_keep_level_parse(o.keep_level ? o.keep_level : "package"),
+                         .volumes = volumes.v, .n_volumes = volumes.n,
+                         .ld_library_path = ds_config_env(c.img->config, "LD_LIBRARY_PATH"),
                          .path_env = ds_config_env(c.img->config, "PATH"),
                          .command = o.cmd.v, .n_command = o.cmd.n, .keep_globs = o.keep.v, .n_keep_globs = o.keep.n,
                          .keep_packages = o.pkgs.v, .n_keep_packages = o.pkgs.n, .keep_shell = o.keep_shell,
                          .workdir = c.cwd};
-    if (ds_closure_compute(c.rootfs, trace, &mo, &clo, &err) < 0) goto fail;
+    int cr = ds_closure_compute(c.rootfs, trace, &mo, &clo, &err);
+    free(volumes.v);
+    if (cr < 0) goto fail;
     stage_end(&c, "closure");
+    char *kl_line = ds_keep_level_summary(clo);
+    fprintf(stderr, "distill build: %s\n", kl_line);
+    free(kl_line);
     const char *arch = trace->arch && *trace->arch ? trace->arch : NULL;
     seccomp = ds_seccomp_profile(trace->syscalls, trace->nsyscalls, arch ? arch : c.img->arch);
 
@@ -773,6 +793,7 @@ report:;
             clo->dropped_tools, "written_by_app", clo->written, "warnings", clo->warnings, "tests", c.tests,
             "timings", c.timings, "tools_dropped", dropped, "command", command);
         if (harden_json) json_object_set(report, "harden", harden_json);
+        if (clo->keep_level) json_object_set(report, "keep_level", clo->keep_level);
         if (missing) json_object_set(report, "missing", missing);
         /* Paths that are not UTF-8: readable text plus "<key>_hex" with the exact bytes. */
         ds_json_export(report);
