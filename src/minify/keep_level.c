@@ -29,6 +29,8 @@
 
 typedef struct ds_kl {
     ds_pkgindex ix;
+    bool *ran;            /* per package: the app executed one of its programs */
+    json_int_t programs_left_out;
     char *state;          /* per package: 0, 'w' whole, 'm' standard library at module level */
     char **why;           /* per package: why it is whole */
     char **py_roots;      /* /usr/lib/python3.11, ... */
@@ -185,6 +187,11 @@ static int64_t heavy_plugin(ds_cctx *x, const ds_minify_opts *opts, const char *
     return add > DS_PLUGIN_LIMIT ? add : 0;
 }
 
+/* A program: an executable file in a bin, sbin or libexec directory. */
+static bool program_path(const char *p, mode_t mode) {
+    return S_ISREG(mode) && (mode & 0111) && (strstr(p, "/bin/") || strstr(p, "/sbin/") || strstr(p, "/libexec/"));
+}
+
 static void keep_whole(ds_cctx *x, const ds_minify_opts *opts, size_t pi, const char *why, int64_t *bytes) {
     ds_kl *k = x->kl;
     if (k->state[pi] == 'w') return;
@@ -208,6 +215,13 @@ static void keep_whole(ds_cctx *x, const ds_minify_opts *opts, size_t pi, const 
         /* Bytecode is a cache of the sources beside it: the traced .pyc are kept already. */
         if (strstr(f, "/__pycache__/")) continue;
         if (is_gconv(f) && !k->gconv_used) continue;
+        /* A package the app used as a library or as data: its programs stay out (a distroless
+         * base ships none) unless the app ran one of them. */
+        if (!k->ran[pi] && r->exists && !r->n_links && program_path(r->real, r->mode) &&
+            !ds_pathmap_get(&x->c->keep, r->real)) {
+            k->programs_left_out += host_size(x, r->real);
+            continue;
+        }
         int64_t heavy = r->exists && !r->n_links ? heavy_plugin(x, opts, f, r) : 0;
         if (heavy) {
             char *hint = ds_xasprintf("keep it with --keep-package %s (or --keep %s)", p->name, f);
@@ -448,6 +462,13 @@ int ds_keep_level_apply(ds_cctx *x, const ds_trace *trace, const ds_minify_opts 
     if (ds_pkgindex_build(&x->tree, &k->ix, x->err) < 0) return -1;
     k->state = ds_xcalloc(k->ix.n + 1, 1);
     k->why = ds_xcalloc(k->ix.n + 1, sizeof *k->why);
+    k->ran = ds_xcalloc(k->ix.n + 1, sizeof *k->ran);
+    for (size_t i = 0; trace && i < trace->nfiles; i++) {
+        if (!trace->files[i].ok || !(trace->files[i].ops & DS_TRACE_OP_EXEC)) continue;
+        const ds_rpath_res *r = ds_closure_lookup(x, trace->files[i].path);
+        long o = r->exists ? ds_pkgindex_owner(&k->ix, r->real) : -1;
+        if (o >= 0) k->ran[o] = true;
+    }
     json_t *kl = x->c->keep_level;
     k->rules = json_object_get(kl, "rules");
     k->docs = json_object();
@@ -568,6 +589,7 @@ int ds_keep_level_apply(ds_cctx *x, const ds_trace *trace, const ds_minify_opts 
     int64_t mods = 0;
     python_modules(x, opts, &mods, &whole);
     add_bytes(k->rules, "whole packages", whole);
+    json_object_set_new(kl, "programs_left_out_bytes", json_integer(k->programs_left_out));
     add_bytes(k->rules, "runtime data packages (Depends)", data);
     add_bytes(k->rules, "standard library modules (imported)", mods);
     return 0;
@@ -605,6 +627,7 @@ void ds_keep_level_finish(ds_cctx *x) {
     for (size_t i = 0; i < k->n_py_roots; i++) free(k->py_roots[i]);
     free(k->py_roots);
     free(k->why);
+    free(k->ran);
     free(k->state);
     ds_strmap_free(&k->listings, free_listing);
     ds_pkgindex_free(&k->ix);

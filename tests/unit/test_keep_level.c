@@ -54,6 +54,7 @@ static int setup(void **state) {
     put("/etc/group", "root:x:0:\n", 0644);
     put("/usr/lib/foo/used.so", "used", 0644);
     put("/usr/lib/foo/unused-plugin.so", "plugin, not ELF", 0644);
+    put("/usr/bin/foo-helper", "a program of a library package", 0755);
     put("/usr/share/foo/templates/t.html", "template", 0644);
     put("/usr/share/doc/foo/README", "0123456789", 0644);
     put("/usr/share/man/man1/foo.1.gz", "man", 0644);
@@ -71,7 +72,7 @@ static int setup(void **state) {
     put("/var/lib/dpkg/status", status, 0644);
     put("/var/lib/dpkg/info/foo:amd64.list",
         "/.\n/usr\n/usr/lib\n/usr/lib/foo\n/usr/lib/foo/used.so\n/usr/lib/foo/unused-plugin.so\n"
-        "/usr/share/foo/templates/t.html\n/usr/share/doc/foo/README\n/usr/share/man/man1/foo.1.gz\n", 0644);
+        "/usr/share/foo/templates/t.html\n/usr/bin/foo-helper\n/usr/share/doc/foo/README\n/usr/share/man/man1/foo.1.gz\n", 0644);
     put("/var/lib/dpkg/info/foo-data.list", "/usr/share/foo-data\n/usr/share/foo-data/table.dat\n", 0644);
     put("/var/lib/dpkg/info/tool:amd64.list", "/usr/bin/tool\n/usr/share/tool/extra\n", 0644);
     put("/var/lib/dpkg/info/removed:amd64.list", "/usr/share/removed/file\n", 0644);
@@ -175,6 +176,9 @@ static void test_package_level(void **state) {
     KEPT(c, "/usr/share/foo/templates/t.html");
     DROPPED(c, "/usr/share/doc/foo/README");
     DROPPED(c, "/usr/share/man/man1/foo.1.gz");
+    /* used as a library: its programs stay out unless the app ran one */
+    DROPPED(c, "/usr/bin/foo-helper");
+    assert_int_equal(json_integer_value(json_object_get(c->keep_level, "programs_left_out_bytes")), 30);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(c->keep_level, "docs_left_out"), "doc")), 10);
     /* runtime data it depends on (no code in it); a package only stat'ed is not used */
     KEPT(c, "/usr/share/foo-data/table.dat");
