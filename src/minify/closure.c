@@ -95,7 +95,17 @@ static const ds_rpath_res *lookup_depth(ctx *x, const char *path, int depth) {
             free(host);
             free(real);
             if (r) {
-                ds_strmap_put(&x->tree.cache, clean, r);
+                /* A link cycle may have cached this path on the way: keep the first result. */
+                ds_rpath_res *had = ds_strmap_find(&x->tree.cache, clean, &found);
+                if (found) {
+                    free(r->real);
+                    for (size_t i = 0; i < r->n_links; i++) free(r->links[i]);
+                    free(r->links);
+                    free(r);
+                    r = had;
+                } else {
+                    ds_strmap_put(&x->tree.cache, clean, r);
+                }
                 free(clean);
                 return r;
             }
