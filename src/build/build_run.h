@@ -42,6 +42,7 @@ typedef struct ds_build_opts {
     const char *user;               /* "auto" | "nonroot" | NAME | UID[:GID] */
     char *const *keep; size_t n_keep;                   /* --keep GLOB */
     char *const *keep_packages; size_t n_keep_packages; /* --keep-package NAME */
+    const char *keep_level;    /* --keep-level package|file; NULL = package */
     bool keep_shell, seccomp_verify, keep_work, harden, no_pin;
     const char *out_dir;            /* report.json, seccomp.json, Dockerfile; NULL = none */
     const char *test_artifacts;

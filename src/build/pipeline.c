@@ -203,13 +203,19 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
 
     /* 4. closure */
     stage(&c, DS_STAGE_CLOSURE, "computing what the app needs");
-    ds_minify_opts mo = {.ld_library_path = ds_image_config_env(&c.cfg, "LD_LIBRARY_PATH"),
+    int level = ds_keep_level_parse(o->keep_level ? o->keep_level : "package");
+    if (level < 0) { ds_fail(err, "--keep-level: package or file, got %s", o->keep_level); goto fail; }
+    ds_minify_opts mo = {.keep_level = (ds_keep_level)level, .volumes = c.cfg.volumes, .n_volumes = c.cfg.n_volumes,
+                         .ld_library_path = ds_image_config_env(&c.cfg, "LD_LIBRARY_PATH"),
                          .path_env = ds_image_config_env(&c.cfg, "PATH"), .command = c.cmd, .n_command = c.n_cmd,
                          .keep_globs = o->keep, .n_keep_globs = o->n_keep, .keep_packages = o->keep_packages,
                          .n_keep_packages = o->n_keep_packages, .keep_shell = o->keep_shell,
                          .workdir = c.cfg.working_dir};
     if (ds_closure_compute(c.rootfs, trace, &mo, &clo, err) < 0) goto fail;
     stage_end(&c, DS_STAGE_CLOSURE);
+    char *kl_line = ds_keep_level_summary(clo);
+    ds_build_note(&c, "%s", kl_line);
+    free(kl_line);
     const char *arch = trace->arch && *trace->arch ? trace->arch : NULL;
     seccomp = ds_seccomp_profile(trace->syscalls, trace->nsyscalls, arch ? arch : c.img->arch);
 

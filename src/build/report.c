@@ -124,3 +124,19 @@ size_t ds_missing_files(const char *src_root, const char *cand_root, const ds_tr
     ds_root_close(&tree);
     return n;
 }
+
+char *ds_keep_level_summary(const ds_closure *c) {
+    const json_t *kl = c->keep_level;
+    const char *level = json_string_value(json_object_get(kl, "level"));
+    if (!level || strcmp(level, "package"))
+        return ds_xstrdup("keep level file: only the files the app used (volumes and written directories whole)");
+    double over = (double)(json_integer_value(json_object_get(kl, "bytes")) -
+                           json_integer_value(json_object_get(kl, "file_level_bytes"))) / 1e6;
+    size_t n_left = json_array_size(json_object_get(kl, "plugins_left_out"));
+    char *left = n_left ? ds_xasprintf("; %zu unloaded plugin(s) left out (see report.json keep_level.plugins_left_out)", n_left)
+                        : ds_xstrdup("");
+    char *s = ds_xasprintf("kept %lld packages whole (%+.1f MB over file level)%s",
+                           (long long)json_integer_value(json_object_get(kl, "packages_whole")), over, left);
+    free(left);
+    return s;
+}

@@ -35,6 +35,10 @@ static const char usage[] =
     "  --keep GLOB                   also keep paths matching GLOB (a matching dir keeps all below)\n"
     "  --keep-shell                  keep shells and tools even if the app did not run them\n"
     "  --keep-package NAME           keep every file of a dpkg package (repeatable)\n"
+    "  --keep-level package|file     package (default): keep the whole package of any file the app\n"
+    "                                used, the app's own tree and runtime data; file: only the\n"
+    "                                files it used (smallest; for complete tests). Volumes and the\n"
+    "                                directories the app wrote in are kept whole at both levels\n"
     "  --out-dir DIR                 write report.json, seccomp.json, the result's SBOMs\n"
     "                                (sbom.spdx.json, sbom.cdx.json) and a Dockerfile with its\n"
     "                                context rootfs.tar (the distilled layer) there\n"
@@ -134,6 +138,7 @@ int cmd_build(int argc, char **argv) {
         {.name = "user", .kind = CLI_STR, .target = &o.user},
         {.name = "keep", .kind = CLI_LIST, .target = &keep},
         {.name = "keep-package", .kind = CLI_LIST, .target = &pkgs},
+        {.name = "keep-level", .kind = CLI_CHOICE, .choices = "package|file", .target = &o.keep_level},
         {.name = "keep-shell", .kind = CLI_BOOL, .target = &o.keep_shell},
         {.name = "out-dir", .kind = CLI_STR, .target = &o.out_dir},
         {.name = "test-artifacts", .kind = CLI_STR, .target = &o.test_artifacts},

@@ -14,18 +14,14 @@
 #include <unistd.h>
 #include "elf/resolve.h"
 #include "fs/root_path.h"
+#include "minify/closure_int.h"
 #include "minify/minify.h"
 #include "trace/path_json.h"
 #include "util/fsutil.h"
 
-typedef struct ctx {
-    const char *root;
-    ds_root tree; /* lookups inside root, cached for the whole closure */
-    ds_closure *c;
-    ds_err *err;
-} ctx;
+typedef ds_cctx ctx;
 
-static bool skipped_prefix(const char *p) {
+bool ds_closure_skipped(const char *p) {
     static const char *const pre[] = {"/proc", "/sys", "/dev", "/.distill"};
     for (size_t i = 0; i < 4; i++) {
         size_t l = strlen(pre[i]);
@@ -34,26 +30,118 @@ static bool skipped_prefix(const char *p) {
     return false;
 }
 
+static ds_rpath_res *res_new(bool exists, mode_t mode, char *real, const ds_rpath_res *links_of) {
+    ds_rpath_res *r = ds_xcalloc(1, sizeof *r);
+    r->exists = exists;
+    r->mode = mode;
+    r->real = real;
+    r->n_links = links_of->n_links;
+    r->links = r->n_links ? ds_xcalloc(r->n_links, sizeof *r->links) : NULL;
+    for (size_t i = 0; i < r->n_links; i++) r->links[i] = ds_xstrdup(links_of->links[i]);
+    return r;
+}
+
+static void res_add_links(ds_rpath_res *r, const ds_rpath_res *from) {
+    for (size_t i = 0; i < from->n_links; i++) {
+        bool dup = false;
+        for (size_t j = 0; j < r->n_links && !dup; j++) dup = !strcmp(r->links[j], from->links[i]);
+        if (dup) continue;
+        r->links = ds_xrealloc(r->links, (r->n_links + 1) * sizeof *r->links);
+        r->links[r->n_links++] = ds_xstrdup(from->links[i]);
+    }
+}
+
+static const ds_rpath_res *lookup_depth(ctx *x, const char *path, int depth) {
+    char *clean = ds_path_clean(path);
+    int found;
+    ds_rpath_res *hit = ds_strmap_find(&x->tree.cache, clean, &found);
+    if (found) { free(clean); return hit; }
+    const char *slash = strrchr(clean, '/'), *base = slash ? slash + 1 : "";
+    if (depth < 40 && slash && slash != clean && *base && strcmp(base, ".") && strcmp(base, "..")) {
+        char *parent = ds_xstrndup(clean, (size_t)(slash - clean));
+        const ds_rpath_res *pr = lookup_depth(x, parent, depth + 1);
+        free(parent);
+        if (pr->exists && S_ISDIR(pr->mode)) {
+            /* The parent's canonical path has no symlink in it: an lstat of the last component
+             * there stays inside the root. A symlink there is read and its target looked up
+             * the same way (an absolute target from the root, ".." from the real parent). */
+            char *real = ds_xasprintf("%s/%s", strcmp(pr->real, "/") ? pr->real : "", base);
+            char *host = ds_xasprintf("%s%s", x->root, real);
+            struct stat st;
+            int lr = lstat(host, &st), e = errno;
+            ds_rpath_res *r = NULL;
+            if (lr == 0 && !S_ISLNK(st.st_mode)) {
+                r = res_new(true, st.st_mode, real, pr);
+                real = NULL;
+            } else if (lr < 0 && e == ENOENT) {
+                r = res_new(false, 0, NULL, pr);
+            } else if (lr == 0) {
+                char t[4096];
+                ssize_t n = readlink(host, t, sizeof t - 1);
+                if (n > 0) {
+                    t[n] = 0;
+                    char *target = t[0] == '/' ? ds_xstrdup(t) : ds_xasprintf("%s/%s", pr->real, t);
+                    /* ".." in the target: left to the full walk (it knows the real parents). */
+                    if (!strstr(target, "..")) {
+                        const ds_rpath_res *tr = lookup_depth(x, target, depth + 1);
+                        r = res_new(tr->exists, tr->mode, tr->real ? ds_xstrdup(tr->real) : NULL, pr);
+                        ds_rpath_res self = {.links = &real, .n_links = 1};
+                        res_add_links(r, &self);
+                        res_add_links(r, tr);
+                    }
+                    free(target);
+                }
+            }
+            free(host);
+            free(real);
+            if (r) {
+                /* A link cycle may have cached this path on the way: keep the first result. */
+                ds_rpath_res *had = ds_strmap_find(&x->tree.cache, clean, &found);
+                if (found) {
+                    free(r->real);
+                    for (size_t i = 0; i < r->n_links; i++) free(r->links[i]);
+                    free(r->links);
+                    free(r);
+                    r = had;
+                } else {
+                    ds_strmap_put(&x->tree.cache, clean, r);
+                }
+                free(clean);
+                return r;
+            }
+        }
+    }
+    free(clean);
+    return ds_root_lookup(&x->tree, path);
+}
+
+const ds_rpath_res *ds_closure_lookup(ctx *x, const char *path) { return lookup_depth(x, path, 0); }
+
 /* Keep path (resolved inside the root, with every symlink hop on the way) when it exists.
  * *resolved_out gets the canonical in-image path when it exists, else NULL. 1 kept, 0 absent. */
-static int keep(ctx *x, const char *path, const char *reason, char **resolved_out) {
+int ds_closure_keep(ctx *x, const char *path, const char *reason, char **resolved_out) {
     if (resolved_out) *resolved_out = NULL;
-    if (path[0] != '/' || skipped_prefix(path)) return 0;
-    const ds_rpath_res *r = ds_root_lookup(&x->tree, path);
+    if (path[0] != '/' || ds_closure_skipped(path)) return 0;
+    const ds_rpath_res *r = ds_closure_lookup(x, path);
     if (r->n_links) {
         char *why = ds_xasprintf("symlink on the way (%s)", reason);
         for (size_t i = 0; i < r->n_links; i++)
-            if (!skipped_prefix(r->links[i])) ds_pathmap_add(&x->c->keep, r->links[i], why);
+            if (!ds_closure_skipped(r->links[i])) ds_pathmap_add(&x->c->keep, r->links[i], why);
         free(why);
     }
     if (!r->exists) return 0;
     if (resolved_out) *resolved_out = ds_xstrdup(r->real);
-    if (skipped_prefix(r->real)) return 0;
-    ds_pathmap_add(&x->c->keep, r->real, reason);
+    if (ds_closure_skipped(r->real)) return 0;
+    if (ds_pathmap_add(&x->c->keep, r->real, reason) && x->rule_bytes && S_ISREG(r->mode)) {
+        char *host = ds_xasprintf("%s%s", x->root, r->real);
+        struct stat st;
+        if (lstat(host, &st) == 0) *x->rule_bytes += st.st_size;
+        free(host);
+    }
     return 1;
 }
 
-static uint16_t elf_machine(const char *host_path, bool *is_elf) {
+uint16_t ds_closure_elf_machine(const char *host_path, bool *is_elf) {
     *is_elf = false;
     int fd = open(host_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return 0;
@@ -64,6 +152,66 @@ static uint16_t elf_machine(const char *host_path, bool *is_elf) {
     *is_elf = true;
     return h[EI_DATA] == ELFDATA2MSB ? (uint16_t)(h[18] << 8 | h[19]) : (uint16_t)(h[19] << 8 | h[18]);
 }
+
+static void str_add(char ***v, size_t *n, char *s) {
+    *v = ds_xrealloc(*v, (*n + 1) * sizeof **v);
+    (*v)[(*n)++] = s;
+}
+
+ds_elf_ctx *ds_closure_elf(ctx *x, const ds_minify_opts *opts) {
+    if (x->elf) return x->elf;
+    ds_err e = {0};
+    if (ds_elf_ctx_new(x->root, opts->ld_library_path, &x->elf, &e) < 0) {
+        str_add(&x->c->warnings, &x->c->n_warnings, ds_xstrdup(e.msg));
+        x->elf = NULL;
+    }
+    return x->elf;
+}
+
+int64_t ds_closure_bytes(const char *src_root, const ds_closure *c) {
+    int64_t total = 0;
+    for (size_t i = 0; i < c->keep.n; i++) {
+        char *h = ds_xasprintf("%s%s", src_root, c->keep.v[i].path);
+        struct stat st;
+        if (lstat(h, &st) == 0 && S_ISREG(st.st_mode)) total += st.st_size;
+        free(h);
+    }
+    return total;
+}
+
+/* ---- a directory kept whole: one walk of it (its canonical path has no symlink in it) ---- */
+static ctx *tree_ctx;
+static const char *tree_reason;
+static int tree_cb(const char *fpath, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st; (void)flag; (void)ftw;
+    const char *p = fpath + strlen(tree_ctx->root);
+    if (*p && !ds_closure_skipped(p)) ds_closure_keep(tree_ctx, p, tree_reason, NULL);
+    return 0;
+}
+
+void ds_closure_keep_tree(ctx *x, const char *dir, const char *reason) {
+    const ds_rpath_res *r = ds_closure_lookup(x, dir);
+    if (!r->exists || ds_closure_skipped(r->real)) return;
+    ds_closure_keep(x, dir, reason, NULL);
+    if (!S_ISDIR(r->mode) || !strcmp(r->real, "/")) return;
+    char *host = ds_xasprintf("%s%s", x->root, r->real);
+    ctx *saved_ctx = tree_ctx;
+    const char *saved_reason = tree_reason;
+    tree_ctx = x;
+    tree_reason = reason;
+    nftw(host, tree_cb, 64, FTW_PHYS | FTW_MOUNT);
+    tree_ctx = saved_ctx;
+    tree_reason = saved_reason;
+    free(host);
+}
+
+int ds_keep_level_parse(const char *name) {
+    if (!strcmp(name, "package")) return DS_KEEP_PACKAGE;
+    if (!strcmp(name, "file")) return DS_KEEP_FILE;
+    return -1;
+}
+
+const char *ds_keep_level_name(ds_keep_level l) { return l == DS_KEEP_PACKAGE ? "package" : "file"; }
 
 static void add_parents(ds_closure *c) {
     size_t n = c->keep.n;
@@ -86,7 +234,7 @@ static int glob_cb(const char *fpath, const struct stat *st, int flag, struct FT
     (void)st; (void)flag; (void)ftw;
     const char *p = fpath + strlen(walk_ctx->root);
     if (!*p) return 0;
-    if (skipped_prefix(p)) return 0;
+    if (ds_closure_skipped(p)) return 0;
     size_t pl = walk_prefix ? strlen(walk_prefix) : 0;
     if (walk_prefix && !strncmp(p, walk_prefix, pl) && p[pl] == '/') {
         ds_pathmap_add(&walk_ctx->c->keep, p, "--keep");
@@ -95,7 +243,7 @@ static int glob_cb(const char *fpath, const struct stat *st, int flag, struct FT
     for (size_t i = 0; i < walk_opts->n_keep_globs; i++) {
         if (fnmatch(walk_opts->keep_globs[i], p, FNM_PERIOD * 0) == 0) {
             char *r = ds_xasprintf("--keep %s", walk_opts->keep_globs[i]);
-            keep(walk_ctx, p, r, NULL);
+            ds_closure_keep(walk_ctx, p, r, NULL);
             free(r);
             if (S_ISDIR(st->st_mode)) { free(walk_prefix); walk_prefix = ds_xstrdup(p); }
             break;
@@ -122,7 +270,7 @@ static int keep_package(ctx *x, const char *name) {
         char line[4096];
         while (fgets(line, sizeof line, f)) {
             line[strcspn(line, "\n")] = 0;
-            if (line[0] == '/' && strcmp(line, "/.")) keep(x, line, reason, NULL);
+            if (line[0] == '/' && strcmp(line, "/.")) ds_closure_keep(x, line, reason, NULL);
         }
         fclose(f);
     }
@@ -157,10 +305,6 @@ static char *ops_text(unsigned ops) {
 }
 
 /* argv as the report shows it: a compact JSON array. */
-static void str_add(char ***v, size_t *n, char *s) {
-    *v = ds_xrealloc(*v, (*n + 1) * sizeof **v);
-    (*v)[(*n)++] = s;
-}
 static void tool_add(ds_tool_note **v, size_t *n, const char *path, const char *note) {
     *v = ds_xrealloc(*v, (*n + 1) * sizeof **v);
     (*v)[(*n)++] = (ds_tool_note){.path = ds_xstrdup(path), .note = ds_xstrdup(note)};
@@ -190,7 +334,7 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
         if (!f->ok) continue;
         char *argv = argv_text(f);
         char *res = NULL;
-        if (keep(&x, f->path, "executed by the app", &res) > 0) ds_pathmap_add(&execd, res, argv ? argv : "[]");
+        if (ds_closure_keep(&x, f->path, "executed by the app", &res) > 0) ds_pathmap_add(&execd, res, argv ? argv : "[]");
         ds_pathmap_add(&execd, f->path, argv ? argv : "[]");
         free(res);
         free(argv);
@@ -203,7 +347,7 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
         if (wrote) str_add(&c->written, &c->n_written, ds_xstrdup(path));
         if (!f->ok) continue;
         char *reason = ops_text(f->ops), *res = NULL;
-        keep(&x, path, reason, &res);
+        ds_closure_keep(&x, path, reason, &res);
         free(reason);
         /* A program the kernel ran (an exec target, or the #! interpreter of a script). */
         if (f->ops & DS_TRACE_OP_EXEC) {
@@ -217,7 +361,7 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
             char *sl = strrchr(dir, '/');
             if (sl && sl != dir) {
                 *sl = 0;
-                keep(&x, dir, "directory the app wrote in", NULL);
+                ds_closure_keep(&x, dir, "directory the app wrote in", NULL);
             }
             free(dir);
         }
@@ -226,10 +370,10 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
     if (opts->n_command) {
         char *cmd = find_in_path(src_root, opts->command[0], opts->path_env);
         char *res = NULL;
-        if (cmd && keep(&x, cmd, "entrypoint", &res) > 0) {
+        if (cmd && ds_closure_keep(&x, cmd, "entrypoint", &res) > 0) {
             char *host = ds_xasprintf("%s%s", src_root, res);
             bool is_elf;
-            c->machine = elf_machine(host, &is_elf);
+            c->machine = ds_closure_elf_machine(host, &is_elf);
             free(host);
         }
         free(cmd);
@@ -237,7 +381,11 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
     }
 
     /* The runtime enters the working directory before the sensor or the app runs: no trace sees it. */
-    if (opts->workdir && *opts->workdir) keep(&x, opts->workdir, "working directory", NULL);
+    if (opts->workdir && *opts->workdir) ds_closure_keep(&x, opts->workdir, "working directory", NULL);
+
+    /* Data is never partially kept, at any level; then the package level's rules. */
+    ds_keep_data_dirs(&x, trace, opts);
+    if (opts->keep_level == DS_KEEP_PACKAGE && ds_keep_level_apply(&x, trace, opts) < 0) goto fail;
 
     /* 3. Essentials of a distroless image, when the source has them. */
     static const char *const essentials[] = {
@@ -245,10 +393,10 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
         "/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem",
         "/tmp",
     };
-    for (size_t k = 0; k < sizeof essentials / sizeof *essentials; k++) keep(&x, essentials[k], "essential", NULL);
+    for (size_t k = 0; k < sizeof essentials / sizeof *essentials; k++) ds_closure_keep(&x, essentials[k], "essential", NULL);
     if (opts->keep_shell) {
         static const char *const shells[] = {"/bin/sh", "/bin/bash", "/bin/dash", "/bin/busybox"};
-        for (size_t k = 0; k < sizeof shells / sizeof *shells; k++) keep(&x, shells[k], "--keep-shell", NULL);
+        for (size_t k = 0; k < sizeof shells / sizeof *shells; k++) ds_closure_keep(&x, shells[k], "--keep-shell", NULL);
     }
 
     /* 4. --keep globs and --keep-package lists. */
@@ -265,14 +413,13 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
     /* 5. ELF dependencies and Python sources, to a fixed point (the map grows as we go).
      * One resolver context for the whole closure: ld.so.cache and every parsed library
      * are read once, not once per kept ELF. */
-    ds_elf_ctx *elf = NULL;
     for (size_t k = 0; k < c->keep.n; k++) {
         char *path = ds_xstrdup(c->keep.v[k].path);
         char *host = ds_xasprintf("%s%s", src_root, path);
         struct stat st;
         if (lstat(host, &st) == 0 && S_ISREG(st.st_mode)) {
             bool is_elf;
-            uint16_t m = elf_machine(host, &is_elf);
+            uint16_t m = ds_closure_elf_machine(host, &is_elf);
             if (is_elf && c->machine && m != c->machine) {
                 char *w = ds_xasprintf("%s: ELF machine %u differs from the app's (%u): not kept", path, m, c->machine);
                 str_add(&c->warnings, &c->n_warnings, ds_xstrdup(w));
@@ -282,13 +429,13 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
             } else if (is_elf) {
                 ds_elf_result *r = NULL;
                 ds_err e = {0};
-                if (!elf && ds_elf_ctx_new(src_root, opts->ld_library_path, &elf, &e) < 0) {
-                    str_add(&c->warnings, &c->n_warnings, ds_xstrdup(e.msg));
+                ds_elf_ctx *elf = ds_closure_elf(&x, opts);
+                if (!elf) {
                 } else if (ds_elf_resolve(elf, path, &r, &e) < 0) {
                     str_add(&c->warnings, &c->n_warnings, ds_xstrdup(e.msg));
                 } else {
                     char *why = ds_xasprintf("needed by %s", path);
-                    for (size_t d = 0; d < r->n_files; d++) keep(&x, r->files[d], why, NULL);
+                    for (size_t d = 0; d < r->n_files; d++) ds_closure_keep(&x, r->files[d], why, NULL);
                     free(why);
                     for (size_t d = 0; d < r->n_missing; d++) {
                         char *w = ds_xasprintf("%s: library %s not found in the image", path, r->missing[d]);
@@ -306,7 +453,7 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
                     size_t nl = strcspn(name, ".");
                     char *py = ds_xasprintf("%.*s/%.*s.py", (int)(pc - path), path, (int)nl, name);
                     char *r = ds_xasprintf("source of %s", path);
-                    keep(&x, py, r, NULL);
+                    ds_closure_keep(&x, py, r, NULL);
                     free(r);
                     free(py);
                 }
@@ -315,8 +462,6 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
         free(host);
         free(path);
     }
-
-    ds_elf_ctx_free(elf);
 
     /* 6. Shells, package managers and tools: only when the app ran them, or asked. */
     for (size_t k = 0; k < c->keep.n; k++) {
@@ -344,11 +489,28 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
     add_parents(c);
     ds_pathmap_sort(&c->keep);
     ds_pathmap_free(&execd);
+    ds_keep_level_finish(&x);
+    ds_elf_ctx_free(x.elf);
     ds_root_close(&x.tree);
+    if (opts->keep_level == DS_KEEP_PACKAGE) {
+        /* What the file level would keep, for "+N MB over file level". */
+        ds_minify_opts fo = *opts;
+        fo.keep_level = DS_KEEP_FILE;
+        ds_closure *fc = NULL;
+        if (ds_closure_compute(src_root, trace, &fo, &fc, err) < 0) {
+            ds_closure_free(c);
+            return -1;
+        }
+        json_object_set_new(c->keep_level, "file_level_bytes", json_integer(ds_closure_bytes(src_root, fc)));
+        json_object_set_new(c->keep_level, "bytes", json_integer(ds_closure_bytes(src_root, c)));
+        ds_closure_free(fc);
+    }
     *out = c;
     return 0;
 fail:
     ds_pathmap_free(&execd);
+    ds_keep_level_finish(&x);
+    ds_elf_ctx_free(x.elf);
     ds_root_close(&x.tree);
     ds_closure_free(c);
     return -1;
@@ -365,5 +527,6 @@ void ds_closure_free(ds_closure *c) {
     free(c->warnings);
     for (size_t i = 0; i < c->n_written; i++) free(c->written[i]);
     free(c->written);
+    json_decref(c->keep_level);
     free(c);
 }

@@ -15,6 +15,15 @@
 #define DS_NONROOT_UID 65532u
 #define DS_NONROOT_NAME "nonroot"
 
+/* How much of what the app touched is kept (--keep-level). */
+typedef enum ds_keep_level {
+    DS_KEEP_FILE = 0,  /* the files it used (plus static rules): the smallest result */
+    DS_KEEP_PACKAGE,   /* the whole package of any file it used, the app's own tree, runtime data */
+} ds_keep_level;
+/* "package" / "file" -> the level; -1 when unknown. */
+int ds_keep_level_parse(const char *name);
+const char *ds_keep_level_name(ds_keep_level l);
+
 typedef struct ds_minify_opts {
     const char *ld_library_path;      /* from the image Env, or NULL */
     const char *path_env;             /* PATH from the image Env, to find argv[0] */
@@ -26,6 +35,9 @@ typedef struct ds_minify_opts {
     size_t n_keep_packages;
     bool keep_shell;
     const char *workdir;              /* the image's WorkingDir: the runtime chdirs there before the app runs */
+    ds_keep_level keep_level;         /* zero: file */
+    char *const *volumes;             /* the image config's Volumes: kept whole at every level */
+    size_t n_volumes;
 } ds_minify_opts;
 
 /* A tool the closure saw: a path (exact bytes) and a note (the argv it ran with, as JSON
@@ -46,12 +58,18 @@ typedef struct ds_closure {
     char **written;         /* paths the app created/renamed/removed (to chown for a non-root user) */
     size_t n_written;
     uint16_t machine;       /* ELF e_machine of the app, 0 unknown */
+    /* What the keep level did: {level, packages:[{type,name,state,files,bytes,kept_files,
+     * kept_bytes}], rules:{rule: bytes added}, docs_left_out:{class: bytes},
+     * plugins_left_out:[{package,path,adds_bytes,hint}], bytes, file_level_bytes}. */
+    json_t *keep_level;
 } ds_closure;
 
 /* trace: the sensor's log of the app's run (may be NULL: only static rules apply). */
 int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_minify_opts *opts,
                        ds_closure **out, ds_err *err);
 void ds_closure_free(ds_closure *c);
+/* Bytes of the regular files the closure keeps (as they are in src_root). */
+int64_t ds_closure_bytes(const char *src_root, const ds_closure *c);
 
 /* How the run user is set up in the written tree. */
 typedef struct ds_user_setup {

@@ -38,6 +38,23 @@ static void setup(void) {
     mk("/loop", "loop");
     mk("/out", "../../../../etc");
     mk("/usr/bin/sh", "dash");
+    /* for the package level: a dpkg database with hostile entries, a Python library, an app tree */
+    mk("/usr/share/p/a", NULL);
+    mk("/usr/share/p/cyc1", "cyc2");
+    mk("/usr/share/p/cyc2", "cyc1");
+    mk("/usr/lib/python3.11/os.py", NULL);
+    mk("/srv/app/app.py", NULL);
+    char *st = ds_xasprintf("%s/var/lib/dpkg/status", root), *ls = ds_xasprintf("%s/var/lib/dpkg/info/p.list", root);
+    char *info = ds_xasprintf("%s/var/lib/dpkg/info", root);
+    ds_mkdirs(info, 0755, &e);
+    free(info);
+    const char status[] = "Package: p\nStatus: install ok installed\nVersion: 1\nDepends: p\n";
+    const char list[] = "/usr/share/p/a\n/usr/share/p/cyc1\n../../etc/shadow\n/../../../out/x\n/out/passwd\n/loop/x\n"
+                        "/usr/lib/python3.11/os.py\n/usr/lib/libx.so.1\n";
+    if (ds_write_file_atomic(st, status, sizeof status - 1, 0644, &e) != 0) abort();
+    if (ds_write_file_atomic(ls, list, sizeof list - 1, 0644, &e) != 0) abort();
+    free(st);
+    free(ls);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -47,6 +64,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (ds_trace_parse((const char *)data, size, "fuzz", &t, &perr) < 0) return 0;
     char *cmd[] = {"app"};
     ds_minify_opts o = {.command = cmd, .n_command = 1, .path_env = "/bin", .workdir = "/out"};
+    /* both keep levels: the package level's rules must hold the same contract */
+    o.keep_level = size & 1 ? DS_KEEP_PACKAGE : DS_KEEP_FILE;
+    char *vols[] = {"/out", "/srv/app"};
+    o.volumes = vols;
+    o.n_volumes = 2;
     ds_closure *c = NULL;
     ds_err err;
     if (ds_closure_compute(root, t, &o, &c, &err) == 0) {

@@ -14,7 +14,8 @@ SRC="oci:$img:latest"
 TEST='curl -fsS http://{LOCALHOST}:8080/ -o /dev/null'
 
 # 1. The main job.
-"$DISTILL" build "$SRC" "oci:$T/out:v1" --test "$TEST" --out-dir "$T/rep" -q >"$T/digest1" 2>"$T/err1"
+# --keep-level file: the size claim below (within 15% of what nginx used) is the file level's.
+"$DISTILL" build "$SRC" "oci:$T/out:v1" --keep-level file --test "$TEST" --out-dir "$T/rep" -q >"$T/digest1" 2>"$T/err1"
 rc=$?
 check_eq "build nginx exits 0" 0 $rc
 [ $rc = 0 ] || sed 's/^/  | /' "$T/err1" | tail -20
@@ -79,17 +80,18 @@ if command -v podman >/dev/null; then
 fi
 
 # 3. Same source, same tests -> same manifest digest.
-"$DISTILL" build "$SRC" "oci:$T/out2:v2" --test "$TEST" --seccomp-verify -q >"$T/digest2" 2>"$T/err2"
+"$DISTILL" build "$SRC" "oci:$T/out2:v2" --keep-level file --test "$TEST" --seccomp-verify -q >"$T/digest2" 2>"$T/err2"
 rc=$?
 check_eq "second build (verify under the seccomp profile) exits 0" 0 $rc
 [ $rc = 0 ] || sed 's/^/  | /' "$T/err2" | tail -20
 check_eq "build twice, same digest" "$(cat "$T/digest1")" "$(cat "$T/digest2")"
 
-# 4. A test the first run passes without touching extra.html and the candidate fails on it.
+# 4. A test the first run passes without touching extra.html and the candidate fails on it
+#    (--keep-level file: at the package level the web root, the app's own tree, is kept whole).
 cp -a "$T/out" "$T/keep"
 sum_before=$(cd "$T/out" && find . -type f | sort | xargs sha256sum | sha256sum)
 TWO='if [ "$DISTILL_STAGE" = trace ]; then curl -fsS http://{LOCALHOST}:8080/ -o /dev/null; else curl -fsS http://{LOCALHOST}:8080/extra.html -o /dev/null; fi'
-"$DISTILL" build "$SRC" "oci:$T/out:v1" --test "$TWO" --user 65532 -q >/dev/null 2>"$T/err3"
+"$DISTILL" build "$SRC" "oci:$T/out:v1" --keep-level file --test "$TWO" --user 65532 -q >/dev/null 2>"$T/err3"
 check_eq "candidate failing a test exits 1" 1 $?
 sum_after=$(cd "$T/out" && find . -type f | sort | xargs sha256sum | sha256sum)
 check_eq "DST untouched after a failed verify" "$sum_before" "$sum_after"
@@ -98,7 +100,7 @@ check "the failing test is named" grep -q 'FAILED on the candidate: test' "$T/er
 
 # 4b. --user auto (the default): nonroot fails on a missing file, which no user change fixes:
 #     the file is named after one verify run, without a retry as the source's user.
-"$DISTILL" build "$SRC" "oci:$T/out:v1" --test "$TWO" --out-dir "$T/rep3b" -q >/dev/null 2>"$T/err3b"
+"$DISTILL" build "$SRC" "oci:$T/out:v1" --keep-level file --test "$TWO" --out-dir "$T/rep3b" -q >/dev/null 2>"$T/err3b"
 check_eq "user auto, missing file: exits 1" 1 $?
 check "user auto, missing file: the missing path is named" grep -q 'missing: /var/www/html/extra.html' "$T/err3b"
 check_eq "user auto, missing file: one verify run, no retry as the source's user" '["trace","verify","diagnose"]' \
@@ -108,6 +110,13 @@ check_eq "user auto, missing file: report lists it" '["/var/www/html/extra.html"
 sum_after=$(cd "$T/out" && find . -type f | sort | xargs sha256sum | sha256sum)
 check_eq "user auto, missing file: DST untouched" "$sum_before" "$sum_after"
 check_fails "user auto, missing file: a failed build writes no Dockerfile (nothing to rebuild)" test -e "$T/rep3b/Dockerfile"
+
+# 4c. The same held-out page at the default --keep-level package: the web root is the app's own
+#     tree (files no package owns), kept whole, so the page the trace never served is there.
+mkdir -p "$T/pkg"
+"$DISTILL" build "$SRC" "oci:$T/pkg/out:v1" --test "$TWO" --out-dir "$T/rep3c" -q >/dev/null 2>"$T/err3c"
+check_eq "package level: the page the trace never served passes on the candidate" 0 $?
+check_eq "package level: the web root is the app's tree" '["/var/www/html"]' "$(jq -c .keep_level.app_trees "$T/rep3c/report.json" 2>/dev/null)"
 
 # 5. A test that fails on the source: exit 1, nothing written.
 "$DISTILL" build "$SRC" "oci:$T/none:x" --test 'exit 3' -q >/dev/null 2>"$T/err4"
@@ -145,7 +154,8 @@ if [ -n "$RPID" ] && command -v podman >/dev/null; then
   podman rmi -f "localhost/$name:k" >/dev/null 2>&1
 fi
 [ -n "$RPID" ] && kill "$RPID" 2>/dev/null
-"$DISTILL" build --help | grep -q '^Usage: distill build'; check_eq "build --help" 0 $?
+"$DISTILL" build --help > "$T/help" 2>&1; check_eq "build --help" 0 $?
+check "build --help is the build usage" grep -q '^Usage: distill build' "$T/help"
 "$DISTILL" build "$SRC" 2>/dev/null; check_eq "missing DST is a usage error" 2 $?
 
 # 7. docker-archive output, loaded by `podman load` and run.

@@ -12,7 +12,9 @@ fi
 distill_app() {
   local label=$1 img=$2 test=$3 out=$T/$1
   mkdir -p "$out"   # distill, like copy, writes into an existing folder only
-  "$DISTILL" build "oci:$img:latest" "oci:$out/img:v1" --test "$test" --out-dir "$out/rep" -q \
+  # --keep-level file: the sizes asserted below are the file level's (the package level is
+  # measured by tests/integration/test_build_heldout.sh and bench/bench_keep_level.sh).
+  "$DISTILL" build "oci:$img:latest" "oci:$out/img:v1" --keep-level file --test "$test" --out-dir "$out/rep" -q \
     >"$out.digest" 2>"$out.err"
   local rc=$?
   check_eq "$label: build exits 0" 0 $rc
@@ -59,7 +61,7 @@ mc=$(debian_image debian-memcached --include memcached \
 if [ -n "${mc:-}" ] && command -v crun >/dev/null && [ -s "$T/memcached.digest" ]; then
   mkdir -p "$T/mc-crun"
   cg_before=$(stat -f -c %T /sys/fs/cgroup; mount | grep -c cgroup)
-  "$DISTILL" build --runtime crun "oci:$mc:latest" "oci:$T/mc-crun/img:v1" -q \
+  "$DISTILL" build --runtime crun --keep-level file "oci:$mc:latest" "oci:$T/mc-crun/img:v1" -q \
     --test "bash -c 'exec 3<>/dev/tcp/{LOCALHOST}/11211; printf \"set k 0 0 5\\r\\nhello\\r\\nget k\\r\\nquit\\r\\n\" >&3; grep -q hello <&3'" \
     >"$T/mc-crun.digest" 2>"$T/mc-crun.err"; rc=$?
   check_eq "crun: build exits 0" 0 $rc

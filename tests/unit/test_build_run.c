@@ -190,6 +190,8 @@ static void run_init(run *r, const char *name) {
     r->o.dst = r->dst;
     r->o.out_dir = r->out_dir;
     r->o.sensor = "/bin/true";
+    /* The pipeline, not the keep rules: exactly the files the fake app used (and its data). */
+    r->o.keep_level = "file";
     r->o.command = r->cmd;
     r->o.n_command = 1;
     r->o.ready_timeout = 5;

@@ -1,0 +1,636 @@
+/* The keep levels' rules beyond "the files the app used" (see docs/build.md, "Keep level").
+ *
+ * Every level: the image's Volumes and every directory the app wrote in are kept whole.
+ * Package level, in this order (each rule's bytes are counted apart):
+ *  1. what a distroless base carries, when the source has it: time zone data, CA
+ *     certificates, /etc/services, /etc/protocols, nsswitch.conf, resolver files; gconv
+ *     modules only when the app used iconv;
+ *  2. the app's own tree: the files no package owns around the app (its entry script,
+ *     WorkingDir, the unowned files it used) kept as the directory that holds them;
+ *  3. every package the app used a file of (opened, mapped, executed): kept whole, less
+ *     documentation, a Python standard library (kept at module level instead), gconv
+ *     (rule 1) and optional ELF plugins it never loaded whose libraries would add more
+ *     than DS_PLUGIN_LIMIT bytes (named in the report);
+ *  4. a deb Depends on a package holding no code (tzdata, a data-only package) is kept
+ *     whole with it;
+ *  5. the Python standard library at module level: every kept .py's imports, to a fixed
+ *     point (a module found in dist-/site-packages brings its package whole). */
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "minify/closure_int.h"
+#include "minify/packages.h"
+#include "minify/pyimports.h"
+#include "trace/path_json.h"
+#include "util/fsutil.h"
+
+#define DS_PLUGIN_LIMIT ((int64_t)16 << 20)
+
+typedef struct ds_kl {
+    ds_pkgindex ix;
+    bool *ran;            /* per package: the app executed one of its programs */
+    json_int_t programs_left_out;
+    char *state;          /* per package: 0, 'w' whole, 'm' standard library at module level */
+    char **why;           /* per package: why it is whole */
+    char **py_roots;      /* /usr/lib/python3.11, ... */
+    size_t n_py_roots;
+    bool gconv_used;
+    json_t *rules;        /* rule -> bytes */
+    json_t *docs;         /* class -> bytes */
+    json_t *plugins;      /* [{package, path, adds_bytes, hint}] */
+    ds_strmap listings;   /* canonical dir -> ds_strlist* of its names */
+} ds_kl;
+
+static void add_bytes(json_t *o, const char *key, int64_t n) {
+    json_int_t old = json_integer_value(json_object_get(o, key));
+    json_object_set_new(o, key, json_integer(old + n));
+}
+
+static char *dir_of(const char *p) {
+    const char *s = strrchr(p, '/');
+    return s && s != p ? ds_xstrndup(p, (size_t)(s - p)) : ds_xstrdup("/");
+}
+
+static bool under(const char *path, const char *dir) {
+    size_t n = strlen(dir);
+    return !strncmp(path, dir, n) && (path[n] == '/' || path[n] == 0);
+}
+
+static int64_t host_size(ds_cctx *x, const char *real) {
+    char *h = ds_xasprintf("%s%s", x->root, real);
+    struct stat st;
+    int64_t n = lstat(h, &st) == 0 && S_ISREG(st.st_mode) ? st.st_size : 0;
+    free(h);
+    return n;
+}
+
+/* ---------------------------------------------------------------- rule 2: data */
+
+/* Never kept whole as data or as the app's tree (nor a tree above them). */
+static bool bound_dir(const char *d) {
+    static const char *const sys[] = {"/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64",
+                                      "/libx32", "/media", "/mnt", "/opt", "/proc", "/root", "/run", "/sbin", "/srv",
+                                      "/sys", "/tmp", "/usr", "/var"};
+    static const char *const parents[] = {"/usr", "/var", "/home", "/etc", "/lib", "/lib64", "/run", "/tmp", "/mnt",
+                                          "/media", "/root", "/usr/local", "/usr/lib", "/usr/lib64", "/usr/share",
+                                          "/usr/local/lib", "/usr/local/share", "/var/lib", "/var/cache", "/var/log",
+                                          "/var/spool", "/var/tmp", "/dev", "/proc", "/sys"};
+    for (size_t i = 0; i < sizeof sys / sizeof *sys; i++)
+        if (!strcmp(d, sys[i])) return true;
+    char *p = dir_of(d);
+    bool b = false;
+    for (size_t i = 0; i < sizeof parents / sizeof *parents && !b; i++) b = !strcmp(p, parents[i]);
+    /* /usr/lib/x86_64-linux-gnu/NAME */
+    if (!b && !strncmp(p, "/usr/lib/", 9) && strstr(p, "-linux-") && !strchr(p + 9, '/')) b = true;
+    free(p);
+    return b || under(d, "/tmp") || under(d, "/run") || under(d, "/var/tmp") || ds_closure_skipped(d);
+}
+
+/* Never kept whole as data: the system's own directories (a data directory is below them:
+ * /var/lib/mysql, /var/lib/postgresql/15/main, /srv/data, /app/uploads). */
+static bool data_bound(const char *d) {
+    static const char *const sys[] = {"/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64",
+                                      "/libx32", "/media", "/mnt", "/opt", "/proc", "/root", "/run", "/sbin", "/srv",
+                                      "/sys", "/tmp", "/usr", "/var", "/var/lib", "/var/cache", "/var/log",
+                                      "/var/spool", "/var/tmp", "/var/run", "/var/mail", "/var/backups", "/var/local",
+                                      "/usr/local", "/usr/lib", "/usr/lib64", "/usr/share", "/usr/bin", "/usr/sbin",
+                                      "/usr/libexec", "/usr/include", "/usr/src", "/usr/local/lib", "/usr/local/share",
+                                      "/usr/local/bin", "/usr/local/sbin"};
+    for (size_t i = 0; i < sizeof sys / sizeof *sys; i++)
+        if (!strcmp(d, sys[i])) return true;
+    if (!strncmp(d, "/usr/lib/", 9) && strstr(d, "-linux-") && !strchr(d + 9, '/')) return true;
+    return under(d, "/tmp") || under(d, "/run") || under(d, "/var/tmp") || under(d, "/var/run") ||
+           ds_closure_skipped(d);
+}
+
+void ds_keep_data_dirs(ds_cctx *x, const ds_trace *trace, const ds_minify_opts *opts) {
+    int64_t vol = 0, wrote = 0, *saved = x->rule_bytes;
+    x->rule_bytes = &vol;
+    for (size_t i = 0; i < opts->n_volumes; i++) ds_closure_keep_tree(x, opts->volumes[i], "volume of the image");
+    x->rule_bytes = &wrote;
+    for (size_t i = 0; trace && i < trace->nfiles; i++) {
+        const ds_trace_file *f = &trace->files[i];
+        if (!(f->ops & (DS_TRACE_OP_CREATE | DS_TRACE_OP_RENAME | DS_TRACE_OP_UNLINK | DS_TRACE_OP_ATTR))) continue;
+        if (f->path[0] != '/') continue;
+        char *d = f->kind == DS_TRACE_DIR ? ds_xstrdup(f->path) : dir_of(f->path);
+        const ds_rpath_res *r = ds_closure_lookup(x, d);
+        if (r->exists && S_ISDIR(r->mode) && !data_bound(r->real) && !ds_pathmap_get(&x->c->keep, r->real))
+            ds_closure_keep_tree(x, r->real, "directory the app wrote in (data: kept whole)");
+        else if (r->exists && S_ISDIR(r->mode) && !data_bound(r->real)) {
+            /* kept already as a path; its content too */
+            const char *why = ds_pathmap_get(&x->c->keep, r->real);
+            if (why && strcmp(why, "directory the app wrote in (data: kept whole)"))
+                ds_closure_keep_tree(x, r->real, "directory the app wrote in (data: kept whole)");
+        }
+        free(d);
+    }
+    x->rule_bytes = saved;
+    if (!x->c->keep_level) x->c->keep_level = json_pack("{s:s, s:{}}", "level", ds_keep_level_name(opts->keep_level), "rules");
+    json_t *rules = json_object_get(x->c->keep_level, "rules");
+    if (opts->n_volumes) add_bytes(rules, "volumes", vol);
+    add_bytes(rules, "directories the app wrote in", wrote);
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static bool py_stdlib_file(const ds_kl *k, const char *path) {
+    for (size_t i = 0; i < k->n_py_roots; i++) {
+        const char *r = k->py_roots[i];
+        if (!under(path, r)) continue;
+        const char *rest = path + strlen(r);
+        return strncmp(rest, "/site-packages", 14) && strncmp(rest, "/dist-packages", 14);
+    }
+    return false;
+}
+
+static bool is_gconv(const char *p) { return strstr(p, "/gconv/") != NULL || (strlen(p) > 6 && !strcmp(p + strlen(p) - 6, "/gconv")); }
+
+/* Names in a canonical directory (cached). */
+static const ds_strlist *listing(ds_cctx *x, const char *dir) {
+    ds_strlist *l = ds_strmap_get(&x->kl->listings, dir);
+    if (l) return l;
+    l = ds_xcalloc(1, sizeof *l);
+    char *h = ds_xasprintf("%s%s", x->root, dir);
+    DIR *d = opendir(h);
+    for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) ds_strlist_add(l, e->d_name);
+    if (d) closedir(d);
+    free(h);
+    ds_strmap_put(&x->kl->listings, dir, l);
+    return l;
+}
+
+/* An ELF file of a kept package the app never loaded, whose libraries would add more than
+ * the limit: left out. Returns the bytes it would add (0 when it stays). */
+static int64_t heavy_plugin(ds_cctx *x, const ds_minify_opts *opts, const char *path, const ds_rpath_res *r) {
+    if (!S_ISREG(r->mode) || ds_pathmap_get(&x->c->keep, r->real) || !strstr(r->real, ".so")) return 0;
+    char *h = ds_xasprintf("%s%s", x->root, r->real);
+    bool is_elf = false;
+    ds_closure_elf_machine(h, &is_elf);
+    free(h);
+    if (!is_elf) return 0;
+    ds_elf_ctx *elf = ds_closure_elf(x, opts);
+    ds_elf_result *res = NULL;
+    ds_err e = {0};
+    if (!elf || ds_elf_resolve(elf, r->real, &res, &e) < 0) return 0;
+    int64_t add = 0;
+    for (size_t d = 0; d < res->n_files; d++) {
+        const ds_rpath_res *dr = ds_closure_lookup(x, res->files[d]);
+        if (!dr->exists || !strcmp(dr->real, r->real) || ds_pathmap_get(&x->c->keep, dr->real)) continue;
+        long o = ds_pkgindex_owner(&x->kl->ix, dr->real);
+        if (o >= 0 && x->kl->state[o] == 'w') continue;
+        add += host_size(x, dr->real);
+    }
+    ds_elf_result_free(res);
+    (void)path;
+    return add > DS_PLUGIN_LIMIT ? add : 0;
+}
+
+/* A program: an executable file in a bin, sbin or libexec directory. */
+static bool program_path(const char *p, mode_t mode) {
+    return S_ISREG(mode) && (mode & 0111) && (strstr(p, "/bin/") || strstr(p, "/sbin/") || strstr(p, "/libexec/"));
+}
+
+static void keep_whole(ds_cctx *x, const ds_minify_opts *opts, size_t pi, const char *why, int64_t *bytes) {
+    ds_kl *k = x->kl;
+    if (k->state[pi] == 'w') return;
+    k->state[pi] = 'w';
+    k->why[pi] = ds_xstrdup(why);
+    const ds_kpkg *p = &k->ix.v[pi];
+    char *reason = ds_xasprintf("package %s %s (%s)", p->type, p->name, why);
+    int64_t *saved = x->rule_bytes;
+    x->rule_bytes = bytes;
+    bool stdlib = false;
+    for (size_t i = 0; i < p->n_files; i++) {
+        const char *f = p->files[i];
+        const ds_rpath_res *r = ds_closure_lookup(x, f);
+        if (!r->exists && !r->n_links) continue;
+        const char *cls = ds_doc_class(f);
+        if (cls) {
+            if (!ds_pathmap_get(&x->c->keep, f)) add_bytes(k->docs, cls, r->exists ? host_size(x, r->real) : 0);
+            continue;
+        }
+        if (py_stdlib_file(k, f)) { stdlib = true; continue; }
+        /* Bytecode is a cache of the sources beside it: the traced .pyc are kept already. */
+        if (strstr(f, "/__pycache__/")) continue;
+        if (is_gconv(f) && !k->gconv_used) continue;
+        /* A package the app used as a library or as data: its programs stay out (a distroless
+         * base ships none) unless the app ran one of them. */
+        if (!k->ran[pi] && r->exists && !r->n_links && program_path(r->real, r->mode) &&
+            !ds_pathmap_get(&x->c->keep, r->real)) {
+            k->programs_left_out += host_size(x, r->real);
+            continue;
+        }
+        int64_t heavy = r->exists && !r->n_links ? heavy_plugin(x, opts, f, r) : 0;
+        if (heavy) {
+            char *hint = ds_xasprintf("keep it with --keep-package %s (or --keep %s)", p->name, f);
+            json_array_append_new(k->plugins, json_pack("{s:s, s:o, s:I, s:s}", "package", p->name, "path",
+                                                        ds_json_bytes(f), "adds_bytes", (json_int_t)heavy, "hint", hint));
+            free(hint);
+            continue;
+        }
+        if (r->exists && S_ISDIR(r->mode)) {
+            ds_pathmap_add(&x->c->keep, r->real, reason);
+            continue;
+        }
+        ds_closure_keep(x, f, reason, NULL);
+    }
+    if (stdlib) k->state[pi] = 'm';
+    x->rule_bytes = saved;
+    free(reason);
+}
+
+/* ---------------------------------------------------------------- the app's tree */
+
+static bool tree_stop(ds_kl *k, const char *d) {
+    return bound_dir(d) || ds_pkgindex_owner(&k->ix, d) >= 0 || py_stdlib_file(k, d);
+}
+
+/* The highest directory above start that no package owns, below the bound ones. */
+static char *app_root(ds_kl *k, const char *start) {
+    if (tree_stop(k, start)) return NULL;
+    char *d = ds_xstrdup(start);
+    for (;;) {
+        char *p = dir_of(d);
+        if (tree_stop(k, p)) { free(p); return d; }
+        free(d);
+        d = p;
+    }
+}
+
+static void add_anchor(ds_cctx *x, ds_strlist *roots, const char *path, bool is_dir_anchor) {
+    const ds_rpath_res *r = ds_closure_lookup(x, path);
+    if (!r->exists) return;
+    if (!is_dir_anchor && (!S_ISREG(r->mode) || ds_pkgindex_owner(&x->kl->ix, r->real) >= 0)) return;
+    if (is_dir_anchor && !S_ISDIR(r->mode)) return;
+    char *d = is_dir_anchor ? ds_xstrdup(r->real) : dir_of(r->real);
+    char *root = app_root(x->kl, d);
+    free(d);
+    if (root && !ds_strlist_has(roots, root)) ds_strlist_add(roots, root);
+    free(root);
+}
+
+/* ---------------------------------------------------------------- Python modules */
+
+static void keep_py_file(ds_cctx *x, const char *real, const char *reason, bool bytecode) {
+    ds_closure_keep(x, real, reason, NULL);
+    if (!bytecode) return;
+    /* its bytecode: DIR/__pycache__/NAME.*.pyc */
+    char *d = dir_of(real);
+    const char *base = strrchr(real, '/') + 1;
+    size_t bl = strlen(base) - 3;
+    char *pc = ds_xasprintf("%s/__pycache__", d);
+    const ds_strlist *l = listing(x, pc);
+    for (size_t i = 0; i < l->n; i++)
+        if (!strncmp(l->v[i], base, bl) && l->v[i][bl] == '.' && strstr(l->v[i], ".pyc")) {
+            char *f = ds_xasprintf("%s/%s", pc, l->v[i]);
+            ds_closure_keep(x, f, reason, NULL);
+            free(f);
+        }
+    free(pc);
+    free(d);
+}
+
+/* Keep the files that make module `mod` importable from search dir s; 1 when found. */
+static int keep_module(ds_cctx *x, const ds_minify_opts *opts, const char *s, const char *mod, int64_t *whole_bytes) {
+    char *rel = ds_xstrdup(mod);
+    for (char *c = rel; *c; c++)
+        if (*c == '.') *c = '/';
+    char *base = ds_xasprintf("%s/%s", s, rel);
+    free(rel);
+    char *reason = ds_xasprintf("Python module %s (imported)", mod);
+    int found = 0;
+    const ds_rpath_res *r = ds_closure_lookup(x, base);
+    char *cand[2] = {ds_xasprintf("%s/__init__.py", base), ds_xasprintf("%s.py", base)};
+    const char *hit = NULL;
+    for (int i = 0; i < 2 && !hit; i++) {
+        const ds_rpath_res *c = ds_closure_lookup(x, cand[i]);
+        if (c->exists && S_ISREG(c->mode)) hit = c->real;
+    }
+    char *hitc = hit ? ds_xstrdup(hit) : NULL;
+    char *so = NULL;
+    if (!hitc) { /* an extension module: NAME.cpython-311-x86_64-linux-gnu.so, NAME.abi3.so, NAME.so */
+        char *d = dir_of(base);
+        const char *name = strrchr(base, '/') + 1;
+        const ds_rpath_res *dr = ds_closure_lookup(x, d);
+        if (dr->exists && S_ISDIR(dr->mode)) {
+            char *dreal = ds_xstrdup(dr->real);
+            const ds_strlist *l = listing(x, dreal);
+            size_t nl = strlen(name);
+            for (size_t i = 0; i < l->n && !so; i++) {
+                size_t ll = strlen(l->v[i]);
+                if (!strncmp(l->v[i], name, nl) && l->v[i][nl] == '.' && ll > 3 && !strcmp(l->v[i] + ll - 3, ".so"))
+                    so = ds_xasprintf("%s/%s", dreal, l->v[i]);
+            }
+            free(dreal);
+        }
+        free(d);
+    }
+    const char *file = hitc ? hitc : so;
+    if (file || (r->exists && S_ISDIR(r->mode))) {
+        found = 1;
+        const char *owned = file ? file : r->real;
+        long o = ds_pkgindex_owner(&x->kl->ix, owned);
+        if (!py_stdlib_file(x->kl, owned) && o >= 0) {
+            keep_whole(x, opts, (size_t)o, "a kept module imports it", whole_bytes);
+        } else if (hitc) {
+            keep_py_file(x, hitc, reason, false);
+        } else if (so) {
+            ds_closure_keep(x, so, reason, NULL);
+        } else {
+            ds_closure_keep(x, r->real, reason, NULL); /* a namespace package */
+        }
+    }
+    free(hitc); free(so); free(cand[0]); free(cand[1]); free(base); free(reason);
+    return found;
+}
+
+static void python_modules(ds_cctx *x, const ds_minify_opts *opts, int64_t *mod_bytes, int64_t *whole_bytes) {
+    ds_kl *k = x->kl;
+    if (!k->n_py_roots) return;
+    ds_strlist dirs = {0};
+    for (size_t i = 0; i < k->n_py_roots; i++) {
+        const char *r = k->py_roots[i];
+        static const char *const sub[] = {"", "/lib-dynload", "/site-packages", "/dist-packages"};
+        for (size_t j = 0; j < 4; j++) {
+            char *d = ds_xasprintf("%s%s", r, sub[j]);
+            if (ds_closure_lookup(x, d)->exists) ds_strlist_add(&dirs, d);
+            free(d);
+        }
+        const char *ver = strrchr(r, '/') + 1; /* python3.11 */
+        if (!strncmp(ver, "python3", 7)) {
+            if (ds_closure_lookup(x, "/usr/lib/python3/dist-packages")->exists && !ds_strlist_has(&dirs, "/usr/lib/python3/dist-packages"))
+                ds_strlist_add(&dirs, "/usr/lib/python3/dist-packages");
+            char *l = ds_xasprintf("/usr/local/lib/%s/dist-packages", ver);
+            if (ds_closure_lookup(x, l)->exists && !ds_strlist_has(&dirs, l)) ds_strlist_add(&dirs, l);
+            free(l);
+        }
+    }
+    int64_t *saved = x->rule_bytes;
+    x->rule_bytes = mod_bytes;
+    /* Looked up by name at run time, never imported by a statement: codecs, sysconfig data. */
+    for (size_t i = 0; i < k->n_py_roots; i++) {
+        char *enc = ds_xasprintf("%s/encodings", k->py_roots[i]);
+        ds_closure_keep_tree(x, enc, "Python codecs (looked up by name)");
+        free(enc);
+        const ds_strlist *l = listing(x, k->py_roots[i]);
+        for (size_t j = 0; j < l->n; j++)
+            if (!strncmp(l->v[j], "_sysconfigdata", 14)) {
+                char *f = ds_xasprintf("%s/%s", k->py_roots[i], l->v[j]);
+                keep_py_file(x, f, "Python sysconfig data (imported by name)", true);
+                free(f);
+            }
+    }
+    ds_strlist done = {0};
+    for (size_t n = 0; n < x->c->keep.n; n++) {
+        const char *p = x->c->keep.v[n].path;
+        size_t pl = strlen(p);
+        char *src = NULL;
+        const char *pc = strstr(p, "/__pycache__/");
+        if (pl > 3 && !strcmp(p + pl - 3, ".py")) src = ds_xstrdup(p);
+        else if (pc && pl > 4 && !strcmp(p + pl - 4, ".pyc"))
+            src = ds_xasprintf("%.*s/%.*s.py", (int)(pc - p), p, (int)strcspn(pc + 13, "."), pc + 13);
+        if (!src) continue;
+        const ds_rpath_res *r = ds_closure_lookup(x, src);
+        free(src);
+        if (!r->exists || !S_ISREG(r->mode) || ds_strlist_has(&done, r->real)) continue;
+        char *real = ds_xstrdup(r->real);
+        ds_strlist_add(&done, real);
+        if (pc) keep_py_file(x, real, "source of kept bytecode", false);
+        /* The dotted package the file is in, from the search dir that holds it. */
+        char *package = NULL;
+        for (size_t d = 0; d < dirs.n && !package; d++) {
+            size_t dl = strlen(dirs.v[d]);
+            if (strncmp(real, dirs.v[d], dl) || real[dl] != '/') continue;
+            char *mod = ds_xstrndup(real + dl + 1, strlen(real + dl + 1) - 3);
+            for (char *c = mod; *c; c++)
+                if (*c == '/') *c = '.';
+            size_t ml = strlen(mod);
+            if (ml >= 9 && !strcmp(mod + ml - 9, "__init__")) mod[ml >= 10 ? ml - 9 - 1 : 0] = 0;
+            else if (strrchr(mod, '.')) *strrchr(mod, '.') = 0;
+            else mod[0] = 0;
+            package = mod;
+        }
+        char *text = NULL;
+        size_t len = 0;
+        ds_err e = {0};
+        if (ds_root_read_file(&x->tree, real, 16u << 20, &text, &len, &e) > 0) {
+            ds_strlist mods = {0};
+            /* A standard library module's imports inside functions are optional features
+             * (loaded when used); the app's and its packages' are all followed. */
+            ds_py_imports(text, len, package, py_stdlib_file(k, real), &mods);
+            for (size_t m = 0; m < mods.n; m++) {
+                /* a.b.c imports a and a.b first */
+                char *name = ds_xstrdup(mods.v[m]);
+                for (char *dot = name;; dot++) {
+                    dot = strchr(dot, '.');
+                    if (dot) *dot = 0;
+                    for (size_t d = 0; d < dirs.n; d++)
+                        if (keep_module(x, opts, dirs.v[d], name, whole_bytes)) break;
+                    if (!dot) break;
+                    *dot = '.';
+                }
+                free(name);
+            }
+            ds_strlist_free(&mods);
+        }
+        free(text);
+        free(package);
+        free(real);
+    }
+    x->rule_bytes = saved;
+    ds_strlist_free(&done);
+    ds_strlist_free(&dirs);
+}
+
+/* ---------------------------------------------------------------- the package level */
+
+static bool marks_use(unsigned ops) {
+    return ops & (DS_TRACE_OP_OPEN | DS_TRACE_OP_EXEC | DS_TRACE_OP_MAP | DS_TRACE_OP_CONNECT);
+}
+
+static void free_listing(void *v) {
+    ds_strlist_free(v);
+    free(v);
+}
+
+int ds_keep_level_apply(ds_cctx *x, const ds_trace *trace, const ds_minify_opts *opts) {
+    ds_kl *k = ds_xcalloc(1, sizeof *k);
+    x->kl = k;
+    ds_strmap_init(&k->listings);
+    if (ds_pkgindex_build(&x->tree, &k->ix, x->err) < 0) return -1;
+    k->state = ds_xcalloc(k->ix.n + 1, 1);
+    k->why = ds_xcalloc(k->ix.n + 1, sizeof *k->why);
+    k->ran = ds_xcalloc(k->ix.n + 1, sizeof *k->ran);
+    for (size_t i = 0; trace && i < trace->nfiles; i++) {
+        if (!trace->files[i].ok || !(trace->files[i].ops & DS_TRACE_OP_EXEC)) continue;
+        const ds_rpath_res *r = ds_closure_lookup(x, trace->files[i].path);
+        long o = r->exists ? ds_pkgindex_owner(&k->ix, r->real) : -1;
+        if (o >= 0) k->ran[o] = true;
+    }
+    json_t *kl = x->c->keep_level;
+    k->rules = json_object_get(kl, "rules");
+    k->docs = json_object();
+    k->plugins = json_array();
+    json_object_set_new(kl, "docs_left_out", k->docs);
+    json_object_set_new(kl, "plugins_left_out", k->plugins);
+
+    /* Python standard libraries in the image. */
+    static const char *const pyparents[] = {"/usr/lib", "/usr/local/lib"};
+    for (size_t i = 0; i < 2; i++)
+        for (int minor = 0; minor <= 30; minor++)
+            for (int major = 2; major <= 3; major++) {
+                char *d = ds_xasprintf("%s/python%d.%d", pyparents[i], major, minor);
+                const ds_rpath_res *r = ds_closure_lookup(x, d);
+                if (r->exists && S_ISDIR(r->mode) && !r->n_links) {
+                    k->py_roots = ds_xrealloc(k->py_roots, (k->n_py_roots + 1) * sizeof *k->py_roots);
+                    k->py_roots[k->n_py_roots++] = ds_xstrdup(r->real);
+                }
+                free(d);
+            }
+    /* iconv used: a gconv module loaded (not only the cache every locale setup reads). */
+    for (size_t i = 0; trace && i < trace->nfiles; i++) {
+        const ds_trace_file *f = &trace->files[i];
+        size_t l = strlen(f->path);
+        if (f->ok && strstr(f->path, "/gconv/") && l > 3 && !strcmp(f->path + l - 3, ".so") &&
+            (f->ops & (DS_TRACE_OP_OPEN | DS_TRACE_OP_MAP)))
+            k->gconv_used = true;
+    }
+
+    /* 1. What a distroless base carries. */
+    static const struct { const char *rule, *path; bool tree; } base[] = {
+        {"time zone data", "/usr/share/zoneinfo", true},
+        {"CA certificates", "/etc/ssl/certs", true},
+        {"CA certificates", "/usr/share/ca-certificates", true},
+        {"CA certificates", "/etc/pki/tls/certs", true},
+        {"CA certificates", "/etc/ssl/cert.pem", false},
+        {"network databases", "/etc/services", false},
+        {"network databases", "/etc/protocols", false},
+        {"network databases", "/etc/nsswitch.conf", false},
+        {"network databases", "/etc/hosts", false},
+        {"network databases", "/etc/host.conf", false},
+        {"network databases", "/etc/gai.conf", false},
+    };
+    for (size_t i = 0; i < sizeof base / sizeof *base; i++) {
+        int64_t b = 0, *saved = x->rule_bytes;
+        x->rule_bytes = &b;
+        if (base[i].tree) ds_closure_keep_tree(x, base[i].path, base[i].rule);
+        else ds_closure_keep(x, base[i].path, base[i].rule, NULL);
+        x->rule_bytes = saved;
+        add_bytes(k->rules, base[i].rule, b);
+    }
+    if (k->gconv_used) {
+        int64_t b = 0, *saved = x->rule_bytes;
+        x->rule_bytes = &b;
+        ds_strlist seen = {0};
+        for (size_t i = 0; i < trace->nfiles; i++) {
+            const char *p = trace->files[i].path, *g = strstr(p, "/gconv/");
+            if (!trace->files[i].ok || !g) continue;
+            char *d = ds_xstrndup(p, (size_t)(g - p) + 6);
+            if (!ds_strlist_has(&seen, d)) {
+                ds_strlist_add(&seen, d);
+                ds_closure_keep_tree(x, d, "gconv modules (the app used iconv)");
+            }
+            free(d);
+        }
+        ds_strlist_free(&seen);
+        x->rule_bytes = saved;
+        add_bytes(k->rules, "gconv modules (iconv used)", b);
+    }
+
+    /* 2. The app's own tree. */
+    ds_strlist roots = {0};
+    for (size_t i = 0; trace && i < trace->nfiles; i++)
+        if (trace->files[i].ok && marks_use(trace->files[i].ops) && trace->files[i].kind != DS_TRACE_DIR)
+            add_anchor(x, &roots, trace->files[i].path, false);
+    if (opts->workdir && *opts->workdir) add_anchor(x, &roots, opts->workdir, true);
+    for (size_t i = 1; i < opts->n_command; i++)
+        if (opts->command[i][0] == '/') add_anchor(x, &roots, opts->command[i], false);
+    int64_t app = 0, *saved = x->rule_bytes;
+    x->rule_bytes = &app;
+    json_t *app_roots = json_array();
+    for (size_t i = 0; i < roots.n; i++) {
+        ds_closure_keep_tree(x, roots.v[i], "the app's own tree (files no package owns)");
+        json_array_append_new(app_roots, ds_json_bytes(roots.v[i]));
+    }
+    x->rule_bytes = saved;
+    ds_strlist_free(&roots);
+    add_bytes(k->rules, "the app's own tree", app);
+    json_object_set_new(kl, "app_trees", app_roots);
+
+    /* 3. Whole packages of what the app used. */
+    int64_t whole = 0;
+    for (size_t i = 0; trace && i < trace->nfiles; i++) {
+        const ds_trace_file *f = &trace->files[i];
+        if (!f->ok || !marks_use(f->ops) || f->kind == DS_TRACE_DIR || f->path[0] != '/') continue;
+        const ds_rpath_res *r = ds_closure_lookup(x, f->path);
+        if (!r->exists || S_ISDIR(r->mode)) continue;
+        long o = ds_pkgindex_owner(&k->ix, r->real);
+        if (o >= 0 && !k->state[o]) keep_whole(x, opts, (size_t)o, "the app used its files", &whole);
+    }
+    /* 4. Runtime data kept packages declare (deb Depends on a package with no code). */
+    int64_t data = 0;
+    for (bool more = true; more;) {
+        more = false;
+        for (size_t i = 0; i < k->ix.n; i++) {
+            if (!k->state[i] || strcmp(k->ix.v[i].type, "deb")) continue;
+            for (size_t d = 0; d < k->ix.v[i].n_depends; d++) {
+                long o = ds_pkgindex_find(&k->ix, "deb", k->ix.v[i].depends[d]);
+                if (o < 0 || k->state[o] || k->ix.v[o].has_code) continue;
+                char *why = ds_xasprintf("runtime data %s depends on", k->ix.v[i].name);
+                keep_whole(x, opts, (size_t)o, why, &data);
+                free(why);
+                more = true;
+            }
+        }
+    }
+    /* 5. The Python standard library at module level. */
+    int64_t mods = 0;
+    python_modules(x, opts, &mods, &whole);
+    add_bytes(k->rules, "whole packages", whole);
+    json_object_set_new(kl, "programs_left_out_bytes", json_integer(k->programs_left_out));
+    add_bytes(k->rules, "runtime data packages (Depends)", data);
+    add_bytes(k->rules, "standard library modules (imported)", mods);
+    return 0;
+}
+
+void ds_keep_level_finish(ds_cctx *x) {
+    ds_kl *k = x->kl;
+    if (!k) return;
+    json_t *pk = json_array();
+    json_int_t n_whole = 0;
+    for (size_t i = 0; i < k->ix.n; i++) {
+        const ds_kpkg *p = &k->ix.v[i];
+        json_int_t files = 0, kept = 0, kept_bytes = 0;
+        for (size_t j = 0; j < p->n_files; j++) {
+            const ds_rpath_res *r = ds_closure_lookup(x, p->files[j]);
+            if (r->exists && S_ISDIR(r->mode)) continue;
+            files++;
+            if (ds_pathmap_get(&x->c->keep, p->files[j])) {
+                kept++;
+                if (r->exists && !r->n_links) kept_bytes += host_size(x, r->real);
+            }
+        }
+        if (!files) continue; /* a language database whose files an OS package lists */
+        const char *state = k->state[i] == 'w' ? "whole" : k->state[i] == 'm' ? "modules" : kept ? "partial" : "dropped";
+        if (k->state[i] == 'w') n_whole++;
+        json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "type", p->type, "name", p->name, "state", state,
+                              "files", files, "bytes", (json_int_t)p->bytes, "kept_files", kept, "kept_bytes",
+                              kept_bytes);
+        if (k->why[i]) json_object_set_new(o, "why", json_string(k->why[i]));
+        json_array_append_new(pk, o);
+    }
+    json_object_set_new(x->c->keep_level, "packages", pk);
+    json_object_set_new(x->c->keep_level, "packages_whole", json_integer(n_whole));
+    for (size_t i = 0; i < k->ix.n; i++) free(k->why[i]);
+    for (size_t i = 0; i < k->n_py_roots; i++) free(k->py_roots[i]);
+    free(k->py_roots);
+    free(k->why);
+    free(k->ran);
+    free(k->state);
+    ds_strmap_free(&k->listings, free_listing);
+    ds_pkgindex_free(&k->ix);
+    free(k);
+    x->kl = NULL;
+}

@@ -1,0 +1,132 @@
+/* The modules a Python source names in import statements (see pyimports.h). Not a
+ * Python parser: logical lines (backslash and bracket continuations joined, comments
+ * dropped), statements split on ';', and those starting with "import" or "from ... import"
+ * read, at any indentation (an import inside a function or a try is as likely to run).
+ * Text in strings may add a name that is not imported; the caller keeps only modules
+ * that exist, so that errs towards keeping. */
+#include <ctype.h>
+#include <stdbool.h>
+#include <string.h>
+#include "minify/pyimports.h"
+#include "util/fsutil.h"
+
+static bool ident_char(char c) { return isalnum((unsigned char)c) || c == '_' || c == '.'; }
+
+/* A dotted name at *s (letters, digits, '_' and '.'), malloc'd, or NULL. */
+static char *dotted(const char **s) {
+    const char *p = *s;
+    while (*p == ' ' || *p == '\t') p++;
+    const char *b = p;
+    while (ident_char(*p)) p++;
+    *s = p;
+    return p > b ? ds_xstrndup(b, (size_t)(p - b)) : NULL;
+}
+
+static bool word(const char **s, const char *w) {
+    const char *p = *s;
+    while (*p == ' ' || *p == '\t') p++;
+    size_t n = strlen(w);
+    if (strncmp(p, w, n) || ident_char(p[n])) return false;
+    *s = p + n;
+    return true;
+}
+
+static void add(ds_strlist *out, const char *name) {
+    if (!*name || name[0] == '.' || name[strlen(name) - 1] == '.' || strstr(name, "..")) return;
+    if (!ds_strlist_has(out, name)) ds_strlist_add(out, name);
+}
+
+/* "from X import ..." with X relative (leading dots) against the file's package. */
+static char *absolute_module(const char *x, const char *package) {
+    size_t dots = strspn(x, ".");
+    if (!dots) return ds_xstrdup(x);
+    if (!package) return NULL;
+    char *base = ds_xstrdup(package);
+    for (size_t i = 1; i < dots; i++) {
+        char *d = strrchr(base, '.');
+        if (!d) { free(base); return NULL; }
+        *d = 0;
+    }
+    char *r = x[dots] ? (*base ? ds_xasprintf("%s.%s", base, x + dots) : ds_xstrdup(x + dots)) : ds_xstrdup(base);
+    free(base);
+    return *r ? r : (free(r), NULL);
+}
+
+static void statement(const char *s, const char *package, ds_strlist *out) {
+    if (word(&s, "import")) {
+        for (;;) {
+            char *n = dotted(&s);
+            if (!n) return;
+            add(out, n);
+            free(n);
+            if (word(&s, "as")) free(dotted(&s));
+            while (*s == ' ' || *s == '\t') s++;
+            if (*s != ',') return;
+            s++;
+        }
+    }
+    if (!word(&s, "from")) return;
+    char *x = dotted(&s);
+    if (!x || !word(&s, "import")) { free(x); return; }
+    char *mod = absolute_module(x, package);
+    free(x);
+    if (!mod) return;
+    add(out, mod);
+    while (*s == ' ' || *s == '\t' || *s == '(') s++;
+    for (;;) {
+        char *n = dotted(&s);
+        if (!n) break;
+        /* "from a import b": b may be a submodule a.b */
+        if (!strchr(n, '.')) {
+            char *sub = ds_xasprintf("%s.%s", mod, n);
+            add(out, sub);
+            free(sub);
+        }
+        free(n);
+        if (word(&s, "as")) free(dotted(&s));
+        while (*s == ' ' || *s == '\t' || *s == ')') s++;
+        if (*s != ',') break;
+        s++;
+        while (*s == ' ' || *s == '\t' || *s == '(') s++;
+    }
+    free(mod);
+}
+
+static bool starts_block(const char *s) {
+    while (*s == ' ' || *s == '\t') s++;
+    return !strncmp(s, "def ", 4) || !strncmp(s, "async ", 6) || !strncmp(s, "class ", 6) || *s == '@';
+}
+
+void ds_py_imports(const char *text, size_t len, const char *package, bool top_only, ds_strlist *out) {
+    char *line = ds_xmalloc(len + 1);
+    size_t n = 0;
+    int depth = 0, indent = 0;
+    bool at_start = true, in_def = false;
+    for (size_t i = 0; i <= len; i++) {
+        char c = i < len ? text[i] : '\n';
+        if (c == '\0') c = ' ';
+        if (c == '#') { /* comment: to the end of the line */
+            while (i + 1 < len && text[i + 1] != '\n') i++;
+            continue;
+        }
+        if (c == '\\' && i + 1 < len && text[i + 1] == '\n') { i++; line[n++] = ' '; continue; }
+        if (c == '(' || c == '[' || c == '{') depth++;
+        if ((c == ')' || c == ']' || c == '}') && depth > 0) depth--;
+        if (c == '\r') c = ' ';
+        if (c == '\n' && depth > 0 && depth < 64) { line[n++] = ' '; continue; }
+        if (c == '\n' || c == ';') {
+            line[n] = 0;
+            bool blank = strspn(line, " \t") == n;
+            if (!blank && indent == 0) in_def = starts_block(line);
+            /* top_only: what runs at import, i.e. not inside a def or class body */
+            if (!blank && (!top_only || (!in_def && !starts_block(line)))) statement(line, package, out);
+            n = 0;
+            if (c == '\n') { depth = 0; indent = 0; at_start = true; }
+            continue;
+        }
+        if (at_start && (c == ' ' || c == '\t')) indent++;
+        else at_start = false;
+        line[n++] = c;
+    }
+    free(line);
+}
