@@ -32,7 +32,7 @@ CHECK="curl -fsS http://{LOCALHOST}:$PORT/etc/debian_version -o /dev/null"
 # 1. A check that GETs a file the trace never touched fails at the file keep level:
 #    exit 1, DST untouched, the missing file named, checks counted apart from tests.
 mkdir -p "$T/d1"; echo keep > "$T/d1/marker"
-"$DISTILL" build "$SRC" "oci:$T/d1/img:v1" --test "$TEST" --check "$CHECK" --out-dir "$T/rep1" -q \
+"$DISTILL" build "$SRC" "oci:$T/d1/img:v1" --keep-level file --test "$TEST" --check "$CHECK" --out-dir "$T/rep1" -q \
   >/dev/null 2>"$T/err1"
 check_eq "failing check: exit 1" 1 $?
 check_fails "failing check: DST untouched" test -e "$T/d1/img"
