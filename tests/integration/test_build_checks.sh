@@ -26,8 +26,9 @@ nman=$(sha256sum "$T/man.json" | cut -d' ' -f1); msize=$(stat -c %s "$T/man.json
 jq -c --arg d "sha256:$nman" --argjson s "$msize" '.manifests[0].digest = $d | .manifests[0].size = $s' "$py/index.json" > "$L/index.json"
 SRC="oci:$L:latest"
 TEST="curl -fsS http://{LOCALHOST}:$PORT/ -o /dev/null"
-# /etc/debian_version is served by http.server from / but the traced test never asks for it.
-CHECK="curl -fsS http://{LOCALHOST}:$PORT/etc/debian_version -o /dev/null"
+# /etc/shells is served by http.server from / but the traced test never asks for it (and, unlike
+# /etc/shells, which every result carries for scanners, it is no essential).
+CHECK="curl -fsS http://{LOCALHOST}:$PORT/etc/shells -o /dev/null"
 
 # 1. A check that GETs a file the trace never touched fails at the file keep level:
 #    exit 1, DST untouched, the missing file named, checks counted apart from tests.
@@ -36,17 +37,17 @@ mkdir -p "$T/d1"; echo keep > "$T/d1/marker"
   >/dev/null 2>"$T/err1"
 check_eq "failing check: exit 1" 1 $?
 check_fails "failing check: DST untouched" test -e "$T/d1/img"
-check "failing check: the missing file is named" grep -q 'missing: /etc/debian_version' "$T/err1"
+check "failing check: the missing file is named" grep -q 'missing: /etc/shells' "$T/err1"
 check "failing check: the failing check is named" grep -q 'FAILED on the candidate: check' "$T/err1"
 check_eq "failing check: never run while tracing" 0 "$(jq '[.tests[] | select(.kind == "check" and .stage == "trace")] | length' "$T/rep1/report.json")"
 check_eq "failing check: run on the candidate" 1 "$(jq '[.tests[] | select(.kind == "check" and .stage == "verify")] | length' "$T/rep1/report.json")"
 check_eq "failing check: report counts checks apart" '{"passed":0,"failed":1}' "$(jq -c .checks "$T/rep1/report.json")"
-check_eq "failing check: report lists the missing file" true "$(jq '.missing | index("/etc/debian_version") != null' "$T/rep1/report.json")"
+check_eq "failing check: report lists the missing file" true "$(jq '.missing | index("/etc/shells") != null' "$T/rep1/report.json")"
 check_eq "failing check: report says failed" failed "$(jq -r .result "$T/rep1/report.json")"
 
 # 2. The same check passes when the file is kept; distill.yaml gives the check.
 mkdir -p "$T/proj"
-printf 'test:\n  - "%s"\ncheck:\n  - "%s"\nkeep:\n  - /etc/debian_version\n' "$TEST" "$CHECK" > "$T/proj/distill.yaml"
+printf 'test:\n  - "%s"\ncheck:\n  - "%s"\nkeep:\n  - /etc/shells\n' "$TEST" "$CHECK" > "$T/proj/distill.yaml"
 (cd "$T/proj" && "$DISTILL" build "$SRC" "oci:$T/proj/img:v1" --out-dir "$T/rep2" -q >/dev/null 2>"$T/err2")
 rc=$?
 check_eq "check from distill.yaml passes with the file kept: exit 0" 0 $rc
