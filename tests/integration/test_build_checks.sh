@@ -27,7 +27,7 @@ jq -c --arg d "sha256:$nman" --argjson s "$msize" '.manifests[0].digest = $d | .
 SRC="oci:$L:latest"
 TEST="curl -fsS http://{LOCALHOST}:$PORT/ -o /dev/null"
 # /etc/shells is served by http.server from / but the traced test never asks for it (and, unlike
-# /etc/shells, which every result carries for scanners, it is no essential).
+# /etc/debian_version, which every result carries for scanners, it is no essential).
 CHECK="curl -fsS http://{LOCALHOST}:$PORT/etc/shells -o /dev/null"
 
 # 1. A check that GETs a file the trace never touched fails at the file keep level:
