@@ -52,9 +52,5 @@ int cmd_list_tags(int argc, char **argv) {
     puts(txt);
     free(txt);
     json_decref(o);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        ds_fail_errno(&err, "%s: writing to standard output", loc);
-        return cli_error("list-tags", &err);
-    }
     return DS_EXIT_OK;
 }

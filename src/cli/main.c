@@ -1,3 +1,4 @@
+#include <errno.h>
 /* distill: the command dispatcher. */
 #include <stdio.h>
 #include <string.h>
@@ -42,6 +43,14 @@ static void out_of_memory(void) {
     (void)!write(2, m, sizeof m - 1);
 }
 
+/* What a command printed must have reached stdout: a full disk or a closed pipe reader
+ * (`distill layers --json IMG > /dev/full`) is an error, not a silent exit 0. */
+static int flushed(const char *cmd, int rc) {
+    if (fflush(stdout) == 0 && !ferror(stdout)) return rc;
+    fprintf(stderr, "distill%s%s: writing standard output: %s\n", cmd ? " " : "", cmd ? cmd : "", strerror(errno));
+    return rc == DS_EXIT_OK || rc == DS_EXIT_FAILED ? DS_EXIT_ERROR : rc;
+}
+
 int main(int argc, char **argv) {
     ds_oom_set_hook(out_of_memory);
     if (argc < 2) {
@@ -54,18 +63,18 @@ int main(int argc, char **argv) {
         for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
             if (!strcmp(argv[2], commands[i].name)) {
                 char *hargv[] = {argv[2], "--help", NULL};
-                return commands[i].fn(2, hargv);
+                return flushed(argv[2], commands[i].fn(2, hargv));
             }
         fprintf(stderr, "distill: '%s' is not a command. See 'distill --help'.\n", argv[2]);
         return DS_EXIT_USAGE;
     }
     if (cli_is_help(cmd) || !strcmp(cmd, "help")) {
         usage(stdout);
-        return DS_EXIT_OK;
+        return flushed(NULL, DS_EXIT_OK);
     }
     if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
         printf("distill %s\n", DISTILL_VERSION);
-        return DS_EXIT_OK;
+        return flushed(NULL, DS_EXIT_OK);
     }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (!strcmp(cmd, commands[i].name)) {
@@ -73,7 +82,7 @@ int main(int argc, char **argv) {
             cli_progress_install();  /* progress lines, when stderr is a terminal */
             int rc = commands[i].fn(argc - 1, argv + 1);
             cli_interrupt_finish();
-            return rc;
+            return flushed(cmd, rc);
         }
     fprintf(stderr, "distill: '%s' is not a command. See 'distill --help'.\n", cmd);
     return DS_EXIT_USAGE;

@@ -35,6 +35,12 @@ static int tmpdir_fn(void *t, const char *v, char *why, size_t n) {
     return 0;
 }
 
+/* -q / --quiet: no progress lines (the CLI's handler is removed). */
+static int quiet_fn(void *t, const char *v, char *why, size_t n) {
+    cli_progress_off();
+    return 0;
+}
+
 void cli_transport_table(cli_opt *out, ds_opts *o, unsigned which) {
     size_t n = 0;
     if (which & CLI_T_SRC) {
@@ -52,7 +58,12 @@ void cli_transport_table(cli_opt *out, ds_opts *o, unsigned which) {
                              .target2 = &o->dest_tls_verify};
     }
     if (which & CLI_T_COMPRESS) out[n++] = (cli_opt){.name = "compress", .kind = CLI_FN, .target = o, .fn = compress_fn};
-    if (which & CLI_T_TMPDIR) out[n++] = (cli_opt){.name = "tmpdir", .kind = CLI_FN, .target = o, .fn = tmpdir_fn};
+    if (which & CLI_T_TMPDIR) {
+        out[n++] = (cli_opt){.name = "tmpdir", .kind = CLI_FN, .target = o, .fn = tmpdir_fn};
+        /* Every command with temporary work shows progress, and takes -q (a command's own
+         * "quiet" entry, looked up first, wins). */
+        out[n++] = (cli_opt){.name = "quiet", .short_name = 'q', .kind = CLI_FN, .flag_only = true, .fn = quiet_fn};
+    }
     out[n] = (cli_opt){0};
 }
 

@@ -86,3 +86,8 @@ if [ "$(id -u)" = 0 ] && command -v runc >/dev/null; then
   check_eq "build --tmpdir missing: error" 3 $rc
   check "build --tmpdir missing: named" grep -q -- "--tmpdir $T/nonexist" "$T/e"
 fi
+
+# What a command prints must reach stdout: a full disk is an error (exit 3, one line), not exit 0.
+"$DISTILL" --version > /dev/full 2>"$T/full"; check_eq "--version into /dev/full exits 3" 3 $?
+check_eq "... with one line naming standard output" "distill: writing standard output: No space left on device" "$(cat "$T/full")"
+"$DISTILL" inspect --help > /dev/full 2>/dev/null; check_eq "inspect --help into /dev/full exits 3" 3 $?
