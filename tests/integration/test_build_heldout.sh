@@ -79,7 +79,7 @@ lacks() {
 # An unknown keep level is a usage error, on the command line and in distill.yaml.
 "$DISTILL" build oci:x:y oci:z:w --keep-level packages >/dev/null 2>"$T/usage.err"
 check_eq "--keep-level with an unknown value exits 2" 2 $?
-check "--keep-level: the error names the value" grep -q 'package or file, got packages' "$T/usage.err"
+check "--keep-level: the error names the value" grep -q "^distill build: --keep-level: expected one of package,file, got 'packages'" "$T/usage.err"
 printf 'keep-level: everything\n' > "$T/bad.yaml"
 "$DISTILL" build oci:x:y oci:z:w --config "$T/bad.yaml" >/dev/null 2>&1
 check_eq "keep-level: in distill.yaml with an unknown value exits 2" 2 $?
