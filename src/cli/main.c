@@ -47,8 +47,9 @@ static void out_of_memory(void) {
  * (`distill layers --json IMG > /dev/full`) is an error, not a silent exit 0. */
 static int flushed(const char *cmd, int rc) {
     if (fflush(stdout) == 0 && !ferror(stdout)) return rc;
+    if (rc != DS_EXIT_OK && rc != DS_EXIT_FAILED) return rc; /* the command said what went wrong */
     fprintf(stderr, "distill%s%s: writing standard output: %s\n", cmd ? " " : "", cmd ? cmd : "", strerror(errno));
-    return rc == DS_EXIT_OK || rc == DS_EXIT_FAILED ? DS_EXIT_ERROR : rc;
+    return DS_EXIT_ERROR;
 }
 
 int main(int argc, char **argv) {
