@@ -173,22 +173,7 @@ static int inspect(const ds_ref *ref, const char *what, const char *name, bool n
     return r;
 }
 
-static int source_config(ds_source *s, char out[DS_DIGEST_LEN + 1], ds_err *err) {
-    char *raw = NULL, *mt = NULL;
-    size_t len = 0;
-    if (s->ops->get_manifest(s, NULL, &raw, &len, &mt, err) < 0) return -1;
-    json_t *j = json_loadb(raw, len, 0, NULL);
-    const char *d = json_string_value(json_object_get(json_object_get(j, "config"), "digest"));
-    snprintf(out, DS_DIGEST_LEN + 1, "%s", d ? d : "");
-    json_decref(j);
-    free(raw); free(mt);
-    return 0;
-}
 
-static const char *tail_msg(const ds_err *err, const char *what) {
-    size_t n = strlen(what);
-    return !strncmp(err->msg, what, n) && !strncmp(err->msg + n, ": ", 2) ? err->msg + n + 2 : err->msg;
-}
 
 int ds_cstorage_source_open(ds_source *s, ds_err *err) {
     char *what = ds_ref_format(s->ref);
@@ -217,11 +202,11 @@ int ds_cstorage_source_open(ds_source *s, ds_err *err) {
         int pr = reap(pid, ef, &msg);
         if (pr < 0) r = ds_fail(err, "%s: podman image save: %s", what, msg);
         else if (rr < 0)
-            r = ds_fail(err, "%s: the export from podman is damaged or cut short: %s", what, tail_msg(&rerr, what));
+            r = ds_fail(err, "%s: the export from podman is damaged or cut short: %s", what, ds_docker_archive_msg_tail(&rerr, what));
         free(msg);
         if (rr == 0 && r < 0) { s->ops->close(s); s->ops = NULL; }
         char cfg[DS_DIGEST_LEN + 1];
-        if (r == 0 && source_config(s, cfg, err) == 0 && strcmp(cfg, id)) {
+        if (r == 0 && ds_docker_archive_config_digest(s, cfg, err) == 0 && strcmp(cfg, id)) {
             r = ds_fail(err, "%s: podman exported config %s, not the image %s", what, cfg, id);
             s->ops->close(s);
             s->ops = NULL;

@@ -290,6 +290,23 @@ int ds_docker_archive_source_open(ds_source *s, ds_err *err) { return da_open(s,
 
 int ds_docker_archive_source_open_fd(ds_source *s, int fd, ds_err *err) { return da_open(s, NULL, fd, false, err); }
 
+int ds_docker_archive_config_digest(ds_source *s, char out[DS_DIGEST_LEN + 1], ds_err *err) {
+    char *raw = NULL, *mt = NULL;
+    size_t len = 0;
+    if (s->ops->get_manifest(s, NULL, &raw, &len, &mt, err) < 0) return -1;
+    json_t *j = json_loadb(raw, len, 0, NULL);
+    const char *d = json_string_value(json_object_get(json_object_get(j, "config"), "digest"));
+    snprintf(out, DS_DIGEST_LEN + 1, "%s", d ? d : "");
+    json_decref(j);
+    free(raw); free(mt);
+    return 0;
+}
+
+const char *ds_docker_archive_msg_tail(const ds_err *err, const char *what) {
+    size_t n = strlen(what);
+    return !strncmp(err->msg, what, n) && !strncmp(err->msg + n, ": ", 2) ? err->msg + n + 2 : err->msg;
+}
+
 /* --- writing ------------------------------------------------------------------ */
 
 typedef struct {

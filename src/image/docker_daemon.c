@@ -71,24 +71,7 @@ static int inspect(ds_engine *e, const char *name, bool near, char id[DS_DIGEST_
     return r;
 }
 
-/* The config digest of the synthesised manifest the docker-archive reader made. */
-static int source_config(ds_source *s, char out[DS_DIGEST_LEN + 1], ds_err *err) {
-    char *raw = NULL, *mt = NULL;
-    size_t len = 0;
-    if (s->ops->get_manifest(s, NULL, &raw, &len, &mt, err) < 0) return -1;
-    json_t *j = json_loadb(raw, len, 0, NULL);
-    const char *d = json_string_value(json_object_get(json_object_get(j, "config"), "digest"));
-    snprintf(out, DS_DIGEST_LEN + 1, "%s", d ? d : "");
-    json_decref(j);
-    free(raw); free(mt);
-    return 0;
-}
 
-/* Strip "WHAT: " from a message made by the docker-archive reader. */
-static const char *tail_msg(const ds_err *err, const char *what) {
-    size_t n = strlen(what);
-    return !strncmp(err->msg, what, n) && !strncmp(err->msg + n, ": ", 2) ? err->msg + n + 2 : err->msg;
-}
 
 int ds_docker_daemon_source_open(ds_source *s, ds_err *err) {
     char *what = ds_ref_format(s->ref);
@@ -119,10 +102,10 @@ int ds_docker_daemon_source_open(ds_source *s, ds_err *err) {
             free(t);
         } else if (xr < 0 && rr < 0) {
             r = ds_fail(err, "%s: the export from the Docker engine at %s ended early (%s)", what, e->sock,
-                        tail_msg(&xerr, what));
+                        ds_docker_archive_msg_tail(&xerr, what));
         } else if (rr < 0) {
             r = ds_fail(err, "%s: the export from the Docker engine at %s is damaged or cut short: %s", what, e->sock,
-                        tail_msg(&rerr, what));
+                        ds_docker_archive_msg_tail(&rerr, what));
         } else if (xr < 0) {
             *err = xerr;
             r = -1;
@@ -130,7 +113,7 @@ int ds_docker_daemon_source_open(ds_source *s, ds_err *err) {
         free(body);
         if (rr == 0 && r < 0) { s->ops->close(s); s->ops = NULL; }
         char cfg[DS_DIGEST_LEN + 1];
-        if (r == 0 && source_config(s, cfg, err) == 0 && strcmp(cfg, id)) {
+        if (r == 0 && ds_docker_archive_config_digest(s, cfg, err) == 0 && strcmp(cfg, id)) {
             r = ds_fail(err, "%s: the engine exported config %s, not the image %s it named", what, cfg, id);
             s->ops->close(s);
             s->ops = NULL;

@@ -62,6 +62,10 @@ int ds_cstorage_dest_open(ds_dest *d, ds_err *err);
  * RepoTags from d->ref.tag, gzip layers passed as they are when pass_gzip. In stream mode
  * commit writes manifest.json and the end of the archive; the caller closes fd. */
 int ds_docker_archive_source_open_fd(ds_source *s, int fd, ds_err *err);
+/* For the engines, which read a docker-archive stream: the config digest of the manifest the
+ * reader synthesised, and a reader's message without its leading "WHAT: ". */
+int ds_docker_archive_config_digest(ds_source *s, char out[DS_DIGEST_LEN + 1], ds_err *err);
+const char *ds_docker_archive_msg_tail(const ds_err *err, const char *what);
 int ds_docker_archive_dest_open_fd(ds_dest *d, int fd, bool pass_gzip, const char *what, ds_err *err);
 
 /* rootfs_platform.c: the platform of a tree ("os/arch[/variant]" into out): flag (--platform) when
