@@ -332,8 +332,7 @@ int ds_cstorage_dest_open(ds_dest *d, ds_err *err) {
     }
     argv_free(&a);
     if (r == 0) {
-        o->inner.ref.transport = DS_T_DOCKER_ARCHIVE;
-        o->inner.ref.tag = ds_xstrdup(o->name);
+        ds_docker_archive_ref_named(&o->inner.ref, o->name);
         o->inner.opts = d->opts;
         r = ds_docker_archive_dest_open_fd(&o->inner, o->fd, true, what, err);
         if (r == 0) o->inner_open = true;

@@ -302,6 +302,14 @@ int ds_docker_archive_config_digest(ds_source *s, char out[DS_DIGEST_LEN + 1], d
     return 0;
 }
 
+void ds_docker_archive_ref_named(ds_ref *r, const char *name) {
+    const char *sl = strrchr(name, '/');
+    const char *c = strrchr(sl ? sl : name, ':');
+    r->transport = DS_T_DOCKER_ARCHIVE;
+    r->repo = c ? ds_xstrndup(name, (size_t)(c - name)) : ds_xstrdup(name);
+    r->tag = ds_xstrdup(c ? c + 1 : "latest");
+}
+
 const char *ds_docker_archive_msg_tail(const ds_err *err, const char *what) {
     size_t n = strlen(what);
     return !strncmp(err->msg, what, n) && !strncmp(err->msg + n, ": ", 2) ? err->msg + n + 2 : err->msg;

@@ -66,6 +66,9 @@ int ds_docker_archive_source_open_fd(ds_source *s, int fd, ds_err *err);
  * reader synthesised, and a reader's message without its leading "WHAT: ". */
 int ds_docker_archive_config_digest(ds_source *s, char out[DS_DIGEST_LEN + 1], ds_err *err);
 const char *ds_docker_archive_msg_tail(const ds_err *err, const char *what);
+/* A docker-archive reference for the stream an engine loads: NAME[:TAG] ("localhost/app:src")
+ * as repo and tag, which the writer joins into RepoTags. */
+void ds_docker_archive_ref_named(ds_ref *r, const char *name);
 int ds_docker_archive_dest_open_fd(ds_dest *d, int fd, bool pass_gzip, const char *what, ds_err *err);
 
 /* rootfs_platform.c: the platform of a tree ("os/arch[/variant]" into out): flag (--platform) when

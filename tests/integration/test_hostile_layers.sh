@@ -319,7 +319,7 @@ done <<'EOF2'
 2 --top abc
 2 --top 99999999999999999999
 2 --top
-2 --ci=1
+2 --ci=maybe
 2 --lowest-efficiency
 EOF2
 
