@@ -130,7 +130,8 @@ int ds_dest_open(const char *ref_text, const ds_opts *opts, ds_dest **out, ds_er
     if (ds_ref_parse(ref_text, &d->ref, err) < 0) { free(d); return -1; }
     if (opts) d->opts = *opts;
     else ds_opts_init(&d->opts);
-    if (d->ref.digest && d->ref.transport != DS_T_DOCKER) {
+    /* oci and oci-archive only: the engines say it in their own words. */
+    if (d->ref.digest && (d->ref.transport == DS_T_OCI || d->ref.transport == DS_T_OCI_ARCHIVE)) {
         ds_fail(err, "%s: a destination is named by a tag (%s:PATH:REF), not by a digest", ref_text,
                 d->ref.transport == DS_T_OCI ? "oci" : "oci-archive");
         ds_ref_free(&d->ref);
