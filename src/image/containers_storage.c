@@ -126,21 +126,8 @@ static char *near_text(const ds_ref *ref, const char *what, const char *name) {
     argv_free(&a);
     free(msg);
     if (r < 0) { free(out); return ds_xstrdup(""); }
-    json_t *j = json_loadb(out, len, 0, NULL);
+    char *res = ds_engine_near_json(name, out, len, "Names");
     free(out);
-    size_t cap = 16, n = 0, i, k;
-    const char **names = ds_xcalloc(cap, sizeof *names);
-    json_t *img, *t;
-    json_array_foreach(j, i, img) {
-        json_array_foreach(json_object_get(img, "Names"), k, t) {
-            if (!json_is_string(t)) continue;
-            if (n == cap) { cap *= 2; names = ds_xrealloc(names, cap * sizeof *names); }
-            names[n++] = json_string_value(t);
-        }
-    }
-    char *res = ds_engine_near_text(name, names, n, json_array_size(j));
-    free(names);
-    json_decref(j);
     return res;
 }
 

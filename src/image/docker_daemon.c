@@ -25,21 +25,8 @@ static char *near_text(ds_engine *e, const char *name) {
     size_t len = 0;
     ds_err ig;
     if (ds_engine_get(e, "/images/json", &st, &body, &len, &ig) < 0 || st != 200) { free(body); return ds_xstrdup(""); }
-    json_t *j = json_loadb(body, len, 0, NULL);
+    char *out = ds_engine_near_json(name, body, len, "RepoTags");
     free(body);
-    size_t cap = 16, n = 0, i, k;
-    const char **names = ds_xcalloc(cap, sizeof *names);
-    json_t *img, *t;
-    json_array_foreach(j, i, img) {
-        json_array_foreach(json_object_get(img, "RepoTags"), k, t) {
-            if (!json_is_string(t)) continue;
-            if (n == cap) { cap *= 2; names = ds_xrealloc(names, cap * sizeof *names); }
-            names[n++] = json_string_value(t);
-        }
-    }
-    char *out = ds_engine_near_text(name, names, n, json_array_size(j));
-    free(names);
-    json_decref(j);
     return out;
 }
 

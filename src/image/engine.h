@@ -47,5 +47,8 @@ bool ds_engine_stream_done(ds_engine_xfer *x);
 char *ds_engine_near_matches(const char *want, const char *const *names, size_t n, size_t max, bool *same_repo);
 /* " (other tags: ...)", " (similar names: ...)" or " (none of its N images has a similar name)"; malloc'd. */
 char *ds_engine_near_text(const char *want, const char *const *names, size_t n, size_t n_images);
+/* The same from an engine's image list as JSON ([{KEY: [names]}, ...]: docker's RepoTags,
+ * podman's Names); a list it cannot read counts as no images. */
+char *ds_engine_near_json(const char *want, const char *list, size_t len, const char *key);
 
 #endif

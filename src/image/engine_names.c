@@ -2,6 +2,7 @@
  * same repository first (what a typo in the tag wants), else names within a small
  * edit distance of the repository, or containing it. Names are compared after
  * docker.io/library normalisation, shown as the engine spells them. */
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 #include "image/docker_archive.h"
@@ -94,5 +95,23 @@ char *ds_engine_near_text(const char *want, const char *const *names, size_t n, 
     char *out = *m ? ds_xasprintf(" (%s: %s)", same ? "other tags" : "similar names", m)
                    : ds_xasprintf(" (none of its %zu images has a similar name)", n_images);
     free(m);
+    return out;
+}
+
+char *ds_engine_near_json(const char *want, const char *list, size_t len, const char *key) {
+    json_t *j = json_loadb(list, len, 0, NULL);
+    size_t cap = 16, n = 0, i, k;
+    const char **names = ds_xcalloc(cap, sizeof *names);
+    json_t *img, *t;
+    json_array_foreach(j, i, img) {
+        json_array_foreach(json_object_get(img, key), k, t) {
+            if (!json_is_string(t)) continue;
+            if (n == cap) { cap *= 2; names = ds_xrealloc(names, cap * sizeof *names); }
+            names[n++] = json_string_value(t);
+        }
+    }
+    char *out = ds_engine_near_text(want, names, n, json_array_size(j));
+    free(names);
+    json_decref(j);
     return out;
 }
