@@ -8,6 +8,7 @@
  * which the unit tests replace with a fake (build_int.h). */
 #ifndef DS_BUILD_BUILD_RUN_H
 #define DS_BUILD_BUILD_RUN_H
+#include "store/store.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -102,6 +103,7 @@ typedef struct ds_build_result {
     bool missing_known;
     size_t checks_passed, checks_failed;     /* of the last verify run */
     double seconds[DS_STAGE_COUNT];
+    ds_store_stats store;                    /* the layer store's share of the unpack */
 } ds_build_result;
 void ds_build_result_free(ds_build_result *r);
 

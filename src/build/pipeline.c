@@ -136,6 +136,7 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
     char *cand_tree = NULL, *fallback_why = NULL;
     ds_candidate cand = {0};
     ds_run_result rr = {.failed = -1};
+    ds_store_view sview = DS_STORE_VIEW_INIT; /* the source tree, when it comes from the layer store */
     int rc = -1;
     if (!c.name) c.name = c.name_alloc = default_name(o->src);
     double t0 = ds_build_now();
@@ -164,7 +165,7 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
     ds_unpack_opts uo;
     ds_unpack_opts_default(&uo);
     uo.keep_owners = geteuid() == 0;
-    if (ds_image_unpack(c.img, c.rootfs, &uo, err) < 0) goto fail;
+    if (ds_store_unpack(&o->topts, c.img, c.rootfs, c.work, false, &uo, &res->store, &sview, err) < 0) goto fail;
     stage_end(&c, DS_STAGE_UNPACK);
 
     build_env_and_command(&c);
@@ -323,6 +324,7 @@ fail:
     rc = -1;
 done:
     ds_run_result_clear(&rr);
+    ds_store_view_release(&sview);
     if (c.work) {
         if (o->keep_work) ds_build_note(&c, "work directory kept: %s", c.work);
         else ds_rmtree(c.work, &(ds_err){0});

@@ -56,6 +56,7 @@ static const char usage[] =
     CLI_TRANSPORT_HELP
     "  --tls-verify=BOOL             both --src-tls-verify and --dest-tls-verify\n"
     "  --compress gzip|zstd|none     layer compression of the result (default gzip)\n"
+    CLI_STORE_HELP
     "\n"
     "Exit status: 0 DST written, 1 a test or check failed (DST untouched), 2 usage, 3 error.\n";
 
@@ -154,7 +155,7 @@ int cmd_build(int argc, char **argv) {
         {0},
     };
     cli_opt shared[CLI_T_MAX + 1];
-    cli_transport_table(shared, &o.topts, CLI_T_SRC | CLI_T_DEST | CLI_T_AUTH | CLI_T_COMPRESS | CLI_T_TMPDIR);
+    cli_transport_table(shared, &o.topts, CLI_T_SRC | CLI_T_DEST | CLI_T_AUTH | CLI_T_COMPRESS | CLI_T_TMPDIR | CLI_T_STORE);
     int rc = DS_EXIT_USAGE;
     int pr = cli_parse_project(CMD, usage, own, shared, argc - 1, argv + 1, &pos, &cmd, &hold);
     if (pr != 0) { rc = pr > 0 ? DS_EXIT_OK : DS_EXIT_USAGE; goto out; }
