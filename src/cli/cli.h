@@ -68,6 +68,7 @@ int cmd_inspect(int argc, char **argv);
 int cmd_list_tags(int argc, char **argv);
 int cmd_layers(int argc, char **argv);
 int cmd_squash(int argc, char **argv);
+int cmd_store(int argc, char **argv);
 int cmd_ldd(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_scan(int argc, char **argv);

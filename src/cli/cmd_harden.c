@@ -31,6 +31,7 @@ static const char usage_text[] =
     "  --json                    print the report as JSON on stdout instead of a list\n"
     "  --compress gzip|zstd|none compression of the new layer (default gzip)\n"
     CLI_TRANSPORT_HELP
+    CLI_STORE_HELP
     "\n"
     "Example:\n"
     "  distill harden oci:nginx:latest oci:nginx-hard:latest --user www-data --report harden.json\n";
@@ -80,7 +81,7 @@ int cmd_harden(int argc, char **argv) {
         {0},
     };
     cli_opt shared[CLI_T_MAX + 1];
-    cli_transport_table(shared, &topts, CLI_T_SRC | CLI_T_DEST | CLI_T_AUTH | CLI_T_COMPRESS | CLI_T_TMPDIR);
+    cli_transport_table(shared, &topts, CLI_T_SRC | CLI_T_DEST | CLI_T_AUTH | CLI_T_COMPRESS | CLI_T_TMPDIR | CLI_T_STORE);
     int pr = cli_parse(cmd, usage_text, own, shared, argc - 1, argv + 1, &args, NULL);
     src = args.n > 0 ? args.v[0] : NULL;
     dst = args.n > 1 ? args.v[1] : NULL;

@@ -94,12 +94,15 @@ static int read_entry(const char *dir, const char *name, ds_store_entry *e) {
     struct stat st;
     int r = -1;
     if (m) {
-        snprintf(e->chain_id, sizeof e->chain_id, "sha256:%s", name);
+        snprintf(e->chain_id, sizeof e->chain_id, "sha256:%.64s", name);
         snprintf(e->diff_id, sizeof e->diff_id, "%s", json_string_value(json_object_get(m, "diff_id")) ?: "");
         e->size = (uint64_t)json_integer_value(json_object_get(m, "size"));
         e->disk = (uint64_t)json_integer_value(json_object_get(m, "disk"));
         e->files = (size_t)json_integer_value(json_object_get(m, "files"));
-        e->last_used = stat(up, &st) == 0 ? st.st_mtim.tv_sec : 0;
+        if (stat(up, &st) == 0) {
+            e->last_used = st.st_mtim.tv_sec;
+            e->last_used_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+        }
         json_decref(m);
         r = 0;
     }
@@ -110,7 +113,7 @@ static int read_entry(const char *dir, const char *name, ds_store_entry *e) {
 
 static int by_last_used_desc(const void *a, const void *b) {
     const ds_store_entry *x = a, *y = b;
-    if (x->last_used != y->last_used) return x->last_used > y->last_used ? -1 : 1;
+    if (x->last_used_ns != y->last_used_ns) return x->last_used_ns > y->last_used_ns ? -1 : 1;
     return strcmp(x->chain_id, y->chain_id);
 }
 

@@ -71,6 +71,7 @@ typedef struct ds_store_entry {
     uint64_t size;       /* bytes of the layer's files (regular files' sizes) */
     uint64_t disk;       /* bytes on disk (blocks) */
     int64_t last_used;   /* unix seconds */
+    int64_t last_used_ns; /* the same in nanoseconds (the order of prune) */
     size_t files;
 } ds_store_entry;
 int ds_store_list(const char *dir, ds_store_entry **out, size_t *n, ds_err *err);
