@@ -129,3 +129,23 @@ check "^C: nothing left in tmp/" test -z "$(ls -A "$S5/tmp" 2>/dev/null)"
 check "^C: no mount left behind" no_mounts
 "$DISTILL" scan --store "$S5" "oci:$base:latest" > /dev/null 2>&1
 check_eq "after ^C: the next scan stores the layer" 1 "$(nlayers "$S5")"
+
+# --- two builds of the same image: the second unpacks nothing, same digest ---------------------
+if command -v runc > /dev/null; then
+  SB=$T/sb; TEST='curl -fsS http://{LOCALHOST}:8080/ -o /dev/null'
+  for i in 1 2; do
+    "$DISTILL" build --store "$SB" "oci:$base:latest" "oci:$T/bout$i:v1" --keep-level file --test "$TEST" \
+      --out-dir "$T/brep$i" -q > "$T/bdig$i" 2> "$T/berr$i"
+    check_eq "build $i through the store exits 0" 0 $?
+  done
+  check_eq "build 1: one layer unpacked into the store" "true 1 0" "$(jq -r '.store | "\(.used) \(.layers_unpacked) \(.layers_reused)"' "$T/brep1/report.json")"
+  check_eq "build 2: nothing unpacked, one layer reused" "true 0 1" "$(jq -r '.store | "\(.used) \(.layers_unpacked) \(.layers_reused)"' "$T/brep2/report.json")"
+  check_eq "build 2: the same digest as build 1" "$(cat "$T/bdig1")" "$(cat "$T/bdig2")"
+  check "builds leave no mount" no_mounts
+  "$DISTILL" build --no-store "oci:$base:latest" "oci:$T/bout3:v1" --keep-level file --test "$TEST" \
+    --out-dir "$T/brep3" -q > "$T/bdig3" 2> /dev/null
+  check_eq "build --no-store: the same digest" "$(cat "$T/bdig1")" "$(cat "$T/bdig3")"
+  check_eq "build --no-store: report says the store was not used" false "$(jq '.store.used' "$T/brep3/report.json")"
+else
+  fail "store: build checks need runc (CI installs it)"
+fi
