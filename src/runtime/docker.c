@@ -270,7 +270,7 @@ static int dk_start(void *ctx, const ds_run_spec *spec, void **h, ds_err *err) {
     /* Until dk_free: an interrupt is left to the orderly removal of container and image. */
     ds_cleanup_defer_begin();
     char *body = NULL, *path = NULL;
-    if (ds_mkdtemp("distill-docker", &d->tmp, err) < 0) goto fail;
+    if (ds_mkdtemp("distill-engine-run", &d->tmp, err) < 0) goto fail;
     if (import_tree(d, spec->rootfs, err) < 0) goto fail;
     if (create_body(d, spec, &body, err) < 0) goto fail;
     path = ds_xasprintf("/containers/create?name=%s", d->name);

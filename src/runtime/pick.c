@@ -42,7 +42,10 @@ static int probe(ds_runtime_kind kind, char **what) {
     if (kind == DS_RT_DOCKER) {
         ds_err err = {0};
         if (ds_docker_probe(what, &err) == 0) return 0;
-        *what = ds_xstrdup(err.msg);
+        /* The engine's message names what it is about ("docker: ..."); the list says it already. */
+        const char *m = err.msg;
+        if (!strncmp(m, "docker: ", 8)) m += 8;
+        *what = ds_xstrdup(m);
         return -1;
     }
     if (!in_path(name)) { *what = ds_xasprintf("%s is not in PATH", name); return -1; }
