@@ -100,7 +100,7 @@ typedef struct ds_runtime {
     char *why;            /* why this runtime (ds_runtime_pick), owned; NULL = not said */
 } ds_runtime;
 
-/* runc, crun or podman through the ds_container_* functions. */
+/* runc, crun or podman through the ds_container_* functions (docker: ds_runtime_open). */
 ds_runtime ds_runtime_native(ds_runtime_kind kind);
 /* The runtime for kind: the native one, or a connection to the Docker Engine (an error
  * when it does not answer). Release it with ds_runtime_close (which frees why too). */
