@@ -87,6 +87,13 @@ typedef enum ds_build_outcome {
     DS_BUILD_CANDIDATE_FAILED, /* a step failed on the candidate: DST untouched */
 } ds_build_outcome;
 
+/* A program given the file capability cap_net_bind_service: as nonroot its bind to port was
+ * refused (EACCES), so the candidate was retried with the capability on exactly that file. */
+typedef struct ds_build_filecap {
+    char *path;   /* in-image path of the program */
+    int port;     /* the first port it could not bind */
+} ds_build_filecap;
+
 typedef struct ds_build_result {
     ds_build_outcome outcome;
     char source_digest[DS_DIGEST_LEN + 1];
@@ -101,6 +108,7 @@ typedef struct ds_build_result {
     char **missing; size_t n_missing;        /* see events.missing */
     bool missing_known;
     size_t checks_passed, checks_failed;     /* of the last verify run */
+    ds_build_filecap *filecaps; size_t n_filecaps; /* given in the result (user nonroot) */
     double seconds[DS_STAGE_COUNT];
 } ds_build_result;
 void ds_build_result_free(ds_build_result *r);

@@ -32,6 +32,7 @@ void ds_build_result_free(ds_build_result *r) {
     for (size_t i = 0; i < r->n_missing; i++) free(r->missing[i]);
     free(r->missing);
     free(r->user_reason);
+    ds_build_filecaps_free(r->filecaps, r->n_filecaps);
     free(r);
 }
 
@@ -133,7 +134,7 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
     ds_closure *clo = NULL;
     ds_trace *trace = NULL;
     json_t *seccomp = NULL, *harden_json = NULL, *rconfig = NULL;
-    char *cand_tree = NULL, *fallback_why = NULL;
+    char *cand_tree = NULL, *fallback_why = NULL, *caps_why = NULL;
     ds_candidate cand = {0};
     ds_run_result rr = {.failed = -1};
     int rc = -1;
@@ -230,14 +231,17 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
         user_why = "--user";
     }
     bool passed = false;
-    for (int attempt = 0; attempt < 2 && !passed; attempt++) {
-        bool nonroot = try_nonroot && attempt == 0;
-        if (try_nonroot && attempt == 1) { vuid = suid; vgid = sgid; }
+    /* phase 0: nonroot (auto) or the given user; 1: nonroot again, with cap_net_bind_service on the
+     * programs whose bind below 1024 was refused; 2: the source's user (auto only). */
+    int phase = 0;
+    for (int attempt = 0; attempt < 3 && !passed; attempt++) {
+        bool nonroot = try_nonroot && phase < 2;
+        if (try_nonroot && phase == 2) { vuid = suid; vgid = sgid; }
         if (nonroot) { vuid = vgid = DS_NONROOT_UID; }
         snprintf(res->user, sizeof res->user, "%u:%u", vuid, vgid);
         /* Back to the source's user: its own spelling, so a runtime gives it the supplementary
          * groups of its name, as for the source (a numeric uid:gid gets none). */
-        if (try_nonroot && attempt == 1 && src_user && *src_user && strlen(src_user) < sizeof res->user)
+        if (try_nonroot && phase == 2 && src_user && *src_user && strlen(src_user) < sizeof res->user)
             snprintf(res->user, sizeof res->user, "%s", src_user);
         stage(&c, DS_STAGE_CANDIDATE, "writing the minimal tree");
         if (cand_tree) ds_rmtree(cand_tree, &(ds_err){0});
@@ -246,6 +250,8 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
         ds_user_setup us = {.add_nonroot = vuid == DS_NONROOT_UID, .chown_written = vuid != 0,
                             .chown_uid = vuid, .chown_gid = vgid};
         if (ds_closure_write_tree(c.rootfs, clo, &us, cand_tree, err) < 0) goto fail;
+        /* After the tree's chowns, which would clear a file capability. */
+        if (phase == 1 && ds_build_bind_caps_apply(&c, cand_tree, err) < 0) goto fail;
         json_decref(harden_json);
         harden_json = NULL;
         if (o->harden && vuid == 0)
@@ -260,7 +266,8 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
         stage_end(&c, DS_STAGE_VERIFY);
         if (!rr.failures) {
             passed = true;
-            if (nonroot) user_why = "nonroot passed every test";
+            if (nonroot && phase == 0) user_why = "nonroot passed every test";
+            else if (nonroot) user_why = caps_why;
             else if (try_nonroot) user_why = fallback_why;
         } else if (nonroot) {
             /* Missing files fail as any user: name them now instead of a pointless retry as the
@@ -268,7 +275,6 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
              * such as binding port 80) is retried. */
             char *d = describe(&c, step_at(&c, &rr));
             ds_build_note(&c, "as nonroot (65532) %s: tracing it to tell missing files from a missing privilege", d);
-            ssize_t failed_at = rr.failed;
             ds_build_diagnose(&c, cand_tree, res->user);
             if (res->n_missing) {
                 free(d);
@@ -276,13 +282,35 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
                            "not retried as the source's user";
                 break;
             }
-            (void)failed_at;
             res->missing_known = false;
+            if (phase == 0 && c.n_denied) {
+                /* bind(port < 1024) refused: exactly those programs get the capability. */
+                char *who = ds_build_bind_caps_describe(c.denied, c.n_denied);
+                ds_build_note(&c, "as nonroot (65532) bind was refused (EACCES) for %s: retrying as nonroot "
+                              "with the file capability cap_net_bind_service on %s", who,
+                              c.n_denied == 1 ? "that program" : "those programs");
+                free(caps_why);
+                caps_why = ds_xasprintf("nonroot passed every test with the file capability cap_net_bind_service "
+                                        "on %s (its bind was refused as nonroot)", who);
+                free(who);
+                free(d);
+                ds_run_result_clear(&rr);
+                phase = 1;
+                continue;
+            }
+            /* The capability did not make it pass: the result does not carry it. */
+            ds_build_filecaps_free(res->filecaps, res->n_filecaps);
+            res->filecaps = NULL;
+            res->n_filecaps = 0;
+            free(fallback_why);
             fallback_why = ds_xasprintf("as nonroot (65532) %s: using the source's user %s", d,
                                         src_user && *src_user ? src_user : "root");
             free(d);
             ds_build_note(&c, "%s", fallback_why);
             ds_run_result_clear(&rr);
+            phase = 2;
+        } else {
+            break;
         }
     }
     res->user_reason = ds_xstrdup(user_why ? user_why : "");
@@ -336,7 +364,8 @@ done:
     if (c.img) ds_image_close(c.img);
     ds_image_config_free(&c.cfg);
     free(c.work); free(c.rootfs); free(c.probe_status); free(c.env); free(c.cmd);
-    free(cand_tree); free(c.name_alloc); free(fallback_why);
+    free(cand_tree); free(c.name_alloc); free(fallback_why); free(caps_why);
+    ds_build_filecaps_free(c.denied, c.n_denied);
     if (rc < 0) ds_build_result_free(res);
     else *out = res;
     return rc;
