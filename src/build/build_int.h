@@ -52,6 +52,9 @@ int ds_build_bind_caps_apply(ds_bctx *c, const char *cand_tree, ds_err *err);
 char *ds_build_bind_caps_describe(const ds_build_filecap *f, size_t n);
 void ds_build_filecaps_free(ds_build_filecap *f, size_t n);
 
+/* c->env (the config's, plus a default PATH) and c->cmd (opts->command, else Entrypoint+Cmd). */
+void ds_build_env_and_command(ds_bctx *c);
+
 void ds_build_note(ds_bctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* report.json, seccomp.json, and when the result was written the Dockerfile with its context

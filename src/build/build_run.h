@@ -118,4 +118,12 @@ void ds_build_result_free(ds_build_result *r);
  * opts->keep_work. */
 int ds_build_run(const ds_build_opts *opts, const ds_build_events *ev, ds_build_result **out, ds_err *err);
 
+/* Run a tree as an image with `config` (a whole config blob) and `user` would run (the build's
+ * runtime machinery: opts->runtime, network, ready wait, setup, tests, checks, teardown,
+ * timeouts; opts->src/dst are not used), once, without the sensor: `distill harden --test`.
+ * 0 with *out (steps, failed; outcome DS_BUILD_WRITTEN when every step passed, else
+ * DS_BUILD_CANDIDATE_FAILED), -1 with err on an error of ours. */
+int ds_build_test_tree(const char *tree, const json_t *config, const char *user, const ds_build_opts *opts,
+                       const ds_build_events *ev, ds_build_result **out, ds_err *err);
+
 #endif

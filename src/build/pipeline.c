@@ -61,7 +61,7 @@ static char *default_name(const char *ref) {
 
 static const char default_path[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-static void build_env_and_command(ds_bctx *c) {
+void ds_build_env_and_command(ds_bctx *c) {
     c->env = ds_xcalloc(c->cfg.n_env + 2, sizeof *c->env);
     for (size_t i = 0; i < c->cfg.n_env; i++) c->env[c->n_env++] = c->cfg.env[i];
     if (!ds_image_config_env(&c->cfg, "PATH")) c->env[c->n_env++] = (char *)default_path;
@@ -111,6 +111,7 @@ static int harden_candidate(ds_bctx *c, const char *tree, const ds_closure *clo,
     ho.config = rconfig;
     ho.allow = allow;
     ho.n_allow = nt;
+    ho.keep_interpreters = true;
     ds_harden_report hrep;
     ds_harden_report_init(&hrep);
     int hr = ds_harden_tree(tree, &ho, &hrep, err);
@@ -168,7 +169,7 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
     if (ds_image_unpack(c.img, c.rootfs, &uo, err) < 0) goto fail;
     stage_end(&c, DS_STAGE_UNPACK);
 
-    build_env_and_command(&c);
+    ds_build_env_and_command(&c);
     if (!c.n_cmd) { ds_fail(err, "%s has no entrypoint or cmd: give the app's command after --", o->src); goto fail; }
     rconfig = result_config(&c);
     c.probe_status = ds_xcalloc(c.cfg.n_tcp_ports + 1, sizeof *c.probe_status);
@@ -250,14 +251,15 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
         ds_user_setup us = {.add_nonroot = vuid == DS_NONROOT_UID, .chown_written = vuid != 0,
                             .chown_uid = vuid, .chown_gid = vgid};
         if (ds_closure_write_tree(c.rootfs, clo, &us, cand_tree, err) < 0) goto fail;
-        /* After the tree's chowns, which would clear a file capability. */
-        if (phase == 1 && ds_build_bind_caps_apply(&c, cand_tree, err) < 0) goto fail;
         json_decref(harden_json);
         harden_json = NULL;
         if (o->harden && vuid == 0)
             harden_json = json_pack("{s:b, s:s}", "applied", 0, "why", "the run user is root: harden refuses it");
         else if (o->harden && harden_candidate(&c, cand_tree, clo, res->user, rconfig, &harden_json, err) < 0)
             goto fail;
+        /* After the tree's chowns, which would clear a file capability, and after --harden,
+         * whose file-capability rule would remove it. */
+        if (phase == 1 && ds_build_bind_caps_apply(&c, cand_tree, err) < 0) goto fail;
         stage_end(&c, DS_STAGE_CANDIDATE);
         stage(&c, DS_STAGE_VERIFY, "running the candidate with the same tests");
         if (ds_build_run_app(&c, cand_tree, res->user, false, "verify", o->seccomp_verify ? seccomp : NULL, &rr,

@@ -50,6 +50,7 @@ int hr_plan_files(hr_ctx *c, ds_err *err) {
             free(abs);
         }
         if (!rule || hr_blocks_removal(c, e->rel)) continue;
+        if (!strcmp(rule, DS_HR_INTERPRETER) && (c->o->keep_interpreters || hr_entry_uses(c, e->rel))) continue;
         char *detail = S_ISDIR(e->st.st_mode) ? ds_xstrdup("directory and everything below it")
                        : S_ISLNK(e->st.st_mode) ? ds_xstrdup("symlink") : ds_xstrdup("file");
         hr_plan_add(c, rule, e->rel, DS_HA_REMOVE, detail);
