@@ -235,6 +235,7 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
     /* phase 0: nonroot (auto) or the given user; 1: nonroot again, with cap_net_bind_service on the
      * programs whose bind below 1024 was refused; 2: the source's user (auto only). */
     int phase = 0;
+    bool shells_back = false;
     for (int attempt = 0; attempt < 3 && !passed; attempt++) {
         bool nonroot = try_nonroot && phase < 2;
         if (try_nonroot && phase == 2) { vuid = suid; vgid = sgid; }
@@ -266,6 +267,21 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
                              err) < 0)
             goto fail;
         stage_end(&c, DS_STAGE_VERIFY);
+        if (rr.failures && clo->n_absent_shells && !shells_back) {
+            /* Left out a shell the app ran only for programs the image lacks: that guess failed. */
+            char *d = describe(&c, step_at(&c, &rr));
+            ds_build_note(&c, "%s without the shell the app ran only for absent programs: retrying with it kept", d);
+            free(d);
+            ds_closure *again = NULL;
+            mo.keep_absent_shells = true;
+            if (ds_closure_compute(c.rootfs, trace, &mo, &again, err) < 0) goto fail;
+            ds_closure_free(clo);
+            clo = again;
+            shells_back = true;
+            ds_run_result_clear(&rr);
+            attempt--;
+            continue;
+        }
         if (!rr.failures) {
             passed = true;
             if (nonroot && phase == 0) user_why = "nonroot passed every test";
