@@ -74,7 +74,7 @@ typedef struct test_ctx { ds_build_opts bo; bool failed; } test_ctx;
 static void on_step_start(void *ctx, const char *stage, const char *kind, const char *cmd) {
     (void)ctx; (void)stage;
     ds_progress_done();
-    fprintf(stderr, "distill harden: test %s: %s\n", kind, cmd);
+    fprintf(stderr, "distill harden: %s: %s\n", kind, cmd);
 }
 static void on_note(void *ctx, const char *msg) {
     (void)ctx;
