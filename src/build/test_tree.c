@@ -13,9 +13,15 @@ int ds_build_test_tree(const char *tree, const json_t *config, const char *user,
     *out = NULL;
     if (!(o->ready_timeout > 0)) return ds_fail(err, "the ready timeout must be a positive number of seconds");
     ds_runtime_kind kind;
-    if (ds_runtime_pick(o->runtime, &kind, err) < 0) return -1;
-    if (geteuid() != 0 && kind != DS_RT_PODMAN) return ds_fail(err, "runc/crun need root here (or use --runtime podman)");
-    ds_runtime rt = ds_runtime_native(kind);
+    char *why = NULL;
+    if (ds_runtime_pick(o->runtime, &kind, &why, err) < 0) return -1;
+    if (geteuid() != 0 && (kind == DS_RT_RUNC || kind == DS_RT_CRUN)) {
+        free(why);
+        return ds_fail(err, "runc/crun need root here (or use --runtime podman or docker)");
+    }
+    ds_runtime rt;
+    if (ds_runtime_open(kind, &rt, err) < 0) { free(why); return -1; }
+    rt.why = why;
     ds_build_result *res = ds_xcalloc(1, sizeof *res);
     res->runtime = ds_runtime_name(kind);
     snprintf(res->user, sizeof res->user, "%s", user ? user : "");
@@ -42,6 +48,7 @@ out:
     ds_image_config_free(&c.cfg);
     free(c.work); free(c.probe_status); free(c.env); free(c.cmd);
     ds_build_filecaps_free(c.denied, c.n_denied);
+    ds_runtime_close(&rt);
     if (rc < 0) ds_build_result_free(res);
     else *out = res;
     return rc;

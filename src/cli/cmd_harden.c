@@ -38,7 +38,7 @@ static const char usage_text[] =
     "  --test CMD                run the hardened image (as build runs its candidate) and test it with\n"
     "                            CMD (sh -c, on this machine; repeatable); DST is written only if every\n"
     "                            test passes (exit 1 otherwise)\n"
-    "  --runtime runc|crun|podman  for --test (default: the first found)\n"
+    "  --runtime auto|runc|crun|podman|docker  for --test (default auto: as distill build picks)\n"
     "  --ready-cmd CMD, --ready-timeout S, --test-timeout S   as for distill build\n"
     CLI_TRANSPORT_HELP
     "\n"

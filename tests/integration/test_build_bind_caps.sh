@@ -2,9 +2,9 @@
 # A server that binds a port below 1024 runs as non-root: Debian's nginx on port 80. The nonroot
 # candidate fails (bind: EACCES), the diagnose trace names /usr/sbin/nginx, and build retries
 # nonroot with the file capability cap_net_bind_service on exactly that file (security.capability,
-# VFS_CAP_REVISION_2, in the layer's PAX headers). Built under runc and podman; the result runs
-# as 65532 and serves under podman and under a private Docker engine (`docker load`,
-# `docker run --network host`). Port 80 is never the host's: every build and run happens in a
+# VFS_CAP_REVISION_2, in the layer's PAX headers). Built under runc, podman and --runtime docker;
+# the result runs as 65532 and serves under podman and under a private Docker engine
+# (`docker load`, `docker run --network host`). Port 80 is never the host's: every build and run happens in a
 # network namespace of its own (`unshare -n`; dockerd itself runs in one).
 source "$(dirname "$0")/lib.sh"
 export DISTILL_IMAGE_CACHE=${DISTILL_IMAGE_CACHE:-$TOP/build/cache/images}
@@ -114,6 +114,17 @@ if curl -s --unix-socket "$SOCK" http://x/_ping | grep -q OK; then
   else
     fail "docker run: $(tail -3 "$T/docker.out")"
   fi
+  "${DK[@]}" rm -f "$PNAME" >/dev/null 2>&1
+  # --runtime docker: the build itself runs the app in that engine (distill in dockerd's namespace).
+  DOCKER_HOST=unix://$SOCK nsenter -t "$(cat "$D/docker.pid")" -n \
+    $DISTILL build "oci:$img:latest" "docker-daemon:app:min-docker" --runtime docker \
+      --test 'curl -sf http://127.0.0.1:80/ | grep -qi nginx' --out-dir "$T/docker-out" >"$T/docker-build.log" 2>&1
+  rc=$?
+  check_eq "docker: build of nginx on port 80 under --runtime docker exits 0" 0 $rc
+  [ $rc = 0 ] || tail -15 "$T/docker-build.log"
+  check_eq "docker: the result's user is nonroot, with the capability" \
+    '65532:65532 [{"path":"/usr/sbin/nginx","capability":"cap_net_bind_service","port":80}]' \
+    "$(jq -r '.user + " " + (.file_capabilities | tostring)' "$T/docker-out/report.json" 2>/dev/null)"
 else
   fail "bind caps: dockerd did not start: $(tail -3 "$D/log")"
 fi
