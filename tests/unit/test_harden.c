@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+#include "fs/filecap.h"
 #include "harden/harden.h"
 #include "util/digest.h"
 #include "util/err.h"
@@ -701,6 +702,32 @@ static void test_nonroot_warnings(void **state) {
     json_decref(cfg);
 }
 
+/* cap_net_bind_service alone on the entry point's program (what distill build gives a server on
+ * a port below 1024) stays; on any other file, or with more capabilities, it goes. */
+static void test_bind_cap_kept(void **state) {
+    fx *f = *state;
+    if (geteuid() != 0) fail_msg("needs root (CAP_SETFCAP) to set security.capability");
+    put(f, "usr/sbin/srv", "\x7f" "ELFsrv", 0755);
+    put(f, "usr/sbin/other", "\x7f" "ELFother", 0755);
+    put(f, "usr/sbin/wide", "\x7f" "ELFwide", 0755);
+    unsigned char v[DS_FILECAP_V2_SIZE], w[DS_FILECAP_V2_SIZE];
+    ds_filecap_encode(1ull << DS_CAP_NET_BIND_SERVICE, true, v);
+    ds_filecap_encode((1ull << DS_CAP_NET_BIND_SERVICE) | 1, true, w);
+    const char *files[] = {"usr/sbin/srv", "usr/sbin/other", "usr/sbin/wide"};
+    for (int i = 0; i < 3; i++) {
+        char *p = P(f, files[i]);
+        assert_int_equal(setxattr(p, DS_FILECAP_XATTR, i == 2 ? w : v, sizeof v, 0), 0);
+        free(p);
+    }
+    for (int k = 0; k < 2; k++) {
+        ds_harden_report r = interp_run(f, k ? "[\"/usr/sbin/wide\"]" : "[\"/usr/sbin/srv\"]", false);
+        assert_int_equal(has_change(&r, "file-capability", "/usr/sbin/srv"), k == 1);
+        assert_true(has_change(&r, "file-capability", "/usr/sbin/other"));
+        assert_true(has_change(&r, "file-capability", "/usr/sbin/wide"));
+        ds_harden_report_free(&r);
+    }
+}
+
 static void test_path_rule(void **state) {
     (void)state;
     assert_string_equal(ds_harden_path_rule("/bin/sh", DS_HARDEN_DEFAULT), "shell");
@@ -738,6 +765,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_alpine_busybox_and_apk_db, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interpreters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nonroot_warnings, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bind_cap_kept, setup, teardown),
         cmocka_unit_test(test_path_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
