@@ -75,6 +75,12 @@ for rt in runc podman; do
     jq -e '.config.User == "65532:65532"' "$T/$rt/blobs/sha256/$($DISTILL inspect "oci:$T/$rt:latest" | jq -r .config_digest | cut -d: -f2)"
 done
 
+# distill harden of the result keeps exactly that capability (it is what makes nginx start).
+$DISTILL harden "oci:$T/runc:latest" "oci:$T/hard:latest" --report "$T/hard.json" >/dev/null 2>"$T/hard.err"
+check_eq "harden of the result exits 0" 0 $?
+check "harden keeps cap_net_bind_service on the entry point's nginx" \
+  jq -e '[.changes[] | select(.rule == "file-capability")] | length == 0' "$T/hard.json"
+
 # Running the result (as the engines run it): nonroot, and it serves on port 80.
 # serves NAME PID: nginx answers in PID's network namespace, and PID runs as 65532.
 serves() {
