@@ -88,6 +88,13 @@ typedef enum ds_build_outcome {
     DS_BUILD_CANDIDATE_FAILED, /* a step failed on the candidate: DST untouched */
 } ds_build_outcome;
 
+/* A program given the file capability cap_net_bind_service: as nonroot its bind to port was
+ * refused (EACCES), so the candidate was retried with the capability on exactly that file. */
+typedef struct ds_build_filecap {
+    char *path;   /* in-image path of the program */
+    int port;     /* the first port it could not bind */
+} ds_build_filecap;
+
 typedef struct ds_build_result {
     ds_build_outcome outcome;
     char source_digest[DS_DIGEST_LEN + 1];
@@ -103,6 +110,7 @@ typedef struct ds_build_result {
     char **missing; size_t n_missing;        /* see events.missing */
     bool missing_known;
     size_t checks_passed, checks_failed;     /* of the last verify run */
+    ds_build_filecap *filecaps; size_t n_filecaps; /* given in the result (user nonroot) */
     double seconds[DS_STAGE_COUNT];
     ds_store_stats store;                    /* the layer store's share of the unpack */
 } ds_build_result;
@@ -112,5 +120,13 @@ void ds_build_result_free(ds_build_result *r);
  * (bad input, runtime or I/O error); *out is NULL then. Removes its work dir unless
  * opts->keep_work. */
 int ds_build_run(const ds_build_opts *opts, const ds_build_events *ev, ds_build_result **out, ds_err *err);
+
+/* Run a tree as an image with `config` (a whole config blob) and `user` would run (the build's
+ * runtime machinery: opts->runtime, network, ready wait, setup, tests, checks, teardown,
+ * timeouts; opts->src/dst are not used), once, without the sensor: `distill harden --test`.
+ * 0 with *out (steps, failed; outcome DS_BUILD_WRITTEN when every step passed, else
+ * DS_BUILD_CANDIDATE_FAILED), -1 with err on an error of ours. */
+int ds_build_test_tree(const char *tree, const json_t *config, const char *user, const ds_build_opts *opts,
+                       const ds_build_events *ev, ds_build_result **out, ds_err *err);
 
 #endif

@@ -204,6 +204,9 @@ int cmd_build(int argc, char **argv) {
                 (long long)res->after.files,
                 res->after.bytes ? (double)res->before.bytes / (double)res->after.bytes : 0.0, res->used_bytes / 1e6,
                 res->user, res->runtime, res->manifest_digest);
+        for (size_t i = 0; i < res->n_filecaps; i++)
+            fprintf(stderr, "distill build: %s has the file capability cap_net_bind_service (as nonroot its bind "
+                            "to port %d was refused)\n", res->filecaps[i].path, res->filecaps[i].port);
         if (o.n_checks)
             fprintf(stderr, "distill build: %zu held-out check(s) passed on the result\n", res->checks_passed);
         printf("%s\n", res->manifest_digest);

@@ -138,6 +138,15 @@ int ds_harden_image(const char *src_ref, const char *dst_ref, ds_harden_opts *o,
     o->config = NULL;
     if (rc < 0 || o->dry_run) goto out;
     rc = -1;
+    if (o->before_write) {
+        /* The tree as it will run (before the whiteouts of the diff are planted in it). */
+        json_t *cfgdoc = json_deep_copy(img->config);
+        json_t *cfg = json_object_get(cfgdoc, "config");
+        if (json_is_object(cfg)) json_object_set_new(cfg, "User", json_string(rep->config_user));
+        int br = o->before_write(o->before_write_ctx, root, cfgdoc, rep->config_user, err);
+        json_decref(cfgdoc);
+        if (br < 0) goto out;
+    }
     ds_compress comp = DS_COMPRESS_GZIP;
     if (topts->compress && ds_compress_parse(topts->compress, &comp, err) < 0) goto out;
     if (!squash && mark_diff(root, rep, &diff, err) < 0) goto out;
