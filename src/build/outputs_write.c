@@ -107,6 +107,8 @@ int ds_build_write_outputs(ds_bctx *c, const ds_closure *clo, const ds_trace *tr
         json_object_set_new(report, "checks", json_pack("{s:I, s:I}", "passed", (json_int_t)res->checks_passed,
                                                         "failed", (json_int_t)res->checks_failed));
     if (harden) json_object_set(report, "harden", (json_t *)harden);
+    json_t *ep = ds_ep_report(c);
+    if (ep) json_object_set_new(report, "entrypoint", ep);
     if (clo->keep_level) json_object_set(report, "keep_level", clo->keep_level);
     if (res->missing_known) {
         json_t *m = json_array();

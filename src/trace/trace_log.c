@@ -98,19 +98,23 @@ static int opt_num(json_t *o, const char *key, const char *what, size_t i, long 
     return 0;
 }
 
-/* "epochs":[first,last] and "write_epoch" of files[i] (version 2; absent in version 1). */
-static int opt_epochs(json_t *o, size_t i, long ep[3], ds_err *err) {
-    json_t *e = json_object_get(o, "epochs");
-    if (e) {
-        json_t *a = json_array_get(e, 0), *b = json_array_get(e, 1);
-        if (!json_is_array(e) || json_array_size(e) != 2 || !json_is_integer(a) || !json_is_integer(b) ||
-            json_integer_value(a) < 0 || json_integer_value(b) < json_integer_value(a) ||
-            json_integer_value(b) > 0x7fffffff)
-            return ds_fail(err, "files[%zu].epochs: expected [first, last], 0 <= first <= last", i);
-        ep[0] = (long)json_integer_value(a);
-        ep[1] = (long)json_integer_value(b);
-    }
-    return opt_num(o, "write_epoch", "files", i, &ep[2], err);
+/* An optional [first, last] pair, 0 <= first <= last < 2^31. */
+static int opt_pair(json_t *o, const char *key, size_t i, long *first, long *last, ds_err *err) {
+    json_t *e = json_object_get(o, key);
+    if (!e) return 0;
+    json_t *a = json_array_get(e, 0), *b = json_array_get(e, 1);
+    if (!json_is_array(e) || json_array_size(e) != 2 || !json_is_integer(a) || !json_is_integer(b) ||
+        json_integer_value(a) < 0 || json_integer_value(b) < json_integer_value(a) || json_integer_value(b) > 0x7fffffff)
+        return ds_fail(err, "files[%zu].%s: expected [first, last], 0 <= first <= last", i, key);
+    *first = (long)json_integer_value(a);
+    *last = (long)json_integer_value(b);
+    return 0;
+}
+
+/* "epochs" and "write_epochs" of files[i] (version 2; absent in version 1). */
+static int opt_epochs(json_t *o, size_t i, long ep[4], ds_err *err) {
+    if (opt_pair(o, "epochs", i, &ep[0], &ep[1], err) < 0) return -1;
+    return opt_pair(o, "write_epochs", i, &ep[2], &ep[3], err);
 }
 
 static int parse_files(json_t *a, ds_trace *t, ds_err *err) {
@@ -141,7 +145,7 @@ static int parse_files(json_t *a, ds_trace *t, ds_err *err) {
             if (!bit) { free(ps); return ds_fail(err, "files[%zu].ops[%zu]: unknown operation", i, j); }
             bits |= (unsigned)bit;
         }
-        long ep[3] = {-1, -1, -1};
+        long ep[4] = {-1, -1, -1, -1};
         if (opt_epochs(o, i, ep, err) < 0) { free(ps); return -1; }
         ds_trace_file *f = &t->files[t->nfiles++];
         f->path = ps;
@@ -151,6 +155,7 @@ static int parse_files(json_t *a, ds_trace *t, ds_err *err) {
         f->first_epoch = ep[0];
         f->last_epoch = ep[1];
         f->write_epoch = ep[2];
+        f->last_write_epoch = ep[3];
     }
     qsort(t->files, t->nfiles, sizeof *t->files, cmp_file);
     for (size_t i = 1; i < t->nfiles; i++)

@@ -2,7 +2,7 @@
  *
  *   {"version":2,"arch":"x86_64","main_pid":N,"command":[...],"exit_code":N|null,"signal":"SIGKILL"|null,
  *    "syscalls_complete":false, "pinned_cpu":0|null,
- *    "files":[{"path":"/abs","kind":"file","ops":["open","stat"],"ok":true,"epochs":[0,3],"write_epoch":1}],
+ *    "files":[{"path":"/abs","kind":"file","ops":["open","stat"],"ok":true,"epochs":[0,3],"write_epochs":[1,1]}],
  *    "execs":[{"path":"/usr/bin/x","argv":["x"],"envp":["K=V"],"cwd":"/","uid":0,"gid":0,
  *              "pid":2,"ppid":1,"epoch":1,"ok":true}],
  *    "syscalls":["openat",...], "warnings":["..."]}
@@ -37,7 +37,8 @@ typedef struct ds_trace_file {
     unsigned ops;  /* DS_TRACE_OP_* */
     bool ok;       /* at least one access to this path succeeded */
     long first_epoch, last_epoch; /* of any access; -1 when unknown (version 1) */
-    long write_epoch;             /* first successful write (create, unlink, rename, attr, open for writing); -1 none */
+    long write_epoch, last_write_epoch; /* first and last successful write (create, unlink, rename, attr,
+                                         * open for writing); -1 when never written (or version 1) */
 } ds_trace_file;
 
 typedef struct ds_trace_exec {

@@ -85,7 +85,7 @@ static void test_errors(void **state) {
     expect_error("{\"version\":3,\"files\":[]}", "version");
     expect_error("{\"version\":2,\"main_pid\":-1,\"files\":[]}", "main_pid");
     expect_error("{\"version\":2,\"files\":[{\"path\":\"/a\",\"kind\":\"file\",\"ops\":[],\"ok\":true,\"epochs\":[3,1]}]}", "epochs");
-    expect_error("{\"version\":2,\"files\":[{\"path\":\"/a\",\"kind\":\"file\",\"ops\":[],\"ok\":true,\"write_epoch\":\"x\"}]}", "write_epoch");
+    expect_error("{\"version\":2,\"files\":[{\"path\":\"/a\",\"kind\":\"file\",\"ops\":[],\"ok\":true,\"write_epochs\":[\"x\",1]}]}", "write_epochs");
     expect_error("{\"version\":2,\"files\":[],\"execs\":[{\"path\":\"/a\",\"argv\":[],\"ok\":true,\"cwd\":\"rel\"}]}", "not absolute");
     expect_error("{\"version\":2,\"files\":[],\"execs\":[{\"path\":\"/a\",\"argv\":[],\"ok\":true,\"envp\":[1]}]}", "envp[0]");
     expect_error("{\"version\":2,\"files\":[],\"execs\":[{\"path\":\"/a\",\"argv\":[],\"ok\":true,\"uid\":-3}]}", "uid");
@@ -105,7 +105,7 @@ static void test_errors(void **state) {
 static void test_v2_fields(void **state) {
     (void)state;
     const char *doc = "{\"version\":2,\"main_pid\":2,\"files\":["
-                      "{\"path\":\"/etc/x\",\"kind\":\"file\",\"ops\":[\"open\",\"create\"],\"ok\":true,\"epochs\":[1,3],\"write_epoch\":1},"
+                      "{\"path\":\"/etc/x\",\"kind\":\"file\",\"ops\":[\"open\",\"create\"],\"ok\":true,\"epochs\":[1,3],\"write_epochs\":[1,2]},"
                       "{\"path\":\"/y\",\"kind\":\"file\",\"ops\":[\"open\"],\"ok\":true}],"
                       "\"execs\":[{\"path\":\"/s.sh\",\"argv\":[\"/s.sh\"],\"envp\":[\"A=1\",\"B=2\"],\"cwd\":\"/w\","
                       "\"uid\":0,\"gid\":0,\"pid\":2,\"ppid\":1,\"epoch\":1,\"ok\":true}]}";
@@ -117,6 +117,7 @@ static void test_v2_fields(void **state) {
     assert_int_equal(t->files[0].first_epoch, 1);
     assert_int_equal(t->files[0].last_epoch, 3);
     assert_int_equal(t->files[0].write_epoch, 1);
+    assert_int_equal(t->files[0].last_write_epoch, 2);
     assert_int_equal(t->files[1].first_epoch, -1);
     assert_int_equal(t->files[1].write_epoch, -1);
     assert_int_equal(t->execs[0].nenvp, 2);

@@ -104,7 +104,7 @@ void paths_mutated(const char *canonical);  /* the namespace changed: drop cache
 typedef struct fentry {
     int kind; unsigned ops; bool ok;
     unsigned first_epoch, last_epoch; /* of any access */
-    int write_epoch;                  /* first successful write (create, unlink, rename, attr, open for writing); -1 none */
+    int write_epoch, last_write_epoch; /* successful writes (create, unlink, rename, attr, open for writing); -1 none */
 } fentry;
 /* Not an operation of the log: passed with op, marks an open with write access. */
 #define SENSOR_OP_WRITE (1u << 30)

@@ -93,7 +93,7 @@ static void write_doc(FILE *f, char **command, int exit_code, int sig, bool comp
         for (unsigned b = 0; b < DS_TRACE_OP_COUNT; b++)
             if (e->ops & (1u << b)) { fprintf(f, "%s\"%s\"", first ? "" : ",", ds_trace_vocab_op(b)); first = false; }
         fprintf(f, "],\"ok\":%s,\"epochs\":[%u,%u]", e->ok ? "true" : "false", e->first_epoch, e->last_epoch);
-        if (e->write_epoch >= 0) fprintf(f, ",\"write_epoch\":%d", e->write_epoch);
+        if (e->write_epoch >= 0) fprintf(f, ",\"write_epochs\":[%d,%d]", e->write_epoch, e->last_write_epoch);
         fputc('}', f);
     }
     free(keys);

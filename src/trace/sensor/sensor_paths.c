@@ -234,7 +234,10 @@ void record(const char *path, int kind, unsigned op, bool ok) {
         e->kind = kind;
     }
     e->last_epoch = g_epoch;
-    if (ok && (op & SENSOR_WRITE_OPS) && e->write_epoch < 0) e->write_epoch = (int)g_epoch;
+    if (ok && (op & SENSOR_WRITE_OPS)) {
+        if (e->write_epoch < 0) e->write_epoch = (int)g_epoch;
+        e->last_write_epoch = (int)g_epoch;
+    }
     e->ops |= op & ~SENSOR_OP_WRITE;
 }
 
