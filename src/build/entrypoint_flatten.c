@@ -164,6 +164,18 @@ void ds_handover_analyze(const ds_trace *t, const char *root, const ds_handover_
         if (txt) script_vars(txt, &vars, &nvars);
         free(txt);
     }
+    /* And the text files only the script phase read (templates rendered with envsubst). */
+    for (size_t i = 0; have_root && i < t->nfiles; i++) {
+        const ds_trace_file *f = &t->files[i];
+        if (!f->ok || f->kind != DS_TRACE_FILE || !(f->ops & DS_TRACE_OP_OPEN) || f->write_epoch >= 0 ||
+            f->first_epoch < 1 || f->last_epoch >= h->epoch)
+            continue;
+        char *data = NULL;
+        size_t len = 0;
+        if (ds_root_read_file(&r, f->path, 256u * 1024u, &data, &len, &(ds_err){0}) == 1 && strlen(data) == len)
+            script_vars(data, &vars, &nvars);
+        free(data);
+    }
 
     /* 1. The script must hand over: the last program of the main process is not a shell. */
     char *last_text = have_root && n > 1 ? script_text(&r, last->path) : NULL;
@@ -241,7 +253,7 @@ void ds_handover_analyze(const ds_trace *t, const char *root, const ds_handover_
     for (size_t i = 0; i < t->nfiles; i++) {
         const ds_trace_file *f = &t->files[i];
         if (!f->ok || f->write_epoch < 0 || f->write_epoch >= h->epoch || runtime_path(f->path)) continue;
-        h->baked_empty[h->nbaked] = f->last_write_epoch >= h->epoch;
+        h->baked_empty[h->nbaked] = f->kind == DS_TRACE_FILE && f->last_write_epoch >= h->epoch;
         strv_push(&h->baked, &h->nbaked, ds_xstrdup(f->path));
     }
 out:
@@ -315,7 +327,8 @@ json_t *ds_handover_json(const ds_handover *h, const char *mode, const char *ver
     }
     json_t *baked = json_array();
     for (size_t i = 0; i < h->nbaked; i++)
-        json_array_append_new(baked, json_pack("{s:s, s:b}", "path", h->baked[i], "emptied", h->baked_empty[i]));
+        json_array_append_new(baked, h->baked_empty[i] ? json_pack("{s:s, s:b}", "path", h->baked[i], "emptied", 1)
+                                                       : json_pack("{s:s}", "path", h->baked[i]));
     json_object_set_new(o, "baked", baked);
     json_object_set_new(o, "baked_variables", strv_json(h->vars, h->nvars));
     return o;

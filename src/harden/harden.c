@@ -36,6 +36,7 @@ void ds_harden_report_free(ds_harden_report *r) {
     free(r->changes);
     free(r->user_name);
     free(r->config_user);
+    free(r->shell_verdict);
     memset(r, 0, sizeof *r);
 }
 
@@ -51,7 +52,9 @@ json_t *ds_harden_report_json(const ds_harden_report *r) {
     json_t *user = r->user_name ? json_pack("{s:s, s:I, s:I, s:s}", "name", r->user_name, "uid", (json_int_t)r->uid,
                                             "gid", (json_int_t)r->gid, "config", r->config_user)
                                 : json_null();
-    return json_pack("{s:b, s:o, s:o, s:o}", "applied", r->applied, "user", user, "summary", summary, "changes", changes);
+    json_t *j = json_pack("{s:b, s:o, s:o, s:o}", "applied", r->applied, "user", user, "summary", summary, "changes", changes);
+    if (r->shell_verdict) json_object_set_new(j, "shell", json_string(r->shell_verdict));
+    return j;
 }
 
 typedef struct { const hr_item *it; size_t idx; } sorted_item;

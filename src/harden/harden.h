@@ -91,6 +91,7 @@ typedef struct ds_harden_report {
     uid_t uid;
     gid_t gid;
     char *config_user;
+    char *shell_verdict;     /* whether the image's shell is removable (its entry point), or NULL */
 } ds_harden_report;
 void ds_harden_report_init(ds_harden_report *r);
 void ds_harden_report_free(ds_harden_report *r);
