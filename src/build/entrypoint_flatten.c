@@ -157,6 +157,9 @@ void ds_handover_analyze(const ds_trace *t, const char *root, const ds_handover_
     char **vars = NULL;
     size_t nvars = 0;
     if (first_text) script_vars(first_text, &vars, &nvars);
+    /* sh -c 'SCRIPT': the script is the argument. */
+    for (size_t a = 1; a + 1 < first->argc && !first_text; a++)
+        if (!strcmp(first->argv[a], "-c")) { script_vars(first->argv[a + 1], &vars, &nvars); break; }
     for (size_t i = 0; have_root && i < t->nexecs; i++) {
         const ds_trace_exec *e = &t->execs[i];
         if (!e->ok || e->epoch <= 0 || e->epoch >= h->epoch || e == first) continue;

@@ -190,6 +190,20 @@ static void test_runtime_variable_kept(void **state) {
     assert_non_null(strstr(h.why, "$WORKERS"));
     ds_handover_free(&h);
     ds_trace_free(t);
+    /* The same as sh -c 'exec app --workers "$WORKERS"'. */
+    const char *doc2 =
+        "{\"version\":2,\"main_pid\":7,\"files\":[],\"execs\":["
+        "{\"path\":\"/bin/sh\",\"argv\":[\"/bin/sh\",\"-c\",\"exec app --workers \\\"$WORKERS\\\"\"],\"envp\":[\"WORKERS=4\"],\"cwd\":\"/\",\"uid\":0,\"gid\":0,\"pid\":7,\"ppid\":1,\"epoch\":1,\"ok\":true},"
+        "{\"path\":\"/usr/bin/app\",\"argv\":[\"app\",\"--workers\",\"4\"],\"envp\":[\"WORKERS=4\"],\"cwd\":\"/\",\"uid\":0,\"gid\":0,\"pid\":7,\"ppid\":1,\"epoch\":2,\"ok\":true}]}";
+    t = parse(doc2);
+    char *const cmd2[] = {"/bin/sh", "-c", "exec app --workers \"$WORKERS\""};
+    ds_handover_input in2 = {.command = cmd2, .n_command = 3};
+    ds_handover_analyze(t, root, &in2, &h);
+    assert_true(h.script);
+    assert_false(h.flatten);
+    assert_string_equal(h.var, "WORKERS");
+    ds_handover_free(&h);
+    ds_trace_free(t);
 }
 
 /* A plain program, a version 1 log: nothing to flatten. */
