@@ -92,15 +92,17 @@ static void script_vars(const char *text, char ***vars, size_t *n) {
 }
 
 /* What the runtime or the shell puts in every process's environment: not the image's to carry.
- * HOME only when the image config does not set it (the runtime derives it from passwd). */
-static bool injected(const char *kv, const ds_handover_input *in) {
+ * HOME only when it is the one the runtime gave the entry point (derived from passwd) and the
+ * image config does not set it; a HOME the script (or gosu, su-exec) changed is carried. */
+static bool injected(const char *kv, const ds_handover_input *in, const ds_trace_exec *first) {
     static const char *const always[] = {"HOSTNAME", "PWD", "OLDPWD", "SHLVL", "_", "container", "TERM"};
     size_t l = strcspn(kv, "=");
     for (size_t i = 0; i < sizeof always / sizeof *always; i++)
         if (strlen(always[i]) == l && !strncmp(kv, always[i], l)) return true;
     if (l == 4 && !strncmp(kv, "HOME", 4)) {
         const char *cfg = env_get(in->config_env, in->n_config_env, "HOME");
-        return !cfg || strcmp(cfg, kv + 5);
+        const char *given = first->envp ? env_get(first->envp, first->nenvp, "HOME") : NULL;
+        return !cfg && given && !strcmp(given, kv + 5);
     }
     return false;
 }
@@ -241,7 +243,7 @@ void ds_handover_analyze(const ds_trace *t, const char *root, const ds_handover_
     strv_push(&h->argv, &h->argc, ds_xstrdup(last->path));
     for (size_t a = 1; a < last->argc; a++) strv_push(&h->argv, &h->argc, ds_xstrdup(last->argv[a]));
     for (size_t i = 0; last->envp && i < last->nenvp; i++)
-        if (!injected(last->envp[i], in)) strv_push(&h->env, &h->nenv, ds_xstrdup(last->envp[i]));
+        if (!injected(last->envp[i], in, first)) strv_push(&h->env, &h->nenv, ds_xstrdup(last->envp[i]));
     if (!h->env) h->env = ds_xcalloc(1, sizeof(char *));
     h->cwd = ds_xstrdup(last->cwd ? last->cwd : "/");
     h->uid = last->uid;

@@ -144,7 +144,7 @@ int cmd_build(int argc, char **argv) {
         {.name = "keep-package", .kind = CLI_LIST, .target = &pkgs},
         {.name = "keep-level", .kind = CLI_CHOICE, .choices = "package|file", .target = &o.keep_level},
         {.name = "keep-shell", .kind = CLI_BOOL, .target = &o.keep_shell},
-        {.name = "entrypoint", .kind = CLI_STR, .target = &o.entrypoint},
+        {.name = "entrypoint", .kind = CLI_CHOICE, .choices = "auto|keep|flatten", .target = &o.entrypoint},
         {.name = "out-dir", .kind = CLI_STR, .target = &o.out_dir},
         {.name = "test-artifacts", .kind = CLI_STR, .target = &o.test_artifacts},
         {.name = "seccomp-verify", .kind = CLI_BOOL, .target = &o.seccomp_verify},
