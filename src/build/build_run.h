@@ -32,7 +32,7 @@ const char *ds_build_stage_name(ds_build_stage s); /* "open", "unpack", ... */
 typedef struct ds_build_opts {
     const char *src, *dst;          /* image references */
     ds_opts topts;                  /* transports, --compress, --tmpdir (the work dir goes there) */
-    const char *runtime;            /* "runc" | "crun" | "podman" | NULL: the first one found */
+    const char *runtime;            /* "runc" | "crun" | "podman" | "docker" | "auto"/NULL: the first that works */
     bool network_none;              /* own network namespace instead of the host's */
     char *const *tests; size_t n_tests;    /* run on this machine by sh -c, trace and verify */
     char *const *checks; size_t n_checks;  /* --check: verify (and diagnose) only, never traced */
@@ -98,6 +98,7 @@ typedef struct ds_build_result {
     char *user_reason;
     char *entrypoint_line;                   /* "entry point flattened: ..." / "entry point script kept: ..." or NULL */
     const char *runtime;                     /* "runc", ... */
+    char *runtime_why;                       /* why that runtime: asked for, or the first that works */
     ds_build_step *steps; size_t n_steps;    /* every stage, in order */
     const ds_build_step *failed;             /* the step that failed the build, or NULL */
     char **missing; size_t n_missing;        /* see events.missing */

@@ -106,6 +106,7 @@ int ds_build_write_outputs(ds_bctx *c, const ds_closure *clo, const ds_trace *tr
     if (o->n_checks)
         json_object_set_new(report, "checks", json_pack("{s:I, s:I}", "passed", (json_int_t)res->checks_passed,
                                                         "failed", (json_int_t)res->checks_failed));
+    json_object_set_new(report, "runtime_reason", json_string(res->runtime_why ? res->runtime_why : ""));
     if (harden) json_object_set(report, "harden", (json_t *)harden);
     json_t *ep = ds_ep_report(c);
     if (ep) json_object_set_new(report, "entrypoint", ep);

@@ -33,6 +33,7 @@ void ds_build_result_free(ds_build_result *r) {
     free(r->missing);
     free(r->user_reason);
     free(r->entrypoint_line);
+    free(r->runtime_why);
     free(r);
 }
 
@@ -130,7 +131,9 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
     if (!(o->test_timeout >= 0)) return ds_fail(err, "the test timeout must be 0 (none) or a positive number of seconds");
     ds_build_result *res = ds_xcalloc(1, sizeof *res);
     res->runtime = ds_runtime_name(rt->kind);
+    res->runtime_why = ds_xstrdup(rt->why ? rt->why : "");
     ds_bctx c = {.o = o, .ev = ev, .rt = rt, .res = res, .name = o->name, .tag = o->tag};
+    if (rt->why) ds_build_note(&c, "runtime %s: %s", res->runtime, rt->why);
     ds_closure *clo = NULL;
     ds_trace *trace = NULL;
     json_t *seccomp = NULL, *harden_json = NULL, *rconfig = NULL;
@@ -375,9 +378,16 @@ done:
 int ds_build_run(const ds_build_opts *o, const ds_build_events *ev, ds_build_result **out, ds_err *err) {
     *out = NULL;
     ds_runtime_kind kind;
-    if (ds_runtime_pick(o->runtime, &kind, err) < 0) return -1;
-    if (geteuid() != 0 && kind != DS_RT_PODMAN)
-        return ds_fail(err, "runc/crun need root here (or use --runtime podman)");
-    ds_runtime rt = ds_runtime_native(kind);
-    return ds_build_run_with(o, &rt, ev, out, err);
+    char *why = NULL;
+    if (ds_runtime_pick(o->runtime, &kind, &why, err) < 0) return -1;
+    if (geteuid() != 0 && (kind == DS_RT_RUNC || kind == DS_RT_CRUN)) {
+        free(why);
+        return ds_fail(err, "runc/crun need root here (or use --runtime podman or docker)");
+    }
+    ds_runtime rt;
+    if (ds_runtime_open(kind, &rt, err) < 0) { free(why); return -1; }
+    rt.why = why;
+    int r = ds_build_run_with(o, &rt, ev, out, err);
+    ds_runtime_close(&rt);
+    return r;
 }

@@ -17,7 +17,10 @@ static const char usage[] =
     "(plus their ELF dependencies, symlink chains and parent dirs), verify the result\n"
     "with the same tests, and write it to DST only if every test passed.\n"
     "\n"
-    "  --runtime runc|crun|podman    container runtime (default: the first found)\n"
+    "  --runtime auto|runc|crun|podman|docker\n"
+    "                                container runtime (default auto: the first of runc, crun,\n"
+    "                                podman and docker that works here; docker: the Docker Engine\n"
+    "                                on $DOCKER_HOST, default unix:///var/run/docker.sock)\n"
     "  --network host|none           host (default): the app's ports are on 127.0.0.1;\n"
     "                                none: own network namespace, only --ready-cmd/tests inside\n"
     "  --test CMD                    a test, run on this machine by sh -c (repeatable)\n"
@@ -130,7 +133,7 @@ int cmd_build(int argc, char **argv) {
     bool quiet = false;
     cli_hold hold = {0};
     const cli_opt own[] = {
-        {.name = "runtime", .kind = CLI_STR, .target = &o.runtime},
+        {.name = "runtime", .kind = CLI_CHOICE, .choices = "auto|runc|crun|podman|docker", .target = &o.runtime},
         {.name = "network", .kind = CLI_FN, .target = &o.network_none, .fn = network_fn},
         {.name = "test", .kind = CLI_LIST, .target = &tests},
         {.name = "check", .kind = CLI_LIST, .target = &checks},
@@ -201,11 +204,11 @@ int cmd_build(int argc, char **argv) {
     if (res->entrypoint_line) fprintf(stderr, "distill build: %s\n", res->entrypoint_line);
     if (res->outcome == DS_BUILD_WRITTEN) {
         fprintf(stderr, "distill build: %s -> %s: %.1f MB, %lld files -> %.1f MB, %lld files (%.1fx smaller; the app "
-                        "used %.1f MB); user %s; %s\n",
+                        "used %.1f MB); user %s; runtime %s; %s\n",
                 o.src, o.dst, res->before.bytes / 1e6, (long long)res->before.files, res->after.bytes / 1e6,
                 (long long)res->after.files,
                 res->after.bytes ? (double)res->before.bytes / (double)res->after.bytes : 0.0, res->used_bytes / 1e6,
-                res->user, res->manifest_digest);
+                res->user, res->runtime, res->manifest_digest);
         if (o.n_checks)
             fprintf(stderr, "distill build: %zu held-out check(s) passed on the result\n", res->checks_passed);
         printf("%s\n", res->manifest_digest);
