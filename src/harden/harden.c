@@ -38,6 +38,7 @@ void ds_harden_report_free(ds_harden_report *r) {
     free(r->config_user);
     for (size_t i = 0; i < r->n_warnings; i++) free(r->warnings[i]);
     free(r->warnings);
+    free(r->shell_verdict);
     memset(r, 0, sizeof *r);
 }
 
@@ -55,8 +56,10 @@ json_t *ds_harden_report_json(const ds_harden_report *r) {
                                 : json_null();
     json_t *warnings = json_array();
     for (size_t i = 0; i < r->n_warnings; i++) json_array_append_new(warnings, json_string(r->warnings[i]));
-    return json_pack("{s:b, s:o, s:o, s:o, s:o}", "applied", r->applied, "user", user, "summary", summary, "changes",
-                     changes, "warnings", warnings);
+    json_t *j = json_pack("{s:b, s:o, s:o, s:o, s:o}", "applied", r->applied, "user", user, "summary", summary, "changes",
+                          changes, "warnings", warnings);
+    if (r->shell_verdict) json_object_set_new(j, "shell", json_string(r->shell_verdict));
+    return j;
 }
 
 typedef struct { const hr_item *it; size_t idx; } sorted_item;
