@@ -14,6 +14,7 @@ typedef struct ds_cctx {
     int64_t *rule_bytes; /* when set: bytes of the regular files newly kept are added there */
     ds_elf_ctx *elf;   /* created on first use, freed by the closure */
     struct ds_kl *kl;  /* the package level's state (keep_level.c), NULL at file level */
+    ds_pathmap file_set; /* at the package level: what the file level keeps (its first pass) */
 } ds_cctx;
 
 /* /proc, /sys, /dev, /.distill: never kept. */

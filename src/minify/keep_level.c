@@ -31,6 +31,7 @@ typedef struct ds_kl {
     ds_pkgindex ix;
     bool *ran;            /* per package: the app executed one of its programs */
     json_int_t programs_left_out;
+    json_int_t tests_left_out; /* bytes of the test suites of kept language packages */
     char *state;          /* per package: 0, 'w' whole, 'm' standard library at module level */
     char **why;           /* per package: why it is whole */
     char **py_roots;      /* /usr/lib/python3.11, ... */
@@ -187,6 +188,34 @@ static int64_t heavy_plugin(ds_cctx *x, const ds_minify_opts *opts, const char *
     return add > DS_PLUGIN_LIMIT ? add : 0;
 }
 
+/* A file of a language package's own test suite: a tests/ (Python) or test/, tests/,
+ * __tests__/ (npm) directory inside a package of site-packages, dist-packages or
+ * node_modules. A running app never imports its libraries' tests. */
+static bool package_test_file(const char *p) {
+    static const char *const roots[] = {"/site-packages/", "/dist-packages/", "/node_modules/"};
+    for (size_t i = 0; i < 3; i++) {
+        const char *r = strstr(p, roots[i]);
+        if (!r) continue;
+        bool npm = i == 2;
+        const char *rest = r + strlen(roots[i]);
+        /* the package's own directory first (@scope/name for npm), then a test directory below */
+        if (npm && *rest == '@') rest = strchr(rest, '/') ? strchr(rest, '/') + 1 : rest;
+        const char *sl = strchr(rest, '/');
+        if (!sl) return false;
+        for (const char *c = sl; c && c[1]; c = strchr(c + 1, '/')) {
+            const char *name = c + 1;
+            size_t l = strcspn(name, "/");
+            if (!name[l]) break; /* the last component is the file */
+            if ((l == 5 && !strncmp(name, "tests", 5)) ||
+                (npm && ((l == 4 && !strncmp(name, "test", 4)) || (l == 9 && !strncmp(name, "__tests__", 9)))))
+                return true;
+            if (npm && l == 12 && !strncmp(name, "node_modules", 12)) break; /* a nested package: its own check */
+        }
+        return false;
+    }
+    return false;
+}
+
 /* A program: an executable file in a bin, sbin or libexec directory. */
 static bool program_path(const char *p, mode_t mode) {
     return S_ISREG(mode) && (mode & 0111) && (strstr(p, "/bin/") || strstr(p, "/sbin/") || strstr(p, "/libexec/"));
@@ -214,6 +243,10 @@ static void keep_whole(ds_cctx *x, const ds_minify_opts *opts, size_t pi, const 
         if (py_stdlib_file(k, f)) { stdlib = true; continue; }
         /* Bytecode is a cache of the sources beside it: the traced .pyc are kept already. */
         if (strstr(f, "/__pycache__/")) continue;
+        if (package_test_file(f) && !ds_pathmap_get(&x->c->keep, f)) {
+            if (r->exists && !r->n_links) k->tests_left_out += host_size(x, r->real);
+            continue;
+        }
         if (is_gconv(f) && !k->gconv_used) continue;
         /* A package the app used as a library or as data: its programs stay out (a distroless
          * base ships none) unless the app ran one of them. */
@@ -293,13 +326,14 @@ static void keep_py_file(ds_cctx *x, const char *real, const char *reason, bool 
 }
 
 /* Keep the files that make module `mod` importable from search dir s; 1 when found. */
-static int keep_module(ds_cctx *x, const ds_minify_opts *opts, const char *s, const char *mod, int64_t *whole_bytes) {
+static int keep_module(ds_cctx *x, const ds_minify_opts *opts, const char *s, const char *mod, const char *by,
+                       int64_t *whole_bytes) {
     char *rel = ds_xstrdup(mod);
     for (char *c = rel; *c; c++)
         if (*c == '.') *c = '/';
     char *base = ds_xasprintf("%s/%s", s, rel);
     free(rel);
-    char *reason = ds_xasprintf("Python module %s (imported)", mod);
+    char *reason = ds_xasprintf("Python module %s (imported by %s)", mod, by);
     int found = 0;
     const ds_rpath_res *r = ds_closure_lookup(x, base);
     char *cand[2] = {ds_xasprintf("%s/__init__.py", base), ds_xasprintf("%s.py", base)};
@@ -419,7 +453,12 @@ static void python_modules(ds_cctx *x, const ds_minify_opts *opts, int64_t *mod_
             ds_strlist mods = {0};
             /* A standard library module's imports inside functions are optional features
              * (loaded when used); the app's and its packages' are all followed. */
-            ds_py_imports(text, len, package, py_stdlib_file(k, real), &mods);
+            bool std = py_stdlib_file(k, real);
+            unsigned fl = std ? DS_PY_TOP_ONLY : 0;
+            /* Only the app's own scripts run as __main__ (a library module's main block is
+             * its command-line tool: python -m would show in the trace). */
+            if (std || ds_pkgindex_owner(&k->ix, real) >= 0) fl |= DS_PY_NOT_MAIN;
+            ds_py_imports(text, len, package, fl, &mods);
             for (size_t m = 0; m < mods.n; m++) {
                 /* a.b.c imports a and a.b first */
                 char *name = ds_xstrdup(mods.v[m]);
@@ -427,7 +466,7 @@ static void python_modules(ds_cctx *x, const ds_minify_opts *opts, int64_t *mod_
                     dot = strchr(dot, '.');
                     if (dot) *dot = 0;
                     for (size_t d = 0; d < dirs.n; d++)
-                        if (keep_module(x, opts, dirs.v[d], name, whole_bytes)) break;
+                        if (keep_module(x, opts, dirs.v[d], name, real, whole_bytes)) break;
                     if (!dot) break;
                     *dot = '.';
                 }
@@ -590,6 +629,7 @@ int ds_keep_level_apply(ds_cctx *x, const ds_trace *trace, const ds_minify_opts 
     python_modules(x, opts, &mods, &whole);
     add_bytes(k->rules, "whole packages", whole);
     json_object_set_new(kl, "programs_left_out_bytes", json_integer(k->programs_left_out));
+    json_object_set_new(kl, "tests_left_out_bytes", json_integer(k->tests_left_out));
     add_bytes(k->rules, "runtime data packages (Depends)", data);
     add_bytes(k->rules, "standard library modules (imported)", mods);
     return 0;
@@ -602,22 +642,24 @@ void ds_keep_level_finish(ds_cctx *x) {
     json_int_t n_whole = 0;
     for (size_t i = 0; i < k->ix.n; i++) {
         const ds_kpkg *p = &k->ix.v[i];
-        json_int_t files = 0, kept = 0, kept_bytes = 0;
+        json_int_t files = 0, kept = 0, kept_bytes = 0, file_bytes = 0;
         for (size_t j = 0; j < p->n_files; j++) {
             const ds_rpath_res *r = ds_closure_lookup(x, p->files[j]);
             if (r->exists && S_ISDIR(r->mode)) continue;
             files++;
             if (ds_pathmap_get(&x->c->keep, p->files[j])) {
                 kept++;
-                if (r->exists && !r->n_links) kept_bytes += host_size(x, r->real);
+                int64_t b = r->exists && !r->n_links ? host_size(x, r->real) : 0;
+                kept_bytes += b;
+                if (ds_pathmap_get(&x->file_set, p->files[j])) file_bytes += b;
             }
         }
         if (!files) continue; /* a language database whose files an OS package lists */
         const char *state = k->state[i] == 'w' ? "whole" : k->state[i] == 'm' ? "modules" : kept ? "partial" : "dropped";
         if (k->state[i] == 'w') n_whole++;
-        json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "type", p->type, "name", p->name, "state", state,
-                              "files", files, "bytes", (json_int_t)p->bytes, "kept_files", kept, "kept_bytes",
-                              kept_bytes);
+        json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "type", p->type, "name", p->name, "state",
+                              state, "files", files, "bytes", (json_int_t)p->bytes, "kept_files", kept, "kept_bytes",
+                              kept_bytes, "file_level_bytes", file_bytes);
         if (k->why[i]) json_object_set_new(o, "why", json_string(k->why[i]));
         json_array_append_new(pk, o);
     }

@@ -1,7 +1,10 @@
 /* The modules a Python source names in import statements (see pyimports.h). Not a
  * Python parser: logical lines (backslash and bracket continuations joined, comments
  * dropped), statements split on ';', and those starting with "import" or "from ... import"
- * read, at any indentation (an import inside a function or a try is as likely to run).
+ * read, at any indentation (an import inside a function or a try is as likely to run),
+ * except in blocks that never run here: `if TYPE_CHECKING:`, another system's branch
+ * (`if sys.platform == "win32":`, `if os.name == "nt":`), and on request a def or class
+ * body or an `if __name__ == "__main__":` block. Blocks are told by indentation.
  * Text in strings may add a name that is not imported; the caller keeps only modules
  * that exist, so that errs towards keeping. */
 #include <ctype.h>
@@ -97,11 +100,45 @@ static bool starts_block(const char *s) {
     return !strncmp(s, "def ", 4) || !strncmp(s, "async ", 6) || !strncmp(s, "class ", 6) || *s == '@';
 }
 
-void ds_py_imports(const char *text, size_t len, const char *package, bool top_only, ds_strlist *out) {
+/* The condition of an `if`/`elif` line, without blanks and with ' for ", or NULL. */
+static char *condition(const char *s) {
+    while (*s == ' ' || *s == '\t') s++;
+    if (!strncmp(s, "if ", 3) || !strncmp(s, "if(", 3)) s += 2;
+    else if (!strncmp(s, "elif ", 5) || !strncmp(s, "elif(", 5)) s += 4;
+    else return NULL;
+    const char *colon = strrchr(s, ':');
+    if (!colon) return NULL;
+    char *c = ds_xmalloc((size_t)(colon - s) + 1);
+    size_t n = 0;
+    for (; s < colon; s++)
+        if (*s != ' ' && *s != '\t' && *s != '(' && *s != ')') c[n++] = *s == '"' ? '\'' : *s;
+    c[n] = 0;
+    return c;
+}
+
+/* A block whose body never runs on Linux at run time: typing-only imports and other
+ * systems' branches. */
+static bool dead_block(const char *cond) {
+    static const char *const dead[] = {"sys.platform=='win32'", "sys.platform.startswith'win'", "os.name=='nt'",
+                                       "sys.platform=='darwin'", "sys.platform=='cygwin'", "_mswindows",
+                                       "sys.platform.startswith'darwin'", "sys.platform=='emscripten'",
+                                       "sys.platform=='wasi'", "TYPE_CHECKING", "typing.TYPE_CHECKING",
+                                       "t.TYPE_CHECKING", "_t.TYPE_CHECKING", "False", "0"};
+    for (size_t i = 0; i < sizeof dead / sizeof *dead; i++)
+        if (!strcmp(cond, dead[i])) return true;
+    return false;
+}
+
+static bool main_block(const char *cond) {
+    return !strcmp(cond, "__name__=='__main__'") || !strcmp(cond, "'__main__'==__name__");
+}
+
+void ds_py_imports(const char *text, size_t len, const char *package, unsigned flags, ds_strlist *out) {
     char *line = ds_xmalloc(len + 1);
     size_t n = 0;
     int depth = 0, indent = 0;
-    bool at_start = true, in_def = false;
+    long skip = -1; /* inside a block opened at this indent whose body is not read */
+    bool at_start = true;
     for (size_t i = 0; i <= len; i++) {
         char c = i < len ? text[i] : '\n';
         if (c == '\0') c = ' ';
@@ -116,10 +153,19 @@ void ds_py_imports(const char *text, size_t len, const char *package, bool top_o
         if (c == '\n' && depth > 0 && depth < 64) { line[n++] = ' '; continue; }
         if (c == '\n' || c == ';') {
             line[n] = 0;
-            bool blank = strspn(line, " \t") == n;
-            if (!blank && indent == 0) in_def = starts_block(line);
-            /* top_only: what runs at import, i.e. not inside a def or class body */
-            if (!blank && (!top_only || (!in_def && !starts_block(line)))) statement(line, package, out);
+            if (strspn(line, " \t") != n) {
+                if (skip >= 0 && indent <= skip) skip = -1;
+                if (skip < 0) {
+                    char *cond = condition(line);
+                    /* top_only: what runs at import, i.e. not inside a def or class body */
+                    if (((flags & DS_PY_TOP_ONLY) && starts_block(line)) ||
+                        (cond && (dead_block(cond) || ((flags & DS_PY_NOT_MAIN) && main_block(cond)))))
+                        skip = indent;
+                    else
+                        statement(line, package, out);
+                    free(cond);
+                }
+            }
             n = 0;
             if (c == '\n') { depth = 0; indent = 0; at_start = true; }
             continue;
