@@ -61,7 +61,25 @@ static const ds_rpath_res *lookup_depth(ctx *x, const char *path, int depth) {
         char *parent = ds_xstrndup(clean, (size_t)(slash - clean));
         const ds_rpath_res *pr = lookup_depth(x, parent, depth + 1);
         free(parent);
-        if (pr->exists && S_ISDIR(pr->mode)) {
+        if (!pr->exists || !S_ISDIR(pr->mode)) {
+            /* Nothing below a path that is absent or not a directory (a module looked up in
+             * every search directory of an interpreter mostly is): no walk from the root. */
+            ds_rpath_res *r = res_new(false, 0, NULL, pr);
+            int had;
+            ds_strmap_find(&x->tree.cache, clean, &had);
+            if (had) { /* a link cycle cached it on the way: keep the first result */
+                free(r->real);
+                for (size_t i = 0; i < r->n_links; i++) free(r->links[i]);
+                free(r->links);
+                free(r);
+                r = ds_strmap_get(&x->tree.cache, clean);
+            } else {
+                ds_strmap_put(&x->tree.cache, clean, r);
+            }
+            free(clean);
+            return r;
+        }
+        {
             /* The parent's canonical path has no symlink in it: an lstat of the last component
              * there stays inside the root. A symlink there is read and its target looked up
              * the same way (an absolute target from the root, ".." from the real parent). */
@@ -182,14 +200,28 @@ int64_t ds_closure_bytes(const char *src_root, const ds_closure *c) {
 /* ---- a directory kept whole: one walk of it (its canonical path has no symlink in it) ---- */
 static ctx *tree_ctx;
 static const char *tree_reason;
+static ds_tree_skip_fn tree_skip;
 static int tree_cb(const char *fpath, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st; (void)flag; (void)ftw;
+    (void)flag; (void)ftw;
     const char *p = fpath + strlen(tree_ctx->root);
+    if (*p && tree_skip && tree_skip(tree_ctx, p, st)) return S_ISDIR(st->st_mode) ? FTW_SKIP_SUBTREE : FTW_CONTINUE;
     if (*p && !ds_closure_skipped(p)) ds_closure_keep(tree_ctx, p, tree_reason, NULL);
-    return 0;
+    return FTW_CONTINUE;
 }
 
-void ds_closure_keep_tree(ctx *x, const char *dir, const char *reason) {
+static bool is_pycache(ctx *x, const char *p, const struct stat *st) {
+    (void)x;
+    const char *b = strrchr(p, '/');
+    return S_ISDIR(st->st_mode) && b && !strcmp(b + 1, "__pycache__");
+}
+
+void ds_closure_keep_sources(ctx *x, const char *dir, const char *reason) {
+    ds_closure_keep_tree_but(x, dir, reason, is_pycache);
+}
+
+void ds_closure_keep_tree(ctx *x, const char *dir, const char *reason) { ds_closure_keep_tree_but(x, dir, reason, NULL); }
+
+void ds_closure_keep_tree_but(ctx *x, const char *dir, const char *reason, ds_tree_skip_fn skip) {
     const ds_rpath_res *r = ds_closure_lookup(x, dir);
     if (!r->exists || ds_closure_skipped(r->real)) return;
     ds_closure_keep(x, dir, reason, NULL);
@@ -197,11 +229,14 @@ void ds_closure_keep_tree(ctx *x, const char *dir, const char *reason) {
     char *host = ds_xasprintf("%s%s", x->root, r->real);
     ctx *saved_ctx = tree_ctx;
     const char *saved_reason = tree_reason;
+    ds_tree_skip_fn saved_skip = tree_skip;
     tree_ctx = x;
     tree_reason = reason;
-    nftw(host, tree_cb, 64, FTW_PHYS | FTW_MOUNT);
+    tree_skip = skip;
+    nftw(host, tree_cb, 64, FTW_PHYS | FTW_MOUNT | FTW_ACTIONRETVAL);
     tree_ctx = saved_ctx;
     tree_reason = saved_reason;
+    tree_skip = saved_skip;
     free(host);
 }
 

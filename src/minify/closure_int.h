@@ -2,6 +2,7 @@
 #ifndef DS_MINIFY_CLOSURE_INT_H
 #define DS_MINIFY_CLOSURE_INT_H
 #include <stdint.h>
+#include <sys/stat.h>
 #include "elf/resolve.h"
 #include "fs/root_path.h"
 #include "minify/minify.h"
@@ -27,6 +28,12 @@ const ds_rpath_res *ds_closure_lookup(ds_cctx *x, const char *path);
 int ds_closure_keep(ds_cctx *x, const char *path, const char *reason, char **resolved_out);
 /* Keep a directory and everything below it (symlinks inside it are kept with their targets). */
 void ds_closure_keep_tree(ds_cctx *x, const char *dir, const char *reason);
+/* The same, but what skip(x, in-image path, its lstat) says (a directory: with all below). */
+typedef bool (*ds_tree_skip_fn)(ds_cctx *x, const char *path, const struct stat *st);
+void ds_closure_keep_tree_but(ds_cctx *x, const char *dir, const char *reason, ds_tree_skip_fn skip);
+/* The same without its __pycache__ directories (bytecode: a cache the interpreter rebuilds
+ * from the sources; the traced .pyc are kept already). */
+void ds_closure_keep_sources(ds_cctx *x, const char *dir, const char *reason);
 /* The ELF resolver of the closure (created on first use), or NULL with a warning. */
 ds_elf_ctx *ds_closure_elf(ds_cctx *x, const ds_minify_opts *opts);
 /* ELF e_machine of a host file; *is_elf says whether it is one. */

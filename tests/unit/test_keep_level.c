@@ -285,14 +285,14 @@ static void test_py_imports(void **state) {
                       "import cont\\\n  inued\n"
                       "from .. import *\n";
     ds_strlist all = {0}, top = {0};
-    ds_py_imports(src, strlen(src), "pkg.sub", 0, &all);
+    ds_py_imports(src, strlen(src), "pkg.sub", 0, NULL, NULL, &all);
     const char *want[] = {"os", "sys", "a.b", "a.b.c", "a.b.d", "pkg.sub", "pkg.sub.sib", "pkg.up", "pkg.up.thing",
                           "semi", "guarded", "lazy", "in_class", "cont", "pkg"};
     for (size_t i = 0; i < sizeof want / sizeof *want; i++)
         if (!ds_strlist_has(&all, want[i])) fail_msg("expected import %s", want[i]);
     assert_false(ds_strlist_has(&all, "commented"));
     assert_false(ds_strlist_has(&all, "system"));
-    ds_py_imports(src, strlen(src), "pkg.sub", DS_PY_TOP_ONLY, &top);
+    ds_py_imports(src, strlen(src), "pkg.sub", DS_PY_TOP_ONLY, NULL, NULL, &top);
     assert_true(ds_strlist_has(&top, "guarded"));
     assert_false(ds_strlist_has(&top, "lazy"));
     assert_false(ds_strlist_has(&top, "in_class"));
@@ -301,7 +301,7 @@ static void test_py_imports(void **state) {
     /* relative imports with no package, and garbage */
     ds_strlist r = {0};
     static const char bad[] = "from . import x\nfrom ...... import y\nimport\nfrom import\nimport a..b\n((((\n\0import z";
-    ds_py_imports(bad, sizeof bad - 1, NULL, 0, &r);
+    ds_py_imports(bad, sizeof bad - 1, NULL, 0, NULL, NULL, &r);
     assert_false(ds_strlist_has(&r, "x"));
     assert_false(ds_strlist_has(&r, "a..b"));
     ds_strlist_free(&r);
