@@ -268,11 +268,17 @@ static void keep_whole(ds_cctx *x, const ds_minify_opts *opts, size_t pi, const 
     char *reason = ds_xasprintf("package %s %s (%s)", p->type, p->name, why);
     int64_t *saved = x->rule_bytes;
     x->rule_bytes = bytes;
-    bool stdlib = false;
+    bool stdlib = false, plugin_left_out = false;
+    ds_strlist bitcode = {0}; /* LLVM bitcode: read only by a JIT plugin, decided after the loop */
     for (size_t i = 0; i < p->n_files; i++) {
         const char *f = p->files[i];
         const ds_rpath_res *r = ds_closure_lookup(x, f);
         if (!r->exists && !r->n_links) continue;
+        size_t fl = strlen(f);
+        if (fl > 3 && !strcmp(f + fl - 3, ".bc") && r->exists && S_ISREG(r->mode) && !ds_pathmap_get(&x->c->keep, f)) {
+            ds_strlist_add(&bitcode, f);
+            continue;
+        }
         const char *cls = ds_doc_class(f);
         if (cls) {
             if (!ds_pathmap_get(&x->c->keep, f)) add_bytes(k->docs, cls, r->exists ? host_size(x, r->real) : 0);
@@ -296,7 +302,13 @@ static void keep_whole(ds_cctx *x, const ds_minify_opts *opts, size_t pi, const 
         }
         int64_t heavy = r->exists && !r->n_links ? heavy_plugin(x, opts, f, r) : 0;
         if (heavy) {
-            char *hint = ds_xasprintf("keep it with --keep-package %s (or --keep %s)", p->name, f);
+            plugin_left_out = true;
+            /* with bitcode, --keep of the plugin alone would leave it without the .bc it reads */
+            bool has_bc = false;
+            for (size_t j = 0; j < p->n_files && !has_bc; j++) has_bc = strlen(p->files[j]) > 3 &&
+                                                                     !strcmp(p->files[j] + strlen(p->files[j]) - 3, ".bc");
+            char *hint = has_bc ? ds_xasprintf("keep it with --keep-package %s (its LLVM bitcode too)", p->name)
+                                : ds_xasprintf("keep it with --keep-package %s (or --keep %s)", p->name, f);
             json_array_append_new(k->plugins, json_pack("{s:s, s:o, s:I, s:s}", "package", p->name, "path",
                                                         ds_json_bytes(f), "adds_bytes", (json_int_t)heavy, "hint", hint));
             free(hint);
@@ -308,6 +320,14 @@ static void keep_whole(ds_cctx *x, const ds_minify_opts *opts, size_t pi, const 
         }
         ds_closure_keep(x, f, reason, NULL);
     }
+    /* A JIT plugin of the package left out: the LLVM bitcode it inlines from goes with it
+     * (PostgreSQL's lib/bitcode, 26 MB). */
+    for (size_t i = 0; i < bitcode.n; i++) {
+        const ds_rpath_res *r = ds_closure_lookup(x, bitcode.v[i]);
+        if (plugin_left_out) add_bytes(k->dev, "LLVM bitcode of a JIT plugin left out", host_size(x, r->real));
+        else ds_closure_keep(x, bitcode.v[i], reason, NULL);
+    }
+    ds_strlist_free(&bitcode);
     if (stdlib) k->state[pi] = 'm';
     x->rule_bytes = saved;
     free(reason);
