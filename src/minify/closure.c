@@ -1,7 +1,10 @@
-/* The closure rules, in order: traced paths, the entrypoint, essentials, --keep
- * globs, --keep-package lists; then ELF dependencies of every kept ELF (to a fixed
- * point), Python sources of kept bytecode, symlink chains all along, parent
- * directories; finally shells and tools are dropped unless the app ran them. */
+/* The closure rules, in order: traced paths, the entrypoint, data directories,
+ * essentials, --keep globs, --keep-package lists; then ELF dependencies of every kept ELF
+ * (to a fixed point), Python sources of kept bytecode, symlink chains all along; shells
+ * and tools are dropped unless the app ran them. That is the file level. The package
+ * level's rules (keep_level.c) then add to it, and the ELF/Python pass and the tool drop
+ * run again over what they added: one run gives both levels' sets. Parent directories
+ * last. */
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
