@@ -17,7 +17,10 @@ static const char usage[] =
     "(plus their ELF dependencies, symlink chains and parent dirs), verify the result\n"
     "with the same tests, and write it to DST only if every test passed.\n"
     "\n"
-    "  --runtime runc|crun|podman    container runtime (default: the first found)\n"
+    "  --runtime auto|runc|crun|podman|docker\n"
+    "                                container runtime (default auto: the first of runc, crun,\n"
+    "                                podman and docker that works here; docker: the Docker Engine\n"
+    "                                on $DOCKER_HOST, default unix:///var/run/docker.sock)\n"
     "  --network host|none           host (default): the app's ports are on 127.0.0.1;\n"
     "                                none: own network namespace, only --ready-cmd/tests inside\n"
     "  --test CMD                    a test, run on this machine by sh -c (repeatable)\n"
@@ -34,6 +37,10 @@ static const char usage[] =
     "                                else the source's user)\n"
     "  --keep GLOB                   also keep paths matching GLOB (a matching dir keeps all below)\n"
     "  --keep-shell                  keep shells and tools even if the app did not run them\n"
+    "  --entrypoint auto|keep|flatten  an entry point script that ends by exec'ing its server\n"
+    "                                (auto): the result starts the server directly, with the\n"
+    "                                files the script wrote baked in and no shell, if the tests\n"
+    "                                pass that way; keep: never; flatten: fail instead of keeping it\n"
     "  --keep-package NAME           keep every file of a dpkg package (repeatable)\n"
     "  --keep-level package|file     package (default): keep the whole package of any file the app\n"
     "                                used, the app's own tree and runtime data; file: only the\n"
@@ -56,6 +63,7 @@ static const char usage[] =
     CLI_TRANSPORT_HELP
     "  --tls-verify=BOOL             both --src-tls-verify and --dest-tls-verify\n"
     "  --compress gzip|zstd|none     layer compression of the result (default gzip)\n"
+    CLI_STORE_HELP
     "\n"
     "Exit status: 0 DST written, 1 a test or check failed (DST untouched), 2 usage, 3 error.\n";
 
@@ -126,7 +134,7 @@ int cmd_build(int argc, char **argv) {
     bool quiet = false;
     cli_hold hold = {0};
     const cli_opt own[] = {
-        {.name = "runtime", .kind = CLI_STR, .target = &o.runtime},
+        {.name = "runtime", .kind = CLI_CHOICE, .choices = "auto|runc|crun|podman|docker", .target = &o.runtime},
         {.name = "network", .kind = CLI_FN, .target = &o.network_none, .fn = network_fn},
         {.name = "test", .kind = CLI_LIST, .target = &tests},
         {.name = "check", .kind = CLI_LIST, .target = &checks},
@@ -140,6 +148,7 @@ int cmd_build(int argc, char **argv) {
         {.name = "keep-package", .kind = CLI_LIST, .target = &pkgs},
         {.name = "keep-level", .kind = CLI_CHOICE, .choices = "package|file", .target = &o.keep_level},
         {.name = "keep-shell", .kind = CLI_BOOL, .target = &o.keep_shell},
+        {.name = "entrypoint", .kind = CLI_CHOICE, .choices = "auto|keep|flatten", .target = &o.entrypoint},
         {.name = "out-dir", .kind = CLI_STR, .target = &o.out_dir},
         {.name = "test-artifacts", .kind = CLI_STR, .target = &o.test_artifacts},
         {.name = "seccomp-verify", .kind = CLI_BOOL, .target = &o.seccomp_verify},
@@ -154,7 +163,7 @@ int cmd_build(int argc, char **argv) {
         {0},
     };
     cli_opt shared[CLI_T_MAX + 1];
-    cli_transport_table(shared, &o.topts, CLI_T_SRC | CLI_T_DEST | CLI_T_AUTH | CLI_T_COMPRESS | CLI_T_TMPDIR);
+    cli_transport_table(shared, &o.topts, CLI_T_SRC | CLI_T_DEST | CLI_T_AUTH | CLI_T_COMPRESS | CLI_T_TMPDIR | CLI_T_STORE);
     int rc = DS_EXIT_USAGE;
     int pr = cli_parse_project(CMD, usage, own, shared, argc - 1, argv + 1, &pos, &cmd, &hold);
     if (pr != 0) { rc = pr > 0 ? DS_EXIT_OK : DS_EXIT_USAGE; goto out; }
@@ -193,13 +202,17 @@ int cmd_build(int argc, char **argv) {
         goto out;
     }
     ds_progress_done();
+    if (res->entrypoint_line) fprintf(stderr, "distill build: %s\n", res->entrypoint_line);
     if (res->outcome == DS_BUILD_WRITTEN) {
         fprintf(stderr, "distill build: %s -> %s: %.1f MB, %lld files -> %.1f MB, %lld files (%.1fx smaller; the app "
-                        "used %.1f MB); user %s; %s\n",
+                        "used %.1f MB); user %s; runtime %s; %s\n",
                 o.src, o.dst, res->before.bytes / 1e6, (long long)res->before.files, res->after.bytes / 1e6,
                 (long long)res->after.files,
                 res->after.bytes ? (double)res->before.bytes / (double)res->after.bytes : 0.0, res->used_bytes / 1e6,
-                res->user, res->manifest_digest);
+                res->user, res->runtime, res->manifest_digest);
+        for (size_t i = 0; i < res->n_filecaps; i++)
+            fprintf(stderr, "distill build: %s has the file capability cap_net_bind_service (as nonroot its bind "
+                            "to port %d was refused)\n", res->filecaps[i].path, res->filecaps[i].port);
         if (o.n_checks)
             fprintf(stderr, "distill build: %zu held-out check(s) passed on the result\n", res->checks_passed);
         printf("%s\n", res->manifest_digest);

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "harden/harden.h"
 #include "elf/resolve.h"
 #include "fs/root_path.h"
 #include "minify/closure_int.h"
@@ -349,6 +350,11 @@ static void tool_add(ds_tool_note **v, size_t *n, const char *path, const char *
     (*v)[(*n)++] = (ds_tool_note){.path = ds_xstrdup(path), .note = ds_xstrdup(note)};
 }
 
+static bool is_shell(const char *path) {
+    const char *rule = ds_harden_path_rule(path, DS_HARDEN_DEFAULT);
+    return rule && !strcmp(rule, DS_HR_SHELL);
+}
+
 static char *argv_text(const ds_trace_exec *e) {
     json_t *a = json_array();
     for (size_t i = 0; i < e->argc; i++) json_array_append_new(a, ds_json_lossy(e->argv[i]));
@@ -420,7 +426,7 @@ static bool tool_noted(const ds_tool_note *v, size_t n, const char *path) {
 }
 
 /* 6. Shells, package managers and tools: only when the app ran them, or asked. */
-static void drop_tools(ctx *x, const ds_minify_opts *opts, const ds_pathmap *execd) {
+static void drop_tools(ctx *x, const ds_minify_opts *opts, const ds_trace *trace, const ds_pathmap *execd) {
     ds_closure *c = x->c;
     for (size_t k = 0; k < c->keep.n; k++) {
         const char *path = c->keep.v[k].path;
@@ -435,7 +441,20 @@ static void drop_tools(ctx *x, const ds_minify_opts *opts, const ds_pathmap *exe
             const ds_rpath_res *r = ds_root_lookup(&x->tree, path);
             if (r->exists) argv = ds_pathmap_get(execd, r->real);
         }
-        if (argv) {
+        char *why = NULL;
+        if (argv && !opts->keep_shell && !opts->keep_absent_shells && is_shell(path)) {
+            const ds_rpath_res *r = ds_root_lookup(&x->tree, path);
+            if (r->exists) why = ds_shell_only_absent(x, trace, r->real, opts->path_env);
+        }
+        if (why) {
+            if (!tool_noted(c->dropped_tools, c->n_dropped_tools, path)) {
+                tool_add(&c->dropped_tools, &c->n_dropped_tools, path, why);
+                c->n_absent_shells++;
+            }
+            free(why);
+            ds_pathmap_remove(&c->keep, path);
+            k--;
+        } else if (argv) {
             if (!tool_noted(c->used_tools, c->n_used_tools, path)) tool_add(&c->used_tools, &c->n_used_tools, path, argv);
         } else if (!opts->keep_shell) {
             /* The package level's second pass meets again what the first dropped. */
@@ -549,7 +568,7 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
 
     /* 5 and 6: the file level's closure. */
     expand(&x, opts, 0);
-    drop_tools(&x, opts, &execd);
+    drop_tools(&x, opts, trace, &execd);
     /* The package level's rules on top of it, then 5 and 6 for what they added: the file
      * level's set is this run's by-product (its bytes for "+N MB over file level"). */
     if (opts->keep_level == DS_KEEP_PACKAGE) {
@@ -559,7 +578,7 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
         size_t from = c->keep.n;
         if (ds_keep_level_apply(&x, trace, opts) < 0) goto fail;
         expand(&x, opts, from);
-        drop_tools(&x, opts, &execd);
+        drop_tools(&x, opts, trace, &execd);
         json_object_set_new(c->keep_level, "file_level_bytes", json_integer(file_bytes));
         /* the closure's seconds: its file-level pass, and all of it (bench/bench_keep_level.sh) */
         json_object_set_new(c->keep_level, "file_level_seconds", json_real(t_file));
