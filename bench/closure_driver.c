@@ -1,5 +1,8 @@
-/* A driver for bench/bench_keep_level.sh: the closure alone, at both keep levels, on an
- * unpacked tree and a sensor log (`distill trace -o`), without running any container:
+/* The closure alone, at both keep levels, on an unpacked tree (`distill copy IMG rootfs:DIR`)
+ * and a sensor log (`distill trace --root DIR -o LOG -- CMD` while a test drives it), without
+ * running any container: for working on the keep level's rules in seconds (built by hand:
+ * cc -std=c17 -D_GNU_SOURCE -O2 -Isrc bench/closure_driver.c build/libdistill.a LIBS, LIBS as
+ * the Makefile's PKG_LIBS):
  *   closure_driver ROOT TRACE [-w WORKDIR] [-v VOLUME]... [-n RUNS] [-p FILE] -- CMD [ARGS...]
  * prints one line per level: "LEVEL seconds S bytes N paths N" (S the best of RUNS CPU
  * times), then the package level's keep_level object as JSON. -p FILE: the package level's
