@@ -1,7 +1,10 @@
-/* The closure rules, in order: traced paths, the entrypoint, essentials, --keep
- * globs, --keep-package lists; then ELF dependencies of every kept ELF (to a fixed
- * point), Python sources of kept bytecode, symlink chains all along, parent
- * directories; finally shells and tools are dropped unless the app ran them. */
+/* The closure rules, in order: traced paths, the entrypoint, data directories,
+ * essentials, --keep globs, --keep-package lists; then ELF dependencies of every kept ELF
+ * (to a fixed point), Python sources of kept bytecode, symlink chains all along; shells
+ * and tools are dropped unless the app ran them. That is the file level. The package
+ * level's rules (keep_level.c) then add to it, and the ELF/Python pass and the tool drop
+ * run again over what they added: one run gives both levels' sets. Parent directories
+ * last. */
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "harden/harden.h"
 #include "elf/resolve.h"
@@ -62,7 +66,25 @@ static const ds_rpath_res *lookup_depth(ctx *x, const char *path, int depth) {
         char *parent = ds_xstrndup(clean, (size_t)(slash - clean));
         const ds_rpath_res *pr = lookup_depth(x, parent, depth + 1);
         free(parent);
-        if (pr->exists && S_ISDIR(pr->mode)) {
+        if (!pr->exists || !S_ISDIR(pr->mode)) {
+            /* Nothing below a path that is absent or not a directory (a module looked up in
+             * every search directory of an interpreter mostly is): no walk from the root. */
+            ds_rpath_res *r = res_new(false, 0, NULL, pr);
+            int had;
+            ds_strmap_find(&x->tree.cache, clean, &had);
+            if (had) { /* a link cycle cached it on the way: keep the first result */
+                free(r->real);
+                for (size_t i = 0; i < r->n_links; i++) free(r->links[i]);
+                free(r->links);
+                free(r);
+                r = ds_strmap_get(&x->tree.cache, clean);
+            } else {
+                ds_strmap_put(&x->tree.cache, clean, r);
+            }
+            free(clean);
+            return r;
+        }
+        {
             /* The parent's canonical path has no symlink in it: an lstat of the last component
              * there stays inside the root. A symlink there is read and its target looked up
              * the same way (an absolute target from the root, ".." from the real parent). */
@@ -183,14 +205,28 @@ int64_t ds_closure_bytes(const char *src_root, const ds_closure *c) {
 /* ---- a directory kept whole: one walk of it (its canonical path has no symlink in it) ---- */
 static ctx *tree_ctx;
 static const char *tree_reason;
+static ds_tree_skip_fn tree_skip;
 static int tree_cb(const char *fpath, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st; (void)flag; (void)ftw;
+    (void)flag; (void)ftw;
     const char *p = fpath + strlen(tree_ctx->root);
+    if (*p && tree_skip && tree_skip(tree_ctx, p, st)) return S_ISDIR(st->st_mode) ? FTW_SKIP_SUBTREE : FTW_CONTINUE;
     if (*p && !ds_closure_skipped(p)) ds_closure_keep(tree_ctx, p, tree_reason, NULL);
-    return 0;
+    return FTW_CONTINUE;
 }
 
-void ds_closure_keep_tree(ctx *x, const char *dir, const char *reason) {
+static bool is_pycache(ctx *x, const char *p, const struct stat *st) {
+    (void)x;
+    const char *b = strrchr(p, '/');
+    return S_ISDIR(st->st_mode) && b && !strcmp(b + 1, "__pycache__");
+}
+
+void ds_closure_keep_sources(ctx *x, const char *dir, const char *reason) {
+    ds_closure_keep_tree_but(x, dir, reason, is_pycache);
+}
+
+void ds_closure_keep_tree(ctx *x, const char *dir, const char *reason) { ds_closure_keep_tree_but(x, dir, reason, NULL); }
+
+void ds_closure_keep_tree_but(ctx *x, const char *dir, const char *reason, ds_tree_skip_fn skip) {
     const ds_rpath_res *r = ds_closure_lookup(x, dir);
     if (!r->exists || ds_closure_skipped(r->real)) return;
     ds_closure_keep(x, dir, reason, NULL);
@@ -198,11 +234,14 @@ void ds_closure_keep_tree(ctx *x, const char *dir, const char *reason) {
     char *host = ds_xasprintf("%s%s", x->root, r->real);
     ctx *saved_ctx = tree_ctx;
     const char *saved_reason = tree_reason;
+    ds_tree_skip_fn saved_skip = tree_skip;
     tree_ctx = x;
     tree_reason = reason;
-    nftw(host, tree_cb, 64, FTW_PHYS | FTW_MOUNT);
+    tree_skip = skip;
+    nftw(host, tree_cb, 64, FTW_PHYS | FTW_MOUNT | FTW_ACTIONRETVAL);
     tree_ctx = saved_ctx;
     tree_reason = saved_reason;
+    tree_skip = saved_skip;
     free(host);
 }
 
@@ -324,8 +363,120 @@ static char *argv_text(const ds_trace_exec *e) {
     return s;
 }
 
+/* 5. ELF dependencies and Python sources of the kept paths from index `from` on, to a fixed
+ * point (the map grows as we go). One resolver context for the whole closure: ld.so.cache
+ * and every parsed library are read once, not once per kept ELF. */
+static void expand(ctx *x, const ds_minify_opts *opts, size_t from) {
+    ds_closure *c = x->c;
+    for (size_t k = from; k < c->keep.n; k++) {
+        char *path = ds_xstrdup(c->keep.v[k].path);
+        char *host = ds_xasprintf("%s%s", x->root, path);
+        struct stat st;
+        if (lstat(host, &st) == 0 && S_ISREG(st.st_mode)) {
+            bool is_elf;
+            uint16_t m = ds_closure_elf_machine(host, &is_elf);
+            if (is_elf && c->machine && m != c->machine) {
+                char *w = ds_xasprintf("%s: ELF machine %u differs from the app's (%u): not kept", path, m, c->machine);
+                str_add(&c->warnings, &c->n_warnings, ds_xstrdup(w));
+                free(w);
+                ds_pathmap_remove(&c->keep, path);
+                k--;
+            } else if (is_elf) {
+                ds_elf_result *r = NULL;
+                ds_err e = {0};
+                ds_elf_ctx *elf = ds_closure_elf(x, opts);
+                if (!elf) {
+                } else if (ds_elf_resolve(elf, path, &r, &e) < 0) {
+                    str_add(&c->warnings, &c->n_warnings, ds_xstrdup(e.msg));
+                } else {
+                    char *why = ds_xasprintf("needed by %s", path);
+                    for (size_t d = 0; d < r->n_files; d++) ds_closure_keep(x, r->files[d], why, NULL);
+                    free(why);
+                    for (size_t d = 0; d < r->n_missing; d++) {
+                        char *w = ds_xasprintf("%s: library %s not found in the image", path, r->missing[d]);
+                        str_add(&c->warnings, &c->n_warnings, ds_xstrdup(w));
+                        free(w);
+                    }
+                }
+                ds_elf_result_free(r);
+            } else {
+                /* a/b/__pycache__/m.cpython-311.pyc -> a/b/m.py */
+                const char *pc = strstr(path, "/__pycache__/");
+                size_t l = strlen(path);
+                if (pc && l > 4 && !strcmp(path + l - 4, ".pyc")) {
+                    const char *name = pc + strlen("/__pycache__/");
+                    size_t nl = strcspn(name, ".");
+                    char *py = ds_xasprintf("%.*s/%.*s.py", (int)(pc - path), path, (int)nl, name);
+                    char *r = ds_xasprintf("source of %s", path);
+                    ds_closure_keep(x, py, r, NULL);
+                    free(r);
+                    free(py);
+                }
+            }
+        }
+        free(host);
+        free(path);
+    }
+}
+
+static bool tool_noted(const ds_tool_note *v, size_t n, const char *path) {
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(v[i].path, path)) return true;
+    return false;
+}
+
+/* 6. Shells, package managers and tools: only when the app ran them, or asked. */
+static void drop_tools(ctx *x, const ds_minify_opts *opts, const ds_trace *trace, const ds_pathmap *execd) {
+    ds_closure *c = x->c;
+    for (size_t k = 0; k < c->keep.n; k++) {
+        const char *path = c->keep.v[k].path;
+        if (!ds_is_shell_or_tool(path)) continue;
+        char *host = ds_xasprintf("%s%s", x->root, path);
+        struct stat st;
+        bool is_dir = lstat(host, &st) == 0 && S_ISDIR(st.st_mode);
+        free(host);
+        if (is_dir) continue;
+        const char *argv = ds_pathmap_get(execd, path);
+        if (!argv) { /* a link on the way to a program the app ran (/usr/bin/sh -> dash) */
+            const ds_rpath_res *r = ds_root_lookup(&x->tree, path);
+            if (r->exists) argv = ds_pathmap_get(execd, r->real);
+        }
+        char *why = NULL;
+        if (argv && !opts->keep_shell && !opts->keep_absent_shells && is_shell(path)) {
+            const ds_rpath_res *r = ds_root_lookup(&x->tree, path);
+            if (r->exists) why = ds_shell_only_absent(x, trace, r->real, opts->path_env);
+        }
+        if (why) {
+            if (!tool_noted(c->dropped_tools, c->n_dropped_tools, path)) {
+                tool_add(&c->dropped_tools, &c->n_dropped_tools, path, why);
+                c->n_absent_shells++;
+            }
+            free(why);
+            ds_pathmap_remove(&c->keep, path);
+            k--;
+        } else if (argv) {
+            if (!tool_noted(c->used_tools, c->n_used_tools, path)) tool_add(&c->used_tools, &c->n_used_tools, path, argv);
+        } else if (!opts->keep_shell) {
+            /* The package level's second pass meets again what the first dropped. */
+            if (!tool_noted(c->dropped_tools, c->n_dropped_tools, path))
+                tool_add(&c->dropped_tools, &c->n_dropped_tools, path,
+                         x->kl ? "in a package kept whole, never executed by the app"
+                               : "seen in the trace but never executed by the app");
+            ds_pathmap_remove(&c->keep, path);
+            k--;
+        }
+    }
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_minify_opts *opts,
                        ds_closure **out, ds_err *err) {
+    double t0 = now_s();
     ds_closure *c = ds_xcalloc(1, sizeof *c);
     ctx x = {.root = src_root, .c = c, .err = err};
     if (ds_root_open(&x.tree, src_root, err) < 0) {
@@ -389,9 +540,8 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
     /* The runtime enters the working directory before the sensor or the app runs: no trace sees it. */
     if (opts->workdir && *opts->workdir) ds_closure_keep(&x, opts->workdir, "working directory", NULL);
 
-    /* Data is never partially kept, at any level; then the package level's rules. */
+    /* Data is never partially kept, at any level. */
     ds_keep_data_dirs(&x, trace, opts);
-    if (opts->keep_level == DS_KEEP_PACKAGE && ds_keep_level_apply(&x, trace, opts) < 0) goto fail;
 
     /* 3. Essentials of a distroless image, when the source has them. */
     static const char *const essentials[] = {
@@ -416,118 +566,41 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
     for (size_t k = 0; k < opts->n_keep_packages; k++)
         if (keep_package(&x, opts->keep_packages[k]) < 0) goto fail;
 
-    /* 5. ELF dependencies and Python sources, to a fixed point (the map grows as we go).
-     * One resolver context for the whole closure: ld.so.cache and every parsed library
-     * are read once, not once per kept ELF. */
-    for (size_t k = 0; k < c->keep.n; k++) {
-        char *path = ds_xstrdup(c->keep.v[k].path);
-        char *host = ds_xasprintf("%s%s", src_root, path);
-        struct stat st;
-        if (lstat(host, &st) == 0 && S_ISREG(st.st_mode)) {
-            bool is_elf;
-            uint16_t m = ds_closure_elf_machine(host, &is_elf);
-            if (is_elf && c->machine && m != c->machine) {
-                char *w = ds_xasprintf("%s: ELF machine %u differs from the app's (%u): not kept", path, m, c->machine);
-                str_add(&c->warnings, &c->n_warnings, ds_xstrdup(w));
-                free(w);
-                ds_pathmap_remove(&c->keep, path);
-                k--;
-            } else if (is_elf) {
-                ds_elf_result *r = NULL;
-                ds_err e = {0};
-                ds_elf_ctx *elf = ds_closure_elf(&x, opts);
-                if (!elf) {
-                } else if (ds_elf_resolve(elf, path, &r, &e) < 0) {
-                    str_add(&c->warnings, &c->n_warnings, ds_xstrdup(e.msg));
-                } else {
-                    char *why = ds_xasprintf("needed by %s", path);
-                    for (size_t d = 0; d < r->n_files; d++) ds_closure_keep(&x, r->files[d], why, NULL);
-                    free(why);
-                    for (size_t d = 0; d < r->n_missing; d++) {
-                        char *w = ds_xasprintf("%s: library %s not found in the image", path, r->missing[d]);
-                        str_add(&c->warnings, &c->n_warnings, ds_xstrdup(w));
-                        free(w);
-                    }
-                }
-                ds_elf_result_free(r);
-            } else {
-                /* a/b/__pycache__/m.cpython-311.pyc -> a/b/m.py */
-                const char *pc = strstr(path, "/__pycache__/");
-                size_t l = strlen(path);
-                if (pc && l > 4 && !strcmp(path + l - 4, ".pyc")) {
-                    const char *name = pc + strlen("/__pycache__/");
-                    size_t nl = strcspn(name, ".");
-                    char *py = ds_xasprintf("%.*s/%.*s.py", (int)(pc - path), path, (int)nl, name);
-                    char *r = ds_xasprintf("source of %s", path);
-                    ds_closure_keep(&x, py, r, NULL);
-                    free(r);
-                    free(py);
-                }
-            }
-        }
-        free(host);
-        free(path);
-    }
-
-    /* 6. Shells, package managers and tools: only when the app ran them, or asked. */
-    for (size_t k = 0; k < c->keep.n; k++) {
-        const char *path = c->keep.v[k].path;
-        if (!ds_is_shell_or_tool(path)) continue;
-        char *host = ds_xasprintf("%s%s", src_root, path);
-        struct stat st;
-        bool is_dir = lstat(host, &st) == 0 && S_ISDIR(st.st_mode);
-        free(host);
-        if (is_dir) continue;
-        const char *argv = ds_pathmap_get(&execd, path);
-        if (!argv) { /* a link on the way to a program the app ran (/usr/bin/sh -> dash) */
-            const ds_rpath_res *r = ds_root_lookup(&x.tree, path);
-            if (r->exists) argv = ds_pathmap_get(&execd, r->real);
-        }
-        char *why = NULL;
-        if (argv && !opts->keep_shell && !opts->keep_absent_shells &&
-            is_shell(path)) {
-            const ds_rpath_res *r = ds_root_lookup(&x.tree, path);
-            if (r->exists) why = ds_shell_only_absent(&x, trace, r->real, opts->path_env);
-        }
-        if (why) {
-            tool_add(&c->dropped_tools, &c->n_dropped_tools, path, why);
-            free(why);
-            c->n_absent_shells++;
-            ds_pathmap_remove(&c->keep, path);
-            k--;
-        } else if (argv) {
-            tool_add(&c->used_tools, &c->n_used_tools, path, argv);
-        } else if (!opts->keep_shell) {
-            tool_add(&c->dropped_tools, &c->n_dropped_tools, path, "seen in the trace but never executed by the app");
-            ds_pathmap_remove(&c->keep, path);
-            k--;
-        }
+    /* 5 and 6: the file level's closure. */
+    expand(&x, opts, 0);
+    drop_tools(&x, opts, trace, &execd);
+    /* The package level's rules on top of it, then 5 and 6 for what they added: the file
+     * level's set is this run's by-product (its bytes for "+N MB over file level"). */
+    if (opts->keep_level == DS_KEEP_PACKAGE) {
+        double t_file = now_s() - t0;
+        int64_t file_bytes = ds_closure_bytes(src_root, c);
+        for (size_t k = 0; k < c->keep.n; k++) ds_pathmap_add(&x.file_set, c->keep.v[k].path, NULL);
+        size_t from = c->keep.n;
+        if (ds_keep_level_apply(&x, trace, opts) < 0) goto fail;
+        expand(&x, opts, from);
+        drop_tools(&x, opts, trace, &execd);
+        json_object_set_new(c->keep_level, "file_level_bytes", json_integer(file_bytes));
+        /* the closure's seconds: its file-level pass, and all of it (bench/bench_keep_level.sh) */
+        json_object_set_new(c->keep_level, "file_level_seconds", json_real(t_file));
     }
 
     add_parents(c);
     ds_pathmap_sort(&c->keep);
     ds_pathmap_free(&execd);
     ds_keep_level_finish(&x);
+    ds_pathmap_free(&x.file_set);
     ds_elf_ctx_free(x.elf);
     ds_root_close(&x.tree);
     if (opts->keep_level == DS_KEEP_PACKAGE) {
-        /* What the file level would keep, for "+N MB over file level". */
-        ds_minify_opts fo = *opts;
-        fo.keep_level = DS_KEEP_FILE;
-        ds_closure *fc = NULL;
-        if (ds_closure_compute(src_root, trace, &fo, &fc, err) < 0) {
-            ds_closure_free(c);
-            return -1;
-        }
-        json_object_set_new(c->keep_level, "file_level_bytes", json_integer(ds_closure_bytes(src_root, fc)));
         json_object_set_new(c->keep_level, "bytes", json_integer(ds_closure_bytes(src_root, c)));
-        ds_closure_free(fc);
+        json_object_set_new(c->keep_level, "seconds", json_real(now_s() - t0));
     }
     *out = c;
     return 0;
 fail:
     ds_pathmap_free(&execd);
     ds_keep_level_finish(&x);
+    ds_pathmap_free(&x.file_set);
     ds_elf_ctx_free(x.elf);
     ds_root_close(&x.tree);
     ds_closure_free(c);

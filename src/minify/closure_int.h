@@ -2,6 +2,7 @@
 #ifndef DS_MINIFY_CLOSURE_INT_H
 #define DS_MINIFY_CLOSURE_INT_H
 #include <stdint.h>
+#include <sys/stat.h>
 #include "elf/resolve.h"
 #include "fs/root_path.h"
 #include "minify/minify.h"
@@ -14,6 +15,7 @@ typedef struct ds_cctx {
     int64_t *rule_bytes; /* when set: bytes of the regular files newly kept are added there */
     ds_elf_ctx *elf;   /* created on first use, freed by the closure */
     struct ds_kl *kl;  /* the package level's state (keep_level.c), NULL at file level */
+    ds_pathmap file_set; /* at the package level: what the file level keeps (its first pass) */
 } ds_cctx;
 
 /* /proc, /sys, /dev, /.distill: never kept. */
@@ -26,6 +28,12 @@ const ds_rpath_res *ds_closure_lookup(ds_cctx *x, const char *path);
 int ds_closure_keep(ds_cctx *x, const char *path, const char *reason, char **resolved_out);
 /* Keep a directory and everything below it (symlinks inside it are kept with their targets). */
 void ds_closure_keep_tree(ds_cctx *x, const char *dir, const char *reason);
+/* The same, but what skip(x, in-image path, its lstat) says (a directory: with all below). */
+typedef bool (*ds_tree_skip_fn)(ds_cctx *x, const char *path, const struct stat *st);
+void ds_closure_keep_tree_but(ds_cctx *x, const char *dir, const char *reason, ds_tree_skip_fn skip);
+/* The same without its __pycache__ directories (bytecode: a cache the interpreter rebuilds
+ * from the sources; the traced .pyc are kept already). */
+void ds_closure_keep_sources(ds_cctx *x, const char *dir, const char *reason);
 /* The ELF resolver of the closure (created on first use), or NULL with a warning. */
 /* shell_absent.c: why the shell at canonical `real` can go (every run of it in the trace was
  * `SH -c SCRIPT` starting only programs the image lacks), malloc'd; NULL when it is needed. */

@@ -9,12 +9,17 @@
  *     WorkingDir, the unowned files it used) kept as the directory that holds them;
  *  3. every package the app used a file of (opened, mapped, executed): kept whole, less
  *     documentation, a Python standard library (kept at module level instead), gconv
- *     (rule 1) and optional ELF plugins it never loaded whose libraries would add more
- *     than DS_PLUGIN_LIMIT bytes (named in the report);
+ *     (rule 1), development files (test suites, type stubs, *.md of language packages,
+ *     glibc's link-only libraries: `left_out`), and optional ELF plugins it never loaded
+ *     whose libraries would add more than DS_PLUGIN_LIMIT bytes (named in the report; the
+ *     package's LLVM bitcode goes with its JIT plugin);
  *  4. a deb Depends on a package holding no code (tzdata, a data-only package) is kept
  *     whole with it;
  *  5. the Python standard library at module level: every kept .py's imports, to a fixed
- *     point (a module found in dist-/site-packages brings its package whole). */
+ *     point (a module found in dist-/site-packages brings its package whole; frozen
+ *     modules' sources are left out when the interpreter ran them frozen).
+ * These run on the file level's closure (closure.c's first pass), so every byte they add
+ * is a byte over the file level. */
 #include <dirent.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,10 +36,13 @@ typedef struct ds_kl {
     ds_pkgindex ix;
     bool *ran;            /* per package: the app executed one of its programs */
     json_int_t programs_left_out;
+    json_t *dev;          /* class -> bytes of development files left out of whole packages */
     char *state;          /* per package: 0, 'w' whole, 'm' standard library at module level */
     char **why;           /* per package: why it is whole */
     char **py_roots;      /* /usr/lib/python3.11, ... */
     size_t n_py_roots;
+    bool *py_frozen;      /* per root: the interpreter ran its frozen modules (os.py was never read) */
+    ds_strlist frozen_seen; /* frozen module sources left out */
     bool gconv_used;
     json_t *rules;        /* rule -> bytes */
     json_t *docs;         /* class -> bytes */
@@ -187,6 +195,70 @@ static int64_t heavy_plugin(ds_cctx *x, const ds_minify_opts *opts, const char *
     return add > DS_PLUGIN_LIMIT ? add : 0;
 }
 
+/* A file of a language package's own test suite: a tests/ (Python) or test/, tests/,
+ * __tests__/ (npm) directory inside a package of site-packages, dist-packages or
+ * node_modules. A running app never imports its libraries' tests. */
+static bool package_test_file(const char *p) {
+    static const char *const roots[] = {"/site-packages/", "/dist-packages/", "/node_modules/"};
+    for (size_t i = 0; i < 3; i++) {
+        const char *r = strstr(p, roots[i]);
+        if (!r) continue;
+        bool npm = i == 2;
+        const char *rest = r + strlen(roots[i]);
+        /* the package's own directory first (@scope/name for npm), then a test directory below */
+        if (npm && *rest == '@') rest = strchr(rest, '/') ? strchr(rest, '/') + 1 : rest;
+        const char *sl = strchr(rest, '/');
+        if (!sl) return false;
+        for (const char *c = sl; c && c[1]; c = strchr(c + 1, '/')) {
+            const char *name = c + 1;
+            size_t l = strcspn(name, "/");
+            if (!name[l]) break; /* the last component is the file */
+            if ((l == 5 && !strncmp(name, "tests", 5)) ||
+                (npm && ((l == 4 && !strncmp(name, "test", 4)) || (l == 9 && !strncmp(name, "__tests__", 9)))))
+                return true;
+            if (npm && l == 12 && !strncmp(name, "node_modules", 12)) break; /* a nested package: its own check */
+        }
+        return false;
+    }
+    return false;
+}
+
+/* glibc's libraries that only the dynamic linker (as a DT_NEEDED, which the closure follows
+ * at every level), LD_PRELOAD or a debugger loads: never dlopen()ed by an app. */
+static bool link_only_library(const char *p) {
+    static const char *const names[] = {"libmvec.so", "libc_malloc_debug.so", "libmemusage.so", "libpcprofile.so",
+                                        "libthread_db.so"};
+    const char *b = strrchr(p, '/');
+    b = b ? b + 1 : p;
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        size_t l = strlen(names[i]);
+        if (!strncmp(b, names[i], l) && (b[l] == 0 || b[l] == '.')) return true;
+    }
+    return false;
+}
+
+static bool ends(const char *p, const char *suffix) {
+    size_t l = strlen(p), n = strlen(suffix);
+    return l > n && !strcmp(p + l - n, suffix);
+}
+
+/* Inside a language package (node_modules, site-packages, dist-packages, /usr/share/nodejs). */
+static bool in_language_package(const char *p) {
+    return strstr(p, "/node_modules/") || strstr(p, "/site-packages/") || strstr(p, "/dist-packages/") ||
+           !strncmp(p, "/usr/share/nodejs/", 18);
+}
+
+/* Development files of a whole package: never read by a running app. NULL for the rest. */
+static const char *dev_class(const char *p) {
+    if (package_test_file(p)) return "test suites";
+    if (ends(p, ".pyi") || ends(p, "/py.typed") || ends(p, ".d.ts") || ends(p, ".d.mts") || ends(p, ".d.cts") ||
+        strstr(p, "/@types/"))
+        return "type stubs";
+    if (in_language_package(p) && (ends(p, ".md") || ends(p, ".markdown"))) return "package documentation (*.md)";
+    if (link_only_library(p)) return "link-only and debugging libraries";
+    return NULL;
+}
+
 /* A program: an executable file in a bin, sbin or libexec directory. */
 static bool program_path(const char *p, mode_t mode) {
     return S_ISREG(mode) && (mode & 0111) && (strstr(p, "/bin/") || strstr(p, "/sbin/") || strstr(p, "/libexec/"));
@@ -201,11 +273,17 @@ static void keep_whole(ds_cctx *x, const ds_minify_opts *opts, size_t pi, const 
     char *reason = ds_xasprintf("package %s %s (%s)", p->type, p->name, why);
     int64_t *saved = x->rule_bytes;
     x->rule_bytes = bytes;
-    bool stdlib = false;
+    bool stdlib = false, plugin_left_out = false;
+    ds_strlist bitcode = {0}; /* LLVM bitcode: read only by a JIT plugin, decided after the loop */
     for (size_t i = 0; i < p->n_files; i++) {
         const char *f = p->files[i];
         const ds_rpath_res *r = ds_closure_lookup(x, f);
         if (!r->exists && !r->n_links) continue;
+        size_t fl = strlen(f);
+        if (fl > 3 && !strcmp(f + fl - 3, ".bc") && r->exists && S_ISREG(r->mode) && !ds_pathmap_get(&x->c->keep, f)) {
+            ds_strlist_add(&bitcode, f);
+            continue;
+        }
         const char *cls = ds_doc_class(f);
         if (cls) {
             if (!ds_pathmap_get(&x->c->keep, f)) add_bytes(k->docs, cls, r->exists ? host_size(x, r->real) : 0);
@@ -214,6 +292,11 @@ static void keep_whole(ds_cctx *x, const ds_minify_opts *opts, size_t pi, const 
         if (py_stdlib_file(k, f)) { stdlib = true; continue; }
         /* Bytecode is a cache of the sources beside it: the traced .pyc are kept already. */
         if (strstr(f, "/__pycache__/")) continue;
+        const char *dev = dev_class(f);
+        if (dev && !ds_pathmap_get(&x->c->keep, f)) {
+            add_bytes(k->dev, dev, r->exists && !r->n_links ? host_size(x, r->real) : 0);
+            continue;
+        }
         if (is_gconv(f) && !k->gconv_used) continue;
         /* A package the app used as a library or as data: its programs stay out (a distroless
          * base ships none) unless the app ran one of them. */
@@ -224,7 +307,13 @@ static void keep_whole(ds_cctx *x, const ds_minify_opts *opts, size_t pi, const 
         }
         int64_t heavy = r->exists && !r->n_links ? heavy_plugin(x, opts, f, r) : 0;
         if (heavy) {
-            char *hint = ds_xasprintf("keep it with --keep-package %s (or --keep %s)", p->name, f);
+            plugin_left_out = true;
+            /* with bitcode, --keep of the plugin alone would leave it without the .bc it reads */
+            bool has_bc = false;
+            for (size_t j = 0; j < p->n_files && !has_bc; j++) has_bc = strlen(p->files[j]) > 3 &&
+                                                                     !strcmp(p->files[j] + strlen(p->files[j]) - 3, ".bc");
+            char *hint = has_bc ? ds_xasprintf("keep it with --keep-package %s (its LLVM bitcode too)", p->name)
+                                : ds_xasprintf("keep it with --keep-package %s (or --keep %s)", p->name, f);
             json_array_append_new(k->plugins, json_pack("{s:s, s:o, s:I, s:s}", "package", p->name, "path",
                                                         ds_json_bytes(f), "adds_bytes", (json_int_t)heavy, "hint", hint));
             free(hint);
@@ -236,12 +325,28 @@ static void keep_whole(ds_cctx *x, const ds_minify_opts *opts, size_t pi, const 
         }
         ds_closure_keep(x, f, reason, NULL);
     }
+    /* A JIT plugin of the package left out: the LLVM bitcode it inlines from goes with it
+     * (PostgreSQL's lib/bitcode, 24 MB). */
+    for (size_t i = 0; i < bitcode.n; i++) {
+        const ds_rpath_res *r = ds_closure_lookup(x, bitcode.v[i]);
+        if (plugin_left_out) add_bytes(k->dev, "LLVM bitcode of a JIT plugin left out", host_size(x, r->real));
+        else ds_closure_keep(x, bitcode.v[i], reason, NULL);
+    }
+    ds_strlist_free(&bitcode);
     if (stdlib) k->state[pi] = 'm';
     x->rule_bytes = saved;
     free(reason);
 }
 
 /* ---------------------------------------------------------------- the app's tree */
+
+/* In the app's tree (its node_modules...): the development files of the packages there. */
+static bool app_tree_skip(ds_cctx *x, const char *p, const struct stat *st) {
+    if (!S_ISREG(st->st_mode) || ds_pathmap_get(&x->c->keep, p)) return false;
+    const char *dev = dev_class(p);
+    if (dev) add_bytes(x->kl->dev, dev, st->st_size);
+    return dev != NULL;
+}
 
 static bool tree_stop(ds_kl *k, const char *d) {
     return bound_dir(d) || ds_pkgindex_owner(&k->ix, d) >= 0 || py_stdlib_file(k, d);
@@ -273,33 +378,31 @@ static void add_anchor(ds_cctx *x, ds_strlist *roots, const char *path, bool is_
 
 /* ---------------------------------------------------------------- Python modules */
 
-static void keep_py_file(ds_cctx *x, const char *real, const char *reason, bool bytecode) {
-    ds_closure_keep(x, real, reason, NULL);
-    if (!bytecode) return;
-    /* its bytecode: DIR/__pycache__/NAME.*.pyc */
-    char *d = dir_of(real);
-    const char *base = strrchr(real, '/') + 1;
-    size_t bl = strlen(base) - 3;
-    char *pc = ds_xasprintf("%s/__pycache__", d);
-    const ds_strlist *l = listing(x, pc);
-    for (size_t i = 0; i < l->n; i++)
-        if (!strncmp(l->v[i], base, bl) && l->v[i][bl] == '.' && strstr(l->v[i], ".pyc")) {
-            char *f = ds_xasprintf("%s/%s", pc, l->v[i]);
-            ds_closure_keep(x, f, reason, NULL);
-            free(f);
-        }
-    free(pc);
-    free(d);
+/* A module CPython 3.11+ carries frozen in the interpreter (Tools/build/freeze_modules.py),
+ * in search dir s, when that interpreter ran them: its .py is never read (but for a
+ * traceback's source lines). */
+static bool frozen_source(const ds_kl *k, const char *s, const char *mod) {
+    static const char *const frozen[] = {"importlib._bootstrap", "importlib._bootstrap_external", "zipimport", "abc",
+                                         "codecs", "io", "_collections_abc", "_sitebuiltins", "genericpath", "ntpath",
+                                         "posixpath", "os", "site", "stat", "importlib.util", "importlib.machinery",
+                                         "runpy"};
+    bool on = false;
+    for (size_t i = 0; i < k->n_py_roots && !on; i++) on = k->py_frozen[i] && !strcmp(s, k->py_roots[i]);
+    for (size_t i = 0; on && i < sizeof frozen / sizeof *frozen; i++)
+        if (!strcmp(mod, frozen[i])) return true;
+    return false;
 }
 
-/* Keep the files that make module `mod` importable from search dir s; 1 when found. */
-static int keep_module(ds_cctx *x, const ds_minify_opts *opts, const char *s, const char *mod, int64_t *whole_bytes) {
+/* Keep the files that make module `mod` importable from search dir s; 1 when found
+ * (with by NULL: only whether it is there). */
+static int keep_module(ds_cctx *x, const ds_minify_opts *opts, const char *s, const char *mod, const char *by,
+                       int64_t *whole_bytes) {
     char *rel = ds_xstrdup(mod);
     for (char *c = rel; *c; c++)
         if (*c == '.') *c = '/';
     char *base = ds_xasprintf("%s/%s", s, rel);
     free(rel);
-    char *reason = ds_xasprintf("Python module %s (imported)", mod);
+    char *reason = ds_xasprintf("Python module %s (imported by %s)", mod, by ? by : "");
     int found = 0;
     const ds_rpath_res *r = ds_closure_lookup(x, base);
     char *cand[2] = {ds_xasprintf("%s/__init__.py", base), ds_xasprintf("%s.py", base)};
@@ -309,6 +412,16 @@ static int keep_module(ds_cctx *x, const ds_minify_opts *opts, const char *s, co
         if (c->exists && S_ISREG(c->mode)) hit = c->real;
     }
     char *hitc = hit ? ds_xstrdup(hit) : NULL;
+    if (hitc && by && frozen_source(x->kl, s, mod)) {
+        /* found, and its code is in the interpreter: the source is not read */
+        if (!ds_pathmap_get(&x->c->keep, hitc) && !ds_strlist_has(&x->kl->frozen_seen, hitc)) {
+            ds_strlist_add(&x->kl->frozen_seen, hitc);
+            add_bytes(x->kl->dev, "frozen module sources", host_size(x, hitc));
+        }
+        free(hitc);
+        hitc = NULL;
+        by = NULL;
+    }
     char *so = NULL;
     if (!hitc) { /* an extension module: NAME.cpython-311-x86_64-linux-gnu.so, NAME.abi3.so, NAME.so */
         char *d = dir_of(base);
@@ -328,14 +441,14 @@ static int keep_module(ds_cctx *x, const ds_minify_opts *opts, const char *s, co
         free(d);
     }
     const char *file = hitc ? hitc : so;
-    if (file || (r->exists && S_ISDIR(r->mode))) {
-        found = 1;
+    if (file || (r->exists && S_ISDIR(r->mode))) found = 1;
+    if (found && by) {
         const char *owned = file ? file : r->real;
         long o = ds_pkgindex_owner(&x->kl->ix, owned);
         if (!py_stdlib_file(x->kl, owned) && o >= 0) {
             keep_whole(x, opts, (size_t)o, "a kept module imports it", whole_bytes);
         } else if (hitc) {
-            keep_py_file(x, hitc, reason, false);
+            ds_closure_keep(x, hitc, reason, NULL);
         } else if (so) {
             ds_closure_keep(x, so, reason, NULL);
         } else {
@@ -344,6 +457,19 @@ static int keep_module(ds_cctx *x, const ds_minify_opts *opts, const char *s, co
     }
     free(hitc); free(so); free(cand[0]); free(cand[1]); free(base); free(reason);
     return found;
+}
+
+typedef struct py_find {
+    ds_cctx *x;
+    const ds_minify_opts *opts;
+    const ds_strlist *dirs;
+} py_find;
+
+static bool module_exists(const char *mod, void *ctx) {
+    py_find *f = ctx;
+    for (size_t d = 0; d < f->dirs->n; d++)
+        if (keep_module(f->x, f->opts, f->dirs->v[d], mod, NULL, NULL)) return true;
+    return false;
 }
 
 static void python_modules(ds_cctx *x, const ds_minify_opts *opts, int64_t *mod_bytes, int64_t *whole_bytes) {
@@ -372,17 +498,17 @@ static void python_modules(ds_cctx *x, const ds_minify_opts *opts, int64_t *mod_
     /* Looked up by name at run time, never imported by a statement: codecs, sysconfig data. */
     for (size_t i = 0; i < k->n_py_roots; i++) {
         char *enc = ds_xasprintf("%s/encodings", k->py_roots[i]);
-        ds_closure_keep_tree(x, enc, "Python codecs (looked up by name)");
+        ds_closure_keep_sources(x, enc, "Python codecs (looked up by name)");
         free(enc);
         const ds_strlist *l = listing(x, k->py_roots[i]);
         for (size_t j = 0; j < l->n; j++)
             if (!strncmp(l->v[j], "_sysconfigdata", 14)) {
                 char *f = ds_xasprintf("%s/%s", k->py_roots[i], l->v[j]);
-                keep_py_file(x, f, "Python sysconfig data (imported by name)", true);
+                ds_closure_keep(x, f, "Python sysconfig data (imported by name)", NULL);
                 free(f);
             }
     }
-    ds_strlist done = {0};
+    ds_pathmap done = {0};
     for (size_t n = 0; n < x->c->keep.n; n++) {
         const char *p = x->c->keep.v[n].path;
         size_t pl = strlen(p);
@@ -394,10 +520,10 @@ static void python_modules(ds_cctx *x, const ds_minify_opts *opts, int64_t *mod_
         if (!src) continue;
         const ds_rpath_res *r = ds_closure_lookup(x, src);
         free(src);
-        if (!r->exists || !S_ISREG(r->mode) || ds_strlist_has(&done, r->real)) continue;
+        if (!r->exists || !S_ISREG(r->mode) || ds_pathmap_get(&done, r->real)) continue;
         char *real = ds_xstrdup(r->real);
-        ds_strlist_add(&done, real);
-        if (pc) keep_py_file(x, real, "source of kept bytecode", false);
+        ds_pathmap_add(&done, real, NULL);
+        if (pc) ds_closure_keep(x, real, "source of kept bytecode", NULL);
         /* The dotted package the file is in, from the search dir that holds it. */
         char *package = NULL;
         for (size_t d = 0; d < dirs.n && !package; d++) {
@@ -419,7 +545,13 @@ static void python_modules(ds_cctx *x, const ds_minify_opts *opts, int64_t *mod_
             ds_strlist mods = {0};
             /* A standard library module's imports inside functions are optional features
              * (loaded when used); the app's and its packages' are all followed. */
-            ds_py_imports(text, len, package, py_stdlib_file(k, real), &mods);
+            bool std = py_stdlib_file(k, real);
+            unsigned fl = std ? DS_PY_TOP_ONLY : 0;
+            /* Only the app's own scripts run as __main__ (a library module's main block is
+             * its command-line tool: python -m would show in the trace). */
+            if (std || ds_pkgindex_owner(&k->ix, real) >= 0) fl |= DS_PY_NOT_MAIN;
+            py_find pf = {x, opts, &dirs};
+            ds_py_imports(text, len, package, fl, module_exists, &pf, &mods);
             for (size_t m = 0; m < mods.n; m++) {
                 /* a.b.c imports a and a.b first */
                 char *name = ds_xstrdup(mods.v[m]);
@@ -427,7 +559,7 @@ static void python_modules(ds_cctx *x, const ds_minify_opts *opts, int64_t *mod_
                     dot = strchr(dot, '.');
                     if (dot) *dot = 0;
                     for (size_t d = 0; d < dirs.n; d++)
-                        if (keep_module(x, opts, dirs.v[d], name, whole_bytes)) break;
+                        if (keep_module(x, opts, dirs.v[d], name, real, whole_bytes)) break;
                     if (!dot) break;
                     *dot = '.';
                 }
@@ -440,7 +572,7 @@ static void python_modules(ds_cctx *x, const ds_minify_opts *opts, int64_t *mod_
         free(real);
     }
     x->rule_bytes = saved;
-    ds_strlist_free(&done);
+    ds_pathmap_free(&done);
     ds_strlist_free(&dirs);
 }
 
@@ -473,6 +605,8 @@ int ds_keep_level_apply(ds_cctx *x, const ds_trace *trace, const ds_minify_opts 
     k->rules = json_object_get(kl, "rules");
     k->docs = json_object();
     k->plugins = json_array();
+    k->dev = json_object();
+    json_object_set_new(kl, "left_out", k->dev);
     json_object_set_new(kl, "docs_left_out", k->docs);
     json_object_set_new(kl, "plugins_left_out", k->plugins);
 
@@ -489,6 +623,14 @@ int ds_keep_level_apply(ds_cctx *x, const ds_trace *trace, const ds_minify_opts 
                 }
                 free(d);
             }
+    /* Frozen modules: the interpreter ran (it stats os.py to find its prefix) but never read os.py. */
+    k->py_frozen = ds_xcalloc(k->n_py_roots + 1, sizeof *k->py_frozen);
+    for (size_t i = 0; i < k->n_py_roots; i++) {
+        char *os = ds_xasprintf("%s/os.py", k->py_roots[i]);
+        const ds_trace_file *f = trace ? ds_trace_find(trace, os) : NULL;
+        k->py_frozen[i] = f && f->ok && !(f->ops & (DS_TRACE_OP_OPEN | DS_TRACE_OP_MAP));
+        free(os);
+    }
     /* iconv used: a gconv module loaded (not only the cache every locale setup reads). */
     for (size_t i = 0; trace && i < trace->nfiles; i++) {
         const ds_trace_file *f = &trace->files[i];
@@ -551,7 +693,7 @@ int ds_keep_level_apply(ds_cctx *x, const ds_trace *trace, const ds_minify_opts 
     x->rule_bytes = &app;
     json_t *app_roots = json_array();
     for (size_t i = 0; i < roots.n; i++) {
-        ds_closure_keep_tree(x, roots.v[i], "the app's own tree (files no package owns)");
+        ds_closure_keep_tree_but(x, roots.v[i], "the app's own tree (files no package owns)", app_tree_skip);
         json_array_append_new(app_roots, ds_json_bytes(roots.v[i]));
     }
     x->rule_bytes = saved;
@@ -602,22 +744,24 @@ void ds_keep_level_finish(ds_cctx *x) {
     json_int_t n_whole = 0;
     for (size_t i = 0; i < k->ix.n; i++) {
         const ds_kpkg *p = &k->ix.v[i];
-        json_int_t files = 0, kept = 0, kept_bytes = 0;
+        json_int_t files = 0, kept = 0, kept_bytes = 0, file_bytes = 0;
         for (size_t j = 0; j < p->n_files; j++) {
             const ds_rpath_res *r = ds_closure_lookup(x, p->files[j]);
             if (r->exists && S_ISDIR(r->mode)) continue;
             files++;
             if (ds_pathmap_get(&x->c->keep, p->files[j])) {
                 kept++;
-                if (r->exists && !r->n_links) kept_bytes += host_size(x, r->real);
+                int64_t b = r->exists && !r->n_links ? host_size(x, r->real) : 0;
+                kept_bytes += b;
+                if (ds_pathmap_get(&x->file_set, p->files[j])) file_bytes += b;
             }
         }
         if (!files) continue; /* a language database whose files an OS package lists */
         const char *state = k->state[i] == 'w' ? "whole" : k->state[i] == 'm' ? "modules" : kept ? "partial" : "dropped";
         if (k->state[i] == 'w') n_whole++;
-        json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "type", p->type, "name", p->name, "state", state,
-                              "files", files, "bytes", (json_int_t)p->bytes, "kept_files", kept, "kept_bytes",
-                              kept_bytes);
+        json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "type", p->type, "name", p->name, "state",
+                              state, "files", files, "bytes", (json_int_t)p->bytes, "kept_files", kept, "kept_bytes",
+                              kept_bytes, "file_level_bytes", file_bytes);
         if (k->why[i]) json_object_set_new(o, "why", json_string(k->why[i]));
         json_array_append_new(pk, o);
     }
@@ -626,6 +770,8 @@ void ds_keep_level_finish(ds_cctx *x) {
     for (size_t i = 0; i < k->ix.n; i++) free(k->why[i]);
     for (size_t i = 0; i < k->n_py_roots; i++) free(k->py_roots[i]);
     free(k->py_roots);
+    free(k->py_frozen);
+    ds_strlist_free(&k->frozen_seen);
     free(k->why);
     free(k->ran);
     free(k->state);

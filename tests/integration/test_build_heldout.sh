@@ -7,7 +7,9 @@
 # Each is built at --keep-level package and file with one traced test; then the result runs
 # under podman and every held-out action is tried. At package level all must pass; at file
 # level they fail, and the file level's report lacks the files they need.
-# HELDOUT_SUMMARY=FILE appends "fixture level passed total" lines there (bench/bench_keep_level.sh).
+# HELDOUT_REPORTS=DIR keeps each report.json there. HELDOUT_SUMMARY=FILE appends "fixture level passed total" lines there (bench/bench_keep_level.sh).
+# HELDOUT_PORT_BASE=N (default 18700) moves the apps to ports N+1 (Flask), N+10 (PostgreSQL) and
+# N+20 (Express): the command is then given after `--` (the fixture images name the default ports).
 . "$(dirname "$0")/lib.sh"
 
 if [ "$(id -u)" != 0 ] || ! command -v runc >/dev/null || ! command -v podman >/dev/null \
@@ -15,6 +17,10 @@ if [ "$(id -u)" != 0 ] || ! command -v runc >/dev/null || ! command -v podman >/
   fail "heldout: needs root, runc, podman and skopeo"; exit 0
 fi
 HO=$FIXTURE/heldout
+PB=${HELDOUT_PORT_BASE:-18700}
+FP=$((PB + 1)) PP=$((PB + 10)) NP=$((PB + 20))
+# moved: the command after `--`, and a ready command (the exposed port is the fixture's)
+moved() { [ "$PB" = 18700 ] || printf '%s\0' --ready-cmd "$1" -- "${@:2}"; }
 SUMMARY=${HELDOUT_SUMMARY:-$T/summary}
 declare -A PASSED TOTAL
 jqq() { jq -e "$@" >/dev/null; }
@@ -88,7 +94,8 @@ check_eq "keep-level: in distill.yaml with an unknown value exits 2" 2 $?
 flask=$(debian_image heldout-flask --include python3-flask,ca-certificates,tzdata \
   --cmd '["python3","/srv/app/app.py","18701"]' --port 18701/tcp \
   --hook "sh $HO/flask-hook.sh \"\$1\"") || fail "heldout: fixture heldout-flask"
-U=http://127.0.0.1:18701
+U=http://127.0.0.1:$FP
+mapfile -d '' FLASK_RUN < <(moved "curl -fsS $U/" python3 /srv/app/app.py $FP)
 FLASK_ACTIONS=(
   "second template|curl -fsS $U/about | grep -q 'about heldout'"
   "static file|curl -fsS $U/static/style.css | grep -q heldout-style"
@@ -100,7 +107,7 @@ FLASK_ACTIONS=(
 )
 if [ -n "${flask:-}" ]; then
   for level in package file; do
-    build flask "$flask" $level "curl -fsS http://{LOCALHOST}:18701/ | grep -q 'heldout home'" || continue
+    build flask "$flask" $level "curl -fsS http://{LOCALHOST}:$FP/ | grep -q 'heldout home'" "${FLASK_RUN[@]}" || continue
     if start flask $level "curl -fsS $U/"; then actions flask $level "${FLASK_ACTIONS[@]}"
     else fail "flask $level: the result did not start under podman"; fi
     stop flask $level
@@ -113,7 +120,8 @@ fi
 node=$(debian_image heldout-node --include nodejs,ca-certificates \
   --cmd '["node","/srv/node/server.js","18720"]' --port 18720/tcp \
   --hook "sh $HO/node-hook.sh \"\$1\"") || fail "heldout: fixture heldout-node"
-N=http://127.0.0.1:18720
+N=http://127.0.0.1:$NP
+mapfile -d '' NODE_RUN < <(moved "curl -fsS $N/" node /srv/node/server.js $NP)
 NODE_ACTIONS=(
   "request body in shift_jis (iconv-lite tables)|printf '\\202\\240' | curl -fsS -X POST -H 'Content-Type: text/plain; charset=shift_jis' --data-binary @- $N/echo | grep -q 'あ'"
   "request body in latin1|printf 'caf\\351' | curl -fsS -X POST -H 'Content-Type: text/plain; charset=iso-8859-1' --data-binary @- $N/echo | grep -q 'café'"
@@ -122,7 +130,7 @@ NODE_ACTIONS=(
 )
 if [ -n "${node:-}" ]; then
   for level in package file; do
-    build node "$node" $level "curl -fsS http://{LOCALHOST}:18720/ | grep -q 'node heldout home'" || continue
+    build node "$node" $level "curl -fsS http://{LOCALHOST}:$NP/ | grep -q 'node heldout home'" "${NODE_RUN[@]}" || continue
     if start node $level "curl -fsS $N/"; then actions node $level "${NODE_ACTIONS[@]}"
     else fail "node $level: the result did not start under podman"; fi
     stop node $level
@@ -138,7 +146,10 @@ pg=$(debian_image heldout-postgres --include postgresql-15,tzdata --user postgre
 pgvol=""
 [ -n "${pg:-}" ] && pgvol=$(bash "$HO/with-volume.sh" "$pg" heldout-postgres-volume /var/lib/postgresql/data) \
   || fail "heldout: fixture heldout-postgres-volume"
-Q="psql -h 127.0.0.1 -p 18710 -U postgres -d heldout -XAtq -v ON_ERROR_STOP=1 -c"
+Q="psql -h 127.0.0.1 -p $PP -U postgres -d heldout -XAtq -v ON_ERROR_STOP=1 -c"
+PG_RUN=()
+[ "$PB" = 18700 ] || PG_RUN=(-- /usr/lib/postgresql/15/bin/postgres -D /var/lib/postgresql/data \
+  -c listen_addresses=127.0.0.1 -c unix_socket_directories=/tmp -p $PP)
 PG_ACTIONS=(
   "every table readable: orders|test \"\$($Q 'select count(*) from orders')\" = 5000"
   "every table readable: documents (TOAST)|test \"\$($Q 'select sum(length(body)) from documents')\" = 640000"
@@ -153,8 +164,8 @@ PG_ACTIONS=(
 for variant in pg pgvol; do
   img=${!variant}; [ -n "$img" ] || continue
   for level in package file; do
-    build $variant "$img" $level "test \"\$(psql -h {LOCALHOST} -p 18710 -U postgres -d heldout -XAtqc 'select count(*) from customers')\" = 200" \
-      --ready-cmd "$Q 'select 1'" || continue
+    build $variant "$img" $level "test \"\$(psql -h {LOCALHOST} -p $PP -U postgres -d heldout -XAtqc 'select count(*) from customers')\" = 200" \
+      --ready-cmd "$Q 'select 1'" "${PG_RUN[@]}" || continue
     if start $variant $level "$Q 'select 1'"; then actions $variant $level "${PG_ACTIONS[@]}"
     else fail "$variant $level: the result did not start under podman"; fi
     stop $variant $level
@@ -167,6 +178,9 @@ done
   jqq '[.kept[] | select(.path | startswith("/var/lib/postgresql/data/base/"))] | length > 300' "$T/pg-file/rep/report.json"
 [ -n "${pg:-}" ] && check "pg: the unloaded JIT plugin is left out and named" \
   jqq '.keep_level.plugins_left_out | any(.path | test("llvmjit.so$"))' "$T/pg-package/rep/report.json"
+[ -n "${pg:-}" ] && check "pg: the JIT's LLVM bitcode is left out with it (counted in left_out)" \
+  jqq '(.keep_level.left_out["LLVM bitcode of a JIT plugin left out"] > 20000000) and
+       all(.kept[]; .path | endswith(".bc") | not)' "$T/pg-package/rep/report.json"
 
 for l in package file; do
   for s in $(cat "$T"/*-$l.seconds 2>/dev/null); do echo "$l seconds $s"; done >> "$SUMMARY"
@@ -178,3 +192,10 @@ for f in "$T"/*-package/rep/report.json "$T"/*-file/rep/report.json; do
   echo "$n timings $(jq -c .timings "$f")" >> "$SUMMARY"
 done
 echo "  held-out actions: ${PASSED[package]:-0} of ${TOTAL[package]:-0} pass at package level, ${PASSED[file]:-0} of ${TOTAL[file]:-0} at file level"
+# HELDOUT_REPORTS=DIR: keep each build's report.json there (LABEL-LEVEL.json), for a look at the bytes.
+if [ -n "${HELDOUT_REPORTS:-}" ]; then
+  mkdir -p "$HELDOUT_REPORTS"
+  for f in "$T"/*-package/rep/report.json "$T"/*-file/rep/report.json; do
+    [ -f "$f" ] && cp "$f" "$HELDOUT_REPORTS/$(basename "$(dirname "$(dirname "$f")")").json"
+  done
+fi

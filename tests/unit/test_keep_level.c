@@ -43,6 +43,7 @@ static const char status[] =
     "Package: tool\nStatus: install ok installed\nVersion: 1\nArchitecture: amd64\n\n"
     "Package: evil\nStatus: install ok installed\nVersion: 1\nArchitecture: all\n\n"
     "Package: libpython3.11-stdlib\nStatus: install ok installed\nVersion: 1\nArchitecture: amd64\n\n"
+    "Package: python3-pkgx\nStatus: install ok installed\nVersion: 1\nArchitecture: all\n\n"
     "Package: removed\nStatus: deinstall ok config-files\nVersion: 1\nArchitecture: amd64\n";
 
 static int setup(void **state) {
@@ -84,7 +85,21 @@ static int setup(void **state) {
     put("/srv/app/templates/about.html", "about", 0644);
     put("/srv/app/static/style.css", "css", 0644);
     put("/srv/app/lib/__init__.py", "", 0644);
-    put("/srv/app/lib/helper.py", "import statistics\n", 0644);
+    put("/srv/app/lib/helper.py", "import statistics\nimport pkgx\n", 0644);
+    /* an npm package in the app's tree: its docs and tests stay out */
+    put("/srv/app/node_modules/m/package.json", "{\"name\":\"m\",\"version\":\"1.0.0\"}", 0644);
+    put("/srv/app/node_modules/m/index.js", "module.exports = 1;\n", 0644);
+    put("/srv/app/node_modules/m/README.md", "# m\n", 0644);
+    put("/srv/app/node_modules/m/test/t.js", "require('tape');\n", 0644);
+    /* a Python package a kept module imports: whole, less its test suite and type stubs */
+    put("/usr/lib/python3/dist-packages/pkgx/__init__.py", "", 0644);
+    put("/usr/lib/python3/dist-packages/pkgx/core.py", "", 0644);
+    put("/usr/lib/python3/dist-packages/pkgx/__init__.pyi", "stub", 0644);
+    put("/usr/lib/python3/dist-packages/pkgx/tests/test_a.py", "import never\n", 0644);
+    put("/var/lib/dpkg/info/python3-pkgx.list",
+        "/usr/lib/python3/dist-packages/pkgx\n/usr/lib/python3/dist-packages/pkgx/__init__.py\n"
+        "/usr/lib/python3/dist-packages/pkgx/core.py\n/usr/lib/python3/dist-packages/pkgx/__init__.pyi\n"
+        "/usr/lib/python3/dist-packages/pkgx/tests\n/usr/lib/python3/dist-packages/pkgx/tests/test_a.py\n", 0644);
     /* a data directory the app wrote in, and a declared volume */
     put("/var/lib/db/base/1", "table 1", 0600);
     put("/var/lib/db/base/2", "table 2, never read", 0600);
@@ -206,6 +221,21 @@ static void test_package_level(void **state) {
     DROPPED(c, "/usr/lib/python3.11/unused_lazy.py"); /* inside a function of a standard module */
     DROPPED(c, "/usr/lib/python3.11/never.py");
     assert_string_equal(json_string_value(json_object_get(pkg(c, "libpython3.11-stdlib"), "state")), "modules");
+    /* a package an import brings: whole, without its tests (whose imports are not followed)
+     * and type stubs; the app tree's npm package without its docs and tests */
+    KEPT(c, "/usr/lib/python3/dist-packages/pkgx/core.py");
+    DROPPED(c, "/usr/lib/python3/dist-packages/pkgx/tests/test_a.py");
+    DROPPED(c, "/usr/lib/python3/dist-packages/pkgx/__init__.pyi");
+    KEPT(c, "/srv/app/node_modules/m/index.js");
+    DROPPED(c, "/srv/app/node_modules/m/README.md");
+    DROPPED(c, "/srv/app/node_modules/m/test/t.js");
+    const json_t *lo = json_object_get(c->keep_level, "left_out");
+    assert_int_equal(json_integer_value(json_object_get(lo, "test suites")), 13 + 17);
+    assert_int_equal(json_integer_value(json_object_get(lo, "type stubs")), 4);
+    assert_int_equal(json_integer_value(json_object_get(lo, "package documentation (*.md)")), 4);
+    /* what the file level keeps of each package: foo's used.so only */
+    assert_int_equal(json_integer_value(json_object_get(pkg(c, "foo"), "file_level_bytes")), 4);
+    assert_true(json_integer_value(json_object_get(pkg(c, "foo"), "kept_bytes")) > 4);
     /* data: the directory written in and the volume, whole */
     KEPT(c, "/var/lib/db/base/2");
     KEPT(c, "/data/vol/file");
@@ -285,14 +315,14 @@ static void test_py_imports(void **state) {
                       "import cont\\\n  inued\n"
                       "from .. import *\n";
     ds_strlist all = {0}, top = {0};
-    ds_py_imports(src, strlen(src), "pkg.sub", false, &all);
+    ds_py_imports(src, strlen(src), "pkg.sub", 0, NULL, NULL, &all);
     const char *want[] = {"os", "sys", "a.b", "a.b.c", "a.b.d", "pkg.sub", "pkg.sub.sib", "pkg.up", "pkg.up.thing",
                           "semi", "guarded", "lazy", "in_class", "cont", "pkg"};
     for (size_t i = 0; i < sizeof want / sizeof *want; i++)
         if (!ds_strlist_has(&all, want[i])) fail_msg("expected import %s", want[i]);
     assert_false(ds_strlist_has(&all, "commented"));
     assert_false(ds_strlist_has(&all, "system"));
-    ds_py_imports(src, strlen(src), "pkg.sub", true, &top);
+    ds_py_imports(src, strlen(src), "pkg.sub", DS_PY_TOP_ONLY, NULL, NULL, &top);
     assert_true(ds_strlist_has(&top, "guarded"));
     assert_false(ds_strlist_has(&top, "lazy"));
     assert_false(ds_strlist_has(&top, "in_class"));
@@ -301,10 +331,59 @@ static void test_py_imports(void **state) {
     /* relative imports with no package, and garbage */
     ds_strlist r = {0};
     static const char bad[] = "from . import x\nfrom ...... import y\nimport\nfrom import\nimport a..b\n((((\n\0import z";
-    ds_py_imports(bad, sizeof bad - 1, NULL, false, &r);
+    ds_py_imports(bad, sizeof bad - 1, NULL, 0, NULL, NULL, &r);
     assert_false(ds_strlist_has(&r, "x"));
     assert_false(ds_strlist_has(&r, "a..b"));
     ds_strlist_free(&r);
+}
+
+static bool exists_but_missing(const char *m, void *ctx) {
+    (void)ctx;
+    return strncmp(m, "missing", 7) != 0;
+}
+
+/* Blocks that never run here, and ImportError fallbacks. */
+static void test_py_import_blocks(void **state) {
+    (void)state;
+    const char *src = "import typing\n"
+                      "if typing.TYPE_CHECKING:\n    import typed_only\n"
+                      "if sys.platform == \"win32\":\n    import winreg\nelse:\n    import posix_branch\n"
+                      "if os.name == 'nt':\n    import nt_only\n"
+                      "if sys.platform != 'win32':\n    def popen():\n        import nested_lazy\n    import plat_top\n"
+                      "try:\n    from _fast import *\nexcept ImportError:\n    from _slow import *\n"
+                      "try:\n    import missing_c\nexcept ImportError:\n    import pure_fallback\n"
+                      "try:\n    import a_try\nexcept (ValueError, ModuleNotFoundError):\n    import b_alt\nfinally:\n    import in_finally\n"
+                      "try:\n    x = 1\nexcept ImportError:\n    import no_import_in_try\n"
+                      "if __name__ == '__main__':\n    import argparse_main\n"
+                      "import after_main\n";
+    ds_strlist all = {0}, lib = {0}, std = {0};
+    ds_py_imports(src, strlen(src), NULL, 0, NULL, NULL, &all);
+    /* never: typing-only and other systems' branches */
+    assert_false(ds_strlist_has(&all, "typed_only"));
+    assert_false(ds_strlist_has(&all, "winreg"));
+    assert_false(ds_strlist_has(&all, "nt_only"));
+    assert_true(ds_strlist_has(&all, "posix_branch"));
+    assert_true(ds_strlist_has(&all, "nested_lazy"));
+    assert_true(ds_strlist_has(&all, "plat_top"));
+    /* without an exists function every fallback is read; the app's __main__ block too */
+    assert_true(ds_strlist_has(&all, "_slow"));
+    assert_true(ds_strlist_has(&all, "argparse_main"));
+    ds_py_imports(src, strlen(src), NULL, DS_PY_NOT_MAIN, exists_but_missing, NULL, &lib);
+    assert_true(ds_strlist_has(&lib, "_fast"));
+    assert_false(ds_strlist_has(&lib, "_slow"));          /* _fast is there */
+    assert_true(ds_strlist_has(&lib, "pure_fallback"));   /* missing_c is not */
+    assert_false(ds_strlist_has(&lib, "b_alt"));
+    assert_true(ds_strlist_has(&lib, "in_finally"));
+    assert_true(ds_strlist_has(&lib, "no_import_in_try"));
+    assert_false(ds_strlist_has(&lib, "argparse_main"));
+    assert_true(ds_strlist_has(&lib, "after_main"));
+    /* a def nested in an if block is a function body too */
+    ds_py_imports(src, strlen(src), NULL, DS_PY_TOP_ONLY | DS_PY_NOT_MAIN, exists_but_missing, NULL, &std);
+    assert_false(ds_strlist_has(&std, "nested_lazy"));
+    assert_true(ds_strlist_has(&std, "plat_top"));
+    ds_strlist_free(&all);
+    ds_strlist_free(&lib);
+    ds_strlist_free(&std);
 }
 
 int main(void) {
@@ -314,6 +393,7 @@ int main(void) {
         cmocka_unit_test(test_index_hostile),
         cmocka_unit_test(test_levels_parse),
         cmocka_unit_test(test_py_imports),
+        cmocka_unit_test(test_py_import_blocks),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
