@@ -6,7 +6,7 @@
 #include "build/build_run.h"
 #include "cli/cli.h"
 #include "cli/options.h"
-#include "trace/path_json.h"
+#include "util/path_json.h"
 #include "util/progress.h"
 
 #define CMD "build"

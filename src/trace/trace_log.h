@@ -1,6 +1,6 @@
 /* The trace log written by distill-sensor (docs/trace.md has the format), loaded for later stages.
  *
- *   {"version":1,"arch":"x86_64","command":[...],"exit_code":N|null,"signal":"SIGKILL"|null,
+ *   {"schema":1,"version":1,"arch":"x86_64","command":[...],"exit_code":N|null,"signal":"SIGKILL"|null,
  *    "syscalls_complete":false, "pinned_cpu":0|null,
  *    "files":[{"path":"/abs","kind":"file","ops":["open","stat"],"ok":true}],
  *    "execs":[{"path":"/usr/bin/x","argv":["x"],"ok":true}],

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "trace/path_json.h"
+#include "util/path_json.h"
 #include "trace/trace_log.h"
 
 static void roundtrip(const ds_trace *t) {

@@ -226,7 +226,7 @@ ldd_case() {
   timeout 30 $DISTILL ldd --json --root "$LR" "$@" > "$T/lo" 2> /dev/null; rc=$?
   check_eq "ldd --json $n: exit $want" "$want" "$rc"
   if [ -s "$T/lo" ]; then check "ldd --json $n: valid JSON, one object per file" \
-    test "$(jq 'length' "$T/lo" 2>/dev/null)" = "$#"
+    test "$(jq '.results | length' "$T/lo" 2>/dev/null)" = "$#"
   else check_eq "ldd --json $n: empty stdout only for a usage error" 2 "$rc"; fi
 }
 ldd_case "a text file" 0 "" /q/text
@@ -244,15 +244,15 @@ ldd_case "a good and a bad file" 3 "/q/trunc20" /usr/bin/ls /q/trunc20
 ldd_case "a DT_NEEDED path with ../" 1 "" /q/pathneeded
 ldd_case "an empty FILE" 2 "empty FILE" ""
 check_eq "ldd ../../../../usr/bin/ls finds the root's libc" "/lib/x86_64-linux-gnu/libc.so.6" \
-  "$($DISTILL ldd --json --root "$LR" ../../../../usr/bin/ls | jq -r '.[0].libraries[] | select(.name == "libc.so.6") | .path')"
+  "$($DISTILL ldd --json --root "$LR" ../../../../usr/bin/ls | jq -r '.results[0].libraries[] | select(.name == "libc.so.6") | .path')"
 check_eq "ldd --json: a per-file error is in the array" "/q/trunc20" \
-  "$($DISTILL ldd --json --root "$LR" /usr/bin/ls /q/trunc20 2>/dev/null | jq -r '.[1].error' | cut -d: -f1)"
-check_eq "ldd --json keeps a non-UTF-8 DT_NEEDED" 'lib\xFFelinux.so.1' \
-  "$($DISTILL ldd --json --root "$LR" /q/badneeded | jq -r '.[0].missing[0]')"
-check_eq "ldd --json keeps a non-UTF-8 file name" '/q/bad\xFFname' \
-  "$($DISTILL ldd --json --root "$LR" "/q/$(printf 'bad\xffname')" | jq -r '.[0].file')"
+  "$($DISTILL ldd --json --root "$LR" /usr/bin/ls /q/trunc20 2>/dev/null | jq -r '.results[1].error' | cut -d: -f1)"
+check_eq "ldd --json keeps a non-UTF-8 DT_NEEDED (missing_hex)" '6c6962ff656c696e75782e736f2e31' \
+  "$($DISTILL ldd --json --root "$LR" /q/badneeded | jq -r '.results[0].missing_hex[0]')"
+check_eq "ldd --json keeps a non-UTF-8 file name (file_hex)" '2f712f626164ff6e616d65' \
+  "$($DISTILL ldd --json --root "$LR" "/q/$(printf 'bad\xffname')" | jq -r '.results[0].file_hex')"
 check_eq "ldd --json: a non-UTF-8 missing file still has its error" 'true' \
-  "$($DISTILL ldd --json --root "$LR" "/q/$(printf 'nx\xffname')" 2>/dev/null | jq '.[0].error | test("no such file")')"
+  "$($DISTILL ldd --json --root "$LR" "/q/$(printf 'nx\xffname')" 2>/dev/null | jq '.results[0].error | test("no such file")')"
 $DISTILL ldd --json --root "$T/no-such-root" /bin/ls > "$T/lo" 2> "$T/le"; rc=$?
 check_eq "ldd on a missing root: exit 3" 3 "$rc"
 check "ldd on a missing root: one line naming it" test "$(wc -l < "$T/le")" = 1 -a -n "$(grep -F "$T/no-such-root" "$T/le")"
@@ -262,15 +262,15 @@ check_eq "ldd with a file as root: exit 3" 3 "$rc"
 check "ldd with a file as root: says so" grep -q "Not a directory" "$T/le"
 
 check_eq "layers text: a wasted name with a newline and an escape stays one escaped line" \
-  '/evil\x0Aline\x1B[2J' "$($DISTILL layers "oci:$IMGS/newline-wasted:latest" | awk '/^Biggest wasted/ {f=1; next} f && NR > 0 && $1 ~ /^[0-9]+$/ {print $NF}')"
+  '/evil\x0aline\x1b[2J' "$($DISTILL layers "oci:$IMGS/newline-wasted:latest" | awk '/^Biggest wasted/ {f=1; next} f && NR > 0 && $1 ~ /^[0-9]+$/ {print $NF}')"
 python3 - "$LR" <<'PY'
 import sys
 R = sys.argv[1]; b = open(R + '/usr/bin/ls', 'rb').read()
 open(R + '/q/escneeded', 'wb').write(b.replace(b'libselinux.so.1\x00', b'lii\x1b[2Jnux.so.1\x00'))
 PY
-check_eq "ldd text: a DT_NEEDED with a terminal escape is printed escaped" 'lii\x1B[2Jnux.so.1 => not found' \
+check_eq "ldd text: a DT_NEEDED with a terminal escape is printed escaped" 'lii\x1b[2Jnux.so.1 => not found' \
   "$($DISTILL ldd --root "$LR" /q/escneeded | head -1 | sed 's/^\t//')"
-check "ldd --tree: the same, escaped" bash -c "$DISTILL ldd --tree --root '$LR' /q/escneeded | grep -qF 'lii\\x1B[2Jnux.so.1 => not found'"
+check "ldd --tree: the same, escaped" bash -c "$DISTILL ldd --tree --root '$LR' /q/escneeded | grep -qF 'lii\\x1b[2Jnux.so.1 => not found'"
 check "ldd text: no raw escape byte at all" bash -c "! $DISTILL ldd --root '$LR' --tree /q/escneeded | grep -q \$'\\x1b'"
 
 # --- distill layers: limit parsing ------------------------------------------------------------
@@ -278,7 +278,8 @@ check "ldd text: no raw escape byte at all" bash -c "! $DISTILL ldd --root '$LR'
 # wasted, user-wasted ratio 2.
 python3 "$GEN" "$IMGS" "$SENT" nonutf8
 LI=oci:$IMGS/nonutf8:latest
-check_eq "layers --json keeps a non-UTF-8 wasted path" '/caf\xE9' "$($DISTILL layers --json "$LI" | jq -r '.wasted_paths[0].path')"
+check_eq "layers --json keeps a non-UTF-8 wasted path (path_hex)" '2f636166e9' "$($DISTILL layers --json "$LI" | jq -r '.wasted_paths[0].path_hex')"
+check_eq "layers --json: its readable form" $'/caf\uFFFD' "$($DISTILL layers --json "$LI" | jq -r '.wasted_paths[0].path')"
 while read -r want args; do
   $DISTILL layers "$LI" --json $args > "$T/lo" 2> "$T/le"; rc=$?
   check_eq "layers $args: exit $want" "$want" "$rc"
