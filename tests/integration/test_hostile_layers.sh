@@ -350,6 +350,42 @@ m=$(jq -r '.manifests[0].digest' "$OUT/sde/index.json" | cut -d: -f2)
 check_eq "SOURCE_DATE_EPOCH=253402300799 is the last RFC 3339 second" '9999-12-31T23:59:59Z' \
   "$(jq -r '.history[-1].created' "$OUT/sde/blobs/sha256/$(jq -r .config.digest "$OUT/sde/blobs/sha256/$m" | cut -d: -f2)")"
 
+# --- text output: names with terminal escapes, newlines, BEL, DEL, 8-bit CSI -------------------
+# escape-names: a setuid file whose name holds all of them (scan lists it, harden changes it,
+# layers lists it as wasted), a world-writable file and a history entry with escapes. No control
+# byte of a name may reach the terminal: only the newlines and tabs of the output's own layout.
+python3 "$GEN" "$IMGS" "$SENT" escape-names
+EI=oci:$IMGS/escape-names:latest
+EVIL='/usr/bin/e\x1b]0;pwned\x07\x0aFAKE LINE\x1b[2J\x7f\xc2\x9b1m'
+no_raw_controls() { # FILE: valid UTF-8 with no control character but \n and \t (no ESC, BEL, DEL, C1)
+  python3 -c 'import sys
+try: t = open(sys.argv[1], "rb").read().decode("utf-8")
+except UnicodeDecodeError: sys.exit(1)
+sys.exit(1 if any((ord(c) < 0x20 and c not in "\n\t") or 0x7f <= ord(c) < 0xa0 for c in t) else 0)' "$1"
+}
+escaped_case() { # NAME WANT(escaped text the output must hold) CMD...: stdout+stderr checked
+  local n=$1 want=$2; shift 2
+  "$@" > "$T/eo" 2>&1; local rc=$?
+  check_eq "$n: exit 0" 0 "$rc"
+  check "$n: no raw control byte from the names" no_raw_controls "$T/eo"
+  check "$n: the name is shown escaped on one line" grep -qF -- "$want" "$T/eo"
+  check_fails "$n: the forged line is not a line of its own" grep -q '^FAKE LINE' "$T/eo"
+}
+escaped_case "scan text, escaped names" "$EVIL (setuid 4755" $DISTILL scan "$EI"
+escaped_case "scan text: world-writable, escaped" '/tmp\x1b[31mww (file 0666)' $DISTILL scan "$EI"
+escaped_case "harden --dry-run text, escaped names" "setuid            chmod        $EVIL  mode 4755 -> 0755" \
+  $DISTILL harden --dry-run "$EI"
+escaped_case "harden text, escaped names" "$EVIL  mode 4755 -> 0755" $DISTILL harden "$EI" "oci:$OUT/esc-hard:latest"
+escaped_case "layers text: the wasted path, escaped" "  $EVIL" $DISTILL layers "$EI"
+escaped_case "layers text: created_by, escaped" 'RUN \x1b[31mred\x0aforged line' $DISTILL layers "$EI"
+check_fails "layers text: the forged history line is not a line of its own" grep -q '^forged line' "$T/eo"
+# The same names in JSON: valid UTF-8 with the control characters as JSON escapes, schema 1.
+check_eq "scan --json: the setuid name exactly" $'/usr/bin/e\e]0;pwned\a\nFAKE LINE\e[2J\x7f\u009b1m (setuid 4755 uid 0 gid 0)' \
+  "$($DISTILL scan --json "$EI" | jq -r '.verdict.setuid_setgid[0]')"
+check_eq "harden --json: schema 1 and the name" "1 /usr/bin/e" \
+  "$($DISTILL harden --json --dry-run "$EI" | jq -r '"\(.schema) \(.changes[] | select(.rule == "setuid") | .path[0:10])"')"
+check_eq "layers --json: schema 1" 1 "$($DISTILL layers --json "$EI" | jq .schema)"
+
 # --- not root: the same safety, with what an unprivileged user can do ---------------------------
 if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
   NR=$T/nonroot; mkdir -p "$NR/tmp"
