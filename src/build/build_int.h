@@ -25,6 +25,7 @@ typedef struct ds_bctx {
     int *probe_status;          /* per port, from the trace run (when no --test) */
     int runs;
     double t_stage;
+    ds_build_filecap *denied; size_t n_denied; /* binds refused in the last diagnose run */
 } ds_bctx;
 
 typedef struct ds_run_result {
@@ -43,6 +44,16 @@ void ds_run_result_clear(ds_run_result *rr);
 /* Run the failing candidate again under the sensor: the files SRC has that the run reached
  * and the candidate lacks, into res->missing (missing_known false when it could not be traced). */
 void ds_build_diagnose(ds_bctx *c, const char *cand_tree, const char *user);
+
+/* bind_caps.c: keep the diagnose trace's refused binds (c->denied); give each of those programs
+ * cap_net_bind_service in cand_tree and move them to res->filecaps; free c->denied. */
+void ds_build_denied_binds_take(ds_bctx *c, const ds_trace *t);
+int ds_build_bind_caps_apply(ds_bctx *c, const char *cand_tree, ds_err *err);
+char *ds_build_bind_caps_describe(const ds_build_filecap *f, size_t n);
+void ds_build_filecaps_free(ds_build_filecap *f, size_t n);
+
+/* c->env (the config's, plus a default PATH) and c->cmd (opts->command, else Entrypoint+Cmd). */
+void ds_build_env_and_command(ds_bctx *c);
 
 void ds_build_note(ds_bctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

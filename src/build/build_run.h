@@ -8,6 +8,7 @@
  * which the unit tests replace with a fake (build_int.h). */
 #ifndef DS_BUILD_BUILD_RUN_H
 #define DS_BUILD_BUILD_RUN_H
+#include "store/store.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,7 +33,7 @@ const char *ds_build_stage_name(ds_build_stage s); /* "open", "unpack", ... */
 typedef struct ds_build_opts {
     const char *src, *dst;          /* image references */
     ds_opts topts;                  /* transports, --compress, --tmpdir (the work dir goes there) */
-    const char *runtime;            /* "runc" | "crun" | "podman" | NULL: the first one found */
+    const char *runtime;            /* "runc" | "crun" | "podman" | "docker" | "auto"/NULL: the first that works */
     bool network_none;              /* own network namespace instead of the host's */
     char *const *tests; size_t n_tests;    /* run on this machine by sh -c, trace and verify */
     char *const *checks; size_t n_checks;  /* --check: verify (and diagnose) only, never traced */
@@ -87,6 +88,13 @@ typedef enum ds_build_outcome {
     DS_BUILD_CANDIDATE_FAILED, /* a step failed on the candidate: DST untouched */
 } ds_build_outcome;
 
+/* A program given the file capability cap_net_bind_service: as nonroot its bind to port was
+ * refused (EACCES), so the candidate was retried with the capability on exactly that file. */
+typedef struct ds_build_filecap {
+    char *path;   /* in-image path of the program */
+    int port;     /* the first port it could not bind */
+} ds_build_filecap;
+
 typedef struct ds_build_result {
     ds_build_outcome outcome;
     char source_digest[DS_DIGEST_LEN + 1];
@@ -96,12 +104,15 @@ typedef struct ds_build_result {
     char user[64];                           /* "UID:GID" of the result */
     char *user_reason;
     const char *runtime;                     /* "runc", ... */
+    char *runtime_why;                       /* why that runtime: asked for, or the first that works */
     ds_build_step *steps; size_t n_steps;    /* every stage, in order */
     const ds_build_step *failed;             /* the step that failed the build, or NULL */
     char **missing; size_t n_missing;        /* see events.missing */
     bool missing_known;
     size_t checks_passed, checks_failed;     /* of the last verify run */
+    ds_build_filecap *filecaps; size_t n_filecaps; /* given in the result (user nonroot) */
     double seconds[DS_STAGE_COUNT];
+    ds_store_stats store;                    /* the layer store's share of the unpack */
 } ds_build_result;
 void ds_build_result_free(ds_build_result *r);
 
@@ -109,5 +120,13 @@ void ds_build_result_free(ds_build_result *r);
  * (bad input, runtime or I/O error); *out is NULL then. Removes its work dir unless
  * opts->keep_work. */
 int ds_build_run(const ds_build_opts *opts, const ds_build_events *ev, ds_build_result **out, ds_err *err);
+
+/* Run a tree as an image with `config` (a whole config blob) and `user` would run (the build's
+ * runtime machinery: opts->runtime, network, ready wait, setup, tests, checks, teardown,
+ * timeouts; opts->src/dst are not used), once, without the sensor: `distill harden --test`.
+ * 0 with *out (steps, failed; outcome DS_BUILD_WRITTEN when every step passed, else
+ * DS_BUILD_CANDIDATE_FAILED), -1 with err on an error of ours. */
+int ds_build_test_tree(const char *tree, const json_t *config, const char *user, const ds_build_opts *opts,
+                       const ds_build_events *ev, ds_build_result **out, ds_err *err);
 
 #endif

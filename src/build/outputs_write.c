@@ -109,7 +109,16 @@ int ds_build_write_outputs(ds_bctx *c, const ds_closure *clo, const ds_trace *tr
     if (o->n_checks)
         json_object_set_new(report, "checks", json_pack("{s:I, s:I}", "passed", (json_int_t)res->checks_passed,
                                                         "failed", (json_int_t)res->checks_failed));
+    json_object_set_new(report, "runtime_reason", json_string(res->runtime_why ? res->runtime_why : ""));
     if (harden) json_object_set(report, "harden", (json_t *)harden);
+    json_object_set_new(report, "store", ds_store_stats_json(&res->store));
+    if (res->n_filecaps) {
+        json_t *fc = json_array();
+        for (size_t i = 0; i < res->n_filecaps; i++)
+            json_array_append_new(fc, json_pack("{s:o, s:s, s:i}", "path", ds_json_bytes(res->filecaps[i].path),
+                                                "capability", "cap_net_bind_service", "port", res->filecaps[i].port));
+        json_object_set_new(report, "file_capabilities", fc);
+    }
     if (clo->keep_level) json_object_set(report, "keep_level", clo->keep_level);
     if (res->missing_known) {
         json_t *m = json_array();

@@ -32,6 +32,8 @@ void ds_build_result_free(ds_build_result *r) {
     for (size_t i = 0; i < r->n_missing; i++) free(r->missing[i]);
     free(r->missing);
     free(r->user_reason);
+    ds_build_filecaps_free(r->filecaps, r->n_filecaps);
+    free(r->runtime_why);
     free(r);
 }
 
@@ -60,7 +62,7 @@ static char *default_name(const char *ref) {
 
 static const char default_path[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-static void build_env_and_command(ds_bctx *c) {
+void ds_build_env_and_command(ds_bctx *c) {
     c->env = ds_xcalloc(c->cfg.n_env + 2, sizeof *c->env);
     for (size_t i = 0; i < c->cfg.n_env; i++) c->env[c->n_env++] = c->cfg.env[i];
     if (!ds_image_config_env(&c->cfg, "PATH")) c->env[c->n_env++] = (char *)default_path;
@@ -110,6 +112,7 @@ static int harden_candidate(ds_bctx *c, const char *tree, const ds_closure *clo,
     ho.config = rconfig;
     ho.allow = allow;
     ho.n_allow = nt;
+    ho.keep_interpreters = true;
     ds_harden_report hrep;
     ds_harden_report_init(&hrep);
     int hr = ds_harden_tree(tree, &ho, &hrep, err);
@@ -129,13 +132,16 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
     if (!(o->test_timeout >= 0)) return ds_fail(err, "the test timeout must be 0 (none) or a positive number of seconds");
     ds_build_result *res = ds_xcalloc(1, sizeof *res);
     res->runtime = ds_runtime_name(rt->kind);
+    res->runtime_why = ds_xstrdup(rt->why ? rt->why : "");
     ds_bctx c = {.o = o, .ev = ev, .rt = rt, .res = res, .name = o->name, .tag = o->tag};
+    if (rt->why) ds_build_note(&c, "runtime %s: %s", res->runtime, rt->why);
     ds_closure *clo = NULL;
     ds_trace *trace = NULL;
     json_t *seccomp = NULL, *harden_json = NULL, *rconfig = NULL;
-    char *cand_tree = NULL, *fallback_why = NULL;
+    char *cand_tree = NULL, *fallback_why = NULL, *caps_why = NULL;
     ds_candidate cand = {0};
     ds_run_result rr = {.failed = -1};
+    ds_store_view sview = DS_STORE_VIEW_INIT; /* the source tree, when it comes from the layer store */
     int rc = -1;
     if (!c.name) c.name = c.name_alloc = default_name(o->src);
     double t0 = ds_build_now();
@@ -164,10 +170,10 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
     ds_unpack_opts uo;
     ds_unpack_opts_default(&uo);
     uo.keep_owners = geteuid() == 0;
-    if (ds_image_unpack(c.img, c.rootfs, &uo, err) < 0) goto fail;
+    if (ds_store_unpack(&o->topts, c.img, c.rootfs, c.work, false, &uo, &res->store, &sview, err) < 0) goto fail;
     stage_end(&c, DS_STAGE_UNPACK);
 
-    build_env_and_command(&c);
+    ds_build_env_and_command(&c);
     if (!c.n_cmd) { ds_fail(err, "%s has no entrypoint or cmd: give the app's command after --", o->src); goto fail; }
     rconfig = result_config(&c);
     c.probe_status = ds_xcalloc(c.cfg.n_tcp_ports + 1, sizeof *c.probe_status);
@@ -230,14 +236,18 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
         user_why = "--user";
     }
     bool passed = false;
-    for (int attempt = 0; attempt < 2 && !passed; attempt++) {
-        bool nonroot = try_nonroot && attempt == 0;
-        if (try_nonroot && attempt == 1) { vuid = suid; vgid = sgid; }
+    /* phase 0: nonroot (auto) or the given user; 1: nonroot again, with cap_net_bind_service on the
+     * programs whose bind below 1024 was refused; 2: the source's user (auto only). */
+    int phase = 0;
+    bool shells_back = false;
+    for (int attempt = 0; attempt < 3 && !passed; attempt++) {
+        bool nonroot = try_nonroot && phase < 2;
+        if (try_nonroot && phase == 2) { vuid = suid; vgid = sgid; }
         if (nonroot) { vuid = vgid = DS_NONROOT_UID; }
         snprintf(res->user, sizeof res->user, "%u:%u", vuid, vgid);
         /* Back to the source's user: its own spelling, so a runtime gives it the supplementary
          * groups of its name, as for the source (a numeric uid:gid gets none). */
-        if (try_nonroot && attempt == 1 && src_user && *src_user && strlen(src_user) < sizeof res->user)
+        if (try_nonroot && phase == 2 && src_user && *src_user && strlen(src_user) < sizeof res->user)
             snprintf(res->user, sizeof res->user, "%s", src_user);
         stage(&c, DS_STAGE_CANDIDATE, "writing the minimal tree");
         if (cand_tree) ds_rmtree(cand_tree, &(ds_err){0});
@@ -252,15 +262,34 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
             harden_json = json_pack("{s:b, s:s}", "applied", 0, "why", "the run user is root: harden refuses it");
         else if (o->harden && harden_candidate(&c, cand_tree, clo, res->user, rconfig, &harden_json, err) < 0)
             goto fail;
+        /* After the tree's chowns, which would clear a file capability, and after --harden,
+         * whose file-capability rule would remove it. */
+        if (phase == 1 && ds_build_bind_caps_apply(&c, cand_tree, err) < 0) goto fail;
         stage_end(&c, DS_STAGE_CANDIDATE);
         stage(&c, DS_STAGE_VERIFY, "running the candidate with the same tests");
         if (ds_build_run_app(&c, cand_tree, res->user, false, "verify", o->seccomp_verify ? seccomp : NULL, &rr,
                              err) < 0)
             goto fail;
         stage_end(&c, DS_STAGE_VERIFY);
+        if (rr.failures && clo->n_absent_shells && !shells_back) {
+            /* Left out a shell the app ran only for programs the image lacks: that guess failed. */
+            char *d = describe(&c, step_at(&c, &rr));
+            ds_build_note(&c, "%s without the shell the app ran only for absent programs: retrying with it kept", d);
+            free(d);
+            ds_closure *again = NULL;
+            mo.keep_absent_shells = true;
+            if (ds_closure_compute(c.rootfs, trace, &mo, &again, err) < 0) goto fail;
+            ds_closure_free(clo);
+            clo = again;
+            shells_back = true;
+            ds_run_result_clear(&rr);
+            attempt--;
+            continue;
+        }
         if (!rr.failures) {
             passed = true;
-            if (nonroot) user_why = "nonroot passed every test";
+            if (nonroot && phase == 0) user_why = "nonroot passed every test";
+            else if (nonroot) user_why = caps_why;
             else if (try_nonroot) user_why = fallback_why;
         } else if (nonroot) {
             /* Missing files fail as any user: name them now instead of a pointless retry as the
@@ -268,7 +297,6 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
              * such as binding port 80) is retried. */
             char *d = describe(&c, step_at(&c, &rr));
             ds_build_note(&c, "as nonroot (65532) %s: tracing it to tell missing files from a missing privilege", d);
-            ssize_t failed_at = rr.failed;
             ds_build_diagnose(&c, cand_tree, res->user);
             if (res->n_missing) {
                 free(d);
@@ -276,13 +304,35 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
                            "not retried as the source's user";
                 break;
             }
-            (void)failed_at;
             res->missing_known = false;
+            if (phase == 0 && c.n_denied) {
+                /* bind(port < 1024) refused: exactly those programs get the capability. */
+                char *who = ds_build_bind_caps_describe(c.denied, c.n_denied);
+                ds_build_note(&c, "as nonroot (65532) bind was refused (EACCES) for %s: retrying as nonroot "
+                              "with the file capability cap_net_bind_service on %s", who,
+                              c.n_denied == 1 ? "that program" : "those programs");
+                free(caps_why);
+                caps_why = ds_xasprintf("nonroot passed every test with the file capability cap_net_bind_service "
+                                        "on %s (its bind was refused as nonroot)", who);
+                free(who);
+                free(d);
+                ds_run_result_clear(&rr);
+                phase = 1;
+                continue;
+            }
+            /* The capability did not make it pass: the result does not carry it. */
+            ds_build_filecaps_free(res->filecaps, res->n_filecaps);
+            res->filecaps = NULL;
+            res->n_filecaps = 0;
+            free(fallback_why);
             fallback_why = ds_xasprintf("as nonroot (65532) %s: using the source's user %s", d,
                                         src_user && *src_user ? src_user : "root");
             free(d);
             ds_build_note(&c, "%s", fallback_why);
             ds_run_result_clear(&rr);
+            phase = 2;
+        } else {
+            break;
         }
     }
     res->user_reason = ds_xstrdup(user_why ? user_why : "");
@@ -323,6 +373,7 @@ fail:
     rc = -1;
 done:
     ds_run_result_clear(&rr);
+    ds_store_view_release(&sview);
     if (c.work) {
         if (o->keep_work) ds_build_note(&c, "work directory kept: %s", c.work);
         else ds_rmtree(c.work, &(ds_err){0});
@@ -336,7 +387,8 @@ done:
     if (c.img) ds_image_close(c.img);
     ds_image_config_free(&c.cfg);
     free(c.work); free(c.rootfs); free(c.probe_status); free(c.env); free(c.cmd);
-    free(cand_tree); free(c.name_alloc); free(fallback_why);
+    free(cand_tree); free(c.name_alloc); free(fallback_why); free(caps_why);
+    ds_build_filecaps_free(c.denied, c.n_denied);
     if (rc < 0) ds_build_result_free(res);
     else *out = res;
     return rc;
@@ -345,9 +397,16 @@ done:
 int ds_build_run(const ds_build_opts *o, const ds_build_events *ev, ds_build_result **out, ds_err *err) {
     *out = NULL;
     ds_runtime_kind kind;
-    if (ds_runtime_pick(o->runtime, &kind, err) < 0) return -1;
-    if (geteuid() != 0 && kind != DS_RT_PODMAN)
-        return ds_fail(err, "runc/crun need root here (or use --runtime podman)");
-    ds_runtime rt = ds_runtime_native(kind);
-    return ds_build_run_with(o, &rt, ev, out, err);
+    char *why = NULL;
+    if (ds_runtime_pick(o->runtime, &kind, &why, err) < 0) return -1;
+    if (geteuid() != 0 && (kind == DS_RT_RUNC || kind == DS_RT_CRUN)) {
+        free(why);
+        return ds_fail(err, "runc/crun need root here (or use --runtime podman or docker)");
+    }
+    ds_runtime rt;
+    if (ds_runtime_open(kind, &rt, err) < 0) { free(why); return -1; }
+    rt.why = why;
+    int r = ds_build_run_with(o, &rt, ev, out, err);
+    ds_runtime_close(&rt);
+    return r;
 }

@@ -255,7 +255,9 @@ void ds_build_diagnose(ds_bctx *c, const char *cand_tree, const char *user) {
     if (ds_build_run_app(c, cand_tree, user, true, "diagnose", NULL, &again, &e2) == 0 && again.trace) {
         res->n_missing = ds_missing_files(c->rootfs, cand_tree, again.trace, &res->missing);
         res->missing_known = true;
+        ds_build_denied_binds_take(c, again.trace);
     } else {
+        ds_build_denied_binds_take(c, NULL);
         ds_build_note(c, "could not trace the failing run: %s", e2.msg[0] ? e2.msg : "no trace log");
     }
     ds_run_result_clear(&again);

@@ -58,6 +58,12 @@ void cli_platform_warn(const ds_opts *opts, const ds_image *img);
     "  --authfile PATH               registry credentials (default: $REGISTRY_AUTH_FILE, containers auth.json, ~/.docker/config.json)\n" \
     "  --src-creds USER:PASS         credentials on the command line\n"
 
+#define CLI_STORE_HELP \
+    "  --store DIR                   the layer store (default: $DISTILL_STORE, else $XDG_CACHE_HOME/distill,\n" \
+    "                                /var/cache/distill as root): each layer unpacked once, shared by commands\n" \
+    "  --no-store                    unpack into a private temp tree instead\n" \
+    "  --verify-store                re-hash every stored file before use (a changed layer is redone)\n"
+
 /* 1 when arg is -h or --help. */
 bool cli_is_help(const char *arg);
 
@@ -67,6 +73,7 @@ int cmd_inspect(int argc, char **argv);
 int cmd_list_tags(int argc, char **argv);
 int cmd_layers(int argc, char **argv);
 int cmd_squash(int argc, char **argv);
+int cmd_store(int argc, char **argv);
 int cmd_ldd(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_scan(int argc, char **argv);

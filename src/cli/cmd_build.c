@@ -17,7 +17,10 @@ static const char usage[] =
     "(plus their ELF dependencies, symlink chains and parent dirs), verify the result\n"
     "with the same tests, and write it to DST only if every test passed.\n"
     "\n"
-    "  --runtime runc|crun|podman    container runtime (default: the first found)\n"
+    "  --runtime auto|runc|crun|podman|docker\n"
+    "                                container runtime (default auto: the first of runc, crun,\n"
+    "                                podman and docker that works here; docker: the Docker Engine\n"
+    "                                on $DOCKER_HOST, default unix:///var/run/docker.sock)\n"
     "  --network host|none           host (default): the app's ports are on 127.0.0.1;\n"
     "                                none: own network namespace, only --ready-cmd/tests inside\n"
     "  --test CMD                    a test, run on this machine by sh -c (repeatable)\n"
@@ -56,6 +59,7 @@ static const char usage[] =
     CLI_TRANSPORT_HELP
     "  --tls-verify=BOOL             both --src-tls-verify and --dest-tls-verify\n"
     "  --compress gzip|zstd|none     layer compression of the result (default gzip)\n"
+    CLI_STORE_HELP
     "\n"
     "Exit status: 0 DST written, 1 a test or check failed (DST untouched), 2 usage, 3 error.\n";
 
@@ -131,7 +135,7 @@ int cmd_build(int argc, char **argv) {
     bool quiet = false;
     cli_hold hold = {0};
     const cli_opt own[] = {
-        {.name = "runtime", .kind = CLI_STR, .target = &o.runtime},
+        {.name = "runtime", .kind = CLI_CHOICE, .choices = "auto|runc|crun|podman|docker", .target = &o.runtime},
         {.name = "network", .kind = CLI_FN, .target = &o.network_none, .fn = network_fn},
         {.name = "test", .kind = CLI_LIST, .target = &tests},
         {.name = "check", .kind = CLI_LIST, .target = &checks},
@@ -159,7 +163,7 @@ int cmd_build(int argc, char **argv) {
         {0},
     };
     cli_opt shared[CLI_T_MAX + 1];
-    cli_transport_table(shared, &o.topts, CLI_T_SRC | CLI_T_DEST | CLI_T_AUTH | CLI_T_COMPRESS | CLI_T_TMPDIR);
+    cli_transport_table(shared, &o.topts, CLI_T_SRC | CLI_T_DEST | CLI_T_AUTH | CLI_T_COMPRESS | CLI_T_TMPDIR | CLI_T_STORE);
     int rc = DS_EXIT_USAGE;
     int pr = cli_parse_project(CMD, usage, own, shared, argc - 1, argv + 1, &pos, &cmd, &hold);
     if (pr != 0) { rc = pr > 0 ? DS_EXIT_OK : DS_EXIT_USAGE; goto out; }
@@ -200,11 +204,14 @@ int cmd_build(int argc, char **argv) {
     ds_progress_done();
     if (res->outcome == DS_BUILD_WRITTEN) {
         fprintf(stderr, "distill build: %s -> %s: %.1f MB, %lld files -> %.1f MB, %lld files (%.1fx smaller; the app "
-                        "used %.1f MB); user %s; %s\n",
-                cli_shown(o.src), cli_shown(o.dst), res->before.bytes / 1e6, (long long)res->before.files, res->after.bytes / 1e6,
-                (long long)res->after.files,
+                        "used %.1f MB); user %s; runtime %s; %s\n",
+                cli_shown(o.src), cli_shown(o.dst), res->before.bytes / 1e6, (long long)res->before.files,
+                res->after.bytes / 1e6, (long long)res->after.files,
                 res->after.bytes ? (double)res->before.bytes / (double)res->after.bytes : 0.0, res->used_bytes / 1e6,
-                cli_shown(res->user), res->manifest_digest);
+                cli_shown(res->user), res->runtime, res->manifest_digest);
+        for (size_t i = 0; i < res->n_filecaps; i++)
+            fprintf(stderr, "distill build: %s has the file capability cap_net_bind_service (as nonroot its bind "
+                            "to port %d was refused)\n", cli_shown(res->filecaps[i].path), res->filecaps[i].port);
         if (o.n_checks)
             fprintf(stderr, "distill build: %zu held-out check(s) passed on the result\n", res->checks_passed);
         printf("%s\n", res->manifest_digest);

@@ -5,11 +5,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli/cli.h"
+#include "build/build_run.h"
 #include "cli/options.h"
 #include "harden/harden_image.h"
 #include "util/fsutil.h"
 #include "util/json_doc.h"
 #include "util/path_json.h"
+#include "util/progress.h"
 
 static const char usage_text[] =
     "Usage: distill harden SRC DST [OPTIONS]\n"
@@ -20,7 +22,10 @@ static const char usage_text[] =
     "(no login shell, no password hash), remove root from passwd/shadow, run as a non-root\n"
     "user; no world-writable files or non-sticky world-writable directories. Package\n"
     "metadata is kept, without the removed files. DST is SRC plus one layer with the changes.\n"
-    "Refuses (exit 3, naming the file) when the entry point or what it needs would go.\n"
+    "Language interpreters (perl, python, ruby, node, php, lua, tcl) go unless the entry point\n"
+    "runs them (its program, a script's #! interpreter). Refuses (exit 3, naming the file) when\n"
+    "the entry point or what it needs would go. Without --test, warns when a root image becomes\n"
+    "non-root and exposes a port below 1024 or its entry point writes where the new user cannot.\n"
     "\n"
     "Options:\n"
     "  --user NAME|UID[:GID]     run user (default: the image's User if not root, else nonroot 65532:65532,\n"
@@ -32,7 +37,13 @@ static const char usage_text[] =
     "  --squash                  write DST as one layer instead of SRC's layers plus one\n"
     "  --json                    print the report as JSON on stdout instead of a list\n"
     "  --compress gzip|zstd|none compression of the new layer (default gzip)\n"
+    "  --test CMD                run the hardened image (as build runs its candidate) and test it with\n"
+    "                            CMD (sh -c, on this machine; repeatable); DST is written only if every\n"
+    "                            test passes (exit 1 otherwise)\n"
+    "  --runtime auto|runc|crun|podman|docker  for --test (default auto: as distill build picks)\n"
+    "  --ready-cmd CMD, --ready-timeout S, --test-timeout S   as for distill build\n"
     CLI_TRANSPORT_HELP
+    CLI_STORE_HELP
     "\n"
     "Example:\n"
     "  distill harden oci:nginx:latest oci:nginx-hard:latest --user www-data --report harden.json\n";
@@ -61,6 +72,43 @@ static int profile_fn(void *t, const char *v, char *why, size_t n) {
     return 0;
 }
 
+/* --test: the hardened tree run through build's runtime machinery. */
+typedef struct test_ctx { ds_build_opts bo; bool failed; } test_ctx;
+
+static void on_step_start(void *ctx, const char *stage, const char *kind, const char *cmd) {
+    (void)ctx; (void)stage;
+    ds_progress_done();
+    fprintf(stderr, "distill harden: %s: %s\n", kind, cmd);
+}
+static void on_note(void *ctx, const char *msg) {
+    (void)ctx;
+    fprintf(stderr, "distill harden: %s\n", msg);
+}
+static void on_log_tail(void *ctx, const char *path, char *const *lines, size_t n) {
+    (void)ctx;
+    fprintf(stderr, "distill harden: last lines of the container's output (%s):\n", path);
+    for (size_t i = 0; i < n; i++) fprintf(stderr, "  | %s", lines[i]);
+}
+
+static int run_tests(void *ctx, const char *tree, const json_t *config, const char *user, ds_err *err) {
+    test_ctx *t = ctx;
+    ds_build_events ev = {.step_start = on_step_start, .note = on_note, .log_tail = on_log_tail};
+    ds_build_result *res = NULL;
+    if (ds_build_test_tree(tree, config, user, &t->bo, &ev, &res, err) < 0) return ds_err_wrap(err, "--test");
+    int rc = 0;
+    if (res->outcome != DS_BUILD_WRITTEN) {
+        const ds_build_step *f = res->failed;
+        t->failed = true;
+        rc = f ? ds_fail(err, "%s `%s` failed on the hardened image (%s%d): DST not written", f->kind, f->command,
+                         f->timed_out ? "timed out, exit " : "exit ", f->exit)
+               : ds_fail(err, "the hardened image failed its tests: DST not written");
+    } else {
+        fprintf(stderr, "distill harden: %zu test(s) passed on the hardened image (%s)\n", t->bo.n_tests, res->runtime);
+    }
+    ds_build_result_free(res);
+    return rc;
+}
+
 int cmd_harden(int argc, char **argv) {
     const char *cmd = "harden";
     ds_opts topts;
@@ -71,7 +119,9 @@ int cmd_harden(int argc, char **argv) {
     bool squash = false, json = false;
     int rc = DS_EXIT_OK;
     ds_err err;
-    cli_list allow_l = {0}, args = {0};
+    cli_list allow_l = {0}, args = {0}, tests = {0};
+    test_ctx tc = {0};
+    ds_build_opts_init(&tc.bo);
     const cli_opt own[] = {
         {.name = "user", .kind = CLI_STR, .target = &o.user},
         {.name = "allow", .kind = CLI_FN, .target = &allow_l, .fn = allow_fn},
@@ -80,10 +130,15 @@ int cmd_harden(int argc, char **argv) {
         {.name = "dry-run", .kind = CLI_BOOL, .target = &o.dry_run},
         {.name = "squash", .kind = CLI_BOOL, .target = &squash},
         {.name = "json", .kind = CLI_BOOL, .target = &json},
+        {.name = "test", .kind = CLI_LIST, .target = &tests},
+        {.name = "runtime", .kind = CLI_STR, .target = &tc.bo.runtime},
+        {.name = "ready-cmd", .kind = CLI_STR, .target = &tc.bo.ready_cmd},
+        {.name = "ready-timeout", .kind = CLI_SECONDS, .target = &tc.bo.ready_timeout, .max = 86400},
+        {.name = "test-timeout", .kind = CLI_SECONDS, .target = &tc.bo.test_timeout, .zero_ok = true, .max = 86400 * 7},
         {0},
     };
     cli_opt shared[CLI_T_MAX + 1];
-    cli_transport_table(shared, &topts, CLI_T_SRC | CLI_T_DEST | CLI_T_AUTH | CLI_T_COMPRESS | CLI_T_TMPDIR);
+    cli_transport_table(shared, &topts, CLI_T_SRC | CLI_T_DEST | CLI_T_AUTH | CLI_T_COMPRESS | CLI_T_TMPDIR | CLI_T_STORE);
     int pr = cli_parse(cmd, usage_text, own, shared, argc - 1, argv + 1, &args, NULL);
     src = args.n > 0 ? args.v[0] : NULL;
     dst = args.n > 1 ? args.v[1] : NULL;
@@ -91,20 +146,27 @@ int cmd_harden(int argc, char **argv) {
     cli_list_free(&args);
     const char **allow = (const char **)allow_l.v;
     o.n_allow = allow_l.n;
-    if (pr) { free(allow); return pr > 0 ? DS_EXIT_OK : DS_EXIT_USAGE; }
-    if (extra) { free(allow); return cli_usage_error(cmd, "unexpected argument %s", extra); }
-    if (!src || (!dst && !o.dry_run)) { free(allow); return cli_usage_error(cmd, "needs SRC and DST"); }
+    if (pr) { free(allow); cli_list_free(&tests); return pr > 0 ? DS_EXIT_OK : DS_EXIT_USAGE; }
+    tc.bo.tests = tests.v, tc.bo.n_tests = tests.n;
+    tc.bo.topts = topts;
+    if (tests.n && !o.dry_run) {
+        o.before_write = run_tests;
+        o.before_write_ctx = &tc;
+        umask(022); /* as build: the tree handed to the runtime must be enterable by a non-root user */
+    }
+    if (extra) { free(allow); cli_list_free(&tests); return cli_usage_error(cmd, "unexpected argument %s", extra); }
+    if (!src || (!dst && !o.dry_run)) { free(allow); cli_list_free(&tests); return cli_usage_error(cmd, "needs SRC and DST"); }
     if (dst && !strcmp(src, dst)) {
-        free(allow);
+        free(allow); cli_list_free(&tests);
         return cli_usage_error(cmd, "DST is SRC: harden never rewrites its source; name another destination");
     }
     if (o.user && !*o.user) {
-        free(allow);
+        free(allow); cli_list_free(&tests);
         return cli_usage_error(cmd, "--user: empty (want NAME|UID[:GID])");
     }
     if (o.user && (!strcmp(o.user, "root") || !strcmp(o.user, "0") || !strncmp(o.user, "0:", 2) ||
                    !strncmp(o.user, "root:", 5))) {
-        free(allow);
+        free(allow); cli_list_free(&tests);
         return cli_usage_error(cmd, "--user %s: the run user must not be root", o.user);
     }
     if (report) {
@@ -119,7 +181,7 @@ int cmd_harden(int argc, char **argv) {
         int bad = stat(dir, &st) < 0 ? errno : !S_ISDIR(st.st_mode) ? ENOTDIR : access(dir, W_OK | X_OK) < 0 ? errno : 0;
         free(dir);
         if (bad) {
-            free(allow);
+            free(allow); cli_list_free(&tests);
             ds_err re;
             ds_fail(&re, "--report %s: cannot write there: %s", report, strerror(bad));
             return cli_error(cmd, &re);
@@ -164,13 +226,17 @@ int cmd_harden(int argc, char **argv) {
     }
     json_decref(j);
     bool out_failed = fflush(stdout) != 0 || ferror(stdout);
-    if (r < 0) rc = cli_error(cmd, &err);
-    else if (out_failed && rc == DS_EXIT_OK) {
+    if (r < 0) {
+        rc = cli_error(cmd, &err);
+        if (tc.failed) rc = DS_EXIT_FAILED;
+    } else if (out_failed && rc == DS_EXIT_OK) {
         /* Instead of the summary: the list (or JSON) a caller reads did not arrive. */
         ds_err oe;
         ds_fail_errno(&oe, "%s: writing the %s to standard output", dst ? dst : src, json ? "JSON report" : "list of changes");
         rc = cli_error(cmd, &oe);
     } else if (!json) {
+        if (!tests.n)
+            for (size_t i = 0; i < rep.n_warnings; i++) fprintf(stderr, "distill harden: WARNING: %s\n", cli_shown(rep.warnings[i]));
         /* The user's name comes from the image's passwd: escaped like any name from an image. */
         const char *uname = cli_shown(rep.user_name ? rep.user_name : "?");
         const char *ucfg = cli_shown(rep.config_user ? rep.config_user : "?");
@@ -184,5 +250,6 @@ int cmd_harden(int argc, char **argv) {
     cli_shown_free();
     ds_harden_report_free(&rep);
     free(allow);
+    cli_list_free(&tests);
     return rc;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "store/store.h"
 #include "image/blob.h"
 #include "elf/elf_parse.h"
 #include "elf/resolve.h"
@@ -31,6 +32,7 @@ static const char usage[] =
     "  --ld-library-path P     LD_LIBRARY_PATH as the program would see it (default: from the\n"
     "                          image config's Env with --image, else none)\n"
     CLI_TRANSPORT_HELP
+    CLI_STORE_HELP
     "\n"
     "Exit status: 0 all found, 1 a library was not found, 2 usage error, 3 a file could not be read\n"
     "or is a malformed ELF.\n";
@@ -199,7 +201,7 @@ int cmd_ldd(int argc, char **argv) {
         {0},
     };
     cli_opt shared[CLI_T_MAX + 1];
-    cli_transport_table(shared, &opts, CLI_T_SRC | CLI_T_AUTH | CLI_T_TMPDIR);
+    cli_transport_table(shared, &opts, CLI_T_SRC | CLI_T_AUTH | CLI_T_TMPDIR | CLI_T_STORE);
     int pr = cli_parse("ldd", usage, own, shared, argc - 1, argv + 1, &fl, NULL);
     char **files = fl.v;
     size_t n_files = fl.n;
@@ -212,13 +214,15 @@ int cmd_ldd(int argc, char **argv) {
     ds_err err = {0};
     ds_image *img = NULL;
     char *tmp = NULL, *img_root = NULL, *img_llp = NULL;
+    ds_store_view view = DS_STORE_VIEW_INIT;
     if (image) {
         if (ds_image_open(image, &opts, &img, &err) < 0) { free(files); return cli_error("ldd", &err); }
         if (ds_image_mkdtemp(&opts, "distill-ldd", &tmp, &err) < 0) { ds_image_close(img); free(files); return cli_error("ldd", &err); }
         img_root = ds_xasprintf("%s/rootfs", tmp);
         ds_unpack_opts uo;
         ds_unpack_opts_default(&uo);
-        if (ds_image_unpack(img, img_root, &uo, &err) < 0) { rc = cli_error("ldd", &err); goto out; }
+        ds_store_stats st;
+        if (ds_store_unpack(&opts, img, img_root, tmp, false, &uo, &st, &view, &err) < 0) { rc = cli_error("ldd", &err); goto out; }
         if (!llp) llp = img_llp = llp_from_config(img);
         root = img_root;
     }
@@ -271,6 +275,7 @@ int cmd_ldd(int argc, char **argv) {
     ds_strv_free(found.v, found.n);
     ds_elf_ctx_free(ctx);
 out:
+    ds_store_view_release(&view);
     if (tmp) { ds_err e2; ds_rmtree(tmp, &e2); }
     free(tmp); free(img_root); free(img_llp);
     if (img) ds_image_close(img);

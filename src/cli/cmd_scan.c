@@ -12,6 +12,7 @@
 #include "fs/unpack.h"
 #include "image/blob.h"
 #include "scan/report.h"
+#include "store/store.h"
 #include "util/fsutil.h"
 #include <errno.h>
 
@@ -35,6 +36,7 @@ static const char USAGE[] =
     "  --tmpdir DIR               where an image is unpacked for the scan (default: $TMPDIR, else /var/tmp;\n"
     "                             --tmpdir /dev/shm is faster where RAM allows); removed afterwards\n"
     CLI_SRC_HELP
+    CLI_STORE_HELP
     "\n"
     "Exit: 0 clean, 1 a policy check failed or a finding reached --fail-on, 2 usage, 3 error.\n";
 
@@ -61,7 +63,7 @@ static int parse_args(int argc, char **argv, scan_args *a) {
         {0},
     };
     cli_opt shared[CLI_T_MAX + 1];
-    cli_transport_table(shared, &a->opts, CLI_T_SRC | CLI_T_AUTH | CLI_T_TMPDIR);
+    cli_transport_table(shared, &a->opts, CLI_T_SRC | CLI_T_AUTH | CLI_T_TMPDIR | CLI_T_STORE);
     cli_list args = {0};
     int pr = cli_parse("scan", USAGE, own, shared, argc - 1, argv + 1, &args, NULL);
     a->image = args.n ? args.v[0] : NULL;
@@ -153,7 +155,8 @@ static void print_summary(const ds_scan *s, const ds_findings *f, const ds_polic
 
 
 /* Anything but rootfs: is unpacked into a private temp dir first. */
-static int open_root(scan_args *a, char **root, char **tmp, char **user, json_t **labels, char **digest, ds_err *err) {
+static int open_root(scan_args *a, char **root, char **tmp, char **user, json_t **labels, char **digest,
+                     ds_store_view *view, ds_err *err) {
     *tmp = NULL;
     *digest = NULL;
     *user = a->user ? ds_xstrdup(a->user) : NULL;
@@ -178,7 +181,8 @@ static int open_root(scan_args *a, char **root, char **tmp, char **user, json_t 
     ds_unpack_opts uo;
     ds_unpack_opts_default(&uo);
     uo.allow_devices = false;
-    int rc = ds_image_unpack(img, *root, &uo, err);
+    ds_store_stats st;
+    int rc = ds_store_unpack(&a->opts, img, *root, *tmp, false, &uo, &st, view, err);
     ds_image_close(img);
     return rc;
 }
@@ -199,7 +203,8 @@ int cmd_scan(int argc, char **argv) {
     ds_policy_results pol = {0};
     bool have_f = false, have_pol = false;
     rc = DS_EXIT_ERROR;
-    if (open_root(&a, &root, &tmp, &user, &labels, &digest, &err) < 0) goto out;
+    ds_store_view view = DS_STORE_VIEW_INIT;
+    if (open_root(&a, &root, &tmp, &user, &labels, &digest, &view, &err) < 0) goto out;
     ds_scan_opts so = {.user = user, .labels = labels, .image_ref = a.image, .digest = digest};
     if (ds_scan_root(root, &so, &s, &err) < 0) goto out;
     if (a.vulns) {
@@ -258,6 +263,7 @@ out:
     if (have_f) ds_findings_free(&f);
     if (have_pol) ds_policy_results_free(&pol);
     ds_scan_free(&s);
+    ds_store_view_release(&view);
     if (tmp) {
         ds_err e2;
         ds_rmtree(tmp, &e2);

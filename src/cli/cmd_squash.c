@@ -19,6 +19,7 @@ static const char usage[] =
     "Options:\n"
     "  --compress gzip|zstd|none     layer compression (default gzip)\n"
     CLI_TRANSPORT_HELP
+    CLI_STORE_HELP
     "\n"
     "Example: distill squash oci:./app:latest oci:./app-squashed:latest\n";
 
@@ -26,7 +27,7 @@ int cmd_squash(int argc, char **argv) {
     ds_opts opts;
     ds_opts_init(&opts);
     cli_opt shared[CLI_T_MAX + 1];
-    cli_transport_table(shared, &opts, CLI_T_SRC | CLI_T_DEST | CLI_T_AUTH | CLI_T_COMPRESS | CLI_T_TMPDIR);
+    cli_transport_table(shared, &opts, CLI_T_SRC | CLI_T_DEST | CLI_T_AUTH | CLI_T_COMPRESS | CLI_T_TMPDIR | CLI_T_STORE);
     cli_list args = {0};
     int pr = cli_parse("squash", usage, NULL, shared, argc - 1, argv + 1, &args, NULL);
     size_t npos = args.n;

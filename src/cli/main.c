@@ -21,6 +21,7 @@ static const struct {
     {"list-tags", cmd_list_tags, "list the tags of a layout, an archive or a registry repository"},
     {"layers", cmd_layers, "per-layer sizes and changes, wasted bytes and efficiency"},
     {"squash", cmd_squash, "rewrite an image as one layer"},
+    {"store", cmd_store, "the layer store: what it holds (ls), bounding its size (prune)"},
 };
 
 static void usage(FILE *f) {

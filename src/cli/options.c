@@ -64,6 +64,12 @@ void cli_transport_table(cli_opt *out, ds_opts *o, unsigned which) {
          * "quiet" entry, looked up first, wins). */
         out[n++] = (cli_opt){.name = "quiet", .short_name = 'q', .kind = CLI_FN, .flag_only = true, .fn = quiet_fn};
     }
+    if (which & CLI_T_STORE) {
+        o->use_store = true; /* a command that takes the flags uses the store unless --no-store */
+        out[n++] = (cli_opt){.name = "store", .kind = CLI_STR, .target = &o->store_dir};
+        out[n++] = (cli_opt){.name = "no-store", .kind = CLI_BOOL, .target = &o->no_store};
+        out[n++] = (cli_opt){.name = "verify-store", .kind = CLI_BOOL, .target = &o->verify_store};
+    }
     out[n] = (cli_opt){0};
 }
 

@@ -47,8 +47,9 @@ enum {
     CLI_T_AUTH = 4,     /* --authfile --tls-verify (with SRC and/or DEST) */
     CLI_T_COMPRESS = 8, /* --compress gzip|zstd|none */
     CLI_T_TMPDIR = 16,  /* --tmpdir DIR, and -q/--quiet */
+    CLI_T_STORE = 32,   /* --store DIR --no-store --verify-store (unpacks through the layer store) */
 };
-#define CLI_T_MAX 13
+#define CLI_T_MAX 16
 /* Fill out[] (at least CLI_T_MAX + 1 entries) with the transport flags in `which`, ending in CLI_END. */
 void cli_transport_table(cli_opt *out, ds_opts *o, unsigned which);
 

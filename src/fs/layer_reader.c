@@ -42,6 +42,21 @@ int ds_layer_next(struct archive *a, const char *blob_path, struct archive_entry
     return 1;
 }
 
+int ds_layer_reader_open_mem(unsigned char *buf, size_t len, const char *name, struct archive **out, ds_err *err) {
+    struct archive *a = archive_read_new();
+    if (!a) { free(buf); return ds_fail(err, "%s: out of memory", name); }
+    archive_read_support_format_tar(a);
+    mem_tar *m = ds_xmalloc(sizeof *m);
+    *m = (mem_tar){.buf = buf, .len = len};
+    if (archive_read_open2(a, m, NULL, mem_tar_read, NULL, mem_tar_close) != ARCHIVE_OK) {
+        int r = ds_fail(err, "%s: %s", name, archive_error_string(a) ? archive_error_string(a) : "cannot open");
+        archive_read_free(a);
+        return r;
+    }
+    *out = a;
+    return 0;
+}
+
 int ds_layer_reader_open(const char *blob_path, const char *media_type, struct archive **out, ds_err *err) {
     struct archive *a = archive_read_new();
     if (!a) return ds_fail(err, "%s: out of memory", blob_path);

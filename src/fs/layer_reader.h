@@ -7,6 +7,10 @@
 
 int ds_layer_reader_open(const char *blob_path, const char *media_type, struct archive **out, ds_err *err);
 
+/* A plain (uncompressed) tar already in memory: buf (malloc'd) is owned by the archive from
+ * here on, freed when it closes (also on failure). name is for errors. */
+int ds_layer_reader_open_mem(unsigned char *buf, size_t len, const char *name, struct archive **out, ds_err *err);
+
 /* The next entry of a layer opened above: 1 with *e set, 0 at the end, -1 on a damaged tar (the
  * error names blob_path). libarchive warnings are not errors: the entry is returned. */
 int ds_layer_next(struct archive *a, const char *blob_path, struct archive_entry **e, ds_err *err);

@@ -503,14 +503,20 @@ static int apply_entry(applier *ap, struct archive *a, struct archive_entry *e, 
 
 int ds_layer_apply(const char *root_dir, const char *blob_path, const char *media_type,
                    const ds_unpack_opts *opts, ds_err *err) {
+    struct archive *a = NULL;
+    if (ds_layer_reader_open(blob_path, media_type, &a, err) < 0) return -1;
+    return ds_layer_apply_archive(root_dir, blob_path, a, opts, err);
+}
+
+int ds_layer_apply_archive(const char *root_dir, const char *blob_path, struct archive *a,
+                           const ds_unpack_opts *opts, ds_err *err) {
     ds_unpack_opts defaults;
     if (!opts) { ds_unpack_opts_default(&defaults); opts = &defaults; }
     applier ap = {.blob = blob_path, .o = opts, .is_root = geteuid() == 0, .cache_fd = -1};
     ap.rootfd = open(root_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (ap.rootfd < 0) return ds_fail_errno(err, "%s", root_dir);
+    if (ap.rootfd < 0) { int e = errno; archive_read_free(a); errno = e; return ds_fail_errno(err, "%s", root_dir); }
     ds_strmap_init(&ap.written);
-    struct archive *a = NULL;
-    int rc = ds_layer_reader_open(blob_path, media_type, &a, err);
+    int rc = 0;
     while (rc == 0) {
         struct archive_entry *e;
         int r = ds_layer_next(a, blob_path, &e, err);
@@ -519,7 +525,7 @@ int ds_layer_apply(const char *root_dir, const char *blob_path, const char *medi
         ds_progress_bytes((uint64_t)archive_filter_bytes(a, 0)); /* tar bytes read so far */
     }
     if (rc == 0) rc = finish_dirs(&ap, err);
-    if (a) archive_read_free(a);
+    archive_read_free(a);
     cache_drop(&ap);
     for (size_t i = 0; i < ap.ndirs; i++) free(ap.dirs[i].rel);
     free(ap.dirs);

@@ -27,6 +27,12 @@ void ds_unpack_opts_default(ds_unpack_opts *o);
 int ds_layer_apply(const char *root_dir, const char *blob_path, const char *media_type,
                    const ds_unpack_opts *opts, ds_err *err);
 
+/* The same for a tar stream already opened (ds_layer_reader_open or _open_mem), which it
+ * frees; blob_path only names the layer in errors. */
+struct archive;
+int ds_layer_apply_archive(const char *root_dir, const char *blob_path, struct archive *a,
+                           const ds_unpack_opts *opts, ds_err *err);
+
 /* The image-level loop (every layer of an image, in order) is ds_image_unpack in image/image.h. */
 
 #endif

@@ -109,52 +109,78 @@ static int check_elf(ep_ctx *x, const char *rel, const char *what, ds_err *err) 
     return rc;
 }
 
-static int check_script(ep_ctx *x, const char *rel, const char *shown, int depth, ds_err *err) {
-    hr_ctx *c = x->c;
+/* The #! line of the file at rel: interp and its one argument (NULL when none) in buf;
+ * 1 for a script, 2 for an ELF file, 0 otherwise. */
+static int read_head(hr_ctx *c, const char *rel, char *buf, size_t size, char **interp, char **arg) {
     int fd = hr_open(c, rel, O_RDONLY);
     if (fd < 0) return 0;
-    char buf[256];
-    ssize_t n = read(fd, buf, sizeof buf - 1);
+    ssize_t n = read(fd, buf, size - 1);
     close(fd);
     if (n < 4) return 0;
     buf[n] = 0;
-    if (!memcmp(buf, "\x7f" "ELF", 4)) {
-        char *what = ds_xasprintf("entry point %s", shown);
-        int r = check_elf(x, rel, what, err);
-        free(what);
-        return r;
-    }
+    if (!memcmp(buf, "\x7f" "ELF", 4)) return 2;
     if (buf[0] != '#' || buf[1] != '!') return 0;
     char *nl = strchr(buf, '\n');
     if (nl) *nl = 0;
     char *p = buf + 2;
     while (*p == ' ' || *p == '\t') p++;
-    char *interp = p;
+    *interp = p;
     while (*p && *p != ' ' && *p != '\t') p++;
-    char *arg = NULL;
+    *arg = NULL;
     if (*p) {
         *p++ = 0;
         while (*p == ' ' || *p == '\t') p++;
-        if (*p) arg = p;
+        if (*p) *arg = p;
     }
-    if (!*interp) return 0;
+    if (!**interp) return 0;
+    /* #!/usr/bin/env [-S] PROG: PROG in *arg, alone */
+    const char *b = strrchr(*interp, '/');
+    if (*arg && !strcmp(b ? b + 1 : *interp, "env")) {
+        char *a = *arg;
+        if (!strncmp(a, "-S", 2)) { a += 2; while (*a == ' ') a++; }
+        char *sp = strpbrk(a, " \t");
+        if (sp) *sp = 0;
+        *arg = *a && *a != '-' ? a : NULL;
+    } else {
+        *arg = NULL;
+    }
+    return 1;
+}
+
+static int check_script(ep_ctx *x, const char *rel, const char *shown, int depth, ds_err *err) {
+    char buf[256], *interp = NULL, *arg = NULL;
+    int kind = read_head(x->c, rel, buf, sizeof buf, &interp, &arg);
+    if (kind == 2) {
+        char *what = ds_xasprintf("entry point %s", shown);
+        int r = check_elf(x, rel, what, err);
+        free(what);
+        return r;
+    }
+    if (kind != 1) return 0;
     char *what = ds_xasprintf("entry point %s is a script run by %s, and", shown, interp);
     int r = check_prog(x, interp, what, depth + 1, err);
     free(what);
-    if (r < 0) return r;
-    /* #!/usr/bin/env [-S] PROG */
-    const char *b = strrchr(interp, '/');
-    if (arg && !strcmp(b ? b + 1 : interp, "env")) {
-        if (!strncmp(arg, "-S", 2)) { arg += 2; while (*arg == ' ') arg++; }
-        char *sp = strpbrk(arg, " \t");
-        if (sp) *sp = 0;
-        if (*arg && *arg != '-') {
-            what = ds_xasprintf("entry point %s is a script run by %s, and", shown, arg);
-            r = check_prog(x, arg, what, depth + 1, err);
-            free(what);
-        }
-    }
+    if (r < 0 || !arg) return r;
+    what = ds_xasprintf("entry point %s is a script run by %s, and", shown, arg);
+    r = check_prog(x, arg, what, depth + 1, err);
+    free(what);
     return r;
+}
+
+/* The programs the entry point runs, statically: its program, a script's interpreter(s). */
+static void collect_prog(ep_ctx *x, const char *prog, int depth, void (*add)(hr_ctx *, const char *)) {
+    if (depth > 4) return;
+    char *path = locate(x, prog);
+    if (!path) return;
+    add(x->c, path);
+    char *target = hr_resolve(x->c, path, true);
+    char buf[256], *interp = NULL, *arg = NULL;
+    if (target && read_head(x->c, target, buf, sizeof buf, &interp, &arg) == 1) {
+        collect_prog(x, interp, depth + 1, add);
+        if (arg) collect_prog(x, arg, depth + 1, add);
+    }
+    free(target);
+    free(path);
 }
 
 /* "/a/b": absolute, no empty, "." or ".." components. */
@@ -212,9 +238,12 @@ static int check_prog(ep_ctx *x, const char *prog, const char *what, int depth, 
     return rc;
 }
 
-int hr_check_entrypoint(hr_ctx *c, ds_err *err) {
+/* The entry point's argv0, the array it comes from, and the lookup context; NULL when none
+ * (or not a list of strings: err set, -1 in *bad). */
+static const char *entry_of(hr_ctx *c, ep_ctx *x, json_t **arr, int *bad, ds_err *err) {
+    *bad = 0;
     json_t *cfg = c->o->config;
-    if (!cfg) return 0;
+    if (!cfg) return NULL;
     if (json_object_get(cfg, "config")) cfg = json_object_get(cfg, "config");
     json_t *ep = json_object_get(cfg, "Entrypoint"), *cmd = json_object_get(cfg, "Cmd");
     /* A string or a number here is no entry point a runtime accepts: say so rather than
@@ -225,32 +254,56 @@ int hr_check_entrypoint(hr_ctx *c, ds_err *err) {
         if (!vals[k] || json_is_null(vals[k])) continue;
         bool ok = json_is_array(vals[k]);
         for (size_t n = 0; ok && n < json_array_size(vals[k]); n++) ok = json_is_string(json_array_get(vals[k], n));
-        if (!ok) return ds_fail(err, "the image's config %s is not a list of strings", names[k]);
+        if (!ok) { *bad = ds_fail(err, "the image's config %s is not a list of strings", names[k]); return NULL; }
     }
     const char *argv0 = NULL;
-    if (json_is_array(ep) && json_array_size(ep)) argv0 = json_string_value(json_array_get(ep, 0));
-    else if (json_is_array(cmd) && json_array_size(cmd)) argv0 = json_string_value(json_array_get(cmd, 0));
-    if (!argv0 || !*argv0) return 0;
-    ep_ctx x = {c, DEFAULT_PATH, NULL, json_string_value(json_object_get(cfg, "WorkingDir"))};
+    if (json_is_array(ep) && json_array_size(ep)) { argv0 = json_string_value(json_array_get(ep, 0)); *arr = ep; }
+    else if (json_is_array(cmd) && json_array_size(cmd)) { argv0 = json_string_value(json_array_get(cmd, 0)); *arr = cmd; }
+    if (!argv0 || !*argv0) return NULL;
+    *x = (ep_ctx){c, DEFAULT_PATH, NULL, json_string_value(json_object_get(cfg, "WorkingDir"))};
     json_t *env = json_object_get(cfg, "Env"), *v;
     size_t i;
     json_array_foreach(env, i, v) {
         const char *s = json_string_value(v);
         if (!s) continue;
-        if (!strncmp(s, "PATH=", 5)) x.path_env = s + 5;
-        if (!strncmp(s, "LD_LIBRARY_PATH=", 16)) x.ldlp = s + 16;
+        if (!strncmp(s, "PATH=", 5)) x->path_env = s + 5;
+        if (!strncmp(s, "LD_LIBRARY_PATH=", 16)) x->ldlp = s + 16;
     }
-    /* `env PROG ...` as the entry point: PROG must survive too. */
+    return argv0;
+}
+
+/* `env PROG ...` as the entry point: PROG, else NULL. */
+static const char *env_prog(const char *argv0, json_t *arr) {
+    const char *b = strrchr(argv0, '/');
+    if (strcmp(b ? b + 1 : argv0, "env")) return NULL;
+    for (size_t k = 1; k < json_array_size(arr); k++) {
+        const char *a = json_string_value(json_array_get(arr, k));
+        if (!a || a[0] == '-' || strchr(a, '=')) continue;
+        return a;
+    }
+    return NULL;
+}
+
+void hr_entrypoint_programs(hr_ctx *c, void (*add)(hr_ctx *, const char *path)) {
+    ep_ctx x;
+    json_t *arr = NULL;
+    int bad;
+    ds_err e;
+    const char *argv0 = entry_of(c, &x, &arr, &bad, &e);
+    if (!argv0) return;
+    collect_prog(&x, argv0, 0, add);
+    const char *p = env_prog(argv0, arr);
+    if (p) collect_prog(&x, p, 0, add);
+}
+
+int hr_check_entrypoint(hr_ctx *c, ds_err *err) {
+    ep_ctx x;
+    json_t *arr = NULL;
+    int bad;
+    const char *argv0 = entry_of(c, &x, &arr, &bad, err);
+    if (!argv0) return bad;
     int r = check_prog(&x, argv0, "entry point", 0, err);
     if (r < 0) return r;
-    const char *b = strrchr(argv0, '/');
-    if (!strcmp(b ? b + 1 : argv0, "env")) {
-        json_t *arr = json_is_array(ep) && json_array_size(ep) ? ep : cmd;
-        for (size_t k = 1; k < json_array_size(arr); k++) {
-            const char *a = json_string_value(json_array_get(arr, k));
-            if (!a || a[0] == '-' || strchr(a, '=')) continue;
-            return check_prog(&x, a, "entry point", 0, err);
-        }
-    }
-    return 0;
+    const char *p = env_prog(argv0, arr);
+    return p ? check_prog(&x, p, "entry point", 0, err) : 0;
 }

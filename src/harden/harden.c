@@ -38,6 +38,8 @@ void ds_harden_report_free(ds_harden_report *r) {
     free(r->changes);
     free(r->user_name);
     free(r->config_user);
+    for (size_t i = 0; i < r->n_warnings; i++) free(r->warnings[i]);
+    free(r->warnings);
     memset(r, 0, sizeof *r);
 }
 
@@ -56,8 +58,10 @@ json_t *ds_harden_report_json(const ds_harden_report *r) {
                                             (json_int_t)r->uid, "gid", (json_int_t)r->gid, "config",
                                             ds_json_bytes(r->config_user))
                                 : json_null();
-    json_t *j = json_pack("{s:b, s:o, s:o, s:o}", "applied", r->applied, "user", user, "summary", summary, "changes",
-                          changes);
+    json_t *warnings = json_array();
+    for (size_t i = 0; i < r->n_warnings; i++) json_array_append_new(warnings, ds_json_bytes(r->warnings[i]));
+    json_t *j = json_pack("{s:b, s:o, s:o, s:o, s:o}", "applied", r->applied, "user", user, "summary", summary, "changes",
+                          changes, "warnings", warnings);
     ds_json_export(j);
     return j;
 }
@@ -84,42 +88,48 @@ static void fill_report(hr_ctx *c, ds_harden_report *rep) {
 }
 
 /* A literal --allow path keeps every link of the symlink chain it resolves through. */
-static void add_keep(hr_ctx *c, const char *rel) {
-    c->keep = ds_xrealloc(c->keep, (c->n_keep + 1) * sizeof *c->keep);
-    c->keep[c->n_keep++] = ds_xstrdup(rel);
+static void chain_add(hr_ctx *c, const char *path, char ***v, size_t *n) {
+    char *cur = ds_xstrdup(path);
+    for (int hop = 0; hop < 40 && cur; hop++) {
+        char *canon = hr_resolve(c, cur, false);
+        free(cur);
+        cur = NULL;
+        if (!canon || !*canon) { free(canon); break; }
+        *v = ds_xrealloc(*v, (*n + 1) * sizeof **v);
+        (*v)[(*n)++] = ds_xstrdup(canon);
+        const hr_entry *e = hr_find_entry(c, canon);
+        if (e && S_ISLNK(e->st.st_mode)) {
+            char *full = hr_full(c, canon);
+            char buf[PATH_MAX];
+            ssize_t k = readlink(full, buf, sizeof buf - 1);
+            free(full);
+            if (k > 0) {
+                buf[k] = 0;
+                if (buf[0] == '/') cur = ds_xstrdup(buf);
+                else {
+                    char *slash = strrchr(canon, '/');
+                    cur = slash ? ds_xasprintf("/%.*s/%s", (int)(slash - canon), canon, buf) : ds_xasprintf("/%s", buf);
+                }
+            }
+        }
+        free(canon);
+    }
+    free(cur);
 }
 
 static void compute_keep(hr_ctx *c) {
     for (size_t i = 0; i < c->o->n_allow; i++) {
         const char *pat = c->o->allow[i];
         if (strpbrk(pat, "*?[")) continue;
-        char *cur = ds_xstrdup(pat);
-        for (int hop = 0; hop < 40 && cur; hop++) {
-            char *canon = hr_resolve(c, cur, false);
-            free(cur);
-            cur = NULL;
-            if (!canon || !*canon) { free(canon); break; }
-            add_keep(c, canon);
-            const hr_entry *e = hr_find_entry(c, canon);
-            if (e && S_ISLNK(e->st.st_mode)) {
-                char *full = hr_full(c, canon);
-                char buf[PATH_MAX];
-                ssize_t n = readlink(full, buf, sizeof buf - 1);
-                free(full);
-                if (n > 0) {
-                    buf[n] = 0;
-                    if (buf[0] == '/') cur = ds_xstrdup(buf);
-                    else {
-                        char *slash = strrchr(canon, '/');
-                        cur = slash ? ds_xasprintf("/%.*s/%s", (int)(slash - canon), canon, buf) : ds_xasprintf("/%s", buf);
-                    }
-                }
-            }
-            free(canon);
-        }
-        free(cur);
+        chain_add(c, pat, &c->keep, &c->n_keep);
     }
     if (c->n_keep) qsort(c->keep, c->n_keep, sizeof *c->keep, hr_strcmp_p);
+}
+
+static void ep_add(hr_ctx *c, const char *path) { chain_add(c, path, &c->ep_keep, &c->n_ep_keep); }
+
+bool hr_entry_uses(const hr_ctx *c, const char *rel) {
+    return c->n_ep_keep && bsearch(&rel, c->ep_keep, c->n_ep_keep, sizeof *c->ep_keep, hr_strcmp_p) != NULL;
 }
 
 static void ctx_free(hr_ctx *c) {
@@ -134,6 +144,8 @@ static void ctx_free(hr_ctx *c) {
     free(c->removed);
     for (size_t i = 0; i < c->n_keep; i++) free(c->keep[i]);
     free(c->keep);
+    for (size_t i = 0; i < c->n_ep_keep; i++) free(c->ep_keep[i]);
+    free(c->ep_keep);
     free(c->root_real);
     ds_rp_close(&c->rp);
 }
@@ -152,12 +164,15 @@ int ds_harden_tree(const char *root, const ds_harden_opts *o, ds_harden_report *
     }
     if (hr_walk(&c, err) < 0) goto out;
     compute_keep(&c);
+    hr_entrypoint_programs(&c, ep_add);
+    if (c.n_ep_keep) qsort(c.ep_keep, c.n_ep_keep, sizeof *c.ep_keep, hr_strcmp_p);
     if (hr_plan_files(&c, err) < 0) goto out;
     hr_index_removed(&c);
     if (hr_plan_dpkg(&c, err) < 0) goto out;
     if (hr_plan_accounts(&c, rep, err) < 0) goto out;
     hr_index_removed(&c);
     fill_report(&c, rep);
+    hr_warn_nonroot(&c, rep);
     if (hr_check_entrypoint(&c, err) < 0) goto out;
     if (!o->dry_run) {
         if (hr_apply(&c, err) < 0) { ds_err_wrap(err, "harden %s", root); goto out; }

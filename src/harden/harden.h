@@ -42,6 +42,15 @@ typedef struct ds_harden_opts {
      * Cmd, Env (PATH, LD_LIBRARY_PATH), User and WorkingDir are read from it for the run user
      * and the entry-point safety check. NULL = no entry point to check, user from `user` only. */
     json_t *config;
+    /* Leave language interpreters alone (distill build: its closure already kept only those
+     * the app ran). Otherwise they go unless the entry point runs them (its program, a
+     * script's #! interpreter, `env PROG`). */
+    bool keep_interpreters;
+    /* ds_harden_image: called on the hardened tree before DST is written, with the result's
+     * config (whole blob, User set) and run user; -1 (err set) and DST is not written.
+     * `distill harden --test` runs the tests there. */
+    int (*before_write)(void *ctx, const char *tree, const json_t *config, const char *user, ds_err *err);
+    void *before_write_ctx;
 } ds_harden_opts;
 void ds_harden_opts_init(ds_harden_opts *o);
 
@@ -56,6 +65,7 @@ void ds_harden_opts_init(ds_harden_opts *o);
 #define DS_HR_DEBUGGER "debugger"             /* remove */
 #define DS_HR_NETWORK "network-tool"          /* remove */
 #define DS_HR_LINK_TOOL "link-tool"           /* remove: ln */
+#define DS_HR_INTERPRETER "interpreter"     /* remove: perl, python, ruby, node, php, lua, tcl the entry point does not run */
 #define DS_HR_ADMIN "admin-tool"              /* remove (strict): su, sudo, mount, chmod, ... */
 #define DS_HR_DANGLING "link-to-removed"      /* remove: symlink or hard link to a removed file */
 #define DS_HR_PKG_METADATA "package-metadata" /* edit: removed files dropped from dpkg lists */
@@ -91,11 +101,16 @@ typedef struct ds_harden_report {
     uid_t uid;
     gid_t gid;
     char *config_user;
+    /* Why the image may not run as before (static checks, for a harden without --test): a root
+     * image now non-root that exposes a port below 1024, or whose entry point writes where the
+     * new user cannot. */
+    char **warnings;
+    size_t n_warnings;
 } ds_harden_report;
 void ds_harden_report_init(ds_harden_report *r);
 void ds_harden_report_free(ds_harden_report *r);
 /* {"applied":bool,"user":{"name","uid","gid","config"},"changes":[{"rule","path","action","detail"}],
- *  "summary":{rule:count}} — a new reference. */
+ *  "summary":{rule:count},"warnings":[...]} — a new reference. */
 json_t *ds_harden_report_json(const ds_harden_report *r);
 
 /* Harden the tree at `root` (see the top of this file). On a refusal (entry point or its

@@ -14,6 +14,7 @@
 #include "image/blob.h"
 #include "util/progress.h"
 #include "image/image_write.h"
+#include "store/store.h"
 #include "util/fsutil.h"
 #include "util/source_date.h"
 #include "util/strvec.h"
@@ -117,6 +118,7 @@ int ds_harden_image(const char *src_ref, const char *dst_ref, ds_harden_opts *o,
     strset diff = {0};
     ds_layer_out lo;
     memset(&lo, 0, sizeof lo);
+    ds_store_view view = DS_STORE_VIEW_INIT;
     int rc = -1;
     if (ds_image_open(src_ref, topts, &img, err) < 0) return -1;
     /* Before the long unpack: a DST that is SRC (or inside it) would change the source. */
@@ -127,13 +129,24 @@ int ds_harden_image(const char *src_ref, const char *dst_ref, ds_harden_opts *o,
     ds_unpack_opts_default(&uo);
     uo.keep_owners = geteuid() == 0;
     uo.keep_xattrs = true;
-    if (ds_image_unpack(img, root, &uo, err) < 0) { ds_err_wrap(err, "%s", src_ref); goto out; }
+    /* From the layer store: an overlay with a private upper dir takes the rules' changes. */
+    ds_store_stats st;
+    if (ds_store_unpack(topts, img, root, tmp, true, &uo, &st, &view, err) < 0) { ds_err_wrap(err, "%s", src_ref); goto out; }
     o->config = img->config;
     ds_progress("Hardening the tree (%s)", src_ref);
     rc = ds_harden_tree(root, o, rep, err);
     o->config = NULL;
     if (rc < 0 || o->dry_run) goto out;
     rc = -1;
+    if (o->before_write) {
+        /* The tree as it will run (before the whiteouts of the diff are planted in it). */
+        json_t *cfgdoc = json_deep_copy(img->config);
+        json_t *cfg = json_object_get(cfgdoc, "config");
+        if (json_is_object(cfg)) json_object_set_new(cfg, "User", json_string(rep->config_user));
+        int br = o->before_write(o->before_write_ctx, root, cfgdoc, rep->config_user, err);
+        json_decref(cfgdoc);
+        if (br < 0) goto out;
+    }
     ds_compress comp = DS_COMPRESS_GZIP;
     if (topts->compress && ds_compress_parse(topts->compress, &comp, err) < 0) goto out;
     if (!squash && mark_diff(root, rep, &diff, err) < 0) goto out;
@@ -147,6 +160,7 @@ out:
     if (lo.blob_path) unlink(lo.blob_path);
     ds_layer_out_free(&lo);
     ds_strvec_free(&diff);
+    ds_store_view_release(&view);
     if (tmp) {
         ds_err e2;
         ds_rmtree(tmp, &e2);

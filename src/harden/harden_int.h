@@ -40,6 +40,8 @@ typedef struct hr_ctx {
     size_t n_removed;
     char **keep;             /* rel paths kept because an --allow literal resolves through them */
     size_t n_keep;
+    char **ep_keep;          /* sorted rel paths of the programs the entry point runs (and their links) */
+    size_t n_ep_keep;
 } hr_ctx;
 
 /* plan.c */
@@ -68,6 +70,12 @@ int hr_plan_accounts(hr_ctx *c, ds_harden_report *rep, ds_err *err);
 int hr_plan_dpkg(hr_ctx *c, ds_err *err);
 /* entrypoint.c */
 int hr_check_entrypoint(hr_ctx *c, ds_err *err);
+/* Each program the entry point runs (statically: its program via PATH, a script's #!
+ * interpreter, `env PROG`), as an in-image path. */
+void hr_entrypoint_programs(hr_ctx *c, void (*add)(hr_ctx *, const char *path));
+bool hr_entry_uses(const hr_ctx *c, const char *rel);
+/* nonroot_warn.c: warnings for a root image made non-root (ports below 1024, root-owned write paths). */
+void hr_warn_nonroot(hr_ctx *c, ds_harden_report *rep);
 /* apply.c */
 int hr_apply(hr_ctx *c, ds_err *err);
 

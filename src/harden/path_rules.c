@@ -19,6 +19,10 @@ static const char *const debuggers[] = {"gdb", "gdbserver", "gdb-multiarch", "st
 static const char *const network[] = {"curl", "wget", "wget2", "nc", "nc.openbsd", "nc.traditional", "ncat", "netcat",
                                       "socat", "telnet", "ftp", "tftp", NULL};
 static const char *const linktool[] = {"ln", NULL};
+/* language interpreters: removed unless the entry point runs them (harden.h, keep_interpreters) */
+static const char *const interpreters[] = {"perl", "perl5*", "python", "python[0-9]*", "pypy*", "ruby", "ruby[0-9]*",
+                                           "irb", "irb[0-9]*", "node", "nodejs", "php", "php[0-9]*", "php-cgi*", "lua",
+                                           "lua[0-9]*", "luajit*", "tclsh", "tclsh[0-9]*", "wish", "wish[0-9]*", NULL};
 /* strict: tools an intruder uses to change identity, permissions, mounts or reach out. */
 static const char *const admin[] = {"su", "sudo", "sudoedit", "doas", "runuser", "login", "mount", "umount", "chmod",
                                     "chown", "chgrp", "chattr", "mknod", "mkfifo", "setcap", "capsh", "setpriv",
@@ -32,7 +36,7 @@ static const char *const strict_build[] = {"cpp", "cpp-[0-9]*", "as", "ld", "ld.
 static const name_rule rules[] = {
     {DS_HR_SHELL, false, shells},       {DS_HR_BUSYBOX, false, busybox},  {DS_HR_PKG_MANAGER, false, pkg},
     {DS_HR_COMPILER, false, compilers}, {DS_HR_DEBUGGER, false, debuggers}, {DS_HR_NETWORK, false, network},
-    {DS_HR_LINK_TOOL, false, linktool}, {DS_HR_ADMIN, true, admin},       {DS_HR_NETWORK, true, strict_net},
+    {DS_HR_LINK_TOOL, false, linktool}, {DS_HR_INTERPRETER, false, interpreters}, {DS_HR_ADMIN, true, admin},       {DS_HR_NETWORK, true, strict_net},
     {DS_HR_COMPILER, true, strict_build},
 };
 

@@ -4,6 +4,7 @@
 #include <fnmatch.h>
 #include <string.h>
 #include <sys/xattr.h>
+#include "fs/filecap.h"
 #include "harden/harden_int.h"
 
 /* Caches whose content goes (the directory itself stays), and caches that go whole. */
@@ -35,6 +36,16 @@ static const char *busybox_or_dangling(const char *target_rel) {
     return !strncmp(b, "busybox", 7) ? DS_HR_BUSYBOX : DS_HR_DANGLING;
 }
 
+/* Exactly cap_net_bind_service on a program the entry point runs: what distill build gives a
+ * server that binds a port below 1024 as nonroot; kept, since removing it breaks the server. */
+static bool entry_bind_cap(const hr_ctx *c, const char *rel, const unsigned char *v, ssize_t n) {
+    uint64_t perm, inh;
+    bool eff;
+    ds_err e;
+    if (n <= 0 || (size_t)n > 24 || ds_filecap_decode(v, (size_t)n, &perm, &inh, &eff, &e) < 0) return false;
+    return perm == 1ull << DS_CAP_NET_BIND_SERVICE && inh == 0 && hr_entry_uses(c, rel);
+}
+
 int hr_plan_files(hr_ctx *c, ds_err *err) {
     (void)err;
     /* 1. caches and programs removed by name */
@@ -50,6 +61,7 @@ int hr_plan_files(hr_ctx *c, ds_err *err) {
             free(abs);
         }
         if (!rule || hr_blocks_removal(c, e->rel)) continue;
+        if (!strcmp(rule, DS_HR_INTERPRETER) && (c->o->keep_interpreters || hr_entry_uses(c, e->rel))) continue;
         char *detail = S_ISDIR(e->st.st_mode) ? ds_xstrdup("directory and everything below it")
                        : S_ISLNK(e->st.st_mode) ? ds_xstrdup("symlink") : ds_xstrdup("file");
         hr_plan_add(c, rule, e->rel, DS_HA_REMOVE, detail);
@@ -107,9 +119,12 @@ int hr_plan_files(hr_ctx *c, ds_err *err) {
         }
         if (S_ISREG(m)) {
             char *full = hr_full(c, e->rel);
-            ssize_t n = lgetxattr(full, "security.capability", NULL, 0);
+            unsigned char v[32];
+            ssize_t n = lgetxattr(full, DS_FILECAP_XATTR, v, sizeof v);
+            if (n < 0 && errno == ERANGE) n = (ssize_t)sizeof v + 1;
             free(full);
-            if (n >= 0) hr_plan_add(c, DS_HR_CAPABILITY, e->rel, DS_HA_XATTR, ds_xstrdup("security.capability"));
+            if (n >= 0 && !entry_bind_cap(c, e->rel, v, n))
+                hr_plan_add(c, DS_HR_CAPABILITY, e->rel, DS_HA_XATTR, ds_xstrdup(DS_FILECAP_XATTR));
         }
         if ((m & S_IWOTH) && (S_ISREG(m) || !(m & S_ISVTX))) {
             hr_item *it = hr_plan_add(c, DS_HR_WORLD_WRITABLE, e->rel, DS_HA_CHMOD,

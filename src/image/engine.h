@@ -25,6 +25,10 @@ int ds_engine_open(const char *what, ds_engine **out, ds_err *err);
 void ds_engine_free(ds_engine *e);
 /* One request with the body in memory (up to 64 MiB); path is below /vAPI. */
 int ds_engine_get(ds_engine *e, const char *path, long *status, char **body, size_t *len, ds_err *err);
+/* The same with any method (GET, POST, DELETE) and an optional JSON request body (NULL =
+ * none), giving up after timeout_s; body/len may be NULL when the answer is not wanted. */
+int ds_engine_call(ds_engine *e, const char *method, const char *path, const char *json, long timeout_s,
+                   long *status, char **body, size_t *len, ds_err *err);
 /* "message" of an engine error body, or "HTTP N"; malloc'd. */
 char *ds_engine_error_text(long status, const char *body, size_t len);
 

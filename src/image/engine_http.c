@@ -121,13 +121,24 @@ static CURL *handle(ds_engine *e, const char *url, char *errbuf) {
 
 static const char *curl_text(CURLcode c, const char *errbuf) { return errbuf[0] ? errbuf : curl_easy_strerror(c); }
 
-/* One exchange in memory. path is absolute ("/_ping", "/v1.41/version"). */
-static int request(ds_engine *e, const char *path, long timeout, membuf *m, long *status, ds_err *err) {
+/* One exchange in memory. path is absolute ("/_ping", "/v1.41/version"); method NULL = GET;
+ * json: a request body sent as application/json (NULL = none). */
+static int request_m(ds_engine *e, const char *method, const char *path, const char *json, long timeout, membuf *m,
+                     long *status, ds_err *err) {
     char errbuf[CURL_ERROR_SIZE];
     char *url = ds_xasprintf("http://localhost%s", path);
     CURL *h = handle(e, url, errbuf);
     free(url);
     if (!h) return ds_fail(err, "%s: cannot start libcurl", e->what);
+    if (!method) method = "GET";
+    struct curl_slist *hl = NULL;
+    if (!strcmp(method, "POST")) {
+        hl = curl_slist_append(NULL, "Content-Type: application/json");
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, json ? json : "");
+    } else if (strcmp(method, "GET")) {
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    }
     curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, mem_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, m);
@@ -136,13 +147,19 @@ static int request(ds_engine *e, const char *path, long timeout, membuf *m, long
     CURLcode c = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
     int r = 0;
-    if (m->overflow) r = ds_fail(err, "%s: GET %s: the answer from %s is larger than %zu bytes", e->what, path, e->sock, m->max);
+    if (m->overflow)
+        r = ds_fail(err, "%s: %s %s: the answer from %s is larger than %zu bytes", e->what, method, path, e->sock, m->max);
     else if (c != CURLE_OK) {
         snprintf(m->cerr, sizeof m->cerr, "%s", curl_text(c, errbuf));
-        r = ds_fail(err, "%s: GET %s on %s: %s", e->what, path, e->sock, m->cerr);
+        r = ds_fail(err, "%s: %s %s on %s: %s", e->what, method, path, e->sock, m->cerr);
     }
     curl_easy_cleanup(h);
+    curl_slist_free_all(hl);
     return r;
+}
+
+static int request(ds_engine *e, const char *path, long timeout, membuf *m, long *status, ds_err *err) {
+    return request_m(e, NULL, path, NULL, timeout, m, status, err);
 }
 
 char *ds_engine_error_text(long status, const char *body, size_t len) {
@@ -236,6 +253,19 @@ int ds_engine_get(ds_engine *e, const char *path, long *status, char **body, siz
     if (r < 0) { free(m.body); return -1; }
     *body = m.body ? m.body : ds_xstrdup("");
     *len = m.len;
+    return 0;
+}
+
+int ds_engine_call(ds_engine *e, const char *method, const char *path, const char *json, long timeout_s,
+                   long *status, char **body, size_t *len, ds_err *err) {
+    char *p = ds_xasprintf("/v%s%s", e->api, path);
+    membuf m = {.max = 64u << 20};
+    int r = request_m(e, method, p, json, timeout_s, &m, status, err);
+    free(p);
+    if (r < 0) { free(m.body); return -1; }
+    if (body) *body = m.body ? m.body : ds_xstrdup("");
+    else free(m.body);
+    if (len) *len = m.len;
     return 0;
 }
 

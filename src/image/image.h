@@ -67,6 +67,10 @@ typedef struct ds_opts {
     const char *dest_creds;
     const char *compress;     /* "gzip" | "zstd" | "none" | NULL (keep what the source has) */
     const char *tmpdir;       /* scratch space; NULL = $TMPDIR or /var/tmp */
+    /* The layer store (store/store.h): used by commands that set use_store (the CLI's
+     * --store flags), at store_dir or the default; no_store (--no-store) bypasses it. */
+    bool use_store, no_store, verify_store;
+    const char *store_dir;
 } ds_opts;
 void ds_opts_init(ds_opts *o);
 

@@ -8,6 +8,7 @@
 #include "fs/unpack.h"
 #include "image/blob.h"
 #include "image/image_write.h"
+#include "store/store.h"
 #include "util/fsutil.h"
 #include "util/progress.h"
 #include "util/source_date.h"
@@ -66,6 +67,7 @@ int ds_image_squash(ds_image *src, const char *dst_ref, const ds_opts *opts, ds_
     if (!tmp) return -1;
     char *root = ds_xasprintf("%s/rootfs", tmp);
     ds_layer_out lo = {0};
+    ds_store_view view = DS_STORE_VIEW_INIT; /* the tree, when it comes from the layer store */
     json_t *cfg = NULL;
     ds_err ignored;
     int rc = -1;
@@ -73,8 +75,10 @@ int ds_image_squash(ds_image *src, const char *dst_ref, const ds_opts *opts, ds_
     for (size_t i = 0; i < src->n_layers; i++) res->source_size += src->layers[i].size;
     ds_unpack_opts uo;
     ds_unpack_opts_default(&uo);
-    if (ds_image_unpack(src, root, &uo, err) < 0) goto out;
+    ds_store_stats st;
+    if (ds_store_unpack(opts, src, root, tmp, false, &uo, &st, &view, err) < 0) goto out;
     if (ds_layer_write_tree(root, compress, tmp, NULL, NULL, &lo, err) < 0) goto out;
+    ds_store_view_release(&view);
     ds_rmtree(root, &ignored); /* free the space before the destination is written */
 
     cfg = ds_squash_config(src->config, lo.diff_id, src->n_layers, err);
@@ -88,6 +92,7 @@ int ds_image_squash(ds_image *src, const char *dst_ref, const ds_opts *opts, ds_
     rc = 0;
 out:
     ds_progress_done();
+    ds_store_view_release(&view);
     if (ds_rmtree(tmp, &ignored) < 0 && rc == 0) rc = ds_fail(err, "%s: %s", tmp, ignored.msg);
     ds_layer_out_free(&lo);
     json_decref(cfg);

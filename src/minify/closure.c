@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "harden/harden.h"
 #include "elf/resolve.h"
 #include "fs/root_path.h"
 #include "minify/closure_int.h"
@@ -310,6 +311,11 @@ static void tool_add(ds_tool_note **v, size_t *n, const char *path, const char *
     (*v)[(*n)++] = (ds_tool_note){.path = ds_xstrdup(path), .note = ds_xstrdup(note)};
 }
 
+static bool is_shell(const char *path) {
+    const char *rule = ds_harden_path_rule(path, DS_HARDEN_DEFAULT);
+    return rule && !strcmp(rule, DS_HR_SHELL);
+}
+
 static char *argv_text(const ds_trace_exec *e) {
     json_t *a = json_array();
     for (size_t i = 0; i < e->argc; i++) json_array_append_new(a, ds_json_lossy(e->argv[i]));
@@ -477,7 +483,19 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
             const ds_rpath_res *r = ds_root_lookup(&x.tree, path);
             if (r->exists) argv = ds_pathmap_get(&execd, r->real);
         }
-        if (argv) {
+        char *why = NULL;
+        if (argv && !opts->keep_shell && !opts->keep_absent_shells &&
+            is_shell(path)) {
+            const ds_rpath_res *r = ds_root_lookup(&x.tree, path);
+            if (r->exists) why = ds_shell_only_absent(&x, trace, r->real, opts->path_env);
+        }
+        if (why) {
+            tool_add(&c->dropped_tools, &c->n_dropped_tools, path, why);
+            free(why);
+            c->n_absent_shells++;
+            ds_pathmap_remove(&c->keep, path);
+            k--;
+        } else if (argv) {
             tool_add(&c->used_tools, &c->n_used_tools, path, argv);
         } else if (!opts->keep_shell) {
             tool_add(&c->dropped_tools, &c->n_dropped_tools, path, "seen in the trace but never executed by the app");

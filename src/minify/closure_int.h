@@ -27,6 +27,9 @@ int ds_closure_keep(ds_cctx *x, const char *path, const char *reason, char **res
 /* Keep a directory and everything below it (symlinks inside it are kept with their targets). */
 void ds_closure_keep_tree(ds_cctx *x, const char *dir, const char *reason);
 /* The ELF resolver of the closure (created on first use), or NULL with a warning. */
+/* shell_absent.c: why the shell at canonical `real` can go (every run of it in the trace was
+ * `SH -c SCRIPT` starting only programs the image lacks), malloc'd; NULL when it is needed. */
+char *ds_shell_only_absent(ds_cctx *x, const ds_trace *t, const char *real, const char *path_env);
 ds_elf_ctx *ds_closure_elf(ds_cctx *x, const ds_minify_opts *opts);
 /* ELF e_machine of a host file; *is_elf says whether it is one. */
 uint16_t ds_closure_elf_machine(const char *host_path, bool *is_elf);

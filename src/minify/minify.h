@@ -34,6 +34,9 @@ typedef struct ds_minify_opts {
     char *const *keep_packages;       /* --keep-package: dpkg package names */
     size_t n_keep_packages;
     bool keep_shell;
+    /* Keep a shell that only ran programs absent from the image (the build's retry when the
+     * verify failed without it); by default it is left out (ds_closure.n_absent_shells). */
+    bool keep_absent_shells;
     const char *workdir;              /* the image's WorkingDir: the runtime chdirs there before the app runs */
     ds_keep_level keep_level;         /* zero: file */
     char *const *volumes;             /* the image config's Volumes: kept whole at every level */
@@ -53,6 +56,7 @@ typedef struct ds_closure {
     size_t n_dropped_tools;
     ds_tool_note *used_tools;    /* tools kept because the app ran them: note = argv as JSON text */
     size_t n_used_tools;
+    size_t n_absent_shells;      /* shells left out that the app ran only for absent programs */
     char **warnings;        /* sentences (may hold bytes of paths that are not UTF-8) */
     size_t n_warnings;
     char **written;         /* paths the app created/renamed/removed (to chown for a non-root user) */

@@ -27,7 +27,8 @@ static const char *const tools[] = {
 bool ds_is_shell_or_tool(const char *path) {
     /* The harden rules' classes too (compilers, debuggers, network tools, ...), so both commands agree. */
     const char *rule = ds_harden_path_rule(path, DS_HARDEN_DEFAULT);
-    if (rule && strcmp(rule, DS_HR_PKG_CACHE)) return true;
+    /* Interpreters: the closure keeps what the app used; harden decides from the entry point. */
+    if (rule && strcmp(rule, DS_HR_PKG_CACHE) && strcmp(rule, DS_HR_INTERPRETER)) return true;
     const char *b = strrchr(path, '/');
     b = b ? b + 1 : path;
     /* Only programs: a file in a bin or sbin directory (so /etc/passwd is not "passwd"). */

@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include "runtime/runtime.h"
+#include "runtime/runtime_int.h"
 #include "util/cleanup.h"
 #include "util/proc.h"
 #include "util/fsutil.h"
@@ -37,38 +37,9 @@ const char *ds_runtime_name(ds_runtime_kind k) {
     case DS_RT_RUNC: return "runc";
     case DS_RT_CRUN: return "crun";
     case DS_RT_PODMAN: return "podman";
+    case DS_RT_DOCKER: return "docker";
     }
     return "?";
-}
-
-static bool in_path(const char *prog) {
-    const char *path = getenv("PATH");
-    if (!path) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    char *copy = ds_xstrdup(path), *save = NULL;
-    bool found = false;
-    for (char *d = strtok_r(copy, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
-        char *p = ds_xasprintf("%s/%s", d, prog);
-        found = access(p, X_OK) == 0;
-        free(p);
-    }
-    free(copy);
-    return found;
-}
-
-int ds_runtime_pick(const char *name, ds_runtime_kind *out, ds_err *err) {
-    static const ds_runtime_kind order[] = {DS_RT_RUNC, DS_RT_CRUN, DS_RT_PODMAN};
-    if (!name || !strcmp(name, "auto")) {
-        for (size_t i = 0; i < 3; i++)
-            if (in_path(ds_runtime_name(order[i]))) { *out = order[i]; return 0; }
-        return ds_fail(err, "no container runtime found: install runc, crun or podman");
-    }
-    for (size_t i = 0; i < 3; i++)
-        if (!strcmp(name, ds_runtime_name(order[i]))) {
-            if (!in_path(name)) return ds_fail(err, "runtime %s: not found in PATH", name);
-            *out = order[i];
-            return 0;
-        }
-    return ds_fail(err, "runtime %s: unknown (use runc, crun or podman)", name);
 }
 
 static bool hybrid_cgroups(void) {
@@ -236,65 +207,23 @@ int ds_tcp_probe(int port) {
     return r == 0 ? 0 : -1;
 }
 
-/* The ready command, in its own process group, stopped with the group after limit_s. */
-static int run_ready_cmd(const char *cmd, double limit_s) {
-    pid_t p = fork();
-    if (p < 0) return -1;
-    if (p == 0) {
-        setpgid(0, 0);
-        int in = open("/dev/null", O_RDONLY), out = open("/dev/null", O_WRONLY);
-        dup2(in, 0); dup2(out, 1); dup2(out, 2);
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-        _exit(127);
-    }
-    setpgid(p, p);
-    ds_cleanup_register_child_group(p);
-    int st = ds_wait_group(p, limit_s, 2, NULL);
-    ds_cleanup_forget_child(p);
-    return st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void describe_exit(int st, char *buf, size_t n) {
     if (WIFEXITED(st)) snprintf(buf, n, "exited with status %d", WEXITSTATUS(st));
     else if (WIFSIGNALED(st)) snprintf(buf, n, "was killed by signal %d", WTERMSIG(st));
     else snprintf(buf, n, "stopped");
 }
 
+static int native_state(void *h, bool *ok, char *how, size_t n) {
+    ds_container *c = h;
+    if (ds_container_running(c)) return 1;
+    describe_exit(c->status, how, n);
+    *ok = WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0;
+    return 0;
+}
+
 int ds_container_wait_ready(ds_container *c, const int *ports, size_t n_ports, const char *ready_cmd,
                             double timeout_s, ds_err *err) {
-    double deadline = now_s() + timeout_s;
-    double settle_until = now_s() + 1.0;
-    for (;;) {
-        if (!ds_container_running(c)) {
-            char how[64];
-            describe_exit(c->status, how, sizeof how);
-            /* Ran to completion with status 0 (a batch job): as ready as it will ever be. */
-            if (WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0) return 0;
-            return ds_fail(err, "container %s %s before it was ready", c->id, how);
-        }
-        if (ds_interrupted) return ds_fail(err, "interrupted");
-        bool ready;
-        if (ready_cmd) {
-            double left = deadline - now_s();
-            ready = run_ready_cmd(ready_cmd, left > 1 ? left : 1) == 0;
-        } else if (n_ports) {
-            ready = true;
-            for (size_t i = 0; i < n_ports && ready; i++) ready = ds_tcp_probe(ports[i]) == 0;
-        } else {
-            ready = now_s() >= settle_until;
-        }
-        if (ready) return 0;
-        if (now_s() > deadline)
-            return ds_fail(err, "container %s not ready after %.0f s (%s)", c->id, timeout_s,
-                           ready_cmd ? "the ready command kept failing" : "a port did not accept connections");
-        usleep(100 * 1000);
-    }
+    return ds_ready_wait(c, native_state, c->id, ports, n_ports, ready_cmd, timeout_s, err);
 }
 
 static void runtime_signal(ds_container *c, const char *sig) {
@@ -310,9 +239,9 @@ static void runtime_signal(ds_container *c, const char *sig) {
 }
 
 static bool wait_exit(ds_container *c, double secs) {
-    double until = now_s() + secs;
+    double until = ds_rt_now() + secs;
     while (ds_container_running(c)) {
-        if (now_s() > until) return false;
+        if (ds_rt_now() > until) return false;
         usleep(50 * 1000);
     }
     return true;
@@ -383,3 +312,5 @@ ds_runtime ds_runtime_native(ds_runtime_kind kind) {
                                        .stop = nat_stop, .free = nat_free, .port_in_use = nat_port_in_use};
     return (ds_runtime){.ops = &ops, .ctx = NULL, .kind = kind};
 }
+
+int ds_rt_run_quiet(char *const argv[], const char *log) { return run_quiet(-1, argv, log); }

@@ -1,6 +1,7 @@
-/* Running an unpacked root filesystem as a container, without a daemon:
- * runc or crun on an OCI bundle that distill writes itself, or podman with
- * `--rootfs`. The source tree is never modified: the container's root is an
+/* Running an unpacked root filesystem as a container: runc or crun on an OCI
+ * bundle that distill writes itself, podman with `--rootfs`, or the Docker Engine
+ * (docker.c: the tree imported as a temporary image, a container created, run and
+ * removed through the Engine API). The source tree is never modified: the container's root is an
  * overlay (upper/work dirs in a private temp dir) over it.
  *
  * Network: the host's network namespace is shared, so tests on this machine
@@ -15,11 +16,13 @@
 #include <sys/types.h>
 #include "util/err.h"
 
-typedef enum { DS_RT_RUNC = 1, DS_RT_CRUN, DS_RT_PODMAN } ds_runtime_kind;
+typedef enum { DS_RT_RUNC = 1, DS_RT_CRUN, DS_RT_PODMAN, DS_RT_DOCKER } ds_runtime_kind;
 typedef enum { DS_NET_HOST = 0, DS_NET_NONE } ds_network;
 
-/* Parse "runc" | "crun" | "podman"; "auto"/NULL = the first one found in PATH. */
-int ds_runtime_pick(const char *name, ds_runtime_kind *out, ds_err *err);
+/* Parse "runc" | "crun" | "podman" | "docker"; "auto"/NULL = the first of them that works
+ * here (probed: runc/crun `list` as root, `podman info`, the Docker Engine's /_ping on
+ * DOCKER_HOST). *why (malloc'd, may be NULL) says why this one was chosen. */
+int ds_runtime_pick(const char *name, ds_runtime_kind *out, char **why, ds_err *err);
 const char *ds_runtime_name(ds_runtime_kind k);
 
 /* Where the sensor binary and the log dir appear inside the container. */
@@ -86,16 +89,23 @@ typedef struct ds_runtime_ops {
     /* Does a port on 127.0.0.1 accept connections (0)? The pipeline refuses to start an app
      * whose exposed port is taken; NULL = ds_tcp_probe. */
     int (*port_in_use)(void *ctx, int port);
+    /* Release ctx (ds_runtime_close); NULL = nothing to release. */
+    void (*close)(void *ctx);
 } ds_runtime_ops;
 
 typedef struct ds_runtime {
     const ds_runtime_ops *ops;
     void *ctx;
     ds_runtime_kind kind; /* reported as the runtime's name; set in each ds_run_spec */
+    char *why;            /* why this runtime (ds_runtime_pick), owned; NULL = not said */
 } ds_runtime;
 
-/* runc, crun or podman through the ds_container_* functions. */
+/* runc, crun or podman through the ds_container_* functions (docker: ds_runtime_open). */
 ds_runtime ds_runtime_native(ds_runtime_kind kind);
+/* The runtime for kind: the native one, or a connection to the Docker Engine (an error
+ * when it does not answer). Release it with ds_runtime_close (which frees why too). */
+int ds_runtime_open(ds_runtime_kind kind, ds_runtime *out, ds_err *err);
+void ds_runtime_close(ds_runtime *rt);
 
 /* Overlay of lower (read-only) under a fresh upper dir in work_dir, mounted on merged. */
 int ds_overlay_mount(const char *lower, const char *work_dir, char **merged, ds_err *err);

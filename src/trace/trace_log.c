@@ -32,6 +32,8 @@ void ds_trace_free(ds_trace *t) {
     free(t->execs);
     free_strv(t->syscalls);
     free_strv(t->warnings);
+    for (size_t i = 0; i < t->ndenied_binds; i++) free(t->denied_binds[i].path);
+    free(t->denied_binds);
     free(t);
 }
 
@@ -151,6 +153,27 @@ static int parse_execs(json_t *a, ds_trace *t, ds_err *err) {
     return 0;
 }
 
+static int parse_denied_binds(json_t *a, ds_trace *t, ds_err *err) {
+    if (!a) return 0;
+    if (!json_is_array(a)) return ds_fail(err, "denied_binds: expected an array");
+    size_t len = json_array_size(a);
+    t->denied_binds = ds_xcalloc(len ? len : 1, sizeof *t->denied_binds);
+    for (size_t i = 0; i < len; i++) {
+        json_t *o = json_array_get(a, i);
+        json_t *p = json_object_get(o, "path"), *port = json_object_get(o, "port");
+        if (!json_is_object(o) || !json_is_string(p) || !json_is_integer(port) || json_integer_value(port) <= 0 ||
+            json_integer_value(port) > 65535)
+            return ds_fail(err, "denied_binds[%zu]: expected {path, port 1-65535}", i);
+        char what[64];
+        snprintf(what, sizeof what, "denied_binds[%zu].path", i);
+        ds_trace_denied_bind *d = &t->denied_binds[t->ndenied_binds];
+        if (exact_string(p, json_object_get(o, "path_hex"), what, &d->path, err) < 0) return -1;
+        d->port = (int)json_integer_value(port);
+        t->ndenied_binds++;
+    }
+    return 0;
+}
+
 static int parse_doc(json_t *root, ds_trace *t, ds_err *err) {
     if (!json_is_object(root)) return ds_fail(err, "expected a JSON object");
     json_t *v = json_object_get(root, "version");
@@ -174,6 +197,7 @@ static int parse_doc(json_t *root, ds_trace *t, ds_err *err) {
     if (strv_from(json_object_get(root, "syscalls"), NULL, "syscalls", true, &t->syscalls, &t->nsyscalls, err) < 0) return -1;
     qsort(t->syscalls, t->nsyscalls, sizeof(char *), cmp_str);
     if (strv_from(json_object_get(root, "warnings"), NULL, "warnings", true, &t->warnings, &t->nwarnings, err) < 0) return -1;
+    if (parse_denied_binds(json_object_get(root, "denied_binds"), t, err) < 0) return -1;
     return 0;
 }
 

@@ -4,7 +4,8 @@
  *    "syscalls_complete":false, "pinned_cpu":0|null,
  *    "files":[{"path":"/abs","kind":"file","ops":["open","stat"],"ok":true}],
  *    "execs":[{"path":"/usr/bin/x","argv":["x"],"ok":true}],
- *    "syscalls":["openat",...], "warnings":["..."]}
+ *    "syscalls":["openat",...], "denied_binds":[{"path":"/usr/sbin/nginx","port":80}],
+ *    "warnings":["..."]}
  *
  * Every path is absolute and normalized, as seen from the traced program's root. Paths in `files`
  * are canonical: no component before the last is a symlink; every symlink walked on the way to an
@@ -39,6 +40,12 @@ typedef struct ds_trace_exec {
     bool ok;
 } ds_trace_exec;
 
+/* A bind to an IPv4/IPv6 port below 1024 refused with EACCES (no CAP_NET_BIND_SERVICE). */
+typedef struct ds_trace_denied_bind {
+    char *path;    /* the program that called bind (its /proc/PID/exe) */
+    int port;
+} ds_trace_denied_bind;
+
 typedef struct ds_trace {
     int version;
     char *arch;             /* "x86_64", "aarch64", ... */
@@ -56,6 +63,8 @@ typedef struct ds_trace {
     size_t nsyscalls;
     char **warnings;
     size_t nwarnings;
+    ds_trace_denied_bind *denied_binds; /* "denied_binds" (absent in older logs: none) */
+    size_t ndenied_binds;
 } ds_trace;
 
 /* Load a log file / parse a log held in memory. On error *out is NULL and err names the input. */

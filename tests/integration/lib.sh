@@ -8,6 +8,10 @@ FIXTURE=$TOP/tests/fixtures
 # A scratch folder per script, removed at exit.
 T=$(mktemp -d "${TMPDIR:-/var/tmp}/distill-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT
+# Every command that unpacks goes through a layer store of this script's own (never the
+# user's cache): each test starts cold and independent, and the store is exercised everywhere.
+# A test that wants no store passes --no-store.
+export DISTILL_STORE=$T/store
 
 ok()   { echo "ok $*" >> "$RESULTS"; echo "ok $*"; }
 fail() { echo "fail $*" >> "$RESULTS"; echo "FAIL $*"; }

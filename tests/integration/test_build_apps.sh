@@ -73,16 +73,19 @@ elif ! command -v crun >/dev/null; then
   fail "crun: not installed (scripts/install-deps.sh installs it)"
 fi
 
-# Least privilege that still passes: a server on port 80 cannot run as nonroot (the host's
-# unprivileged port floor is 1024), so --user auto falls back to the source's root and says why.
+# Least privilege that still passes: a server on port 80 cannot bind it as plain nonroot (the
+# host's unprivileged port floor is 1024), so --user auto gives exactly the program whose bind was
+# refused (python3.11) cap_net_bind_service and keeps nonroot, and says why.
 if [ -n "${py:-}" ] && [ "$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start 2>/dev/null)" -gt 80 ] \
    && ! curl -s -o /dev/null http://127.0.0.1:80/; then
   "$DISTILL" build "oci:$py:latest" "oci:$T/p80:v1" --ready-cmd 'curl -fsS -o /dev/null http://127.0.0.1:80/' \
     --ready-timeout 20 --test 'curl -fsS http://{LOCALHOST}:80/ -o /dev/null' --out-dir "$T/p80rep" -q \
     -- python3 -m http.server 80 >/dev/null 2>"$T/p80.err"
   check_eq "port 80 app: build exits 0" 0 $?
-  check_eq "port 80 app: falls back to the source's user" "0:0" "$(jq -r .user "$T/p80rep/report.json" 2>/dev/null)"
-  check "port 80 app: the report says why" grep -q 'Permission denied' <(jq -r .user_reason "$T/p80rep/report.json")
+  check_eq "port 80 app: stays nonroot" "65532:65532" "$(jq -r .user "$T/p80rep/report.json" 2>/dev/null)"
+  check_eq "port 80 app: python3.11 has cap_net_bind_service" '[{"path":"/usr/bin/python3.11","capability":"cap_net_bind_service","port":80}]' \
+    "$(jq -c .file_capabilities "$T/p80rep/report.json" 2>/dev/null)"
+  check "port 80 app: the report says why" grep -q 'cap_net_bind_service on /usr/bin/python3.11 (port 80)' <(jq -r .user_reason "$T/p80rep/report.json")
   check "port 80 app: -- command is the entrypoint" grep -q '^ENTRYPOINT \["python3","-m","http.server","80"\]' "$T/p80rep/Dockerfile"
 else
   fail "port 80 app: port 80 busy or unprivileged ports start at 80 or below on this host"

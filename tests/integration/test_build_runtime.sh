@@ -75,8 +75,9 @@ check "the exit status is named" grep -q 'exited with status 9' "$T/e3"
 check_fails "nothing written" test -e "$T/out3"
 
 # Unknown runtime and bad flags are usage/config errors.
-"$DISTILL" build "rootfs:$tree" "oci:$T/x" --runtime nosuch -q -- /bin/app >/dev/null 2>&1
-check_eq "unknown runtime exits 3" 3 $?
+"$DISTILL" build "rootfs:$tree" "oci:$T/x" --runtime nosuch -q -- /bin/app >/dev/null 2>"$T/rt.err"
+check_eq "unknown runtime is a usage error (exit 2)" 2 $?
+check "unknown runtime: the error names the value" grep -q "^distill build: --runtime: expected one of .*, got 'nosuch'" "$T/rt.err"
 "$DISTILL" build "rootfs:$tree" "oci:$T/x" --ready-timeout abc -- /bin/app >/dev/null 2>&1
 check_eq "bad --ready-timeout exits 2" 2 $?
 

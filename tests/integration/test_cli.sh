@@ -6,17 +6,17 @@ check "version" bash -c "'$DISTILL' --version | grep -q '^distill [0-9]'"
 "$DISTILL" no-such-command 2>"$T/err"; check_eq "unknown command exits 2" 2 $?
 check "unknown command names it" grep -q "no-such-command" "$T/err"
 "$DISTILL" 2>/dev/null; check_eq "no command exits 2" 2 $?
-for c in build trace ldd scan harden copy inspect list-tags layers squash; do
+for c in build trace ldd scan harden copy inspect list-tags layers squash store; do
   out=$("$DISTILL" $c --help 2>&1); rc=$?
   if [ $rc -eq 0 ] && grep -q "Usage: distill $c" <<<"$out"; then ok "$c --help"; else fail "$c --help: rc=$rc"; fi
 done
 # Every command has a man page.
-for c in build trace ldd scan harden copy inspect list-tags layers squash; do
+for c in build trace ldd scan harden copy inspect list-tags layers squash store; do
   check "man page distill-$c.1" test -s "$TOP/docs/man/distill-$c.1"
 done
 
 # `distill help CMD` is that command's help, for every command.
-for c in build trace ldd scan harden copy inspect list-tags layers squash; do
+for c in build trace ldd scan harden copy inspect list-tags layers squash store; do
   out=$("$DISTILL" help $c 2>&1); rc=$?
   if [ $rc -eq 0 ] && grep -q "^Usage: distill $c" <<<"$out"; then ok "help $c"; else fail "help $c: rc=$rc: $(head -1 <<<"$out")"; fi
 done

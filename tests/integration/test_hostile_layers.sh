@@ -173,7 +173,8 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=20m tmpfs "$SMALL" 2>/dev/null; 
   trap 'umount "$SMALL" 2>/dev/null; rm -rf "$T"' EXIT
   # expect: CASE COMMAND-NAME NEEDLE(regex)
   sq_small() {
-    $DISTILL squash --tmpdir "$SMALL" "oci:$IMGS/$1:latest" "oci:$OUT/$1-sq:latest" > /dev/null 2> "$T/err"; rc=$?
+    # --no-store: the unpack itself must be in the small temp dir (the store case is below).
+    $DISTILL squash --no-store --tmpdir "$SMALL" "oci:$IMGS/$1:latest" "oci:$OUT/$1-sq:latest" > /dev/null 2> "$T/err"; rc=$?
     check_eq "squash $1 with a full temp dir: exit 3" 3 "$rc"
     check_eq "squash $1 with a full temp dir: one-line error" 1 "$(wc -l < "$T/err")"
     check "squash $1 with a full temp dir: says why" grep -qE "$2" "$T/err"
@@ -182,6 +183,12 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=20m tmpfs "$SMALL" 2>/dev/null; 
   }
   sq_small bomb-64 "layer tar needs about [0-9]+ bytes, only [0-9]+ are free"
   sq_small rand-24 "entry 'random.bin': write: No space left on device"
+  # The layer store on the full fs: the same error, and no layer (whole or partial) stored.
+  $DISTILL squash --store "$SMALL/store" "oci:$IMGS/rand-24:latest" "oci:$OUT/rand-24-st:latest" > /dev/null 2> "$T/err"; rc=$?
+  check_eq "squash rand-24 with the store on a full fs: exit 3" 3 "$rc"
+  check "squash rand-24 with the store on a full fs: names the entry" grep -q "entry 'random.bin': write: No space left on device" "$T/err"
+  check "squash rand-24 with the store on a full fs: nothing stored" test -z "$(find "$SMALL/store/layers" "$SMALL/store/tmp" -mindepth 1)"
+  rm -rf "${SMALL:?}/store"
   check "copy of the 64 MB bomb to rootfs: on a 20 MB fs (holes)" $DISTILL copy "oci:$IMGS/bomb-64:latest" "rootfs:$SMALL/r"
   check_eq "... the file has its 64 MB size" 67108864 "$(stat -c %s "$SMALL/r/zeros.bin")"
   check "... and reads as zeros" cmp -s "$SMALL/r/zeros.bin" <(head -c 67108864 /dev/zero)

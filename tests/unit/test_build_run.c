@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include "build/build_int.h"
 #include "util/fsutil.h"
@@ -23,6 +24,9 @@ typedef struct need {
     const char *paths[4];
     int from_run;
     bool root_only;      /* "denied" unless the run user is root */
+    /* "denied" unless the run user is root or /app/run has cap_net_bind_service (with_cap:
+     * denied even then); the sensor logs the refused bind of /app/run to port 80. */
+    bool bind80, cap_not_enough;
 } need;
 
 typedef struct fake {
@@ -54,6 +58,7 @@ static int fake_start(void *ctx, const ds_run_spec *spec, void **h, ds_err *err)
     int run = f->starts++;
     if (run < 8) f->uids[run] = spec->uid;
     json_t *files = json_array();
+    bool denied = false;
     for (size_t i = 0; i < f->n_needs; i++) {
         const need *n = &f->needs[i];
         if (run < n->from_run) continue;
@@ -67,6 +72,15 @@ static int fake_start(void *ctx, const ds_run_spec *spec, void **h, ds_err *err)
                                                    "ops", "open", "ok", 1));
         }
         if (n->root_only && spec->uid != 0 && !strcmp(st, "ok")) st = "denied";
+        if (n->bind80 && spec->uid != 0 && !strcmp(st, "ok")) {
+            char *host = ds_xasprintf("%s/app/run", spec->rootfs);
+            unsigned char v[32];
+            ssize_t vl = getxattr(host, "security.capability", v, sizeof v);
+            free(host);
+            bool cap = vl == 20 && v[3] == 2 && v[0] == 1 && v[5] == 0x04; /* v2, effective, bit 10 */
+            if (!cap || n->cap_not_enough) st = "denied";
+            if (!cap) denied = true;
+        }
         char *sp = ds_xasprintf("%s/%s", tmp, n->status);
         if (ds_write_file_atomic(sp, st, strlen(st), 0644, err) < 0) { free(sp); json_decref(files); return -1; }
         free(sp);
@@ -85,6 +99,8 @@ static int fake_start(void *ctx, const ds_run_spec *spec, void **h, ds_err *err)
                                 "arch", "x86_64", "command", cmd, "exit_code", 0, "syscalls_complete", 1, "files",
                                 files, "execs", "path", "/app/run", "argv", "/app/run", "ok", 1, "syscalls", "openat",
                                 "read", "warnings");
+        if (denied)
+            json_object_set_new(log, "denied_binds", json_pack("[{s:s, s:i}]", "path", "/app/run", "port", 80));
         json_decref(argv);
         char *p = ds_xasprintf("%s/trace.json", spec->log_dir);
         char *text = json_dumps(log, 0);
@@ -334,6 +350,48 @@ static void test_nonroot_retry(void **state) {
     run_free(&r);
 }
 
+/* A server whose bind to port 80 is refused as nonroot: the diagnose trace names /app/run,
+ * the candidate is made again with cap_net_bind_service on exactly that file and verified as
+ * nonroot; report.json and user_reason say so. (Setting the xattr needs root: make test.) */
+static void test_bind_cap(void **state) {
+    if (geteuid() != 0) fail_msg("needs root (CAP_SETFCAP) to set security.capability");
+    fake f = {.needs = {{.status = "st-b", .paths = {"/app/data/a.txt"}, .bind80 = true}}, .n_needs = 1};
+    run r;
+    run_init(&r, "bindcap");
+    r.tests[0] = ds_xasprintf("grep -qx ok %s/st-b", tmp);
+    r.o.tests = r.tests;
+    r.o.n_tests = 1;
+    assert_int_equal(run_go(&r, &f), 0);
+    assert_int_equal(r.res->outcome, DS_BUILD_WRITTEN);
+    assert_int_equal(f.starts, 4); /* trace, verify as nonroot, diagnose, verify as nonroot with the cap */
+    assert_int_equal(f.uids[3], 65532);
+    assert_string_equal(r.res->user, "65532:65532");
+    assert_int_equal(r.res->n_filecaps, 1);
+    char *fc = json_dumps(json_object_get(r.report, "file_capabilities"), JSON_COMPACT);
+    assert_string_equal(fc, "[{\"path\":\"/app/run\",\"capability\":\"cap_net_bind_service\",\"port\":80}]");
+    free(fc);
+    assert_non_null(strstr(rep_str(&r, "user_reason"), "cap_net_bind_service on /app/run (port 80)"));
+    assert_non_null(strstr(r.s.notes, "bind was refused (EACCES) for /app/run (port 80)"));
+    assert_true(dst_exists(&r));
+    run_free(&r);
+
+    /* The capability is not enough (another privilege): back to the source's user, and the
+     * result carries no capability. */
+    fake g = {.needs = {{.status = "st-c2", .paths = {"/app/data/a.txt"}, .bind80 = true, .cap_not_enough = true}},
+              .n_needs = 1};
+    run_init(&r, "bindcap-no");
+    r.tests[0] = ds_xasprintf("grep -qx ok %s/st-c2", tmp);
+    r.o.tests = r.tests;
+    r.o.n_tests = 1;
+    assert_int_equal(run_go(&r, &g), 0);
+    assert_int_equal(r.res->outcome, DS_BUILD_WRITTEN);
+    assert_int_equal(g.starts, 6); /* trace, verify, diagnose, verify+cap, diagnose, verify as root */
+    assert_string_equal(r.res->user, "0:0");
+    assert_int_equal(r.res->n_filecaps, 0);
+    assert_null(json_object_get(r.report, "file_capabilities"));
+    run_free(&r);
+}
+
 /* A held-out check: never run while tracing; failing on the candidate fails the build and
  * names what it lacked; the report counts checks apart from tests. */
 static void test_check(void **state) {
@@ -425,6 +483,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_written),      cmocka_unit_test(test_verify_fails), cmocka_unit_test(test_nonroot_retry),
         cmocka_unit_test(test_check),        cmocka_unit_test(test_timeout),      cmocka_unit_test(test_never_ready),
+        cmocka_unit_test(test_bind_cap),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

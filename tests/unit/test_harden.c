@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+#include "fs/filecap.h"
 #include "harden/harden.h"
 #include "util/digest.h"
 #include "util/err.h"
@@ -598,6 +599,135 @@ static void test_alpine_busybox_and_apk_db(void **state) {
     ds_harden_report_free(&r);
 }
 
+/* Interpreters go unless the entry point runs them: its program (through PATH and the symlink
+ * chain), a script's #! interpreter, `env PROG`. keep_interpreters (build) leaves them all. */
+static ds_harden_report interp_run(fx *f, const char *entry, bool keep) {
+    ds_harden_opts o;
+    ds_harden_opts_init(&o);
+    json_t *cfg = config_with(entry);
+    o.config = cfg;
+    o.dry_run = true;
+    o.keep_interpreters = keep;
+    ds_harden_report r;
+    ds_harden_report_init(&r);
+    ds_err e;
+    int rc = ds_harden_tree(f->root, &o, &r, &e);
+    if (rc) fprintf(stderr, "%s\n", e.msg);
+    assert_int_equal(rc, 0);
+    json_decref(cfg);
+    return r;
+}
+
+static void test_interpreters(void **state) {
+    fx *f = *state;
+    put(f, "usr/bin/perl", "\x7f" "ELFperl", 0755);
+    put(f, "usr/bin/python3.11", "\x7f" "ELFpython", 0755);
+    link_(f, "python3.11", "usr/bin/python3");
+    put(f, "usr/bin/ruby3.1", "\x7f" "ELFruby", 0755);
+    link_(f, "ruby3.1", "usr/bin/ruby");
+    put(f, "usr/bin/node", "\x7f" "ELFnode", 0755);
+    put(f, "app/server.rb", "#!/usr/bin/env ruby\nputs 1\n", 0755);
+    put(f, "usr/bin/env", "\x7f" "ELFenv", 0755);
+
+    ds_harden_report r = interp_run(f, "[\"python3\",\"-m\",\"http.server\"]", false);
+    assert_true(has_change(&r, "interpreter", "/usr/bin/perl"));
+    assert_true(has_change(&r, "interpreter", "/usr/bin/ruby3.1"));
+    assert_true(has_change(&r, "interpreter", "/usr/bin/node"));
+    assert_false(has_change(&r, "interpreter", "/usr/bin/python3"));
+    assert_false(has_change(&r, "interpreter", "/usr/bin/python3.11"));
+    ds_harden_report_free(&r);
+
+    r = interp_run(f, "[\"/app/server.rb\"]", false); /* #!/usr/bin/env ruby */
+    assert_false(has_change(&r, "interpreter", "/usr/bin/ruby"));
+    assert_false(has_change(&r, "interpreter", "/usr/bin/ruby3.1"));
+    assert_true(has_change(&r, "interpreter", "/usr/bin/python3.11"));
+    assert_true(has_change(&r, "link-to-removed", "/usr/bin/python3") || has_change(&r, "interpreter", "/usr/bin/python3"));
+    ds_harden_report_free(&r);
+
+    r = interp_run(f, "[\"env\",\"node\",\"app.js\"]", false);
+    assert_false(has_change(&r, "interpreter", "/usr/bin/node"));
+    assert_true(has_change(&r, "interpreter", "/usr/bin/perl"));
+    ds_harden_report_free(&r);
+
+    r = interp_run(f, "[\"ls\"]", true);
+    for (size_t i = 0; i < r.n_changes; i++) assert_string_not_equal(r.changes[i].rule, "interpreter");
+    ds_harden_report_free(&r);
+}
+
+/* A root image made non-root: warnings for a port below 1024 and for nginx's write paths
+ * (its defaults, or nginx.conf's) that the new user cannot write; none for a non-root image. */
+static void test_nonroot_warnings(void **state) {
+    fx *f = *state;
+    put(f, "usr/sbin/nginx", "\x7f" "ELFnginx", 0755);
+    dir(f, "var/lib/nginx", 0755);
+    dir(f, "var/log/nginx", 0755);
+    dir(f, "tmp/ok", 01777);
+    put(f, "etc/nginx/nginx.conf", "pid /tmp/ok/nginx.pid;\nhttp {\n  # proxy_temp_path /nope;\n"
+                                   "  proxy_temp_path /tmp/ok/proxy;\n}\n", 0644);
+    json_error_t je;
+    json_t *cfg = json_loads("{\"config\":{\"Env\":[\"PATH=/usr/sbin:/usr/bin\"],\"Entrypoint\":[\"nginx\"],"
+                             "\"ExposedPorts\":{\"80/tcp\":{},\"8080/tcp\":{}}}}", 0, &je);
+    ds_harden_opts o;
+    ds_harden_opts_init(&o);
+    o.config = cfg;
+    o.dry_run = true;
+    ds_harden_report r;
+    ds_harden_report_init(&r);
+    ds_err e;
+    assert_int_equal(ds_harden_tree(f->root, &o, &r, &e), 0);
+    bool port80 = false, body = false, errlog = false;
+    for (size_t i = 0; i < r.n_warnings; i++) {
+        const char *w = r.warnings[i];
+        if (strstr(w, "port 80/tcp, below 1024")) port80 = true;
+        if (strstr(w, "8080")) fail_msg("port 8080 needs no warning: %s", w);
+        if (strstr(w, "/var/lib/nginx/body (client_body_temp_path, its default)") && strstr(w, "/var/lib/nginx is owned by 0:0, mode 0755")) body = true;
+        if (strstr(w, "/var/log/nginx/error.log")) errlog = true;
+        if (strstr(w, "proxy_temp_path") || strstr(w, "nginx.pid")) fail_msg("a writable path warned: %s", w);
+    }
+    if (geteuid() == 0) {
+        assert_true(body);
+        assert_true(errlog);
+    }
+    assert_true(port80);
+    json_t *j = ds_harden_report_json(&r);
+    assert_int_equal(json_array_size(json_object_get(j, "warnings")), r.n_warnings);
+    json_decref(j);
+    ds_harden_report_free(&r);
+    /* The image already ran as a non-root user: harden changes nothing there, no warning. */
+    json_object_set_new(json_object_get(cfg, "config"), "User", json_string("33:33"));
+    ds_harden_report_init(&r);
+    assert_int_equal(ds_harden_tree(f->root, &o, &r, &e), 0);
+    assert_int_equal(r.n_warnings, 0);
+    ds_harden_report_free(&r);
+    json_decref(cfg);
+}
+
+/* cap_net_bind_service alone on the entry point's program (what distill build gives a server on
+ * a port below 1024) stays; on any other file, or with more capabilities, it goes. */
+static void test_bind_cap_kept(void **state) {
+    fx *f = *state;
+    if (geteuid() != 0) fail_msg("needs root (CAP_SETFCAP) to set security.capability");
+    put(f, "usr/sbin/srv", "\x7f" "ELFsrv", 0755);
+    put(f, "usr/sbin/other", "\x7f" "ELFother", 0755);
+    put(f, "usr/sbin/wide", "\x7f" "ELFwide", 0755);
+    unsigned char v[DS_FILECAP_V2_SIZE], w[DS_FILECAP_V2_SIZE];
+    ds_filecap_encode(1ull << DS_CAP_NET_BIND_SERVICE, true, v);
+    ds_filecap_encode((1ull << DS_CAP_NET_BIND_SERVICE) | 1, true, w);
+    const char *files[] = {"usr/sbin/srv", "usr/sbin/other", "usr/sbin/wide"};
+    for (int i = 0; i < 3; i++) {
+        char *p = P(f, files[i]);
+        assert_int_equal(setxattr(p, DS_FILECAP_XATTR, i == 2 ? w : v, sizeof v, 0), 0);
+        free(p);
+    }
+    for (int k = 0; k < 2; k++) {
+        ds_harden_report r = interp_run(f, k ? "[\"/usr/sbin/wide\"]" : "[\"/usr/sbin/srv\"]", false);
+        assert_int_equal(has_change(&r, "file-capability", "/usr/sbin/srv"), k == 1);
+        assert_true(has_change(&r, "file-capability", "/usr/sbin/other"));
+        assert_true(has_change(&r, "file-capability", "/usr/sbin/wide"));
+        ds_harden_report_free(&r);
+    }
+}
+
 static void test_path_rule(void **state) {
     (void)state;
     assert_string_equal(ds_harden_path_rule("/bin/sh", DS_HARDEN_DEFAULT), "shell");
@@ -606,7 +736,12 @@ static void test_path_rule(void **state) {
     assert_string_equal(ds_harden_path_rule("/usr/bin/x86_64-linux-gnu-gcc-12", DS_HARDEN_DEFAULT), "compiler");
     assert_null(ds_harden_path_rule("/usr/bin/pipewire", DS_HARDEN_DEFAULT));
     assert_null(ds_harden_path_rule("/usr/share/bash", DS_HARDEN_DEFAULT));
-    assert_null(ds_harden_path_rule("/usr/bin/python3", DS_HARDEN_STRICT));
+    assert_string_equal(ds_harden_path_rule("/usr/bin/python3", DS_HARDEN_DEFAULT), "interpreter");
+    assert_string_equal(ds_harden_path_rule("/usr/bin/perl5.36.0", DS_HARDEN_DEFAULT), "interpreter");
+    assert_string_equal(ds_harden_path_rule("/usr/local/bin/node", DS_HARDEN_DEFAULT), "interpreter");
+    assert_string_equal(ds_harden_path_rule("/usr/bin/tclsh8.6", DS_HARDEN_DEFAULT), "interpreter");
+    assert_null(ds_harden_path_rule("/usr/lib/python3", DS_HARDEN_DEFAULT));
+    assert_null(ds_harden_path_rule("/usr/bin/nodeenv-x", DS_HARDEN_DEFAULT));
     assert_null(ds_harden_path_rule("/usr/bin/chmod", DS_HARDEN_DEFAULT));
     assert_string_equal(ds_harden_path_rule("/usr/bin/chmod", DS_HARDEN_STRICT), "admin-tool");
     ds_harden_profile p;
@@ -628,6 +763,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_user_malformed_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_account_files_created, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alpine_busybox_and_apk_db, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interpreters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nonroot_warnings, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bind_cap_kept, setup, teardown),
         cmocka_unit_test(test_path_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

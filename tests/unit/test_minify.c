@@ -184,6 +184,64 @@ static void test_interpreter_kept(void **state) {
     ds_trace_free(t);
 }
 
+/* A shell the app ran only to start a program the image lacks (PHP's mail(): sh -c sendmail)
+ * is left out; one that ran a program that exists, a builtin, a redirection, or a script's
+ * #! line, stays; keep_absent_shells (the build's retry) keeps it. */
+static ds_closure *shell_run(const char *script, bool keep_absent) {
+    json_t *j = json_pack("{s:i, s:[{s:s, s:s, s:[s], s:b}], s:[{s:s, s:[s,s,s], s:b}]}", "version", 1, "files", "path",
+                          "/bin/sh", "kind", "symlink", "ops", "exec", "ok", 1, "execs", "path", "/bin/sh", "argv", "sh",
+                          "-c", script, "ok", 1);
+    char *text = json_dumps(j, 0);
+    json_decref(j);
+    ds_trace *t = parse_trace(text);
+    free(text);
+    ds_minify_opts o = {.path_env = "/usr/sbin:/usr/bin:/bin", .keep_absent_shells = keep_absent};
+    ds_closure *c = NULL;
+    ds_err e;
+    assert_int_equal(ds_closure_compute(root, t, &o, &c, &e), 0);
+    ds_trace_free(t);
+    return c;
+}
+
+static void test_absent_shell(void **state) {
+    (void)state;
+    ds_closure *c = shell_run("/usr/sbin/sendmail -t -i", false);
+    assert_null(ds_pathmap_get(&c->keep, "/usr/bin/dash"));
+    assert_null(ds_pathmap_get(&c->keep, "/usr/bin/sh"));
+    assert_int_equal(c->n_absent_shells, 2);
+    assert_non_null(strstr(c->dropped_tools[0].note, "ran only `/usr/sbin/sendmail -t -i`"));
+    ds_closure_free(c);
+    c = shell_run("sendmail -t; mailx root", false); /* through PATH, two commands: both absent */
+    assert_null(ds_pathmap_get(&c->keep, "/usr/bin/dash"));
+    ds_closure_free(c);
+    const char *needed[] = {"app --send", "/usr/sbin/sendmail -t > /tmp/out", "echo hi", "sendmail $ADDR",
+                            "sendmail; app", "\"sendmail\" -t", ""};
+    for (size_t i = 0; i < sizeof needed / sizeof *needed; i++) {
+        c = shell_run(needed[i], false);
+        if (!ds_pathmap_get(&c->keep, "/usr/bin/dash")) fail_msg("sh -c '%s' must keep the shell", needed[i]);
+        assert_int_equal(c->n_absent_shells, 0);
+        ds_closure_free(c);
+    }
+    c = shell_run("/usr/sbin/sendmail -t -i", true);
+    assert_non_null(ds_pathmap_get(&c->keep, "/usr/bin/dash"));
+    assert_int_equal(c->n_absent_shells, 0);
+    ds_closure_free(c);
+    /* The same shell also runs a script the app executed (#!/bin/sh): it stays. */
+    put("/usr/bin/job.sh", "#!/bin/sh\nexit 0\n", 0755);
+    ds_trace *t = parse_trace("{\"version\":1,\"files\":[],\"execs\":["
+                              "{\"path\":\"/bin/sh\",\"argv\":[\"sh\",\"-c\",\"sendmail\"],\"ok\":true},"
+                              "{\"path\":\"/usr/bin/job.sh\",\"argv\":[\"job.sh\"],\"ok\":true}]}");
+    ds_minify_opts o = {.path_env = "/usr/sbin:/usr/bin"};
+    ds_err e;
+    assert_int_equal(ds_closure_compute(root, t, &o, &c, &e), 0);
+    assert_non_null(ds_pathmap_get(&c->keep, "/usr/bin/dash"));
+    ds_closure_free(c);
+    ds_trace_free(t);
+    char *p = ds_xasprintf("%s/usr/bin/job.sh", root);
+    unlink(p);
+    free(p);
+}
+
 static void test_keep_package(void **state) {
     (void)state;
     char *pk[] = {"foo"};
@@ -311,6 +369,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_closure_rules),
         cmocka_unit_test(test_interpreter_kept),
+        cmocka_unit_test(test_absent_shell),
         cmocka_unit_test(test_keep_package),
         cmocka_unit_test(test_trace_load),
         cmocka_unit_test(test_hostile_links),

@@ -95,6 +95,31 @@ static void test_errors(void **state) {
     expect_error("{\"version\":1,\"files\":[{\"path\":\"/a\\u0000b\",\"kind\":\"file\",\"ops\":[],\"ok\":true}]}", "bad.json");
 }
 
+/* denied_binds: optional, each {path, port 1-65535}, path with its _hex twin like any path. */
+static void test_denied_binds(void **state) {
+    (void)state;
+    const char *doc = "{\"version\":1,\"files\":[],\"denied_binds\":[{\"path\":\"/usr/sbin/nginx\",\"port\":80},"
+                      "{\"path\":\"/x\\ufffd\",\"path_hex\":\"2f78e9\",\"port\":443}]}";
+    ds_trace *t = NULL;
+    ds_err e = {0};
+    assert_int_equal(ds_trace_parse(doc, strlen(doc), "t.json", &t, &e), 0);
+    assert_int_equal(t->ndenied_binds, 2);
+    assert_string_equal(t->denied_binds[0].path, "/usr/sbin/nginx");
+    assert_int_equal(t->denied_binds[0].port, 80);
+    assert_string_equal(t->denied_binds[1].path, "/x\xe9");
+    ds_trace_free(t);
+    const char *none = "{\"version\":1,\"files\":[]}";
+    assert_int_equal(ds_trace_parse(none, strlen(none), "t.json", &t, &e), 0);
+    assert_int_equal(t->ndenied_binds, 0);
+    ds_trace_free(t);
+    expect_error("{\"version\":1,\"files\":[],\"denied_binds\":{}}", "denied_binds: expected an array");
+    expect_error("{\"version\":1,\"files\":[],\"denied_binds\":[{\"path\":\"/a\",\"port\":0}]}", "denied_binds[0]");
+    expect_error("{\"version\":1,\"files\":[],\"denied_binds\":[{\"path\":\"/a\",\"port\":70000}]}", "port 1-65535");
+    expect_error("{\"version\":1,\"files\":[],\"denied_binds\":[{\"port\":80}]}", "denied_binds[0]");
+    expect_error("{\"version\":1,\"files\":[],\"denied_binds\":[{\"path\":\"/a\",\"path_hex\":\"zz\",\"port\":80}]}",
+                 "denied_binds[0].path_hex");
+}
+
 static void test_names_roundtrip(void **state) {
     (void)state;
     for (unsigned i = 0; i < DS_TRACE_OP_COUNT; i++)
@@ -258,6 +283,7 @@ int main(void) {
         cmocka_unit_test(test_parse_good),
         cmocka_unit_test(test_signal_and_minimal),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_denied_binds),
         cmocka_unit_test(test_names_roundtrip),
         cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_every_byte_roundtrip),

@@ -37,6 +37,7 @@ typedef struct pending {  /* a syscall seen at entry, waiting for its result */
     bool want_dir;           /* O_DIRECTORY */
     char *exec_path;         /* execve: resolved path (normalized, not symlink-resolved) */
     char **exec_argv;
+    int bind_port;           /* bind to an IPv4/IPv6 port below 1024: the port (0: none) */
 } pending;
 
 typedef struct deferred { /* a read-only access whose result is predicted: resolved after resuming */
@@ -127,6 +128,11 @@ void note_syscall(int nr);
 /* ---- exec details (sensor_exec.c) ---- */
 void record_exec_interpreters(thread *t, const resolved *exe);
 void exec_log_add(char *path, char **argv, bool ok);   /* takes ownership of path and argv */
+/* A bind to a port below 1024 refused with EACCES: which program (/proc/TID/exe) and port. */
+typedef struct denied_bind { char *path; int port; } denied_bind;
+void denied_bind_add(pid_t tid, int port);
+extern denied_bind *g_denied_binds;
+extern size_t g_n_denied_binds;
 
 /* ---- the seccomp filter (sensor_filter.c) ---- */
 /* In the child, before exec; all = every syscall stops (--syscalls). 0 or -1 with errno. */

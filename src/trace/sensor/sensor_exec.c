@@ -116,3 +116,18 @@ void exec_log_add(char *path, char **argv, bool ok) {
     g_execs[g_nexecs] = (execrec){path, argv ? argv : xcalloc(1, sizeof(char *)), ok};
     *slot = (void *)(uintptr_t)(++g_nexecs);
 }
+
+denied_bind *g_denied_binds;
+size_t g_n_denied_binds;
+
+void denied_bind_add(pid_t tid, int port) {
+    char link[64], buf[4096];
+    snprintf(link, sizeof link, "/proc/%d/exe", (int)tid);
+    ssize_t n = readlink(link, buf, sizeof buf - 1);
+    if (n <= 0) return;
+    buf[n] = 0;
+    for (size_t i = 0; i < g_n_denied_binds; i++)
+        if (g_denied_binds[i].port == port && !strcmp(g_denied_binds[i].path, buf)) return;
+    g_denied_binds = xrealloc(g_denied_binds, (g_n_denied_binds + 1) * sizeof *g_denied_binds);
+    g_denied_binds[g_n_denied_binds++] = (denied_bind){xstrdup(buf), port};
+}

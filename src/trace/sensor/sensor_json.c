@@ -113,6 +113,12 @@ static void write_doc(FILE *f, char **command, int exit_code, int sig, bool comp
         else fprintf(f, "%s\"syscall_%d\"", first ? "" : ",", nr);
         first = false;
     }
+    fputs("],\n\"denied_binds\":[", f);
+    for (size_t i = 0; i < g_n_denied_binds; i++) {
+        fputs(i ? ",{" : "{", f);
+        jpath(f, "path", g_denied_binds[i].path);
+        fprintf(f, ",\"port\":%d}", g_denied_binds[i].port);
+    }
     fputs("],\n\"warnings\":", f);
     jstrv(f, g_warnings);
     fputs("}\n", f);

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 #include "sensor.h"
 
@@ -188,6 +190,18 @@ static resolved *sockaddr_arg(thread *t, uint64_t addr, uint64_t len) {
     return resolve_path(t, t->fs->cwd, path, true);
 }
 
+/* The port of an IPv4/IPv6 address below 1024 (binding it needs CAP_NET_BIND_SERVICE), else 0. */
+static int privileged_port(thread *t, uint64_t addr, uint64_t len) {
+    struct sockaddr_in6 sa;
+    if (!addr || len < sizeof(struct sockaddr_in)) return 0;
+    if (len > sizeof sa) len = sizeof sa;
+    memset(&sa, 0, sizeof sa);
+    if (read_mem(t->tid, addr, &sa, len) < 0) return 0;
+    if (sa.sin6_family != AF_INET && sa.sin6_family != AF_INET6) return 0;
+    int port = ntohs(sa.sin6_port); /* sin_port and sin6_port share their offset */
+    return port > 0 && port < 1024 ? port : 0;
+}
+
 bool g_exact;
 
 /* Read-only accesses need no exit stop: their result is certain from the sensor's own resolution
@@ -318,16 +332,20 @@ void on_entry(thread *t, int nr, const uint64_t a[6]) {
         p->fd_arg = (int)m[4];
         break;
     }
-    case H_SOCK: p->res[0] = sockaddr_arg(t, a[1], a[2]); if (!p->res[0]) return; break;
+    case H_SOCK:
+        if (nr == SYS_bind) p->bind_port = privileged_port(t, a[1], a[2]);
+        p->res[0] = sockaddr_arg(t, a[1], a[2]);
+        if (!p->res[0] && !p->bind_port) return;
+        break;
     case H_SENDTO: p->res[0] = sockaddr_arg(t, a[4], a[5]); if (!p->res[0]) return; break;
     case H_SOCKETCALL: {
         /* socketcall(call, args): args points to the call's arguments (unsigned longs). Only
          * bind (2), connect (3) and sendto (11) carry a path; the filter lets the others pass. */
         uint64_t m[6];
         if ((a[0] != 2 && a[0] != 3 && a[0] != 11) || read_mem(t->tid, a[1], m, sizeof m) < 0) return;
-        if (a[0] == 2) p->op[0] = DS_TRACE_OP_CREATE;
+        if (a[0] == 2) { p->op[0] = DS_TRACE_OP_CREATE; p->bind_port = privileged_port(t, m[1], m[2]); }
         p->res[0] = a[0] == 11 ? sockaddr_arg(t, m[4], m[5]) : sockaddr_arg(t, m[1], m[2]);
-        if (!p->res[0]) return;
+        if (!p->res[0] && !p->bind_port) return;
         break;
     }
     case H_URING:
@@ -369,6 +387,8 @@ void on_exit_(thread *t, int64_t rval, bool is_error) {
         break;
     case H_PATH: case H_SYMLINK: case H_SOCK: case H_SENDTO: case H_SOCKETCALL: {
         resolved *r = p->res[0];
+        if (p->bind_port && rval == -EACCES) denied_bind_add(t->tid, p->bind_port);
+        if (!r) break;
         if (ok && (p->op[0] & DS_TRACE_OP_UNLINK)) paths_mutated(r->path);
         if (ok && !(p->op[0] & DS_TRACE_OP_UNLINK)) record_after_success(t, r, p->op[0]);
         else record_resolved(r, p->op[0], ok);

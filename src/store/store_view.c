@@ -1,0 +1,105 @@
+/* An image's tree through the store: each layer found or made (in order, each on top of its
+ * parents), then one overlay of them all at the command's root. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "store/store_int.h"
+#include "util/digest.h"
+#include "util/fsutil.h"
+#include "util/progress.h"
+
+/* ChainID(L0) = DiffID(L0); ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln)). */
+static void chain_ids(json_t *diff_ids, size_t n, char (*out)[DS_DIGEST_LEN + 1]) {
+    for (size_t i = 0; i < n; i++) {
+        const char *d = json_string_value(json_array_get(diff_ids, i));
+        if (i == 0) { snprintf(out[0], DS_DIGEST_LEN + 1, "%s", d); continue; }
+        char *s = ds_xasprintf("%s %s", out[i - 1], d);
+        ds_sha256_buf(s, strlen(s), out[i]);
+        free(s);
+    }
+}
+
+static bool canonical(const ds_unpack_opts *uo) {
+    ds_unpack_opts d;
+    ds_unpack_opts_default(&d);
+    /* Devices not wanted: the tree is mounted nodev instead (they are there, but cannot be opened). */
+    return !uo || (uo->keep_owners == d.keep_owners && uo->keep_xattrs == d.keep_xattrs);
+}
+
+int ds_store_unpack(const ds_opts *opts, ds_image *img, const char *root_dir, const char *work_dir, bool writable,
+                    const ds_unpack_opts *uo, ds_store_stats *st, ds_store_view *view, ds_err *err) {
+    memset(st, 0, sizeof *st);
+    view->mount = NULL;
+    view->lock_fd = -1;
+    char *dir = ds_store_dir_for(opts);
+    size_t n = img->n_layers;
+    json_t *diff_ids = json_object_get(json_object_get(img->config, "rootfs"), "diff_ids");
+    char (*chain)[DS_DIGEST_LEN + 1] = NULL;
+    char **trees = NULL;
+    int rc = -1, lock = -1;
+    if (!dir) goto plain;
+    if (geteuid() != 0) { snprintf(st->why_not, sizeof st->why_not, "not root: the store needs overlayfs"); goto plain; }
+    if (!canonical(uo)) { snprintf(st->why_not, sizeof st->why_not, "unpack options differ from the store's"); goto plain; }
+    bool ok = n > 0 && json_is_array(diff_ids) && json_array_size(diff_ids) == n;
+    for (size_t i = 0; ok && i < n; i++) ok = ds_digest_valid(json_string_value(json_array_get(diff_ids, i)) ?: "");
+    if (!ok) { snprintf(st->why_not, sizeof st->why_not, "the config has no valid diff_id for every layer"); goto plain; }
+    if (ds_mkdirs(root_dir, 0755, err) < 0) goto out;
+    if (!ds_dir_empty(root_dir)) { ds_fail(err, "%s: not empty (unpacking needs an empty directory)", root_dir); goto out; }
+    lock = ds_store_open_locked(dir, false, err);
+    if (lock < 0) goto out;
+    ds_unpack_opts dflt; /* layers are stored one way, whatever the command asked */
+    ds_unpack_opts_default(&dflt);
+    chain = ds_xcalloc(n, sizeof *chain);
+    chain_ids(diff_ids, n, chain);
+    trees = ds_xcalloc(n + 2, sizeof *trees);
+    /* trees[] top first: layer i's parents are trees[n-i .. n-1]. */
+    for (size_t i = 0; i < n; i++) {
+        trees[n - 1 - i] = ds_xasprintf("%s/layers/%s/tree", dir, chain[i] + 7);
+        ds_progress_task(0, "Layer %zu/%zu %.19s (store)...", i + 1, n, img->layers[i].digest);
+        int r = ds_store_layer_ensure(dir, img, i, chain[i] + 7, json_string_value(json_array_get(diff_ids, i)),
+                                      (const char *const *)trees + (n - i), i, &dflt, opts->verify_store, st, err);
+        if (r == 1) {
+            snprintf(st->why_not, sizeof st->why_not, "layer %zu cannot be stored here (%.100s)", i + 1, err->msg);
+            goto plain;
+        }
+        if (r < 0) { ds_err_wrap(err, "layer %zu (%s)", i + 1, img->layers[i].digest); goto out; }
+    }
+    ds_progress_done();
+    size_t nl = n;
+    char *upper = NULL, *work = NULL;
+    if (!writable && n == 1) {
+        trees[nl++] = ds_xasprintf("%s/empty", dir); /* a read-only overlay needs two lowers */
+        if (ds_mkdirs(trees[nl - 1], 0755, err) < 0) goto out;
+    }
+    if (writable) {
+        upper = ds_xasprintf("%s/store-upper", work_dir);
+        work = ds_xasprintf("%s/store-work", work_dir);
+        if (ds_mkdirs(upper, 0755, err) < 0 || ds_mkdirs(work, 0700, err) < 0) { free(upper); free(work); goto out; }
+    }
+        int m = ds_store_overlay_mount(root_dir, (const char *const *)trees, nl, upper, work,
+                                   uo && !uo->allow_devices, err);
+    free(upper);
+    free(work);
+    if (m < 0) {
+        snprintf(st->why_not, sizeof st->why_not, "%.150s", err->msg);
+        goto plain;
+    }
+    view->mount = ds_xstrdup(root_dir);
+    view->lock_fd = lock;
+    lock = -1;
+    st->used = true;
+    rc = 0;
+    goto out;
+plain:
+    ds_progress_done();
+    if (lock >= 0) { close(lock); lock = -1; }
+    rc = ds_image_unpack(img, root_dir, uo, err);
+out:
+    ds_progress_done();
+    if (lock >= 0) close(lock);
+    if (trees) for (size_t i = 0; i < n + 2; i++) free(trees[i]);
+    free(trees);
+    free(chain);
+    free(dir);
+    return rc;
+}
