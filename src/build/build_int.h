@@ -26,7 +26,23 @@ typedef struct ds_bctx {
     int runs;
     double t_stage;
     ds_build_filecap *denied; size_t n_denied; /* binds refused in the last diagnose run */
+    struct ds_ep_state *ep;     /* --entrypoint (entrypoint_stage.c) */
+    const char *keep_upper;     /* the trace run keeps its overlay upper dir there (NULL = not) */
 } ds_bctx;
+
+/* --entrypoint auto|keep|flatten around the stages (entrypoint_stage.c, entrypoint.h). */
+int ds_ep_begin(ds_bctx *c, ds_err *err);
+/* The trace the closure uses: the script phase left out when flattening; NULL with err when
+ * --entrypoint flatten cannot. */
+const ds_trace *ds_ep_after_trace(ds_bctx *c, const ds_trace *trace, ds_err *err);
+const char *ds_ep_user(ds_bctx *c, const char *want);
+int ds_ep_bake(ds_bctx *c, const char *tree, ds_err *err);
+void ds_ep_config(ds_bctx *c, json_t *rconfig);
+/* The flattened result failed `failed`: 1 = retry with the script (keep), -1 with err (flatten), 0 = not flattening. */
+int ds_ep_fallback(ds_bctx *c, const char *failed, ds_err *err);
+json_t *ds_ep_report(ds_bctx *c);
+char *ds_ep_summary(ds_bctx *c);
+void ds_ep_end(ds_bctx *c);
 
 typedef struct ds_run_result {
     int failures;

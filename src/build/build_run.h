@@ -50,6 +50,7 @@ typedef struct ds_build_opts {
     const char *name, *tag;         /* {NAME}, {CONTAINER_TAG}; NULL = from SRC */
     const char *sensor;             /* distill-sensor; NULL = $DISTILL_SENSOR or next to the executable */
     char *const *command; size_t n_command; /* after `--`: replaces Entrypoint+Cmd */
+    const char *entrypoint;         /* --entrypoint auto|keep|flatten; NULL = auto */
 } ds_build_opts;
 void ds_build_opts_init(ds_build_opts *o);
 
@@ -103,6 +104,7 @@ typedef struct ds_build_result {
     int64_t used_bytes;                      /* regular files the trace saw */
     char user[64];                           /* "UID:GID" of the result */
     char *user_reason;
+    char *entrypoint_line;                   /* "entry point flattened: ..." / "entry point script kept: ..." or NULL */
     const char *runtime;                     /* "runc", ... */
     char *runtime_why;                       /* why that runtime: asked for, or the first that works */
     ds_build_step *steps; size_t n_steps;    /* every stage, in order */

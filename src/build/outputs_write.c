@@ -119,6 +119,8 @@ int ds_build_write_outputs(ds_bctx *c, const ds_closure *clo, const ds_trace *tr
                                                 "capability", "cap_net_bind_service", "port", res->filecaps[i].port));
         json_object_set_new(report, "file_capabilities", fc);
     }
+    json_t *ep = ds_ep_report(c);
+    if (ep) json_object_set_new(report, "entrypoint", ep);
     if (clo->keep_level) json_object_set(report, "keep_level", clo->keep_level);
     if (res->missing_known) {
         json_t *m = json_array();

@@ -33,6 +33,7 @@ void ds_build_result_free(ds_build_result *r) {
     free(r->missing);
     free(r->user_reason);
     ds_build_filecaps_free(r->filecaps, r->n_filecaps);
+    free(r->entrypoint_line);
     free(r->runtime_why);
     free(r);
 }
@@ -176,6 +177,7 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
     ds_build_env_and_command(&c);
     if (!c.n_cmd) { ds_fail(err, "%s has no entrypoint or cmd: give the app's command after --", o->src); goto fail; }
     rconfig = result_config(&c);
+    if (ds_ep_begin(&c, err) < 0) goto fail;
     c.probe_status = ds_xcalloc(c.cfg.n_tcp_ports + 1, sizeof *c.probe_status);
     const char *src_user = c.cfg.user;
     uint32_t suid, sgid;
@@ -206,8 +208,13 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
     trace = rr.trace;
     rr.trace = NULL;
     ds_run_result_clear(&rr);
+    /* --entrypoint: the closure of the program the script hands over to, when it does. */
+    const ds_trace *ctrace = ds_ep_after_trace(&c, trace, err);
+    if (!ctrace) goto fail;
+    ds_ep_config(&c, rconfig);
 
     /* 4. closure */
+closure:
     stage(&c, DS_STAGE_CLOSURE, "computing what the app needs");
     int level = ds_keep_level_parse(o->keep_level ? o->keep_level : "package");
     if (level < 0) { ds_fail(err, "--keep-level: package or file, got %s", o->keep_level); goto fail; }
@@ -217,7 +224,7 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
                          .keep_globs = o->keep, .n_keep_globs = o->n_keep, .keep_packages = o->keep_packages,
                          .n_keep_packages = o->n_keep_packages, .keep_shell = o->keep_shell,
                          .workdir = c.cfg.working_dir};
-    if (ds_closure_compute(c.rootfs, trace, &mo, &clo, err) < 0) goto fail;
+    if (ds_closure_compute(c.rootfs, ctrace, &mo, &clo, err) < 0) goto fail;
     stage_end(&c, DS_STAGE_CLOSURE);
     char *kl_line = ds_keep_level_summary(clo);
     ds_build_note(&c, "%s", kl_line);
@@ -226,14 +233,14 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
     seccomp = ds_seccomp_profile(trace->syscalls, trace->nsyscalls, arch ? arch : c.img->arch);
 
     /* 5+6. candidate tree and verify; --user auto tries nonroot first. */
-    const char *want_user = o->user ? o->user : "auto";
+    const char *want_user = ds_ep_user(&c, o->user ? o->user : "auto");
     bool try_nonroot = !strcmp(want_user, "auto");
     uint32_t vuid = suid, vgid = sgid;
     const char *user_why = NULL;
     if (!try_nonroot) {
         if (!strcmp(want_user, DS_NONROOT_NAME)) { vuid = vgid = DS_NONROOT_UID; }
         else if (ds_user_resolve(c.rootfs, want_user, &vuid, &vgid, err) < 0) goto fail;
-        user_why = "--user";
+        user_why = o->user && want_user == o->user ? "--user" : "the user the entry point script handed over as";
     }
     bool passed = false;
     /* phase 0: nonroot (auto) or the given user; 1: nonroot again, with cap_net_bind_service on the
@@ -256,6 +263,7 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
         ds_user_setup us = {.add_nonroot = vuid == DS_NONROOT_UID, .chown_written = vuid != 0,
                             .chown_uid = vuid, .chown_gid = vgid};
         if (ds_closure_write_tree(c.rootfs, clo, &us, cand_tree, err) < 0) goto fail;
+        if (ds_ep_bake(&c, cand_tree, err) < 0) goto fail;
         json_decref(harden_json);
         harden_json = NULL;
         if (o->harden && vuid == 0)
@@ -278,7 +286,7 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
             free(d);
             ds_closure *again = NULL;
             mo.keep_absent_shells = true;
-            if (ds_closure_compute(c.rootfs, trace, &mo, &again, err) < 0) goto fail;
+            if (ds_closure_compute(c.rootfs, ctrace, &mo, &again, err) < 0) goto fail;
             ds_closure_free(clo);
             clo = again;
             shells_back = true;
@@ -335,7 +343,28 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
             break;
         }
     }
+    if (!passed) {
+        /* Flattened and failing: once more with the entry point script (--entrypoint auto). */
+        char *d = describe(&c, step_at(&c, &rr));
+        int fb = ds_ep_fallback(&c, d, err);
+        free(d);
+        if (fb < 0) goto fail;
+        if (fb > 0) {
+            ds_run_result_clear(&rr);
+            ds_closure_free(clo);
+            clo = NULL;
+            json_decref(rconfig);
+            rconfig = result_config(&c);
+            free(fallback_why);
+            fallback_why = NULL;
+            json_decref(seccomp);
+            seccomp = NULL;
+            ctrace = trace;
+            goto closure;
+        }
+    }
     res->user_reason = ds_xstrdup(user_why ? user_why : "");
+    res->entrypoint_line = ds_ep_summary(&c);
     if (!passed) {
         ssize_t failed_at = rr.failed;
         const ds_build_step *f = step_at(&c, &rr);
@@ -374,6 +403,7 @@ fail:
 done:
     ds_run_result_clear(&rr);
     ds_store_view_release(&sview);
+    ds_ep_end(&c);
     if (c.work) {
         if (o->keep_work) ds_build_note(&c, "work directory kept: %s", c.work);
         else ds_rmtree(c.work, &(ds_err){0});

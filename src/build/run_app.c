@@ -153,7 +153,8 @@ int ds_build_run_app(ds_bctx *c, const char *tree, const char *user, bool trace,
                         .args = args.v, .n_args = args.n, .env = c->env, .n_env = c->n_env,
                         .cwd = c->cfg.working_dir, .uid = xu.uid, .gid = xu.gid, .additional_gids = xu.sgids,
                         .n_additional_gids = xu.n_sgids, .home = xu.home, .sensor_path = sensor, .log_dir = logdir,
-                        .seccomp = seccomp, .name = "distill-build", .stdio_log = stdio_log};
+                        .seccomp = seccomp, .name = "distill-build", .stdio_log = stdio_log,
+                        .keep_upper = is_stage(stage, "trace") ? c->keep_upper : NULL};
     /* With the host's network, a port already taken would make us test someone else's server. */
     if (!o->network_none)
         for (size_t i = 0; i < c->cfg.n_tcp_ports; i++) {

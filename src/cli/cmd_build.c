@@ -37,6 +37,10 @@ static const char usage[] =
     "                                else the source's user)\n"
     "  --keep GLOB                   also keep paths matching GLOB (a matching dir keeps all below)\n"
     "  --keep-shell                  keep shells and tools even if the app did not run them\n"
+    "  --entrypoint auto|keep|flatten  an entry point script that ends by exec'ing its server\n"
+    "                                (auto): the result starts the server directly, with the\n"
+    "                                files the script wrote baked in and no shell, if the tests\n"
+    "                                pass that way; keep: never; flatten: fail instead of keeping it\n"
     "  --keep-package NAME           keep every file of a dpkg package (repeatable)\n"
     "  --keep-level package|file     package (default): keep the whole package of any file the app\n"
     "                                used, the app's own tree and runtime data; file: only the\n"
@@ -149,6 +153,7 @@ int cmd_build(int argc, char **argv) {
         {.name = "keep-package", .kind = CLI_LIST, .target = &pkgs},
         {.name = "keep-level", .kind = CLI_CHOICE, .choices = "package|file", .target = &o.keep_level},
         {.name = "keep-shell", .kind = CLI_BOOL, .target = &o.keep_shell},
+        {.name = "entrypoint", .kind = CLI_CHOICE, .choices = "auto|keep|flatten", .target = &o.entrypoint},
         {.name = "out-dir", .kind = CLI_STR, .target = &o.out_dir},
         {.name = "test-artifacts", .kind = CLI_STR, .target = &o.test_artifacts},
         {.name = "seccomp-verify", .kind = CLI_BOOL, .target = &o.seccomp_verify},
@@ -202,6 +207,7 @@ int cmd_build(int argc, char **argv) {
         goto out;
     }
     ds_progress_done();
+    if (res->entrypoint_line) fprintf(stderr, "distill build: %s\n", res->entrypoint_line);
     if (res->outcome == DS_BUILD_WRITTEN) {
         fprintf(stderr, "distill build: %s -> %s: %.1f MB, %lld files -> %.1f MB, %lld files (%.1fx smaller; the app "
                         "used %.1f MB); user %s; runtime %s; %s\n",

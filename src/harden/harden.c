@@ -40,6 +40,7 @@ void ds_harden_report_free(ds_harden_report *r) {
     free(r->config_user);
     for (size_t i = 0; i < r->n_warnings; i++) free(r->warnings[i]);
     free(r->warnings);
+    free(r->shell_verdict);
     memset(r, 0, sizeof *r);
 }
 
@@ -62,6 +63,7 @@ json_t *ds_harden_report_json(const ds_harden_report *r) {
     for (size_t i = 0; i < r->n_warnings; i++) json_array_append_new(warnings, ds_json_bytes(r->warnings[i]));
     json_t *j = json_pack("{s:b, s:o, s:o, s:o, s:o}", "applied", r->applied, "user", user, "summary", summary, "changes",
                           changes, "warnings", warnings);
+    if (r->shell_verdict) json_object_set_new(j, "shell", ds_json_bytes(r->shell_verdict));
     ds_json_export(j);
     return j;
 }

@@ -106,6 +106,7 @@ typedef struct ds_harden_report {
      * new user cannot. */
     char **warnings;
     size_t n_warnings;
+    char *shell_verdict;     /* whether the image's shell is removable (its entry point), or NULL */
 } ds_harden_report;
 void ds_harden_report_init(ds_harden_report *r);
 void ds_harden_report_free(ds_harden_report *r);

@@ -10,6 +10,8 @@
 #include "fs/layer_writer.h"
 #include "fs/unpack.h"
 #include "harden/harden_image.h"
+#include "build/entrypoint.h"
+#include "image/image_config.h"
 #include "harden/harden_int.h"
 #include "image/blob.h"
 #include "util/progress.h"
@@ -110,6 +112,16 @@ static int write_image(ds_image *img, const char *dst_ref, const ds_opts *topts,
     return rc;
 }
 
+/* Is the image's shell removable? The entry point analysis of distill build, statically. */
+static void shell_verdict(const ds_image *img, const char *root, ds_harden_report *rep) {
+    ds_image_config cfg;
+    if (ds_image_config_parse(img->config, &cfg, &(ds_err){0}) < 0) return;
+    free(rep->shell_verdict);
+    rep->shell_verdict = ds_entrypoint_static_verdict(root, cfg.entrypoint, cfg.n_entrypoint, cfg.cmd, cfg.n_cmd,
+                                                      cfg.volumes, cfg.n_volumes);
+    ds_image_config_free(&cfg);
+}
+
 int ds_harden_image(const char *src_ref, const char *dst_ref, ds_harden_opts *o, const ds_opts *topts, bool squash,
                     ds_harden_report *rep, ds_harden_image_result *res, ds_err *err) {
     memset(res, 0, sizeof *res);
@@ -135,6 +147,7 @@ int ds_harden_image(const char *src_ref, const char *dst_ref, ds_harden_opts *o,
     o->config = img->config;
     ds_progress("Hardening the tree (%s)", src_ref);
     rc = ds_harden_tree(root, o, rep, err);
+    shell_verdict(img, root, rep); /* after: the tree call starts a fresh report */
     o->config = NULL;
     if (rc < 0 || o->dry_run) goto out;
     rc = -1;

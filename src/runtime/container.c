@@ -30,6 +30,7 @@ struct ds_container {
     bool exited;
     int status;    /* waitpid status once exited */
     bool deleted;
+    char *keep_upper; /* ds_run_spec.keep_upper */
 };
 
 const char *ds_runtime_name(ds_runtime_kind k) {
@@ -135,6 +136,7 @@ int ds_container_start(const ds_run_spec *spec, ds_container **out, ds_err *err)
     c->kind = spec->kind;
     c->id = new_id(spec->name);
     c->pid = -1;
+    c->keep_upper = spec->keep_upper ? ds_xstrdup(spec->keep_upper) : NULL;
     argvb a = {0};
     char *bundle = NULL;
     if (ds_mkdtemp("distill-run", &c->tmp, err) < 0) goto fail;
@@ -281,6 +283,12 @@ void ds_container_free(ds_container *c) {
     }
     ds_err e;
     if (c->merged) ds_overlay_umount(c->merged, &e);
+    if (c->tmp && c->keep_upper) {
+        char *up = ds_xasprintf("%s/upper", c->tmp);
+        rename(up, c->keep_upper); /* same file system: both in the work dir's tmp; a failure leaves it absent */
+        free(up);
+    }
+    free(c->keep_upper);
     if (c->tmp) ds_rmtree(c->tmp, &e);
     free(c->merged);
     free(c->tmp);

@@ -47,6 +47,8 @@ typedef struct ds_run_spec {
     const json_t *seccomp;     /* an OCI seccomp object to enforce, or NULL */
     const char *name;          /* container id prefix; NULL = "distill" */
     const char *stdio_log;     /* host file receiving the container's stdout+stderr; NULL = /dev/null */
+    const char *keep_upper;    /* host path (not existing): the overlay's upper dir, the run's changes to the
+                                * tree, is moved there when the container is removed; NULL = removed */
 } ds_run_spec;
 
 typedef struct ds_container ds_container;

@@ -28,7 +28,12 @@ void ds_trace_free(ds_trace *t) {
     free(t->signal);
     for (size_t i = 0; i < t->nfiles; i++) free(t->files[i].path);
     free(t->files);
-    for (size_t i = 0; i < t->nexecs; i++) { free(t->execs[i].path); free_strv(t->execs[i].argv); }
+    for (size_t i = 0; i < t->nexecs; i++) {
+        free(t->execs[i].path);
+        free_strv(t->execs[i].argv);
+        free_strv(t->execs[i].envp);
+        free(t->execs[i].cwd);
+    }
     free(t->execs);
     free_strv(t->syscalls);
     free_strv(t->warnings);
@@ -84,6 +89,36 @@ static int cmp_file(const void *a, const void *b) {
 }
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
+/* An optional non-negative integer member (at most 2^31); -1 when absent. */
+static int opt_num(json_t *o, const char *key, const char *what, size_t i, long *out, ds_err *err) {
+    json_t *v = json_object_get(o, key);
+    *out = -1;
+    if (!v) return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 0x7fffffff)
+        return ds_fail(err, "%s[%zu].%s: expected a non-negative integer", what, i, key);
+    *out = (long)json_integer_value(v);
+    return 0;
+}
+
+/* An optional [first, last] pair, 0 <= first <= last < 2^31. */
+static int opt_pair(json_t *o, const char *key, size_t i, long *first, long *last, ds_err *err) {
+    json_t *e = json_object_get(o, key);
+    if (!e) return 0;
+    json_t *a = json_array_get(e, 0), *b = json_array_get(e, 1);
+    if (!json_is_array(e) || json_array_size(e) != 2 || !json_is_integer(a) || !json_is_integer(b) ||
+        json_integer_value(a) < 0 || json_integer_value(b) < json_integer_value(a) || json_integer_value(b) > 0x7fffffff)
+        return ds_fail(err, "files[%zu].%s: expected [first, last], 0 <= first <= last", i, key);
+    *first = (long)json_integer_value(a);
+    *last = (long)json_integer_value(b);
+    return 0;
+}
+
+/* "epochs" and "write_epochs" of files[i] (version 2; absent in version 1). */
+static int opt_epochs(json_t *o, size_t i, long ep[4], ds_err *err) {
+    if (opt_pair(o, "epochs", i, &ep[0], &ep[1], err) < 0) return -1;
+    return opt_pair(o, "write_epochs", i, &ep[2], &ep[3], err);
+}
+
 static int parse_files(json_t *a, ds_trace *t, ds_err *err) {
     if (!json_is_array(a)) return ds_fail(err, "files: expected an array");
     size_t len = json_array_size(a);
@@ -112,11 +147,17 @@ static int parse_files(json_t *a, ds_trace *t, ds_err *err) {
             if (!bit) { free(ps); return ds_fail(err, "files[%zu].ops[%zu]: unknown operation", i, j); }
             bits |= (unsigned)bit;
         }
+        long ep[4] = {-1, -1, -1, -1};
+        if (opt_epochs(o, i, ep, err) < 0) { free(ps); return -1; }
         ds_trace_file *f = &t->files[t->nfiles++];
         f->path = ps;
         f->kind = (ds_trace_kind)kind;
         f->ops = bits;
         f->ok = json_is_true(ok);
+        f->first_epoch = ep[0];
+        f->last_epoch = ep[1];
+        f->write_epoch = ep[2];
+        f->last_write_epoch = ep[3];
     }
     qsort(t->files, t->nfiles, sizeof *t->files, cmp_file);
     for (size_t i = 1; i < t->nfiles; i++)
@@ -149,6 +190,21 @@ static int parse_execs(json_t *a, ds_trace *t, ds_err *err) {
         snprintf(what, sizeof what, "execs[%zu].path", i);
         if (exact_string(p, json_object_get(o, "path_hex"), what, &e->path, err) < 0) return -1;
         e->ok = json_is_true(ok);
+        json_t *env = json_object_get(o, "envp"), *cwd = json_object_get(o, "cwd");
+        if (env || json_object_get(o, "envp_hex")) {
+            snprintf(what, sizeof what, "execs[%zu].envp", i);
+            if (strv_from(env, json_object_get(o, "envp_hex"), what, false, &e->envp, &e->nenvp, err) < 0) return -1;
+        }
+        if (cwd) {
+            snprintf(what, sizeof what, "execs[%zu].cwd", i);
+            if (!json_is_string(cwd)) return ds_fail(err, "%s: expected a string", what);
+            if (exact_string(cwd, json_object_get(o, "cwd_hex"), what, &e->cwd, err) < 0) return -1;
+            if (e->cwd[0] != '/') return ds_fail(err, "%s: '%s' is not absolute", what, json_string_value(cwd));
+        }
+        if (opt_num(o, "uid", "execs", i, &e->uid, err) < 0 || opt_num(o, "gid", "execs", i, &e->gid, err) < 0 ||
+            opt_num(o, "pid", "execs", i, &e->pid, err) < 0 || opt_num(o, "ppid", "execs", i, &e->ppid, err) < 0 ||
+            opt_num(o, "epoch", "execs", i, &e->epoch, err) < 0)
+            return -1;
     }
     return 0;
 }
@@ -177,9 +233,14 @@ static int parse_denied_binds(json_t *a, ds_trace *t, ds_err *err) {
 static int parse_doc(json_t *root, ds_trace *t, ds_err *err) {
     if (!json_is_object(root)) return ds_fail(err, "expected a JSON object");
     json_t *v = json_object_get(root, "version");
-    if (!json_is_integer(v) || json_integer_value(v) != 1)
-        return ds_fail(err, "unsupported trace log version (expected 1)");
-    t->version = 1;
+    if (!json_is_integer(v) || (json_integer_value(v) != 1 && json_integer_value(v) != 2))
+        return ds_fail(err, "unsupported trace log version (expected 1 or 2)");
+    t->version = (int)json_integer_value(v);
+    json_t *mp = json_object_get(root, "main_pid");
+    t->main_pid = -1;
+    if (mp && (!json_is_integer(mp) || json_integer_value(mp) < 0 || json_integer_value(mp) > 0x7fffffff))
+        return ds_fail(err, "main_pid: expected a non-negative integer");
+    if (mp) t->main_pid = (long)json_integer_value(mp);
     json_t *arch = json_object_get(root, "arch");
     t->arch = ds_xstrdup(json_is_string(arch) ? json_string_value(arch) : "");
     if (strv_from(json_object_get(root, "command"), json_object_get(root, "command_hex"), "command", true, &t->command, &t->ncommand, err) < 0) return -1;

@@ -1,9 +1,10 @@
 /* The trace log written by distill-sensor (docs/trace.md has the format), loaded for later stages.
  *
- *   {"schema":1,"version":1,"arch":"x86_64","command":[...],"exit_code":N|null,"signal":"SIGKILL"|null,
+ *   {"schema":1,"version":2,"arch":"x86_64","main_pid":N,"command":[...],"exit_code":N|null,"signal":"SIGKILL"|null,
  *    "syscalls_complete":false, "pinned_cpu":0|null,
- *    "files":[{"path":"/abs","kind":"file","ops":["open","stat"],"ok":true}],
- *    "execs":[{"path":"/usr/bin/x","argv":["x"],"ok":true}],
+ *    "files":[{"path":"/abs","kind":"file","ops":["open","stat"],"ok":true,"epochs":[0,3],"write_epochs":[1,1]}],
+ *    "execs":[{"path":"/usr/bin/x","argv":["x"],"envp":["K=V"],"cwd":"/","uid":0,"gid":0,
+ *              "pid":2,"ppid":1,"epoch":1,"ok":true}],
  *    "syscalls":["openat",...], "denied_binds":[{"path":"/usr/sbin/nginx","port":80}],
  *    "warnings":["..."]}
  *
@@ -16,7 +17,12 @@
  * twin key: {"path":"/d/caf\ufffd","path_hex":"2f642f636166e9"}; "argv_hex"/"command_hex" are
  * arrays parallel to argv/command (null for elements that are valid UTF-8), present only when
  * needed. Valid UTF-8 is written as it is, with no twin. The loader returns the exact bytes (a NUL
- * cannot occur: refused) and refuses a twin that is not hex. Helpers: trace/path_json.h. */
+ * cannot occur: refused) and refuses a twin that is not hex. Helpers: trace/path_json.h.
+ *
+ * Epochs (version 2) count the successful execs of the traced tree: exec number N has epoch N,
+ * and an access made after N execs and before the next has epoch N. They order a path's accesses
+ * against the execs, e.g. before or after an entry point script exec'd its server. Version 1 logs
+ * (no epochs, envp, cwd, ids) still load: those fields read as unknown (-1, NULL). */
 #ifndef DS_TRACE_TRACE_LOG_H
 #define DS_TRACE_TRACE_LOG_H
 #include <stdbool.h>
@@ -31,6 +37,9 @@ typedef struct ds_trace_file {
     ds_trace_kind kind;
     unsigned ops;  /* DS_TRACE_OP_* */
     bool ok;       /* at least one access to this path succeeded */
+    long first_epoch, last_epoch; /* of any access; -1 when unknown (version 1) */
+    long write_epoch, last_write_epoch; /* first and last successful write (create, unlink, rename, attr,
+                                         * open for writing); -1 when never written (or version 1) */
 } ds_trace_file;
 
 typedef struct ds_trace_exec {
@@ -38,6 +47,12 @@ typedef struct ds_trace_exec {
     char **argv;   /* NULL-terminated */
     size_t argc;
     bool ok;
+    char **envp;   /* NULL-terminated; NULL when the log has none (version 1) */
+    size_t nenvp;
+    char *cwd;     /* NULL when unknown */
+    long uid, gid; /* effective ids after the exec; -1 when unknown */
+    long pid, ppid; /* the process that exec'd (first one, for execs deduplicated); -1 when unknown */
+    long epoch;    /* this exec's number (1, 2, ...); 0 for a failed exec, -1 when unknown */
 } ds_trace_exec;
 
 /* A bind to an IPv4/IPv6 port below 1024 refused with EACCES (no CAP_NET_BIND_SERVICE). */
@@ -48,6 +63,7 @@ typedef struct ds_trace_denied_bind {
 
 typedef struct ds_trace {
     int version;
+    long main_pid;          /* the traced command's process (the container's entry point); -1 when unknown */
     char *arch;             /* "x86_64", "aarch64", ... */
     char **command;         /* NULL-terminated */
     size_t ncommand;

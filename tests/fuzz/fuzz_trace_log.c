@@ -1,10 +1,12 @@
 /* libFuzzer target: the trace log loader must reject or accept any bytes without crashing or leaking;
  * and what it loaded, written again in the same representation (paths that are not UTF-8 as text
- * plus "_hex" bytes: trace/path_json.h), must load back to the same bytes. */
+ * plus "_hex" bytes: trace/path_json.h), must load back to the same bytes. The entry point analysis
+ * (version 2's exec chain and epochs) must take any loaded log, and its view keep only what it had. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "build/entrypoint.h"
 #include "util/path_json.h"
 #include "trace/trace_log.h"
 
@@ -39,6 +41,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         for (size_t i = 0; i < t->nfiles; i++)
             if (ds_trace_find(t, t->files[i].path) != &t->files[i]) __builtin_trap();
         roundtrip(t);
+        char *const vols[] = {"/var/lib/app"};
+        ds_handover_input in = {.volumes = vols, .n_volumes = 1, .command = t->command, .n_command = t->ncommand};
+        ds_handover h;
+        ds_handover_analyze(t, NULL, &in, &h);
+        if (h.flatten && !h.script) __builtin_trap();
+        if (h.script) {
+            ds_trace v;
+            ds_handover_view(t, &h, &v);
+            if (v.nfiles > t->nfiles || v.nexecs > t->nexecs) __builtin_trap();
+            json_decref(ds_handover_json(&h, "auto", "x", NULL));
+            ds_handover_view_free(&v);
+        }
+        ds_handover_free(&h);
         ds_trace_free(t);
     }
     return 0;

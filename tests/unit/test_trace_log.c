@@ -82,7 +82,13 @@ static void test_errors(void **state) {
     (void)state;
     expect_error("not json", "not valid JSON");
     expect_error("[]", "expected a JSON object");
-    expect_error("{\"version\":2,\"files\":[]}", "version");
+    expect_error("{\"version\":3,\"files\":[]}", "version");
+    expect_error("{\"version\":2,\"main_pid\":-1,\"files\":[]}", "main_pid");
+    expect_error("{\"version\":2,\"files\":[{\"path\":\"/a\",\"kind\":\"file\",\"ops\":[],\"ok\":true,\"epochs\":[3,1]}]}", "epochs");
+    expect_error("{\"version\":2,\"files\":[{\"path\":\"/a\",\"kind\":\"file\",\"ops\":[],\"ok\":true,\"write_epochs\":[\"x\",1]}]}", "write_epochs");
+    expect_error("{\"version\":2,\"files\":[],\"execs\":[{\"path\":\"/a\",\"argv\":[],\"ok\":true,\"cwd\":\"rel\"}]}", "not absolute");
+    expect_error("{\"version\":2,\"files\":[],\"execs\":[{\"path\":\"/a\",\"argv\":[],\"ok\":true,\"envp\":[1]}]}", "envp[0]");
+    expect_error("{\"version\":2,\"files\":[],\"execs\":[{\"path\":\"/a\",\"argv\":[],\"ok\":true,\"uid\":-3}]}", "uid");
     expect_error("{\"version\":1}", "files");
     expect_error("{\"version\":1,\"files\":[{\"path\":\"rel\",\"kind\":\"file\",\"ops\":[],\"ok\":true}]}", "not absolute");
     expect_error("{\"version\":1,\"files\":[{\"path\":\"/a\",\"kind\":\"blob\",\"ops\":[],\"ok\":true}]}", "unknown kind");
@@ -118,6 +124,35 @@ static void test_denied_binds(void **state) {
     expect_error("{\"version\":1,\"files\":[],\"denied_binds\":[{\"port\":80}]}", "denied_binds[0]");
     expect_error("{\"version\":1,\"files\":[],\"denied_binds\":[{\"path\":\"/a\",\"path_hex\":\"zz\",\"port\":80}]}",
                  "denied_binds[0].path_hex");
+}
+
+/* Version 2: the exec's environment, cwd, ids and epochs, and the files' epochs. */
+static void test_v2_fields(void **state) {
+    (void)state;
+    const char *doc = "{\"version\":2,\"main_pid\":2,\"files\":["
+                      "{\"path\":\"/etc/x\",\"kind\":\"file\",\"ops\":[\"open\",\"create\"],\"ok\":true,\"epochs\":[1,3],\"write_epochs\":[1,2]},"
+                      "{\"path\":\"/y\",\"kind\":\"file\",\"ops\":[\"open\"],\"ok\":true}],"
+                      "\"execs\":[{\"path\":\"/s.sh\",\"argv\":[\"/s.sh\"],\"envp\":[\"A=1\",\"B=2\"],\"cwd\":\"/w\","
+                      "\"uid\":0,\"gid\":0,\"pid\":2,\"ppid\":1,\"epoch\":1,\"ok\":true}]}";
+    ds_trace *t = NULL;
+    ds_err e;
+    assert_int_equal(ds_trace_parse(doc, strlen(doc), "v2.json", &t, &e), 0);
+    assert_int_equal(t->version, 2);
+    assert_int_equal(t->main_pid, 2);
+    assert_int_equal(t->files[0].first_epoch, 1);
+    assert_int_equal(t->files[0].last_epoch, 3);
+    assert_int_equal(t->files[0].write_epoch, 1);
+    assert_int_equal(t->files[0].last_write_epoch, 2);
+    assert_int_equal(t->files[1].first_epoch, -1);
+    assert_int_equal(t->files[1].write_epoch, -1);
+    assert_int_equal(t->execs[0].nenvp, 2);
+    assert_string_equal(t->execs[0].envp[1], "B=2");
+    assert_string_equal(t->execs[0].cwd, "/w");
+    assert_int_equal(t->execs[0].pid, 2);
+    assert_int_equal(t->execs[0].ppid, 1);
+    assert_int_equal(t->execs[0].uid, 0);
+    assert_int_equal(t->execs[0].epoch, 1);
+    ds_trace_free(t);
 }
 
 static void test_names_roundtrip(void **state) {
@@ -284,6 +319,7 @@ int main(void) {
         cmocka_unit_test(test_signal_and_minimal),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_denied_binds),
+        cmocka_unit_test(test_v2_fields),
         cmocka_unit_test(test_names_roundtrip),
         cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_every_byte_roundtrip),

@@ -38,6 +38,8 @@ typedef struct pending {  /* a syscall seen at entry, waiting for its result */
     char *exec_path;         /* execve: resolved path (normalized, not symlink-resolved) */
     char **exec_argv;
     int bind_port;           /* bind to an IPv4/IPv6 port below 1024: the port (0: none) */
+    char **exec_envp;
+    char *exec_cwd;
 } pending;
 
 typedef struct deferred { /* a read-only access whose result is predicted: resolved after resuming */
@@ -98,6 +100,17 @@ resolved *res_ref(resolved *r);
 void res_unref(resolved *r);
 void paths_mutated(const char *canonical);  /* the namespace changed: drop caches that saw it */
 /* Record an access in the output table. */
+/* One path of the log. Epochs count the successful execs so far (g_epoch): they place an access
+ * before or after an exec, e.g. an entry point script's hand-over to its server. */
+typedef struct fentry {
+    int kind; unsigned ops; bool ok;
+    unsigned first_epoch, last_epoch; /* of any access */
+    int write_epoch, last_write_epoch; /* successful writes (create, unlink, rename, attr, open for writing); -1 none */
+} fentry;
+/* Not an operation of the log: passed with op, marks an open with write access. */
+#define SENSOR_OP_WRITE (1u << 30)
+#define SENSOR_WRITE_OPS (DS_TRACE_OP_CREATE | DS_TRACE_OP_UNLINK | DS_TRACE_OP_RENAME | DS_TRACE_OP_ATTR | SENSOR_OP_WRITE)
+extern unsigned g_epoch;
 void record(const char *path, int kind, unsigned op, bool ok);
 void record_resolved(const resolved *r, unsigned op, bool ok);
 char *normalize_path(const char *base, const char *raw); /* lexical, for exec paths */
@@ -127,7 +140,20 @@ void note_syscall(int nr);
 
 /* ---- exec details (sensor_exec.c) ---- */
 void record_exec_interpreters(thread *t, const resolved *exe);
-void exec_log_add(char *path, char **argv, bool ok);   /* takes ownership of path and argv */
+/* What the log says of an exec besides its path and argv (sensor_exec.c). */
+typedef struct execinfo {
+    char **envp;        /* owned; NULL when unknown */
+    char *cwd;          /* owned */
+    long uid, gid;      /* effective, after the exec; -1 unknown */
+    pid_t pid, ppid;    /* the process that exec'd and its parent */
+    unsigned epoch;     /* g_epoch after this exec (0 for a failed one) */
+} execinfo;
+/* Takes ownership of path, argv and info's strings. Execs are deduplicated on path, argv, envp,
+ * cwd and ids (the first one's pid wins), except the main process's, which are all kept. */
+void exec_log_add(char *path, char **argv, execinfo *info, bool ok);
+/* The effective uid and gid of TID from /proc/TID/status; -1 each on error. */
+void proc_creds(pid_t tid, long *uid, long *gid);
+extern pid_t g_main_tracee;
 /* A bind to a port below 1024 refused with EACCES: which program (/proc/TID/exe) and port. */
 typedef struct denied_bind { char *path; int port; } denied_bind;
 void denied_bind_add(pid_t tid, int port);

@@ -79,18 +79,29 @@ void record_exec_interpreters(thread *t, const resolved *exe) {
 }
 
 /* ---- the execs list ---- */
-typedef struct execrec { char *path; char **argv; bool ok; } execrec;
+typedef struct execrec { char *path; char **argv; bool ok; execinfo info; } execrec;
 execrec *g_execs;
 size_t g_nexecs;
-static strmap exec_index; /* "path\0argv..." joined with \x1f → index + 1 */
+unsigned g_epoch;
+pid_t g_main_tracee;
+static strmap exec_index; /* path, argv, envp, cwd, ids joined with \x1f / \x1e → index + 1 */
 
-static char *exec_key(const char *path, char **argv) {
-    size_t n = strlen(path) + 2;
-    for (char **a = argv; a && *a; a++) n += strlen(*a) + 1;
+static size_t strv_len(char **v) {
+    size_t n = 0;
+    for (char **a = v; a && *a; a++) n += strlen(*a) + 1;
+    return n;
+}
+
+static char *exec_key(const char *path, char **argv, const execinfo *in) {
+    size_t n = strlen(path) + strv_len(argv) + strv_len(in->envp) + (in->cwd ? strlen(in->cwd) : 0) + 64;
     char *k = xmalloc(n), *w = k;
     w = stpcpy(w, path);
     for (char **a = argv; a && *a; a++) { *w++ = '\x1f'; w = stpcpy(w, *a); }
-    *w = 0;
+    *w++ = '\x1e';
+    for (char **a = in->envp; a && *a; a++) { *w++ = '\x1f'; w = stpcpy(w, *a); }
+    *w++ = '\x1e';
+    w = stpcpy(w, in->cwd ? in->cwd : "");
+    snprintf(w, 40, "\x1e%ld:%ld", in->uid, in->gid);
     return k;
 }
 
@@ -100,21 +111,42 @@ static void free_argv(char **argv) {
     free(argv);
 }
 
-void exec_log_add(char *path, char **argv, bool ok) {
-    if (!path) { free_argv(argv); return; }
-    char *k = exec_key(path, argv);
-    void **slot = strmap_slot(&exec_index, k, true);
-    free(k);
-    if (*slot) {
-        execrec *e = &g_execs[(size_t)(uintptr_t)*slot - 1];
-        e->ok |= ok;
-        free_argv(argv);
-        free(path);
-        return;
+void proc_creds(pid_t tid, long *uid, long *gid) {
+    char path[64], buf[512];
+    *uid = *gid = -1;
+    snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
+    FILE *f = fopen(path, "re");
+    if (!f) return;
+    while (fgets(buf, sizeof buf, f)) {
+        long r, e;
+        if (sscanf(buf, "Uid: %ld %ld", &r, &e) == 2) *uid = e;
+        else if (sscanf(buf, "Gid: %ld %ld", &r, &e) == 2) *gid = e;
+    }
+    fclose(f);
+}
+
+void exec_log_add(char *path, char **argv, execinfo *info, bool ok) {
+    execinfo in = info ? *info : (execinfo){.uid = -1, .gid = -1};
+    if (!path) { free_argv(argv); free_argv(in.envp); free(in.cwd); return; }
+    /* The main process's execs are its chain to the final program: every one is kept. */
+    if (in.pid != g_main_tracee || !in.pid) {
+        char *k = exec_key(path, argv, &in);
+        void **slot = strmap_slot(&exec_index, k, true);
+        free(k);
+        if (*slot) {
+            execrec *e = &g_execs[(size_t)(uintptr_t)*slot - 1];
+            if (ok && !e->ok) e->info.epoch = in.epoch;
+            e->ok |= ok;
+            free_argv(argv);
+            free_argv(in.envp);
+            free(in.cwd);
+            free(path);
+            return;
+        }
+        *slot = (void *)(uintptr_t)(g_nexecs + 1);
     }
     g_execs = xrealloc(g_execs, (g_nexecs + 1) * sizeof *g_execs);
-    g_execs[g_nexecs] = (execrec){path, argv ? argv : xcalloc(1, sizeof(char *)), ok};
-    *slot = (void *)(uintptr_t)(++g_nexecs);
+    g_execs[g_nexecs++] = (execrec){path, argv ? argv : xcalloc(1, sizeof(char *)), ok, in};
 }
 
 denied_bind *g_denied_binds;

@@ -10,8 +10,7 @@
 #include "util/utf8_seq.h"
 #include "sensor.h"
 
-typedef struct fentry { int kind; unsigned ops; bool ok; } fentry;
-typedef struct execrec { char *path; char **argv; bool ok; } execrec;
+typedef struct execrec { char *path; char **argv; bool ok; execinfo info; } execrec;
 extern strmap g_files;
 extern execrec *g_execs;
 extern size_t g_nexecs;
@@ -71,7 +70,7 @@ static void jpathv(FILE *f, const char *key, char **v) {
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static void write_doc(FILE *f, char **command, int exit_code, int sig, bool complete) {
-    fprintf(f, "{\"schema\":1,\"version\":1,\"arch\":\"%s\",", native_arch_name()); /* schema: docs/json.md */
+    fprintf(f, "{\"schema\":1,\"version\":2,\"arch\":\"%s\",\"main_pid\":%d,", native_arch_name(), (int)g_main_tracee); /* schema: docs/json.md */
     jpathv(f, "command", command);
     if (exit_code >= 0) fprintf(f, ",\"exit_code\":%d", exit_code); else fputs(",\"exit_code\":null", f);
     if (sig > 0) {
@@ -93,7 +92,9 @@ static void write_doc(FILE *f, char **command, int exit_code, int sig, bool comp
         bool first = true;
         for (unsigned b = 0; b < DS_TRACE_OP_COUNT; b++)
             if (e->ops & (1u << b)) { fprintf(f, "%s\"%s\"", first ? "" : ",", ds_trace_vocab_op(b)); first = false; }
-        fprintf(f, "],\"ok\":%s}", e->ok ? "true" : "false");
+        fprintf(f, "],\"ok\":%s,\"epochs\":[%u,%u]", e->ok ? "true" : "false", e->first_epoch, e->last_epoch);
+        if (e->write_epoch >= 0) fprintf(f, ",\"write_epochs\":[%d,%d]", e->write_epoch, e->last_write_epoch);
+        fputc('}', f);
     }
     free(keys);
     fputs("],\n\"execs\":[", f);
@@ -102,6 +103,12 @@ static void write_doc(FILE *f, char **command, int exit_code, int sig, bool comp
         jpath(f, "path", g_execs[i].path);
         fputc(',', f);
         jpathv(f, "argv", g_execs[i].argv);
+        const execinfo *in = &g_execs[i].info;
+        if (in->envp) { fputc(',', f); jpathv(f, "envp", in->envp); }
+        if (in->cwd) { fputc(',', f); jpath(f, "cwd", in->cwd); }
+        if (in->uid >= 0) fprintf(f, ",\"uid\":%ld", in->uid);
+        if (in->gid >= 0) fprintf(f, ",\"gid\":%ld", in->gid);
+        fprintf(f, ",\"pid\":%d,\"ppid\":%d,\"epoch\":%u", (int)in->pid, (int)in->ppid, in->epoch);
         fprintf(f, ",\"ok\":%s}", g_execs[i].ok ? "true" : "false");
     }
     fputs("],\n\"syscalls\":[", f);

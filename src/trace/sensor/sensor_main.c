@@ -294,6 +294,7 @@ int main(int argc, char **argv) {
     t->fs = fs_new(cwd, "/");
     t->expect_first_stop = true;
     g_main_pid = pid;
+    g_main_tracee = pid;
     g_main_alive = 1;
     kill(pid, SIGCONT);
     sigprocmask(SIG_SETMASK, &old, NULL);

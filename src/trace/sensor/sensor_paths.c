@@ -16,7 +16,6 @@
 unsigned g_generation = 1;
 
 typedef struct comp { int kind; char *target; } comp;
-typedef struct fentry { int kind; unsigned ops; bool ok; } fentry;
 
 static strmap requests;   /* key → resolved* */
 static strmap components; /* canonical → comp* */
@@ -228,11 +227,18 @@ void record(const char *path, int kind, unsigned op, bool ok) {
         e = *slot = xcalloc(1, sizeof *e);
         e->kind = kind;
         e->ok = ok;
+        e->first_epoch = g_epoch;
+        e->write_epoch = -1;
     } else if (ok && (!e->ok || e->kind == DS_TRACE_MISSING)) {
         e->ok = true;
         e->kind = kind;
     }
-    e->ops |= op;
+    e->last_epoch = g_epoch;
+    if (ok && (op & SENSOR_WRITE_OPS)) {
+        if (e->write_epoch < 0) e->write_epoch = (int)g_epoch;
+        e->last_write_epoch = (int)g_epoch;
+    }
+    e->ops |= op & ~SENSOR_OP_WRITE;
 }
 
 void record_resolved(const resolved *r, unsigned op, bool ok) {

@@ -46,6 +46,11 @@ void pending_clear(pending *p) {
         for (char **a = p->exec_argv; *a; a++) free(*a);
         free(p->exec_argv);
     }
+    if (p->exec_envp) {
+        for (char **a = p->exec_envp; *a; a++) free(*a);
+        free(p->exec_envp);
+    }
+    free(p->exec_cwd);
     memset(p, 0, sizeof *p);
 }
 

@@ -276,6 +276,7 @@ void on_entry(thread *t, int nr, const uint64_t a[6]) {
         if ((flags & O_DIRECTORY) && !(flags & O_PATH)) p->op[0] |= DS_TRACE_OP_LIST;
         p->want_dir = flags & O_DIRECTORY;
         p->rdonly = (flags & O_ACCMODE) == O_RDONLY && !(flags & O_TRUNC) && (flags & __O_TMPFILE) != __O_TMPFILE;
+        if (!p->rdonly) p->op[0] |= SENSOR_OP_WRITE;
         if (p->rdonly && !(flags & O_CREAT) && defer(t, s, a, p->op[0], follow, true, p->want_dir, flags & O_PATH)) {
             pending_clear(p);
             return;
@@ -315,6 +316,8 @@ void on_entry(thread *t, int nr, const uint64_t a[6]) {
         free(raw);
         if (!p->exec_path) return;
         p->exec_argv = read_argv(t->tid, a[s->path + 1]);
+        p->exec_envp = read_argv(t->tid, a[s->path + 2]);
+        p->exec_cwd = xstrdup(t->fs->cwd);
         break;
     }
     case H_FCHDIR: p->fd_arg = (int)a[0]; break;
@@ -422,9 +425,15 @@ void on_exit_(thread *t, int64_t rval, bool is_error) {
         if (p->res[0]) record_resolved(p->res[0], DS_TRACE_OP_EXEC, false);
         /* A PATH search's misses stay in files (missing) but not in the execs list. */
         if (rval != -ENOENT && rval != -ENOTDIR) {
-            exec_log_add(p->exec_path, p->exec_argv, false);
+            execinfo in = {.envp = p->exec_envp, .cwd = p->exec_cwd, .pid = t->tid, .ppid = -1};
+            pid_t tgid;
+            if (proc_ids(t->tid, &tgid, &in.ppid) == 0 && tgid > 0) in.pid = tgid;
+            proc_creds(t->tid, &in.uid, &in.gid);
+            exec_log_add(p->exec_path, p->exec_argv, &in, false);
             p->exec_path = NULL;
             p->exec_argv = NULL;
+            p->exec_envp = NULL;
+            p->exec_cwd = NULL;
         }
         break;
     case H_MMAP:
@@ -442,6 +451,7 @@ void on_exit_(thread *t, int64_t rval, bool is_error) {
 
 void on_exec_event(thread *t) {
     pending *p = &t->p;
+    g_epoch++; /* what the new program touches comes after everything before its exec */
     if (t->has_pending && p->spec && p->spec->handler == H_EXEC && p->exec_path) {
         record_resolved(p->res[0], DS_TRACE_OP_EXEC, true);
         if (p->res[0]) {
@@ -451,9 +461,15 @@ void on_exec_event(thread *t) {
                             "(run the sensor as root to trace it faithfully)", p->res[0]->path);
             record_exec_interpreters(t, p->res[0]);
         }
-        exec_log_add(p->exec_path, p->exec_argv, true);
+        execinfo in = {.envp = p->exec_envp, .cwd = p->exec_cwd, .pid = t->tid, .ppid = -1, .epoch = g_epoch};
+        pid_t tgid;
+        proc_ids(t->tid, &tgid, &in.ppid);
+        proc_creds(t->tid, &in.uid, &in.gid);
+        exec_log_add(p->exec_path, p->exec_argv, &in, true);
         p->exec_path = NULL;
         p->exec_argv = NULL;
+        p->exec_envp = NULL;
+        p->exec_cwd = NULL;
     } else {
         char link[64], buf[PATH_MAX];
         snprintf(link, sizeof link, "/proc/%d/exe", (int)t->tid);

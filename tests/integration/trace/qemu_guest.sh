@@ -162,7 +162,7 @@ files() { jq -c '.files[] | .path |= (sub("^/proc/[0-9]+/task/[0-9]+"; "/proc/PI
 
 check_eq "no log names the sensor's own binary (/proc/self is the tracee's)" "" "$(grep -l distill-sensor "$O"/*.json)"
 for m in $MODES exit; do
-  check "$A $m: log written, arch $A" jq -e --arg a $A '.version == 1 and .arch == $a' "$(L $m)"
+  check "$A $m: log written, arch $A" jq -e --arg a $A '.version == 2 and .arch == $a' "$(L $m)"
   check_eq "$A $m: no warnings (no foreign-ABI syscall)" "[]" "$(jq -c .warnings "$(L $m)" 2>/dev/null)"
 done
 
@@ -304,7 +304,7 @@ for m in $MODES; do
   if [ "$(rc asan-$m)" = 99 ] || grep -q Sanitizer "$O/asan-$m.err" 2>/dev/null || [ ! -s "$(L asan-$m)" ]; then
     fail "sensor under ASan: $m: rc $(rc asan-$m): $(head -5 "$O/asan-$m.err" 2>/dev/null)"; continue
   fi
-  norm() { jq -S 'del(.warnings, .pinned_cpu) | .files[].path |= (sub("^/proc/[0-9]+/task/[0-9]+"; "/proc/PID/task/TID") | sub("^/proc/[0-9]+"; "/proc/PID"))' "$1"; }
+  norm() { jq -S 'del(.warnings, .pinned_cpu, .main_pid) | .execs[] |= del(.envp, .envp_hex, .pid, .ppid) | .files[].path |= (sub("^/proc/[0-9]+/task/[0-9]+"; "/proc/PID/task/TID") | sub("^/proc/[0-9]+"; "/proc/PID"))' "$1"; }
   d=$(diff <(norm "$(L asan-$m)") <(norm "$(L $m)") | head -20)
   if [ -z "$d" ]; then ok "sensor under ASan: $m (same log)"; else fail "sensor under ASan: $m: log differs: $d"; fi
 done
