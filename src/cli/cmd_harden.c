@@ -225,7 +225,7 @@ int cmd_harden(int argc, char **argv) {
         free(s);
     }
     json_decref(j);
-    if (!json && rep.shell_verdict) fprintf(stderr, "distill harden: shell: %s\n", rep.shell_verdict);
+    if (!json && rep.shell_verdict) fprintf(stderr, "distill harden: shell: %s\n", cli_shown(rep.shell_verdict));
     bool out_failed = fflush(stdout) != 0 || ferror(stdout);
     if (r < 0) {
         rc = cli_error(cmd, &err);
