@@ -28,4 +28,4 @@ awk -v d="$(echo "$t1 - $t0" | bc)" -v u="$(echo "$t3 - $t2" | bc)" 'BEGIN {
   printf "distill build (wall, incl. 2 container runs + tests): %.2f s\n", d
   printf "umoci unpack + repack (image I/O only):               %.2f s\n", u
   printf "ratio distill/umoci: %.2f\n", d / u }'
-jq -r '"size: \(.before.bytes) -> \(.after.bytes) bytes, used by nginx \(.used_bytes)"' "$w/rep/report.json"
+jq -r '"size: \(.before.size) -> \(.after.size) bytes, used by nginx \(.used_size)"' "$w/rep/report.json"

@@ -21,8 +21,8 @@ echo "\$ distill build oci:$img:latest oci:$out/nginx-distilled:latest --test 'c
 
 say "3. Before and after"
 jq -r '"files:  \(.before.files) -> \(.after.files)",
-       "bytes:  \(.before.bytes) -> \(.after.bytes)  (\(.before.bytes / .after.bytes * 10 | floor / 10)x smaller)",
-       "used by nginx during the tests: \(.used_bytes) bytes",
+       "bytes:  \(.before.size) -> \(.after.size)  (\(.before.size / .after.size * 10 | floor / 10)x smaller)",
+       "used by nginx during the tests: \(.used_size) bytes",
        "user:   \(.user) (\(.user_reason))",
        "shells and tools left out: \(.tools_dropped | length) (e.g. \(.tools_dropped[:5] | join(", ")))"' "$out/report/report.json"
 echo "report: $out/report/report.json, seccomp profile: $out/report/seccomp.json, Dockerfile: $out/report/Dockerfile"

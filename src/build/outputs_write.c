@@ -6,8 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "build/build_int.h"
-#include "trace/path_json.h"
+#include "util/path_json.h"
 #include "util/fsutil.h"
+#include "util/json_doc.h"
 
 static int write_text(const char *dir, const char *name, const char *text, ds_err *err) {
     char *p = ds_xasprintf("%s/%s", dir, name);
@@ -75,8 +76,8 @@ int ds_build_write_outputs(ds_bctx *c, const ds_closure *clo, const ds_trace *tr
         char *h = ds_xasprintf("%s%s", c->rootfs, clo->keep.v[i].path);
         json_int_t size = lstat(h, &st) == 0 && S_ISREG(st.st_mode) ? (json_int_t)st.st_size : 0;
         free(h);
-        json_array_append_new(kept, json_pack("{s:o, s:o, s:I}", "path", ds_json_bytes(clo->keep.v[i].path),
-                                              "reason", ds_json_lossy(clo->keep.v[i].reason), "size", size));
+        json_array_append_new(kept, json_pack("{s:o, s:o, s:I}", DS_JK_PATH, ds_json_bytes(clo->keep.v[i].path),
+                                              "reason", ds_json_lossy(clo->keep.v[i].reason), DS_JK_SIZE, size));
     }
     json_t *dropped = ds_tools_left_out(c->rootfs, &clo->keep);
     json_t *packages = ds_package_shares(c->rootfs, &clo->keep);
@@ -91,18 +92,20 @@ int ds_build_write_outputs(ds_bctx *c, const ds_closure *clo, const ds_trace *tr
     json_object_set_new(timings, "total", json_real(ds_build_now() - t0));
     const char *arch = trace->arch && *trace->arch ? trace->arch : (c->img->arch ? c->img->arch : "");
     bool written = res->outcome == DS_BUILD_WRITTEN;
-    json_t *report = json_pack(
-        "{s:i, s:s, s:s, s:s, s:{s:s, s:I, s:I}, s:{s:s, s:I, s:I}, s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:o, "
+    json_t *report = ds_json_doc();
+    json_object_update_new(report, json_pack(
+        "{s:o, s:o, s:s, s:{s:s, s:I, s:I}, s:{s:s, s:I, s:I}, s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:o, "
         "s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-        "version", 1, "source", o->src, "destination", o->dst, "result", written ? "written" : "failed", "before",
-        "digest", res->source_digest, "files", (json_int_t)res->before.files, "bytes", (json_int_t)res->before.bytes,
-        "after", "digest", res->manifest_digest, "files", (json_int_t)res->after.files, "bytes",
-        (json_int_t)res->after.bytes, "used_bytes", (json_int_t)res->used_bytes, "runtime", res->runtime, "user",
+        DS_JK_SOURCE, ds_json_bytes(o->src), DS_JK_DESTINATION, ds_json_bytes(o->dst), "result",
+        written ? "written" : "failed", "before", DS_JK_DIGEST, res->source_digest, "files",
+        (json_int_t)res->before.files, DS_JK_SIZE, (json_int_t)res->before.bytes, "after", DS_JK_DIGEST,
+        res->manifest_digest, "files", (json_int_t)res->after.files, DS_JK_SIZE, (json_int_t)res->after.bytes,
+        "used_size", (json_int_t)res->used_bytes, "runtime", res->runtime, "user",
         res->user, "user_reason", res->user_reason ? res->user_reason : "", "arch", arch, "kept", kept, "packages",
         packages, "tools_used", tools_json(clo->used_tools, clo->n_used_tools, "argv"), "tools_seen_dropped",
         tools_json(clo->dropped_tools, clo->n_dropped_tools, "why"), "written_by_app",
         strings_json(clo->written, clo->n_written, true), "warnings", strings_json(clo->warnings, clo->n_warnings, false), "tests", tests, "timings", timings, "tools_dropped", dropped,
-        "command", command);
+        "command", command));
     if (o->n_checks)
         json_object_set_new(report, "checks", json_pack("{s:I, s:I}", "passed", (json_int_t)res->checks_passed,
                                                         "failed", (json_int_t)res->checks_failed));

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include "build/build.h"
 #include "fs/root_path.h"
-#include "trace/path_json.h"
+#include "util/path_json.h"
 
 typedef struct { dev_t dev; ino_t ino; } inode;
 static ds_tree_stats *g_stats;

@@ -16,6 +16,11 @@ enum {
 
 /* "distill CMD: message" on stderr; returns DS_EXIT_ERROR. */
 int cli_error(const char *cmd, const ds_err *err);
+/* s (a name from an image or the command line; NULL is "") made safe for text output by
+ * ds_text_escape: control bytes and invalid UTF-8 as \xNN. The result lives until eight more
+ * calls (so one printf can use several); cli_shown_free() frees them all. */
+const char *cli_shown(const char *s);
+void cli_shown_free(void);
 /* "distill CMD: message\nTry 'distill CMD --help'." on stderr; returns DS_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

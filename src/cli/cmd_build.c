@@ -6,7 +6,7 @@
 #include "build/build_run.h"
 #include "cli/cli.h"
 #include "cli/options.h"
-#include "trace/path_json.h"
+#include "util/path_json.h"
 #include "util/progress.h"
 
 #define CMD "build"
@@ -80,7 +80,7 @@ static void on_stage_end(void *ctx, ds_build_stage s, double secs) {
 static void on_step_start(void *ctx, const char *stage, const char *kind, const char *cmd) {
     (void)ctx;
     ds_progress_done();
-    fprintf(stderr, "distill build: %s %s: %s\n", stage, kind, cmd);
+    fprintf(stderr, "distill build: %s %s: %s\n", stage, kind, cli_shown(cmd));
 }
 static void on_step_end(void *ctx, const ds_build_step *s) {
     (void)ctx;
@@ -91,18 +91,25 @@ static void on_step_end(void *ctx, const ds_build_step *s) {
 static void on_warning(void *ctx, const char *msg) {
     (void)ctx;
     ds_progress_done();
-    fprintf(stderr, "distill build: WARNING: %s\n", msg);
+    fprintf(stderr, "distill build: WARNING: %s\n", cli_shown(msg));
 }
 static void on_note(void *ctx, const char *msg) {
     (void)ctx;
     ds_progress_done();
-    fprintf(stderr, "distill build: %s\n", msg);
+    fprintf(stderr, "distill build: %s\n", cli_shown(msg));
 }
 static void on_log_tail(void *ctx, const char *path, char *const *lines, size_t n) {
     (void)ctx;
     ds_progress_done();
     fprintf(stderr, "distill build: last lines of the container's output (%s):\n", path);
-    for (size_t i = 0; i < n; i++) fprintf(stderr, "  | %s", lines[i]);
+    /* The app's own output, from the image: escaped like any name, one line each. */
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(lines[i]);
+        char *line = ds_xstrdup(lines[i]);
+        if (len && line[len - 1] == '\n') line[len - 1] = 0;
+        fprintf(stderr, "  | %s\n", cli_shown(line));
+        free(line);
+    }
 }
 static void on_missing(void *ctx, const char *src, char *const *paths, size_t n) {
     (void)ctx;
@@ -112,9 +119,7 @@ static void on_missing(void *ctx, const char *src, char *const *paths, size_t n)
     }
     fprintf(stderr, "distill build: files in %s the candidate lacked when the tests ran:\n", src);
     for (size_t i = 0; i < n; i++) {
-        char *shown = ds_utf8_lossy(paths[i]);
-        fprintf(stderr, "  missing: %s\n", shown);
-        free(shown);
+        fprintf(stderr, "  missing: %s\n", cli_shown(paths[i]));
     }
     fprintf(stderr, "distill build: add them with --keep GLOB (or make the first run's tests reach them)\n");
 }
@@ -206,13 +211,13 @@ int cmd_build(int argc, char **argv) {
     if (res->outcome == DS_BUILD_WRITTEN) {
         fprintf(stderr, "distill build: %s -> %s: %.1f MB, %lld files -> %.1f MB, %lld files (%.1fx smaller; the app "
                         "used %.1f MB); user %s; runtime %s; %s\n",
-                o.src, o.dst, res->before.bytes / 1e6, (long long)res->before.files, res->after.bytes / 1e6,
-                (long long)res->after.files,
+                cli_shown(o.src), cli_shown(o.dst), res->before.bytes / 1e6, (long long)res->before.files,
+                res->after.bytes / 1e6, (long long)res->after.files,
                 res->after.bytes ? (double)res->before.bytes / (double)res->after.bytes : 0.0, res->used_bytes / 1e6,
-                res->user, res->runtime, res->manifest_digest);
+                cli_shown(res->user), res->runtime, res->manifest_digest);
         for (size_t i = 0; i < res->n_filecaps; i++)
             fprintf(stderr, "distill build: %s has the file capability cap_net_bind_service (as nonroot its bind "
-                            "to port %d was refused)\n", res->filecaps[i].path, res->filecaps[i].port);
+                            "to port %d was refused)\n", cli_shown(res->filecaps[i].path), res->filecaps[i].port);
         if (o.n_checks)
             fprintf(stderr, "distill build: %zu held-out check(s) passed on the result\n", res->checks_passed);
         printf("%s\n", res->manifest_digest);
@@ -222,6 +227,7 @@ int cmd_build(int argc, char **argv) {
     }
     ds_build_result_free(res);
 out:
+    cli_shown_free();
     cli_list_free(&tests); cli_list_free(&checks); cli_list_free(&keep); cli_list_free(&pkgs);
     cli_list_free(&pos); cli_list_free(&cmd);
     cli_hold_free(&hold);

@@ -9,6 +9,8 @@
 #include "cli/options.h"
 #include "harden/harden_image.h"
 #include "util/fsutil.h"
+#include "util/json_doc.h"
+#include "util/path_json.h"
 #include "util/progress.h"
 
 static const char usage_text[] =
@@ -49,8 +51,9 @@ static const char usage_text[] =
 static void print_changes(FILE *f, const ds_harden_report *r) {
     for (size_t i = 0; i < r->n_changes; i++) {
         const ds_harden_change *c = &r->changes[i];
-        fprintf(f, "%-17s %-12s %s%s%s\n", c->rule, ds_harden_action_name(c->action), c->path, *c->detail ? "  " : "",
-                c->detail);
+        /* Paths and details are the image's file names: escaped, one change per line. */
+        fprintf(f, "%-17s %-12s %s%s%s\n", c->rule, ds_harden_action_name(c->action), cli_shown(c->path),
+                *c->detail ? "  " : "", cli_shown(c->detail));
     }
 }
 
@@ -189,15 +192,18 @@ int cmd_harden(int argc, char **argv) {
     ds_harden_report_init(&rep);
     ds_harden_image_result res;
     int r = ds_harden_image(src, dst ? dst : "", &o, &topts, squash, &rep, &res, &err);
-    json_t *j = ds_harden_report_json(&rep);
-    json_object_set_new(j, "source", json_string(src));
-    json_object_set_new(j, "destination", dst ? json_string(dst) : json_null());
+    json_t *j = ds_json_doc();
+    json_object_update_new(j, ds_harden_report_json(&rep));
+    json_object_set_new(j, DS_JK_SOURCE, ds_json_bytes(src));
+    json_object_set_new(j, DS_JK_DESTINATION, ds_json_bytes(dst));
     json_object_set_new(j, "dry_run", json_boolean(o.dry_run));
     if (r == 0 && !o.dry_run) {
-        json_object_set_new(j, "manifest_digest", json_string(res.manifest_digest));
-        json_object_set_new(j, "layer", json_pack("{s:s, s:I}", "digest", res.layer_digest, "size", (json_int_t)res.layer_size));
+        json_object_set_new(j, DS_JK_DIGEST, json_string(res.manifest_digest));
+        json_object_set_new(j, "layer", json_pack("{s:s, s:I}", DS_JK_DIGEST, res.layer_digest, DS_JK_SIZE,
+                                                  (json_int_t)res.layer_size));
     }
-    if (r < 0) json_object_set_new(j, "error", json_string(err.msg));
+    if (r < 0) json_object_set_new(j, DS_JK_ERROR, ds_json_bytes(err.msg));
+    ds_json_export(j);
     if (json) {
         json_dumpf(j, stdout, JSON_INDENT(2));
         fputc('\n', stdout);
@@ -219,7 +225,7 @@ int cmd_harden(int argc, char **argv) {
         free(s);
     }
     json_decref(j);
-    if (!json && rep.shell_verdict) fprintf(stderr, "distill harden: shell: %s\n", rep.shell_verdict);
+    if (!json && rep.shell_verdict) fprintf(stderr, "distill harden: shell: %s\n", cli_shown(rep.shell_verdict));
     bool out_failed = fflush(stdout) != 0 || ferror(stdout);
     if (r < 0) {
         rc = cli_error(cmd, &err);
@@ -231,15 +237,18 @@ int cmd_harden(int argc, char **argv) {
         rc = cli_error(cmd, &oe);
     } else if (!json) {
         if (!tests.n)
-            for (size_t i = 0; i < rep.n_warnings; i++) fprintf(stderr, "distill harden: WARNING: %s\n", rep.warnings[i]);
+            for (size_t i = 0; i < rep.n_warnings; i++) fprintf(stderr, "distill harden: WARNING: %s\n", cli_shown(rep.warnings[i]));
+        /* The user's name comes from the image's passwd: escaped like any name from an image. */
+        const char *uname = cli_shown(rep.user_name ? rep.user_name : "?");
+        const char *ucfg = cli_shown(rep.config_user ? rep.config_user : "?");
         if (o.dry_run)
             fprintf(stderr, "distill harden: dry run: %zu changes, nothing written; run user %s (%s)\n", rep.n_changes,
-                    rep.user_name ? rep.user_name : "?", rep.config_user ? rep.config_user : "?");
+                    uname, ucfg);
         else
-            fprintf(stderr, "distill harden: %s: %zu changes in %zu layer%s, run user %s (%s), manifest %s\n", dst,
-                    rep.n_changes, res.n_layers, res.n_layers == 1 ? "" : "s", rep.user_name, rep.config_user,
-                    res.manifest_digest);
+            fprintf(stderr, "distill harden: %s: %zu changes in %zu layer%s, run user %s (%s), manifest %s\n", cli_shown(dst),
+                    rep.n_changes, res.n_layers, res.n_layers == 1 ? "" : "s", uname, ucfg, res.manifest_digest);
     }
+    cli_shown_free();
     ds_harden_report_free(&rep);
     free(allow);
     cli_list_free(&tests);

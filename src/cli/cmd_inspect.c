@@ -4,6 +4,8 @@
 #include <string.h>
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "util/json_doc.h"
+#include "util/path_json.h"
 
 static const char usage[] =
     "Usage: distill inspect [OPTIONS] IMAGE\n\n"
@@ -26,10 +28,10 @@ static const char usage[] =
 static json_t *copy_or_null(json_t *v) { return v ? json_deep_copy(v) : json_null(); }
 
 static json_t *inspect_json(const char *name, ds_image *img) {
-    json_t *o = json_object();
-    json_object_set_new(o, "name", json_string(name));
-    json_object_set_new(o, "digest", json_string(img->manifest_digest));
-    json_object_set_new(o, "media_type", json_string(img->manifest_media_type));
+    json_t *o = ds_json_doc();
+    json_object_set_new(o, DS_JK_IMAGE, ds_json_bytes(name));
+    json_object_set_new(o, DS_JK_DIGEST, json_string(img->manifest_digest));
+    json_object_set_new(o, DS_JK_MEDIA_TYPE, json_string(img->manifest_media_type));
     if (img->index_digest[0]) json_object_set_new(o, "index_digest", json_string(img->index_digest));
     char plat[256];
     snprintf(plat, sizeof plat, "%s/%s%s%s", img->os ? img->os : "unknown", img->arch ? img->arch : "unknown",
@@ -67,8 +69,8 @@ static json_t *inspect_json(const char *name, ds_image *img) {
     json_t *diff_ids = json_object_get(json_object_get(img->config, "rootfs"), "diff_ids");
     for (size_t i = 0; i < img->n_layers; i++) {
         const ds_desc *l = &img->layers[i];
-        json_t *e = json_pack("{s:s, s:I, s:s}", "digest", l->digest, "size", (json_int_t)l->size, "media_type",
-                              l->media_type);
+        json_t *e = json_pack("{s:s, s:I, s:s}", DS_JK_DIGEST, l->digest, DS_JK_SIZE, (json_int_t)l->size,
+                              DS_JK_MEDIA_TYPE, l->media_type);
         const char *did = json_string_value(json_array_get(diff_ids, i));
         if (did) json_object_set_new(e, "diff_id", json_string(did));
         json_array_append_new(layers, e);
@@ -76,9 +78,10 @@ static json_t *inspect_json(const char *name, ds_image *img) {
     }
     json_object_set_new(o, "config_digest", json_string(img->config_desc.digest));
     json_object_set_new(o, "layers", layers);
-    json_object_set_new(o, "size", json_integer(total));
+    json_object_set_new(o, DS_JK_SIZE, json_integer(total));
     json_t *hist = json_object_get(img->config, "history");
     json_object_set_new(o, "history", json_is_array(hist) ? json_deep_copy(hist) : json_array());
+    ds_json_export(o); /* a reference that is not UTF-8: "image" + "image_hex" */
     return o;
 }
 

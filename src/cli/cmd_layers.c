@@ -8,8 +8,9 @@
 #include <string.h>
 #include "cli/cli.h"
 #include "cli/options.h"
-#include "cli/json_text.h"
 #include "layers/layer_stats.h"
+#include "util/json_doc.h"
+#include "util/path_json.h"
 
 static const char usage[] =
     "Usage: distill layers IMAGE [options]\n"
@@ -119,43 +120,43 @@ static int check_limits(const ds_layers_report *r, const limits *l, json_t *reas
 }
 
 static json_t *report_json(const char *ref, const ds_image *img, const ds_layers_report *r, size_t top) {
-    json_t *o = json_object(), *layers = json_array(), *wasted = json_array();
-    json_object_set_new(o, "image", cli_json_text(ref));
-    json_object_set_new(o, "manifest_digest", json_string(img->manifest_digest));
+    json_t *o = ds_json_doc(), *layers = json_array(), *wasted = json_array();
+    json_object_set_new(o, DS_JK_IMAGE, ds_json_bytes(ref));
+    json_object_set_new(o, DS_JK_DIGEST, json_string(img->manifest_digest));
     for (size_t i = 0; i < r->n_layers; i++) {
         const ds_layer_stat *s = &r->layers[i];
-        json_array_append_new(layers, json_pack("{s:I, s:s, s:s?, s:I, s:I, s:I, s:I, s:I, s:I, s:s?}",
-            "index", (json_int_t)(i + 1), "digest", s->digest, "media_type", s->media_type,
+        json_array_append_new(layers, json_pack("{s:I, s:s, s:s?, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+            "index", (json_int_t)(i + 1), DS_JK_DIGEST, s->digest, DS_JK_MEDIA_TYPE, s->media_type,
             "compressed_size", (json_int_t)s->compressed_size, "uncompressed_size", (json_int_t)s->uncompressed_size,
             "files_size", (json_int_t)s->files_size, "added", (json_int_t)s->added, "changed", (json_int_t)s->changed,
-            "deleted", (json_int_t)s->deleted, "created_by", s->created_by));
+            "deleted", (json_int_t)s->deleted, "created_by", ds_json_bytes(s->created_by)));
     }
     for (size_t i = 0; i < r->n_wasted && (top == 0 || i < top); i++)
-        /* Paths are tar entry names: json_pack would drop a non-UTF-8 one. */
-        json_array_append_new(wasted, json_pack("{s:o, s:i, s:I}", "path", cli_json_text(r->wasted[i].path),
-            "layers", r->wasted[i].layers, "wasted_bytes", (json_int_t)r->wasted[i].wasted));
+        /* Paths are tar entry names, not necessarily UTF-8: ds_json_export below. */
+        json_array_append_new(wasted, json_pack("{s:o, s:i, s:I}", DS_JK_PATH, ds_json_bytes(r->wasted[i].path),
+            "layers", r->wasted[i].layers, "wasted_size", (json_int_t)r->wasted[i].wasted));
     json_object_set_new(o, "layers", layers);
-    json_object_set_new(o, "size_bytes", json_integer(r->size_bytes));
-    json_object_set_new(o, "user_size_bytes", json_integer(r->user_size_bytes));
-    json_object_set_new(o, "wasted_bytes", json_integer(r->wasted_bytes));
-    json_object_set_new(o, "efficiency", json_real(r->efficiency));
-    json_object_set_new(o, "user_wasted_percent", json_real(r->user_wasted_ratio));
+    json_object_set_new(o, DS_JK_SIZE, json_integer(r->size_bytes));
+    json_object_set_new(o, "user_size", json_integer(r->user_size_bytes));
+    json_object_set_new(o, "wasted_size", json_integer(r->wasted_bytes));
+    json_object_set_new(o, "efficiency_ratio", json_real(r->efficiency));
+    json_object_set_new(o, "user_wasted_ratio", json_real(r->user_wasted_ratio));
     json_object_set_new(o, "wasted_paths", wasted);
+    ds_json_export(o);
     return o;
 }
 
 static void print_text(const char *ref, const ds_image *img, const ds_layers_report *r, size_t top) {
     char a[32], b[32], c[32];
-    printf("Image %s (%s)\n\n", ref, img->manifest_digest);
+    printf("Image %s (%s)\n\n", cli_shown(ref), img->manifest_digest);
     printf("%3s  %10s  %12s  %7s  %7s  %7s  %s\n", "#", "COMPRESSED", "UNCOMPRESSED", "ADDED", "CHANGED", "DELETED", "CREATED BY");
     for (size_t i = 0; i < r->n_layers; i++) {
         const ds_layer_stat *s = &r->layers[i];
         human(s->compressed_size, a, sizeof a);
         human(s->uncompressed_size, b, sizeof b);
-        char *cb = cli_safe_text(s->created_by);
+        const char *cb = cli_shown(s->created_by ? s->created_by : "");
         printf("%3zu  %10s  %12s  %7zu  %7zu  %7zu  %.100s%s\n", i + 1, a, b, s->added, s->changed, s->deleted, cb,
                strlen(cb) > 100 ? "..." : "");
-        free(cb);
     }
     human(r->size_bytes, a, sizeof a);
     human(r->wasted_bytes, b, sizeof b);
@@ -168,9 +169,7 @@ static void print_text(const char *ref, const ds_image *img, const ds_layers_rep
         printf("\nBiggest wasted paths:\n%7s  %10s  %s\n", "LAYERS", "WASTED", "PATH");
         for (size_t i = 0; i < r->n_wasted && (top == 0 || i < top); i++) {
             human(r->wasted[i].wasted, a, sizeof a);
-            char *p = cli_safe_text(r->wasted[i].path);
-            printf("%7d  %10s  %s\n", r->wasted[i].layers, a, p);
-            free(p);
+            printf("%7d  %10s  %s\n", r->wasted[i].layers, a, cli_shown(r->wasted[i].path));
         }
     }
 }
@@ -277,6 +276,7 @@ int cmd_layers(int argc, char **argv) {
         json_array_foreach(reasons, k, x) fprintf(stderr, "distill layers: %s\n", json_string_value(x));
     }
     json_decref(reasons);
+    cli_shown_free();
     ds_layers_report_free(&r);
     ds_image_close(img);
     return failed ? DS_EXIT_FAILED : DS_EXIT_OK;

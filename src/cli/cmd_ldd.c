@@ -11,11 +11,12 @@
 #include "cli/options.h"
 #include "store/store.h"
 #include "image/blob.h"
-#include "cli/json_text.h"
 #include "elf/elf_parse.h"
 #include "elf/resolve.h"
 #include "fs/unpack.h"
 #include "util/fsutil.h"
+#include "util/json_doc.h"
+#include "util/path_json.h"
 #include "util/progress.h"
 
 static const char usage[] =
@@ -38,21 +39,8 @@ static const char usage[] =
 
 typedef struct outopts { bool json, tree, multi; } outopts;
 
-/* Names in text output come from the image (file names, DT_NEEDED, PT_INTERP): their
- * control bytes are escaped so a hostile name cannot break lines or drive the terminal.
- * A small ring of buffers lets one printf use several; st(NULL) frees them. */
-static const char *st(const char *s) {
-    static char *ring[8];
-    static unsigned next;
-    if (!s) {
-        for (unsigned i = 0; i < 8; i++) { free(ring[i]); ring[i] = NULL; }
-        return NULL;
-    }
-    unsigned i = next++ % 8;
-    free(ring[i]);
-    ring[i] = cli_safe_text(s);
-    return ring[i];
-}
+/* Names in text output come from the image (file names, DT_NEEDED, PT_INTERP): cli_shown
+ * escapes them so a hostile name cannot break lines or drive the terminal. */
 
 static void print_tree(const ds_elf_result *r, int i, int depth, bool *expanded) {
     const ds_elf_obj *o = &r->objs[i];
@@ -60,8 +48,8 @@ static void print_tree(const ds_elf_result *r, int i, int depth, bool *expanded)
     for (size_t k = 0; k < o->n_needed; k++) {
         int j = o->needed_idx[k];
         const ds_elf_obj *c = &r->objs[j];
-        printf("%*s%s => %s", 4 * (depth + 1), "", st(o->needed[k]), c->path ? st(c->path) : "not found");
-        if (c->error && strcmp(c->error, "not found")) printf(" (%s)", st(c->error));
+        printf("%*s%s => %s", 4 * (depth + 1), "", cli_shown(o->needed[k]), c->path ? cli_shown(c->path) : "not found");
+        if (c->error && strcmp(c->error, "not found")) printf(" (%s)", cli_shown(c->error));
         bool expand = !expanded[j] && c->n_needed;
         if (!expand && c->n_needed && j != 0) printf(" (see above)");
         printf("\n");
@@ -70,12 +58,12 @@ static void print_tree(const ds_elf_result *r, int i, int depth, bool *expanded)
 }
 
 static void print_text(const ds_elf_result *r, const outopts *oo) {
-    if (oo->multi || oo->tree) printf("%s:\n", st(r->file));
+    if (oo->multi || oo->tree) printf("%s:\n", cli_shown(r->file));
     if (!r->is_elf || !r->dynamic) { printf("\tnot a dynamic executable\n"); return; }
     if (oo->tree) {
         if (r->interp >= 0) {
             const ds_elf_obj *in = &r->objs[r->interp];
-            printf("    interpreter %s%s\n", st(in->name), in->error ? " => not found" : "");
+            printf("    interpreter %s%s\n", cli_shown(in->name), in->error ? " => not found" : "");
         }
         bool *expanded = ds_xcalloc(r->n_objs, sizeof *expanded);
         print_tree(r, 0, 0, expanded);
@@ -86,47 +74,47 @@ static void print_text(const ds_elf_result *r, const outopts *oo) {
     for (size_t q = 0; q < r->n_order; q++) {
         const ds_elf_obj *o = &r->objs[r->order[q]];
         if (o->error) {
-            if (strcmp(o->error, "not found")) printf("\t%s => not found (%s)\n", st(o->name), st(o->error));
-            else printf("\t%s => not found\n", st(o->name));
-        } else if (!strcmp(o->name, o->path)) printf("\t%s\n", st(o->path));
-        else printf("\t%s => %s\n", st(o->name), st(o->path));
+            if (strcmp(o->error, "not found")) printf("\t%s => not found (%s)\n", cli_shown(o->name), cli_shown(o->error));
+            else printf("\t%s => not found\n", cli_shown(o->name));
+        } else if (!strcmp(o->name, o->path)) printf("\t%s\n", cli_shown(o->path));
+        else printf("\t%s => %s\n", cli_shown(o->name), cli_shown(o->path));
     }
 }
 
-/* Names come from the image and its ELF files: not necessarily UTF-8. */
-static json_t *jstr_or_null(const char *s) { return cli_json_text(s); }
+/* Names come from the image and its ELF files: not necessarily UTF-8. They go in as bytes;
+ * ds_json_export turns the ones that are not UTF-8 into "key" + "key_hex" (docs/json.md). */
 
 static json_t *to_json(const ds_elf_result *r) {
     json_t *j = json_object();
-    json_object_set_new(j, "file", cli_json_text(r->file));
+    json_object_set_new(j, "file", ds_json_bytes(r->file));
     json_object_set_new(j, "elf", json_boolean(r->is_elf));
     if (!r->is_elf) return j;
     json_object_set_new(j, "class", json_string(r->cls == 2 ? "ELF64" : "ELF32"));
     json_object_set_new(j, "machine", json_string(ds_elf_machine_name(r->machine)));
     json_object_set_new(j, "dynamic", json_boolean(r->dynamic));
     json_object_set_new(j, "loader", json_string(r->flavor));
-    json_object_set_new(j, "interpreter", r->interp >= 0 ? jstr_or_null(r->objs[r->interp].path ? r->objs[r->interp].path : r->objs[r->interp].name) : json_null());
+    json_object_set_new(j, "interpreter", r->interp >= 0 ? ds_json_bytes(r->objs[r->interp].path ? r->objs[r->interp].path : r->objs[r->interp].name) : json_null());
     json_t *libs = json_array();
     for (size_t q = 0; q < r->n_order; q++) {
         const ds_elf_obj *o = &r->objs[r->order[q]];
         json_t *l = json_object();
-        json_object_set_new(l, "name", cli_json_text(o->name));
-        json_object_set_new(l, "path", jstr_or_null(o->path));
-        json_object_set_new(l, "real", jstr_or_null(o->real));
-        json_object_set_new(l, "needed_by", cli_json_text(r->objs[o->parent >= 0 ? o->parent : 0].path));
-        json_object_set_new(l, "found_by", o->error ? json_null() : cli_json_text(o->how));
-        json_object_set_new(l, "error", jstr_or_null(o->error));
+        json_object_set_new(l, "name", ds_json_bytes(o->name));
+        json_object_set_new(l, "path", ds_json_bytes(o->path));
+        json_object_set_new(l, "real", ds_json_bytes(o->real));
+        json_object_set_new(l, "needed_by", ds_json_bytes(r->objs[o->parent >= 0 ? o->parent : 0].path));
+        json_object_set_new(l, "found_by", o->error ? json_null() : ds_json_bytes(o->how));
+        json_object_set_new(l, "error", ds_json_bytes(o->error));
         json_t *s = json_array();
         for (size_t k = 0; k < o->n_searched; k++) {
             json_t *e = json_object();
-            json_object_set_new(e, "dir", cli_json_text(o->searched[k].dir));
-            json_object_set_new(e, "reason", cli_json_text(o->searched[k].reason));
+            json_object_set_new(e, "dir", ds_json_bytes(o->searched[k].dir));
+            json_object_set_new(e, "reason", ds_json_bytes(o->searched[k].reason));
             json_array_append_new(s, e);
         }
         json_object_set_new(l, "searched", s);
         if (o->n_alternatives) {
             json_t *a = json_array();
-            for (size_t k = 0; k < o->n_alternatives; k++) json_array_append_new(a, cli_json_text(o->alternatives[k]));
+            for (size_t k = 0; k < o->n_alternatives; k++) json_array_append_new(a, ds_json_bytes(o->alternatives[k]));
             json_object_set_new(l, "hwcaps_alternatives", a);
         }
         json_array_append_new(libs, l);
@@ -137,13 +125,16 @@ static json_t *to_json(const ds_elf_result *r) {
         const ds_elf_obj *o = &r->objs[i];
         if (!o->path || !o->n_needed) continue;
         json_t *a = json_array();
-        for (size_t k = 0; k < o->n_needed; k++) json_array_append_new(a, cli_json_text(o->needed[k]));
-        cli_json_set_text_key(needs, o->path, a);
+        for (size_t k = 0; k < o->n_needed; k++) json_array_append_new(a, ds_json_bytes(o->needed[k]));
+        /* A key has no "_hex" twin: the lossy form (the exact bytes are in libraries[].path_hex). */
+        char *key = ds_utf8_lossy(o->path);
+        json_object_set_new(needs, key, a);
+        free(key);
     }
     json_object_set_new(j, "needs", needs);
     json_t *files = json_array(), *missing = json_array();
-    for (size_t k = 0; k < r->n_files; k++) json_array_append_new(files, cli_json_text(r->files[k]));
-    for (size_t k = 0; k < r->n_missing; k++) json_array_append_new(missing, cli_json_text(r->missing[k]));
+    for (size_t k = 0; k < r->n_files; k++) json_array_append_new(files, ds_json_bytes(r->files[k]));
+    for (size_t k = 0; k < r->n_missing; k++) json_array_append_new(missing, ds_json_bytes(r->missing[k]));
     json_object_set_new(j, "files", files);
     json_object_set_new(j, "missing", missing);
     return j;
@@ -261,8 +252,8 @@ int cmd_ldd(int argc, char **argv) {
             rc = DS_EXIT_ERROR;
             if (arr) {
                 json_t *e = json_object();
-                json_object_set_new(e, "file", cli_json_text(f));
-                json_object_set_new(e, "error", cli_json_text(err.msg));
+                json_object_set_new(e, "file", ds_json_bytes(f));
+                json_object_set_new(e, "error", ds_json_bytes(err.msg));
                 json_array_append_new(arr, e);
             }
             continue;
@@ -273,11 +264,14 @@ int cmd_ldd(int argc, char **argv) {
         ds_elf_result_free(r);
     }
     if (arr) {
-        json_dumpf(arr, stdout, JSON_INDENT(2));
+        json_t *doc = ds_json_doc();
+        json_object_set_new(doc, "results", arr);
+        ds_json_export(doc);
+        json_dumpf(doc, stdout, JSON_INDENT(2));
         fputc('\n', stdout);
-        json_decref(arr);
+        json_decref(doc);
     }
-    st(NULL);
+    cli_shown_free();
     ds_strv_free(found.v, found.n);
     ds_elf_ctx_free(ctx);
 out:

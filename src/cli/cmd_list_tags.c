@@ -5,11 +5,12 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "image/list_tags.h"
+#include "util/json_doc.h"
 
 static const char usage[] =
     "Usage: distill list-tags [OPTIONS] LOCATION\n\n"
     "Print the tags (image names) LOCATION holds as JSON, as skopeo list-tags does:\n"
-    "{\"Repository\": ..., \"Tags\": [...]}. Nothing is extracted or pulled.\n\n"
+    "{\"schema\": 1, \"Repository\": ..., \"Tags\": [...]} (docs/json.md). Nothing is extracted or pulled.\n\n"
     "  oci:DIR                    the ref names in the layout's index.json\n"
     "  oci-archive:PATH           the same, read from the tar\n"
     "  docker-archive:PATH        every RepoTags entry of manifest.json\n"
@@ -48,9 +49,13 @@ int cmd_list_tags(int argc, char **argv) {
     ds_err err = {0};
     json_t *o = NULL;
     if (ds_list_tags(loc, &opts, &o, &err) < 0) return cli_error("list-tags", &err);
-    char *txt = json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+    /* skopeo's keys (Repository, Tags) as skopeo spells them, after the schema of every document. */
+    json_t *doc = ds_json_doc();
+    json_object_update(doc, o);
+    json_decref(o);
+    char *txt = json_dumps(doc, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
     puts(txt);
     free(txt);
-    json_decref(o);
+    json_decref(doc);
     return DS_EXIT_OK;
 }

@@ -96,29 +96,29 @@ static const char *yesno(bool b) { return b ? "yes" : "no"; }
 
 static void print_list(const char *title, const ds_strlist *l, size_t max) {
     printf("%-22s %zu\n", title, l->n);
-    for (size_t i = 0; i < l->n && i < max; i++) printf("    %s\n", l->v[i]);
+    for (size_t i = 0; i < l->n && i < max; i++) printf("    %s\n", cli_shown(l->v[i]));
     if (l->n > max) printf("    ... %zu more (see --json)\n", l->n - max);
 }
 
 static void print_summary(const ds_scan *s, const ds_findings *f, const ds_policy_results *pol) {
     const ds_verdict *v = &s->verdict;
-    printf("Image: %s\n", s->image_ref);
+    printf("Image: %s\n", cli_shown(s->image_ref));
     printf("Verdict: %s\n", v->distroless ? "DISTROLESS (no shell, no package manager)"
                                            : "NOT distroless");
-    printf("Distro: %s\n", v->distro.pretty ? v->distro.pretty : v->distro.id ? v->distro.id : "unknown");
-    printf("Base family: %s (%zu ELF files)\n", v->family ? v->family : "unknown", v->n_elf);
+    printf("Distro: %s\n", cli_shown(v->distro.pretty ? v->distro.pretty : v->distro.id ? v->distro.id : "unknown"));
+    printf("Base family: %s (%zu ELF files)\n", cli_shown(v->family ? v->family : "unknown"), v->n_elf);
     print_list("Shells:", &v->shells, 10);
     print_list("Package managers:", &v->pkg_managers, 10);
     print_list("Network tools:", &v->net_tools, 10);
     if (v->busybox_applets.n) printf("%-22s %zu\n", "Busybox applets:", v->busybox_applets.n);
     print_list("Setuid/setgid files:", &v->setuid, 10);
     print_list("World-writable:", &v->world_writable, 10);
-    printf("Run user: %s (root: %s) - %s\n", v->user ? (v->user[0] ? v->user : "\"\"") : "unknown",
-           v->user_is_root < 0 ? "unknown" : yesno(v->user_is_root == 1), v->user_evidence);
+    printf("Run user: %s (root: %s) - %s\n", cli_shown(v->user ? (v->user[0] ? v->user : "\"\"") : "unknown"),
+           v->user_is_root < 0 ? "unknown" : yesno(v->user_is_root == 1), cli_shown(v->user_evidence ? v->user_evidence : ""));
     print_list("Login accounts:", &v->login_accounts, 10);
     print_list("Empty passwords:", &v->empty_password, 10);
-    printf("CA certificates: %s\n", v->ca_certs ? v->ca_certs : "none");
-    printf("tzdata: %s\n", v->tzdata ? v->tzdata : "none");
+    printf("CA certificates: %s\n", cli_shown(v->ca_certs ? v->ca_certs : "none"));
+    printf("tzdata: %s\n", cli_shown(v->tzdata ? v->tzdata : "none"));
     size_t by[8] = {0};
     const char *types[8] = {"deb", "apk", "rpm", "pypi", "npm", "golang", "maven", "other"};
     for (size_t i = 0; i < s->pkgs.n; i++) {
@@ -139,16 +139,18 @@ static void print_summary(const ds_scan *s, const ds_findings *f, const ds_polic
         printf("Vulnerabilities: %zu (critical %zu, high %zu, medium %zu, low %zu, unknown %zu) from %zu advisories\n",
                f->n, lv[4], lv[3], lv[2], lv[1], lv[0], f->n_files);
         for (size_t i = 0; i < f->n && i < 20; i++)
-            printf("    %-8s %s %s %s%s%s\n", f->v[i].severity, f->v[i].id, f->v[i].pkg_name, f->v[i].pkg_version,
-                   f->v[i].fixed ? " fixed in " : "", f->v[i].fixed ? f->v[i].fixed : "");
+            printf("    %-8s %s %s %s%s%s\n", cli_shown(f->v[i].severity), cli_shown(f->v[i].id),
+                   cli_shown(f->v[i].pkg_name), cli_shown(f->v[i].pkg_version), f->v[i].fixed ? " fixed in " : "",
+                   cli_shown(f->v[i].fixed ? f->v[i].fixed : ""));
     }
     if (pol) {
-        printf("Policy%s%s: %zu checks, %zu failed\n", pol->name ? " " : "", pol->name ? pol->name : "",
+        printf("Policy%s%s: %zu checks, %zu failed\n", pol->name ? " " : "", cli_shown(pol->name ? pol->name : ""),
                pol->n, pol->failed);
         for (size_t i = 0; i < pol->n; i++)
-            if (!pol->v[i].pass) printf("    FAIL %s: %s\n", pol->v[i].id, pol->v[i].evidence);
+            if (!pol->v[i].pass) printf("    FAIL %s: %s\n", cli_shown(pol->v[i].id), cli_shown(pol->v[i].evidence));
     }
-    for (size_t i = 0; i < s->notes.n; i++) printf("Note: %s\n", s->notes.v[i]);
+    for (size_t i = 0; i < s->notes.n; i++) printf("Note: %s\n", cli_shown(s->notes.v[i]));
+    cli_shown_free();
 }
 
 

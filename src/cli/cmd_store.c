@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "store/store.h"
+#include "util/json_doc.h"
 
 static const char usage[] =
     "Usage: distill store ls [--json] [--store DIR]\n"
@@ -20,7 +21,7 @@ static const char usage[] =
     "  prune               remove the least recently used layers until the store holds at most SIZE\n"
     "                      on disk (bytes, or with K, M, G, T: powers of 1024); waits for commands\n"
     "                      using the store to finish\n"
-    "  --json              ls as JSON: {\"store\": DIR, \"layers\": [{chain_id, diff_id, size, disk, files, last_used}]}\n"
+    "  --json              ls as JSON: {\"schema\": 1, \"store\": DIR, \"layers\": [{chain_id, diff_id, size, disk_size, files, last_used}]}\n"
     "  --max-size SIZE     prune's bound (0 empties the store)\n"
     "  --store DIR         the store (default: $DISTILL_STORE, else $XDG_CACHE_HOME/distill,\n"
     "                      /var/cache/distill as root)\n"
@@ -79,10 +80,11 @@ int cmd_store(int argc, char **argv) {
             json_t *a = json_array();
             for (size_t i = 0; i < n; i++)
                 json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "chain_id", e[i].chain_id, "diff_id",
-                                                   e[i].diff_id, "size", (json_int_t)e[i].size, "disk",
+                                                   e[i].diff_id, DS_JK_SIZE, (json_int_t)e[i].size, "disk_size",
                                                    (json_int_t)e[i].disk, "files", (json_int_t)e[i].files,
                                                    "last_used", (json_int_t)e[i].last_used));
-            json_t *j = json_pack("{s:s, s:o}", "store", dir, "layers", a);
+            json_t *j = ds_json_doc();
+            json_object_update_new(j, json_pack("{s:s, s:o}", "store", dir, "layers", a));
             char *t = json_dumps(j, JSON_INDENT(2));
             puts(t);
             free(t);

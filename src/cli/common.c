@@ -6,19 +6,31 @@
 #include "image/manifest.h"
 #include "util/fsutil.h"
 #include "util/progress.h"
+#include "util/text_escape.h"
 
 int cli_error(const char *cmd, const ds_err *err) {
     /* One line whatever the input named in it holds: control bytes (a newline in a
      * path, a tag, a config field) are shown as \xNN. */
     const char *m = err && err->msg[0] ? err->msg : "failed";
     ds_progress_done(); /* a progress line on the terminal goes before the message */
-    fprintf(stderr, "distill %s: ", cmd);
-    for (const unsigned char *p = (const unsigned char *)m; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f) fprintf(stderr, "\\x%02x", *p);
-        else fputc(*p, stderr);
-    }
-    fputc('\n', stderr);
+    char *shown = ds_text_escape(m);
+    fprintf(stderr, "distill %s: %s\n", cmd, shown);
+    free(shown);
     return DS_EXIT_ERROR;
+}
+
+static char *shown_ring[8];
+static unsigned shown_next;
+
+const char *cli_shown(const char *s) {
+    unsigned i = shown_next++ % 8;
+    free(shown_ring[i]);
+    shown_ring[i] = ds_text_escape(s);
+    return shown_ring[i];
+}
+
+void cli_shown_free(void) {
+    for (unsigned i = 0; i < 8; i++) { free(shown_ring[i]); shown_ring[i] = NULL; }
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...) {

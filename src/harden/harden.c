@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "harden/harden_int.h"
+#include "util/json_doc.h"
+#include "util/path_json.h"
 
 int ds_harden_profile_parse(const char *name, ds_harden_profile *out, ds_err *err) {
     if (!strcmp(name, "default")) { *out = DS_HARDEN_DEFAULT; return 0; }
@@ -46,19 +48,23 @@ json_t *ds_harden_report_json(const ds_harden_report *r) {
     json_t *changes = json_array(), *summary = json_object();
     for (size_t i = 0; i < r->n_changes; i++) {
         const ds_harden_change *ch = &r->changes[i];
-        json_array_append_new(changes, json_pack("{s:s, s:s, s:s, s:s}", "rule", ch->rule, "path", ch->path, "action",
-                                                 ds_harden_action_name(ch->action), "detail", ch->detail));
+        /* Paths and details name files of the image: bytes, made JSON by ds_json_export. */
+        json_array_append_new(changes, json_pack("{s:s, s:o, s:s, s:o}", "rule", ch->rule, DS_JK_PATH,
+                                                 ds_json_bytes(ch->path), "action", ds_harden_action_name(ch->action),
+                                                 "detail", ds_json_bytes(ch->detail)));
         json_t *n = json_object_get(summary, ch->rule);
         json_object_set_new(summary, ch->rule, json_integer(n ? json_integer_value(n) + 1 : 1));
     }
-    json_t *user = r->user_name ? json_pack("{s:s, s:I, s:I, s:s}", "name", r->user_name, "uid", (json_int_t)r->uid,
-                                            "gid", (json_int_t)r->gid, "config", r->config_user)
+    json_t *user = r->user_name ? json_pack("{s:o, s:I, s:I, s:o}", "name", ds_json_bytes(r->user_name), "uid",
+                                            (json_int_t)r->uid, "gid", (json_int_t)r->gid, "config",
+                                            ds_json_bytes(r->config_user))
                                 : json_null();
     json_t *warnings = json_array();
-    for (size_t i = 0; i < r->n_warnings; i++) json_array_append_new(warnings, json_string(r->warnings[i]));
+    for (size_t i = 0; i < r->n_warnings; i++) json_array_append_new(warnings, ds_json_bytes(r->warnings[i]));
     json_t *j = json_pack("{s:b, s:o, s:o, s:o, s:o}", "applied", r->applied, "user", user, "summary", summary, "changes",
                           changes, "warnings", warnings);
-    if (r->shell_verdict) json_object_set_new(j, "shell", json_string(r->shell_verdict));
+    if (r->shell_verdict) json_object_set_new(j, "shell", ds_json_bytes(r->shell_verdict));
+    ds_json_export(j);
     return j;
 }
 

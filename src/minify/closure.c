@@ -21,7 +21,7 @@
 #include "fs/root_path.h"
 #include "minify/closure_int.h"
 #include "minify/minify.h"
-#include "trace/path_json.h"
+#include "util/path_json.h"
 #include "util/fsutil.h"
 
 typedef ds_cctx ctx;

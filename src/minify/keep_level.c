@@ -27,7 +27,7 @@
 #include "minify/closure_int.h"
 #include "minify/packages.h"
 #include "minify/pyimports.h"
-#include "trace/path_json.h"
+#include "util/path_json.h"
 #include "util/fsutil.h"
 
 #define DS_PLUGIN_LIMIT ((int64_t)16 << 20)

@@ -7,6 +7,8 @@
 #include "scan/scan.h"
 
 json_t *ds_jstr(const char *s); /* json_string that never fails: invalid UTF-8 bytes become '?', NULL -> null */
+/* The parts of `scan --json`: their strings hold the image's bytes (ds_json_bytes) until
+ * ds_json_export; ds_scan_json, the whole document (docs/json.md), is exported already. */
 json_t *ds_strlist_json(const ds_strlist *l);
 json_t *ds_verdict_json(const ds_verdict *v);
 json_t *ds_pkg_json(const ds_pkg *p, bool with_files);

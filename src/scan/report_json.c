@@ -1,6 +1,8 @@
 /* The scan as JSON (`distill scan --json`): verdict with evidence, packages, sizes. */
 #include <string.h>
 #include "scan/report.h"
+#include "util/json_doc.h"
+#include "util/path_json.h"
 
 /* Image content is not guaranteed UTF-8 (a hostile status file, a Latin-1 path):
  * invalid bytes become '?', so every field stays present and the JSON stays valid. */
@@ -30,11 +32,13 @@ json_t *ds_jstr(const char *s) {
 
 json_t *ds_strlist_json(const ds_strlist *l) {
     json_t *a = json_array();
-    for (size_t i = 0; i < l->n; i++) json_array_append_new(a, ds_jstr(l->v[i]));
+    for (size_t i = 0; i < l->n; i++) json_array_append_new(a, ds_json_bytes(l->v[i]));
     return a;
 }
 
-static json_t *str_or_null(const char *s) { return ds_jstr(s); }
+/* The scan document's strings come from the image (file names, package databases): kept as
+ * bytes here and made JSON by ds_json_export in ds_scan_json ("key" + "key_hex"). */
+static json_t *str_or_null(const char *s) { return ds_json_bytes(s); }
 
 json_t *ds_verdict_json(const ds_verdict *v) {
     json_t *o = json_object();
@@ -68,14 +72,14 @@ json_t *ds_verdict_json(const ds_verdict *v) {
 
 json_t *ds_pkg_json(const ds_pkg *p, bool with_files) {
     json_t *o = json_object();
-    json_object_set_new(o, "type", ds_jstr(p->type));
-    json_object_set_new(o, "name", ds_jstr(p->name));
+    json_object_set_new(o, "type", str_or_null(p->type));
+    json_object_set_new(o, "name", str_or_null(p->name));
     json_object_set_new(o, "version", str_or_null(p->version));
     json_object_set_new(o, "arch", str_or_null(p->arch));
-    if (p->origin) json_object_set_new(o, "source_package", ds_jstr(p->origin));
+    if (p->origin) json_object_set_new(o, "source_package", str_or_null(p->origin));
     json_object_set_new(o, "license", str_or_null(p->license));
     char *spdx = ds_spdx_expression(p->license, NULL);
-    json_object_set_new(o, "license_spdx", ds_jstr(spdx ? spdx : "NOASSERTION"));
+    json_object_set_new(o, "license_spdx", str_or_null(spdx ? spdx : "NOASSERTION"));
     free(spdx);
     json_object_set_new(o, "purl", str_or_null(p->purl));
     json_object_set_new(o, "ecosystem", str_or_null(p->ecosystem));
@@ -86,27 +90,23 @@ json_t *ds_pkg_json(const ds_pkg *p, bool with_files) {
 }
 
 json_t *ds_scan_json(const ds_scan *s, bool with_files) {
-    json_t *o = json_object();
-    json_object_set_new(o, "image", ds_jstr(s->image_ref));
-    json_object_set_new(o, "image_digest", str_or_null(s->digest));
+    json_t *o = ds_json_doc();
+    json_object_set_new(o, DS_JK_IMAGE, str_or_null(s->image_ref));
+    json_object_set_new(o, DS_JK_DIGEST, str_or_null(s->digest));
     json_object_set_new(o, "image_purl", str_or_null(s->image_purl));
     json_object_set_new(o, "verdict", ds_verdict_json(&s->verdict));
     json_t *pk = json_array();
     for (size_t i = 0; i < s->pkgs.n; i++) json_array_append_new(pk, ds_pkg_json(&s->pkgs.v[i], with_files));
     json_object_set_new(o, "package_count", json_integer((json_int_t)s->pkgs.n));
     json_object_set_new(o, "packages", pk);
-    json_t *sz = json_object();
-    json_object_set_new(sz, "total_bytes", json_integer((json_int_t)s->tree.total_size));
-    json_object_set_new(sz, "entries", json_integer((json_int_t)s->tree.n));
+    json_object_set_new(o, DS_JK_SIZE, json_integer((json_int_t)s->tree.total_size));
+    json_object_set_new(o, "entries", json_integer((json_int_t)s->tree.n));
     json_t *dirs = json_array();
-    for (size_t i = 0; i < s->n_dirs; i++) {
-        json_t *d = json_object();
-        json_object_set_new(d, "dir", ds_jstr(s->dirs[i].name));
-        json_object_set_new(d, "bytes", json_integer((json_int_t)s->dirs[i].bytes));
-        json_array_append_new(dirs, d);
-    }
-    json_object_set_new(sz, "by_top_dir", dirs);
-    json_object_set_new(o, "size", sz);
+    for (size_t i = 0; i < s->n_dirs; i++)
+        json_array_append_new(dirs, json_pack("{s:o, s:I}", DS_JK_PATH, str_or_null(s->dirs[i].name), DS_JK_SIZE,
+                                              (json_int_t)s->dirs[i].bytes));
+    json_object_set_new(o, "by_top_dir", dirs);
     json_object_set_new(o, "notes", ds_strlist_json(&s->notes));
+    ds_json_export(o);
     return o;
 }

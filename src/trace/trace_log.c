@@ -5,7 +5,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
-#include "trace/path_json.h"
+#include "util/path_json.h"
 #include "util/fsutil.h"
 
 #define MAX_LOG_BYTES (1024u * 1024u * 1024u)

@@ -1,6 +1,6 @@
 /* The trace log written by distill-sensor (docs/trace.md has the format), loaded for later stages.
  *
- *   {"version":2,"arch":"x86_64","main_pid":N,"command":[...],"exit_code":N|null,"signal":"SIGKILL"|null,
+ *   {"schema":1,"version":2,"arch":"x86_64","main_pid":N,"command":[...],"exit_code":N|null,"signal":"SIGKILL"|null,
  *    "syscalls_complete":false, "pinned_cpu":0|null,
  *    "files":[{"path":"/abs","kind":"file","ops":["open","stat"],"ok":true,"epochs":[0,3],"write_epochs":[1,1]}],
  *    "execs":[{"path":"/usr/bin/x","argv":["x"],"envp":["K=V"],"cwd":"/","uid":0,"gid":0,

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "build/entrypoint.h"
-#include "trace/path_json.h"
+#include "util/path_json.h"
 #include "trace/trace_log.h"
 
 static void roundtrip(const ds_trace *t) {

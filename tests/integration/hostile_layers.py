@@ -139,6 +139,14 @@ def main():
         elif name == "nonutf8":  # a Latin-1 name (not UTF-8) in two layers: wasted
             l = [("file", "caf\xe9", b"0123456789")]
             write_layout(path, [gz_layer(l, tarfile.GNU_FORMAT, "latin-1"), gz_layer(l, tarfile.GNU_FORMAT, "latin-1")])
+        elif name == "escape-names":  # terminal escapes, a newline, BEL, DEL and 8-bit CSI in names
+            # and in a history entry: a setuid file (scan lists it, harden changes it) written
+            # twice (layers lists it as wasted), a world-writable one, a busybox-named shell.
+            evil = "usr/bin/e\x1b]0;pwned\x07\nFAKE LINE\x1b[2J\x7f\x9b" + "1m"
+            l = [("dir", "usr/"), ("dir", "usr/bin/"), ("file", evil, b"0123456789", 0o4755),
+                 ("file", "tmp\x1b[31mww", b"w", 0o666), ("file", "bin/sh\x1b[H", b"#!", 0o755)]
+            hist = [{"created_by": "RUN \x1b[31mred\nforged line"}, {"created_by": "layer 2"}]
+            write_layout(path, [gz_layer(l), gz_layer(l[2:3])], hist)
         elif name == "many":  # 100k tiny files in 100 directories
             ents = []
             for d in range(100):

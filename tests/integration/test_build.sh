@@ -37,7 +37,7 @@ check "result has nginx" grep -qx 'usr/sbin/nginx' "$T/files"
 check_fails "result has no shell" grep -qE '^(usr/)?bin/(sh|dash|bash)$' "$T/files"
 check_fails "result has no package manager" grep -qE '^usr/bin/(dpkg|apt|apt-get)$' "$T/files"
 check "passwd has nonroot" bash -c "tar -xzOf '$T/out/blobs/sha256/$layer' ./etc/passwd 2>/dev/null | grep -q '^nonroot:x:65532:65532:' || tar -xzOf '$T/out/blobs/sha256/$layer' etc/passwd | grep -q '^nonroot:x:65532:65532:'"
-before=$(jq .before.bytes "$T/rep/report.json"); after=$(jq .after.bytes "$T/rep/report.json"); used=$(jq .used_bytes "$T/rep/report.json")
+before=$(jq .before.size "$T/rep/report.json"); after=$(jq .after.size "$T/rep/report.json"); used=$(jq .used_size "$T/rep/report.json")
 echo "  sizes: source $before B, result $after B, used by nginx $used B"
 check "result within 15% of the bytes nginx used" test "$after" -le $(( used * 115 / 100 ))
 check "result at least 10x smaller than the source" test $(( before / after )) -ge 10

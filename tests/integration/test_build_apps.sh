@@ -26,8 +26,8 @@ distill_app() {
   check_fails "$label: no shell in the result" grep -qE '^(usr/)?bin/(sh|dash|bash)$' "$out.files"
   check_eq "$label: runs as nonroot" "65532:65532" "$(jq -r .user "$out/rep/report.json")"
   local before after used
-  before=$(jq .before.bytes "$out/rep/report.json"); after=$(jq .after.bytes "$out/rep/report.json")
-  used=$(jq .used_bytes "$out/rep/report.json")
+  before=$(jq .before.size "$out/rep/report.json"); after=$(jq .after.size "$out/rep/report.json")
+  used=$(jq .used_size "$out/rep/report.json")
   echo "  $label sizes: source $before B, result $after B, used $used B"
   check "$label: within 15% of the bytes used" test "$after" -le $(( used * 115 / 100 ))
   check "$label: at least 5x smaller than the source" test $(( before / after )) -ge 5

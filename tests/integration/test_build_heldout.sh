@@ -38,7 +38,7 @@ build() {
   check_eq "$label $level: build exits 0 (traced test passes on the candidate)" 0 $rc
   [ $rc = 0 ] || { sed 's/^/  | /' "$out.err" | tail -15; return 1; }
   grep -E 'kept [0-9]+ packages whole|keep level file' "$out.err" | sed 's/^/  /'
-  echo "  $label $level: source $(jq .before.bytes "$out/rep/report.json") B, result $(jq .after.bytes "$out/rep/report.json") B, ${out##*/} built in $(cat "$out.seconds") s"
+  echo "  $label $level: source $(jq .before.size "$out/rep/report.json") B, result $(jq .after.size "$out/rep/report.json") B, ${out##*/} built in $(cat "$out.seconds") s"
 }
 
 # start LABEL LEVEL READY_CMD: run the result under podman (host network); 0 when ready.
@@ -188,7 +188,7 @@ done
 for f in "$T"/*-package/rep/report.json "$T"/*-file/rep/report.json; do
   [ -f "$f" ] || continue
   n=$(basename "$(dirname "$(dirname "$f")")")
-  echo "$n bytes $(jq .after.bytes "$f") $(jq .before.bytes "$f")" >> "$SUMMARY"
+  echo "$n bytes $(jq .after.size "$f") $(jq .before.size "$f")" >> "$SUMMARY"
   echo "$n timings $(jq -c .timings "$f")" >> "$SUMMARY"
 done
 echo "  held-out actions: ${PASSED[package]:-0} of ${TOTAL[package]:-0} pass at package level, ${PASSED[file]:-0} of ${TOTAL[file]:-0} at file level"

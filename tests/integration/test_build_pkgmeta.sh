@@ -73,7 +73,7 @@ check_eq "distill scan: every result package has the source's version" "" "$(LC_
 check_eq "distill scan: the report's packages" "$(jq -r '.packages[] | select(.type == "deb") | "\(.name) \(.version)"' "$T/rep/report.json" | LC_ALL=C sort | tr '\n' ';')" "$(tr '\n' ';' < "$T/res.set")"
 check "distill scan: libssl3 and libsqlite3-0 kept" bash -c "grep -q '^libssl3 ' '$T/res.set' && grep -q '^libsqlite3-0 ' '$T/res.set'"
 check_eq "distill scan: no dpkg, apt, bash, coreutils" "" "$(grep -E '^(dpkg|apt|bash|coreutils) ' "$T/res.set")"
-check_eq "scan --json names the image by its digest" "$digest" "$(jq -r .image_digest "$T/res.json")"
+check_eq "scan --json names the image by its digest" "$digest" "$(jq -r .digest "$T/res.json")"
 check "scan --json has a pkg:oci purl with the digest" jq -e --arg d "${digest#sha256:}" '.image_purl | startswith("pkg:oci/") and contains($d)' "$T/res.json"
 
 # --- OSV: kept package still matches, dropped ones no longer -------------------------------

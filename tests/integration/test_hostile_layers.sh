@@ -233,7 +233,7 @@ ldd_case() {
   timeout 30 $DISTILL ldd --json --root "$LR" "$@" > "$T/lo" 2> /dev/null; rc=$?
   check_eq "ldd --json $n: exit $want" "$want" "$rc"
   if [ -s "$T/lo" ]; then check "ldd --json $n: valid JSON, one object per file" \
-    test "$(jq 'length' "$T/lo" 2>/dev/null)" = "$#"
+    test "$(jq '.results | length' "$T/lo" 2>/dev/null)" = "$#"
   else check_eq "ldd --json $n: empty stdout only for a usage error" 2 "$rc"; fi
 }
 ldd_case "a text file" 0 "" /q/text
@@ -251,15 +251,15 @@ ldd_case "a good and a bad file" 3 "/q/trunc20" /usr/bin/ls /q/trunc20
 ldd_case "a DT_NEEDED path with ../" 1 "" /q/pathneeded
 ldd_case "an empty FILE" 2 "empty FILE" ""
 check_eq "ldd ../../../../usr/bin/ls finds the root's libc" "/lib/x86_64-linux-gnu/libc.so.6" \
-  "$($DISTILL ldd --json --root "$LR" ../../../../usr/bin/ls | jq -r '.[0].libraries[] | select(.name == "libc.so.6") | .path')"
+  "$($DISTILL ldd --json --root "$LR" ../../../../usr/bin/ls | jq -r '.results[0].libraries[] | select(.name == "libc.so.6") | .path')"
 check_eq "ldd --json: a per-file error is in the array" "/q/trunc20" \
-  "$($DISTILL ldd --json --root "$LR" /usr/bin/ls /q/trunc20 2>/dev/null | jq -r '.[1].error' | cut -d: -f1)"
-check_eq "ldd --json keeps a non-UTF-8 DT_NEEDED" 'lib\xFFelinux.so.1' \
-  "$($DISTILL ldd --json --root "$LR" /q/badneeded | jq -r '.[0].missing[0]')"
-check_eq "ldd --json keeps a non-UTF-8 file name" '/q/bad\xFFname' \
-  "$($DISTILL ldd --json --root "$LR" "/q/$(printf 'bad\xffname')" | jq -r '.[0].file')"
+  "$($DISTILL ldd --json --root "$LR" /usr/bin/ls /q/trunc20 2>/dev/null | jq -r '.results[1].error' | cut -d: -f1)"
+check_eq "ldd --json keeps a non-UTF-8 DT_NEEDED (missing_hex)" '6c6962ff656c696e75782e736f2e31' \
+  "$($DISTILL ldd --json --root "$LR" /q/badneeded | jq -r '.results[0].missing_hex[0]')"
+check_eq "ldd --json keeps a non-UTF-8 file name (file_hex)" '2f712f626164ff6e616d65' \
+  "$($DISTILL ldd --json --root "$LR" "/q/$(printf 'bad\xffname')" | jq -r '.results[0].file_hex')"
 check_eq "ldd --json: a non-UTF-8 missing file still has its error" 'true' \
-  "$($DISTILL ldd --json --root "$LR" "/q/$(printf 'nx\xffname')" 2>/dev/null | jq '.[0].error | test("no such file")')"
+  "$($DISTILL ldd --json --root "$LR" "/q/$(printf 'nx\xffname')" 2>/dev/null | jq '.results[0].error | test("no such file")')"
 $DISTILL ldd --json --root "$T/no-such-root" /bin/ls > "$T/lo" 2> "$T/le"; rc=$?
 check_eq "ldd on a missing root: exit 3" 3 "$rc"
 check "ldd on a missing root: one line naming it" test "$(wc -l < "$T/le")" = 1 -a -n "$(grep -F "$T/no-such-root" "$T/le")"
@@ -269,15 +269,15 @@ check_eq "ldd with a file as root: exit 3" 3 "$rc"
 check "ldd with a file as root: says so" grep -q "Not a directory" "$T/le"
 
 check_eq "layers text: a wasted name with a newline and an escape stays one escaped line" \
-  '/evil\x0Aline\x1B[2J' "$($DISTILL layers "oci:$IMGS/newline-wasted:latest" | awk '/^Biggest wasted/ {f=1; next} f && NR > 0 && $1 ~ /^[0-9]+$/ {print $NF}')"
+  '/evil\x0aline\x1b[2J' "$($DISTILL layers "oci:$IMGS/newline-wasted:latest" | awk '/^Biggest wasted/ {f=1; next} f && NR > 0 && $1 ~ /^[0-9]+$/ {print $NF}')"
 python3 - "$LR" <<'PY'
 import sys
 R = sys.argv[1]; b = open(R + '/usr/bin/ls', 'rb').read()
 open(R + '/q/escneeded', 'wb').write(b.replace(b'libselinux.so.1\x00', b'lii\x1b[2Jnux.so.1\x00'))
 PY
-check_eq "ldd text: a DT_NEEDED with a terminal escape is printed escaped" 'lii\x1B[2Jnux.so.1 => not found' \
+check_eq "ldd text: a DT_NEEDED with a terminal escape is printed escaped" 'lii\x1b[2Jnux.so.1 => not found' \
   "$($DISTILL ldd --root "$LR" /q/escneeded | head -1 | sed 's/^\t//')"
-check "ldd --tree: the same, escaped" bash -c "$DISTILL ldd --tree --root '$LR' /q/escneeded | grep -qF 'lii\\x1B[2Jnux.so.1 => not found'"
+check "ldd --tree: the same, escaped" bash -c "$DISTILL ldd --tree --root '$LR' /q/escneeded | grep -qF 'lii\\x1b[2Jnux.so.1 => not found'"
 check "ldd text: no raw escape byte at all" bash -c "! $DISTILL ldd --root '$LR' --tree /q/escneeded | grep -q \$'\\x1b'"
 
 # --- distill layers: limit parsing ------------------------------------------------------------
@@ -285,7 +285,8 @@ check "ldd text: no raw escape byte at all" bash -c "! $DISTILL ldd --root '$LR'
 # wasted, user-wasted ratio 2.
 python3 "$GEN" "$IMGS" "$SENT" nonutf8
 LI=oci:$IMGS/nonutf8:latest
-check_eq "layers --json keeps a non-UTF-8 wasted path" '/caf\xE9' "$($DISTILL layers --json "$LI" | jq -r '.wasted_paths[0].path')"
+check_eq "layers --json keeps a non-UTF-8 wasted path (path_hex)" '2f636166e9' "$($DISTILL layers --json "$LI" | jq -r '.wasted_paths[0].path_hex')"
+check_eq "layers --json: its readable form" $'/caf\uFFFD' "$($DISTILL layers --json "$LI" | jq -r '.wasted_paths[0].path')"
 while read -r want args; do
   $DISTILL layers "$LI" --json $args > "$T/lo" 2> "$T/le"; rc=$?
   check_eq "layers $args: exit $want" "$want" "$rc"
@@ -355,6 +356,42 @@ SOURCE_DATE_EPOCH=253402300799 $DISTILL squash "oci:$IMGS/abs:latest" "oci:$OUT/
 m=$(jq -r '.manifests[0].digest' "$OUT/sde/index.json" | cut -d: -f2)
 check_eq "SOURCE_DATE_EPOCH=253402300799 is the last RFC 3339 second" '9999-12-31T23:59:59Z' \
   "$(jq -r '.history[-1].created' "$OUT/sde/blobs/sha256/$(jq -r .config.digest "$OUT/sde/blobs/sha256/$m" | cut -d: -f2)")"
+
+# --- text output: names with terminal escapes, newlines, BEL, DEL, 8-bit CSI -------------------
+# escape-names: a setuid file whose name holds all of them (scan lists it, harden changes it,
+# layers lists it as wasted), a world-writable file and a history entry with escapes. No control
+# byte of a name may reach the terminal: only the newlines and tabs of the output's own layout.
+python3 "$GEN" "$IMGS" "$SENT" escape-names
+EI=oci:$IMGS/escape-names:latest
+EVIL='/usr/bin/e\x1b]0;pwned\x07\x0aFAKE LINE\x1b[2J\x7f\xc2\x9b1m'
+no_raw_controls() { # FILE: valid UTF-8 with no control character but \n and \t (no ESC, BEL, DEL, C1)
+  python3 -c 'import sys
+try: t = open(sys.argv[1], "rb").read().decode("utf-8")
+except UnicodeDecodeError: sys.exit(1)
+sys.exit(1 if any((ord(c) < 0x20 and c not in "\n\t") or 0x7f <= ord(c) < 0xa0 for c in t) else 0)' "$1"
+}
+escaped_case() { # NAME WANT(escaped text the output must hold) CMD...: stdout+stderr checked
+  local n=$1 want=$2; shift 2
+  "$@" > "$T/eo" 2>&1; local rc=$?
+  check_eq "$n: exit 0" 0 "$rc"
+  check "$n: no raw control byte from the names" no_raw_controls "$T/eo"
+  check "$n: the name is shown escaped on one line" grep -qF -- "$want" "$T/eo"
+  check_fails "$n: the forged line is not a line of its own" grep -q '^FAKE LINE' "$T/eo"
+}
+escaped_case "scan text, escaped names" "$EVIL (setuid 4755" $DISTILL scan "$EI"
+escaped_case "scan text: world-writable, escaped" '/tmp\x1b[31mww (file 0666)' $DISTILL scan "$EI"
+escaped_case "harden --dry-run text, escaped names" "setuid            chmod        $EVIL  mode 4755 -> 0755" \
+  $DISTILL harden --dry-run "$EI"
+escaped_case "harden text, escaped names" "$EVIL  mode 4755 -> 0755" $DISTILL harden "$EI" "oci:$OUT/esc-hard:latest"
+escaped_case "layers text: the wasted path, escaped" "  $EVIL" $DISTILL layers "$EI"
+escaped_case "layers text: created_by, escaped" 'RUN \x1b[31mred\x0aforged line' $DISTILL layers "$EI"
+check_fails "layers text: the forged history line is not a line of its own" grep -q '^forged line' "$T/eo"
+# The same names in JSON: valid UTF-8 with the control characters as JSON escapes, schema 1.
+check_eq "scan --json: the setuid name exactly" $'/usr/bin/e\e]0;pwned\a\nFAKE LINE\e[2J\x7f\u009b1m (setuid 4755 uid 0 gid 0)' \
+  "$($DISTILL scan --json "$EI" | jq -r '.verdict.setuid_setgid[0]')"
+check_eq "harden --json: schema 1 and the name" "1 /usr/bin/e" \
+  "$($DISTILL harden --json --dry-run "$EI" | jq -r '"\(.schema) \(.changes[] | select(.rule == "setuid") | .path[0:10])"')"
+check_eq "layers --json: schema 1" 1 "$($DISTILL layers --json "$EI" | jq .schema)"
 
 # --- not root: the same safety, with what an unprivileged user can do ---------------------------
 if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then

@@ -106,7 +106,7 @@ check_eq "inspect --platform match: no warning" "" "$($DISTILL inspect --platfor
 check_eq "inspect --platform linux/arm64 of arm64/v8: no warning" "" "$($DISTILL inspect --platform linux/arm64 oci:p:arm 2>&1 >/dev/null)"
 
 # --- list-tags: layouts, archives, a registry (with pagination) ---------------------------------
-check_eq "list-tags oci:DIR: the ref names" '{"Repository":"oci:lay","Tags":["one","two","ann"]}' "$($DISTILL list-tags oci:lay | jq -c .)"
+check_eq "list-tags oci:DIR: the ref names" '{"schema":1,"Repository":"oci:lay","Tags":["one","two","ann"]}' "$($DISTILL list-tags oci:lay | jq -c .)"
 check_eq "list-tags oci-archive: the ref names" '["one","two"]' "$($DISTILL list-tags oci-archive:oa.tar | jq -c '.Tags | sort')"
 check_eq "list-tags docker-archive: every RepoTags entry" '["localhost/edges/one:1","localhost/edges/one:2","localhost/edges/two:1"]' \
   "$($DISTILL list-tags docker-archive:da.tar | jq -c '.Tags | sort')"

@@ -51,10 +51,10 @@ IMG=oci:$L:latest
 check "layers (text)" $DISTILL layers "$IMG"
 $DISTILL layers --json "$IMG" > "$T/layers.json"
 check_eq "three layers" 3 "$(jq '.layers | length' "$T/layers.json")"
-wasted=$(jq .wasted_bytes "$T/layers.json")
+wasted=$(jq .wasted_size "$T/layers.json")
 check "the 5 MB file is wasted ($wasted bytes)" test "$wasted" -ge 5000000 -a "$wasted" -lt 5100000
 check_eq "biggest wasted path" "/opt/big.bin" "$(jq -r '.wasted_paths[0].path' "$T/layers.json")"
-check_eq "its bytes" 5000000 "$(jq -r '.wasted_paths[0].wasted_bytes' "$T/layers.json")"
+check_eq "its bytes" 5000000 "$(jq -r '.wasted_paths[0].wasted_size' "$T/layers.json")"
 check_eq "layer 2 adds two files" 2 "$(jq '.layers[1].added' "$T/layers.json")"
 check_eq "layer 3 deletes one" 1 "$(jq '.layers[2].deleted' "$T/layers.json")"
 check_eq "layer 2 created_by (empty_layer history skipped)" "ADD big.bin /opt/" "$(jq -r '.layers[1].created_by' "$T/layers.json")"
@@ -63,9 +63,9 @@ check_eq "compressed sizes from the manifest" "$(jq -c '[.layers[].size]' "$T/ma
   "$(jq -c '[.layers[].compressed_size]' "$T/layers.json")"
 check_eq "uncompressed size of layer 1 = its tar" \
   "$(gzip -dc "$base/blobs/sha256/$blayer" | wc -c)" "$(jq '.layers[0].uncompressed_size' "$T/layers.json")"
-eff=$(jq .efficiency "$T/layers.json")
+eff=$(jq .efficiency_ratio "$T/layers.json")
 check "efficiency below 1 ($eff)" awk -v e="$eff" 'BEGIN { exit !(e > 0.9 && e < 1) }'
-check "user wasted ratio above 0.9" awk -v e="$(jq .user_wasted_percent "$T/layers.json")" 'BEGIN { exit !(e > 0.9) }'
+check "user wasted ratio above 0.9" awk -v e="$(jq .user_wasted_ratio "$T/layers.json")" 'BEGIN { exit !(e > 0.9) }'
 check "text output names the wasted path" bash -c "$DISTILL layers '$IMG' | grep -q '/opt/big.bin'"
 
 $DISTILL layers --ci --highest-wasted-bytes 1000 "$IMG" > "$T/ci.out" 2> "$T/ci.err"; rc=$?
@@ -94,7 +94,7 @@ check_eq "one diff_id" 1 "$(jq '.rootfs.diff_ids | length' "$T/sqcfg.json")"
 check_eq "history carried over + squash entry" 5 "$(jq '.history | length' "$T/sqcfg.json")"
 check_eq "one non-empty history entry" 1 "$(jq '[.history[] | select(.empty_layer != true)] | length' "$T/sqcfg.json")"
 check_eq "config carried over (Env, Labels; keys sorted)" "$(jq -cS '.config' "$T/config.json")" "$(jq -cS '.config' "$T/sqcfg.json")"
-check_eq "squashed layers: nothing wasted" 0 "$($DISTILL layers --json oci:$T/sq:latest | jq .wasted_bytes)"
+check_eq "squashed layers: nothing wasted" 0 "$($DISTILL layers --json oci:$T/sq:latest | jq .wasted_size)"
 d1=$($DISTILL inspect "oci:$T/sq:latest" | jq -r .digest)
 $DISTILL squash "$IMG" "oci:$T/sq2:latest" > /dev/null
 check_eq "squash is deterministic (same manifest digest)" "$d1" "$($DISTILL inspect "oci:$T/sq2:latest" | jq -r .digest)"

@@ -44,9 +44,9 @@ if command -v cc >/dev/null; then
   check "\$ORIGIN runpath finds libfoo" grep -q 'libfoo.so.1 => /app/lib/libfoo.so.1' <<<"$out"
   check "absolute symlink stays in the root" grep -q 'libbar.so.1 => /app/lib/libbar.so.1' <<<"$out"
   json=$("$DISTILL" ldd --root "$R" --json /app/bin-main)
-  check_eq "json: libfoo found by runpath" runpath "$(jq -r '.[0].libraries[] | select(.name=="libfoo.so.1") | .found_by' <<<"$json")"
+  check_eq "json: libfoo found by runpath" runpath "$(jq -r '.results[0].libraries[] | select(.name=="libfoo.so.1") | .found_by' <<<"$json")"
   check_eq "json: symlink and target both kept" "/app/lib/libbar.so.1 /opt/real/libbar.so.1" \
-    "$(jq -r '.[0].files[]' <<<"$json" | grep bar | sort | tr '\n' ' ' | sed 's/ $//')"
+    "$(jq -r '.results[0].files[]' <<<"$json" | grep bar | sort | tr '\n' ' ' | sed 's/ $//')"
   rm "$R/opt/real/libbar.so.1"
   out=$("$DISTILL" ldd --root "$R" /app/bin-main); rc=$?
   check_eq "missing library: exit 1" 1 $rc
@@ -76,9 +76,9 @@ if command -v musl-gcc >/dev/null && [ -f /usr/lib/x86_64-linux-musl/libc.so ]; 
   { echo "/app/mprog:"; echo "$out"; } | ldd_sets_from_distill > "$T/musl.d"
   chroot "$M" /lib/ld-musl-x86_64.so.1 --list /app/mprog 2>&1 | ldd_sets_from_ldd /app/mprog > "$T/musl.l"
   check_eq "musl: same set as musl's ldd" "1 1" "$(ldd_compare "$T/musl.d" "$T/musl.l" | tail -1)"
-  check_eq "musl: loader flavour" musl "$("$DISTILL" ldd --root "$M" --json /app/mprog | jq -r '.[0].loader')"
+  check_eq "musl: loader flavour" musl "$("$DISTILL" ldd --root "$M" --json /app/mprog | jq -r '.results[0].loader')"
   check_eq "musl: libmq from ld-musl-x86_64.path" musl_path \
-    "$("$DISTILL" ldd --root "$M" --json /app/mprog | jq -r '.[0].libraries[] | select(.name=="libmq.so") | .found_by')"
+    "$("$DISTILL" ldd --root "$M" --json /app/mprog | jq -r '.results[0].libraries[] | select(.name=="libmq.so") | .found_by')"
 else
   skip "musl: musl-gcc not installed (scripts/install-deps.sh installs musl-tools)"
 fi
@@ -151,10 +151,10 @@ if layout=$(debian_image base-apt) && d=$(ldd_tree base-apt); then
   j=$("$DISTILL" ldd --image "oci:$I" --json /usr/bin/gpgv)
   check_eq "--image: LD_LIBRARY_PATH from the config Env is used" \
     "ld_library_path /usr/lib/x86_64-linux-gnu/libc.so.6" \
-    "$(jq -r '.[0].libraries[] | select(.name=="libc.so.6") | "\(.found_by) \(.path)"' <<<"$j")"
+    "$(jq -r '.results[0].libraries[] | select(.name=="libc.so.6") | "\(.found_by) \(.path)"' <<<"$j")"
   j=$("$DISTILL" ldd --image "oci:$I" --ld-library-path /nowhere --json /usr/bin/gpgv)
   check_eq "--image: --ld-library-path overrides the Env" "ld.so.cache" \
-    "$(jq -r '.[0].libraries[] | select(.name=="libc.so.6") | .found_by' <<<"$j")"
+    "$(jq -r '.results[0].libraries[] | select(.name=="libc.so.6") | .found_by' <<<"$j")"
 fi
 
 # --- foreign architectures: nothing runs, compare with lddtree --root ------------------

@@ -51,7 +51,7 @@ check "evidence names dpkg" jq -e '.verdict.package_managers | any(test("/dpkg( 
 check "pip counted as a package manager" jq -e '.verdict.package_managers | any(test("/pip3?( |$)"))' "$T/py.json"
 check_eq "distro from os-release" "debian 12" "$(jq -r '.verdict.distro | "\(.id) \(.version_id)"' "$T/base.json")"
 check_eq "glibc family" glibc "$(jq -r .verdict.base_family "$T/base.json")"
-check_eq "size by top dir adds up to the total" "$(jq .size.total_bytes "$T/base.json")" "$(jq '[.size.by_top_dir[].bytes] | add' "$T/base.json")"
+check_eq "size by top dir adds up to the total" "$(jq .size "$T/base.json")" "$(jq '[.by_top_dir[].size] | add' "$T/base.json")"
 check_eq "setuid su listed" 1 "$(jq '[.verdict.setuid_setgid[] | select(startswith("/usr/bin/su "))] | length' "$T/base.json")"
 check_eq "CA bundle in the python image" /etc/ssl/certs/ca-certificates.crt "$(jq -r .verdict.ca_certificates "$T/py.json")"
 check_eq "no CA bundle in base" null "$(jq -r .verdict.ca_certificates "$T/base.json")"
@@ -133,7 +133,7 @@ check_eq "alpine distro" "alpine 3.19.1" "$(jq -r '.verdict.distro | "\(.id) \(.
 # A live container's root (rootfs:/proc/PID/root) has /proc and /sys mounted: not walked.
 if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
   mkdir -p "$T/live/proc" "$T/live/etc" && cp "$T/base/etc/passwd" "$T/live/etc/"
-  n=$(unshare -m bash -c "mount -t proc proc '$T/live/proc' && '$DISTILL' scan --json 'rootfs:$T/live'" | jq .size.entries)
+  n=$(unshare -m bash -c "mount -t proc proc '$T/live/proc' && '$DISTILL' scan --json 'rootfs:$T/live'" | jq .entries)
   check_eq "mounted /proc is not walked" 3 "$n"
 else
   skip "mounted /proc is not walked: needs root for mount"

@@ -105,7 +105,7 @@ for i in 1 2 3; do python3 "$GEN" small "$T/p$i" "seed$i"; done
 for i in 1 2 3 1; do "$DISTILL" scan --store "$S4" "oci:$T/p$i:latest" > /dev/null 2>&1; done
 check_eq "prune: three layers before" 3 "$(nlayers "$S4")"
 order=$("$DISTILL" store ls --json --store "$S4" | jq -r '.layers[].diff_id' | tr '\n' ' ')
-one=$("$DISTILL" store ls --json --store "$S4" | jq '.layers[0].disk')
+one=$("$DISTILL" store ls --json --store "$S4" | jq '.layers[0].disk_size')
 "$DISTILL" store prune --store "$S4" --max-size $((one * 2 + one / 2)) > "$T/prune.out"
 check_eq "prune to 2.5 layers' size exits 0" 0 $?
 kept=$("$DISTILL" store ls --json --store "$S4" | jq -r '.layers[].diff_id' | tr '\n' ' ')

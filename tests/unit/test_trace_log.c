@@ -5,7 +5,7 @@
 #include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
-#include "trace/path_json.h"
+#include "util/path_json.h"
 #include "trace/trace_log.h"
 #include "util/fsutil.h"
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "trace/utf8_seq.h"
+#include "util/utf8_seq.h"
 #include "sensor.h"
 
 typedef struct execrec { char *path; char **argv; bool ok; execinfo info; } execrec;
@@ -70,7 +70,7 @@ static void jpathv(FILE *f, const char *key, char **v) {
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static void write_doc(FILE *f, char **command, int exit_code, int sig, bool complete) {
-    fprintf(f, "{\"version\":2,\"arch\":\"%s\",\"main_pid\":%d,", native_arch_name(), (int)g_main_tracee);
+    fprintf(f, "{\"schema\":1,\"version\":2,\"arch\":\"%s\",\"main_pid\":%d,", native_arch_name(), (int)g_main_tracee); /* schema: docs/json.md */
     jpathv(f, "command", command);
     if (exit_code >= 0) fprintf(f, ",\"exit_code\":%d", exit_code); else fputs(",\"exit_code\":null", f);
     if (sig > 0) {

@@ -317,7 +317,7 @@ for a in "" --syscalls; do
 done
 
 # (the sensor's stderr shares the console: its one warning line comes before the log)
-awk '/^@@@ PID1/ {f=1; next} /Kernel panic/ {exit} f && /^\{"version"/ {g=1} g' "$T/console.txt" > "$O/pid1.json"
+awk '/^@@@ PID1/ {f=1; next} /Kernel panic/ {exit} f && /^\{"schema"/ {g=1} g' "$T/console.txt" > "$O/pid1.json"
 check_eq "pid 1: exit 128+SIGTERM (kernel panic's exitcode)" 0x00008f00 "$(grep -o 'Attempted to kill init! exitcode=0x[0-9a-f]*' "$T/console.txt" | sed 's/.*=//')"
 check_eq "pid 1: no process had to be killed (only the timeout warned)" '["--timeout 2 s reached: stopping the command with SIGTERM"]' "$(jq -c .warnings "$O/pid1.json")"
 check "pid 1: the daemon's exec logged" jq -e '.execs[] | select(.argv == ["sleep","30"])' "$O/pid1.json"

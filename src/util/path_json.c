@@ -1,5 +1,5 @@
 /* Paths in JSON: lossy readable text plus exact bytes in hex (format in path_json.h). */
-#include "trace/path_json.h"
+#include "util/path_json.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
