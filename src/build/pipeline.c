@@ -135,7 +135,6 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
     res->runtime = ds_runtime_name(rt->kind);
     res->runtime_why = ds_xstrdup(rt->why ? rt->why : "");
     ds_bctx c = {.o = o, .ev = ev, .rt = rt, .res = res, .name = o->name, .tag = o->tag};
-    if (rt->why) ds_build_note(&c, "runtime %s: %s", res->runtime, rt->why);
     ds_closure *clo = NULL;
     ds_trace *trace = NULL;
     json_t *seccomp = NULL, *harden_json = NULL, *rconfig = NULL;
@@ -157,6 +156,8 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
     if (ds_image_config_parse(c.img->config, &c.cfg, err) < 0) { ds_err_wrap(err, "%s", o->src); goto fail; }
     snprintf(res->source_digest, sizeof res->source_digest, "%s", c.img->manifest_digest);
     stage_end(&c, DS_STAGE_OPEN);
+    /* After the checks of SRC and DST, so that a bad input is one line. */
+    if (rt->why) ds_build_note(&c, "runtime %s: %s", res->runtime, rt->why);
     /* {CONTAINER_TAG}: --tag, else the source's tag (an OCI ref name, a registry tag), else latest. */
     if (!c.tag) {
         const char *t = c.img->ref.tag;

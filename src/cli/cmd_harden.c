@@ -225,7 +225,6 @@ int cmd_harden(int argc, char **argv) {
         free(s);
     }
     json_decref(j);
-    if (!json && rep.shell_verdict) fprintf(stderr, "distill harden: shell: %s\n", cli_shown(rep.shell_verdict));
     bool out_failed = fflush(stdout) != 0 || ferror(stdout);
     if (r < 0) {
         rc = cli_error(cmd, &err);
@@ -236,6 +235,8 @@ int cmd_harden(int argc, char **argv) {
         ds_fail_errno(&oe, "%s: writing the %s to standard output", dst ? dst : src, json ? "JSON report" : "list of changes");
         rc = cli_error(cmd, &oe);
     } else if (!json) {
+        /* Only when harden succeeded: a failure is one line (the shell verdict is in --report). */
+        if (rep.shell_verdict) fprintf(stderr, "distill harden: shell: %s\n", cli_shown(rep.shell_verdict));
         if (!tests.n)
             for (size_t i = 0; i < rep.n_warnings; i++) fprintf(stderr, "distill harden: WARNING: %s\n", cli_shown(rep.warnings[i]));
         /* The user's name comes from the image's passwd: escaped like any name from an image. */

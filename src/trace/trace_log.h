@@ -17,7 +17,7 @@
  * twin key: {"path":"/d/caf\ufffd","path_hex":"2f642f636166e9"}; "argv_hex"/"command_hex" are
  * arrays parallel to argv/command (null for elements that are valid UTF-8), present only when
  * needed. Valid UTF-8 is written as it is, with no twin. The loader returns the exact bytes (a NUL
- * cannot occur: refused) and refuses a twin that is not hex. Helpers: trace/path_json.h.
+ * cannot occur: refused) and refuses a twin that is not hex. Helpers: util/path_json.h.
  *
  * Epochs (version 2) count the successful execs of the traced tree: exec number N has epoch N,
  * and an access made after N execs and before the next has epoch N. They order a path's accesses

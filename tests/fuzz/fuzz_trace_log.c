@@ -1,6 +1,6 @@
 /* libFuzzer target: the trace log loader must reject or accept any bytes without crashing or leaking;
  * and what it loaded, written again in the same representation (paths that are not UTF-8 as text
- * plus "_hex" bytes: trace/path_json.h), must load back to the same bytes. The entry point analysis
+ * plus "_hex" bytes: util/path_json.h), must load back to the same bytes. The entry point analysis
  * (version 2's exec chain and epochs) must take any loaded log, and its view keep only what it had. */
 #include <stddef.h>
 #include <stdint.h>

@@ -76,14 +76,15 @@ check "stdout and stderr apart: stderr has it too (CI logs that keep stderr)" gr
 
 # --- progress -------------------------------------------------------------------------------
 tty_run "$T/p-squash.log" "$DISTILL squash $IMG oci:$T/sq:latest"
-check "squash on a TTY: unpacking progress" grep -qa "Unpacking layer 1/1 sha256:" "$T/p-squash.log"
+# The layer from the layer store ("Layer 1/1 sha256:... (store)") or unpacked ("Unpacking layer ...").
+check "squash on a TTY: unpacking progress" grep -qaE "(Unpacking layer|Layer) 1/1 sha256:" "$T/p-squash.log"
 check "squash on a TTY: writing progress with bytes" grep -qaE "Writing layer \([0-9]+ entries\)  [0-9.]+ MiB / [0-9.]+ MiB" "$T/p-squash.log"
 check "squash on a TTY: the line is cleared before the result" grep -qa $'\r\033\[K'"$IMG: 1 layer" "$T/p-squash.log"
 tty_run "$T/p-harden.log" "$DISTILL harden $IMG oci:$T/h2:latest"
-check "harden on a TTY: unpacking, hardening, writing" bash -c "grep -qa 'Unpacking layer 1/1' '$T/p-harden.log' &&
+check "harden on a TTY: unpacking, hardening, writing" bash -c "grep -qaE '(Unpacking layer|Layer) 1/1' '$T/p-harden.log' &&
   grep -qa 'Hardening the tree' '$T/p-harden.log' && grep -qa 'Writing layer' '$T/p-harden.log'"
 tty_run "$T/p-ldd.log" "$DISTILL ldd --image $IMG /usr/bin/ls"
-check "ldd --image on a TTY: unpacking progress" grep -qa "Unpacking layer 1/1" "$T/p-ldd.log"
+check "ldd --image on a TTY: unpacking progress" grep -qaE "(Unpacking layer|Layer) 1/1" "$T/p-ldd.log"
 check "ldd --image on a TTY: the result is there" grep -qa "libc.so.6" "$T/p-ldd.log"
 tty_run "$T/p-copy.log" "$DISTILL copy $IMG docker-archive:$T/c.tar"
 check "copy on a TTY: 'Copying blob sha256:... X MiB / Y MiB'" \
@@ -91,7 +92,7 @@ check "copy on a TTY: 'Copying blob sha256:... X MiB / Y MiB'" \
 tty_run "$T/p-q.log" "$DISTILL copy -q $IMG docker-archive:$T/c2.tar"
 check_fails "copy -q: no progress" grep -qa "Copying blob" "$T/p-q.log"
 tty_run "$T/p-sq-q.log" "$DISTILL squash -q $IMG oci:$T/sq-q:latest"
-check_fails "squash -q: no progress" grep -qa "Unpacking layer" "$T/p-sq-q.log"
+check_fails "squash -q: no progress" grep -qaE "Unpacking layer|Layer 1/1" "$T/p-sq-q.log"
 $DISTILL squash "$IMG" "oci:$T/sq2:latest" > /dev/null 2> "$T/p-notty.err"
 check_eq "stderr not a terminal: no progress at all" 0 "$(wc -c < "$T/p-notty.err")"
 # No stderr writes left in library code (everything but src/cli/ and the sensor).
