@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "image/image.h"
+#include "image/image_config.h"
 #include "minify/minify.h"
 #include "trace/trace_log.h"
 #include "util/err.h"
@@ -76,7 +77,7 @@ json_t *ds_seccomp_profile(char *const *syscalls, size_t n_syscalls, const char 
 /* A Dockerfile that rebuilds the result: FROM scratch, ADD DS_CONTEXT_LAYER, then the
  * result's config (ENV, LABEL, WORKDIR, EXPOSE, VOLUME, STOPSIGNAL, USER, ENTRYPOINT, CMD).
  * Every user-supplied value is JSON-escaped or skipped when it spans lines. */
-char *ds_dockerfile(const char *src_ref, const char *src_digest, const char *diff_id, const json_t *image_config,
+char *ds_dockerfile(const char *src_ref, const char *src_digest, const char *diff_id, const ds_image_config *config,
                     const char *user);
 /* Write out_dir/DS_CONTEXT_LAYER atomically: the layer blob at layer_path decompressed,
  * checked to hash to diff_id (when given). */

@@ -7,6 +7,8 @@
 #include "runtime/runtime.h"
 
 /* ds_build_run with a given runtime (the unit tests' fake; ds_build_run passes the native one). */
+/* --runtime NAME (auto: the first that works) picked, checked and opened; rt->why says why. */
+int ds_build_runtime_open(const char *name, ds_runtime *rt, ds_err *err);
 int ds_build_run_with(const ds_build_opts *opts, const ds_runtime *rt, const ds_build_events *ev,
                       ds_build_result **out, ds_err *err);
 

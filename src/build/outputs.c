@@ -93,11 +93,19 @@ static char *json_form(const json_t *v) {
 
 static bool one_line(const char *s) { return s && *s && !strpbrk(s, "\n\r"); }
 
-char *ds_dockerfile(const char *src_ref, const char *src_digest, const char *diff_id, const json_t *image_config,
+/* A list of strings in Dockerfile JSON form. */
+static char *strv_form(char *const *v, size_t n) {
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) json_array_append_new(a, json_string(v[i]));
+    char *f = json_form(a);
+    json_decref(a);
+    return f;
+}
+
+char *ds_dockerfile(const char *src_ref, const char *src_digest, const char *diff_id, const ds_image_config *sc,
                     const char *user) {
     char *buf = NULL;
     size_t len = 0, cap = 0;
-    const json_t *sc = json_object_get(image_config, "config");
     /* The source reference is user input: JSON-escaped so a newline in it stays in the comment. */
     json_t *jsrc = json_string(src_ref ? src_ref : "");
     char *qsrc = jsrc ? json_form(jsrc) : ds_xstrdup("\"?\"");
@@ -112,11 +120,9 @@ char *ds_dockerfile(const char *src_ref, const char *src_digest, const char *dif
             "# hard links, modes and owners: COPY --from cannot make a symlink in a FROM scratch stage.\n",
             diff_id ? diff_id : "", "");
     append(&buf, &len, &cap, "FROM scratch\nADD " DS_CONTEXT_LAYER " /\n");
-    size_t j;
-    json_t *v;
-    json_array_foreach(json_object_get(sc, "Env"), j, v) {
-        const char *e = json_string_value(v);
-        const char *eq = e ? strchr(e, '=') : NULL;
+    for (size_t j = 0; j < sc->n_env; j++) {
+        const char *e = sc->env[j];
+        const char *eq = strchr(e, '=');
         if (!eq || strpbrk(e, "\n\r") || eq == e || strcspn(e, " \t") < (size_t)(eq - e)) continue;
         json_t *val = json_string(eq + 1);
         char *q = val ? json_form(val) : NULL;
@@ -127,38 +133,34 @@ char *ds_dockerfile(const char *src_ref, const char *src_digest, const char *dif
         free(name);
         free(q);
     }
-    const char *key;
-    json_object_foreach(json_object_get(sc, "Labels"), key, v) {
-        json_t *k = json_string(key);
-        char *qk = k ? json_form(k) : NULL, *qv = json_is_string(v) ? json_form(v) : NULL;
+    for (size_t j = 0; j < sc->n_labels; j++) {
+        json_t *k = json_string(sc->labels[j].key), *v = json_string(sc->labels[j].value);
+        char *qk = k ? json_form(k) : NULL, *qv = v ? json_form(v) : NULL;
         json_decref(k);
+        json_decref(v);
         if (qk && qv) appendf(&buf, &len, &cap, "LABEL %s=%s\n", qk, qv);
         free(qk);
         free(qv);
     }
-    const char *wd = json_string_value(json_object_get(sc, "WorkingDir"));
-    if (one_line(wd)) appendf(&buf, &len, &cap, "WORKDIR %s\n", wd, "");
-    json_object_foreach(json_object_get(sc, "ExposedPorts"), key, v)
-        if (one_line(key)) appendf(&buf, &len, &cap, "EXPOSE %s\n", key, "");
-    json_t *vols = json_array();
-    json_object_foreach(json_object_get(sc, "Volumes"), key, v) json_array_append_new(vols, json_string(key));
-    if (json_array_size(vols)) {
-        char *f = json_form(vols);
+    if (one_line(sc->working_dir)) appendf(&buf, &len, &cap, "WORKDIR %s\n", sc->working_dir, "");
+    for (size_t j = 0; j < sc->n_exposed_ports; j++)
+        if (one_line(sc->exposed_ports[j])) appendf(&buf, &len, &cap, "EXPOSE %s\n", sc->exposed_ports[j], "");
+    if (sc->n_volumes) {
+        char *f = strv_form(sc->volumes, sc->n_volumes);
         appendf(&buf, &len, &cap, "VOLUME %s\n", f, "");
         free(f);
     }
-    json_decref(vols);
-    const char *sig = json_string_value(json_object_get(sc, "StopSignal"));
+    const char *sig = sc->stop_signal;
     if (one_line(sig) && !strpbrk(sig, " \t")) appendf(&buf, &len, &cap, "STOPSIGNAL %s\n", sig, "");
     if (one_line(user)) appendf(&buf, &len, &cap, "USER %s\n", user, "");
-    json_t *ep = json_object_get(sc, "Entrypoint"), *cmd = json_object_get(sc, "Cmd");
-    if (json_is_array(ep)) {
-        char *f = json_form(ep);
+    /* Present (even as []) is written; absent is not: an empty ENTRYPOINT clears a base's. */
+    if (sc->entrypoint) {
+        char *f = strv_form(sc->entrypoint, sc->n_entrypoint);
         appendf(&buf, &len, &cap, "ENTRYPOINT %s\n", f, "");
         free(f);
     }
-    if (json_is_array(cmd)) {
-        char *f = json_form(cmd);
+    if (sc->cmd) {
+        char *f = strv_form(sc->cmd, sc->n_cmd);
         appendf(&buf, &len, &cap, "CMD %s\n", f, "");
         free(f);
     }

@@ -143,7 +143,10 @@ int ds_build_write_outputs(ds_bctx *c, const ds_closure *clo, const ds_trace *tr
      * there is a result. */
     if (res->outcome == DS_BUILD_WRITTEN) {
         if (ds_build_context_layer(cand->layer_path, cand->diff_id, o->out_dir, err) < 0) goto out;
-        text = ds_dockerfile(o->src, c->img->manifest_digest, cand->diff_id, rconfig, res->user);
+        ds_image_config rc;
+        if (ds_image_config_parse(rconfig, &rc, err) < 0) { ds_err_wrap(err, "the result's config"); goto out; }
+        text = ds_dockerfile(o->src, c->img->manifest_digest, cand->diff_id, &rc, res->user);
+        ds_image_config_free(&rc);
         w = write_text(o->out_dir, "Dockerfile", text, err);
         free(text);
         if (w < 0) goto out;

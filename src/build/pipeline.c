@@ -425,18 +425,23 @@ done:
     return rc;
 }
 
-int ds_build_run(const ds_build_opts *o, const ds_build_events *ev, ds_build_result **out, ds_err *err) {
-    *out = NULL;
+int ds_build_runtime_open(const char *name, ds_runtime *rt, ds_err *err) {
     ds_runtime_kind kind;
     char *why = NULL;
-    if (ds_runtime_pick(o->runtime, &kind, &why, err) < 0) return -1;
+    if (ds_runtime_pick(name, &kind, &why, err) < 0) return -1;
     if (geteuid() != 0 && (kind == DS_RT_RUNC || kind == DS_RT_CRUN)) {
         free(why);
         return ds_fail(err, "runc/crun need root here (or use --runtime podman or docker)");
     }
+    if (ds_runtime_open(kind, rt, err) < 0) { free(why); return -1; }
+    rt->why = why;
+    return 0;
+}
+
+int ds_build_run(const ds_build_opts *o, const ds_build_events *ev, ds_build_result **out, ds_err *err) {
+    *out = NULL;
     ds_runtime rt;
-    if (ds_runtime_open(kind, &rt, err) < 0) { free(why); return -1; }
-    rt.why = why;
+    if (ds_build_runtime_open(o->runtime, &rt, err) < 0) return -1;
     int r = ds_build_run_with(o, &rt, ev, out, err);
     ds_runtime_close(&rt);
     return r;

@@ -12,18 +12,10 @@ int ds_build_test_tree(const char *tree, const json_t *config, const char *user,
                        const ds_build_events *ev, ds_build_result **out, ds_err *err) {
     *out = NULL;
     if (!(o->ready_timeout > 0)) return ds_fail(err, "the ready timeout must be a positive number of seconds");
-    ds_runtime_kind kind;
-    char *why = NULL;
-    if (ds_runtime_pick(o->runtime, &kind, &why, err) < 0) return -1;
-    if (geteuid() != 0 && (kind == DS_RT_RUNC || kind == DS_RT_CRUN)) {
-        free(why);
-        return ds_fail(err, "runc/crun need root here (or use --runtime podman or docker)");
-    }
     ds_runtime rt;
-    if (ds_runtime_open(kind, &rt, err) < 0) { free(why); return -1; }
-    rt.why = why;
+    if (ds_build_runtime_open(o->runtime, &rt, err) < 0) return -1;
     ds_build_result *res = ds_xcalloc(1, sizeof *res);
-    res->runtime = ds_runtime_name(kind);
+    res->runtime = ds_runtime_name(rt.kind);
     snprintf(res->user, sizeof res->user, "%s", user ? user : "");
     ds_bctx c = {.o = o, .ev = ev, .rt = &rt, .res = res, .name = o->name ? o->name : "app",
                  .tag = o->tag ? o->tag : "latest"};

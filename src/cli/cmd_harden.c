@@ -227,6 +227,11 @@ int cmd_harden(int argc, char **argv) {
     json_decref(j);
     bool out_failed = fflush(stdout) != 0 || ferror(stdout);
     if (r < 0) {
+        /* Refused, but a script entry point distill build can flatten: say so on the same line. */
+        if (rep.shell_verdict && strstr(rep.shell_verdict, "the shell is removable with")) {
+            size_t l = strlen(err.msg);
+            snprintf(err.msg + l, sizeof err.msg - l, "; shell: %s", rep.shell_verdict);
+        }
         rc = cli_error(cmd, &err);
         if (tc.failed) rc = DS_EXIT_FAILED;
     } else if (out_failed && rc == DS_EXIT_OK) {

@@ -131,11 +131,9 @@ static bool id_part_ok(const char *s) {
 static int pick_user(hr_ctx *c, table *pw, table *gr, run_user *ru, ds_err *err) {
     const char *spec = c->o->user;
     bool from_flag = spec != NULL;
-    if (!spec && c->o->config) {
-        json_t *cfg = json_object_get(c->o->config, "config");
-        if (!cfg) cfg = c->o->config;
-        spec = json_string_value(json_object_get(cfg, "User"));
-        if (spec && (!*spec || root_spec(spec))) spec = NULL;
+    if (!spec) {
+        spec = c->cfg.user; /* NULL when absent or "" */
+        if (spec && root_spec(spec)) spec = NULL;
     }
     if (from_flag && !*spec) return ds_fail(err, "--user: empty (want NAME|UID[:GID])");
     if (from_flag && root_spec(spec)) return ds_fail(err, "--user %s: the run user must not be root", spec);

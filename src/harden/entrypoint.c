@@ -238,47 +238,27 @@ static int check_prog(ep_ctx *x, const char *prog, const char *what, int depth, 
     return rc;
 }
 
-/* The entry point's argv0, the array it comes from, and the lookup context; NULL when none
- * (or not a list of strings: err set, -1 in *bad). */
-static const char *entry_of(hr_ctx *c, ep_ctx *x, json_t **arr, int *bad, ds_err *err) {
-    *bad = 0;
-    json_t *cfg = c->o->config;
-    if (!cfg) return NULL;
-    if (json_object_get(cfg, "config")) cfg = json_object_get(cfg, "config");
-    json_t *ep = json_object_get(cfg, "Entrypoint"), *cmd = json_object_get(cfg, "Cmd");
-    /* A string or a number here is no entry point a runtime accepts: say so rather than
-     * skip the check and write an image whose entry point was never verified. */
-    const char *names[] = {"Entrypoint", "Cmd"};
-    json_t *vals[] = {ep, cmd};
-    for (int k = 0; k < 2; k++) {
-        if (!vals[k] || json_is_null(vals[k])) continue;
-        bool ok = json_is_array(vals[k]);
-        for (size_t n = 0; ok && n < json_array_size(vals[k]); n++) ok = json_is_string(json_array_get(vals[k], n));
-        if (!ok) { *bad = ds_fail(err, "the image's config %s is not a list of strings", names[k]); return NULL; }
-    }
-    const char *argv0 = NULL;
-    if (json_is_array(ep) && json_array_size(ep)) { argv0 = json_string_value(json_array_get(ep, 0)); *arr = ep; }
-    else if (json_is_array(cmd) && json_array_size(cmd)) { argv0 = json_string_value(json_array_get(cmd, 0)); *arr = cmd; }
-    if (!argv0 || !*argv0) return NULL;
-    *x = (ep_ctx){c, DEFAULT_PATH, NULL, json_string_value(json_object_get(cfg, "WorkingDir"))};
-    json_t *env = json_object_get(cfg, "Env"), *v;
-    size_t i;
-    json_array_foreach(env, i, v) {
-        const char *s = json_string_value(v);
-        if (!s) continue;
-        if (!strncmp(s, "PATH=", 5)) x->path_env = s + 5;
-        if (!strncmp(s, "LD_LIBRARY_PATH=", 16)) x->ldlp = s + 16;
-    }
+/* The entry point's argv0, the list it comes from (Entrypoint, else Cmd) and the lookup
+ * context; NULL when there is none. */
+static const char *entry_of(hr_ctx *c, ep_ctx *x, char *const **argv, size_t *argc) {
+    const ds_image_config *k = &c->cfg;
+    if (k->n_entrypoint) { *argv = k->entrypoint; *argc = k->n_entrypoint; }
+    else if (k->n_cmd) { *argv = k->cmd; *argc = k->n_cmd; }
+    else return NULL;
+    const char *argv0 = (*argv)[0];
+    if (!*argv0) return NULL;
+    const char *path = ds_image_config_env(k, "PATH");
+    *x = (ep_ctx){c, path ? path : DEFAULT_PATH, ds_image_config_env(k, "LD_LIBRARY_PATH"), k->working_dir};
     return argv0;
 }
 
 /* `env PROG ...` as the entry point: PROG, else NULL. */
-static const char *env_prog(const char *argv0, json_t *arr) {
+static const char *env_prog(const char *argv0, char *const *argv, size_t argc) {
     const char *b = strrchr(argv0, '/');
     if (strcmp(b ? b + 1 : argv0, "env")) return NULL;
-    for (size_t k = 1; k < json_array_size(arr); k++) {
-        const char *a = json_string_value(json_array_get(arr, k));
-        if (!a || a[0] == '-' || strchr(a, '=')) continue;
+    for (size_t k = 1; k < argc; k++) {
+        const char *a = argv[k];
+        if (a[0] == '-' || strchr(a, '=')) continue;
         return a;
     }
     return NULL;
@@ -286,24 +266,23 @@ static const char *env_prog(const char *argv0, json_t *arr) {
 
 void hr_entrypoint_programs(hr_ctx *c, void (*add)(hr_ctx *, const char *path)) {
     ep_ctx x;
-    json_t *arr = NULL;
-    int bad;
-    ds_err e;
-    const char *argv0 = entry_of(c, &x, &arr, &bad, &e);
+    char *const *argv = NULL;
+    size_t argc = 0;
+    const char *argv0 = entry_of(c, &x, &argv, &argc);
     if (!argv0) return;
     collect_prog(&x, argv0, 0, add);
-    const char *p = env_prog(argv0, arr);
+    const char *p = env_prog(argv0, argv, argc);
     if (p) collect_prog(&x, p, 0, add);
 }
 
 int hr_check_entrypoint(hr_ctx *c, ds_err *err) {
     ep_ctx x;
-    json_t *arr = NULL;
-    int bad;
-    const char *argv0 = entry_of(c, &x, &arr, &bad, err);
-    if (!argv0) return bad;
+    char *const *argv = NULL;
+    size_t argc = 0;
+    const char *argv0 = entry_of(c, &x, &argv, &argc);
+    if (!argv0) return 0;
     int r = check_prog(&x, argv0, "entry point", 0, err);
     if (r < 0) return r;
-    const char *p = env_prog(argv0, arr);
+    const char *p = env_prog(argv0, argv, argc);
     return p ? check_prog(&x, p, "entry point", 0, err) : 0;
 }

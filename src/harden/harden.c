@@ -149,7 +149,19 @@ static void ctx_free(hr_ctx *c) {
     for (size_t i = 0; i < c->n_ep_keep; i++) free(c->ep_keep[i]);
     free(c->ep_keep);
     free(c->root_real);
+    ds_image_config_free(&c->cfg);
     ds_rp_close(&c->rp);
+}
+
+/* The config as given (the whole blob, or its "config" object) into c->cfg. */
+static int parse_config(const json_t *cfg, ds_image_config *out, ds_err *err) {
+    memset(out, 0, sizeof *out);
+    if (!cfg) return 0;
+    if (json_object_get(cfg, "config")) return ds_image_config_parse(cfg, out, err);
+    json_t *doc = json_pack("{s:O}", "config", (json_t *)cfg);
+    int r = ds_image_config_parse(doc, out, err);
+    json_decref(doc);
+    return r;
 }
 
 int ds_harden_tree(const char *root, const ds_harden_opts *o, ds_harden_report *rep, ds_err *err) {
@@ -158,6 +170,7 @@ int ds_harden_tree(const char *root, const ds_harden_opts *o, ds_harden_report *
     ds_harden_report_free(rep);
     c.root_real = realpath(root, NULL);
     if (!c.root_real) return ds_fail_errno(err, "%s", root);
+    if (parse_config(o->config, &c.cfg, err) < 0) goto out;
     ds_err oe;
     if (ds_rp_open(&c.rp, c.root_real, &oe) < 0) {
         errno = oe.code;

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include "fs/root_path.h"
 #include "harden/harden.h"
+#include "image/image_config.h"
 
 /* One entry of the tree, as walked (never following symlinks). */
 typedef struct hr_entry {
@@ -32,6 +33,7 @@ typedef struct hr_ctx {
     char *root_real;         /* realpath(root) */
     ds_rp rp;                /* the root, opened at root_real */
     const ds_harden_opts *o;
+    ds_image_config cfg;     /* o->config read once (empty when there is none) */
     hr_entry *ents;          /* sorted by rel */
     size_t n_ents, cap_ents;
     hr_item *items;

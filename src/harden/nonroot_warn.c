@@ -102,14 +102,11 @@ static void check_nginx(hr_ctx *c, ds_harden_report *rep, const char *prog) {
 }
 
 void hr_warn_nonroot(hr_ctx *c, ds_harden_report *rep) {
-    json_t *cfg = c->o->config;
-    if (!cfg || rep->uid == 0) return;
-    if (json_object_get(cfg, "config")) cfg = json_object_get(cfg, "config");
-    if (!root_user(json_string_value(json_object_get(cfg, "User")))) return;
+    if (!c->o->config || rep->uid == 0) return;
+    if (!root_user(c->cfg.user)) return;
     const char *name = rep->user_name ? rep->user_name : "?";
-    const char *key;
-    json_t *v;
-    json_object_foreach(json_object_get(cfg, "ExposedPorts"), key, v) {
+    for (size_t i = 0; i < c->cfg.n_exposed_ports; i++) {
+        const char *key = c->cfg.exposed_ports[i];
         char *end = NULL;
         long port = strtol(key, &end, 10);
         if (end != key && port > 0 && port < 1024)
@@ -127,7 +124,8 @@ void hr_warn_nonroot(hr_ctx *c, ds_harden_report *rep) {
             break;
         }
     }
-    json_object_foreach(json_object_get(cfg, "Volumes"), key, v) {
+    for (size_t i = 0; i < c->cfg.n_volumes; i++) {
+        const char *key = c->cfg.volumes[i];
         if (key[0] != '/') continue;
         char *why = write_refused(c, rep, key, true);
         if (why) warn(rep, ds_xasprintf("volume %s: %s, so %s (uid %u) cannot write there", key, why, name, (unsigned)rep->uid));

@@ -367,9 +367,9 @@ mkcfg() {
   printf '%s' "$2" > "$1/blobs/sha256/$cd"
 }
 mkcfg ep '{"architecture":"amd64","os":"linux","config":{"Entrypoint":"/bin/sh"}}'
-bad "harden: Entrypoint that is a string" 3 "the image's config Entrypoint is not a list of strings" $DISTILL harden --dry-run oci:ep
+bad "harden: Entrypoint that is a string" 3 "image config: config.Entrypoint is not a list" $DISTILL harden --dry-run oci:ep
 mkcfg ep '{"architecture":"amd64","os":"linux","config":{"Cmd":[5]}}'
-bad "harden: Cmd with a number" 3 "the image's config Cmd is not a list of strings" $DISTILL harden --dry-run oci:ep
+bad "harden: Cmd with a number" 3 "image config: config.Cmd\[0\] is not a string" $DISTILL harden --dry-run oci:ep
 mkcfg ep '{"architecture":"amd64","os":"linux","config":{"Entrypoint":["../../../../bin/bash"]}}'
 bad "harden: entry point spelled with ../ gets a usable --allow hint" 3 "entry point ../../../../bin/bash .* keep it with --allow /usr/bin/bash$" $DISTILL harden --dry-run oci:ep
 check "... and that --allow works" bash -c "$DISTILL harden --dry-run oci:ep --allow /usr/bin/bash > /dev/null 2>&1"

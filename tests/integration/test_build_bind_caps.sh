@@ -15,7 +15,8 @@ done
 
 img=$(debian_image lp-nginx-port80 --include nginx-light \
   --entrypoint '["/usr/sbin/nginx","-g","daemon off;"]' --port 80/tcp \
-  --hook "sh $FIXTURE/nginx-port80-hook.sh \"\$1\"") || { fail "bind caps: fixture image"; exit 1; }
+  --hook "sh $FIXTURE/nginx-nonroot-hook.sh \"\$1\" && sed -i 's/listen 8080;/listen 80;/' \"\$1/etc/nginx/nginx.conf\"") \
+  || { fail "bind caps: fixture image"; exit 1; }
 NGINX_CAP=0100000200040000000000000000000000000000   # what `setcap cap_net_bind_service+ep` writes
 
 D=$T/docker; SOCK=$D/docker.sock; DPID=""; PNAME=distill-bindcap-$$

@@ -194,7 +194,10 @@ static void test_dockerfile(void **state) {
                              "\"ExposedPorts\":{\"80/tcp\":{}},\"Volumes\":{\"/data\":{}},\"StopSignal\":\"SIGQUIT\","
                              "\"Labels\":{\"a\\\"]\\nRUN x\":\"v\"}}}", 0, &je);
     assert_non_null(cfg);
-    char *df = ds_dockerfile("oci:/x:latest", "sha256:aa", "sha256:bb", cfg, "65532:65532");
+    ds_image_config ic;
+    ds_err e;
+    assert_int_equal(ds_image_config_parse(cfg, &ic, &e), 0);
+    char *df = ds_dockerfile("oci:/x:latest", "sha256:aa", "sha256:bb", &ic, "65532:65532");
     /* The layer is the build context: no stage from the source, no COPY that follows symlinks. */
     assert_null(strstr(df, "AS build"));
     assert_null(strstr(df, "\nCOPY"));
@@ -214,9 +217,20 @@ static void test_dockerfile(void **state) {
     assert_null(strstr(df, "\nRUN"));
     free(df);
     /* A hostile source reference stays inside the comment. */
-    df = ds_dockerfile("oci:/x\nRUN evil", "sha256:aa", "sha256:bb", cfg, "65532:65532");
+    df = ds_dockerfile("oci:/x\nRUN evil", "sha256:aa", "sha256:bb", &ic, "65532:65532");
     assert_null(strstr(df, "\nRUN"));
     free(df);
+    ds_image_config_free(&ic);
+    json_decref(cfg);
+    /* Entrypoint [] is written (it clears a base image's); an absent Cmd is not. */
+    cfg = json_loads("{\"config\":{\"Entrypoint\":[]}}", 0, &je);
+    assert_int_equal(ds_image_config_parse(cfg, &ic, &e), 0);
+    df = ds_dockerfile("oci:/x:latest", "sha256:aa", "sha256:bb", &ic, "");
+    assert_non_null(strstr(df, "ENTRYPOINT []\n"));
+    assert_null(strstr(df, "CMD"));
+    assert_null(strstr(df, "USER"));
+    free(df);
+    ds_image_config_free(&ic);
     json_decref(cfg);
 }
 
