@@ -24,3 +24,18 @@ check_fails() { local n=$1; shift; if "$@"; then fail "$n: '$*' succeeded"; else
 check_eq() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: expected '$2', got '$3'"; fi; }
 # debian_image NAME [fixture options]: path of a cached OCI layout built from Debian packages.
 debian_image() { bash "$FIXTURE/debian-image.sh" "$@"; }
+
+# start_dockerd DIR SOCK NAME: a private Docker engine (no firewall changes, its data and exec root
+# under DIR, the API on SOCK); sets DPID; fails the script (NAME: ...) when it does not answer.
+start_dockerd() {
+  local dir=$1 sock=$2 name=$3
+  mkdir -p "$dir"
+  dockerd --iptables=false --ip6tables=false --bridge=none --data-root "$dir/data" --exec-root "$dir/exec" \
+    -H "unix://$sock" --pidfile "$dir/docker.pid" > "$dir/log" 2>&1 &
+  DPID=$!
+  for _ in $(seq 120); do curl -s --unix-socket "$sock" http://x/_ping 2>/dev/null | grep -q OK && break; sleep 0.25; done
+  if ! curl -s --unix-socket "$sock" http://x/_ping | grep -q OK; then
+    fail "$name: dockerd did not start: $(tail -3 "$dir/log")"; exit 1
+  fi
+  ok "private dockerd answers on $sock"
+}

@@ -68,15 +68,7 @@ check "unknown --runtime: the error names the value and the choices" \
 check_fails "unknown --runtime: nothing written" test -e "$T/bad"
 
 # --- a private Docker engine -------------------------------------------------------------
-mkdir -p "$D"
-dockerd --iptables=false --ip6tables=false --bridge=none --data-root "$D/data" --exec-root "$D/exec" \
-  -H "unix://$SOCK" --pidfile "$D/docker.pid" > "$D/log" 2>&1 &
-DPID=$!
-for _ in $(seq 120); do curl -s --unix-socket "$SOCK" http://x/_ping 2>/dev/null | grep -q OK && break; sleep 0.25; done
-if ! curl -s --unix-socket "$SOCK" http://x/_ping | grep -q OK; then
-  fail "build docker: dockerd did not start: $(tail -3 "$D/log")"; exit 1
-fi
-ok "private dockerd answers on $SOCK"
+start_dockerd "$D" "$SOCK" "build docker"
 export DOCKER_HOST=unix://$SOCK
 DK=(docker -H "unix://$SOCK")
 # What the engine holds: images by name, every container, every volume, the networks.
