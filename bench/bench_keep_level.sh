@@ -44,7 +44,7 @@ sz, tm = [], []
 for x in fx:
     P, F = rep.get((x, "package")), rep.get((x, "file"))
     if not P or not F: continue
-    b = lambda R: R[0]["after"]["bytes"]
+    b = lambda R: R[0]["after"]["size"]
     t = lambda R, k: med([q["timings"].get(k, 0) for q in R])
     st = lambda R: med([sum(q["timings"].get(s, 0) for s in ("closure", "candidate", "write")) for q in R])
     hp, hf = held.get((x, "package"), (0, 0)), held.get((x, "file"), (0, 0))
@@ -52,7 +52,7 @@ for x in fx:
         tot[lv][0] += h[0]; tot[lv][1] += h[1]
     kl = [q["keep_level"] for q in P]
     closure = med([k.get("seconds", 0) for k in kl]) / max(med([k.get("file_level_seconds", 0) for k in kl]), 1e-9)
-    src = P[0]["before"]["bytes"]
+    src = P[0]["before"]["size"]
     sz.append(b(P) / b(F)); tm.append(t(P, "total") / t(F, "total"))
     print("%-6s %9.1f %8.1f %8.1f %6.2fx %6.2fx %4d/%-3d %4d/%-3d %6.2fx %6.2fx %6.1fx" % (x, src / 1e6, b(F) / 1e6,
           b(P) / 1e6, b(P) / b(F), b(P) / src, hp[0], hp[1], hf[0], hf[1], t(P, "total") / t(F, "total"),
