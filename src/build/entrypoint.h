@@ -78,6 +78,8 @@ bool ds_is_shell_program(const char *path);
 
 /* distill harden: the same question without a trace, from the image config and the script's text.
  * A malloc'd sentence saying whether the image's shell is removable. */
+/* *flattenable: the entry point is a script distill build --entrypoint auto can flatten. */
 char *ds_entrypoint_static_verdict(const char *root, char *const *entrypoint, size_t n_entrypoint,
-                                   char *const *cmd, size_t n_cmd, char *const *volumes, size_t n_volumes);
+                                   char *const *cmd, size_t n_cmd, char *const *volumes, size_t n_volumes,
+                                   bool *flattenable);
 #endif

@@ -7,6 +7,7 @@
 #include "fs/root_path.h"
 #include "minify/minify.h"
 #include "util/fsutil.h"
+#include "util/json_doc.h"
 
 #define MAX_SCRIPT_BYTES (1024u * 1024u)
 
@@ -308,23 +309,18 @@ void ds_handover_view_free(ds_trace *view) {
     memset(view, 0, sizeof *view);
 }
 
-static json_t *strv_json(char **v, size_t n) {
-    json_t *a = json_array();
-    for (size_t i = 0; i < n; i++) json_array_append_new(a, json_string(v[i]));
-    return a;
-}
 
 json_t *ds_handover_json(const ds_handover *h, const char *mode, const char *verdict, const char *failed_test) {
     json_t *o = json_pack("{s:s, s:s}", "mode", mode, "verdict", verdict);
     if (!h->script) return o;
     json_object_set_new(o, "script", json_string(h->script_path));
-    json_object_set_new(o, "chain", strv_json(h->chain, h->nchain));
+    json_object_set_new(o, "chain", ds_json_strv(h->chain, h->nchain));
     if (h->why) json_object_set_new(o, "reason", json_string(h->why));
     if (h->var) json_object_set_new(o, "runtime_variable", json_string(h->var));
     if (failed_test) json_object_set_new(o, "failed_without_script", json_string(failed_test));
     if (h->argv) {
-        json_t *cfg = json_pack("{s:o, s:o, s:s}", "Entrypoint", strv_json(h->argv, h->argc), "Env",
-                                strv_json(h->env, h->nenv), "WorkingDir", h->cwd);
+        json_t *cfg = json_pack("{s:o, s:o, s:s}", "Entrypoint", ds_json_strv(h->argv, h->argc), "Env",
+                                ds_json_strv(h->env, h->nenv), "WorkingDir", h->cwd);
         char user[64];
         snprintf(user, sizeof user, "%ld:%ld", h->uid, h->gid);
         json_object_set_new(cfg, "User", json_string(user));
@@ -335,6 +331,6 @@ json_t *ds_handover_json(const ds_handover *h, const char *mode, const char *ver
         json_array_append_new(baked, h->baked_empty[i] ? json_pack("{s:s, s:b}", "path", h->baked[i], "emptied", 1)
                                                        : json_pack("{s:s}", "path", h->baked[i]));
     json_object_set_new(o, "baked", baked);
-    json_object_set_new(o, "baked_variables", strv_json(h->vars, h->nvars));
+    json_object_set_new(o, "baked_variables", ds_json_strv(h->vars, h->nvars));
     return o;
 }

@@ -21,7 +21,9 @@ static bool has_word(const char *text, const char *word) {
 }
 
 char *ds_entrypoint_static_verdict(const char *root, char *const *entrypoint, size_t n_entrypoint,
-                                   char *const *cmd, size_t n_cmd, char *const *volumes, size_t n_volumes) {
+                                   char *const *cmd, size_t n_cmd, char *const *volumes, size_t n_volumes,
+                                   bool *flattenable) {
+    *flattenable = false;
     const char *first = n_entrypoint ? entrypoint[0] : n_cmd ? cmd[0] : NULL;
     if (!first) return ds_xstrdup("no entry point or command: nothing runs a shell");
     bool shell_c = ds_is_shell_program(first) && ((n_entrypoint > 1 && !strcmp(entrypoint[1], "-c")) ||
@@ -63,10 +65,12 @@ char *ds_entrypoint_static_verdict(const char *root, char *const *entrypoint, si
     if (!verdict && (has_word(text, "wait") || has_word(text, "trap")))
         verdict = ds_xasprintf("the entry point script %s waits for or traps its children (it stays the parent of "
                                "the server): its shell is needed", script);
-    if (!verdict && has_word(text, "exec"))
+    if (!verdict && has_word(text, "exec")) {
+        *flattenable = true;
         verdict = ds_xasprintf("the entry point script %s ends by exec'ing its command: the shell is removable with "
                                "`distill build --entrypoint auto` (which bakes what the script writes and proves it "
                                "with the tests)", script);
+    }
     if (!verdict)
         verdict = ds_xasprintf("the entry point script %s does not exec its command: its shell is needed", script);
     free(text);

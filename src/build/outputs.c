@@ -8,6 +8,7 @@
 #include "util/compress.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
+#include "util/json_doc.h"
 
 /* What any process needs between the runtime's seccomp install and the app's first
  * traced instruction, and to exit: not always visible in a trace. */
@@ -95,8 +96,7 @@ static bool one_line(const char *s) { return s && *s && !strpbrk(s, "\n\r"); }
 
 /* A list of strings in Dockerfile JSON form. */
 static char *strv_form(char *const *v, size_t n) {
-    json_t *a = json_array();
-    for (size_t i = 0; i < n; i++) json_array_append_new(a, json_string(v[i]));
+    json_t *a = ds_json_strv(v, n);
     char *f = json_form(a);
     json_decref(a);
     return f;

@@ -228,7 +228,7 @@ int cmd_harden(int argc, char **argv) {
     bool out_failed = fflush(stdout) != 0 || ferror(stdout);
     if (r < 0) {
         /* Refused, but a script entry point distill build can flatten: say so on the same line. */
-        if (rep.shell_verdict && strstr(rep.shell_verdict, "the shell is removable with")) {
+        if (rep.shell_verdict && rep.shell_flattenable) {
             size_t l = strlen(err.msg);
             snprintf(err.msg + l, sizeof err.msg - l, "; shell: %s", rep.shell_verdict);
         }

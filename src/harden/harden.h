@@ -107,6 +107,7 @@ typedef struct ds_harden_report {
     char **warnings;
     size_t n_warnings;
     char *shell_verdict;     /* whether the image's shell is removable (its entry point), or NULL */
+    bool shell_flattenable;  /* it is, by distill build's entry point flattening */
 } ds_harden_report;
 void ds_harden_report_init(ds_harden_report *r);
 void ds_harden_report_free(ds_harden_report *r);

@@ -118,7 +118,7 @@ static void shell_verdict(const ds_image *img, const char *root, ds_harden_repor
     if (ds_image_config_parse(img->config, &cfg, &(ds_err){0}) < 0) return;
     free(rep->shell_verdict);
     rep->shell_verdict = ds_entrypoint_static_verdict(root, cfg.entrypoint, cfg.n_entrypoint, cfg.cmd, cfg.n_cmd,
-                                                      cfg.volumes, cfg.n_volumes);
+                                                      cfg.volumes, cfg.n_volumes, &rep->shell_flattenable);
     ds_image_config_free(&cfg);
 }
 

@@ -25,6 +25,7 @@
 #include "runtime/runtime_int.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
+#include "util/json_doc.h"
 
 typedef struct dk {
     ds_engine *e;       /* the runtime's connection (borrowed) */
@@ -148,14 +149,9 @@ static int import_tree(dk *d, const char *rootfs, ds_err *err) {
     return r;
 }
 
-static json_t *strs(char *const *v, size_t n) {
-    json_t *a = json_array();
-    for (size_t i = 0; i < n; i++) json_array_append_new(a, json_string(v[i]));
-    return a;
-}
 
 static int create_body(dk *d, const ds_run_spec *spec, char **out, ds_err *err) {
-    json_t *env = strs(spec->env, spec->n_env);
+    json_t *env = ds_json_strv(spec->env, spec->n_env);
     bool has_home = false;
     for (size_t i = 0; i < spec->n_env; i++) has_home |= !strncmp(spec->env[i], "HOME=", 5);
     /* The engine sets HOME from the image's passwd too; the spec's value is the same lookup. */
@@ -188,7 +184,7 @@ static int create_body(dk *d, const ds_run_spec *spec, char **out, ds_err *err) 
                            spec->network == DS_NET_HOST ? "host" : "none", "Binds", binds, "GroupAdd", groups, "CapAdd",
                            caps, "SecurityOpt", secopt, "LogConfig", "Type", "json-file", "Config", "AutoRemove", 0);
     json_t *body = json_pack("{s:s, s:o, s:o, s:s, s:s, s:b, s:b, s:b, s:b, s:o}", "Image", d->image, "Cmd",
-                             strs(spec->args, spec->n_args), "Env", env, "User", user, "WorkingDir",
+                             ds_json_strv(spec->args, spec->n_args), "Env", env, "User", user, "WorkingDir",
                              spec->cwd && *spec->cwd ? spec->cwd : "/", "Tty", 0, "OpenStdin", 0, "AttachStdout", 0,
                              "AttachStderr", 0, "HostConfig", hc);
     if (!body) return ds_fail(err, "docker: cannot build the container's configuration");

@@ -6,3 +6,9 @@ json_t *ds_json_doc(void) {
     json_object_set_new(o, DS_JK_SCHEMA, json_integer(DS_JSON_SCHEMA));
     return o;
 }
+
+json_t *ds_json_strv(char *const *v, size_t n) {
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) json_array_append_new(a, json_string(v[i]));
+    return a;
+}

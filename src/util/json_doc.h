@@ -23,5 +23,7 @@
 
 /* A new object holding only {"schema": DS_JSON_SCHEMA}: the start of every document. */
 json_t *ds_json_doc(void);
+/* A new JSON array of the n strings of v (an argv, an env list). */
+json_t *ds_json_strv(char *const *v, size_t n);
 
 #endif
