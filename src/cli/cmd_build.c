@@ -139,7 +139,7 @@ int cmd_build(int argc, char **argv) {
     bool quiet = false;
     cli_hold hold = {0};
     const cli_opt own[] = {
-        {.name = "runtime", .kind = CLI_CHOICE, .choices = "auto|runc|crun|podman|docker", .target = &o.runtime},
+        {.name = "runtime", .kind = CLI_CHOICE, .choices = CLI_RUNTIME_CHOICES, .target = &o.runtime},
         {.name = "network", .kind = CLI_FN, .target = &o.network_none, .fn = network_fn},
         {.name = "test", .kind = CLI_LIST, .target = &tests},
         {.name = "check", .kind = CLI_LIST, .target = &checks},

@@ -131,7 +131,7 @@ int cmd_harden(int argc, char **argv) {
         {.name = "squash", .kind = CLI_BOOL, .target = &squash},
         {.name = "json", .kind = CLI_BOOL, .target = &json},
         {.name = "test", .kind = CLI_LIST, .target = &tests},
-        {.name = "runtime", .kind = CLI_STR, .target = &tc.bo.runtime},
+        {.name = "runtime", .kind = CLI_CHOICE, .choices = CLI_RUNTIME_CHOICES, .target = &tc.bo.runtime},
         {.name = "ready-cmd", .kind = CLI_STR, .target = &tc.bo.ready_cmd},
         {.name = "ready-timeout", .kind = CLI_SECONDS, .target = &tc.bo.ready_timeout, .max = 86400},
         {.name = "test-timeout", .kind = CLI_SECONDS, .target = &tc.bo.test_timeout, .zero_ok = true, .max = 86400 * 7},

@@ -17,6 +17,9 @@ typedef struct cli_list {
 } cli_list;
 void cli_list_free(cli_list *l); /* the array only */
 
+/* The values of --runtime (build, harden --test): the runtimes ds_runtime_pick knows. */
+#define CLI_RUNTIME_CHOICES "auto|runc|crun|podman|docker"
+
 typedef enum {
     CLI_END = 0,
     CLI_BOOL,    /* bool *: --x, --x=true|false|1|0 */

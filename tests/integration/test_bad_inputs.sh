@@ -331,6 +331,7 @@ kill $http 2>/dev/null; wait $http 2>/dev/null
 bad "harden --report where it cannot be written" 3 "--report missing-dir/r.json: cannot write there: No such file" $DISTILL harden oci:src oci:hr2 --report missing-dir/r.json
 check "... is found before DST is written" test ! -e hr2
 bad "harden --report under a file" 3 "--report emptyfile/r.json: cannot write there: Not a directory" $DISTILL harden --dry-run oci:src --report emptyfile/r.json
+bad "harden --runtime unknown: a usage error naming it" 2 "--runtime: expected one of auto,runc,crun,podman,docker, got 'dokcer'" $DISTILL harden --dry-run oci:src --runtime dokcer
 bad "harden --user a:b:c" 3 "--user 'a:b:c': not NAME\|UID\[:GID\]" $DISTILL harden --dry-run oci:src --user a:b:c
 bad "harden --user id out of range" 3 "--user '99999999999999': not NAME" $DISTILL harden --dry-run oci:src --user 99999999999999
 bad "harden --user starting with -" 3 "--user '-5': not NAME" $DISTILL harden --dry-run oci:src --user=-5
