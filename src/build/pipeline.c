@@ -265,6 +265,13 @@ closure:
         cand_tree = ds_xasprintf("%s/candidate-%d", c.work, attempt);
         ds_user_setup us = {.add_nonroot = vuid == DS_NONROOT_UID, .chown_written = vuid != 0,
                             .chown_uid = vuid, .chown_gid = vgid};
+        /* Kept files as hard links to the source's own inodes: the runs see the tree through an
+         * overlay with a private upper dir, and the layer writer only reads it. Not when
+         * something changes files in place (--harden, the file capability of phase 1) or the
+         * work dir outlives the build (--keep-work: someone could edit the store through it). */
+        const char *plain_src[2] = {c.rootfs, NULL};
+        if (!o->harden && phase != 1 && !o->keep_work)
+            us.link_from = sview.mount ? (const char *const *)sview.layers : plain_src;
         int wr = ds_closure_write_tree(c.rootfs, clo, &us, cand_tree, err);
         if (old_tree) ds_rmtree(old_tree, &(ds_err){0});
         free(old_tree);

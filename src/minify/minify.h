@@ -80,6 +80,16 @@ typedef struct ds_user_setup {
     bool add_nonroot;          /* add nonroot:65532 to passwd/group, /home/nonroot 0700 */
     uint32_t chown_uid, chown_gid; /* owner for the paths the app wrote (when chown_written) */
     bool chown_written;
+    /* When set (NULL-terminated, top first): the trees src_root is made of (the stored layers
+     * of an overlay, or src_root itself when it is a plain directory). A kept regular file
+     * that is the very inode of the topmost tree holding its path (same inode number, owner,
+     * mode, size and mtime, no xattrs), on dst_root's file system, becomes a hard link to it
+     * (a symlink likewise: link(2) links the symlink itself)
+     * instead of a copy: no inode to allocate, no bytes to copy. Only for a dst_root that
+     * nothing writes into in place (the caller's promise: runs use an overlay over it, and no
+     * --harden or file capability follows); the paths the app wrote are copied all the same,
+     * since chown_written changes them. */
+    const char *const *link_from;
 } ds_user_setup;
 
 /* Copy the kept paths from src_root to dst_root (must not exist or be empty) with

@@ -10,8 +10,9 @@
 #include "fs/passwd.h"
 #include "minify/minify.h"
 #include "util/fsutil.h"
+#include "util/strmap.h"
 
-typedef struct { dev_t dev; ino_t ino; char *dst; } hl;
+typedef struct { dev_t dev; ino_t ino; char *dst; bool into_src; } hl; /* into_src: a link into link_from */
 
 /* A directory of the new tree we may write into: a real directory, not a link out of it. */
 static int real_dir(const char *dst_root, const char *rel, ds_err *err) {
@@ -63,6 +64,27 @@ static int copy_data(const char *src, const char *dst, mode_t mode, ds_err *err)
     return 0;
 }
 
+/* A hard link at dst to the file or symlink the source tree shows at rel (st), when one of
+ * the trees it is made of holds that very inode (see ds_user_setup.link_from). link(2) does
+ * not follow a symlink: the link is to the symlink itself. 1 linked, 0 not. */
+static int link_same(const char *const *trees, const char *rel, const struct stat *st, const char *dst) {
+    for (size_t i = 0; trees[i]; i++) {
+        char *p = ds_xasprintf("%s%s", trees[i], rel);
+        struct stat lst;
+        int r = lstat(p, &lst);
+        if (r < 0 && errno == ENOENT) { free(p); continue; } /* in a lower tree, if any */
+        /* The topmost tree with the path decides: the same inode, or a copy. */
+        bool same = r == 0 && (lst.st_mode & S_IFMT) == (st->st_mode & S_IFMT) && lst.st_ino == st->st_ino && lst.st_mode == st->st_mode &&
+                    lst.st_uid == st->st_uid && lst.st_gid == st->st_gid && lst.st_size == st->st_size &&
+                    lst.st_mtim.tv_sec == st->st_mtim.tv_sec && lst.st_mtim.tv_nsec == st->st_mtim.tv_nsec &&
+                    llistxattr(p, NULL, 0) == 0;
+        int ok = same && link(p, dst) == 0;
+        free(p);
+        return ok;
+    }
+    return 0;
+}
+
 /* passwd/group: the source's lines minus any other holder of 65532, plus nonroot. The old
  * file is read inside dst_root (fs/passwd.h: a symlink cannot reach a file of this machine). */
 static int add_user_line(const char *dst_root, const char *file, const char *line, const char *fallback, ds_err *err) {
@@ -99,6 +121,11 @@ int ds_closure_write_tree(const char *src_root, ds_closure *c, const ds_user_set
     hl *links = NULL;
     size_t n_links = 0;
     int rc = -1;
+    /* What the app wrote is chowned below: never a link into the source's trees. */
+    ds_strmap written;
+    ds_strmap_init(&written);
+    const char *const *link_from = user->link_from;
+    for (size_t i = 0; link_from && i < c->n_written; i++) ds_strmap_put(&written, c->written[i], NULL);
     /* Sorted paths: a parent always comes before its children. */
     for (size_t i = 0; i < c->keep.n; i++) {
         const char *p = c->keep.v[i].path;
@@ -109,6 +136,10 @@ int ds_closure_write_tree(const char *src_root, ds_closure *c, const ds_user_set
         int r = 0;
         if (S_ISDIR(st.st_mode)) {
             if (mkdir(d, st.st_mode & 07777) < 0 && errno != EEXIST) r = ds_fail_errno(err, "mkdir %s", d);
+        } else if (S_ISLNK(st.st_mode) && link_from && !ds_strmap_has(&written, p) &&
+                   link_same(link_from, p, &st, d) == 1) {
+            free(s); free(d); /* the source's own symlink inode: its target and owner already */
+            continue;
         } else if (S_ISLNK(st.st_mode)) {
             char t[4096];
             ssize_t n = readlink(s, t, sizeof t - 1);
@@ -118,17 +149,26 @@ int ds_closure_write_tree(const char *src_root, ds_closure *c, const ds_user_set
             const char *first = NULL;
             if (st.st_nlink > 1)
                 for (size_t k = 0; k < n_links; k++)
-                    if (links[k].dev == st.st_dev && links[k].ino == st.st_ino) { first = links[k].dst; break; }
+                    if (links[k].dev == st.st_dev && links[k].ino == st.st_ino) {
+                        /* a path the app wrote gets an inode of its own, not the source's */
+                        if (!links[k].into_src || !ds_strmap_has(&written, p)) first = links[k].dst;
+                        break;
+                    }
             if (first) {
                 if (link(first, d) < 0) r = ds_fail_errno(err, "link %s", d);
                 free(s); free(d);
                 if (r < 0) goto out;
                 continue;
             }
-            r = copy_data(s, d, st.st_mode, err);
+            bool linked = link_from && !ds_strmap_has(&written, p) && link_same(link_from, p, &st, d) == 1;
+            if (!linked) r = copy_data(s, d, st.st_mode, err);
             if (r == 0 && st.st_nlink > 1) {
                 links = ds_xrealloc(links, (n_links + 1) * sizeof *links);
-                links[n_links++] = (hl){st.st_dev, st.st_ino, ds_xstrdup(d)};
+                links[n_links++] = (hl){st.st_dev, st.st_ino, ds_xstrdup(d), linked};
+            }
+            if (linked) { /* the inode's owner, mode and xattrs are the source's already */
+                free(s); free(d);
+                continue;
             }
         } else if (S_ISFIFO(st.st_mode)) {
             if (mkfifo(d, st.st_mode & 07777) < 0) r = ds_fail_errno(err, "mkfifo %s", d);
@@ -216,6 +256,7 @@ int ds_closure_write_tree(const char *src_root, ds_closure *c, const ds_user_set
     }
     rc = 0;
 out:
+    ds_strmap_free(&written, NULL);
     for (size_t k = 0; k < n_links; k++) free(links[k].dst);
     free(links);
     return rc;

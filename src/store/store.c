@@ -84,6 +84,10 @@ void ds_store_view_release(ds_store_view *v) {
     v->mount = NULL;
     if (v->lock_fd >= 0) close(v->lock_fd);
     v->lock_fd = -1;
+    for (size_t i = 0; i < v->n_layers; i++) free(v->layers[i]);
+    free(v->layers);
+    v->layers = NULL;
+    v->n_layers = 0;
 }
 
 static int read_entry(const char *dir, const char *name, ds_store_entry *e) {

@@ -50,8 +50,12 @@ char *ds_store_dir_for(const ds_opts *opts);
 typedef struct ds_store_view {
     char *mount;   /* the overlay mount point (== the tree), NULL when not mounted */
     int lock_fd;   /* the store's shared lock while mounted, else -1 */
+    /* The stored layers' trees under the mount, top first (NULL-terminated; NULL when not
+     * mounted). Read-only for everyone: the stored files never change. */
+    char **layers;
+    size_t n_layers;
 } ds_store_view;
-#define DS_STORE_VIEW_INIT {NULL, -1}
+#define DS_STORE_VIEW_INIT {NULL, -1, NULL, 0}
 
 /* The tree of img at root_dir (created, must be empty): through the store when opts asks for
  * one (ds_store_dir_for) and overlayfs can be used, else ds_image_unpack into root_dir. With

@@ -31,6 +31,8 @@ int ds_store_unpack(const ds_opts *opts, ds_image *img, const char *root_dir, co
     memset(st, 0, sizeof *st);
     view->mount = NULL;
     view->lock_fd = -1;
+    view->layers = NULL;
+    view->n_layers = 0;
     char *dir = ds_store_dir_for(opts);
     size_t n = img->n_layers;
     json_t *diff_ids = json_object_get(json_object_get(img->config, "rootfs"), "diff_ids");
@@ -86,6 +88,9 @@ int ds_store_unpack(const ds_opts *opts, ds_image *img, const char *root_dir, co
     }
     view->mount = ds_xstrdup(root_dir);
     view->lock_fd = lock;
+    view->layers = ds_xcalloc(n + 1, sizeof *view->layers);
+    for (size_t i = 0; i < n; i++) view->layers[i] = ds_xstrdup(trees[i]);
+    view->n_layers = n;
     lock = -1;
     st->used = true;
     rc = 0;
