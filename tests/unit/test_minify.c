@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include "build/build.h"
+#include "fs/layer_writer.h"
 #include "minify/minify.h"
 #include "util/fsutil.h"
 
@@ -162,6 +164,78 @@ static void test_closure_rules(void **state) {
         assert_int_equal(st.st_uid, 65532);
         free(p);
     }
+    ds_closure_free(c);
+    ds_trace_free(t);
+}
+
+static ino_t ino_of(const char *dir, const char *rel, uid_t *uid) {
+    char *p = ds_xasprintf("%s%s", dir, rel);
+    struct stat st;
+    assert_int_equal(lstat(p, &st), 0);
+    free(p);
+    if (uid) *uid = st.st_uid;
+    return st.st_ino;
+}
+
+static void layer_of(const char *tree, char *diff_id) {
+    ds_layer_out lo;
+    ds_err e = {0};
+    if (ds_layer_write_tree(tree, DS_COMPRESS_NONE, "/tmp", NULL, NULL, &lo, &e) < 0) fail_msg("%s", e.msg);
+    strcpy(diff_id, lo.diff_id);
+    unlink(lo.blob_path);
+    ds_layer_out_free(&lo);
+}
+
+/* link_from: kept files and symlinks are the source's own inodes, not copies; what the run user
+ * setup changes (passwd, the paths the app wrote) and a file with xattrs get inodes of their
+ * own, the source stays as it was, and the layer of the tree is the same as from copies. */
+static void test_write_tree_links(void **state) {
+    (void)state;
+    ds_trace *t = trace();
+    char *cmd[] = {"app"};
+    ds_minify_opts o = {.command = cmd, .n_command = 1, .path_env = "/bin", .workdir = "/home/app"};
+    ds_closure *c = NULL;
+    ds_err e = {0};
+    assert_int_equal(ds_closure_compute(root, t, &o, &c, &e), 0);
+    char *xf = ds_xasprintf("%s/usr/lib/libfoo.so.1.2", root);
+    assert_int_equal(lsetxattr(xf, "user.distill", "1", 1, 0), 0);
+    char *copied = ds_xasprintf("%s-copied", root), *linked = ds_xasprintf("%s-linked", root);
+    ds_user_setup u = {.add_nonroot = true, .chown_written = true, .chown_uid = 65532, .chown_gid = 65532};
+    assert_int_equal(ds_closure_write_tree(root, c, &u, copied, &e), 0);
+    const char *from[] = {root, NULL};
+    u.link_from = from;
+    assert_int_equal(ds_closure_write_tree(root, c, &u, linked, &e), 0);
+
+    assert_int_equal(ino_of(linked, "/usr/bin/app", NULL), ino_of(root, "/usr/bin/app", NULL));
+    assert_int_not_equal(ino_of(copied, "/usr/bin/app", NULL), ino_of(root, "/usr/bin/app", NULL));
+    assert_int_equal(ino_of(linked, "/usr/lib/libfoo.so.1", NULL), ino_of(root, "/usr/lib/libfoo.so.1", NULL));
+    assert_int_equal(ino_of(linked, "/bin", NULL), ino_of(root, "/bin", NULL));
+    /* xattrs: copied, never a link */
+    assert_int_not_equal(ino_of(linked, "/usr/lib/libfoo.so.1.2", NULL), ino_of(root, "/usr/lib/libfoo.so.1.2", NULL));
+    char *lx = ds_xasprintf("%s/usr/lib/libfoo.so.1.2", linked), v[8] = {0};
+    assert_int_equal(lgetxattr(lx, "user.distill", v, sizeof v), 1);
+    free(lx);
+    /* written by the app: its own inode, chowned there and not in the source */
+    uid_t su, lu;
+    assert_int_not_equal(ino_of(linked, "/var/lib/app/state", &lu), ino_of(root, "/var/lib/app/state", &su));
+    if (getuid() == 0) { assert_int_equal(lu, 65532); assert_int_equal(su, 0); }
+    /* passwd: rewritten in the result, the source's unchanged */
+    assert_int_not_equal(ino_of(linked, "/etc/passwd", NULL), ino_of(root, "/etc/passwd", NULL));
+    char *p = ds_xasprintf("%s/etc/passwd", root), *data = NULL;
+    size_t len;
+    assert_int_equal(ds_read_file(p, &data, &len, 0, &e), 0);
+    assert_null(strstr(data, "nonroot"));
+    free(data); free(p);
+    char a[DS_DIGEST_LEN + 1], b[DS_DIGEST_LEN + 1];
+    layer_of(copied, a);
+    layer_of(linked, b);
+    assert_string_equal(a, b);
+
+    lremovexattr(xf, "user.distill");
+    free(xf);
+    ds_rmtree(copied, &e);
+    ds_rmtree(linked, &e);
+    free(copied); free(linked);
     ds_closure_free(c);
     ds_trace_free(t);
 }
@@ -368,6 +442,7 @@ static void test_tools(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_closure_rules),
+        cmocka_unit_test(test_write_tree_links),
         cmocka_unit_test(test_interpreter_kept),
         cmocka_unit_test(test_absent_shell),
         cmocka_unit_test(test_keep_package),
