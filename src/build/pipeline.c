@@ -140,6 +140,7 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
     json_t *seccomp = NULL, *harden_json = NULL, *rconfig = NULL;
     char *cand_tree = NULL, *fallback_why = NULL, *caps_why = NULL;
     ds_candidate cand = {0};
+    int n_trees = 0; /* candidate trees written, across the entry point fallback's second closure too */
     ds_run_result rr = {.failed = -1};
     ds_store_view sview = DS_STORE_VIEW_INIT; /* the source tree, when it comes from the layer store */
     int rc = -1;
@@ -262,7 +263,7 @@ closure:
          * journal, creating inodes just after deleting thousands scans past every recently
          * freed one (recently_deleted()), which made a second attempt cost twice the first. */
         char *old_tree = cand_tree;
-        cand_tree = ds_xasprintf("%s/candidate-%d", c.work, attempt);
+        cand_tree = ds_xasprintf("%s/candidate-%d", c.work, n_trees++); /* never the old one's name */
         ds_user_setup us = {.add_nonroot = vuid == DS_NONROOT_UID, .chown_written = vuid != 0,
                             .chown_uid = vuid, .chown_gid = vgid};
         /* Kept files as hard links to the source's own inodes: the runs see the tree through an
