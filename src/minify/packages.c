@@ -158,7 +158,7 @@ static void free_strlist(void *v) {
     free(v);
 }
 
-static void own(ds_pkgindex *ix, ds_root *tree, size_t k, const ds_strlist *files) {
+static void own(ds_pkgindex *ix, ds_root *tree, const ds_tree *t, size_t k, const ds_strlist *files) {
     ds_kpkg *kp = &ix->v[k];
     for (size_t i = 0; i < files->n; i++) {
         const char *f = files->v[i];
@@ -177,11 +177,18 @@ static void own(ds_pkgindex *ix, ds_root *tree, size_t k, const ds_strlist *file
         free(clean);
         if (!name) continue;
         /* The canonical parent has no symlink in it: lstat of the last component stays inside. */
-        struct stat st;
-        char *host = ds_xasprintf("%s%s", tree->rp.dir, name);
-        int lr = lstat(host, &st);
-        free(host);
-        if (lr < 0) { free(name); continue; }
+        /* The walk of the tree has its lstat already (lstat again what it did not list). */
+        struct stat st = {0};
+        const ds_fentry *fe = ds_tree_find(t, name);
+        if (fe) {
+            st.st_mode = fe->mode;
+            st.st_size = fe->size;
+        } else {
+            char *host = ds_xasprintf("%s%s", tree->rp.dir, name);
+            int lr = lstat(host, &st);
+            free(host);
+            if (lr < 0) { free(name); continue; }
+        }
         /* First owner wins: a file both a deb and a language database list is the deb's. */
         if (!strcmp(name, "/") || ds_strmap_has(&ix->owner, name)) { free(name); continue; }
         ds_strmap_put(&ix->owner, name, (void *)(k + 1));
@@ -230,7 +237,7 @@ int ds_pkgindex_build(ds_root *tree, ds_pkgindex *ix, ds_err *err) {
         size_t k = ix->n++;
         ix->v[k].type = ds_xstrdup(p->type);
         ix->v[k].name = ds_xstrdup(p->name);
-        own(ix, tree, k, &p->files);
+        own(ix, tree, &t, k, &p->files);
         ds_strlist *d = !strcmp(p->type, "deb") ? ds_strmap_get(&deps, p->name) : NULL;
         for (size_t j = 0; d && j < d->n; j++) {
             ix->v[k].depends = ds_xrealloc(ix->v[k].depends, (ix->v[k].n_depends + 1) * sizeof(char *));
