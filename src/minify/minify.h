@@ -84,8 +84,8 @@ typedef struct ds_user_setup {
      * of an overlay, or src_root itself when it is a plain directory). A kept regular file
      * that is the very inode of the topmost tree holding its path (same inode number, owner,
      * mode, size and mtime, no xattrs), on dst_root's file system, becomes a hard link to it
-     * (a symlink likewise: link(2) links the symlink itself)
-     * instead of a copy: no inode to allocate, no bytes to copy. Only for a dst_root that
+     * instead of a copy (a symlink likewise: link(2) links the symlink itself): no inode to
+     * allocate, no bytes to copy. Only for a dst_root that
      * nothing writes into in place (the caller's promise: runs use an overlay over it, and no
      * --harden or file capability follows); the paths the app wrote are copied all the same,
      * since chown_written changes them. */

@@ -74,7 +74,7 @@ static int link_same(const char *const *trees, const char *rel, const struct sta
         int r = lstat(p, &lst);
         if (r < 0 && errno == ENOENT) { free(p); continue; } /* in a lower tree, if any */
         /* The topmost tree with the path decides: the same inode, or a copy. */
-        bool same = r == 0 && (lst.st_mode & S_IFMT) == (st->st_mode & S_IFMT) && lst.st_ino == st->st_ino && lst.st_mode == st->st_mode &&
+        bool same = r == 0 && lst.st_ino == st->st_ino && lst.st_mode == st->st_mode &&
                     lst.st_uid == st->st_uid && lst.st_gid == st->st_gid && lst.st_size == st->st_size &&
                     lst.st_mtim.tv_sec == st->st_mtim.tv_sec && lst.st_mtim.tv_nsec == st->st_mtim.tv_nsec &&
                     llistxattr(p, NULL, 0) == 0;
