@@ -34,4 +34,21 @@ int ds_store_manifest_make(const char *tree, bool hashes, json_t **out, ds_err *
  * (why says what differs first), -1 on an error. */
 int ds_store_manifest_check(const char *tree, json_t *manifest, bool verify, char *why, size_t why_len, ds_err *err);
 
+/* The layer trees (trees[0] the topmost) flattened into dst (an existing empty directory) as an
+ * overlay of them would show: DS_FLAT_LINK hard-links the stored files (for a tree nobody
+ * writes: a write would change the store), DS_FLAT_COPY copies them (a reflink where the
+ * filesystem can). Device nodes only with devices (and root). Errors name the entry. */
+typedef enum { DS_FLAT_LINK, DS_FLAT_COPY } ds_flat_mode;
+int ds_store_flatten(const char *const *trees, size_t n, const char *dst, ds_flat_mode mode, bool devices, ds_err *err);
+
+/* 1 (with st->why_not) when img cannot go through the store with these unpack options (not
+ * root, options other than the store's, no valid diff_id for every layer), else 0. */
+int ds_store_usable(ds_image *img, const ds_unpack_opts *uo, ds_store_stats *st);
+
+/* Every layer of img found or made in the store at dir (whose shared lock the caller holds):
+ * *trees gets their tree dirs, the topmost first (n of them, malloc'd). 1: the store cannot
+ * be used for this image (st->why_not says why; the caller unpacks without it). */
+int ds_store_layers_ready(const char *dir, const ds_opts *opts, ds_image *img, ds_store_stats *st, char ***trees,
+                          ds_err *err);
+
 #endif
