@@ -5,7 +5,8 @@
       top-a: srv/a.txt, and etc/motd whited out; top-b: srv/b.txt; top-c: srv/c.txt
       top-r: what a tree copy must get right: a file and a directory whited out, an opaque
              directory, a hard link pair, a symlink, a setuid file of 1234:5678, an xattr, a fifo
-      top-s: on top-r: the symlink replaced by a directory, one of the hard links replaced
+      top-s: on top-r: the symlink replaced by a directory, one of the hard links replaced, a
+             directory of the base removed and made again (opaque in the store)
   store_images.py treesig DIR              every path of DIR with type, mode, owner, size,
       mtime, link count, target, xattrs and content hash (directories: type, mode, owner,
       xattrs only: their size and times depend on the filesystem and on when they changed)
@@ -47,6 +48,8 @@ def tar_rich(name):
         else:  # top-s
             add("srv/.wh.ln"); add("srv/ln/", tarfile.DIRTYPE, mode=0o700); add("srv/ln/in", data=b"in\n")
             add("srv/h2", data=b"replaced\n")
+            add("usr/share/.wh.common-licenses"); add("usr/share/common-licenses/", tarfile.DIRTYPE, mode=0o755)
+            add("usr/share/common-licenses/MINE", data=b"mine\n")
     return buf.getvalue()
 
 def treesig(top):
