@@ -4,9 +4,13 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
 #include "image/image.h"
 #include "store/store.h"
+#include "util/digest.h"
 #include "util/err.h"
+#include "util/strmap.h"
 
 /* An overlay at target: lowers[0] is the topmost. upper and work NULL: read-only (overlayfs
  * needs two lowers then: give an empty directory as the last one). Stored layers are never
@@ -27,9 +31,20 @@ int ds_store_layer_ensure(const char *dir, ds_image *img, size_t i, const char *
                           const char *want_diff_id, const char *const *parent_trees, size_t n_parents,
                           const ds_unpack_opts *uo, bool verify, ds_store_stats *st, ds_err *err);
 
+/* A file's hash taken while the unpacker wrote it (fs/unpack.h on_file), keyed by its inode
+ * number in decimal; used for a file whose inode, size and ctime still match and which has one
+ * link (anything else, e.g. a file copied up by a hard link entry, is read again). */
+typedef struct ds_store_known {
+    char sha256[DS_DIGEST_LEN + 1];
+    off_t size;
+    struct timespec ctime;
+} ds_store_known;
+void ds_store_known_add(ds_strmap *known, int fd, const char *sha256);
+
 /* The manifest of a layer tree: every path below tree with type, mode, size, mtime, owner,
- * and with hashes the sha256 of each regular file. */
-int ds_store_manifest_make(const char *tree, bool hashes, json_t **out, ds_err *err);
+ * and with hashes the sha256 of each regular file (from known where it matches, else read;
+ * known may be NULL). */
+int ds_store_manifest_make(const char *tree, bool hashes, const ds_strmap *known, json_t **out, ds_err *err);
 /* 0 when tree still matches manifest (content re-hashed with verify), 1 when it does not
  * (why says what differs first), -1 on an error. */
 int ds_store_manifest_check(const char *tree, json_t *manifest, bool verify, char *why, size_t why_len, ds_err *err);

@@ -77,7 +77,7 @@ static void test_manifest_check(void **state) {
     assert_int_equal(symlink("etc/conf", link), 0);
     free(link);
     json_t *m;
-    assert_int_equal(ds_store_manifest_make(base, true, &m, &e), 0);
+    assert_int_equal(ds_store_manifest_make(base, true, NULL, &m, &e), 0);
     assert_int_equal(json_integer_value(json_object_get(m, "files")), 4);
     assert_int_equal(check(base, m, false, why), 0);
     assert_int_equal(check(base, m, true, why), 0);
