@@ -121,6 +121,18 @@ static int step(ds_bctx *c, const char *stage, const char *kind, const char *cmd
 
 static bool is_stage(const char *a, const char *b) { return !strcmp(a, b); }
 
+/* 0 when something listens on PORT. After a run of our own (the trace, before verify) the
+ * runtime may still be tearing the last container down (podman's conmon, dockerd): give the
+ * port up to 10 s to close before calling it someone else's. */
+static int port_busy(const ds_runtime *rt, int port, bool after_own_run) {
+    for (int tries = after_own_run ? 100 : 1;; ) {
+        int busy = rt->ops->port_in_use ? rt->ops->port_in_use(rt->ctx, port) : ds_tcp_probe(port);
+        if (busy != 0 || --tries <= 0) return busy;
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 int ds_build_run_app(ds_bctx *c, const char *tree, const char *user, bool trace, const char *stage,
                      const json_t *seccomp, ds_run_result *rr, ds_err *err) {
     memset(rr, 0, sizeof *rr);
@@ -159,7 +171,7 @@ int ds_build_run_app(ds_bctx *c, const char *tree, const char *user, bool trace,
     if (!o->network_none)
         for (size_t i = 0; i < c->cfg.n_tcp_ports; i++) {
             int port = c->cfg.tcp_ports[i];
-            int busy = rt->ops->port_in_use ? rt->ops->port_in_use(rt->ctx, port) : ds_tcp_probe(port);
+            int busy = port_busy(rt, port, c->runs > 1);
             if (busy == 0) {
                 ds_fail(err, "port %d is already in use on this machine: stop what listens there first", port);
                 goto out;
