@@ -3,6 +3,7 @@
 #include <string.h>
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "store/store.h"
 #include "util/progress.h"
 
 static const char usage[] =
@@ -15,6 +16,10 @@ static const char usage[] =
     "  --compress gzip|zstd|none     recompress layers (default: keep what the source has)\n"
     CLI_TRANSPORT_HELP
     "  --tls-verify=BOOL             both --src-tls-verify and --dest-tls-verify\n"
+    "  --store DIR                   the layer store a rootfs: DST is made from (default:\n"
+    "                                $DISTILL_STORE, $XDG_CACHE_HOME/distill, /var/cache/distill as root)\n"
+    "  --no-store                    unpack the layers straight into a rootfs: DST\n"
+    "  --verify-store                re-hash every stored file before using it\n"
     "\nSRC and DST are oci:PATH[:REF], oci-archive:PATH[:REF], docker-archive:PATH[:REPO:TAG],\n"
     "docker://HOST[:PORT]/REPO[:TAG|@DIGEST], rootfs:DIR, docker-daemon:NAME[:TAG] (the Docker Engine\n"
     "on $DOCKER_HOST, default unix:///var/run/docker.sock) or containers-storage:[[STORAGE]]NAME[:TAG]\n"
@@ -22,7 +27,11 @@ static const char usage[] =
     "oci:PATH@DIGEST or oci-archive:PATH@DIGEST: one manifest of the layout by digest, tagged or not.\n"
     "A single-platform SRC of another platform than --platform is copied with a warning. An existing\n"
     "oci-archive or docker-archive DST gets the image added (its other images stay); an existing file\n"
-    "of another kind is refused.\n";
+    "of another kind is refused.\n\n"
+    "A rootfs:DIR DST is made from the layer store (as root, without --compress): each layer is\n"
+    "unpacked into the store once, and DIR is an independent copy of the stored layers (reflinks\n"
+    "where the filesystem shares blocks, else a plain copy): editing DIR never changes the store,\n"
+    "and a second copy of the same image unpacks nothing.\n";
 
 int cmd_copy(int argc, char **argv) {
     ds_opts opts;
@@ -30,7 +39,7 @@ int cmd_copy(int argc, char **argv) {
     bool quiet = false;
     const cli_opt own[] = {{.name = "quiet", .short_name = 'q', .kind = CLI_BOOL, .target = &quiet}, {0}};
     cli_opt shared[CLI_T_MAX + 1];
-    cli_transport_table(shared, &opts, CLI_T_SRC | CLI_T_DEST | CLI_T_AUTH | CLI_T_COMPRESS | CLI_T_TMPDIR);
+    cli_transport_table(shared, &opts, CLI_T_SRC | CLI_T_DEST | CLI_T_AUTH | CLI_T_COMPRESS | CLI_T_TMPDIR | CLI_T_STORE);
     cli_list args = {0};
     int pr = cli_parse("copy", usage, own, shared, argc - 1, argv + 1, &args, NULL);
     size_t npos = args.n;
@@ -45,7 +54,12 @@ int cmd_copy(int argc, char **argv) {
     if (ds_image_open(pos[0], &opts, &img, &err) < 0) return cli_error("copy", &err);
     cli_platform_warn(&opts, img);
     char digest[DS_DIGEST_LEN + 1];
-    int r = ds_image_copy(img, pos[1], &opts, digest, &err);
+    ds_store_stats st;
+    int r = ds_store_copy_rootfs(img, pos[1], &opts, digest, &st, &err);
+    if (r == 1) { /* not a rootfs: DST, or the store cannot be used: the plain copy */
+        ds_err_clear(&err);
+        r = ds_image_copy(img, pos[1], &opts, digest, &err);
+    }
     ds_image_close(img);
     if (r < 0) return cli_error("copy", &err);
     printf("%s\n", digest);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "fs/layer_reader.h"
 #include "fs/root_path.h"
+#include "util/digest.h"
 #include "util/strmap.h"
 #include "util/fsutil.h"
 #include "util/progress.h"
@@ -219,16 +220,35 @@ static bool all_zero(const char *p, size_t len) {
 /* Blocks of zeros are not written but left as holes: a layer of zeros compresses
  * ~30000:1 with zstd, so a 3 MB blob could otherwise fill 100 GB of disk here. The
  * file reads the same; ftruncate sets its size. */
-static int write_data(applier *ap, struct archive *a, int fd, struct archive_entry *e, const char *entry, ds_err *err) {
+/* h (when not NULL) takes the content up to `to`: the bytes at `hashed` were hashed already,
+ * those between are holes (zeros). Blocks come in increasing offsets. */
+static void hash_zeros(ds_sha256 *h, la_int64_t *hashed, la_int64_t to) {
+    static const char zeros[1 << 16];
+    while (*hashed < to) {
+        size_t n = (size_t)(to - *hashed > (la_int64_t)sizeof zeros ? (la_int64_t)sizeof zeros : to - *hashed);
+        ds_sha256_update(h, zeros, n);
+        *hashed += (la_int64_t)n;
+    }
+}
+
+static int write_data(applier *ap, struct archive *a, int fd, struct archive_entry *e, ds_sha256 *h, bool *h_ok,
+                      const char *entry, ds_err *err) {
     const void *buf;
     size_t len;
-    la_int64_t off, end = 0, written = 0;
+    la_int64_t off, end = 0, written = 0, hashed = 0;
     for (;;) {
         int r = archive_read_data_block(a, &buf, &len, &off);
         if (r == ARCHIVE_EOF) break;
         if (r < ARCHIVE_WARN) return entry_fail(ap, err, entry, archive_error_string(a) ? archive_error_string(a) : "read error");
         const char *p = buf;
         if (off + (la_int64_t)len > end) end = off + (la_int64_t)len;
+        if (h && *h_ok && off >= hashed) {
+            hash_zeros(h, &hashed, off);
+            ds_sha256_update(h, p, len);
+            hashed += (la_int64_t)len;
+        } else if (h) {
+            *h_ok = false; /* blocks out of order (libarchive gives none): no hash, the caller reads the file */
+        }
         if (all_zero(p, len)) continue;
         while (len) {
             ssize_t w = pwrite(fd, p, len, off);
@@ -240,6 +260,7 @@ static int write_data(applier *ap, struct archive *a, int fd, struct archive_ent
     /* Holes at the end (sparse entries, skipped zeros) still count in the size. */
     if (archive_entry_size_is_set(e) && end < archive_entry_size(e)) end = archive_entry_size(e);
     if (written < end && ftruncate(fd, end) < 0) return entry_fail_errno(ap, err, entry, "truncate");
+    if (h && *h_ok) hash_zeros(h, &hashed, end);
     return 0;
 }
 
@@ -439,8 +460,16 @@ static int apply_node(applier *ap, struct archive *a, struct archive_entry *e, i
             int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
             if (fd < 0) r = entry_fail_errno(ap, err, entry, "create");
             else {
-                r = write_data(ap, a, fd, e, entry, err);
+                ds_sha256 h;
+                bool h_ok = true;
+                if (ap->o->on_file) ds_sha256_init(&h);
+                r = write_data(ap, a, fd, e, ap->o->on_file ? &h : NULL, &h_ok, entry, err);
                 if (r == 0) r = meta_fd(ap, fd, e, true, entry, err);
+                if (ap->o->on_file) {
+                    char d[DS_DIGEST_LEN + 1];
+                    ds_sha256_final(&h, d); /* frees the context on failure too */
+                    if (r == 0 && h_ok) ap->o->on_file(ap->o->on_file_ud, fd, d);
+                }
                 if (close(fd) < 0 && r == 0) r = entry_fail_errno(ap, err, entry, "close");
             }
         }

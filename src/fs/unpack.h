@@ -19,6 +19,11 @@ typedef struct ds_unpack_opts {
     bool keep_xattrs;
     bool allow_devices; /* mknod device nodes (only when root; else skipped and counted) */
     size_t *skipped_devices; /* optional: incremented for each device node not created */
+    /* Optional: called for each regular file written, after its data and attributes, with its
+     * fd and the sha256 ("sha256:<hex>") of its content (holes as zeros), hashed while it is
+     * written: one pass for a caller that wants every file's hash (the layer store). */
+    void (*on_file)(void *ud, int fd, const char *sha256);
+    void *on_file_ud;
 } ds_unpack_opts;
 void ds_unpack_opts_default(ds_unpack_opts *o);
 

@@ -72,7 +72,7 @@ int ds_store_open_locked(const char *dir, bool exclusive, ds_err *err) {
 }
 
 json_t *ds_store_stats_json(const ds_store_stats *st) {
-    json_t *j = json_pack("{s:b, s:I, s:I, s:I}", "used", st->used, "layers_unpacked", (json_int_t)st->layers_unpacked,
+    json_t *j = json_pack("{s:b, s:b, s:I, s:I, s:I}", "used", st->used, "flattened", st->flattened, "layers_unpacked", (json_int_t)st->layers_unpacked,
                           "layers_reused", (json_int_t)st->layers_reused, "layers_redone", (json_int_t)st->layers_redone);
     if (!st->used && st->why_not[0]) json_object_set_new(j, "why_not", json_string(st->why_not));
     return j;

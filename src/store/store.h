@@ -23,8 +23,13 @@
  * A layer is made by applying its tar (fs/unpack.c, the same safe applier as without the
  * store) to an overlay of its parents with a fresh upper dir, which then becomes the layer's
  * tree; an image's tree is an overlay of its stored layers (read-only, or with a private upper
- * dir when the command writes to it). Needs overlayfs and root; without them, or with
- * --no-store, commands unpack into a private tree as before. */
+ * dir when the command writes to it). Where the overlay cannot be mounted (no overlayfs,
+ * EPERM in a container, or DISTILL_STORE_NO_OVERLAY=1), the image's tree is the stored layers
+ * flattened instead (store_flatten.c): hard links to the stored files for a read-only tree, a
+ * copy (reflinks where the filesystem can) for a writable one. Making a layer with parents
+ * needs the overlay: without it (or without root, or with --no-store) commands unpack into a
+ * private tree as before. `copy SRC rootfs:DIR` materialises DIR from the stored layers
+ * (ds_store_copy_rootfs, always a copy: DIR is the user's to edit). */
 #ifndef DS_STORE_STORE_H
 #define DS_STORE_STORE_H
 #include <jansson.h>
@@ -37,7 +42,8 @@ typedef struct ds_store_stats {
     size_t layers_unpacked; /* made now (a tampered layer redone counts here too) */
     size_t layers_reused;   /* found in the store, manifest checked */
     size_t layers_redone;   /* found but changed behind our back: made again */
-    bool used;              /* false: the store was not used (--no-store, no overlay) */
+    bool used;              /* false: the store was not used (--no-store, not root, ...) */
+    bool flattened;         /* the tree is the stored layers flattened (no overlay could be mounted) */
     char why_not[160];      /* when !used and a store was asked for: why */
 } ds_store_stats;
 
@@ -66,7 +72,14 @@ int ds_store_unpack(const ds_opts *opts, ds_image *img, const char *root_dir, co
                     const ds_unpack_opts *uo, ds_store_stats *st, ds_store_view *view, ds_err *err);
 /* Unmount the tree (if mounted) and drop the store's lock. Safe on an unused view. */
 void ds_store_view_release(ds_store_view *v);
-/* {"used": bool, "layers_unpacked": n, "layers_reused": n, "layers_redone": n[, "why_not": s]} */
+/* img to rootfs:DIR (dst_ref) through the store: its layers found or made in the store, then
+ * DIR made from them as an independent copy (reflinks where the filesystem can: editing DIR
+ * never changes the store), in a temp sibling renamed into place. out_digest as
+ * ds_image_copy gives it. 1: not for the store (dst_ref is not rootfs:, --compress given,
+ * the store is off or cannot be used: st->why_not): the caller copies with ds_image_copy. */
+int ds_store_copy_rootfs(ds_image *img, const char *dst_ref, const ds_opts *opts, char out_digest[DS_DIGEST_LEN + 1],
+                         ds_store_stats *st, ds_err *err);
+/* {"used": bool, "flattened": bool, "layers_unpacked": n, "layers_reused": n, "layers_redone": n[, "why_not": s]} */
 json_t *ds_store_stats_json(const ds_store_stats *st);
 
 /* What is in a store: one entry per layer. */

@@ -43,6 +43,8 @@ static int open_hashed(const char *blob, const ds_desc *l, const char *scratch, 
     return ds_layer_reader_open(scratch, NULL, a, err);
 }
 
+static void on_file(void *ud, int fd, const char *sha256) { ds_store_known_add(ud, fd, sha256); }
+
 static int make_layer(const char *dir, ds_image *img, size_t i, const char *hex, const char *want,
                       const char *const *parents, size_t np, const ds_unpack_opts *uo, ds_err *err) {
     char *tmp = NULL, *tree = NULL, *work = NULL, *merged = NULL, *scratch = NULL, *blob = NULL;
@@ -50,6 +52,8 @@ static int make_layer(const char *dir, ds_image *img, size_t i, const char *hex,
     json_t *man = NULL;
     int rc = -1;
     ds_desc *l = &img->layers[i];
+    ds_strmap known;
+    ds_strmap_init(&known);
     if (ds_mkdtemp_path(ds_xasprintf("%s/tmp/%.16s.%ld.XXXXXX", dir, hex, (long)getpid()), &tmp, err) < 0) return -1;
     tree = ds_xasprintf("%s/tree", tmp);
     work = ds_xasprintf("%s/work", tmp);
@@ -73,12 +77,16 @@ static int make_layer(const char *dir, ds_image *img, size_t i, const char *hex,
         ds_fail(err, "the uncompressed layer is %s, the config's diff_id is %s: nothing stored", diff, want);
         goto out;
     }
-    if (ds_layer_apply_archive(apply_to, blob, a, uo, err) < 0) goto out;
+    /* Each file hashed while it is written: the manifest need not read the layer again. */
+    ds_unpack_opts huo = *uo;
+    huo.on_file = on_file;
+    huo.on_file_ud = &known;
+    if (ds_layer_apply_archive(apply_to, blob, a, &huo, err) < 0) goto out;
     if (mounted) { ds_store_overlay_umount(merged); mounted = false; }
     unlink(scratch);
     ds_err e2;
     if (np && (ds_rmtree(work, &e2) < 0 || rmdir(merged) < 0)) { ds_fail(err, "%s: cannot clean up", tmp); goto out; }
-    if (ds_store_manifest_make(tree, true, &man, err) < 0) goto out;
+    if (ds_store_manifest_make(tree, true, &known, &man, err) < 0) goto out;
     json_object_set_new(man, "diff_id", json_string(diff));
     json_object_set_new(man, "chain_id", json_sprintf("sha256:%s", hex));
     json_object_set_new(man, "blob", json_string(l->digest));
@@ -103,6 +111,7 @@ out:
     if (blob && is_temp) unlink(blob);
     if (tmp) { ds_err e2; unlink(scratch); ds_rmtree(tmp, &e2); }
     json_decref(man);
+    ds_strmap_free(&known, free);
     free(blob); free(tmp); free(tree); free(work); free(merged); free(scratch);
     return rc;
 }

@@ -61,7 +61,30 @@ static char *join(const char *dir, const char *name) {
     return *dir ? ds_xasprintf("%s/%s", dir, name) : ds_xstrdup(name);
 }
 
-int ds_store_manifest_make(const char *tree, bool hashes, json_t **out, ds_err *err) {
+void ds_store_known_add(ds_strmap *known, int fd, const char *sha256) {
+    struct stat st;
+    if (fstat(fd, &st) < 0) return;
+    char key[24];
+    snprintf(key, sizeof key, "%ju", (uintmax_t)st.st_ino);
+    ds_store_known *k = ds_strmap_get(known, key);
+    if (!k) k = ds_xmalloc(sizeof *k);
+    snprintf(k->sha256, sizeof k->sha256, "%s", sha256);
+    k->size = st.st_size;
+    k->ctime = st.st_ctim;
+    ds_strmap_put(known, key, k);
+}
+
+static const char *known_hash(const ds_strmap *known, const struct stat *st) {
+    if (!known || st->st_nlink != 1) return NULL;
+    char key[24];
+    snprintf(key, sizeof key, "%ju", (uintmax_t)st->st_ino);
+    const ds_store_known *k = ds_strmap_get(known, key);
+    if (!k || k->size != st->st_size || k->ctime.tv_sec != st->st_ctim.tv_sec || k->ctime.tv_nsec != st->st_ctim.tv_nsec)
+        return NULL;
+    return k->sha256;
+}
+
+int ds_store_manifest_make(const char *tree, bool hashes, const ds_strmap *known, json_t **out, ds_err *err) {
     int rootfd = open(tree, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0) return ds_fail_errno(err, "%s", tree);
     json_t *entries = json_array();
@@ -96,7 +119,10 @@ int ds_store_manifest_make(const char *tree, bool hashes, json_t **out, ds_err *
             json_t *hv = json_null();
             if (t == 'f') {
                 size += (uint64_t)st.st_size;
-                if (hashes) {
+                const char *kh = hashes ? known_hash(known, &st) : NULL;
+                if (kh) {
+                    hv = json_string(kh + 7);
+                } else if (hashes) {
                     char h[DS_DIGEST_LEN + 1];
                     if (hash_file(dirfd(d), de->d_name, h) < 0) {
                         rc = ds_fail_errno(err, "%s/%s", tree, p);
@@ -129,7 +155,7 @@ int ds_store_manifest_check(const char *tree, json_t *manifest, bool verify, cha
     json_t *want = json_object_get(manifest, "entries");
     if (!json_is_array(want)) { snprintf(why, why_len, "the manifest has no entries"); return 1; }
     json_t *now = NULL;
-    if (ds_store_manifest_make(tree, verify, &now, err) < 0) {
+    if (ds_store_manifest_make(tree, verify, NULL, &now, err) < 0) {
         /* A directory gone or made unreadable behind our back is a changed layer, not ours to fail on. */
         snprintf(why, why_len, "%s", err->msg);
         return 1;

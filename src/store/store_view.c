@@ -26,6 +26,65 @@ static bool canonical(const ds_unpack_opts *uo) {
     return !uo || (uo->keep_owners == d.keep_owners && uo->keep_xattrs == d.keep_xattrs);
 }
 
+/* The checks that send a command to the plain unpacker: 1 with st->why_not. */
+int ds_store_usable(ds_image *img, const ds_unpack_opts *uo, ds_store_stats *st) {
+    if (geteuid() != 0) { snprintf(st->why_not, sizeof st->why_not, "not root: the store needs overlayfs"); return 1; }
+    if (!canonical(uo)) { snprintf(st->why_not, sizeof st->why_not, "unpack options differ from the store's"); return 1; }
+    json_t *diff_ids = json_object_get(json_object_get(img->config, "rootfs"), "diff_ids");
+    size_t n = img->n_layers;
+    bool ok = n > 0 && json_is_array(diff_ids) && json_array_size(diff_ids) == n;
+    for (size_t i = 0; ok && i < n; i++) ok = ds_digest_valid(json_string_value(json_array_get(diff_ids, i)) ?: "");
+    if (!ok) { snprintf(st->why_not, sizeof st->why_not, "the config has no valid diff_id for every layer"); return 1; }
+    return 0;
+}
+
+int ds_store_layers_ready(const char *dir, const ds_opts *opts, ds_image *img, ds_store_stats *st, char ***out,
+                          ds_err *err) {
+    size_t n = img->n_layers;
+    json_t *diff_ids = json_object_get(json_object_get(img->config, "rootfs"), "diff_ids");
+    ds_unpack_opts dflt; /* layers are stored one way, whatever the command asked */
+    ds_unpack_opts_default(&dflt);
+    char (*chain)[DS_DIGEST_LEN + 1] = ds_xcalloc(n, sizeof *chain);
+    chain_ids(diff_ids, n, chain);
+    char **trees = ds_xcalloc(n + 2, sizeof *trees); /* room for the caller's extra lowers */
+    int rc = 0;
+    /* trees[] top first: layer i's parents are trees[n-i .. n-1]. */
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        trees[n - 1 - i] = ds_xasprintf("%s/layers/%s/tree", dir, chain[i] + 7);
+        ds_progress_task(0, "Layer %zu/%zu %.19s (store)...", i + 1, n, img->layers[i].digest);
+        int r = ds_store_layer_ensure(dir, img, i, chain[i] + 7, json_string_value(json_array_get(diff_ids, i)),
+                                      (const char *const *)trees + (n - i), i, &dflt, opts->verify_store, st, err);
+        if (r == 1) {
+            snprintf(st->why_not, sizeof st->why_not, "layer %zu cannot be stored here (%.100s)", i + 1, err->msg);
+            rc = 1;
+        } else if (r < 0) {
+            rc = ds_err_wrap(err, "layer %zu (%s)", i + 1, img->layers[i].digest);
+        }
+    }
+    ds_progress_done();
+    free(chain);
+    if (rc != 0) {
+        for (size_t i = 0; i < n + 2; i++) free(trees[i]);
+        free(trees);
+        return rc;
+    }
+    *out = trees;
+    return 0;
+}
+
+/* The overlay cannot be mounted (no overlayfs, not allowed here, DISTILL_STORE_NO_OVERLAY=1):
+ * the stored layers flattened into root_dir instead. Read-only trees are hard links to the
+ * stored files (nobody writes to them: the runtime's overlay above the build's source never
+ * writes to its lower dir); a writable one is a copy (reflinks where the filesystem can). */
+static int flatten_view(char **trees, size_t n, const char *root_dir, bool writable, const ds_unpack_opts *uo,
+                        ds_err *err) {
+    ds_progress_task(0, "Flattening %zu stored layer(s)...", n);
+    int r = ds_store_flatten((const char *const *)trees, n, root_dir, writable ? DS_FLAT_COPY : DS_FLAT_LINK,
+                             uo && uo->allow_devices, err);
+    ds_progress_done();
+    return r;
+}
+
 int ds_store_unpack(const ds_opts *opts, ds_image *img, const char *root_dir, const char *work_dir, bool writable,
                     const ds_unpack_opts *uo, ds_store_stats *st, ds_store_view *view, ds_err *err) {
     memset(st, 0, sizeof *st);
@@ -35,38 +94,16 @@ int ds_store_unpack(const ds_opts *opts, ds_image *img, const char *root_dir, co
     view->n_layers = 0;
     char *dir = ds_store_dir_for(opts);
     size_t n = img->n_layers;
-    json_t *diff_ids = json_object_get(json_object_get(img->config, "rootfs"), "diff_ids");
-    char (*chain)[DS_DIGEST_LEN + 1] = NULL;
     char **trees = NULL;
     int rc = -1, lock = -1;
-    if (!dir) goto plain;
-    if (geteuid() != 0) { snprintf(st->why_not, sizeof st->why_not, "not root: the store needs overlayfs"); goto plain; }
-    if (!canonical(uo)) { snprintf(st->why_not, sizeof st->why_not, "unpack options differ from the store's"); goto plain; }
-    bool ok = n > 0 && json_is_array(diff_ids) && json_array_size(diff_ids) == n;
-    for (size_t i = 0; ok && i < n; i++) ok = ds_digest_valid(json_string_value(json_array_get(diff_ids, i)) ?: "");
-    if (!ok) { snprintf(st->why_not, sizeof st->why_not, "the config has no valid diff_id for every layer"); goto plain; }
+    if (!dir || ds_store_usable(img, uo, st)) goto plain;
     if (ds_mkdirs(root_dir, 0755, err) < 0) goto out;
     if (!ds_dir_empty(root_dir)) { ds_fail(err, "%s: not empty (unpacking needs an empty directory)", root_dir); goto out; }
     lock = ds_store_open_locked(dir, false, err);
     if (lock < 0) goto out;
-    ds_unpack_opts dflt; /* layers are stored one way, whatever the command asked */
-    ds_unpack_opts_default(&dflt);
-    chain = ds_xcalloc(n, sizeof *chain);
-    chain_ids(diff_ids, n, chain);
-    trees = ds_xcalloc(n + 2, sizeof *trees);
-    /* trees[] top first: layer i's parents are trees[n-i .. n-1]. */
-    for (size_t i = 0; i < n; i++) {
-        trees[n - 1 - i] = ds_xasprintf("%s/layers/%s/tree", dir, chain[i] + 7);
-        ds_progress_task(0, "Layer %zu/%zu %.19s (store)...", i + 1, n, img->layers[i].digest);
-        int r = ds_store_layer_ensure(dir, img, i, chain[i] + 7, json_string_value(json_array_get(diff_ids, i)),
-                                      (const char *const *)trees + (n - i), i, &dflt, opts->verify_store, st, err);
-        if (r == 1) {
-            snprintf(st->why_not, sizeof st->why_not, "layer %zu cannot be stored here (%.100s)", i + 1, err->msg);
-            goto plain;
-        }
-        if (r < 0) { ds_err_wrap(err, "layer %zu (%s)", i + 1, img->layers[i].digest); goto out; }
-    }
-    ds_progress_done();
+    int ready = ds_store_layers_ready(dir, opts, img, st, &trees, err);
+    if (ready == 1) goto plain;
+    if (ready < 0) goto out;
     size_t nl = n;
     char *upper = NULL, *work = NULL;
     if (!writable && n == 1) {
@@ -78,15 +115,18 @@ int ds_store_unpack(const ds_opts *opts, ds_image *img, const char *root_dir, co
         work = ds_xasprintf("%s/store-work", work_dir);
         if (ds_mkdirs(upper, 0755, err) < 0 || ds_mkdirs(work, 0700, err) < 0) { free(upper); free(work); goto out; }
     }
-        int m = ds_store_overlay_mount(root_dir, (const char *const *)trees, nl, upper, work,
-                                   uo && !uo->allow_devices, err);
+    int m = ds_store_overlay_mount(root_dir, (const char *const *)trees, nl, upper, work, uo && !uo->allow_devices, err);
     free(upper);
     free(work);
     if (m < 0) {
-        snprintf(st->why_not, sizeof st->why_not, "%.150s", err->msg);
-        goto plain;
+        if (flatten_view(trees, n, root_dir, writable, uo, err) < 0) {
+            ds_err_wrap(err, "%s", root_dir);
+            goto out;
+        }
+        st->flattened = true;
+    } else {
+        view->mount = ds_xstrdup(root_dir);
     }
-    view->mount = ds_xstrdup(root_dir);
     view->lock_fd = lock;
     view->layers = ds_xcalloc(n + 1, sizeof *view->layers);
     for (size_t i = 0; i < n; i++) view->layers[i] = ds_xstrdup(trees[i]);
@@ -104,7 +144,6 @@ out:
     if (lock >= 0) close(lock);
     if (trees) for (size_t i = 0; i < n + 2; i++) free(trees[i]);
     free(trees);
-    free(chain);
     free(dir);
     return rc;
 }

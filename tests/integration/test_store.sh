@@ -3,7 +3,9 @@
 # builds of one image (the second unpacks nothing, same digest), two images sharing a base
 # (the base stored once, each tree right), two processes at once over one store, a stored
 # layer changed behind distill's back (noticed, redone), a wrong DiffID (nothing stored),
-# prune keeping the most recently used, and ^C during a store write (no partial layer).
+# prune keeping the most recently used, ^C during a store write (no partial layer), copy to
+# rootfs:DIR made from the store (a second copy unpacks nothing; DIR is a copy the user may
+# edit), and the stored layers flattened where no overlay can be mounted (DISTILL_STORE_NO_OVERLAY=1).
 . "$(dirname "$0")/lib.sh"
 GEN=$TOP/tests/integration/store_images.py
 
@@ -130,6 +132,76 @@ check "^C: no mount left behind" no_mounts
 "$DISTILL" scan --store "$S5" "oci:$base:latest" > /dev/null 2>&1
 check_eq "after ^C: the next scan stores the layer" 1 "$(nlayers "$S5")"
 
+# --- copy to rootfs:DIR through the store ------------------------------------------------------
+# img-r: whiteouts of a file and a directory, an opaque directory, hard links, a symlink turned
+# into a directory, a setuid file of 1234:5678, an xattr, a fifo (store_images.py top-r, top-s).
+python3 "$GEN" stack "$base" "$T/img-r" top-r top-s top-a || fail "store: the copy test image"
+SC=$T/sc
+stamps() { stat -c '%n %i %Y' "$1"/layers/*/manifest.json 2> /dev/null | sort; }
+"$DISTILL" copy -q --no-store "oci:$T/img-r:latest" "rootfs:$T/r0" > "$T/r0.dig" 2> "$T/r0.err"
+check_eq "copy --no-store to rootfs: exits 0" 0 $?
+check "copy --no-store to rootfs: creates no store" test ! -e "$DISTILL_STORE"
+"$DISTILL" copy -q --store "$SC" "oci:$T/img-r:latest" "rootfs:$T/r1" > "$T/r1.dig" 2> "$T/r1.err"
+check_eq "copy to rootfs: through the store exits 0" 0 $?
+check_eq "copy to rootfs: all four layers stored" 4 "$(nlayers "$SC")"
+check_eq "copy to rootfs: the same digest printed as without the store" "$(cat "$T/r0.dig")" "$(cat "$T/r1.dig")"
+python3 "$GEN" treesig "$T/r0" > "$T/r0.sig"; python3 "$GEN" treesig "$T/r1" > "$T/r1.sig"
+check "copy to rootfs: the tree is the --no-store tree (types, modes, owners, sizes, times, links, targets, xattrs, content)" \
+  cmp -s "$T/r0.sig" "$T/r1.sig"
+check "copy to rootfs: the whiteouts and the opaque directory were applied" \
+  bash -c "test ! -e '$T/r1/etc/motd' -a ! -e '$T/r1/usr/share/man' && test \"\$(ls '$T/r1/usr/share/doc')\" = only.txt"
+check_eq "copy to rootfs: setuid 1234:5678 kept, the symlink replaced by a directory" "4755 1234:5678 directory" \
+  "$(stat -c '%a %u:%g' "$T/r1/srv/suid") $(stat -c %F "$T/r1/srv/ln")"
+check_eq "copy to rootfs: a hard link pair of the base stays a pair" \
+  "$(stat -c %i "$T/r0/usr/bin/perl" | xargs -I{} find "$T/r0/usr/bin" -inum {} | wc -l)" \
+  "$(stat -c %i "$T/r1/usr/bin/perl" | xargs -I{} find "$T/r1/usr/bin" -inum {} | wc -l)"
+# A hard link into the store would count one more link on every file.
+check_eq "copy to rootfs: no file of DIR is a hard link into the store" "$(find "$T/r0" -type f -links +1 | wc -l)" \
+  "$(find "$T/r1" -type f -links +1 | wc -l)"
+before=$(stamps "$SC")
+"$DISTILL" copy -q --store "$SC" "oci:$T/img-r:latest" "rootfs:$T/r2" > "$T/r2.dig" 2> "$T/r2.err"
+check_eq "copy to rootfs again (a new DIR): exits 0" 0 $?
+check_eq "copy to rootfs again: no layer made again (every manifest the same file)" "$before" "$(stamps "$SC")"
+check "copy to rootfs again: said nothing of unpacking" bash -c "! grep -q 'Unpacking' '$T/r2.err'"
+python3 "$GEN" treesig "$T/r2" > "$T/r2.sig"
+check "copy to rootfs again: the same tree" cmp -s "$T/r0.sig" "$T/r2.sig"
+# DIR is the user's: edits (content, mode, a file removed, one added) never reach the store.
+echo edited >> "$T/r1/usr/bin/perl"; chmod 0777 "$T/r1/etc/passwd"; rm "$T/r1/srv/x"; echo new > "$T/r1/usr/bin/added"
+"$DISTILL" copy -q --store "$SC" --verify-store "oci:$T/img-r:latest" "rootfs:$T/r3" > /dev/null 2> "$T/r3.err"
+check_eq "after editing a copied DIR: copy --verify-store exits 0" 0 $?
+check_eq "after editing a copied DIR: --verify-store finds every stored layer intact (none redone)" "$before" "$(stamps "$SC")"
+python3 "$GEN" treesig "$T/r3" > "$T/r3.sig"
+check "after editing a copied DIR: a new copy is the image's tree" cmp -s "$T/r0.sig" "$T/r3.sig"
+"$DISTILL" copy -q --store "$SC" "oci:$T/img-r:latest" "rootfs:$T/r3" > /dev/null 2> "$T/r4.err"; rc=$?
+check_eq "copy to an existing non-empty rootfs: DIR: exit 3" 3 $rc
+check "copy to an existing non-empty rootfs: DIR: the error names it" grep -q "rootfs:$T/r3: exists and is not an empty directory" "$T/r4.err"
+check "copy to rootfs: no temp sibling left" test -z "$(find "$T" -maxdepth 1 -name '.r*.tmp-*')"
+check "copy to rootfs: nothing left in the store's tmp/" test -z "$(ls -A "$SC/tmp")"
+check "copy to rootfs: no mount left behind" no_mounts
+rm -rf "${T:?}"/r0 "${T:?}"/r1 "${T:?}"/r2 "${T:?}"/r3
+
+# --- no overlay (DISTILL_STORE_NO_OVERLAY=1): the stored layers flattened ------------------------
+"$DISTILL" scan --store "$SC" --json "oci:$T/img-r:latest" > "$T/fs1.json" 2> /dev/null
+"$DISTILL" scan --no-store --json "oci:$T/img-r:latest" > "$T/fs0.json" 2> /dev/null
+before=$(stamps "$SC")
+DISTILL_STORE_NO_OVERLAY=1 "$DISTILL" scan --store "$SC" --json "oci:$T/img-r:latest" > "$T/fs2.json" 2> "$T/fs2.err"
+check_eq "no overlay: scan through the store exits 0" 0 $?
+check_eq "no overlay: scan finds the packages the overlay shows" "$(jq -c '[.packages[] | "\(.name) \(.version)"] | sort' "$T/fs1.json")" \
+  "$(jq -c '[.packages[] | "\(.name) \(.version)"] | sort' "$T/fs2.json")"
+check_eq "no overlay: scan findings as with the overlay" "$(jq -cS 'del(.entries)' "$T/fs1.json")" "$(jq -cS 'del(.entries)' "$T/fs2.json")"
+# The overlay is mounted nodev and shows the device nodes (unopenable); the flattened tree, like
+# --no-store's, has none: its whole scan is --no-store's.
+check_eq "no overlay: the whole scan is the --no-store scan" "$(jq -cS . "$T/fs0.json")" "$(jq -cS . "$T/fs2.json")"
+check_eq "no overlay: nothing unpacked again" "$before" "$(stamps "$SC")"
+"$DISTILL" harden --store "$SC" "oci:$T/img-r:latest" "oci:$T/hd1:latest" > "$T/hd1.out" 2> "$T/hd1.err"
+DISTILL_STORE_NO_OVERLAY=1 "$DISTILL" harden --store "$SC" "oci:$T/img-r:latest" "oci:$T/hd2:latest" > "$T/hd2.out" 2> "$T/hd2.err"
+check_eq "no overlay: harden exits 0" 0 $?
+check_eq "no overlay: harden writes the same image (a private copy took its changes)" \
+  "$(grep -o 'manifest sha256:[0-9a-f]*' "$T/hd1.err")" "$(grep -o 'manifest sha256:[0-9a-f]*' "$T/hd2.err")"
+"$DISTILL" scan --store "$SC" --verify-store "oci:$T/img-r:latest" > /dev/null 2>&1
+check_eq "no overlay: scan and harden left every stored layer intact (--verify-store redid none)" "$before" "$(stamps "$SC")"
+check "no overlay: nothing left in the store's tmp/" test -z "$(ls -A "$SC/tmp")"
+
 # --- two builds of the same image: the second unpacks nothing, same digest ---------------------
 if command -v runc > /dev/null; then
   SB=$T/sb; TEST='curl -fsS http://{LOCALHOST}:8080/ -o /dev/null'
@@ -146,6 +218,14 @@ if command -v runc > /dev/null; then
     --out-dir "$T/brep3" -q > "$T/bdig3" 2> /dev/null
   check_eq "build --no-store: the same digest" "$(cat "$T/bdig1")" "$(cat "$T/bdig3")"
   check_eq "build --no-store: report says the store was not used" false "$(jq '.store.used' "$T/brep3/report.json")"
+  DISTILL_STORE_NO_OVERLAY=1 "$DISTILL" build --store "$SB" "oci:$base:latest" "oci:$T/bout4:v1" --keep-level file \
+    --test "$TEST" --out-dir "$T/brep4" -q > "$T/bdig4" 2> "$T/berr4"
+  check_eq "build without overlay exits 0" 0 $?
+  check_eq "build without overlay: the stored layers flattened, nothing unpacked" "true true 0 1" \
+    "$(jq -r '.store | "\(.used) \(.flattened) \(.layers_unpacked) \(.layers_reused)"' "$T/brep4/report.json")"
+  check_eq "build without overlay: the same digest" "$(cat "$T/bdig1")" "$(cat "$T/bdig4")"
+  check "build without overlay: --verify-store finds the store intact" \
+    bash -c "'$DISTILL' scan --store '$SB' --verify-store 'oci:$base:latest' > /dev/null 2>&1 && ! grep -q . <(find '$SB/tmp' -mindepth 1)"
 else
   fail "store: build checks need runc (CI installs it)"
 fi
