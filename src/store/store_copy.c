@@ -51,6 +51,7 @@ int ds_store_copy_rootfs(ds_image *img, const char *dst_ref, const ds_opts *opts
     lock = ds_store_open_locked(dir, false, err);
     if (lock < 0) goto out;
     int ready = ds_store_layers_ready(dir, opts, img, st, &trees, err);
+    if (ready < 0) ds_err_wrap(err, "%s", name); /* as the plain copy says it: of the destination */
     if (ready) { rc = ready; goto out; }
     work = ds_tmp_sibling(ref.path);
     if (ds_mkdirs(work, 0755, err) < 0) {

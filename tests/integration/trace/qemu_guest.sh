@@ -158,8 +158,9 @@ source "$HERE/checks.sh"
 guest_real() { local r; r=$(realpath "$R$1") && echo "${r#"$R"}"; }
 # The files of a log, for comparing runs: static glibc reads /proc/self/exe at start, so /proc/<pid>
 # differs run to run and is compared as /proc/PID.
-# pids normalised, then sorted again: the log's order is that of the real pids, which differ.
-files() { jq -c '[.files[] | .path |= (sub("^/proc/[0-9]+/task/[0-9]+"; "/proc/PID/task/TID") | sub("^/proc/[0-9]+"; "/proc/PID"))] | sort_by(.path) | .[]' "$1"; }
+# pids normalised, then sorted again (whole entries: a parent and its vfork child may both read
+# /proc/PID/exe): the log's order is that of the real pids, which differ.
+files() { jq -c '[.files[] | .path |= (sub("^/proc/[0-9]+/task/[0-9]+"; "/proc/PID/task/TID") | sub("^/proc/[0-9]+"; "/proc/PID"))] | sort_by(.path, tojson) | .[]' "$1"; }
 
 check_eq "no log names the sensor's own binary (/proc/self is the tracee's)" "" "$(grep -l distill-sensor "$O"/*.json)"
 for m in $MODES exit; do
@@ -305,7 +306,7 @@ for m in $MODES; do
   if [ "$(rc asan-$m)" = 99 ] || grep -q Sanitizer "$O/asan-$m.err" 2>/dev/null || [ ! -s "$(L asan-$m)" ]; then
     fail "sensor under ASan: $m: rc $(rc asan-$m): $(head -5 "$O/asan-$m.err" 2>/dev/null)"; continue
   fi
-  norm() { jq -S 'del(.warnings, .pinned_cpu, .main_pid) | .execs[] |= del(.envp, .envp_hex, .pid, .ppid) | .files |= (map(.path |= (sub("^/proc/[0-9]+/task/[0-9]+"; "/proc/PID/task/TID") | sub("^/proc/[0-9]+"; "/proc/PID"))) | sort_by(.path))' "$1"; }
+  norm() { jq -S 'del(.warnings, .pinned_cpu, .main_pid) | .execs[] |= del(.envp, .envp_hex, .pid, .ppid) | .files |= (map(.path |= (sub("^/proc/[0-9]+/task/[0-9]+"; "/proc/PID/task/TID") | sub("^/proc/[0-9]+"; "/proc/PID"))) | sort_by(.path, tojson))' "$1"; }
   d=$(diff <(norm "$(L asan-$m)") <(norm "$(L $m)") | head -20)
   if [ -z "$d" ]; then ok "sensor under ASan: $m (same log)"; else fail "sensor under ASan: $m: log differs: $d"; fi
 done
