@@ -4,6 +4,7 @@
  * fixed mtime. The tar goes to a temp file (its sha256 = diff_id), then is
  * compressed in one go with libdeflate (gzip) or streamed through libzstd. */
 #include "fs/layer_writer.h"
+#include "util/fsutil.h"
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
@@ -67,7 +68,7 @@ static int collect(int *fdp, const char *prefix, const char *root, tree_list *l,
     int rc = 0;
     while (rc == 0 && (errno = 0, de = readdir(d))) {
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
-        char *rel = *prefix ? ds_xasprintf("%s/%s", prefix, de->d_name) : ds_xstrdup(de->d_name);
+        char *rel = ds_rel_join(prefix, de->d_name);
         struct stat st;
         if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
             rc = ds_fail_errno(err, "%s/%.400s", root, rel);

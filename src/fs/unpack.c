@@ -330,10 +330,6 @@ static int apply_dir_meta(applier *ap, dir_meta *list, size_t n, ds_err *err) {
     return 0;
 }
 
-static char *join_rel(const char *dir, const char *name) {
-    return *dir ? ds_xasprintf("%s/%s", dir, name) : ds_xstrdup(name);
-}
-
 /* Opaque directory: remove every child that this layer did not write. */
 static int clear_lower(applier *ap, int dfd, const char *dir_rel, const char *entry, ds_err *err) {
     int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -351,7 +347,7 @@ static int clear_lower(applier *ap, int dfd, const char *dir_rel, const char *en
     }
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        char *rel = join_rel(dir_rel, names[i]);
+        char *rel = ds_rel_join(dir_rel, names[i]);
         if (!ds_strmap_has(&ap->written, rel)) {
             rc = remove_at(ap, fd, names[i], entry, err);
         } else {
@@ -384,7 +380,7 @@ static int do_whiteout(applier *ap, const char *parent, const char *base, const 
     const char *victim = base + strlen(WH_PREFIX);
     if (!*victim || !strcmp(victim, ".") || !strcmp(victim, ".."))
         return entry_fail(ap, err, entry, "whiteout names no file");
-    char *rel = join_rel(parent, victim);
+    char *rel = ds_rel_join(parent, victim);
     /* Whiteouts only hide lower layers, never what this layer wrote. */
     bool same_layer = ds_strmap_has(&ap->written, rel);
     free(rel);

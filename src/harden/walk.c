@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "harden/harden_int.h"
+#include "util/fsutil.h"
 
 static int cmp_ent(const void *a, const void *b) {
     return strcmp(((const hr_entry *)a)->rel, ((const hr_entry *)b)->rel);
@@ -34,7 +35,7 @@ static int walk_dir(hr_ctx *c, int dfd, const char *rel, int depth, ds_err *err)
             rc = ds_fail_errno(err, "%s/%s%s%s: stat", c->root, rel, *rel ? "/" : "", de->d_name);
             break;
         }
-        char *child = *rel ? ds_xasprintf("%s/%s", rel, de->d_name) : ds_xstrdup(de->d_name);
+        char *child = ds_rel_join(rel, de->d_name);
         push(c, child, &st);
         if (S_ISDIR(st.st_mode)) {
             int cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

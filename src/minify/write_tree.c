@@ -43,21 +43,10 @@ static int copy_data(const char *src, const char *dst, mode_t mode, ds_err *err)
     if (in < 0) return ds_fail_errno(err, "open %s", src);
     int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 07777);
     if (out < 0) { close(in); return ds_fail_errno(err, "create %s", dst); }
-    for (;;) {
-        ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-        if (n == 0) break;
-        if (n < 0) {
-            if (errno == EXDEV || errno == ENOSYS || errno == EINVAL) { /* plain copy */
-                char buf[65536];
-                ssize_t r;
-                while ((r = read(in, buf, sizeof buf)) > 0)
-                    if (write(out, buf, (size_t)r) != r) { r = -1; break; }
-                if (r < 0) { close(in); close(out); return ds_fail_errno(err, "copy %s", src); }
-                break;
-            }
-            close(in); close(out);
-            return ds_fail_errno(err, "copy %s", src);
-        }
+    struct stat st;
+    if (fstat(in, &st) < 0 || ds_copy_fd_data(in, out, st.st_size) < 0) {
+        close(in); close(out);
+        return ds_fail_errno(err, "copy %s", src);
     }
     close(in);
     if (close(out) < 0) return ds_fail_errno(err, "write %s", dst);

@@ -3,7 +3,8 @@
  * device removes what is below, a directory with trusted.overlay.opaque=y hides what is below,
  * another directory merges with one below, anything else replaces what is below. A directory's
  * attributes are those of the topmost layer that has it (set after its children, so the times
- * stay). Files are hard links to the stored files (DS_FLAT_LINK) or copies (DS_FLAT_COPY:
+ * stay). Files are hard links to the stored files (DS_FLAT_LINK) or copies (DS_FLAT_COPY,
+ * ds_copy_fd_data:
  * FICLONE where the filesystem shares blocks, else the data ranges, holes kept as holes), so
  * a copy can be edited without touching the store. Hard links inside a layer stay hard links.
  *
@@ -14,10 +15,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/fs.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -26,7 +25,6 @@
 #include "store/store_int.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
-#include "util/progress.h"
 #include "util/strmap.h"
 #include "util/strvec.h"
 
@@ -38,10 +36,6 @@ typedef struct {
     ds_strvec dirs;      /* this layer's directories, parents first: their attributes at the end */
     ds_err *err;
 } flat;
-
-static char *join(const char *dir, const char *name) {
-    return *dir ? ds_xasprintf("%s/%s", dir, name) : ds_xstrdup(name);
-}
 
 static int open_src_dir(const flat *f, const char *rel) {
     return *rel ? openat(f->src, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
@@ -85,59 +79,12 @@ static int set_meta_at(const flat *f, int dd, const char *name, const struct sta
     return utimensat(dd, name, t, AT_SYMLINK_NOFOLLOW);
 }
 
-/* [off, end) of in to out at the same offsets. */
-static int copy_range(int in, int out, off_t off, off_t end) {
-    bool kernel = true;
-    while (off < end) {
-        size_t want = (size_t)(end - off > (8 << 20) ? (8 << 20) : end - off);
-        ssize_t r;
-        if (kernel) {
-            off_t a = off, b = off;
-            r = copy_file_range(in, &a, out, &b, want, 0);
-            if (r < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL)) { kernel = false; continue; }
-        } else {
-            char buf[1 << 16];
-            r = pread(in, buf, want < sizeof buf ? want : sizeof buf, off);
-            for (ssize_t w = 0; r > 0 && w < r;) {
-                ssize_t k = pwrite(out, buf + w, (size_t)(r - w), off + w);
-                if (k < 0 && errno == EINTR) continue;
-                if (k < 0) return -1;
-                w += k;
-            }
-        }
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) return -1;
-        if (r == 0) { errno = EIO; return -1; } /* the stored file is shorter than it said */
-        off += r;
-        ds_progress_add((uint64_t)r);
-    }
-    return 0;
-}
-
-/* A reflink, else the data ranges (SEEK_DATA/SEEK_HOLE) with the holes left as holes. */
-static int copy_data(int in, int out, off_t size) {
-    if (size == 0) return 0;
-    if (ioctl(out, FICLONE, in) == 0) return 0;
-    off_t off = 0;
-    while (off < size) {
-        off_t d = lseek(in, off, SEEK_DATA);
-        if (d < 0 && errno == ENXIO) break; /* a hole up to the end */
-        if (d < 0) d = off;                 /* no hole support: all data */
-        if (d >= size) break;
-        off_t h = lseek(in, d, SEEK_HOLE);
-        if (h < 0 || h > size) h = size;
-        if (copy_range(in, out, d, h) < 0) return -1;
-        off = h;
-    }
-    return ftruncate(out, size);
-}
-
 static int copy_file(flat *f, int sd, int dd, const char *name, const struct stat *st) {
     int in = openat(sd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (in < 0) return -1;
     int out = openat(dd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (out < 0) { int e = errno; close(in); errno = e; return -1; }
-    int r = copy_data(in, out, st->st_size);
+    int r = ds_copy_fd_data(in, out, st->st_size);
     if (r == 0) r = set_meta_fd(f, in, out, st);
     int e = errno;
     close(in);
@@ -198,7 +145,7 @@ static int merge_dir(flat *f, const char *rel) {
     while (rc == 0 && (de = readdir(d))) {
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
         const char *name = de->d_name;
-        char *p = join(rel, name);
+        char *p = ds_rel_join(rel, name);
         struct stat st, have;
         if (fstatat(sfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) { rc = ds_fail_errno(f->err, "stored layer: '%s'", p); free(p); break; }
         bool exists = fstatat(dd, name, &have, AT_SYMLINK_NOFOLLOW) == 0;

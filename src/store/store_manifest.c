@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "store/store_int.h"
 #include "util/digest.h"
+#include "util/fsutil.h"
 #include "util/strmap.h"
 #include "util/strvec.h"
 
@@ -55,10 +56,6 @@ static int hash_file(int dfd, const char *name, char out[DS_DIGEST_LEN + 1]) {
     close(fd);
     ds_sha256_final(&h, out);
     return 0;
-}
-
-static char *join(const char *dir, const char *name) {
-    return *dir ? ds_xasprintf("%s/%s", dir, name) : ds_xstrdup(name);
 }
 
 void ds_store_known_add(ds_strmap *known, int fd, const char *sha256) {
@@ -108,7 +105,7 @@ int ds_store_manifest_make(const char *tree, bool hashes, const ds_strmap *known
         while ((de = readdir(d)) && rc == 0) {
             if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
             struct stat st;
-            char *p = join(rel, de->d_name);
+            char *p = ds_rel_join(rel, de->d_name);
             if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
                 rc = ds_fail_errno(err, "%s/%s", tree, p);
                 free(p);

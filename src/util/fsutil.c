@@ -273,37 +273,60 @@ int ds_dir_empty(const char *path) {
     return empty;
 }
 
+char *ds_rel_join(const char *dir, const char *name) {
+    return *dir ? ds_xasprintf("%s/%s", dir, name) : ds_xstrdup(name);
+}
+
 int ds_exists(const char *path) {
     struct stat st;
     return lstat(path, &st) == 0;
 }
 
-/* The bytes of IN after OUT's current end: a reflink where the filesystem shares blocks (btrfs,
- * xfs), else copy_file_range (in the kernel, no user-space buffer), else read/write. */
-static int copy_fd(int in, int out) {
-    if (ioctl(out, FICLONE, in) == 0) return 0;
-    for (bool kernel = true;;) {
+/* [off, end) of in to out at the same offsets: in the kernel (copy_file_range, no user-space
+ * buffer), else by pread/pwrite. */
+static int copy_range(int in, int out, off_t off, off_t end) {
+    bool kernel = true;
+    while (off < end) {
+        size_t want = (size_t)(end - off > (8 << 20) ? (8 << 20) : end - off); /* 8 MiB steps: progress moves */
         ssize_t r;
         if (kernel) {
-            r = copy_file_range(in, NULL, out, NULL, 8 << 20, 0); /* 8 MiB steps: progress moves */
+            off_t a = off, b = off;
+            r = copy_file_range(in, &a, out, &b, want, 0);
             if (r < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL)) { kernel = false; continue; }
-            if (r < 0 && errno == EINTR) continue;
-            if (r < 0) return -1;
-            if (r == 0) return 0;
-            ds_progress_add((uint64_t)r);
-            continue;
+        } else {
+            char buf[1 << 16];
+            r = pread(in, buf, want < sizeof buf ? want : sizeof buf, off);
+            for (ssize_t w = 0; r > 0 && w < r;) {
+                ssize_t k = pwrite(out, buf + w, (size_t)(r - w), off + w);
+                if (k < 0 && errno == EINTR) continue;
+                if (k < 0) return -1;
+                w += k;
+            }
         }
-        char buf[1 << 16];
-        r = read(in, buf, sizeof buf);
-        if (r < 0) { if (errno == EINTR) continue; return -1; }
-        if (r == 0) return 0;
-        for (ssize_t off = 0; off < r;) {
-            ssize_t w = write(out, buf + off, (size_t)(r - off));
-            if (w < 0) { if (errno == EINTR) continue; return -1; }
-            off += w;
-        }
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return -1;
+        if (r == 0) { errno = EIO; return -1; } /* in is shorter than it said */
+        off += r;
         ds_progress_add((uint64_t)r);
     }
+    return 0;
+}
+
+int ds_copy_fd_data(int in, int out, off_t size) {
+    if (size == 0) return 0;
+    if (ioctl(out, FICLONE, in) == 0) return 0;
+    off_t off = 0;
+    while (off < size) {
+        off_t d = lseek(in, off, SEEK_DATA);
+        if (d < 0 && errno == ENXIO) break; /* a hole up to the end */
+        if (d < 0) d = off;                 /* no hole support: all data */
+        if (d >= size) break;
+        off_t h = lseek(in, d, SEEK_HOLE);
+        if (h < 0 || h > size) h = size;
+        if (copy_range(in, out, d, h) < 0) return -1;
+        off = h;
+    }
+    return ftruncate(out, size);
 }
 
 int ds_copy_file(const char *src, const char *dst, mode_t mode, ds_err *err) {
@@ -311,7 +334,8 @@ int ds_copy_file(const char *src, const char *dst, mode_t mode, ds_err *err) {
     if (in < 0) return ds_fail_errno(err, "%s", src);
     int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     if (out < 0) { close(in); return ds_fail_errno(err, "%s", dst); }
-    if (copy_fd(in, out) < 0) {
+    struct stat st;
+    if (fstat(in, &st) < 0 || ds_copy_fd_data(in, out, st.st_size) < 0) {
         int e = errno;
         close(in); close(out);
         errno = e;

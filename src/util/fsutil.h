@@ -40,6 +40,13 @@ char *ds_tmp_sibling(const char *path);
 int ds_dir_empty(const char *path);
 /* 1 when path exists (lstat), 0 otherwise. */
 int ds_exists(const char *path);
+/* SIZE bytes of the regular file in to out (a new empty regular file), at the same offsets: a
+ * reflink where the filesystem shares blocks (btrfs, xfs), else the data ranges (SEEK_DATA/
+ * SEEK_HOLE) copied in the kernel or by read/write, holes left as holes; out ends SIZE long.
+ * EIO when in is shorter. The bytes copied count as progress. */
+int ds_copy_fd_data(int in, int out, off_t size);
+/* "dir/name", or name when dir is "" (paths relative to a tree's root). malloc'd. */
+char *ds_rel_join(const char *dir, const char *name);
 /* Copy a regular file (data only) with mode. */
 int ds_copy_file(const char *src, const char *dst, mode_t mode, ds_err *err);
 
