@@ -51,7 +51,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
 ASAN_OBJ := $(LIB_SRC:%.c=$(BA)/obj/%.o)
 FUZZ_OBJ := $(LIB_SRC:%.c=$(BF)/obj/%.o)
 # Kept between runs: make would treat them as intermediate files and delete them after linking.
-.SECONDARY: $(FUZZ_OBJ)
+.SECONDARY: $(FUZZ_OBJ) $(ASAN_OBJ)
 # For small drivers in tests and benches: a thin archive keeps full member paths.
 $(B)/libdistill.a: $(LIB_OBJ)
 	@rm -f $@; ar rcsT $@ $^

@@ -2,7 +2,7 @@
  * entries are sorted by path, and each header carries only what the tree says
  * about content (type, mode, numeric owners, size, link target, xattrs) plus one
  * fixed mtime. The tar goes to a temp file (its sha256 = diff_id), then is
- * compressed in one go with libdeflate (gzip) or streamed through libzstd. */
+ * compressed by util/compress (gzip members on every core, or zstd). */
 #include "fs/layer_writer.h"
 #include "util/fsutil.h"
 #include <archive.h>
@@ -10,18 +10,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libdeflate.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
-#include <zlib.h>
-#include <zstd.h>
+#include "util/compress.h"
 #include "util/progress.h"
 #include "util/source_date.h"
 #include "util/strmap.h"
@@ -255,108 +252,22 @@ static int write_entries(struct archive *a, int rootfd, const char *root, tree_l
 
 /* ---- compression ---------------------------------------------------------- */
 
-static int write_all(int fd, const void *data, size_t len) {
-    const char *p = data;
-    while (len) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0) { if (errno == EINTR) continue; return -1; }
-        p += w; len -= (size_t)w;
-    }
-    return 0;
-}
-
-/* Above this size the whole-buffer gzip would need too much memory: stream with zlib. */
-#define LIBDEFLATE_MAX ((size_t)1 << 30)
-
-static int gzip_file(const unsigned char *in, size_t len, int outfd, ds_sha256 *h, int64_t *outlen, const char *name, ds_err *err) {
-    if (len <= LIBDEFLATE_MAX) {
-        struct libdeflate_compressor *c = libdeflate_alloc_compressor(6);
-        if (!c) return ds_fail(err, "%s: out of memory", name);
-        size_t bound = libdeflate_gzip_compress_bound(c, len);
-        unsigned char *out = ds_xmalloc(bound);
-        size_t n = libdeflate_gzip_compress(c, in, len, out, bound);
-        libdeflate_free_compressor(c);
-        if (!n) { free(out); return ds_fail(err, "%s: gzip failed", name); }
-        int r = write_all(outfd, out, n);
-        if (r == 0) { ds_sha256_update(h, out, n); *outlen = (int64_t)n; }
-        free(out);
-        return r < 0 ? ds_fail_errno(err, "%s: write", name) : 0;
-    }
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    if (deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK) return ds_fail(err, "%s: gzip init failed", name);
-    unsigned char *out = ds_xmalloc(1 << 20);
-    size_t pos = 0;
-    int flush, rc = 0;
-    *outlen = 0;
-    do {
-        size_t chunk = len - pos > (1u << 30) ? (1u << 30) : len - pos;
-        z.next_in = (unsigned char *)in + pos;
-        z.avail_in = (uInt)chunk;
-        pos += chunk;
-        flush = pos == len ? Z_FINISH : Z_NO_FLUSH;
-        do {
-            z.next_out = out;
-            z.avail_out = 1 << 20;
-            deflate(&z, flush);
-            size_t n = (1 << 20) - z.avail_out;
-            if (write_all(outfd, out, n) < 0) { rc = ds_fail_errno(err, "%s: write", name); break; }
-            ds_sha256_update(h, out, n);
-            *outlen += (int64_t)n;
-        } while (z.avail_out == 0);
-    } while (rc == 0 && flush != Z_FINISH);
-    deflateEnd(&z);
-    free(out);
-    return rc;
-}
-
-static int zstd_file(const unsigned char *in, size_t len, int outfd, ds_sha256 *h, int64_t *outlen, const char *name, ds_err *err) {
-    ZSTD_CCtx *c = ZSTD_createCCtx();
-    if (!c) return ds_fail(err, "%s: out of memory", name);
-    ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, 3);
-    ZSTD_CCtx_setPledgedSrcSize(c, len);
-    size_t cap = ZSTD_CStreamOutSize();
-    unsigned char *out = ds_xmalloc(cap);
-    ZSTD_inBuffer ib = {in, len, 0};
-    int rc = 0;
-    *outlen = 0;
-    for (;;) {
-        ZSTD_outBuffer ob = {out, cap, 0};
-        size_t left = ZSTD_compressStream2(c, &ob, &ib, ZSTD_e_end);
-        if (ZSTD_isError(left)) { rc = ds_fail(err, "%s: zstd: %s", name, ZSTD_getErrorName(left)); break; }
-        if (write_all(outfd, out, ob.pos) < 0) { rc = ds_fail_errno(err, "%s: write", name); break; }
-        ds_sha256_update(h, out, ob.pos);
-        *outlen += (int64_t)ob.pos;
-        if (left == 0) break;
-    }
-    free(out);
-    ZSTD_freeCCtx(c);
-    return rc;
-}
-
-static int compress_tar(const char *tar_path, int tarfd, int64_t tar_len, ds_compress compress,
-                        const char *out_dir, ds_layer_out *out, ds_err *err) {
+/* The tar compressed into a temp blob in out_dir by util/compress (gzip in 16 MiB members
+ * on every core, zstd with its workers): the same bytes whatever the core count. */
+static int compress_tar(const char *tar_path, ds_compress compress, const char *out_dir, ds_layer_out *out,
+                        ds_err *err) {
     char *blob = ds_xasprintf("%s/.layer-blob-XXXXXX", out_dir);
     int bfd = mkstemp(blob);
     if (bfd < 0) { int r = ds_fail_errno(err, "%s", blob); free(blob); return r; }
-    const unsigned char *in = NULL;
-    if (tar_len > 0) {
-        in = mmap(NULL, (size_t)tar_len, PROT_READ, MAP_PRIVATE, tarfd, 0);
-        if (in == MAP_FAILED) {
-            int r = ds_fail_errno(err, "%s: mmap", tar_path);
-            close(bfd); unlink(blob); free(blob);
-            return r;
-        }
+    close(bfd);
+    struct stat st;
+    ds_progress("Compressing layer (%s, %.1f MiB)", compress == DS_COMPRESS_GZIP ? "gzip" : "zstd",
+                stat(tar_path, &st) == 0 ? (double)st.st_size / 1048576.0 : 0.0);
+    if (ds_compress_file(tar_path, compress, blob, out->digest, &out->size, err) < 0) {
+        unlink(blob);
+        free(blob);
+        return -1;
     }
-    ds_sha256 h;
-    ds_sha256_init(&h);
-    ds_progress("Compressing layer (%s, %.1f MiB)", compress == DS_COMPRESS_GZIP ? "gzip" : "zstd", (double)tar_len / 1048576.0);
-    int r = compress == DS_COMPRESS_GZIP ? gzip_file(in ? in : (const unsigned char *)"", (size_t)tar_len, bfd, &h, &out->size, blob, err)
-                                         : zstd_file(in ? in : (const unsigned char *)"", (size_t)tar_len, bfd, &h, &out->size, blob, err);
-    ds_sha256_final(&h, out->digest);
-    if (in) munmap((void *)in, (size_t)tar_len);
-    if (close(bfd) < 0 && r == 0) r = ds_fail_errno(err, "%s: close", blob);
-    if (r < 0) { unlink(blob); free(blob); return -1; }
     out->blob_path = blob;
     return 0;
 }
@@ -448,7 +359,7 @@ int ds_layer_write_tree(const char *root_dir, ds_compress compress, const char *
             out->media_type = DS_MT_OCI_LAYER;
         }
     } else if (rc == 0) {
-        rc = compress_tar(tar_path, sink.fd, sink.bytes, compress, out_dir, out, err);
+        rc = compress_tar(tar_path, compress, out_dir, out, err);
         out->media_type = compress == DS_COMPRESS_GZIP ? DS_MT_OCI_LAYER_GZIP : DS_MT_OCI_LAYER_ZSTD;
     }
     if (sink.fd >= 0) close(sink.fd);
