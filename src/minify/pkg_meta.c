@@ -41,7 +41,7 @@
 typedef struct pm {
     const char *src, *dst;
     const ds_pathmap *keep;
-    ds_rp srp;
+    ds_root sroot;        /* the source, its directories resolved once (a package lists thousands of paths) */
     ds_strlist *notes;
     const char *skip_dir; /* files under this directory do not count (a dist-info's own files) */
     const char *skip_file;
@@ -50,7 +50,7 @@ typedef struct pm {
 
 /* The canonical source path of a listed path (last component not followed), or NULL. */
 static char *canon(pm *x, const char *path, struct stat *st) {
-    return ds_rp_resolve(&x->srp, path, DS_RP_NOFOLLOW, st, NULL, NULL);
+    return ds_root_entry(&x->sroot, path, st);
 }
 
 /* A listed file: not a directory, nor a symlink to one (usrmerge's /bin, /lib listed by
@@ -59,17 +59,15 @@ static char *listed_file(pm *x, const char *path) {
     struct stat st;
     char *c = canon(x, path, &st);
     if (c && S_ISLNK(st.st_mode)) {
-        struct stat t;
-        char *f = ds_rp_resolve(&x->srp, c, 0, &t, NULL, NULL);
-        if (f && S_ISDIR(t.st_mode)) st.st_mode = S_IFDIR;
-        free(f);
+        const ds_rpath_res *t = ds_root_lookup(&x->sroot, c);
+        if (t->exists && S_ISDIR(t->mode)) st.st_mode = S_IFDIR;
     }
     if (c && S_ISDIR(st.st_mode)) { free(c); c = NULL; }
     return c;
 }
 
-static bool is_kept(pm *x, const char *path) {
-    char *c = listed_file(x, path);
+/* A listed file, by its canonical path c (may be NULL), kept and written. */
+static bool kept_canonical(pm *x, const char *c) {
     bool k = false;
     if (c && ds_pathmap_get(x->keep, c)) {
         if (!x->dst) {
@@ -81,6 +79,12 @@ static bool is_kept(pm *x, const char *path) {
             free(h);
         }
     }
+    return k;
+}
+
+static bool is_kept(pm *x, const char *path) {
+    char *c = listed_file(x, path);
+    bool k = kept_canonical(x, c);
     free(c);
     return k;
 }
@@ -100,7 +104,7 @@ static void count_files(pm *x, const ds_pkg *p) {
         char *c = listed_file(x, f);
         if (c) {
             x->files++;
-            if (is_kept(x, f)) x->kept++;
+            if (kept_canonical(x, c)) x->kept++;
         }
         free(c);
     }
@@ -344,9 +348,9 @@ static int write_os_release(pm *x, ds_err *err) {
             }
             free(dir);
             /* The target, resolved in the source, is copied when it is a regular file. */
-            struct stat tst;
-            char *t = r == 0 ? ds_rp_resolve(&x->srp, c, 0, &tst, NULL, NULL) : NULL;
-            if (t && S_ISREG(tst.st_mode)) {
+            const ds_rpath_res *tr = r == 0 ? ds_root_lookup(&x->sroot, c) : NULL;
+            char *t = tr && tr->exists ? ds_xstrdup(tr->real) : NULL;
+            if (t && S_ISREG(tr->mode)) {
                 char *th = ds_xasprintf("%s%s", x->dst, t);
                 struct stat e;
                 if (lstat(th, &e) < 0) r = copy_in(x, t, err);
@@ -377,7 +381,7 @@ static int run_open(run *u, const char *src_root, const ds_pathmap *keep, const 
     u->x.dst = dst_root;
     u->x.keep = keep;
     u->x.notes = &u->wnotes;
-    if (ds_rp_open(&u->x.srp, src_root, err) < 0) return -1;
+    if (ds_root_open(&u->x.sroot, src_root, err) < 0) return -1;
     if (ds_tree_load(src_root, &u->tree, err) < 0) return -1;
     char *os = NULL;
     ds_err e;
@@ -396,7 +400,7 @@ static int run_open(run *u, const char *src_root, const ds_pathmap *keep, const 
 }
 
 static void run_close(run *u) {
-    ds_rp_close(&u->x.srp);
+    ds_root_close(&u->x.sroot);
     ds_tree_free(&u->tree);
     ds_distro_free(&u->distro);
     ds_pkglist_free(&u->pkgs);

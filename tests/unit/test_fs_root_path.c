@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "fs/root_path.h"
 #include "util/fsutil.h"
+#include "util/strvec.h"
 
 static char *base, *root;
 
@@ -435,6 +436,71 @@ static void test_cached_lookup_records_links(void **state) {
     ds_root_close(&t);
 }
 
+static void collect_link(void *ud, const char *l) {
+    ds_strvec *v = ud;
+    if (!ds_strvec_has(v, l)) ds_strvec_push(v, l);
+}
+
+/* The cached lookup answers a path from its directory's cached result (one open for the
+ * last component): it must say exactly what the full walk says, for every kind of path,
+ * whichever of a path and its parents was asked first, with openat2 and without. */
+static void test_cached_lookup_matches_walk(void **state) {
+    (void)state;
+    static const char *const paths[] = {
+        "/", "/etc", "/etc/passwd", "/data/file", "/data/sub", "/abs", "/climb", "/absclimb", "/up",
+        "/rootlink", "/rootlink/etc/passwd", "/rootlink/rootlink/data/subl/abs2", "/loop1", "/loop1/x",
+        "/self/x", "/hop1", "/hop2", "/data/subl", "/data/subl/abs2", "/data/subl/rel2", "/data/sub/rel2",
+        "/dangling", "/dangling/x", "/data/file/x", "/data/file/x/y", "/chain/c0", "/chain/c1", "/chain/c41",
+        "/etc/../etc/passwd", "/data/sub/../file", "/missing", "/missing/a/b", "/data/./file", "/up/x",
+        "/data/subl/../file", "/rootlink/..", "/abs/x"};
+    size_t n = sizeof paths / sizeof *paths;
+    for (int mode = 0; mode < 2; mode++) {
+        use_openat2(mode == 0);
+        for (int order = 0; order < 2; order++) {
+            ds_root t;
+            ds_rp w;
+            ds_err e;
+            assert_int_equal(ds_root_open(&t, root, &e), 0);
+            open_root(&w, root);
+            for (size_t k = 0; k < n; k++) {
+                const char *p = paths[order ? n - 1 - k : k];
+                ds_strvec links = {0};
+                struct stat st;
+                char *want = ds_rp_resolve(&w, p, 0, &st, collect_link, &links);
+                const ds_rpath_res *x = ds_root_lookup(&t, p);
+                if (want) {
+                    assert_true(x->exists);
+                    assert_string_equal(x->real, want);
+                    assert_int_equal(x->mode, st.st_mode);
+                } else {
+                    assert_false(x->exists);
+                }
+                assert_int_equal(x->n_links, links.n);
+                for (size_t i = 0; i < links.n; i++) assert_true(ds_strvec_has(&links, x->links[i]));
+                free(want);
+                ds_strvec_free(&links);
+                /* the entry itself (a final symlink not followed) */
+                struct stat ws, es;
+                errno = 0;
+                want = ds_rp_resolve(&w, p, DS_RP_NOFOLLOW, &ws, NULL, NULL);
+                char *got = ds_root_entry(&t, p, &es);
+                if (want) {
+                    assert_non_null(got);
+                    assert_string_equal(got, want);
+                    assert_int_equal(es.st_mode, ws.st_mode);
+                    assert_int_equal(es.st_ino, ws.st_ino);
+                } else {
+                    assert_null(got);
+                }
+                free(want);
+                free(got);
+            }
+            ds_rp_close(&w);
+            ds_root_close(&t);
+        }
+    }
+}
+
 static void test_path_clean(void **state) {
     (void)state;
     char *c = ds_path_clean("a//b/./c/");
@@ -457,6 +523,7 @@ int main(void) {
         cmocka_unit_test(test_no_symlinks_mode),
         cmocka_unit_test(test_no_xdev_mode),
         cmocka_unit_test(test_cached_lookup_records_links),
+        cmocka_unit_test(test_cached_lookup_matches_walk),
         cmocka_unit_test(test_path_clean),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
