@@ -107,7 +107,8 @@ const ds_rpath_res *ds_root_lookup(ds_root *r, const char *path) {
     return x;
 }
 
-char *ds_root_entry(ds_root *r, const char *path, struct stat *st) {
+char *ds_root_entry(ds_root *r, const char *path, struct stat *st_out) {
+    struct stat own, *st = st_out ? st_out : &own;
     char *clean = ds_path_clean(path), *parent, *real = NULL;
     const char *base;
     enum { WALK, FOUND, ABSENT } state = WALK;

@@ -86,7 +86,7 @@ void ds_root_close(ds_root *r);
  * symlink too. The result is cached and owned by r; never NULL. */
 const ds_rpath_res *ds_root_lookup(ds_root *r, const char *path);
 /* The canonical in-image path of the entry `path` names, its last component not followed
- * (a symlink stays itself), with its lstat in st: ds_rp_resolve(DS_RP_NOFOLLOW) through the
+ * (a symlink stays itself), with its lstat in st (may be NULL): ds_rp_resolve(DS_RP_NOFOLLOW) through the
  * cached lookup of its directory. malloc'd; NULL with errno when it does not resolve. */
 char *ds_root_entry(ds_root *r, const char *path, struct stat *st);
 /* Open the canonical in-image path `real` read-only (not following a final symlink). */
