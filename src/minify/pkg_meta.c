@@ -42,6 +42,7 @@ typedef struct pm {
     const char *src, *dst;
     const ds_pathmap *keep;
     ds_root sroot;        /* the source, its directories resolved once (a package lists thousands of paths) */
+    const ds_tree *tree;  /* the source's walk: the lstat of every entry */
     ds_strlist *notes;
     const char *skip_dir; /* files under this directory do not count (a dist-info's own files) */
     const char *skip_file;
@@ -50,7 +51,35 @@ typedef struct pm {
 
 /* The canonical source path of a listed path (last component not followed), or NULL. */
 static char *canon(pm *x, const char *path, struct stat *st) {
-    return ds_root_entry(&x->sroot, path, st);
+    /* The directory through the cached lookup, the entry from the walk: no syscall for a
+     * path the walk saw (the source does not change during a build). */
+    char *clean = ds_path_clean(path), *c = NULL;
+    const char *slash = strrchr(clean, '/'), *base = slash ? slash + 1 : "";
+    if (*base && strcmp(base, ".") && strcmp(base, "..")) {
+        char *parent = slash == clean ? ds_xstrdup("/") : ds_xstrndup(clean, (size_t)(slash - clean));
+        const ds_rpath_res *p = ds_root_lookup(&x->sroot, parent);
+        free(parent);
+        if (p->exists && S_ISDIR(p->mode)) {
+            char *name = ds_xasprintf("%s/%s", strcmp(p->real, "/") ? p->real : "", base);
+            const ds_fentry *fe = ds_tree_find(x->tree, name);
+            if (fe) {
+                c = name;
+                if (st) {
+                    memset(st, 0, sizeof *st);
+                    st->st_mode = fe->mode;
+                    st->st_size = fe->size;
+                    st->st_uid = fe->uid;
+                    st->st_gid = fe->gid;
+                    st->st_ino = fe->ino;
+                    st->st_nlink = fe->nlink;
+                }
+            } else {
+                free(name);
+            }
+        }
+    }
+    free(clean);
+    return c ? c : ds_root_entry(&x->sroot, path, st);
 }
 
 /* A listed file: not a directory, nor a symlink to one (usrmerge's /bin, /lib listed by
@@ -145,7 +174,7 @@ static int ensure_dir(pm *x, const char *dir, ds_err *err) {
     return r;
 }
 
-/* Writes DATA at image path PATH of dst (atomically, 0644, root). */
+/* Writes DATA at image path PATH of dst (replacing whatever is there, 0644, root). */
 static int put(pm *x, const char *path, const char *data, size_t len, ds_err *err) {
     char *dir = ds_xstrdup(path);
     *strrchr(dir, '/') = 0;
@@ -155,7 +184,7 @@ static int put(pm *x, const char *path, const char *data, size_t len, ds_err *er
     char *h = ds_xasprintf("%s%s", x->dst, path);
     struct stat st;
     if (lstat(h, &st) == 0 && S_ISDIR(st.st_mode)) r = ds_fail(err, "%s in the result is a directory", path);
-    else r = ds_write_file_atomic(h, data, len, 0644, err);
+    else r = ds_write_file_replace(h, data, len, 0644, err); /* the candidate tree: no fsync */
     if (r == 0 && lchown(h, 0, 0) < 0 && errno != EPERM) r = ds_fail_errno(err, "chown %s", h);
     free(h);
     return r;
@@ -383,6 +412,7 @@ static int run_open(run *u, const char *src_root, const ds_pathmap *keep, const 
     u->x.notes = &u->wnotes;
     if (ds_root_open(&u->x.sroot, src_root, err) < 0) return -1;
     if (ds_tree_load(src_root, &u->tree, err) < 0) return -1;
+    u->x.tree = &u->tree;
     char *os = NULL;
     ds_err e;
     if (ds_root_read(src_root, "/etc/os-release", &os, NULL, 1 << 20, &e) == 0 ||

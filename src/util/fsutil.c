@@ -162,7 +162,7 @@ char *ds_tmp_sibling(const char *path) {
 
 /* Messages name PATH, the file the user asked for, never the temp sibling (an internal name
  * the user never gave: "/out/.r.html.tmp-123-0"). */
-int ds_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, ds_err *err) {
+static int write_file_renamed(const char *path, const void *data, size_t len, mode_t mode, bool sync, ds_err *err) {
     char *tmp = ds_tmp_sibling(path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd < 0) { int r = ds_fail_errno(err, "%s: cannot write", path); ds_cleanup_forget(tmp); free(tmp); return r; }
@@ -178,7 +178,7 @@ int ds_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
         }
         p += w; left -= (size_t)w;
     }
-    if (fsync(fd) < 0 || close(fd) < 0) {
+    if ((sync && fsync(fd) < 0) || close(fd) < 0) {
         int r = ds_fail_errno(err, "%s: cannot write", path);
         unlink(tmp); ds_cleanup_forget(tmp); free(tmp);
         return r;
@@ -191,6 +191,14 @@ int ds_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
     ds_cleanup_forget(tmp);
     free(tmp);
     return 0;
+}
+
+int ds_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, ds_err *err) {
+    return write_file_renamed(path, data, len, mode, true, err);
+}
+
+int ds_write_file_replace(const char *path, const void *data, size_t len, mode_t mode, ds_err *err) {
+    return write_file_renamed(path, data, len, mode, false, err);
 }
 
 int ds_read_file(const char *path, char **data, size_t *len, size_t max_len, ds_err *err) {

@@ -14,6 +14,9 @@ int ds_rmtree(const char *path, ds_err *err);
 int ds_rmtree_at(int dirfd, const char *name);
 /* Write data to PATH atomically: PATH.tmp.XXXXXX, fsync, rename. */
 int ds_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, ds_err *err);
+/* The same without the fsync, for a tree that is thrown away when the work fails (a build's
+ * candidate): the rename still replaces whatever PATH was (a symlink is never written through). */
+int ds_write_file_replace(const char *path, const void *data, size_t len, mode_t mode, ds_err *err);
 /* Read a whole file (NUL-terminated for convenience; len excludes the NUL). max_len 0 = no limit. */
 int ds_read_file(const char *path, char **data, size_t *len, size_t max_len, ds_err *err);
 /* The same from an open fd (not closed), naming `label` in messages. */
