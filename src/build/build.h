@@ -105,7 +105,7 @@ int ds_tree_stats_of(const char *root, ds_tree_stats *out, ds_err *err);
 int64_t ds_trace_used_bytes(const char *root, const ds_trace *trace);
 /* The packages of root (dpkg, apk, rpm, pypi, npm) with a file in the kept set:
  * [{type, name, package (= name), version, arch, purl, database, files, kept, share}]. */
-json_t *ds_package_shares(const char *root, const ds_pathmap *keep);
+json_t *ds_package_shares(const char *root, const ds_srcscan *scan, const ds_pathmap *keep);
 /* --out-dir's sbom.spdx.json and sbom.cdx.json: the scan of the result's tree, the image
  * named image_ref at digest (its manifest digest, may be NULL when none was written). */
 int ds_build_write_sboms(const char *tree, const char *image_ref, const char *digest, const char *out_dir, ds_err *err);

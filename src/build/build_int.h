@@ -20,6 +20,7 @@ typedef struct ds_bctx {
     ds_image *img;
     ds_image_config cfg;
     char *work, *rootfs;
+    ds_srcscan *scan;        /* the source's walk and packages, read once before the closure */
     char **env; size_t n_env;   /* borrowed from cfg, plus a default PATH */
     char **cmd; size_t n_cmd;   /* borrowed: opts->command or Entrypoint+Cmd */
     const char *name, *tag;

@@ -80,7 +80,7 @@ int ds_build_write_outputs(ds_bctx *c, const ds_closure *clo, const ds_trace *tr
                                               "reason", ds_json_lossy(clo->keep.v[i].reason), DS_JK_SIZE, size));
     }
     json_t *dropped = ds_tools_left_out(c->rootfs, &clo->keep);
-    json_t *packages = ds_package_shares(c->rootfs, &clo->keep);
+    json_t *packages = ds_package_shares(c->rootfs, c->scan, &clo->keep);
     json_t *command = json_array();
     for (size_t i = 0; i < trace->ncommand; i++) json_array_append_new(command, ds_json_bytes(trace->command[i]));
     json_t *tests = json_array();

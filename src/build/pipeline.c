@@ -226,6 +226,9 @@ closure:
                          .keep_globs = o->keep, .n_keep_globs = o->n_keep, .keep_packages = o->keep_packages,
                          .n_keep_packages = o->n_keep_packages, .keep_shell = o->keep_shell,
                          .workdir = c.cfg.working_dir};
+    /* Read once: the package index, each candidate's package metadata and the report use it. */
+    if (!c.scan && ds_srcscan_load(c.rootfs, &c.scan, err) < 0) goto fail;
+    mo.src_scan = c.scan;
     if (ds_closure_compute(c.rootfs, ctrace, &mo, &clo, err) < 0) goto fail;
     stage_end(&c, DS_STAGE_CLOSURE);
     char *kl_line = ds_keep_level_summary(clo);
@@ -424,6 +427,7 @@ done:
     }
     ds_candidate_clear(&cand);
     ds_closure_free(clo);
+    ds_srcscan_free(c.scan);
     ds_trace_free(trace);
     json_decref(seccomp);
     json_decref(harden_json);

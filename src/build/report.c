@@ -72,8 +72,8 @@ int64_t ds_trace_used_bytes(const char *root, const ds_trace *trace) {
     return total;
 }
 
-json_t *ds_package_shares(const char *root, const ds_pathmap *keep) {
-    return ds_pkg_meta_kept(root, keep);
+json_t *ds_package_shares(const char *root, const ds_srcscan *scan, const ds_pathmap *keep) {
+    return ds_pkg_meta_kept(root, scan, keep);
 }
 
 static const char *g_root;

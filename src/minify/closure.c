@@ -478,6 +478,7 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
                        ds_closure **out, ds_err *err) {
     double t0 = now_s();
     ds_closure *c = ds_xcalloc(1, sizeof *c);
+    c->src_scan = opts->src_scan;
     ctx x = {.root = src_root, .c = c, .err = err};
     if (ds_root_open(&x.tree, src_root, err) < 0) {
         ds_closure_free(c);

@@ -591,7 +591,7 @@ int ds_keep_level_apply(ds_cctx *x, const ds_trace *trace, const ds_minify_opts 
     ds_kl *k = ds_xcalloc(1, sizeof *k);
     x->kl = k;
     ds_strmap_init(&k->listings);
-    if (ds_pkgindex_build(&x->tree, &k->ix, x->err) < 0) return -1;
+    if (ds_pkgindex_build(&x->tree, opts->src_scan, &k->ix, x->err) < 0) return -1;
     k->state = ds_xcalloc(k->ix.n + 1, 1);
     k->why = ds_xcalloc(k->ix.n + 1, sizeof *k->why);
     k->ran = ds_xcalloc(k->ix.n + 1, sizeof *k->ran);

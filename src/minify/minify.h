@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "minify/pathmap.h"
+#include "minify/srcscan.h"
 #include "trace/trace_log.h"
 #include "util/err.h"
 
@@ -41,6 +42,9 @@ typedef struct ds_minify_opts {
     ds_keep_level keep_level;         /* zero: file */
     char *const *volumes;             /* the image config's Volumes: kept whole at every level */
     size_t n_volumes;
+    /* The source's walk and packages, read once by the caller (NULL: read when needed). It
+     * must outlive the closure, which keeps the pointer for ds_closure_write_tree. */
+    const ds_srcscan *src_scan;
 } ds_minify_opts;
 
 /* A tool the closure saw: a path (exact bytes) and a note (the argv it ran with, as JSON
@@ -66,6 +70,7 @@ typedef struct ds_closure {
      * kept_bytes}], rules:{rule: bytes added}, docs_left_out:{class: bytes},
      * plugins_left_out:[{package,path,adds_bytes,hint}], bytes, file_level_bytes}. */
     json_t *keep_level;
+    const ds_srcscan *src_scan; /* ds_minify_opts.src_scan (not owned) */
 } ds_closure;
 
 /* trace: the sensor's log of the app's run (may be NULL: only static rules apply). */
@@ -102,13 +107,13 @@ int ds_closure_write_tree(const char *src_root, ds_closure *c, const ds_user_set
 /* Package metadata for what was kept (src/minify/pkg_meta.c): dpkg status.d/PKG +
  * PKG.md5sums, apk installed, the rpm SQLite db pruned, Python METADATA + RECORD, npm
  * package.json, for the packages of src_root with at least one file in keep written in
- * dst_root. With dst_root NULL nothing is written. What is skipped (and why) goes to
+ * dst_root (scan: src_root's, or NULL to read it here). With dst_root NULL nothing is written. What is skipped (and why) goes to
  * warnings (a JSON array, may be NULL); kept_out (may be NULL) gets
  * [{type, name, package, version, arch, purl, database, files, kept, share}]. */
-int ds_pkg_meta_write(const char *src_root, const ds_pathmap *keep, const char *dst_root, json_t *warnings,
-                      json_t **kept_out, ds_err *err);
+int ds_pkg_meta_write(const char *src_root, const ds_srcscan *scan, const ds_pathmap *keep, const char *dst_root,
+                      json_t *warnings, json_t **kept_out, ds_err *err);
 /* The packages of src_root with at least one file in keep, as kept_out above ([] on error). */
-json_t *ds_pkg_meta_kept(const char *src_root, const ds_pathmap *keep);
+json_t *ds_pkg_meta_kept(const char *src_root, const ds_srcscan *scan, const ds_pathmap *keep);
 
 /* True when basename(path) is a shell, a package manager or a coreutils-like tool. */
 bool ds_is_shell_or_tool(const char *path);

@@ -99,24 +99,25 @@ static void scan_composer(const ds_tree *t, ds_pkglist *out) {
     }
 }
 
-/* An egg-info without a file list: its top_level.txt names the import packages beside it. */
-static void python_top_level(const ds_tree *t, ds_pkg *p) {
+/* An egg-info without a file list: its top_level.txt names the import packages beside it
+ * (into files, the package's own list being empty). */
+static void python_top_level(const ds_tree *t, const ds_pkg *p, ds_strlist *files) {
     if (p->files.n || !p->source || !strstr(p->source, ".egg-info")) return;
     const char *e = strstr(p->source, ".egg-info");
     char *info = ds_xstrndup(p->source, (size_t)(e - p->source) + 9);
     char *site = dir_of(info);
     char *tl = ds_xasprintf("%s/top_level.txt", info), *text = NULL;
     ds_err err;
-    ds_strlist_add(&p->files, info);
+    ds_strlist_add(files, info);
     const ds_fentry *fe = ds_tree_find(t, info);
-    if (fe && S_ISDIR(fe->mode)) add_subtree(t, info, &p->files);
+    if (fe && S_ISDIR(fe->mode)) add_subtree(t, info, files);
     if (ds_root_read(t->root, tl, &text, NULL, 1 << 20, &err) == 0) {
         char *save = NULL;
         for (char *l = strtok_r(text, "\r\n", &save); l; l = strtok_r(NULL, "\r\n", &save)) {
             if (!*l || strchr(l, '/') || !strcmp(l, ".") || !strcmp(l, "..")) continue;
             char *d = ds_xasprintf("%s/%s", site, l), *f = ds_xasprintf("%s/%s.py", site, l);
-            if (ds_tree_find(t, d)) add_subtree(t, d, &p->files);
-            if (ds_tree_find(t, f)) ds_strlist_add(&p->files, f);
+            if (ds_tree_find(t, d)) add_subtree(t, d, files);
+            if (ds_tree_find(t, f)) ds_strlist_add(files, f);
             free(d); free(f);
         }
     }
@@ -158,7 +159,7 @@ static void free_strlist(void *v) {
     free(v);
 }
 
-static void own(ds_pkgindex *ix, ds_root *tree, const ds_tree *t, size_t k, const ds_strlist *files) {
+static void own_files(ds_pkgindex *ix, ds_root *tree, const ds_tree *t, size_t k, const ds_strlist *files) {
     ds_kpkg *kp = &ix->v[k];
     for (size_t i = 0; i < files->n; i++) {
         const char *f = files->v[i];
@@ -199,45 +200,42 @@ static void own(ds_pkgindex *ix, ds_root *tree, const ds_tree *t, size_t k, cons
     }
 }
 
-int ds_pkgindex_build(ds_root *tree, ds_pkgindex *ix, ds_err *err) {
+int ds_pkgindex_build(ds_root *tree, const ds_srcscan *scan, ds_pkgindex *ix, ds_err *err) {
     memset(ix, 0, sizeof *ix);
     ds_strmap_init(&ix->owner);
-    ds_tree t = {0};
-    if (ds_tree_load(tree->rp.dir, &t, err) < 0) return -1;
-    ds_distro distro = {0};
-    ds_strlist notes = {0};
-    ds_pkgctx ctx = {.root = tree->rp.dir, .distro = &distro, .notes = &notes};
-    ds_pkglist pl = {0};
+    ds_srcscan *own = NULL;
+    if (!scan && ds_srcscan_load(tree->rp.dir, &own, err) < 0) return -1;
+    if (!scan) scan = own;
+    const ds_tree *t = &scan->tree;
+    /* OS packages first (the scan's readers' order), then gems and composer packages. */
+    ds_pkglist extra = {0};
+    scan_gems(t, &extra);
+    scan_composer(t, &extra);
     ds_err e = {0};
-    /* OS packages first: a file both a deb and a language database list is the deb's. */
-    ds_dpkg_scan(&t, &ctx, &pl, &e);
-    ds_apk_scan(&t, &ctx, &pl, &e);
-    ds_rpm_scan(&t, &ctx, &pl, &e);
-    ds_python_scan(&t, &ctx, &pl, &e);
-    ds_npm_scan(&t, &ctx, &pl, &e);
-    scan_gems(&t, &pl);
-    scan_composer(&t, &pl);
     ds_strmap deps;
     ds_strmap_init(&deps);
     char *text = NULL;
     if (ds_root_read_file(tree, "/var/lib/dpkg/status", 256u << 20, &text, NULL, &e) > 0) deb_depends(text, &deps);
     free(text);
-    for (size_t i = 0; i < t.n; i++) {
-        const char *p = t.e[i].path;
-        if (strncmp(p, "/var/lib/dpkg/status.d/", 23) || !S_ISREG(t.e[i].mode) || ends_with(p, ".md5sums")) continue;
+    for (size_t i = 0; i < t->n; i++) {
+        const char *p = t->e[i].path;
+        if (strncmp(p, "/var/lib/dpkg/status.d/", 23) || !S_ISREG(t->e[i].mode) || ends_with(p, ".md5sums")) continue;
         text = NULL;
         if (ds_root_read_file(tree, p, 16u << 20, &text, NULL, &e) > 0) deb_depends(text, &deps);
         free(text);
     }
-    ix->v = ds_xcalloc(pl.n + 1, sizeof *ix->v);
-    for (size_t i = 0; i < pl.n; i++) {
-        ds_pkg *p = &pl.v[i];
+    size_t n = scan->pkgs.n + extra.n;
+    ix->v = ds_xcalloc(n + 1, sizeof *ix->v);
+    for (size_t i = 0; i < n; i++) {
+        const ds_pkg *p = i < scan->pkgs.n ? &scan->pkgs.v[i] : &extra.v[i - scan->pkgs.n];
         if (!p->name || !p->type) continue;
-        if (!strcmp(p->type, "pypi")) python_top_level(&t, p);
+        ds_strlist top = {0};
+        if (!strcmp(p->type, "pypi")) python_top_level(t, p, &top);
         size_t k = ix->n++;
         ix->v[k].type = ds_xstrdup(p->type);
         ix->v[k].name = ds_xstrdup(p->name);
-        own(ix, tree, &t, k, &p->files);
+        own_files(ix, tree, t, k, top.n ? &top : &p->files);
+        ds_strlist_free(&top);
         ds_strlist *d = !strcmp(p->type, "deb") ? ds_strmap_get(&deps, p->name) : NULL;
         for (size_t j = 0; d && j < d->n; j++) {
             ix->v[k].depends = ds_xrealloc(ix->v[k].depends, (ix->v[k].n_depends + 1) * sizeof(char *));
@@ -245,9 +243,8 @@ int ds_pkgindex_build(ds_root *tree, ds_pkgindex *ix, ds_err *err) {
         }
     }
     ds_strmap_free(&deps, free_strlist);
-    ds_pkglist_free(&pl);
-    ds_strlist_free(&notes);
-    ds_tree_free(&t);
+    ds_pkglist_free(&extra);
+    ds_srcscan_free(own);
     return 0;
 }
 

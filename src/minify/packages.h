@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "fs/root_path.h"
+#include "minify/srcscan.h"
 #include "util/err.h"
 #include "util/strmap.h"
 
@@ -32,8 +33,9 @@ typedef struct ds_pkgindex {
     ds_strmap owner;  /* canonical path -> (void *)(index + 1) */
 } ds_pkgindex;
 
-/* Index every package database found in the tree (tree is the closure's cached root). */
-int ds_pkgindex_build(ds_root *tree, ds_pkgindex *ix, ds_err *err);
+/* Index every package database found in the tree (tree is the closure's cached root; scan
+ * its walk and packages, or NULL to read them here). */
+int ds_pkgindex_build(ds_root *tree, const ds_srcscan *scan, ds_pkgindex *ix, ds_err *err);
 /* Index of the package owning canonical path, or -1. A __pycache__/X.*.pyc no database
  * lists belongs to the owner of X.py beside the __pycache__ directory. */
 long ds_pkgindex_owner(const ds_pkgindex *ix, const char *path);

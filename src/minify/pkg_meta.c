@@ -31,6 +31,7 @@
 #include "fs/root_path.h"
 #include "minify/minify.h"
 #include "minify/pkg_meta_int.h"
+#include "minify/srcscan.h"
 #include "scan/pkgdb.h"
 #include "scan/scan.h"
 #include "util/fsutil.h"
@@ -397,44 +398,38 @@ static int write_os_release(pm *x, ds_err *err) {
 
 typedef struct run {
     pm x;
-    ds_tree tree;
-    ds_distro distro;
-    ds_pkglist pkgs;
-    ds_strlist notes;  /* the readers' */
+    ds_srcscan *own;   /* loaded here when the caller has none */
+    const ds_srcscan *scan;
+    ds_pkg *sorted;    /* the scan's packages, sorted (shallow copies: the scan owns them) */
+    size_t n_sorted;
     ds_strlist wnotes; /* the writer's: what it did not list, and why */
 } run;
 
-static int run_open(run *u, const char *src_root, const ds_pathmap *keep, const char *dst_root, ds_err *err) {
+static int run_open(run *u, const char *src_root, const ds_srcscan *scan, const ds_pathmap *keep,
+                    const char *dst_root, ds_err *err) {
     memset(u, 0, sizeof *u);
     u->x.src = src_root;
     u->x.dst = dst_root;
     u->x.keep = keep;
     u->x.notes = &u->wnotes;
+    u->x.sroot.rp.fd = -1;
     if (ds_root_open(&u->x.sroot, src_root, err) < 0) return -1;
-    if (ds_tree_load(src_root, &u->tree, err) < 0) return -1;
-    u->x.tree = &u->tree;
-    char *os = NULL;
-    ds_err e;
-    if (ds_root_read(src_root, "/etc/os-release", &os, NULL, 1 << 20, &e) == 0 ||
-        ds_root_read(src_root, "/usr/lib/os-release", &os, NULL, 1 << 20, &e) == 0)
-        ds_distro_parse(os, &u->distro);
-    free(os);
-    ds_pkgctx ctx = {.root = src_root, .distro = &u->distro, .notes = &u->notes};
-    int (*readers[])(const ds_tree *, const ds_pkgctx *, ds_pkglist *, ds_err *) = {
-        ds_dpkg_scan, ds_apk_scan, ds_rpm_scan, ds_python_scan, ds_npm_scan,
-    };
-    for (size_t i = 0; i < sizeof readers / sizeof *readers; i++)
-        if (readers[i](&u->tree, &ctx, &u->pkgs, &e) < 0) ds_strlist_add(&u->notes, e.msg);
-    ds_pkglist_sort(&u->pkgs);
+    if (!scan && ds_srcscan_load(src_root, &u->own, err) < 0) return -1;
+    u->scan = scan ? scan : u->own;
+    u->x.tree = &u->scan->tree;
+    /* Sorted for the output's order; the scan keeps the readers' order for the index. */
+    u->n_sorted = u->scan->pkgs.n;
+    u->sorted = ds_xcalloc(u->n_sorted + 1, sizeof *u->sorted);
+    if (u->n_sorted) memcpy(u->sorted, u->scan->pkgs.v, u->n_sorted * sizeof *u->sorted);
+    ds_pkglist view = {.v = u->sorted, .n = u->n_sorted};
+    ds_pkglist_sort(&view);
     return 0;
 }
 
 static void run_close(run *u) {
     ds_root_close(&u->x.sroot);
-    ds_tree_free(&u->tree);
-    ds_distro_free(&u->distro);
-    ds_pkglist_free(&u->pkgs);
-    ds_strlist_free(&u->notes);
+    free(u->sorted);
+    ds_srcscan_free(u->own);
     ds_strlist_free(&u->wnotes);
 }
 
@@ -467,11 +462,11 @@ static int cmp_i64(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-int ds_pkg_meta_write(const char *src_root, const ds_pathmap *keep, const char *dst_root, json_t *warnings,
-                      json_t **kept_out, ds_err *err) {
+int ds_pkg_meta_write(const char *src_root, const ds_srcscan *scan, const ds_pathmap *keep, const char *dst_root,
+                      json_t *warnings, json_t **kept_out, ds_err *err) {
     if (kept_out) *kept_out = NULL;
     run u;
-    if (run_open(&u, src_root, keep, dst_root, err) < 0) { run_close(&u); return -1; }
+    if (run_open(&u, src_root, scan, keep, dst_root, err) < 0) { run_close(&u); return -1; }
     pm *x = &u.x;
     json_t *list = json_array();
     int r = dst_root ? clear_dpkg(x, err) : 0;
@@ -479,8 +474,8 @@ int ds_pkg_meta_write(const char *src_root, const ds_pathmap *keep, const char *
     ds_strlist written = {0}, apk_dbs = {0}, rpm_dbs = {0};
     int64_t *hnums = NULL;
     size_t n_h = 0;
-    for (size_t i = 0; i < u.pkgs.n && r == 0; i++) {
-        const ds_pkg *p = &u.pkgs.v[i];
+    for (size_t i = 0; i < u.n_sorted && r == 0; i++) {
+        const ds_pkg *p = &u.sorted[i];
         char *info = scope(x, p);
         count_files(x, p);
         x->skip_dir = x->skip_file = NULL;
@@ -523,8 +518,8 @@ int ds_pkg_meta_write(const char *src_root, const ds_pathmap *keep, const char *
     return r;
 }
 
-json_t *ds_pkg_meta_kept(const char *src_root, const ds_pathmap *keep) {
+json_t *ds_pkg_meta_kept(const char *src_root, const ds_srcscan *scan, const ds_pathmap *keep) {
     json_t *out = NULL;
-    if (ds_pkg_meta_write(src_root, keep, NULL, NULL, &out, &(ds_err){0}) < 0 || !out) return json_array();
+    if (ds_pkg_meta_write(src_root, scan, keep, NULL, NULL, &out, &(ds_err){0}) < 0 || !out) return json_array();
     return out;
 }

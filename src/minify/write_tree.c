@@ -187,7 +187,7 @@ int ds_closure_write_tree(const char *src_root, ds_closure *c, const ds_user_set
 
     /* Package metadata of what was kept, before the run user's files (passwd is no package's). */
     json_t *notes = json_array();
-    int pm = ds_pkg_meta_write(src_root, &c->keep, dst_root, notes, NULL, err);
+    int pm = ds_pkg_meta_write(src_root, c->src_scan, &c->keep, dst_root, notes, NULL, err);
     size_t ni;
     json_t *nv;
     json_array_foreach(notes, ni, nv) {

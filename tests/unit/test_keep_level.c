@@ -268,7 +268,7 @@ static void test_index_hostile(void **state) {
     ds_err e = {0};
     assert_int_equal(ds_root_open(&tree, root, &e), 0);
     ds_pkgindex ix;
-    assert_int_equal(ds_pkgindex_build(&tree, &ix, &e), 0);
+    assert_int_equal(ds_pkgindex_build(&tree, NULL, &ix, &e), 0);
     long ev = ds_pkgindex_find(&ix, "deb", "evil");
     assert_true(ev >= 0);
     for (size_t i = 0; i < ix.v[ev].n_files; i++) {

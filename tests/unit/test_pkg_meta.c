@@ -241,7 +241,7 @@ static void test_writer(void **state) {
     ds_pathmap m = kept_set();
     json_t *warn = json_array(), *kept = NULL;
     ds_err e = {0};
-    int rc = ds_pkg_meta_write(g_src, &m, g_dst, warn, &kept, &e);
+    int rc = ds_pkg_meta_write(g_src, NULL, &m, g_dst, warn, &kept, &e);
     if (rc) fprintf(stderr, "%s\n", e.msg);
     assert_int_equal(rc, 0);
     /* dpkg: status.d/keepme with its stanza, md5sums of the kept file only. */
@@ -295,12 +295,22 @@ static void test_writer(void **state) {
         }
     }
     assert_true(deb);
-    json_decref(kept);
-    /* Same input, same bytes: a second run writes the same files. */
+    /* Same input, same bytes: a second run, from a scan of the source read once (as a build
+     * shares it between its candidates and its report), writes the same files and list. */
     char *a = rd(g_dst, "/var/lib/dpkg/status.d/keepme.md5sums");
-    assert_int_equal(ds_pkg_meta_write(g_src, &m, g_dst, warn, NULL, &e), 0);
+    ds_srcscan *scan = NULL;
+    assert_int_equal(ds_srcscan_load(g_src, &scan, &e), 0);
+    json_t *again = NULL;
+    assert_int_equal(ds_pkg_meta_write(g_src, scan, &m, g_dst, warn, &again, &e), 0);
     char *b = rd(g_dst, "/var/lib/dpkg/status.d/keepme.md5sums");
     assert_string_equal(a, b);
+    assert_true(json_equal(kept, again));
+    json_t *shares = ds_pkg_meta_kept(g_src, scan, &m);
+    assert_true(json_equal(kept, shares));
+    json_decref(shares);
+    json_decref(again);
+    ds_srcscan_free(scan);
+    json_decref(kept);
     free(a); free(b);
     json_decref(warn);
     ds_pathmap_free(&m);
@@ -320,7 +330,7 @@ static void test_writer_symlinked_dir(void **state) {
     char *lib = ds_xasprintf("%s/var/lib", dst2);
     assert_int_equal(symlink(out, lib), 0);
     ds_pathmap m = kept_set();
-    assert_int_equal(ds_pkg_meta_write(g_src, &m, dst2, NULL, NULL, &e), -1);
+    assert_int_equal(ds_pkg_meta_write(g_src, NULL, &m, dst2, NULL, NULL, &e), -1);
     assert_non_null(strstr(e.msg, "refusing to write through it"));
     char *esc = ds_xasprintf("%s/dpkg", out);
     struct stat st;
@@ -388,7 +398,7 @@ static void test_writer_rpm(void **state) {
     ds_pathmap m = {0};
     ds_pathmap_add(&m, "/usr/bin/keep", "t");
     json_t *kept = NULL;
-    assert_int_equal(ds_pkg_meta_write(root, &m, dst, NULL, &kept, &e), 0);
+    assert_int_equal(ds_pkg_meta_write(root, NULL, &m, dst, NULL, &kept, &e), 0);
     assert_int_equal(json_array_size(kept), 1);
     assert_string_equal(json_string_value(json_object_get(json_array_get(kept, 0), "name")), "rkeep");
     json_decref(kept);

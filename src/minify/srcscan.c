@@ -1,0 +1,38 @@
+/* The source's walk and package databases, read once per build (see srcscan.h). */
+#include <string.h>
+#include "minify/srcscan.h"
+#include "scan/pkgdb.h"
+
+int ds_srcscan_load(const char *root, ds_srcscan **out, ds_err *err) {
+    *out = NULL;
+    ds_srcscan *s = ds_xcalloc(1, sizeof *s);
+    s->root = ds_xstrdup(root);
+    if (ds_tree_load(root, &s->tree, err) < 0) {
+        ds_srcscan_free(s);
+        return -1;
+    }
+    char *os = NULL;
+    ds_err e;
+    if (ds_root_read(root, "/etc/os-release", &os, NULL, 1 << 20, &e) == 0 ||
+        ds_root_read(root, "/usr/lib/os-release", &os, NULL, 1 << 20, &e) == 0)
+        ds_distro_parse(os, &s->distro);
+    free(os);
+    ds_pkgctx ctx = {.root = root, .distro = &s->distro, .notes = &s->notes};
+    int (*readers[])(const ds_tree *, const ds_pkgctx *, ds_pkglist *, ds_err *) = {
+        ds_dpkg_scan, ds_apk_scan, ds_rpm_scan, ds_python_scan, ds_npm_scan,
+    };
+    for (size_t i = 0; i < sizeof readers / sizeof *readers; i++)
+        if (readers[i](&s->tree, &ctx, &s->pkgs, &e) < 0) ds_strlist_add(&s->notes, e.msg);
+    *out = s;
+    return 0;
+}
+
+void ds_srcscan_free(ds_srcscan *s) {
+    if (!s) return;
+    ds_tree_free(&s->tree);
+    ds_distro_free(&s->distro);
+    ds_pkglist_free(&s->pkgs);
+    ds_strlist_free(&s->notes);
+    free(s->root);
+    free(s);
+}

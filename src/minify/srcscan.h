@@ -1,0 +1,25 @@
+/* What a build reads of its source's packages, once: the source does not change while it is
+ * built, and the package keep level's index, the package metadata of every candidate and the
+ * build report each used to walk it and read every package database again.
+ * Holds the tree's walk (every entry's lstat), the distribution (os-release) and the
+ * packages of the scan library's readers: dpkg, apk, rpm, Python, npm, in that order (so a
+ * file both a deb and a language database list is the deb's: first owner wins). */
+#ifndef DS_MINIFY_SRCSCAN_H
+#define DS_MINIFY_SRCSCAN_H
+#include "scan/scan.h"
+#include "util/err.h"
+
+typedef struct ds_srcscan {
+    char *root;
+    ds_tree tree;
+    ds_distro distro;
+    ds_pkglist pkgs;  /* in the readers' order */
+    ds_strlist notes; /* what the readers could not read */
+} ds_srcscan;
+
+/* Walks root and reads its package databases. A reader that fails leaves a note, not an
+ * error; only the walk itself fails (-1, err naming root). *out is freed with ds_srcscan_free. */
+int ds_srcscan_load(const char *root, ds_srcscan **out, ds_err *err);
+void ds_srcscan_free(ds_srcscan *s);
+
+#endif
