@@ -1,8 +1,9 @@
 /* Deterministic layer writer: the tree is walked without following symlinks,
  * entries are sorted by path, and each header carries only what the tree says
  * about content (type, mode, numeric owners, size, link target, xattrs) plus one
- * fixed mtime. The tar goes to a temp file (its sha256 = diff_id), then is
- * compressed by util/compress (gzip members on every core, or zstd). */
+ * fixed mtime. The tar's sha256 is the diff_id. gzip compresses the tar as it is
+ * written (util/compress's stream, every core; the tar never touches the disk); zstd
+ * and none go through a temp tar file. */
 #include "fs/layer_writer.h"
 #include "util/fsutil.h"
 #include <archive.h>
@@ -111,7 +112,9 @@ static int cmp_str(const void *a, const void *b) {
 /* ---- tar output ------------------------------------------------------------ */
 
 typedef struct tar_sink {
-    int fd;
+    int fd;              /* the tar file, or -1 when the tar goes to gz */
+    ds_gz_stream *gz;    /* gzip: compressed as it is written, the tar never on disk */
+    ds_err gz_err;
     ds_sha256 h;
     int64_t bytes;
     int write_errno;
@@ -121,6 +124,13 @@ static la_ssize_t sink_write(struct archive *a, void *ctx, const void *buf, size
     tar_sink *s = ctx;
     const char *p = buf;
     size_t left = len;
+    if (s->gz) {
+        if (ds_gz_stream_write(s->gz, buf, len, &s->gz_err) < 0) {
+            archive_set_error(a, EIO, "%s", s->gz_err.msg);
+            return -1;
+        }
+        left = 0;
+    }
     while (left) {
         ssize_t w = write(s->fd, p, left);
         if (w < 0) {
@@ -322,11 +332,15 @@ int ds_layer_write_tree(const char *root_dir, ds_compress compress, const char *
     if (rc == 0) rc = check_space(&l, keep, out_dir, root_dir, &need, err);
     if (rc == 0) ds_progress_task(need, "Writing layer (%zu entries)", l.n);
 
-    char *tar_path = ds_xasprintf("%s/.layer-tar-XXXXXX", out_dir);
+    /* gzip (the default) is compressed as the tar is written; zstd and none go through a tar file. */
+    bool stream = compress == DS_COMPRESS_GZIP;
+    char *tar_path = ds_xasprintf("%s/%s", out_dir, stream ? ".layer-blob-XXXXXX" : ".layer-tar-XXXXXX");
     tar_sink sink = {.fd = -1};
     if (rc == 0) {
-        sink.fd = mkstemp(tar_path);
-        if (sink.fd < 0) rc = ds_fail_errno(err, "%s", tar_path);
+        int fd = mkstemp(tar_path);
+        if (fd < 0) rc = ds_fail_errno(err, "%s", tar_path);
+        else if (stream) { close(fd); rc = ds_gz_stream_open(tar_path, &sink.gz, err); }
+        else sink.fd = fd;
     }
     if (rc == 0) {
         ds_sha256_init(&sink.h);
@@ -348,7 +362,18 @@ int ds_layer_write_tree(const char *root_dir, ds_compress compress, const char *
     free(keep);
     close(rootfd);
 
-    if (rc == 0 && compress == DS_COMPRESS_NONE) {
+    if (sink.gz) {
+        int gr = ds_gz_stream_close(sink.gz, rc == 0, out->digest, &out->size, err);
+        if (rc == 0 && gr < 0) rc = -1;
+        if (rc == 0) {
+            out->blob_path = tar_path;
+            tar_path = NULL;
+            out->media_type = DS_MT_OCI_LAYER_GZIP;
+        } else {
+            free(tar_path); /* removed by the close */
+            tar_path = NULL;
+        }
+    } else if (rc == 0 && compress == DS_COMPRESS_NONE) {
         if (close(sink.fd) < 0) rc = ds_fail_errno(err, "%s", tar_path);
         sink.fd = -1;
         if (rc == 0) {

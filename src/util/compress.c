@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <libdeflate.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -304,6 +305,156 @@ static int gzip_parallel(const mapping *m, const char *in_path, sink *s, ds_err 
         }
     } while (rc == 0 && off < m->len);
     for (int i = 0; i < nt; i++) free(jobs[i].out);
+    return rc;
+}
+
+/* ---- gzip as a stream: the same members as gzip_parallel, compressed while the input is
+ * still being produced. Slots are filled in order by the writer; workers compress the
+ * oldest filled slot; the writer writes a slot's member out before it fills it again, so
+ * the output is in input order and the same bytes as gzip_parallel of the whole input. */
+enum { GZS_MAX_THREADS = 4 };
+typedef enum { SLOT_FREE, SLOT_READY, SLOT_BUSY, SLOT_DONE } slot_state;
+typedef struct gz_slot {
+    gz_job job;
+    unsigned char *in;
+    size_t seq;
+    slot_state state;
+} gz_slot;
+
+struct ds_gz_stream {
+    sink out;
+    gz_slot slots[GZS_MAX_THREADS + 1];
+    int n_slots, n_threads;
+    pthread_t th[GZS_MAX_THREADS];
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t next_seq;  /* of the slot being filled */
+    int fill;         /* index of the slot being filled */
+    bool quit, failed;
+    uint64_t total;
+};
+
+static void *gzs_worker(void *arg) {
+    ds_gz_stream *g = arg;
+    pthread_mutex_lock(&g->mu);
+    for (;;) {
+        gz_slot *pick = NULL;
+        for (int i = 0; i < g->n_slots; i++)
+            if (g->slots[i].state == SLOT_READY && (!pick || g->slots[i].seq < pick->seq)) pick = &g->slots[i];
+        if (!pick && g->quit) break;
+        if (!pick) { pthread_cond_wait(&g->cv, &g->mu); continue; }
+        pick->state = SLOT_BUSY;
+        pthread_mutex_unlock(&g->mu);
+        gz_worker(&pick->job);
+        pthread_mutex_lock(&g->mu);
+        pick->state = SLOT_DONE;
+        pthread_cond_broadcast(&g->cv);
+    }
+    pthread_mutex_unlock(&g->mu);
+    return NULL;
+}
+
+/* Waits for slot i's member and writes it out; the slot is free again. */
+static int gzs_drain(ds_gz_stream *g, int i, ds_err *err) {
+    gz_slot *sl = &g->slots[i];
+    pthread_mutex_lock(&g->mu);
+    while (sl->state == SLOT_READY || sl->state == SLOT_BUSY) {
+        if (!g->n_threads && sl->state == SLOT_READY) { /* no thread could start: do it here */
+            sl->state = SLOT_BUSY;
+            pthread_mutex_unlock(&g->mu);
+            gz_worker(&sl->job);
+            pthread_mutex_lock(&g->mu);
+            sl->state = SLOT_DONE;
+            continue;
+        }
+        pthread_cond_wait(&g->cv, &g->mu);
+    }
+    bool done = sl->state == SLOT_DONE;
+    sl->state = SLOT_FREE;
+    pthread_mutex_unlock(&g->mu);
+    if (!done) return 0;
+    if (sl->job.out_len == 0) return ds_fail(err, "%s: gzip compression failed", g->out.path);
+    return sink_write(&g->out, sl->job.out, sl->job.out_len, err);
+}
+
+/* Hands the slot being filled to the workers and moves on to the next (written out first). */
+static int gzs_submit(ds_gz_stream *g, ds_err *err) {
+    gz_slot *sl = &g->slots[g->fill];
+    sl->job.in = sl->in;
+    sl->seq = g->next_seq++;
+    pthread_mutex_lock(&g->mu);
+    sl->state = SLOT_READY;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+    g->fill = (g->fill + 1) % g->n_slots;
+    int r = gzs_drain(g, g->fill, err);
+    g->slots[g->fill].job.in_len = 0;
+    return r;
+}
+
+int ds_gz_stream_open(const char *out_path, ds_gz_stream **out, ds_err *err) {
+    *out = NULL;
+    ds_gz_stream *g = ds_xcalloc(1, sizeof *g);
+    if (sink_open(&g->out, out_path, err) < 0) { free(g); return -1; }
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int nt = ncpu < 1 ? 1 : ncpu > GZS_MAX_THREADS ? GZS_MAX_THREADS : (int)ncpu;
+    struct libdeflate_compressor *probe = libdeflate_alloc_compressor(6);
+    size_t cap = libdeflate_gzip_compress_bound(probe, GZ_CHUNK);
+    libdeflate_free_compressor(probe);
+    g->n_slots = nt + 1;
+    for (int i = 0; i < g->n_slots; i++) {
+        g->slots[i].in = ds_xmalloc(GZ_CHUNK);
+        g->slots[i].job.out = ds_xmalloc(cap);
+        g->slots[i].job.cap = cap;
+    }
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->cv, NULL);
+    for (int i = 0; i < nt; i++, g->n_threads++)
+        if (pthread_create(&g->th[i], NULL, gzs_worker, g) != 0) break;
+    *out = g;
+    return 0;
+}
+
+int ds_gz_stream_write(ds_gz_stream *g, const void *data, size_t len, ds_err *err) {
+    const unsigned char *p = data;
+    while (len) {
+        gz_slot *sl = &g->slots[g->fill];
+        size_t room = GZ_CHUNK - sl->job.in_len, n = len < room ? len : room;
+        memcpy(sl->in + sl->job.in_len, p, n);
+        sl->job.in_len += n;
+        g->total += n;
+        p += n;
+        len -= n;
+        if (sl->job.in_len == GZ_CHUNK && gzs_submit(g, err) < 0) { g->failed = true; return -1; }
+    }
+    return 0;
+}
+
+static void gzs_free(ds_gz_stream *g) {
+    pthread_mutex_lock(&g->mu);
+    g->quit = true;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+    for (int i = 0; i < g->n_threads; i++) pthread_join(g->th[i], NULL);
+    pthread_mutex_destroy(&g->mu);
+    pthread_cond_destroy(&g->cv);
+    for (int i = 0; i < g->n_slots; i++) { free(g->slots[i].in); free(g->slots[i].job.out); }
+    free(g);
+}
+
+int ds_gz_stream_close(ds_gz_stream *g, bool ok, char digest[DS_DIGEST_LEN + 1], int64_t *size, ds_err *err) {
+    int rc = ok && !g->failed ? 0 : -1;
+    /* The last member (an empty input still makes one, as gzip_parallel does). */
+    if (rc == 0 && (g->slots[g->fill].job.in_len || g->total == 0)) rc = gzs_submit(g, err);
+    for (int k = 0; k < g->n_slots; k++) {
+        int i = (g->fill + k) % g->n_slots;
+        if (rc == 0) rc = gzs_drain(g, i, err);
+    }
+    if (rc < 0) { /* let the workers finish what they hold before the buffers go */
+        for (int i = 0; i < g->n_slots; i++) gzs_drain(g, i, &(ds_err){0});
+    }
+    rc = sink_close(&g->out, rc == 0, digest, size, err) < 0 ? -1 : rc;
+    gzs_free(g);
     return rc;
 }
 

@@ -2,6 +2,7 @@
  * when the output is over DS_GUNZIP_MEM_LIMIT), zstd with libzstd. The input is mmap'd. */
 #ifndef DS_UTIL_COMPRESS_H
 #define DS_UTIL_COMPRESS_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "util/digest.h"
@@ -39,6 +40,15 @@ int ds_decompress_file(const char *in_path, int kind, const char *out_path,
 /* Compress in_path with kind (NONE = plain copy) into out_path; digest/size of the output. */
 int ds_compress_file(const char *in_path, ds_compress kind, const char *out_path,
                      char digest[DS_DIGEST_LEN + 1], int64_t *size, ds_err *err);
+
+/* gzip written as it is produced: the same bytes as ds_compress_file(GZIP) of the whole
+ * input (16 MiB members, level 6), compressed on every core while the caller still
+ * writes, so the input never touches the disk. close with ok false (or after a failed
+ * write) removes out_path; digest/size (may be NULL) of the output. */
+typedef struct ds_gz_stream ds_gz_stream;
+int ds_gz_stream_open(const char *out_path, ds_gz_stream **out, ds_err *err);
+int ds_gz_stream_write(ds_gz_stream *g, const void *data, size_t len, ds_err *err);
+int ds_gz_stream_close(ds_gz_stream *g, bool ok, char digest[DS_DIGEST_LEN + 1], int64_t *size, ds_err *err);
 
 /* in_path (compression from; -1 = sniff) recompressed as `to` into out_path, in memory when it fits. */
 int ds_recompress_file(const char *in_path, int from, ds_compress to, const char *out_path,

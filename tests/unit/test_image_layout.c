@@ -418,6 +418,57 @@ static void test_compress_roundtrip(void **state) {
     free(mm); free(back); free(in); free(data);
 }
 
+/* The gzip stream (layers compressed while their tar is written) gives the very bytes of
+ * ds_compress_file on the whole input, however the writes are cut: empty, one byte, one byte
+ * over a 16 MiB member, and several members; and a failed close leaves no file. */
+static void test_gzip_stream_matches_file(void **state) {
+    (void)state;
+    size_t sizes[] = {0, 1, (16u << 20) + 1, (33u << 20) + 12345};
+    size_t max = sizes[3];
+    unsigned char *data = ds_xmalloc(max);
+    uint32_t x = 12345;
+    for (size_t i = 0; i < max; i++) {
+        x = x * 1103515245u + 12345u;
+        data[i] = i % 3 == 0 ? (unsigned char)(x >> 24) : (unsigned char)"layer"[i % 5];
+    }
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        size_t n = sizes[k];
+        char *in = ds_xasprintf("%s/gs-in", tmp), *f = ds_xasprintf("%s/gs-file", tmp), *g = ds_xasprintf("%s/gs-stream", tmp);
+        write_file(in, (const char *)data, n);
+        char fd[DS_DIGEST_LEN + 1], sd[DS_DIGEST_LEN + 1];
+        int64_t fs, ss;
+        ds_err e;
+        assert_int_equal(ds_compress_file(in, DS_COMPRESS_GZIP, f, fd, &fs, &e), 0);
+        ds_gz_stream *gz;
+        assert_int_equal(ds_gz_stream_open(g, &gz, &e), 0);
+        size_t off = 0, step = 1;
+        while (off < n) { /* uneven pieces: 1, 3, 9, ... bytes, then big ones */
+            size_t len = step < n - off ? step : n - off;
+            assert_int_equal(ds_gz_stream_write(gz, data + off, len, &e), 0);
+            off += len;
+            step = step * 3 + 1;
+        }
+        assert_int_equal(ds_gz_stream_close(gz, true, sd, &ss, &e), 0);
+        assert_string_equal(fd, sd);
+        assert_int_equal(fs, ss);
+        char *back = ds_xasprintf("%s/gs-back", tmp), bd[DS_DIGEST_LEN + 1], want[DS_DIGEST_LEN + 1];
+        assert_int_equal(ds_decompress_file(g, -1, back, bd, NULL, &e), 0);
+        ds_sha256_buf(data, n, want);
+        assert_string_equal(bd, want);
+        free(back); free(in); free(f); free(g);
+    }
+    char *g = ds_xasprintf("%s/gs-failed", tmp);
+    ds_gz_stream *gz;
+    ds_err e;
+    assert_int_equal(ds_gz_stream_open(g, &gz, &e), 0);
+    assert_int_equal(ds_gz_stream_write(gz, data, 20u << 20, &e), 0);
+    assert_int_equal(ds_gz_stream_close(gz, false, NULL, NULL, &e), -1);
+    struct stat st;
+    assert_int_not_equal(lstat(g, &st), 0);
+    free(g);
+    free(data);
+}
+
 static void test_copy_roundtrip(void **state) {
     (void)state;
     char *dir = single_layout("src", "v1");
@@ -515,6 +566,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_corrupt_manifest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_oci_archive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compress_roundtrip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gzip_stream_matches_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_docker_archive_dest_decompresses, setup, teardown),
     };
