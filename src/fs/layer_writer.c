@@ -339,7 +339,7 @@ int ds_layer_write_tree(const char *root_dir, ds_compress compress, const char *
     if (rc == 0) {
         int fd = mkstemp(tar_path);
         if (fd < 0) rc = ds_fail_errno(err, "%s", tar_path);
-        else if (stream) { close(fd); rc = ds_gz_stream_open(tar_path, &sink.gz, err); }
+        else if (stream) { close(fd); rc = ds_gz_stream_open(tar_path, DS_GZIP_LAYER_LEVEL, &sink.gz, err); }
         else sink.fd = fd;
     }
     if (rc == 0) {

@@ -440,7 +440,7 @@ static void test_gzip_stream_matches_file(void **state) {
         ds_err e;
         assert_int_equal(ds_compress_file(in, DS_COMPRESS_GZIP, f, fd, &fs, &e), 0);
         ds_gz_stream *gz;
-        assert_int_equal(ds_gz_stream_open(g, &gz, &e), 0);
+        assert_int_equal(ds_gz_stream_open(g, DS_GZIP_COPY_LEVEL, &gz, &e), 0);
         size_t off = 0, step = 1;
         while (off < n) { /* uneven pieces: 1, 3, 9, ... bytes, then big ones */
             size_t len = step < n - off ? step : n - off;
@@ -460,7 +460,7 @@ static void test_gzip_stream_matches_file(void **state) {
     char *g = ds_xasprintf("%s/gs-failed", tmp);
     ds_gz_stream *gz;
     ds_err e;
-    assert_int_equal(ds_gz_stream_open(g, &gz, &e), 0);
+    assert_int_equal(ds_gz_stream_open(g, DS_GZIP_COPY_LEVEL, &gz, &e), 0);
     assert_int_equal(ds_gz_stream_write(gz, data, 20u << 20, &e), 0);
     assert_int_equal(ds_gz_stream_close(gz, false, NULL, NULL, &e), -1);
     struct stat st;
