@@ -325,8 +325,8 @@ void ds_rb_imports(const char *text, size_t len, unsigned flags, ds_rb_uses *u) 
                 }
                 bool endless = a.k == T_PUNCT && a.c == '=' && l.i < l.len && l.s[l.i] != '=' && l.s[l.i] != '~';
                 if (!endless) PUSH('d');
-                if (a.k == T_PUNCT && a.c == '{') PUSH('{');
-                tok_free(&a);
+                if (endless) tok_free(&a);
+                else unget(&l, a); /* the body's first token (or the newline before it) */
             } else if (!strcmp(w, "class") || !strcmp(w, "module") || !strcmp(w, "begin") || !strcmp(w, "case")) {
                 PUSH('b');
             } else if (!strcmp(w, "for")) {
