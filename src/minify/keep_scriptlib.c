@@ -52,15 +52,32 @@ static void versions(ds_cctx *x, const char *dir, ds_strlist *out) {
     free(real);
 }
 
+/* The interpreter ran: the file level keeps its program or its library (a perl script in a
+ * package kept whole for another reason, openssl's tsget.pl, brings nothing). */
+static bool interpreter_used(ds_cctx *x, const char *name) {
+    char *lib = ds_xasprintf("/lib%s", name);
+    size_t nl = strlen(name);
+    bool used = false;
+    for (size_t i = 0; i < x->file_set.n && !used; i++) {
+        const char *p = x->file_set.v[i].path, *b = strrchr(p, '/');
+        used = (b && !strncmp(b + 1, name, nl) && strstr(p, "/bin/") && (b[1 + nl] == 0 || b[1 + nl] == '.' ||
+                                                                         (b[1 + nl] >= '0' && b[1 + nl] <= '9'))) ||
+               (strstr(p, lib) && strstr(p, ".so"));
+    }
+    free(lib);
+    return used;
+}
+
 void ds_kl_script_roots(ds_cctx *x) {
     ds_kl *k = x->kl;
     ds_strlist triplets = {0}, pv = {0}, rv = {0};
+    bool perl = interpreter_used(x, "perl"), ruby = interpreter_used(x, "ruby");
     const ds_strlist *usr_lib = ds_kl_listing(x, "/usr/lib");
     for (size_t i = 0; i < usr_lib->n; i++)
         if (strstr(usr_lib->v[i], "-linux-")) ds_strlist_add(&triplets, usr_lib->v[i]);
     /* Perl (Debian): perl-modules-5.36, libperl5.36 and perl-base; @INC in perl -V's order */
-    versions(x, "/usr/share/perl", &pv);
-    for (size_t t = 0; t < triplets.n; t++) {
+    if (perl) versions(x, "/usr/share/perl", &pv);
+    for (size_t t = 0; perl && t < triplets.n; t++) {
         char *d = ds_xasprintf("/usr/lib/%s/perl", triplets.v[t]);
         versions(x, d, &pv);
         free(d);
@@ -90,7 +107,7 @@ void ds_kl_script_roots(ds_cctx *x) {
     ds_strlist_free(&proots);
     /* Ruby (Debian): libruby3.1's /usr/lib/ruby/3.1.0 and its arch dir, and the bundled
      * gems' directories; $LOAD_PATH in ruby -e 'puts $:' order */
-    versions(x, "/usr/lib/ruby", &rv);
+    if (ruby) versions(x, "/usr/lib/ruby", &rv);
     for (size_t v = 0; v < rv.n; v++) {
         const char *ver = rv.v[v];
         char *std = ds_xasprintf("/usr/lib/ruby/%s", ver);
