@@ -150,7 +150,7 @@ static tok next(lx *l) {
         if (col0 && c == '=' && l->i + 1 < l->len && isalpha((unsigned char)l->s[l->i + 1])) {
             /* POD, to a line starting =cut (and that line) */
             while (l->i < l->len) {
-                bool cut = !strncmp(l->s + l->i, "=cut", 4) && (l->i + 4 >= l->len || !word_char(l->s[l->i + 4]));
+                bool cut = l->i + 4 <= l->len && !strncmp(l->s + l->i, "=cut", 4) && (l->i + 4 >= l->len || !word_char(l->s[l->i + 4]));
                 skip_line(l);
                 if (cut) break;
             }
