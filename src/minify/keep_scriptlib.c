@@ -8,6 +8,8 @@
  * A standard library file follows its requires at top level only (one inside a sub or def
  * body loads an optional feature when that code runs); the app's files and other
  * packages' follow them all, since an app's handler may require a module lazily.
+ * Rubygems, which the interpreter loads at start, is kept whole (Debian's ruby-rubygems by
+ * rule 3; one inside the standard library here) and only its loaded files are read.
  * Loaded by a computed name, so kept as directories: a standard module's own directory
  * when it requires a computed name (File::Spec -> File/Spec/, digest.rb -> digest/),
  * Ruby's encodings, Perl's Unicode tables once one of them was read. */
@@ -381,6 +383,14 @@ void ds_kl_script_modules(ds_cctx *x, const ds_minify_opts *opts, int64_t *mod_b
         ds_pathmap_add(&done, real, NULL);
         if (ds_kl_stdlib_file(k, real) && strstr(real, "/enc/") && holder(&k->rb_load, real)) enc = true;
         if (ds_kl_stdlib_file(k, real) && strstr(real, "/unicore/") && holder(&k->perl_inc, real)) unicore = true;
+        /* rubygems inside the standard library (upstream's layout; Debian has its own
+         * package, kept whole by rule 3): whole once the interpreter loaded it */
+        const char *lp = holder(&k->rb_load, real);
+        if (lp && ds_kl_stdlib_file(k, real) && !strcmp(real + strlen(lp), "/rubygems.rb")) {
+            char *d = ds_xasprintf("%s/rubygems", lp);
+            ds_closure_keep_tree(x, d, "rubygems (loaded at start: kept whole)");
+            free(d);
+        }
         char lang = language(x, real, r);
         char *text = NULL;
         size_t len = 0;

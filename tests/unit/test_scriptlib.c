@@ -226,6 +226,10 @@ static int setup(void **state) {
         "require_relative 'lib/report'\n", 0644);
     put("/srv/rb/lib/report.rb", "require 'erb'\n", 0644);
     put(RL "/erb.rb", "", 0644);
+    put(RL "/rubygems.rb", "require 'rubygems/specification'\n", 0644);
+    put(RL "/rubygems/specification.rb", "", 0644);
+    put(RL "/rubygems/commands/install_command.rb", "require 'openssl_never'\n", 0644);
+    put(RL "/openssl_never.rb", "", 0644);
     put("/var/lib/dpkg/status",
         "Package: perl-base\nStatus: install ok installed\nVersion: 1\nArchitecture: amd64\n\n"
         "Package: perl-modules-5.36\nStatus: install ok installed\nVersion: 1\nArchitecture: all\n\n"
@@ -271,7 +275,8 @@ static ds_closure *closure(const char *app, const char *interp) {
         "{\"path\":\"%s\",\"kind\":\"file\",\"ops\":[\"exec\"],\"ok\":true},"
         "{\"path\":\"%s\",\"kind\":\"file\",\"ops\":[\"open\"],\"ok\":true},"
         "{\"path\":\"" PB "/strict.pm\",\"kind\":\"file\",\"ops\":[\"open\"],\"ok\":true},"
-        "{\"path\":\"" RA "/enc/encdb.so\",\"kind\":\"file\",\"ops\":[\"open\"],\"ok\":true}"
+        "{\"path\":\"" RA "/enc/encdb.so\",\"kind\":\"file\",\"ops\":[\"open\"],\"ok\":true},"
+        "{\"path\":\"" RL "/rubygems.rb\",\"kind\":\"file\",\"ops\":[\"open\"],\"ok\":true}"
         "],\"execs\":[{\"path\":\"%s\",\"argv\":[\"x\"],\"ok\":true}],\"syscalls\":[\"read\"]}", interp, app, interp);
     ds_trace *t = NULL;
     ds_err e = {0};
@@ -342,6 +347,9 @@ static void test_ruby_package_level(void **state) {
     /* a gem package: whole; the app's require_relative */
     KEPT(c, "/usr/share/rubygems-integration/all/gems/webrick-1.8.1/lib/webrick/ssl.rb");
     KEPT(c, RL "/erb.rb");
+    /* rubygems, loaded at start: whole, but the gem command's requires are not followed */
+    KEPT(c, RL "/rubygems/commands/install_command.rb");
+    DROPPED(c, RL "/openssl_never.rb");
     assert_string_equal(state_of(c, "libruby3.1"), "modules");
     assert_string_equal(state_of(c, "ruby-webrick"), "whole");
     ds_closure_free(c);
