@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # --keep-level package against file on the held-out fixtures (tests/integration/test_build_heldout.sh:
-# Flask, Express, PostgreSQL with and without a Volume), side by side in one run:
+# Flask, Express, PostgreSQL with and without a Volume; test_build_heldout_scripts.sh: a Perl and
+# a Ruby app), side by side in one run:
 #   size at package level / file level (aim <= 1.3x, never over 1.5x), / the source (aim <= 0.35x),
 #   the share of held-out actions that pass at each level (aim 100% at package level),
 #   build time package / file (aim <= 1.1x): wall total, the stages the level changes (closure,
@@ -18,6 +19,9 @@ runs=${BENCH_RUNS:-1}
 for r in $(seq "$runs"); do
   HELDOUT_SUMMARY=$w/summary.$r HELDOUT_REPORTS=$w/reports.$r RESULTS=$w/results.$r \
     bash tests/integration/test_build_heldout.sh > "$w/log.$r" 2>&1
+  # the Perl and Ruby apps (standard libraries at module level), into the same summary
+  HELDOUT_SUMMARY=$w/summary.$r HELDOUT_REPORTS=$w/reports.$r RESULTS=$w/results.$r \
+    bash tests/integration/test_build_heldout_scripts.sh >> "$w/log.$r" 2>&1
   echo "run $r: $(grep -c '^ok' "$w/results.$r") checks passed, $(grep -c '^fail' "$w/results.$r") failed"
   grep '^FAIL' "$w/log.$r" || true
 done

@@ -8,7 +8,7 @@
  *  2. the app's own tree: the files no package owns around the app (its entry script,
  *     WorkingDir, the unowned files it used) kept as the directory that holds them;
  *  3. every package the app used a file of (opened, mapped, executed): kept whole, less
- *     documentation, a Python standard library (kept at module level instead), gconv
+ *     documentation, a Python, Perl or Ruby standard library (module level instead), gconv
  *     (rule 1), development files (test suites, type stubs, *.md of language packages,
  *     glibc's link-only libraries: `left_out`), and optional ELF plugins it never loaded
  *     whose libraries would add more than DS_PLUGIN_LIMIT bytes (named in the report; the
@@ -17,7 +17,8 @@
  *     whole with it;
  *  5. the Python standard library at module level: every kept .py's imports, to a fixed
  *     point (a module found in dist-/site-packages brings its package whole; frozen
- *     modules' sources are left out when the interpreter ran them frozen).
+ *     modules' sources are left out when the interpreter ran them frozen); then the Perl
+ *     and Ruby standard libraries the same way (keep_scriptlib.c).
  * These run on the file level's closure (closure.c's first pass), so every byte they add
  * is a byte over the file level. */
 #include <dirent.h>
@@ -26,29 +27,13 @@
 #include <sys/stat.h>
 #include "minify/closure_int.h"
 #include "minify/packages.h"
+#include "minify/keep_level_int.h"
 #include "minify/pyimports.h"
 #include "util/path_json.h"
 #include "util/fsutil.h"
 
 #define DS_PLUGIN_LIMIT ((int64_t)16 << 20)
 
-typedef struct ds_kl {
-    ds_pkgindex ix;
-    bool *ran;            /* per package: the app executed one of its programs */
-    json_int_t programs_left_out;
-    json_t *dev;          /* class -> bytes of development files left out of whole packages */
-    char *state;          /* per package: 0, 'w' whole, 'm' standard library at module level */
-    char **why;           /* per package: why it is whole */
-    char **py_roots;      /* /usr/lib/python3.11, ... */
-    size_t n_py_roots;
-    bool *py_frozen;      /* per root: the interpreter ran its frozen modules (os.py was never read) */
-    ds_strlist frozen_seen; /* frozen module sources left out */
-    bool gconv_used;
-    json_t *rules;        /* rule -> bytes */
-    json_t *docs;         /* class -> bytes */
-    json_t *plugins;      /* [{package, path, adds_bytes, hint}] */
-    ds_strmap listings;   /* canonical dir -> ds_strlist* of its names */
-} ds_kl;
 
 static void add_bytes(json_t *o, const char *key, int64_t n) {
     json_int_t old = json_integer_value(json_object_get(o, key));
@@ -152,10 +137,17 @@ static bool py_stdlib_file(const ds_kl *k, const char *path) {
     return false;
 }
 
+bool ds_kl_stdlib_file(const ds_kl *k, const char *path) {
+    if (py_stdlib_file(k, path)) return true;
+    for (size_t i = 0; i < k->lib_roots.n; i++)
+        if (under(path, k->lib_roots.v[i])) return true;
+    return false;
+}
+
 static bool is_gconv(const char *p) { return strstr(p, "/gconv/") != NULL || (strlen(p) > 6 && !strcmp(p + strlen(p) - 6, "/gconv")); }
 
 /* Names in a canonical directory (cached). */
-static const ds_strlist *listing(ds_cctx *x, const char *dir) {
+const ds_strlist *ds_kl_listing(ds_cctx *x, const char *dir) {
     ds_strlist *l = ds_strmap_get(&x->kl->listings, dir);
     if (l) return l;
     l = ds_xcalloc(1, sizeof *l);
@@ -264,7 +256,7 @@ static bool program_path(const char *p, mode_t mode) {
     return S_ISREG(mode) && (mode & 0111) && (strstr(p, "/bin/") || strstr(p, "/sbin/") || strstr(p, "/libexec/"));
 }
 
-static void keep_whole(ds_cctx *x, const ds_minify_opts *opts, size_t pi, const char *why, int64_t *bytes) {
+void ds_kl_keep_whole(ds_cctx *x, const ds_minify_opts *opts, size_t pi, const char *why, int64_t *bytes) {
     ds_kl *k = x->kl;
     if (k->state[pi] == 'w') return;
     k->state[pi] = 'w';
@@ -289,7 +281,7 @@ static void keep_whole(ds_cctx *x, const ds_minify_opts *opts, size_t pi, const 
             if (!ds_pathmap_get(&x->c->keep, f)) add_bytes(k->docs, cls, r->exists ? host_size(x, r->real) : 0);
             continue;
         }
-        if (py_stdlib_file(k, f)) { stdlib = true; continue; }
+        if (ds_kl_stdlib_file(k, f)) { stdlib = true; continue; }
         /* Bytecode is a cache of the sources beside it: the traced .pyc are kept already. */
         if (strstr(f, "/__pycache__/")) continue;
         const char *dev = dev_class(f);
@@ -349,7 +341,7 @@ static bool app_tree_skip(ds_cctx *x, const char *p, const struct stat *st) {
 }
 
 static bool tree_stop(ds_kl *k, const char *d) {
-    return bound_dir(d) || ds_pkgindex_owner(&k->ix, d) >= 0 || py_stdlib_file(k, d);
+    return bound_dir(d) || ds_pkgindex_owner(&k->ix, d) >= 0 || ds_kl_stdlib_file(k, d);
 }
 
 /* The highest directory above start that no package owns, below the bound ones. */
@@ -429,7 +421,7 @@ static int keep_module(ds_cctx *x, const ds_minify_opts *opts, const char *s, co
         const ds_rpath_res *dr = ds_closure_lookup(x, d);
         if (dr->exists && S_ISDIR(dr->mode)) {
             char *dreal = ds_xstrdup(dr->real);
-            const ds_strlist *l = listing(x, dreal);
+            const ds_strlist *l = ds_kl_listing(x, dreal);
             size_t nl = strlen(name);
             for (size_t i = 0; i < l->n && !so; i++) {
                 size_t ll = strlen(l->v[i]);
@@ -445,8 +437,8 @@ static int keep_module(ds_cctx *x, const ds_minify_opts *opts, const char *s, co
     if (found && by) {
         const char *owned = file ? file : r->real;
         long o = ds_pkgindex_owner(&x->kl->ix, owned);
-        if (!py_stdlib_file(x->kl, owned) && o >= 0) {
-            keep_whole(x, opts, (size_t)o, "a kept module imports it", whole_bytes);
+        if (!ds_kl_stdlib_file(x->kl, owned) && o >= 0) {
+            ds_kl_keep_whole(x, opts, (size_t)o, "a kept module imports it", whole_bytes);
         } else if (hitc) {
             ds_closure_keep(x, hitc, reason, NULL);
         } else if (so) {
@@ -500,7 +492,7 @@ static void python_modules(ds_cctx *x, const ds_minify_opts *opts, int64_t *mod_
         char *enc = ds_xasprintf("%s/encodings", k->py_roots[i]);
         ds_closure_keep_sources(x, enc, "Python codecs (looked up by name)");
         free(enc);
-        const ds_strlist *l = listing(x, k->py_roots[i]);
+        const ds_strlist *l = ds_kl_listing(x, k->py_roots[i]);
         for (size_t j = 0; j < l->n; j++)
             if (!strncmp(l->v[j], "_sysconfigdata", 14)) {
                 char *f = ds_xasprintf("%s/%s", k->py_roots[i], l->v[j]);
@@ -631,6 +623,8 @@ int ds_keep_level_apply(ds_cctx *x, const ds_trace *trace, const ds_minify_opts 
         k->py_frozen[i] = f && f->ok && !(f->ops & (DS_TRACE_OP_OPEN | DS_TRACE_OP_MAP));
         free(os);
     }
+    /* Perl and Ruby standard libraries in the image (kept at module level, rule 5). */
+    ds_kl_script_roots(x);
     /* iconv used: a gconv module loaded (not only the cache every locale setup reads). */
     for (size_t i = 0; trace && i < trace->nfiles; i++) {
         const ds_trace_file *f = &trace->files[i];
@@ -709,7 +703,7 @@ int ds_keep_level_apply(ds_cctx *x, const ds_trace *trace, const ds_minify_opts 
         const ds_rpath_res *r = ds_closure_lookup(x, f->path);
         if (!r->exists || S_ISDIR(r->mode)) continue;
         long o = ds_pkgindex_owner(&k->ix, r->real);
-        if (o >= 0 && !k->state[o]) keep_whole(x, opts, (size_t)o, "the app used its files", &whole);
+        if (o >= 0 && !k->state[o]) ds_kl_keep_whole(x, opts, (size_t)o, "the app used its files", &whole);
     }
     /* 4. Runtime data kept packages declare (deb Depends on a package with no code). */
     int64_t data = 0;
@@ -721,7 +715,7 @@ int ds_keep_level_apply(ds_cctx *x, const ds_trace *trace, const ds_minify_opts 
                 long o = ds_pkgindex_find(&k->ix, "deb", k->ix.v[i].depends[d]);
                 if (o < 0 || k->state[o] || k->ix.v[o].has_code) continue;
                 char *why = ds_xasprintf("runtime data %s depends on", k->ix.v[i].name);
-                keep_whole(x, opts, (size_t)o, why, &data);
+                ds_kl_keep_whole(x, opts, (size_t)o, why, &data);
                 free(why);
                 more = true;
             }
@@ -730,6 +724,7 @@ int ds_keep_level_apply(ds_cctx *x, const ds_trace *trace, const ds_minify_opts 
     /* 5. The Python standard library at module level. */
     int64_t mods = 0;
     python_modules(x, opts, &mods, &whole);
+    ds_kl_script_modules(x, opts, &mods, &whole);
     add_bytes(k->rules, "whole packages", whole);
     json_object_set_new(kl, "programs_left_out_bytes", json_integer(k->programs_left_out));
     add_bytes(k->rules, "runtime data packages (Depends)", data);
@@ -772,6 +767,12 @@ void ds_keep_level_finish(ds_cctx *x) {
     free(k->py_roots);
     free(k->py_frozen);
     ds_strlist_free(&k->frozen_seen);
+    ds_strlist_free(&k->lib_roots);
+    ds_strlist_free(&k->perl_inc);
+    ds_strlist_free(&k->lib_links);
+    ds_strlist_free(&k->rb_load);
+    ds_strlist_free(&k->rb_gems);
+    ds_strlist_free(&k->rb_bundled);
     free(k->why);
     free(k->ran);
     free(k->state);

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Held-out actions on Perl and Ruby apps: their standard libraries are kept at module level
+# at --keep-level package (the modules loaded, and what those load), so a route that
+# requires a standard module lazily, in its handler, must still work. Two real stacks
+# from Debian packages (tests/fixtures/heldout/): a Perl app on IO::Socket (perl 5.36) and
+# a Ruby app on WEBrick (ruby3.1, ruby-webrick). The traced test asks for / only; each
+# other route requires something the traced run never loaded (JSON::PP, Digest::SHA's XS,
+# Time::Piece, MIME::Base64, the app's own module; csv, digest, json, prime, the app's own
+# file). At package level every action passes; at file level they fail, and the file
+# level's report lacks the files they need. The standard library packages are kept as
+# modules, not whole.
+# HELDOUT_REPORTS=DIR keeps each report.json there; HELDOUT_SUMMARY=FILE appends
+# "fixture level passed total" lines and sizes/timings there.
+. "$(dirname "$0")/lib.sh"
+
+if [ "$(id -u)" != 0 ] || ! command -v runc >/dev/null || ! command -v podman >/dev/null \
+   || ! command -v skopeo >/dev/null; then
+  fail "heldout scripts: needs root, runc, podman and skopeo"; exit 0
+fi
+HO=$FIXTURE/heldout
+PL=18840 RB=18850
+SUMMARY=${HELDOUT_SUMMARY:-$T/summary}
+declare -A PASSED TOTAL
+jqq() { jq -e "$@" >/dev/null; }
+
+# build LABEL IMAGE LEVEL TEST [FLAGS...]: build, and record the result's size.
+build() {
+  local label=$1 img=$2 level=$3 test=$4 out=$T/$1-$3
+  shift 4
+  mkdir -p "$out"
+  local t0=$(date +%s.%N)
+  "$DISTILL" build "oci:$img:latest" "oci:$out/img:v1" --keep-level "$level" --test "$test" \
+    --out-dir "$out/rep" -q "$@" >"$out.digest" 2>"$out.err"
+  local rc=$?
+  echo "$(echo "$(date +%s.%N) - $t0" | bc)" > "$out.seconds"
+  check_eq "$label $level: build exits 0 (traced test passes on the candidate)" 0 $rc
+  [ $rc = 0 ] || { sed 's/^/  | /' "$out.err" | tail -15; return 1; }
+  echo "  $label $level: source $(jq .before.size "$out/rep/report.json") B, result $(jq .after.size "$out/rep/report.json") B, built in $(cat "$out.seconds") s"
+}
+
+warm() {
+  check "$(basename "$1"): its layers go into the store (ldd --image)" \
+    sh -c "'$DISTILL' ldd --image 'oci:$1:latest' /usr/bin/env >/dev/null"
+}
+
+# start LABEL LEVEL READY_CMD: run the result under podman (host network); 0 when ready.
+start() {
+  local label=$1 level=$2 ready=$3 name=distill-hoscripts-$1-$2-$$
+  skopeo copy -q "oci:$T/$label-$level/img:v1" "containers-storage:localhost/$name:v1" >/dev/null 2>"$T/$name.log" || return 1
+  podman run -d --rm --name "$name" --network host "localhost/$name:v1" >/dev/null 2>>"$T/$name.log" || return 1
+  for _ in $(seq 100); do sh -c "$ready" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  sed 's/^/  | /' "$T/$name.log"; podman logs "$name" 2>&1 | tail -5 | sed 's/^/  | /'
+  return 1
+}
+stop() {
+  local name=distill-hoscripts-$1-$2-$$
+  podman stop -t 3 "$name" >/dev/null 2>&1; podman rm -f "$name" >/dev/null 2>&1
+  podman rmi -f "localhost/$name:v1" >/dev/null 2>&1
+}
+
+# actions LABEL LEVEL "name|command" ...: try each held-out action; counts into PASSED/TOTAL.
+actions() {
+  local label=$1 level=$2; shift 2
+  local n=0 p=0 a r
+  for a in "$@"; do
+    n=$((n + 1))
+    if timeout 30 sh -c "${a#*|}" >"$T/action.out" 2>&1; then p=$((p + 1)); r=pass; else r=FAIL; fi
+    echo "  $label $level held-out: $r ${a%%|*}"
+    [ $level = package ] && [ $r = FAIL ] && sed 's/^/  | /' "$T/action.out" | tail -3
+  done
+  PASSED[$level]=$(( ${PASSED[$level]:-0} + p )); TOTAL[$level]=$(( ${TOTAL[$level]:-0} + n ))
+  echo "$label $level $p $n" >> "$SUMMARY"
+  if [ $level = package ]; then check_eq "$label package: every held-out action passes" "$n" "$p"
+  else check "$label file: held-out actions fail at file level ($p of $n pass)" test "$p" -lt "$n"; fi
+}
+
+# lacks LABEL PATH...: the file level's report does not keep PATH, the package level's does.
+lacks() {
+  local label=$1 p; shift
+  for p in "$@"; do
+    check "$label: package level keeps $p" jqq --arg p "$p" 'any(.kept[]; .path == $p)' "$T/$label-package/rep/report.json"
+    check "$label: file level report lacks $p (why the action fails)" \
+      jqq --arg p "$p" 'all(.kept[]; .path != $p)' "$T/$label-file/rep/report.json"
+  done
+}
+
+# modules LABEL PKG...: at package level PKG is kept as modules (not whole, not dropped).
+modules() {
+  local label=$1 p; shift
+  for p in "$@"; do
+    check "$label package: $p is kept at module level (state modules)" \
+      jqq --arg p "$p" 'any(.keep_level.packages[]; .name == $p and .state == "modules" and .kept_bytes < .bytes)' \
+      "$T/$label-package/rep/report.json"
+  done
+  check "$label package: the standard library modules have their rule's bytes" \
+    jqq '.keep_level.rules["standard library modules (imported)"] > 0' "$T/$label-package/rep/report.json"
+}
+
+# run LABEL IMAGE PORT HOME_TEXT ACTIONS...: both levels, the actions on each.
+run() {
+  local label=$1 img=$2 port=$3 home=$4 level; shift 4
+  warm "$img"
+  for level in package file; do
+    build $label "$img" $level "curl -fsS http://{LOCALHOST}:$port/ | grep -q '$home'" || continue
+    if start $label $level "curl -fsS http://127.0.0.1:$port/"; then actions $label $level "$@"
+    else fail "$label $level: the result did not start under podman"; fi
+    stop $label $level
+  done
+}
+
+# ---------------------------------------------------------------- Perl
+perl=$(debian_image heldout-perl --include perl,ca-certificates \
+  --cmd "[\"perl\",\"/srv/perlapp/app.pl\",\"$PL\"]" --port $PL/tcp \
+  --hook "sh $HO/perl-hook.sh \"\$1\"") || fail "heldout scripts: fixture heldout-perl"
+U=http://127.0.0.1:$PL
+PERL_ACTIONS=(
+  "JSON::PP (pure-Perl standard module)|curl -fsS $U/json | grep -q '\"app\":\"perl\"'"
+  "Digest::SHA (XS standard module, auto/Digest/SHA/SHA.so)|printf abc | curl -fsS --data-binary @- $U/sha | grep -q ba7816bf8f01cfea"
+  "Time::Piece (XS, use parent)|curl -fsS '$U/time?2024-03-01' | grep -qx 60"
+  "MIME::Base64 (perl-base XS)|printf hello | curl -fsS --data-binary @- $U/b64 | grep -q aGVsbG8="
+  "the app's own module (List::Util, POSIX, Text::Wrap)|curl -fsS $U/report | grep -q 'mean 2 max 3'"
+)
+if [ -n "${perl:-}" ]; then
+  run perl "$perl" $PL 'perl heldout home' "${PERL_ACTIONS[@]}"
+  lacks perl /usr/share/perl/5.36.0/JSON/PP.pm /usr/lib/x86_64-linux-gnu/perl/5.36.0/auto/Digest/SHA/SHA.so \
+    /usr/lib/x86_64-linux-gnu/perl/5.36.0/Time/Piece.pm /usr/lib/x86_64-linux-gnu/perl-base/Text/Wrap.pm
+  modules perl perl-modules-5.36 libperl5.36 perl-base
+fi
+
+# ---------------------------------------------------------------- Ruby
+ruby=$(debian_image heldout-ruby-webrick --include ruby3.1,ruby-webrick,ca-certificates \
+  --cmd "[\"ruby\",\"/srv/rubyapp/app.rb\",\"$RB\"]" --port $RB/tcp \
+  --hook "sh $HO/ruby-hook.sh \"\$1\"") || fail "heldout scripts: fixture heldout-ruby-webrick"
+R=http://127.0.0.1:$RB
+RUBY_ACTIONS=(
+  "csv (a default gem)|curl -fsS $R/csv | grep -q 'ruby,heldout,42'"
+  "digest (C extensions, Digest::SHA256 loaded by a computed name)|printf abc | curl -fsS --data-binary @- $R/digest | grep -q ba7816bf8f01cfea"
+  "json (json/ext C extensions)|curl -fsS $R/json | grep -q '\"app\":\"ruby\"'"
+  "prime (a bundled gem, found by rubygems)|curl -fsS $R/prime | grep -qx '2 3 5 7 11'"
+  "the app's own file (set, erb)|curl -fsS $R/report | grep -q 'report: 3 values, max 3'"
+)
+if [ -n "${ruby:-}" ]; then
+  run ruby "$ruby" $RB 'ruby heldout home' "${RUBY_ACTIONS[@]}"
+  lacks ruby /usr/lib/ruby/3.1.0/csv.rb /usr/lib/x86_64-linux-gnu/ruby/3.1.0/digest/sha2.so \
+    /usr/lib/x86_64-linux-gnu/ruby/3.1.0/json/ext/parser.so /usr/lib/ruby/3.1.0/set.rb
+  modules ruby libruby3.1
+fi
+
+for l in package file; do
+  for s in $(cat "$T"/*-$l.seconds 2>/dev/null); do echo "$l seconds $s"; done >> "$SUMMARY"
+done
+for f in "$T"/*-package/rep/report.json "$T"/*-file/rep/report.json; do
+  [ -f "$f" ] || continue
+  n=$(basename "$(dirname "$(dirname "$f")")")
+  echo "$n bytes $(jq .after.size "$f") $(jq .before.size "$f") seconds $(cat "$T/$n.seconds")" >> "$SUMMARY"
+done
+echo "  held-out actions: ${PASSED[package]:-0} of ${TOTAL[package]:-0} pass at package level, ${PASSED[file]:-0} of ${TOTAL[file]:-0} at file level"
+if [ -n "${HELDOUT_REPORTS:-}" ]; then
+  mkdir -p "$HELDOUT_REPORTS"
+  for f in "$T"/*-package/rep/report.json "$T"/*-file/rep/report.json; do
+    [ -f "$f" ] && cp "$f" "$HELDOUT_REPORTS/$(basename "$(dirname "$(dirname "$f")")").json"
+  done
+fi
