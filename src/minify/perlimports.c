@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "minify/perlimports.h"
+#include "minify/script_lex.h"
 #include "util/fsutil.h"
 
 enum { T_END, T_WORD, T_STR, T_VAR, T_NUM, T_PUNCT };
@@ -41,30 +42,12 @@ static bool word_char(char c) { return isalnum((unsigned char)c) || c == '_'; }
 
 static bool at_line_start(const lx *l) { return l->i == 0 || l->s[l->i - 1] == '\n'; }
 
-static void skip_line(lx *l) {
-    while (l->i < l->len && l->s[l->i] != '\n') l->i++;
-    if (l->i < l->len) l->i++;
-}
+static void skip_line(lx *l) { l->i = ds_slx_skip_line(l->s, l->len, l->i); }
 
 /* The bodies of the heredocs opened on the line just ended. */
-static void skip_heredocs(lx *l) {
-    for (int h = 0; h < l->n_hd; h++) {
-        size_t tl = strlen(l->hd[h]);
-        while (l->i < l->len) {
-            size_t b = l->i;
-            if (l->hd_indent[h])
-                while (b < l->len && (l->s[b] == ' ' || l->s[b] == '\t')) b++;
-            bool end = b + tl <= l->len && !strncmp(l->s + b, l->hd[h], tl) &&
-                       (b + tl == l->len || l->s[b + tl] == '\n' || l->s[b + tl] == '\r');
-            skip_line(l);
-            if (end) break;
-        }
-        free(l->hd[h]);
-    }
-    l->n_hd = 0;
-}
+static void skip_heredocs(lx *l) { l->i = ds_slx_skip_heredocs(l->s, l->len, l->i, l->hd, l->hd_indent, &l->n_hd); }
 
-static char closer(char o) { return o == '(' ? ')' : o == '[' ? ']' : o == '{' ? '}' : o == '<' ? '>' : o; }
+static char closer(char o) { return ds_slx_closer(o); }
 
 /* A delimited group from l->i (just after its opening delimiter o); its content malloc'd. */
 static char *group(lx *l, char o, bool *interp) {
@@ -223,20 +206,8 @@ static tok next(lx *l) {
             l->i += 2;
             bool ind = l->s[l->i] == '~';
             if (ind) l->i++;
-            char q = l->i < l->len ? l->s[l->i] : 0;
-            size_t b;
-            if (q == '"' || q == '\'') {
-                b = ++l->i;
-                while (l->i < l->len && l->s[l->i] != q && l->s[l->i] != '\n') l->i++;
-            } else {
-                b = l->i;
-                while (l->i < l->len && word_char(l->s[l->i])) l->i++;
-            }
-            if (l->n_hd < MAX_HEREDOC && l->i > b) {
-                l->hd_indent[l->n_hd] = ind;
-                l->hd[l->n_hd++] = ds_xstrndup(l->s + b, l->i - b);
-            }
-            if ((q == '"' || q == '\'') && l->i < l->len && l->s[l->i] == q) l->i++;
+            char q;
+            l->i = ds_slx_heredoc_open(l->s, l->len, l->i, ind, word_char, l->hd, l->hd_indent, &l->n_hd, MAX_HEREDOC, &q);
             t.k = T_STR;
             t.interp = q != '\'';
             l->term = true;

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include "minify/rbimports.h"
+#include "minify/script_lex.h"
 #include "util/fsutil.h"
 
 enum { T_END, T_NL, T_WORD, T_STR, T_SYM, T_VAR, T_NUM, T_PUNCT };
@@ -42,10 +43,7 @@ typedef struct lx {
 static bool word_start(char c) { return isalpha((unsigned char)c) || c == '_' || (unsigned char)c >= 0x80; }
 static bool word_char(char c) { return isalnum((unsigned char)c) || c == '_' || (unsigned char)c >= 0x80; }
 
-static void skip_line(lx *l) {
-    while (l->i < l->len && l->s[l->i] != '\n') l->i++;
-    if (l->i < l->len) l->i++;
-}
+static void skip_line(lx *l) { l->i = ds_slx_skip_line(l->s, l->len, l->i); }
 
 static bool line_is(const lx *l, const char *w) {
     size_t n = strlen(w);
@@ -53,24 +51,9 @@ static bool line_is(const lx *l, const char *w) {
            (l->i + n == l->len || isspace((unsigned char)l->s[l->i + n]));
 }
 
-static void skip_heredocs(lx *l) {
-    for (int h = 0; h < l->n_hd; h++) {
-        size_t tl = strlen(l->hd[h]);
-        while (l->i < l->len) {
-            size_t b = l->i;
-            if (l->hd_indent[h])
-                while (b < l->len && (l->s[b] == ' ' || l->s[b] == '\t')) b++;
-            bool end = b + tl <= l->len && !strncmp(l->s + b, l->hd[h], tl) &&
-                       (b + tl == l->len || l->s[b + tl] == '\n' || l->s[b + tl] == '\r');
-            skip_line(l);
-            if (end) break;
-        }
-        free(l->hd[h]);
-    }
-    l->n_hd = 0;
-}
+static void skip_heredocs(lx *l) { l->i = ds_slx_skip_heredocs(l->s, l->len, l->i, l->hd, l->hd_indent, &l->n_hd); }
 
-static char closer(char o) { return o == '(' ? ')' : o == '[' ? ']' : o == '{' ? '}' : o == '<' ? '>' : o; }
+static char closer(char o) { return ds_slx_closer(o); }
 
 /* A delimited literal from l->i (after its opening o); with interp, #{...} parts are
  * stepped over whole. Its content malloc'd. */
@@ -158,20 +141,8 @@ static tok next(lx *l) {
             l->i += 2;
             bool ind = l->s[l->i] == '~' || l->s[l->i] == '-';
             if (ind) l->i++;
-            char q = l->i < l->len ? l->s[l->i] : 0;
-            size_t b;
-            if (q == '"' || q == '\'') {
-                b = ++l->i;
-                while (l->i < l->len && l->s[l->i] != q && l->s[l->i] != '\n') l->i++;
-            } else {
-                b = l->i;
-                while (l->i < l->len && word_char(l->s[l->i])) l->i++;
-            }
-            if (l->n_hd < MAX_HEREDOC && l->i > b) {
-                l->hd_indent[l->n_hd] = ind;
-                l->hd[l->n_hd++] = ds_xstrndup(l->s + b, l->i - b);
-            }
-            if ((q == '"' || q == '\'') && l->i < l->len && l->s[l->i] == q) l->i++;
+            char q;
+            l->i = ds_slx_heredoc_open(l->s, l->len, l->i, ind, word_char, l->hd, l->hd_indent, &l->n_hd, MAX_HEREDOC, &q);
             t = str_tok(l, NULL, q != '\'');
         } else if (c == '/' && arg_start) {
             l->i++;
