@@ -107,26 +107,34 @@ const ds_rpath_res *ds_root_lookup(ds_root *r, const char *path) {
     return x;
 }
 
-char *ds_root_entry(ds_root *r, const char *path, struct stat *st_out) {
-    struct stat own, *st = st_out ? st_out : &own;
+char *ds_root_entry_name(ds_root *r, const char *path, bool *absent) {
+    *absent = false;
     char *clean = ds_path_clean(path), *parent, *real = NULL;
     const char *base;
-    enum { WALK, FOUND, ABSENT } state = WALK;
     if (split_last(clean, &parent, &base)) {
         const ds_rpath_res *p = ds_root_lookup(r, parent);
         free(parent);
-        if (!p->exists || !S_ISDIR(p->mode)) state = ABSENT;
-        else if ((real = join_canonical(p->real, base))) {
-            if (stat_canonical(r, real, st) == 0) state = FOUND;
-            else if (errno == ENOENT) state = ABSENT;
-            if (state != FOUND) { free(real); real = NULL; }
-        }
+        if (!p->exists || !S_ISDIR(p->mode)) *absent = true;
+        else real = join_canonical(p->real, base);
     }
-    if (state == WALK) real = ds_rp_resolve(&r->rp, clean, DS_RP_NOFOLLOW, st, NULL, NULL);
-    int saved = state == ABSENT ? ENOENT : errno; /* ENOTDIR is ENOENT here: neither resolves */
     free(clean);
-    errno = saved;
     return real;
+}
+
+char *ds_root_entry(ds_root *r, const char *path, struct stat *st_out) {
+    struct stat own, *st = st_out ? st_out : &own;
+    bool absent;
+    char *real = ds_root_entry_name(r, path, &absent);
+    if (real) {
+        if (stat_canonical(r, real, st) == 0) return real;
+        absent = errno == ENOENT;
+        free(real);
+    }
+    if (absent) { /* ENOTDIR is ENOENT here: neither resolves */
+        errno = ENOENT;
+        return NULL;
+    }
+    return ds_rp_resolve(&r->rp, path, DS_RP_NOFOLLOW, st, NULL, NULL);
 }
 
 int ds_root_open_file(ds_root *r, const char *real, ds_err *err) {

@@ -89,6 +89,11 @@ const ds_rpath_res *ds_root_lookup(ds_root *r, const char *path);
  * (a symlink stays itself), with its lstat in st (may be NULL): ds_rp_resolve(DS_RP_NOFOLLOW) through the
  * cached lookup of its directory. malloc'd; NULL with errno when it does not resolve. */
 char *ds_root_entry(ds_root *r, const char *path, struct stat *st);
+/* The canonical path `path`'s entry has when it exists: its directory resolved through the
+ * cached lookup, its last component as named (not looked at). malloc'd; NULL with *absent
+ * when the directory does not resolve (nor does the entry), NULL alone when only the full
+ * walk can say (a last component "." or "..", a name too long). */
+char *ds_root_entry_name(ds_root *r, const char *path, bool *absent);
 /* Open the canonical in-image path `real` read-only (not following a final symlink). */
 int ds_root_open_file(ds_root *r, const char *real, ds_err *err);
 /* Read a whole regular file of at most max bytes; 1 when read, 0 when it does not exist

@@ -159,37 +159,21 @@ static void free_strlist(void *v) {
     free(v);
 }
 
-static void own_files(ds_pkgindex *ix, ds_root *tree, const ds_tree *t, size_t k, const ds_strlist *files) {
+static void own_files(ds_pkgindex *ix, ds_root *tree, const ds_srcscan *scan, size_t k, const ds_strlist *files) {
     ds_kpkg *kp = &ix->v[k];
     for (size_t i = 0; i < files->n; i++) {
         const char *f = files->v[i];
         if (f[0] != '/' || !strcmp(f, "/.") || !strcmp(f, "/")) continue;
         /* The entry itself (a symlink stays a symlink: its target is another file's), resolved
-         * inside the root: ".." and absolute links never leave it, a loop owns nothing. */
+         * inside the root: ".." and absolute links never leave it, a loop owns nothing. A last
+         * component "." or ".." names no entry of its own. */
         char *clean = ds_path_clean(f);
-        const char *slash = strrchr(clean, '/');
-        const char *base = slash + 1;
-        if (!*base || !strcmp(base, ".") || !strcmp(base, "..")) { free(clean); continue; }
-        char *parent = slash == clean ? ds_xstrdup("/") : ds_xstrndup(clean, (size_t)(slash - clean));
-        const ds_rpath_res *pr = ds_root_lookup(tree, parent); /* cached: each directory once */
-        free(parent);
-        char *name = pr->exists && S_ISDIR(pr->mode)
-                         ? ds_xasprintf("%s/%s", strcmp(pr->real, "/") ? pr->real : "", base) : NULL;
+        const char *base = strrchr(clean, '/') + 1;
+        bool plain = *base && strcmp(base, ".") && strcmp(base, "..");
         free(clean);
+        struct stat st;
+        char *name = plain ? ds_srcscan_entry(scan, tree, f, &st) : NULL;
         if (!name) continue;
-        /* The canonical parent has no symlink in it: lstat of the last component stays inside. */
-        /* The walk of the tree has its lstat already (lstat again what it did not list). */
-        struct stat st = {0};
-        const ds_fentry *fe = ds_tree_find(t, name);
-        if (fe) {
-            st.st_mode = fe->mode;
-            st.st_size = fe->size;
-        } else {
-            char *host = ds_xasprintf("%s%s", tree->rp.dir, name);
-            int lr = lstat(host, &st);
-            free(host);
-            if (lr < 0) { free(name); continue; }
-        }
         /* First owner wins: a file both a deb and a language database list is the deb's. */
         if (!strcmp(name, "/") || ds_strmap_has(&ix->owner, name)) { free(name); continue; }
         ds_strmap_put(&ix->owner, name, (void *)(k + 1));
@@ -234,7 +218,7 @@ int ds_pkgindex_build(ds_root *tree, const ds_srcscan *scan, ds_pkgindex *ix, ds
         size_t k = ix->n++;
         ix->v[k].type = ds_xstrdup(p->type);
         ix->v[k].name = ds_xstrdup(p->name);
-        own_files(ix, tree, t, k, top.n ? &top : &p->files);
+        own_files(ix, tree, scan, k, top.n ? &top : &p->files);
         ds_strlist_free(&top);
         ds_strlist *d = !strcmp(p->type, "deb") ? ds_strmap_get(&deps, p->name) : NULL;
         for (size_t j = 0; d && j < d->n; j++) {

@@ -43,7 +43,7 @@ typedef struct pm {
     const char *src, *dst;
     const ds_pathmap *keep;
     ds_root sroot;        /* the source, its directories resolved once (a package lists thousands of paths) */
-    const ds_tree *tree;  /* the source's walk: the lstat of every entry */
+    const ds_srcscan *scan; /* the source's walk (the lstat of every entry) and packages */
     ds_strlist *notes;
     const char *skip_dir; /* files under this directory do not count (a dist-info's own files) */
     const char *skip_file;
@@ -52,35 +52,7 @@ typedef struct pm {
 
 /* The canonical source path of a listed path (last component not followed), or NULL. */
 static char *canon(pm *x, const char *path, struct stat *st) {
-    /* The directory through the cached lookup, the entry from the walk: no syscall for a
-     * path the walk saw (the source does not change during a build). */
-    char *clean = ds_path_clean(path), *c = NULL;
-    const char *slash = strrchr(clean, '/'), *base = slash ? slash + 1 : "";
-    if (*base && strcmp(base, ".") && strcmp(base, "..")) {
-        char *parent = slash == clean ? ds_xstrdup("/") : ds_xstrndup(clean, (size_t)(slash - clean));
-        const ds_rpath_res *p = ds_root_lookup(&x->sroot, parent);
-        free(parent);
-        if (p->exists && S_ISDIR(p->mode)) {
-            char *name = ds_xasprintf("%s/%s", strcmp(p->real, "/") ? p->real : "", base);
-            const ds_fentry *fe = ds_tree_find(x->tree, name);
-            if (fe) {
-                c = name;
-                if (st) {
-                    memset(st, 0, sizeof *st);
-                    st->st_mode = fe->mode;
-                    st->st_size = fe->size;
-                    st->st_uid = fe->uid;
-                    st->st_gid = fe->gid;
-                    st->st_ino = fe->ino;
-                    st->st_nlink = fe->nlink;
-                }
-            } else {
-                free(name);
-            }
-        }
-    }
-    free(clean);
-    return c ? c : ds_root_entry(&x->sroot, path, st);
+    return ds_srcscan_entry(x->scan, &x->sroot, path, st);
 }
 
 /* A listed file: not a directory, nor a symlink to one (usrmerge's /bin, /lib listed by
@@ -416,7 +388,7 @@ static int run_open(run *u, const char *src_root, const ds_srcscan *scan, const 
     if (ds_root_open(&u->x.sroot, src_root, err) < 0) return -1;
     if (!scan && ds_srcscan_load(src_root, &u->own, err) < 0) return -1;
     u->scan = scan ? scan : u->own;
-    u->x.tree = &u->scan->tree;
+    u->x.scan = u->scan;
     /* Sorted for the output's order; the scan keeps the readers' order for the index. */
     u->n_sorted = u->scan->pkgs.n;
     u->sorted = ds_xcalloc(u->n_sorted + 1, sizeof *u->sorted);

@@ -1,4 +1,5 @@
 /* The source's walk and package databases, read once per build (see srcscan.h). */
+#include <errno.h>
 #include <string.h>
 #include "minify/srcscan.h"
 #include "scan/pkgdb.h"
@@ -35,4 +36,28 @@ void ds_srcscan_free(ds_srcscan *s) {
     ds_strlist_free(&s->notes);
     free(s->root);
     free(s);
+}
+
+char *ds_srcscan_entry(const ds_srcscan *s, ds_root *r, const char *path, struct stat *st) {
+    bool absent;
+    char *name = ds_root_entry_name(r, path, &absent);
+    const ds_fentry *fe = name ? ds_tree_find(&s->tree, name) : NULL;
+    if (fe) {
+        if (st) {
+            memset(st, 0, sizeof *st);
+            st->st_mode = fe->mode;
+            st->st_size = fe->size;
+            st->st_uid = fe->uid;
+            st->st_gid = fe->gid;
+            st->st_ino = fe->ino;
+            st->st_nlink = fe->nlink;
+        }
+        return name;
+    }
+    free(name);
+    if (absent) {
+        errno = ENOENT;
+        return NULL;
+    }
+    return ds_root_entry(r, path, st);
 }

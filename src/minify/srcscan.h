@@ -6,6 +6,8 @@
  * file both a deb and a language database list is the deb's: first owner wins). */
 #ifndef DS_MINIFY_SRCSCAN_H
 #define DS_MINIFY_SRCSCAN_H
+#include <sys/stat.h>
+#include "fs/root_path.h"
 #include "scan/scan.h"
 #include "util/err.h"
 
@@ -21,5 +23,8 @@ typedef struct ds_srcscan {
  * error; only the walk itself fails (-1, err naming root). *out is freed with ds_srcscan_free. */
 int ds_srcscan_load(const char *root, ds_srcscan **out, ds_err *err);
 void ds_srcscan_free(ds_srcscan *s);
+/* ds_root_entry (r: s->root's cached lookup) with the lstat the walk took, when it saw the
+ * entry: no syscall for it (st may be NULL; mode, size, owners, inode and links are set). */
+char *ds_srcscan_entry(const ds_srcscan *s, ds_root *r, const char *path, struct stat *st);
 
 #endif

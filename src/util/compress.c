@@ -273,47 +273,10 @@ static void *gz_worker(void *arg) {
     return NULL;
 }
 
-static int gzip_parallel(const mapping *m, const char *in_path, sink *s, ds_err *err) {
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    int nt = ncpu < 1 ? 1 : ncpu > GZ_MAX_THREADS ? GZ_MAX_THREADS : (int)ncpu;
-    struct libdeflate_compressor *probe = libdeflate_alloc_compressor(DS_GZIP_COPY_LEVEL);
-    size_t cap = libdeflate_gzip_compress_bound(probe, GZ_CHUNK);
-    libdeflate_free_compressor(probe);
-    gz_job jobs[GZ_MAX_THREADS];
-    pthread_t th[GZ_MAX_THREADS];
-    for (int i = 0; i < nt; i++) { jobs[i].out = ds_xmalloc(cap); jobs[i].cap = cap; jobs[i].level = DS_GZIP_COPY_LEVEL; }
-    size_t off = 0;
-    int rc = 0;
-    do {
-        int n = 0;
-        for (; n < nt && (off < m->len || (m->len == 0 && n == 0)); n++) {
-            size_t len = m->len - off < GZ_CHUNK ? m->len - off : GZ_CHUNK;
-            jobs[n].in = m->p ? m->p + off : (const unsigned char *)"";
-            jobs[n].in_len = len;
-            off += len;
-        }
-        int started = 0;
-        for (int i = 1; i < n; i++, started++)
-            if (pthread_create(&th[i], NULL, gz_worker, &jobs[i]) != 0) break;
-        gz_worker(&jobs[0]);
-        for (int i = 1; i < n; i++) {
-            if (i <= started) pthread_join(th[i], NULL);
-            else gz_worker(&jobs[i]); /* thread creation failed: do it here */
-        }
-        for (int i = 0; i < n && rc == 0; i++) {
-            if (jobs[i].out_len == 0) rc = ds_fail(err, "%s: gzip compression failed", in_path);
-            else if (sink_write(s, jobs[i].out, jobs[i].out_len, err) < 0) rc = -1;
-        }
-    } while (rc == 0 && off < m->len);
-    for (int i = 0; i < nt; i++) free(jobs[i].out);
-    return rc;
-}
-
-/* ---- gzip as a stream: the same members as gzip_parallel, compressed while the input is
- * still being produced. Slots are filled in order by the writer; workers compress the
- * oldest filled slot; the writer writes a slot's member out before it fills it again, so
- * the output is in input order and the same bytes as gzip_parallel of the whole input. */
-enum { GZS_MAX_THREADS = 4 };
+/* The members are compressed while the input is still being produced (a layer's tar as it
+ * is written, or a mapped file). Slots are filled in order by the writer; workers compress
+ * the oldest filled slot; the writer writes a slot's member out before it fills it again,
+ * so the output is in input order whatever the threads did. */
 typedef enum { SLOT_FREE, SLOT_READY, SLOT_BUSY, SLOT_DONE } slot_state;
 typedef struct gz_slot {
     gz_job job;
@@ -323,10 +286,11 @@ typedef struct gz_slot {
 } gz_slot;
 
 struct ds_gz_stream {
-    sink out;
-    gz_slot slots[GZS_MAX_THREADS + 1];
+    sink own;         /* the output file, for ds_gz_stream_open */
+    sink *out;
+    gz_slot slots[GZ_MAX_THREADS + 1];
     int n_slots, n_threads;
-    pthread_t th[GZS_MAX_THREADS];
+    pthread_t th[GZ_MAX_THREADS];
     pthread_mutex_t mu;
     pthread_cond_t cv;
     size_t next_seq;  /* of the slot being filled */
@@ -374,8 +338,8 @@ static int gzs_drain(ds_gz_stream *g, int i, ds_err *err) {
     sl->state = SLOT_FREE;
     pthread_mutex_unlock(&g->mu);
     if (!done) return 0;
-    if (sl->job.out_len == 0) return ds_fail(err, "%s: gzip compression failed", g->out.path);
-    return sink_write(&g->out, sl->job.out, sl->job.out_len, err);
+    if (sl->job.out_len == 0) return ds_fail(err, "%s: gzip compression failed", g->out->path);
+    return sink_write(g->out, sl->job.out, sl->job.out_len, err);
 }
 
 /* Hands the slot being filled to the workers and moves on to the next (written out first). */
@@ -393,12 +357,12 @@ static int gzs_submit(ds_gz_stream *g, ds_err *err) {
     return r;
 }
 
-int ds_gz_stream_open(const char *out_path, int level, ds_gz_stream **out, ds_err *err) {
-    *out = NULL;
+/* A stream into out (open; the caller closes it). */
+static ds_gz_stream *gzs_new(sink *out, int level) {
     ds_gz_stream *g = ds_xcalloc(1, sizeof *g);
-    if (sink_open(&g->out, out_path, err) < 0) { free(g); return -1; }
+    g->out = out;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    int nt = ncpu < 1 ? 1 : ncpu > GZS_MAX_THREADS ? GZS_MAX_THREADS : (int)ncpu;
+    int nt = ncpu < 1 ? 1 : ncpu > GZ_MAX_THREADS ? GZ_MAX_THREADS : (int)ncpu;
     struct libdeflate_compressor *probe = libdeflate_alloc_compressor(level);
     size_t cap = libdeflate_gzip_compress_bound(probe, GZ_CHUNK);
     libdeflate_free_compressor(probe);
@@ -413,6 +377,16 @@ int ds_gz_stream_open(const char *out_path, int level, ds_gz_stream **out, ds_er
     pthread_cond_init(&g->cv, NULL);
     for (int i = 0; i < nt; i++, g->n_threads++)
         if (pthread_create(&g->th[i], NULL, gzs_worker, g) != 0) break;
+    return g;
+}
+
+int ds_gz_stream_open(const char *out_path, int level, ds_gz_stream **out, ds_err *err) {
+    *out = NULL;
+    sink s;
+    if (sink_open(&s, out_path, err) < 0) return -1;
+    ds_gz_stream *g = gzs_new(NULL, level);
+    g->own = s;
+    g->out = &g->own;
     *out = g;
     return 0;
 }
@@ -444,9 +418,11 @@ static void gzs_free(ds_gz_stream *g) {
     free(g);
 }
 
-int ds_gz_stream_close(ds_gz_stream *g, bool ok, char digest[DS_DIGEST_LEN + 1], int64_t *size, ds_err *err) {
+/* Writes the last members out (or, with ok false, only waits for the workers); the output
+ * sink stays open, g is freed with gzs_free. */
+static int gzs_finish(ds_gz_stream *g, bool ok, ds_err *err) {
     int rc = ok && !g->failed ? 0 : -1;
-    /* The last member (an empty input still makes one, as gzip_parallel does). */
+    /* The last member (an empty input still makes one). */
     if (rc == 0 && (g->slots[g->fill].job.in_len || g->total == 0)) rc = gzs_submit(g, err);
     for (int k = 0; k < g->n_slots; k++) {
         int i = (g->fill + k) % g->n_slots;
@@ -455,7 +431,21 @@ int ds_gz_stream_close(ds_gz_stream *g, bool ok, char digest[DS_DIGEST_LEN + 1],
     if (rc < 0) { /* let the workers finish what they hold before the buffers go */
         for (int i = 0; i < g->n_slots; i++) gzs_drain(g, i, &(ds_err){0});
     }
-    rc = sink_close(&g->out, rc == 0, digest, size, err) < 0 ? -1 : rc;
+    return rc;
+}
+
+int ds_gz_stream_close(ds_gz_stream *g, bool ok, char digest[DS_DIGEST_LEN + 1], int64_t *size, ds_err *err) {
+    int rc = gzs_finish(g, ok, err);
+    rc = sink_close(&g->own, rc == 0, digest, size, err) < 0 ? -1 : rc;
+    gzs_free(g);
+    return rc;
+}
+
+/* gzip of a whole mapping: the stream's members, from memory. */
+static int gzip_parallel(const mapping *m, sink *s, ds_err *err) {
+    ds_gz_stream *g = gzs_new(s, DS_GZIP_COPY_LEVEL);
+    int ok = ds_gz_stream_write(g, m->p ? m->p : (const unsigned char *)"", m->len, err) == 0;
+    int rc = gzs_finish(g, ok, err);
     gzs_free(g);
     return rc;
 }
@@ -464,7 +454,7 @@ int ds_gz_stream_close(ds_gz_stream *g, bool ok, char digest[DS_DIGEST_LEN + 1],
 static int compress_mapping(const mapping *m, ds_compress kind, const char *in_path, sink *s, ds_err *err) {
     int rc = 0;
     if (kind == DS_COMPRESS_GZIP) {
-        rc = gzip_parallel(m, in_path, s, err);
+        rc = gzip_parallel(m, s, err);
     } else if (kind == DS_COMPRESS_ZSTD) {
         ZSTD_CCtx *cc = ZSTD_createCCtx();
         ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, 3);
