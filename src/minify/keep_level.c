@@ -229,7 +229,7 @@ static bool link_only_library(const char *p) {
     return false;
 }
 
-static bool ends(const char *p, const char *suffix) {
+bool ds_kl_ends(const char *p, const char *suffix) {
     size_t l = strlen(p), n = strlen(suffix);
     return l > n && !strcmp(p + l - n, suffix);
 }
@@ -243,10 +243,10 @@ static bool in_language_package(const char *p) {
 /* Development files of a whole package: never read by a running app. NULL for the rest. */
 static const char *dev_class(const char *p) {
     if (package_test_file(p)) return "test suites";
-    if (ends(p, ".pyi") || ends(p, "/py.typed") || ends(p, ".d.ts") || ends(p, ".d.mts") || ends(p, ".d.cts") ||
+    if (ds_kl_ends(p, ".pyi") || ds_kl_ends(p, "/py.typed") || ds_kl_ends(p, ".d.ts") || ds_kl_ends(p, ".d.mts") || ds_kl_ends(p, ".d.cts") ||
         strstr(p, "/@types/"))
         return "type stubs";
-    if (in_language_package(p) && (ends(p, ".md") || ends(p, ".markdown"))) return "package documentation (*.md)";
+    if (in_language_package(p) && (ds_kl_ends(p, ".md") || ds_kl_ends(p, ".markdown"))) return "package documentation (*.md)";
     if (link_only_library(p)) return "link-only and debugging libraries";
     return NULL;
 }

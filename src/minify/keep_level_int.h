@@ -33,6 +33,8 @@ typedef struct ds_kl {
 
 /* A file of a standard library kept at module level (Python's, Perl's, Ruby's). */
 bool ds_kl_stdlib_file(const ds_kl *k, const char *path);
+/* p ends with suffix (and is longer than it). */
+bool ds_kl_ends(const char *p, const char *suffix);
 /* Names in a canonical directory (cached). */
 const ds_strlist *ds_kl_listing(ds_cctx *x, const char *dir);
 /* Keep package pi whole (less its documentation, development files, standard library...). */

@@ -21,11 +21,6 @@
 #include "minify/rbimports.h"
 #include "util/fsutil.h"
 
-static bool ends(const char *p, const char *suffix) {
-    size_t l = strlen(p), n = strlen(suffix);
-    return l > n && !strcmp(p + l - n, suffix);
-}
-
 /* dir, when it is a directory: its canonical path added once to l. */
 static const char *add_dir(ds_cctx *x, ds_strlist *l, const char *dir) {
     const ds_rpath_res *r = ds_closure_lookup(x, dir);
@@ -252,7 +247,7 @@ static void perl_file(lib_ctx *c, const char *real, const char *text, size_t len
         free(f);
     }
     const char *inc = holder(&k->perl_inc, real);
-    char *self = inc && ends(real, ".pm") ? ds_xstrndup(real + strlen(inc) + 1, strlen(real) - strlen(inc) - 4) : NULL;
+    char *self = inc && ds_kl_ends(real, ".pm") ? ds_xstrndup(real + strlen(inc) + 1, strlen(real) - strlen(inc) - 4) : NULL;
     /* the XS part: auto/A/B/B.so along @INC (and AutoLoader's files beside it) */
     for (size_t i = 0; i < u.xs.n + (self && ds_strlist_has(&u.files, "AutoLoader.pm")); i++) {
         char *mp = i < u.xs.n ? module_path(u.xs.v[i]) : ds_xstrdup(self);
@@ -304,7 +299,7 @@ static void ruby_file(lib_ctx *c, const char *real, const char *text, size_t len
     static const char *const as_is[] = {"", NULL};
     for (size_t i = 0; i < u.requires.n; i++) {
         const char *n = u.requires.v[i];
-        const char *const *exts = ends(n, ".rb") || ends(n, ".so") ? as_is : rb_exts;
+        const char *const *exts = ds_kl_ends(n, ".rb") || ds_kl_ends(n, ".so") ? as_is : rb_exts;
         char *f = find_along(x, &k->rb_load, n, exts);
         if (!f) f = find_along(x, &k->rb_gems, n, exts);
         if (f) {
@@ -320,7 +315,7 @@ static void ruby_file(lib_ctx *c, const char *real, const char *text, size_t len
     ds_strlist_add(&here, dir);
     for (size_t i = 0; i < u.relative.n; i++) {
         const char *n = u.relative.v[i];
-        char *f = find_along(x, &here, n, ends(n, ".rb") ? as_is : rb_exts);
+        char *f = find_along(x, &here, n, ds_kl_ends(n, ".rb") ? as_is : rb_exts);
         if (f) {
             char *what = ds_xasprintf("Ruby file %s", n);
             keep_found(c, f, what, real);
@@ -333,7 +328,7 @@ static void ruby_file(lib_ctx *c, const char *real, const char *text, size_t len
     /* a standard library file that requires a computed name: its own directory, in every
      * standard dir of $LOAD_PATH (digest.rb -> digest/, and the arch dir's digest/ with its .so files) */
     const char *lp = holder(&k->rb_load, real);
-    if (std && !gems && u.dynamic && lp && ends(real, ".rb")) {
+    if (std && !gems && u.dynamic && lp && ds_kl_ends(real, ".rb")) {
         char *self = ds_xstrndup(real + strlen(lp) + 1, strlen(real) - strlen(lp) - 4);
         char *why = ds_xasprintf("Ruby library %s's own files (it requires a computed name)", self);
         for (size_t d = 0; d < k->rb_load.n; d++) {
@@ -351,8 +346,8 @@ static void ruby_file(lib_ctx *c, const char *real, const char *text, size_t len
 /* 'p' Perl, 'r' Ruby, 0 neither: by name, or by the #! line of a file no package owns. */
 static char language(ds_cctx *x, const char *real, const ds_rpath_res *r) {
     ds_kl *k = x->kl;
-    if (k->perl_inc.n && (ends(real, ".pm") || ends(real, ".pl"))) return 'p';
-    if (k->rb_load.n && ends(real, ".rb")) return 'r';
+    if (k->perl_inc.n && (ds_kl_ends(real, ".pm") || ds_kl_ends(real, ".pl"))) return 'p';
+    if (k->rb_load.n && ds_kl_ends(real, ".rb")) return 'r';
     const char *base = strrchr(real, '/') + 1;
     if (strchr(base, '.') || !(r->mode & 0111) || ds_pkgindex_owner(&k->ix, real) >= 0) return 0;
     char *h = ds_xasprintf("%s%s", x->root, real);
