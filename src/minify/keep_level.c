@@ -161,11 +161,10 @@ const ds_strlist *ds_kl_listing(ds_cctx *x, const char *dir) {
     return l;
 }
 
-/* An ELF file of a kept package the app never loaded, whose libraries would add more than
- * the limit: left out. Returns the bytes it would add (0 when it stays). */
-static int64_t heavy_plugin(ds_cctx *x, const ds_minify_opts *opts, const char *path, const ds_rpath_res *r) {
-    if (!S_ISREG(r->mode) || ds_pathmap_get(&x->c->keep, r->real) || !strstr(r->real, ".so")) return 0;
-    char *h = ds_xasprintf("%s%s", x->root, r->real);
+int64_t ds_kl_size(ds_cctx *x, const char *real) { return host_size(x, real); }
+
+int64_t ds_kl_elf_adds(ds_cctx *x, const ds_minify_opts *opts, const char *real, ds_pathmap *seen) {
+    char *h = ds_xasprintf("%s%s", x->root, real);
     bool is_elf = false;
     ds_closure_elf_machine(h, &is_elf);
     free(h);
@@ -173,17 +172,25 @@ static int64_t heavy_plugin(ds_cctx *x, const ds_minify_opts *opts, const char *
     ds_elf_ctx *elf = ds_closure_elf(x, opts);
     ds_elf_result *res = NULL;
     ds_err e = {0};
-    if (!elf || ds_elf_resolve(elf, r->real, &res, &e) < 0) return 0;
+    if (!elf || ds_elf_resolve(elf, real, &res, &e) < 0) return 0;
     int64_t add = 0;
     for (size_t d = 0; d < res->n_files; d++) {
         const ds_rpath_res *dr = ds_closure_lookup(x, res->files[d]);
-        if (!dr->exists || !strcmp(dr->real, r->real) || ds_pathmap_get(&x->c->keep, dr->real)) continue;
+        if (!dr->exists || !strcmp(dr->real, real) || ds_pathmap_get(&x->c->keep, dr->real)) continue;
         long o = ds_pkgindex_owner(&x->kl->ix, dr->real);
         if (o >= 0 && x->kl->state[o] == 'w') continue;
+        if (seen && !ds_pathmap_add(seen, dr->real, NULL)) continue;
         add += host_size(x, dr->real);
     }
     ds_elf_result_free(res);
-    (void)path;
+    return add;
+}
+
+/* An ELF file of a kept package the app never loaded, whose libraries would add more than
+ * the limit: left out. Returns the bytes it would add (0 when it stays). */
+static int64_t heavy_plugin(ds_cctx *x, const ds_minify_opts *opts, const ds_rpath_res *r) {
+    if (!S_ISREG(r->mode) || ds_pathmap_get(&x->c->keep, r->real) || !strstr(r->real, ".so")) return 0;
+    int64_t add = ds_kl_elf_adds(x, opts, r->real, NULL);
     return add > DS_PLUGIN_LIMIT ? add : 0;
 }
 
@@ -297,7 +304,7 @@ void ds_kl_keep_whole(ds_cctx *x, const ds_minify_opts *opts, size_t pi, const c
             k->programs_left_out += host_size(x, r->real);
             continue;
         }
-        int64_t heavy = r->exists && !r->n_links ? heavy_plugin(x, opts, f, r) : 0;
+        int64_t heavy = r->exists && !r->n_links ? heavy_plugin(x, opts, r) : 0;
         if (heavy) {
             plugin_left_out = true;
             /* with bitcode, --keep of the plugin alone would leave it without the .bc it reads */
@@ -574,6 +581,13 @@ static bool marks_use(unsigned ops) {
     return ops & (DS_TRACE_OP_OPEN | DS_TRACE_OP_EXEC | DS_TRACE_OP_MAP | DS_TRACE_OP_CONNECT);
 }
 
+/* Rubygems reads every installed gem's specification (and stats its extensions'
+ * gem.build_complete) at start: that is bookkeeping, not a use of the gem. A gem the app
+ * requires is kept whole by rule 5 (keep_scriptlib.c). */
+static bool gem_bookkeeping(const char *p) {
+    return (strstr(p, "/specifications/") && ds_kl_ends(p, ".gemspec")) || ds_kl_ends(p, "/gem.build_complete");
+}
+
 static void free_listing(void *v) {
     ds_strlist_free(v);
     free(v);
@@ -701,7 +715,7 @@ int ds_keep_level_apply(ds_cctx *x, const ds_trace *trace, const ds_minify_opts 
         const ds_trace_file *f = &trace->files[i];
         if (!f->ok || !marks_use(f->ops) || f->kind == DS_TRACE_DIR || f->path[0] != '/') continue;
         const ds_rpath_res *r = ds_closure_lookup(x, f->path);
-        if (!r->exists || S_ISDIR(r->mode)) continue;
+        if (!r->exists || S_ISDIR(r->mode) || gem_bookkeeping(r->real)) continue;
         long o = ds_pkgindex_owner(&k->ix, r->real);
         if (o >= 0 && !k->state[o]) ds_kl_keep_whole(x, opts, (size_t)o, "the app used its files", &whole);
     }

@@ -28,6 +28,7 @@ typedef struct ds_kl {
     ds_strlist perl_inc;  /* @INC, in order (canonical) */
     ds_strlist rb_load;   /* $LOAD_PATH, in order */
     ds_strlist rb_gems;   /* lib dirs of installed gems (rubygems finds a require there when $LOAD_PATH has none) */
+    int64_t rb_trans_left; /* bytes of Ruby's regional transcoders left out (keep_scriptlib.c) */
     ds_strlist rb_bundled; /* /usr/lib/ruby/gems/3.1.0/gems: a bundled gem there is kept as a whole directory */
 } ds_kl;
 
@@ -37,6 +38,11 @@ bool ds_kl_stdlib_file(const ds_kl *k, const char *path);
 bool ds_kl_ends(const char *p, const char *suffix);
 /* Names in a canonical directory (cached). */
 const ds_strlist *ds_kl_listing(ds_cctx *x, const char *dir);
+/* Bytes of a regular file of the source (0 for the rest). */
+int64_t ds_kl_size(ds_cctx *x, const char *real);
+/* Bytes the libraries of ELF file real would add: those neither kept nor in a package kept
+ * whole, each once when seen is given (and new to it). 0 when real is not ELF. */
+int64_t ds_kl_elf_adds(ds_cctx *x, const ds_minify_opts *opts, const char *real, ds_pathmap *seen);
 /* Keep package pi whole (less its documentation, development files, standard library...). */
 void ds_kl_keep_whole(ds_cctx *x, const ds_minify_opts *opts, size_t pi, const char *why, int64_t *bytes);
 /* keep_scriptlib.c: find the Perl and Ruby standard libraries and search paths (before any

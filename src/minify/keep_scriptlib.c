@@ -20,6 +20,7 @@
 #include "minify/perlimports.h"
 #include "minify/rbimports.h"
 #include "util/fsutil.h"
+#include "util/path_json.h"
 
 /* dir, when it is a directory: its canonical path added once to l. */
 static const char *add_dir(ds_cctx *x, ds_strlist *l, const char *dir) {
@@ -157,11 +158,27 @@ static const char *holder(const ds_strlist *l, const char *real) {
     return best;
 }
 
-typedef struct lib_ctx {
+/* What a Perl or Ruby file loads, as the readers below report it. */
+typedef enum { LOAD_FILE, LOAD_XS_DIR, LOAD_OWN_DIR } load_kind;
+typedef struct lib_ctx lib_ctx;
+typedef void (*load_fn)(lib_ctx *c, load_kind kind, const char *path, const char *what, const char *by, void *arg);
+
+/* A file an optional part loads (see is_optional), decided once the rest is kept. */
+typedef struct pending {
+    char *target, *what, *by;
+    int64_t adds;
+    bool done;
+} pending;
+
+struct lib_ctx {
     ds_cctx *x;
     const ds_minify_opts *opts;
     int64_t *whole;
-} lib_ctx;
+    bool optional;       /* the file being read is an optional part */
+    ds_pathmap required; /* files that a file which is not an optional part loads */
+    pending *pend;
+    size_t n_pend, cap_pend;
+};
 
 /* Keep a found file: its package whole when that is not a standard library's; a bundled
  * gem's directory whole; else the file. */
@@ -230,7 +247,7 @@ static char *module_path(const char *m) {
     return p;
 }
 
-static void perl_file(lib_ctx *c, const char *real, const char *text, size_t len) {
+static void perl_loads(lib_ctx *c, const char *real, const char *text, size_t len, load_fn fn, void *arg) {
     ds_cctx *x = c->x;
     ds_kl *k = x->kl;
     bool std = ds_kl_stdlib_file(k, real);
@@ -241,7 +258,7 @@ static void perl_file(lib_ctx *c, const char *real, const char *text, size_t len
         char *f = find_along(x, &k->perl_inc, u.files.v[i], none);
         if (f) {
             char *what = ds_xasprintf("Perl module %s", u.files.v[i]);
-            keep_found(c, f, what, real);
+            fn(c, LOAD_FILE, f, what, real, arg);
             free(what);
         }
         free(f);
@@ -257,7 +274,7 @@ static void perl_file(lib_ctx *c, const char *real, const char *text, size_t len
             bool there = r->exists && S_ISDIR(r->mode);
             if (there) {
                 char *why = ds_xasprintf("Perl module %s's XS part (loaded by %s)", mp, real);
-                keep_files_in(x, a, why);
+                fn(c, LOAD_XS_DIR, a, why, real, arg);
                 free(why);
             }
             free(a);
@@ -272,8 +289,8 @@ static void perl_file(lib_ctx *c, const char *real, const char *text, size_t len
             char *own = ds_xasprintf("%s/%s", k->perl_inc.v[d], self);
             char *au = ds_xasprintf("%s/auto/%s", k->perl_inc.v[d], self);
             char *why = ds_xasprintf("Perl module %s's own modules (it requires a computed name)", self);
-            ds_closure_keep_tree(x, own, why);
-            ds_closure_keep_tree(x, au, why);
+            fn(c, LOAD_OWN_DIR, own, why, real, arg);
+            fn(c, LOAD_OWN_DIR, au, why, real, arg);
             free(own); free(au); free(why);
         }
     }
@@ -281,7 +298,7 @@ static void perl_file(lib_ctx *c, const char *real, const char *text, size_t len
     ds_perl_uses_free(&u);
 }
 
-static void ruby_file(lib_ctx *c, const char *real, const char *text, size_t len) {
+static void ruby_loads(lib_ctx *c, const char *real, const char *text, size_t len, load_fn fn, void *arg) {
     ds_cctx *x = c->x;
     ds_kl *k = x->kl;
     /* rubygems (the interpreter loads it at start; Debian's ruby-rubygems, kept whole) reads
@@ -304,7 +321,7 @@ static void ruby_file(lib_ctx *c, const char *real, const char *text, size_t len
         if (!f) f = find_along(x, &k->rb_gems, n, exts);
         if (f) {
             char *what = ds_xasprintf("Ruby library %s", n);
-            keep_found(c, f, what, real);
+            fn(c, LOAD_FILE, f, what, real, arg);
             free(what);
         }
         free(f);
@@ -318,7 +335,7 @@ static void ruby_file(lib_ctx *c, const char *real, const char *text, size_t len
         char *f = find_along(x, &here, n, ds_kl_ends(n, ".rb") ? as_is : rb_exts);
         if (f) {
             char *what = ds_xasprintf("Ruby file %s", n);
-            keep_found(c, f, what, real);
+            fn(c, LOAD_FILE, f, what, real, arg);
             free(what);
         }
         free(f);
@@ -334,7 +351,7 @@ static void ruby_file(lib_ctx *c, const char *real, const char *text, size_t len
         for (size_t d = 0; d < k->rb_load.n; d++) {
             if (!ds_kl_stdlib_file(k, k->rb_load.v[d])) continue;
             char *own = ds_xasprintf("%s/%s", k->rb_load.v[d], self);
-            ds_closure_keep_tree(x, own, why);
+            fn(c, LOAD_OWN_DIR, own, why, real, arg);
             free(own);
         }
         free(why);
@@ -363,15 +380,175 @@ static char language(ds_cctx *x, const char *real, const ds_rpath_res *r) {
     return 0;
 }
 
+/* ---------------------------------------------------------------- optional parts
+ * A file of a package kept whole (not a standard library's) that the app never loaded, and
+ * that no other file loads, is an optional part of its package: WEBrick's ssl.rb, a CPAN
+ * distribution's HTTPS backend. What it loads is kept when that adds little; a module that
+ * would add more than DS_MODULE_LIMIT (with its extensions' libraries: OpenSSL's 5.4 MB) is
+ * left out and named with its --keep hint, as rule 3 does with an unloaded ELF plugin. The
+ * decision waits until everything else is kept: a file first read as optional may be loaded
+ * by a file read later, and then what it loads is kept like any module. */
+#define DS_MODULE_LIMIT ((int64_t)2 << 20)
+
+static bool is_optional(lib_ctx *c, const char *real) {
+    ds_cctx *x = c->x;
+    if (ds_pathmap_get(&x->file_set, real) || ds_pathmap_get(&c->required, real) || ds_kl_stdlib_file(x->kl, real))
+        return false;
+    long o = ds_pkgindex_owner(&x->kl->ix, real);
+    return o >= 0 && x->kl->state[o] == 'w';
+}
+
+static void keep_load(lib_ctx *c, load_kind kind, const char *path, const char *what, const char *by, void *arg) {
+    (void)arg;
+    if (kind == LOAD_XS_DIR) { keep_files_in(c->x, path, what); return; }
+    if (kind == LOAD_OWN_DIR) { ds_closure_keep_tree(c->x, path, what); return; }
+    if (!c->optional) {
+        ds_pathmap_add(&c->required, path, NULL);
+        keep_found(c, path, what, by);
+        return;
+    }
+    if (c->n_pend == c->cap_pend) {
+        c->cap_pend = c->cap_pend ? c->cap_pend * 2 : 16;
+        c->pend = ds_xrealloc(c->pend, c->cap_pend * sizeof *c->pend);
+    }
+    c->pend[c->n_pend++] = (pending){ds_xstrdup(path), ds_xstrdup(what), ds_xstrdup(by), 0, false};
+}
+
+typedef struct estimate {
+    ds_pathmap seen;
+    int64_t bytes;
+    int depth;
+} estimate;
+
+static void would_add(lib_ctx *c, const char *real, estimate *e);
+
+static void add_load(lib_ctx *c, load_kind kind, const char *path, const char *what, const char *by, void *arg) {
+    (void)what; (void)by;
+    if (kind == LOAD_FILE) would_add(c, path, arg);
+    if (kind != LOAD_XS_DIR) return; /* a module's own directory (digest/, File/Spec/): a few small files */
+    const ds_rpath_res *r = ds_closure_lookup(c->x, path);
+    if (!r->exists || !S_ISDIR(r->mode)) return;
+    char *real = ds_xstrdup(r->real);
+    const ds_strlist *l = ds_kl_listing(c->x, real);
+    for (size_t i = 0; i < l->n; i++) {
+        char *f = ds_xasprintf("%s/%s", real, l->v[i]);
+        would_add(c, f, arg);
+        free(f);
+    }
+    free(real);
+}
+
+/* The bytes keeping real as a loaded module would add: the file, its extension's libraries,
+ * what it loads in turn; a file of another package brings that package. */
+static void would_add(lib_ctx *c, const char *real, estimate *e) {
+    ds_cctx *x = c->x;
+    ds_kl *k = x->kl;
+    const ds_rpath_res *r = ds_closure_lookup(x, real);
+    if (!r->exists || !S_ISREG(r->mode) || ds_pathmap_get(&x->c->keep, r->real) || !ds_pathmap_add(&e->seen, r->real, NULL))
+        return;
+    char *rp = ds_xstrdup(r->real);
+    long o = ds_pkgindex_owner(&k->ix, rp);
+    if (o >= 0 && !ds_kl_stdlib_file(k, rp) && !holder(&k->rb_bundled, rp)) {
+        if (!k->state[o]) e->bytes += k->ix.v[o].bytes;
+        free(rp);
+        return;
+    }
+    e->bytes += ds_kl_size(x, rp) + ds_kl_elf_adds(x, c->opts, rp, &e->seen);
+    char lang = e->depth < 64 ? language(x, rp, r) : 0;
+    char *text = NULL;
+    size_t len = 0;
+    ds_err err = {0};
+    if (lang && ds_root_read_file(&x->tree, rp, 16u << 20, &text, &len, &err) > 0) {
+        e->depth++;
+        if (lang == 'p') perl_loads(c, rp, text, len, add_load, e);
+        else ruby_loads(c, rp, text, len, add_load, e);
+        e->depth--;
+    }
+    free(text);
+    free(rp);
+}
+
+/* What optional parts load: kept when a file that is not one now loads the part, or (cheap)
+ * when it adds little. True when something was kept. */
+static bool settle_pending(lib_ctx *c, bool cheap) {
+    bool kept = false;
+    for (size_t i = 0; i < c->n_pend; i++) {
+        pending *p = &c->pend[i];
+        if (p->done) continue;
+        if (ds_pathmap_get(&c->x->c->keep, p->target)) { p->done = true; continue; }
+        bool by_required = ds_pathmap_get(&c->required, p->by) != NULL;
+        if (!by_required && !cheap) continue;
+        if (!by_required) {
+            estimate e = {0};
+            would_add(c, p->target, &e);
+            ds_pathmap_free(&e.seen);
+            p->adds = e.bytes;
+            if (e.bytes > DS_MODULE_LIMIT) continue;
+        } else {
+            ds_pathmap_add(&c->required, p->target, NULL);
+        }
+        keep_found(c, p->target, p->what, p->by);
+        p->done = kept = true;
+    }
+    return kept;
+}
+
+/* The modules left out, once each, in keep_level.plugins_left_out. */
+static void report_left_out(lib_ctx *c) {
+    ds_kl *k = c->x->kl;
+    ds_pathmap named = {0};
+    for (size_t i = 0; i < c->n_pend; i++) {
+        pending *p = &c->pend[i];
+        if (p->done || ds_pathmap_get(&c->x->c->keep, p->target) || !ds_pathmap_add(&named, p->target, NULL)) continue;
+        long o = ds_pkgindex_owner(&k->ix, p->by);
+        char *hint = ds_xasprintf("keep it with --keep %s", p->target);
+        json_array_append_new(k->plugins, json_pack("{s:s, s:s, s:o, s:o, s:I, s:s}", "package",
+                                                    o >= 0 ? k->ix.v[o].name : "", "module", p->what, "path",
+                                                    ds_json_bytes(p->target), "required_by", ds_json_bytes(p->by),
+                                                    "adds_bytes", (json_int_t)p->adds, "hint", hint));
+        free(hint);
+    }
+    ds_pathmap_free(&named);
+    for (size_t i = 0; i < c->n_pend; i++) { free(c->pend[i].target); free(c->pend[i].what); free(c->pend[i].by); }
+    free(c->pend);
+}
+
+/* Ruby's transcoders for the CJK and emoji encodings (and UTF8-MAC): 2.6 of enc/trans's
+ * 3 MB. String#encode loads one by the encodings' names; left out unless the app loaded
+ * it, and named. The encodings themselves, the Unicode, single-byte and EBCDIC transcoders
+ * and the XML/HTML escapes stay. */
+static bool regional_transcoder(const char *p) {
+    static const char *const names[] = {"big5.so", "chinese.so", "gb18030.so", "gbk.so", "korean.so", "iso2022.so",
+                                        "japanese.so", "japanese_euc.so", "japanese_sjis.so", "utf8_mac.so"};
+    const char *t = strstr(p, "/enc/trans/");
+    if (!t) return false;
+    t += 11;
+    if (!strncmp(t, "emoji", 5) && ds_kl_ends(t, ".so")) return true;
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (!strcmp(t, names[i])) return true;
+    return false;
+}
+
+static bool skip_transcoder(ds_cctx *x, const char *p, const struct stat *st) {
+    if (!S_ISREG(st->st_mode) || !regional_transcoder(p) || ds_pathmap_get(&x->c->keep, p)) return false;
+    x->kl->rb_trans_left += st->st_size;
+    return true;
+}
+
 void ds_kl_script_modules(ds_cctx *x, const ds_minify_opts *opts, int64_t *mod_bytes, int64_t *whole_bytes) {
     ds_kl *k = x->kl;
     if (!k->perl_inc.n && !k->rb_load.n) return;
     int64_t *saved = x->rule_bytes;
     x->rule_bytes = mod_bytes;
-    lib_ctx c = {x, opts, whole_bytes};
+    lib_ctx c = {.x = x, .opts = opts, .whole = whole_bytes};
     ds_pathmap done = {0};
     bool enc = false, unicore = false;
-    for (size_t n = 0; n < x->c->keep.n; n++) {
+    for (size_t n = 0;; n++) {
+        if (n == x->c->keep.n) {
+            /* everything else kept: what optional parts load, then again from there */
+            if (settle_pending(&c, false) || settle_pending(&c, true)) { n--; continue; }
+            break;
+        }
         const ds_rpath_res *r = ds_closure_lookup(x, x->c->keep.v[n].path);
         if (!r->exists || !S_ISREG(r->mode) || ds_pathmap_get(&done, r->real)) continue;
         char *real = ds_xstrdup(r->real);
@@ -391,17 +568,35 @@ void ds_kl_script_modules(ds_cctx *x, const ds_minify_opts *opts, int64_t *mod_b
         size_t len = 0;
         ds_err e = {0};
         if (lang && ds_root_read_file(&x->tree, real, 16u << 20, &text, &len, &e) > 0) {
-            if (lang == 'p') perl_file(&c, real, text, len);
-            else ruby_file(&c, real, text, len);
+            c.optional = is_optional(&c, real);
+            if (lang == 'p') perl_loads(&c, real, text, len, keep_load, NULL);
+            else ruby_loads(&c, real, text, len, keep_load, NULL);
         }
         free(text);
         free(real);
     }
     /* Looked up by a name made at run time, as Python's codecs are. */
+    report_left_out(&c);
+    ds_pathmap_free(&c.required);
     for (size_t i = 0; enc && i < k->rb_load.n; i++)
         if (ds_kl_stdlib_file(k, k->rb_load.v[i])) {
             char *d = ds_xasprintf("%s/enc", k->rb_load.v[i]);
-            ds_closure_keep_tree(x, d, "Ruby encodings (loaded by name)");
+            int64_t before = k->rb_trans_left;
+            ds_closure_keep_tree_but(x, d, "Ruby encodings (loaded by name)", skip_transcoder);
+            if (k->rb_trans_left > before) {
+                char *t = ds_xasprintf("%s/trans", d);
+                char *hint = ds_xasprintf("keep them with --keep %s", t);
+                char *db = ds_xasprintf("%s/transdb.so", t);
+                long o = ds_pkgindex_owner(&k->ix, db);
+                free(db);
+                json_array_append_new(k->plugins, json_pack("{s:s, s:s, s:o, s:I, s:s}", "package",
+                                                            o >= 0 ? k->ix.v[o].name : "", "module",
+                                                            "Ruby transcoders of CJK and emoji encodings", "path",
+                                                            ds_json_bytes(t), "adds_bytes",
+                                                            (json_int_t)(k->rb_trans_left - before), "hint", hint));
+                free(hint);
+                free(t);
+            }
             free(d);
         }
     for (size_t i = 0; unicore && i < k->perl_inc.n; i++)

@@ -76,12 +76,34 @@ RUBY_ACTIONS=(
   "json (json/ext C extensions)|curl -fsS $R/json | grep -q '\"app\":\"ruby\"'"
   "prime (a bundled gem, found by rubygems)|curl -fsS $R/prime | grep -qx '2 3 5 7 11'"
   "the app's own file (set, erb)|curl -fsS $R/report | grep -q 'report: 3 values, max 3'"
+  "a Windows-1252 request body (a transcoder, enc/trans/single_byte.so)|printf 'caf\\351 \\200' | curl -fsS --data-binary @- $R/latin1 | grep -q '6 chars: café €'"
 )
 if [ -n "${ruby:-}" ]; then
   run ruby "$ruby" $RB 'ruby heldout home' "${RUBY_ACTIONS[@]}"
   lacks ruby /usr/lib/ruby/3.1.0/csv.rb /usr/lib/x86_64-linux-gnu/ruby/3.1.0/digest/sha2.so \
     /usr/lib/x86_64-linux-gnu/ruby/3.1.0/json/ext/parser.so /usr/lib/ruby/3.1.0/set.rb
   modules ruby libruby3.1
+  # Optional parts of ruby-webrick that the app never loaded (ssl.rb, httpproxy.rb) bring
+  # neither OpenSSL (5.4 MB) nor net/http; the CJK and emoji transcoders stay out; each is
+  # named with its --keep hint, and the hints work.
+  R_PKG=$T/ruby-package/rep/report.json
+  for m in /usr/lib/ruby/3.1.0/openssl.rb /usr/lib/ruby/3.1.0/net/http.rb /usr/lib/x86_64-linux-gnu/ruby/3.1.0/enc/trans; do
+    check "ruby package: $m is named as left out, with its --keep hint and bytes" \
+      jqq --arg m "$m" 'any(.keep_level.plugins_left_out[]; .path == $m and .adds_bytes > 0 and (.hint | endswith("--keep " + $m)))' "$R_PKG"
+  done
+  check "ruby package: no OpenSSL library kept" jqq 'all(.kept[]; .path | test("libssl|libcrypto") | not)' "$R_PKG"
+  check "ruby package: the Windows-1252 transcoder kept, Big5's not" \
+    jqq 'any(.kept[]; .path | endswith("enc/trans/single_byte.so")) and all(.kept[]; .path | endswith("enc/trans/big5.so") | not)' "$R_PKG"
+  check "ruby package: at most 1.5x the file level" \
+    sh -c "[ \$(jq .after.size '$R_PKG') -le \$(( \$(jq .after.size '$T/ruby-file/rep/report.json') * 3 / 2 )) ]"
+  build ruby-hints "$ruby" package "curl -fsS http://{LOCALHOST}:$RB/ | grep -q 'ruby heldout home'" \
+    --keep /usr/lib/ruby/3.1.0/openssl.rb --keep /usr/lib/x86_64-linux-gnu/ruby/3.1.0/enc/trans
+  R_HINT=$T/ruby-hints-package/rep/report.json
+  check "ruby hints: --keep openssl.rb brings its extension and OpenSSL's libraries" \
+    jqq 'any(.kept[]; .path | endswith("/openssl.so")) and any(.kept[]; .path | test("/libssl[.]so"))' "$R_HINT"
+  check "ruby hints: --keep enc/trans brings the Big5 transcoder" jqq 'any(.kept[]; .path | endswith("enc/trans/big5.so"))' "$R_HINT"
+  check "ruby hints: neither is named as left out any more" \
+    jqq 'all(.keep_level.plugins_left_out[]; .path | test("openssl.rb|enc/trans$") | not)' "$R_HINT"
 fi
 
 for l in package file; do

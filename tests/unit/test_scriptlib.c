@@ -220,11 +220,29 @@ static int setup(void **state) {
     put(RL "/singleton.rb", "", 0644);
     put("/usr/share/rubygems-integration/all/gems/webrick-1.8.1/lib/webrick.rb",
         "def serve\n  require 'forwardable'\nend\n", 0644);
-    put("/usr/share/rubygems-integration/all/gems/webrick-1.8.1/lib/webrick/ssl.rb", "", 0644);
+    /* optional parts of ruby-webrick (never loaded): ssl.rb's heavy module stays out, its
+     * cheap one is kept; https.rb's is kept, since the app's report.rb loads https.rb */
+    put("/usr/share/rubygems-integration/all/gems/webrick-1.8.1/lib/webrick/ssl.rb",
+        "require 'heavyssl'\nrequire 'cheapmod'\n", 0644);
+    put("/usr/share/rubygems-integration/all/gems/webrick-1.8.1/lib/webrick/https.rb", "require 'heavy2'\n", 0644);
+    put(RL "/heavyssl.rb", "require 'heavyssl.so'\n", 0644);
+    put(RL "/heavy2.rb", "require 'heavy2.so'\n", 0644);
+    put(RL "/cheapmod.rb", "", 0644);
+    char *big = ds_xcalloc(1, (3u << 20) + 1);
+    memset(big, 'x', 3u << 20);
+    put(RA "/heavyssl.so", big, 0644);
+    put(RA "/heavy2.so", big, 0644);
+    free(big);
+    put(RA "/enc/trans/transdb.so", "so", 0644);
+    put(RA "/enc/trans/single_byte.so", "so", 0644);
+    put(RA "/enc/trans/big5.so", "so", 0644);
+    /* a gem whose specification rubygems read at start, and nothing else */
+    put("/usr/share/rubygems-integration/all/specifications/rake-13.0.6.gemspec", "spec", 0644);
+    put("/usr/share/rubygems-integration/all/gems/rake-13.0.6/lib/rake.rb", "", 0644);
     put("/srv/rb/app.rb",
         "require 'webrick'\ndef csv\n  require 'csv'\nend\ndef d\n  require 'digest'\nend\ndef p\n  require 'prime'\nend\n"
         "require_relative 'lib/report'\n", 0644);
-    put("/srv/rb/lib/report.rb", "require 'erb'\n", 0644);
+    put("/srv/rb/lib/report.rb", "require 'erb'\ndef tls\n  require 'webrick/https'\nend\n", 0644);
     put(RL "/erb.rb", "", 0644);
     put(RL "/rubygems.rb", "require 'rubygems/specification'\n", 0644);
     put(RL "/rubygems/specification.rb", "", 0644);
@@ -236,7 +254,8 @@ static int setup(void **state) {
         "Package: libperl5.36\nStatus: install ok installed\nVersion: 1\nArchitecture: amd64\n\n"
         "Package: libcpan-thing-perl\nStatus: install ok installed\nVersion: 1\nArchitecture: all\n\n"
         "Package: libruby3.1\nStatus: install ok installed\nVersion: 1\nArchitecture: amd64\n\n"
-        "Package: ruby-webrick\nStatus: install ok installed\nVersion: 1\nArchitecture: all\n", 0644);
+        "Package: ruby-webrick\nStatus: install ok installed\nVersion: 1\nArchitecture: all\n\n"
+        "Package: rake\nStatus: install ok installed\nVersion: 1\nArchitecture: all\n", 0644);
     put("/var/lib/dpkg/info/perl-base.list",
         "/usr/bin/perl\n" PB "/Exporter.pm\n" PB "/Carp.pm\n" PB "/File/Spec.pm\n" PB "/File/Spec/Unix.pm\n" PB "/Other.pm\n"
         PB "/strict.pm\n", 0644);
@@ -249,12 +268,18 @@ static int setup(void **state) {
     put("/var/lib/dpkg/info/libruby3.1:amd64.list",
         "/usr/bin/ruby3.1\n" RL "/csv.rb\n" RL "/csv/parser.rb\n" RL "/forwardable.rb\n" RL "/never.rb\n" RA "/strscan.so\n"
         RL "/digest.rb\n" RA "/digest.so\n" RA "/digest/sha2.so\n" RL "/digest/sha2.rb\n" RA "/enc/encdb.so\n"
-        RA "/enc/shift_jis.so\n" RL "/singleton.rb\n" RL "/erb.rb\n"
+        RA "/enc/shift_jis.so\n" RL "/singleton.rb\n" RL "/erb.rb\n" RL "/heavyssl.rb\n" RL "/heavy2.rb\n" RL "/cheapmod.rb\n"
+        RA "/heavyssl.so\n" RA "/heavy2.so\n" RA "/enc/trans/transdb.so\n" RA "/enc/trans/single_byte.so\n"
+        RA "/enc/trans/big5.so\n"
         "/usr/lib/ruby/gems/3.1.0/gems/prime-0.1.2/lib/prime.rb\n/usr/lib/ruby/gems/3.1.0/gems/prime-0.1.2/lib/prime/extra.rb\n",
         0644);
     put("/var/lib/dpkg/info/ruby-webrick.list",
         "/usr/share/rubygems-integration/all/gems/webrick-1.8.1/lib/webrick.rb\n"
-        "/usr/share/rubygems-integration/all/gems/webrick-1.8.1/lib/webrick/ssl.rb\n", 0644);
+        "/usr/share/rubygems-integration/all/gems/webrick-1.8.1/lib/webrick/ssl.rb\n"
+        "/usr/share/rubygems-integration/all/gems/webrick-1.8.1/lib/webrick/https.rb\n", 0644);
+    put("/var/lib/dpkg/info/rake.list",
+        "/usr/share/rubygems-integration/all/specifications/rake-13.0.6.gemspec\n"
+        "/usr/share/rubygems-integration/all/gems/rake-13.0.6/lib/rake.rb\n", 0644);
     char *tmp = ds_xasprintf("%s/tmp", root);
     mkdir(tmp, 01777);
     free(tmp);
@@ -276,7 +301,9 @@ static ds_closure *closure(const char *app, const char *interp) {
         "{\"path\":\"%s\",\"kind\":\"file\",\"ops\":[\"open\"],\"ok\":true},"
         "{\"path\":\"" PB "/strict.pm\",\"kind\":\"file\",\"ops\":[\"open\"],\"ok\":true},"
         "{\"path\":\"" RA "/enc/encdb.so\",\"kind\":\"file\",\"ops\":[\"open\"],\"ok\":true},"
-        "{\"path\":\"" RL "/rubygems.rb\",\"kind\":\"file\",\"ops\":[\"open\"],\"ok\":true}"
+        "{\"path\":\"" RL "/rubygems.rb\",\"kind\":\"file\",\"ops\":[\"open\"],\"ok\":true},"
+        "{\"path\":\"/usr/share/rubygems-integration/all/specifications/rake-13.0.6.gemspec\",\"kind\":\"file\","
+        "\"ops\":[\"open\"],\"ok\":true}"
         "],\"execs\":[{\"path\":\"%s\",\"argv\":[\"x\"],\"ok\":true}],\"syscalls\":[\"read\"]}", interp, app, interp);
     ds_trace *t = NULL;
     ds_err e = {0};
@@ -352,6 +379,41 @@ static void test_ruby_package_level(void **state) {
     DROPPED(c, RL "/openssl_never.rb");
     assert_string_equal(state_of(c, "libruby3.1"), "modules");
     assert_string_equal(state_of(c, "ruby-webrick"), "whole");
+    /* an optional part's module: the cheap one kept, the heavy one left out and named;
+     * one the app loads through a file read after it, kept */
+    KEPT(c, RL "/cheapmod.rb");
+    DROPPED(c, RL "/heavyssl.rb");
+    DROPPED(c, RA "/heavyssl.so");
+    KEPT(c, RL "/heavy2.rb");
+    KEPT(c, RA "/heavy2.so");
+    size_t i;
+    json_t *p;
+    bool named = false, trans = false;
+    json_array_foreach(json_object_get(c->keep_level, "plugins_left_out"), i, p) {
+        const char *path = json_string_value(json_object_get(p, "path"));
+        const char *hint = json_string_value(json_object_get(p, "hint"));
+        assert_false(strstr(path, "heavy2"));
+        if (!strcmp(path, RL "/heavyssl.rb")) {
+            named = true;
+            assert_true(json_integer_value(json_object_get(p, "adds_bytes")) >= 3 << 20);
+            assert_string_equal(json_string_value(json_object_get(p, "package")), "ruby-webrick");
+            assert_non_null(strstr(json_string_value(json_object_get(p, "required_by")), "/webrick/ssl.rb"));
+            assert_string_equal(hint, "keep it with --keep " RL "/heavyssl.rb");
+        }
+        if (!strcmp(path, RA "/enc/trans")) {
+            trans = true;
+            assert_int_equal(json_integer_value(json_object_get(p, "adds_bytes")), 2);
+            assert_string_equal(json_string_value(json_object_get(p, "package")), "libruby3.1");
+        }
+    }
+    assert_true(named);
+    /* the CJK transcoders out (named), the single-byte ones kept */
+    assert_true(trans);
+    KEPT(c, RA "/enc/trans/single_byte.so");
+    DROPPED(c, RA "/enc/trans/big5.so");
+    /* a gem whose specification alone was read: not whole */
+    DROPPED(c, "/usr/share/rubygems-integration/all/gems/rake-13.0.6/lib/rake.rb");
+    assert_string_equal(state_of(c, "rake"), "partial");
     ds_closure_free(c);
 }
 
