@@ -439,21 +439,22 @@ static void add_load(lib_ctx *c, load_kind kind, const char *path, const char *w
 }
 
 /* The bytes keeping real as a loaded module would add: the file, its extension's libraries,
- * what it loads in turn; a file of another package brings that package. */
+ * what it loads in turn; a file of another package brings that package. A kept optional
+ * part costs nothing itself, but what it loads would be kept once it is loaded. */
 static void would_add(lib_ctx *c, const char *real, estimate *e) {
     ds_cctx *x = c->x;
     ds_kl *k = x->kl;
     const ds_rpath_res *r = ds_closure_lookup(x, real);
-    if (!r->exists || !S_ISREG(r->mode) || ds_pathmap_get(&x->c->keep, r->real) || !ds_pathmap_add(&e->seen, r->real, NULL))
-        return;
+    if (!r->exists || !S_ISREG(r->mode) || !ds_pathmap_add(&e->seen, r->real, NULL)) return;
     char *rp = ds_xstrdup(r->real);
+    bool kept = ds_pathmap_get(&x->c->keep, rp) != NULL;
     long o = ds_pkgindex_owner(&k->ix, rp);
-    if (o >= 0 && !ds_kl_stdlib_file(k, rp) && !holder(&k->rb_bundled, rp)) {
-        if (!k->state[o]) e->bytes += k->ix.v[o].bytes;
+    if (kept ? !is_optional(c, rp) : o >= 0 && !ds_kl_stdlib_file(k, rp) && !holder(&k->rb_bundled, rp)) {
+        if (!kept && !k->state[o]) e->bytes += k->ix.v[o].bytes;
         free(rp);
         return;
     }
-    e->bytes += ds_kl_size(x, rp) + ds_kl_elf_adds(x, c->opts, rp, &e->seen);
+    if (!kept) e->bytes += ds_kl_size(x, rp) + ds_kl_elf_adds(x, c->opts, rp, &e->seen);
     char lang = e->depth < 64 ? language(x, rp, r) : 0;
     char *text = NULL;
     size_t len = 0;

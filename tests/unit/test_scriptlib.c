@@ -223,7 +223,11 @@ static int setup(void **state) {
     /* optional parts of ruby-webrick (never loaded): ssl.rb's heavy module stays out, its
      * cheap one is kept; https.rb's is kept, since the app's report.rb loads https.rb */
     put("/usr/share/rubygems-integration/all/gems/webrick-1.8.1/lib/webrick/ssl.rb",
-        "require 'heavyssl'\nrequire 'cheapmod'\n", 0644);
+        "require 'heavyssl'\nrequire 'cheapmod'\nrequire 'midmod'\n", 0644);
+    /* ... and midmod, small itself, would load webrick/util3 (kept, optional), which loads heavy3 */
+    put(RL "/midmod.rb", "require 'webrick/util3'\n", 0644);
+    put("/usr/share/rubygems-integration/all/gems/webrick-1.8.1/lib/webrick/util3.rb", "require 'heavy3'\n", 0644);
+    put(RL "/heavy3.rb", "require 'heavyssl.so'\n", 0644);
     put("/usr/share/rubygems-integration/all/gems/webrick-1.8.1/lib/webrick/https.rb", "require 'heavy2'\n", 0644);
     put(RL "/heavyssl.rb", "require 'heavyssl.so'\n", 0644);
     put(RL "/heavy2.rb", "require 'heavy2.so'\n", 0644);
@@ -268,7 +272,7 @@ static int setup(void **state) {
     put("/var/lib/dpkg/info/libruby3.1:amd64.list",
         "/usr/bin/ruby3.1\n" RL "/csv.rb\n" RL "/csv/parser.rb\n" RL "/forwardable.rb\n" RL "/never.rb\n" RA "/strscan.so\n"
         RL "/digest.rb\n" RA "/digest.so\n" RA "/digest/sha2.so\n" RL "/digest/sha2.rb\n" RA "/enc/encdb.so\n"
-        RA "/enc/shift_jis.so\n" RL "/singleton.rb\n" RL "/erb.rb\n" RL "/heavyssl.rb\n" RL "/heavy2.rb\n" RL "/cheapmod.rb\n"
+        RA "/enc/shift_jis.so\n" RL "/singleton.rb\n" RL "/erb.rb\n" RL "/heavyssl.rb\n" RL "/heavy2.rb\n" RL "/cheapmod.rb\n" RL "/midmod.rb\n" RL "/heavy3.rb\n"
         RA "/heavyssl.so\n" RA "/heavy2.so\n" RA "/enc/trans/transdb.so\n" RA "/enc/trans/single_byte.so\n"
         RA "/enc/trans/big5.so\n"
         "/usr/lib/ruby/gems/3.1.0/gems/prime-0.1.2/lib/prime.rb\n/usr/lib/ruby/gems/3.1.0/gems/prime-0.1.2/lib/prime/extra.rb\n",
@@ -276,7 +280,8 @@ static int setup(void **state) {
     put("/var/lib/dpkg/info/ruby-webrick.list",
         "/usr/share/rubygems-integration/all/gems/webrick-1.8.1/lib/webrick.rb\n"
         "/usr/share/rubygems-integration/all/gems/webrick-1.8.1/lib/webrick/ssl.rb\n"
-        "/usr/share/rubygems-integration/all/gems/webrick-1.8.1/lib/webrick/https.rb\n", 0644);
+        "/usr/share/rubygems-integration/all/gems/webrick-1.8.1/lib/webrick/https.rb\n"
+        "/usr/share/rubygems-integration/all/gems/webrick-1.8.1/lib/webrick/util3.rb\n", 0644);
     put("/var/lib/dpkg/info/rake.list",
         "/usr/share/rubygems-integration/all/specifications/rake-13.0.6.gemspec\n"
         "/usr/share/rubygems-integration/all/gems/rake-13.0.6/lib/rake.rb\n", 0644);
@@ -384,6 +389,8 @@ static void test_ruby_package_level(void **state) {
     KEPT(c, RL "/cheapmod.rb");
     DROPPED(c, RL "/heavyssl.rb");
     DROPPED(c, RA "/heavyssl.so");
+    DROPPED(c, RL "/midmod.rb");
+    DROPPED(c, RL "/heavy3.rb");
     KEPT(c, RL "/heavy2.rb");
     KEPT(c, RA "/heavy2.so");
     size_t i;
