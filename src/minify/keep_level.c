@@ -22,6 +22,7 @@
  * These run on the file level's closure (closure.c's first pass), so every byte they add
  * is a byte over the file level. */
 #include <dirent.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -247,8 +248,14 @@ static bool in_language_package(const char *p) {
            !strncmp(p, "/usr/share/nodejs/", 18);
 }
 
+/* Leap-second time zones (Debian bookworm's tzdata: 0.7 MB in 770 entries; trixie moved
+ * them to tzdata-legacy): read only with TZ=right/..., so left out unless the trace used one. */
+#define DS_RIGHT_ZONES "/usr/share/zoneinfo/right"
+#define DS_RIGHT_ZONES_CLASS "leap-second time zones (zoneinfo/right)"
+
 /* Development files of a whole package: never read by a running app. NULL for the rest. */
 static const char *dev_class(const char *p) {
+    if (under(p, DS_RIGHT_ZONES)) return DS_RIGHT_ZONES_CLASS;
     if (package_test_file(p)) return "test suites";
     if (ds_kl_ends(p, ".pyi") || ds_kl_ends(p, "/py.typed") || ds_kl_ends(p, ".d.ts") || ds_kl_ends(p, ".d.mts") || ds_kl_ends(p, ".d.cts") ||
         strstr(p, "/@types/"))
@@ -335,6 +342,31 @@ void ds_kl_keep_whole(ds_cctx *x, const ds_minify_opts *opts, size_t pi, const c
     if (stdlib) k->state[pi] = 'm';
     x->rule_bytes = saved;
     free(reason);
+}
+
+/* Rule 1's time zone data: without the leap-second zones unless one was used (then the
+ * untraced ones are left out one by one). */
+static int64_t zone_bytes;
+static int sum_zone(const char *f, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)f; (void)ftw;
+    if (flag == FTW_F && S_ISREG(st->st_mode)) zone_bytes += st->st_size;
+    return 0;
+}
+
+static bool zone_skip(ds_cctx *x, const char *p, const struct stat *st) {
+    if (!under(p, DS_RIGHT_ZONES) || ds_pathmap_get(&x->c->keep, p)) return false;
+    if (!strcmp(p, DS_RIGHT_ZONES)) {
+        for (size_t i = 0; i < x->file_set.n; i++)
+            if (under(x->file_set.v[i].path, DS_RIGHT_ZONES)) return false;
+        char *h = ds_xasprintf("%s%s", x->root, p);
+        zone_bytes = 0;
+        nftw(h, sum_zone, 16, FTW_PHYS);
+        free(h);
+        add_bytes(x->kl->dev, DS_RIGHT_ZONES_CLASS, zone_bytes);
+        return true;
+    }
+    if (S_ISREG(st->st_mode)) add_bytes(x->kl->dev, DS_RIGHT_ZONES_CLASS, st->st_size);
+    return !S_ISDIR(st->st_mode);
 }
 
 /* ---------------------------------------------------------------- the app's tree */
@@ -649,23 +681,23 @@ int ds_keep_level_apply(ds_cctx *x, const ds_trace *trace, const ds_minify_opts 
     }
 
     /* 1. What a distroless base carries. */
-    static const struct { const char *rule, *path; bool tree; } base[] = {
-        {"time zone data", "/usr/share/zoneinfo", true},
-        {"CA certificates", "/etc/ssl/certs", true},
-        {"CA certificates", "/usr/share/ca-certificates", true},
-        {"CA certificates", "/etc/pki/tls/certs", true},
-        {"CA certificates", "/etc/ssl/cert.pem", false},
-        {"network databases", "/etc/services", false},
-        {"network databases", "/etc/protocols", false},
-        {"network databases", "/etc/nsswitch.conf", false},
-        {"network databases", "/etc/hosts", false},
-        {"network databases", "/etc/host.conf", false},
-        {"network databases", "/etc/gai.conf", false},
+    static const struct { const char *rule, *path; bool tree; ds_tree_skip_fn skip; } base[] = {
+        {"time zone data", "/usr/share/zoneinfo", true, zone_skip},
+        {"CA certificates", "/etc/ssl/certs", true, NULL},
+        {"CA certificates", "/usr/share/ca-certificates", true, NULL},
+        {"CA certificates", "/etc/pki/tls/certs", true, NULL},
+        {"CA certificates", "/etc/ssl/cert.pem", false, NULL},
+        {"network databases", "/etc/services", false, NULL},
+        {"network databases", "/etc/protocols", false, NULL},
+        {"network databases", "/etc/nsswitch.conf", false, NULL},
+        {"network databases", "/etc/hosts", false, NULL},
+        {"network databases", "/etc/host.conf", false, NULL},
+        {"network databases", "/etc/gai.conf", false, NULL},
     };
     for (size_t i = 0; i < sizeof base / sizeof *base; i++) {
         int64_t b = 0, *saved = x->rule_bytes;
         x->rule_bytes = &b;
-        if (base[i].tree) ds_closure_keep_tree(x, base[i].path, base[i].rule);
+        if (base[i].tree) ds_closure_keep_tree_but(x, base[i].path, base[i].rule, base[i].skip);
         else ds_closure_keep(x, base[i].path, base[i].rule, NULL);
         x->rule_bytes = saved;
         add_bytes(k->rules, base[i].rule, b);

@@ -17,6 +17,10 @@ const char *ds_doc_class(const char *path) {
     };
     for (size_t i = 0; i < sizeof c / sizeof *c; i++)
         if (!strncmp(path, c[i].pre, strlen(c[i].pre))) return c[i].cls;
+    /* a package's own man tree, which /usr/share/man links into (PostgreSQL's
+     * /usr/share/postgresql/15/man/man1/psql.1.gz) */
+    const char *m = !strncmp(path, "/usr/share/", 11) ? strstr(path, "/man/man") : NULL;
+    if (m && m[8] >= '0' && m[8] <= '9' && strchr(m + 8, '/')) return "man";
     return NULL;
 }
 

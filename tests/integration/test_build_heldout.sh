@@ -49,7 +49,7 @@ FLASK_ACTIONS=(
 )
 if [ -n "${flask:-}" ]; then
   warm "$flask"
-  for level in package file; do
+  for level in ${HO_LEVELS:-package file}; do
     build flask "$flask" $level "curl -fsS http://{LOCALHOST}:$FP/ | grep -q 'heldout home'" "${FLASK_RUN[@]}" || continue
     if start flask $level "curl -fsS $U/"; then actions flask $level "${FLASK_ACTIONS[@]}"
     else fail "flask $level: the result did not start under podman"; fi
@@ -73,7 +73,7 @@ NODE_ACTIONS=(
 )
 if [ -n "${node:-}" ]; then
   warm "$node"
-  for level in package file; do
+  for level in ${HO_LEVELS:-package file}; do
     build node "$node" $level "curl -fsS http://{LOCALHOST}:$NP/ | grep -q 'node heldout home'" "${NODE_RUN[@]}" || continue
     if start node $level "curl -fsS $N/"; then actions node $level "${NODE_ACTIONS[@]}"
     else fail "node $level: the result did not start under podman"; fi
@@ -108,7 +108,7 @@ PG_ACTIONS=(
 for variant in pg pgvol; do
   img=${!variant}; [ -n "$img" ] || continue
   warm "$img"
-  for level in package file; do
+  for level in ${HO_LEVELS:-package file}; do
     build $variant "$img" $level "test \"\$(psql -h {LOCALHOST} -p $PP -U postgres -d heldout -XAtqc 'select count(*) from customers')\" = 200" \
       --ready-cmd "$Q 'select 1'" "${PG_RUN[@]}" || continue
     if start $variant $level "$Q 'select 1'"; then actions $variant $level "${PG_ACTIONS[@]}"

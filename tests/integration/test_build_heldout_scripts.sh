@@ -38,7 +38,7 @@ modules() {
 run() {
   local label=$1 img=$2 port=$3 home=$4 level; shift 4
   warm "$img"
-  for level in package file; do
+  for level in ${HO_LEVELS:-package file}; do
     build $label "$img" $level "curl -fsS http://{LOCALHOST}:$port/ | grep -q '$home'" || continue
     if start $label $level "curl -fsS http://127.0.0.1:$port/"; then actions $label $level "$@"
     else fail "$label $level: the result did not start under podman"; fi

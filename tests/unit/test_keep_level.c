@@ -64,6 +64,9 @@ static int setup(void **state) {
     put("/usr/share/tool/extra", "extra", 0644);
     put("/usr/share/removed/file", "r", 0644);
     put("/usr/share/zoneinfo/Asia/Tokyo", "TZif", 0644);
+    put("/usr/share/zoneinfo/right/Asia/Tokyo", "TZifR", 0644);
+    lnk("Asia/Tokyo", "/usr/share/zoneinfo/right/Japan");
+    put("/usr/share/foo/man/man1/foo-own.1.gz", "own", 0644);
     put("/etc/services", "http 80/tcp\n", 0644);
     /* hostile: a list naming paths outside, links out and a cycle between two packages */
     put("/etc/shadow", "image's own shadow", 0600);
@@ -73,7 +76,8 @@ static int setup(void **state) {
     put("/var/lib/dpkg/status", status, 0644);
     put("/var/lib/dpkg/info/foo:amd64.list",
         "/.\n/usr\n/usr/lib\n/usr/lib/foo\n/usr/lib/foo/used.so\n/usr/lib/foo/unused-plugin.so\n"
-        "/usr/share/foo/templates/t.html\n/usr/bin/foo-helper\n/usr/share/doc/foo/README\n/usr/share/man/man1/foo.1.gz\n", 0644);
+        "/usr/share/foo/templates/t.html\n/usr/bin/foo-helper\n/usr/share/doc/foo/README\n/usr/share/man/man1/foo.1.gz\n"
+        "/usr/share/foo/man/man1/foo-own.1.gz\n", 0644);
     put("/var/lib/dpkg/info/foo-data.list", "/usr/share/foo-data\n/usr/share/foo-data/table.dat\n", 0644);
     put("/var/lib/dpkg/info/tool:amd64.list", "/usr/bin/tool\n/usr/share/tool/extra\n", 0644);
     put("/var/lib/dpkg/info/removed:amd64.list", "/usr/share/removed/file\n", 0644);
@@ -191,6 +195,8 @@ static void test_package_level(void **state) {
     KEPT(c, "/usr/share/foo/templates/t.html");
     DROPPED(c, "/usr/share/doc/foo/README");
     DROPPED(c, "/usr/share/man/man1/foo.1.gz");
+    DROPPED(c, "/usr/share/foo/man/man1/foo-own.1.gz"); /* its own man tree */
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(c->keep_level, "docs_left_out"), "man")), 3 + 3);
     /* used as a library: its programs stay out unless the app ran one */
     DROPPED(c, "/usr/bin/foo-helper");
     assert_int_equal(json_integer_value(json_object_get(c->keep_level, "programs_left_out_bytes")), 30);
@@ -208,6 +214,12 @@ static void test_package_level(void **state) {
     KEPT(c, "/srv/app/lib/helper.py");
     /* a distroless base's data */
     KEPT(c, "/usr/share/zoneinfo/Asia/Tokyo");
+    /* ... less the leap-second zones, which no one used */
+    DROPPED(c, "/usr/share/zoneinfo/right");
+    DROPPED(c, "/usr/share/zoneinfo/right/Asia/Tokyo");
+    DROPPED(c, "/usr/share/zoneinfo/right/Japan");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(c->keep_level, "left_out"),
+                                                        "leap-second time zones (zoneinfo/right)")), 5);
     KEPT(c, "/etc/services");
     /* the standard library at module level: imports (lazy ones of the app too), their
      * imports at module level, extension modules, codecs; not the rest */
