@@ -255,7 +255,6 @@ static bool in_language_package(const char *p) {
 
 /* Development files of a whole package: never read by a running app. NULL for the rest. */
 static const char *dev_class(const char *p) {
-    if (under(p, DS_RIGHT_ZONES)) return DS_RIGHT_ZONES_CLASS;
     if (package_test_file(p)) return "test suites";
     if (ds_kl_ends(p, ".pyi") || ds_kl_ends(p, "/py.typed") || ds_kl_ends(p, ".d.ts") || ds_kl_ends(p, ".d.mts") || ds_kl_ends(p, ".d.cts") ||
         strstr(p, "/@types/"))
@@ -296,6 +295,8 @@ void ds_kl_keep_whole(ds_cctx *x, const ds_minify_opts *opts, size_t pi, const c
             continue;
         }
         if (ds_kl_stdlib_file(k, f)) { stdlib = true; continue; }
+        /* rule 1 decided on these (tzdata kept whole keeps no more of them) and counted them */
+        if (under(f, DS_RIGHT_ZONES) && !ds_pathmap_get(&x->c->keep, f)) continue;
         /* Bytecode is a cache of the sources beside it: the traced .pyc are kept already. */
         if (strstr(f, "/__pycache__/")) continue;
         const char *dev = dev_class(f);
@@ -346,27 +347,32 @@ void ds_kl_keep_whole(ds_cctx *x, const ds_minify_opts *opts, size_t pi, const c
 
 /* Rule 1's time zone data: without the leap-second zones unless one was used (then the
  * untraced ones are left out one by one). */
+static bool zone_skip(ds_cctx *x, const char *p, const struct stat *st) {
+    if (!under(p, DS_RIGHT_ZONES) || ds_pathmap_get(&x->c->keep, p)) return false;
+    if (strcmp(p, DS_RIGHT_ZONES)) return !S_ISDIR(st->st_mode);
+    for (size_t i = 0; i < x->file_set.n; i++)
+        if (under(x->file_set.v[i].path, DS_RIGHT_ZONES)) return false;
+    return true;
+}
+
+/* The bytes of the leap-second zones left out, counted once, after rule 1 (no later rule
+ * keeps one). */
+static ds_cctx *zone_ctx;
 static int64_t zone_bytes;
 static int sum_zone(const char *f, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)f; (void)ftw;
-    if (flag == FTW_F && S_ISREG(st->st_mode)) zone_bytes += st->st_size;
+    (void)ftw;
+    if (flag == FTW_F && S_ISREG(st->st_mode) && !ds_pathmap_get(&zone_ctx->c->keep, f + strlen(zone_ctx->root)))
+        zone_bytes += st->st_size;
     return 0;
 }
 
-static bool zone_skip(ds_cctx *x, const char *p, const struct stat *st) {
-    if (!under(p, DS_RIGHT_ZONES) || ds_pathmap_get(&x->c->keep, p)) return false;
-    if (!strcmp(p, DS_RIGHT_ZONES)) {
-        for (size_t i = 0; i < x->file_set.n; i++)
-            if (under(x->file_set.v[i].path, DS_RIGHT_ZONES)) return false;
-        char *h = ds_xasprintf("%s%s", x->root, p);
-        zone_bytes = 0;
-        nftw(h, sum_zone, 16, FTW_PHYS);
-        free(h);
-        add_bytes(x->kl->dev, DS_RIGHT_ZONES_CLASS, zone_bytes);
-        return true;
-    }
-    if (S_ISREG(st->st_mode)) add_bytes(x->kl->dev, DS_RIGHT_ZONES_CLASS, st->st_size);
-    return !S_ISDIR(st->st_mode);
+static void count_right_zones(ds_cctx *x) {
+    char *h = ds_xasprintf("%s%s", x->root, DS_RIGHT_ZONES);
+    zone_ctx = x;
+    zone_bytes = 0;
+    nftw(h, sum_zone, 16, FTW_PHYS);
+    free(h);
+    if (zone_bytes) add_bytes(x->kl->dev, DS_RIGHT_ZONES_CLASS, zone_bytes);
 }
 
 /* ---------------------------------------------------------------- the app's tree */
@@ -702,6 +708,7 @@ int ds_keep_level_apply(ds_cctx *x, const ds_trace *trace, const ds_minify_opts 
         x->rule_bytes = saved;
         add_bytes(k->rules, base[i].rule, b);
     }
+    count_right_zones(x);
     if (k->gconv_used) {
         int64_t b = 0, *saved = x->rule_bytes;
         x->rule_bytes = &b;

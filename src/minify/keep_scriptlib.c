@@ -448,13 +448,17 @@ static void would_add(lib_ctx *c, const char *real, estimate *e) {
     if (!r->exists || !S_ISREG(r->mode) || !ds_pathmap_add(&e->seen, r->real, NULL)) return;
     char *rp = ds_xstrdup(r->real);
     bool kept = ds_pathmap_get(&x->c->keep, rp) != NULL;
-    long o = ds_pkgindex_owner(&k->ix, rp);
-    if (kept ? !is_optional(c, rp) : o >= 0 && !ds_kl_stdlib_file(k, rp) && !holder(&k->rb_bundled, rp)) {
-        if (!kept && !k->state[o]) e->bytes += k->ix.v[o].bytes;
-        free(rp);
-        return;
+    if (kept && !is_optional(c, rp)) { free(rp); return; } /* what it loads is followed already */
+    if (!kept) {
+        /* as keep_found would: another package's file brings that package (its bytes) */
+        long o = ds_pkgindex_owner(&k->ix, rp);
+        if (o >= 0 && !ds_kl_stdlib_file(k, rp) && !holder(&k->rb_bundled, rp)) {
+            if (!k->state[o]) e->bytes += k->ix.v[o].bytes;
+            free(rp);
+            return;
+        }
+        e->bytes += ds_kl_size(x, rp) + ds_kl_elf_adds(x, c->opts, rp, &e->seen);
     }
-    if (!kept) e->bytes += ds_kl_size(x, rp) + ds_kl_elf_adds(x, c->opts, rp, &e->seen);
     char lang = e->depth < 64 ? language(x, rp, r) : 0;
     char *text = NULL;
     size_t len = 0;
@@ -576,9 +580,9 @@ void ds_kl_script_modules(ds_cctx *x, const ds_minify_opts *opts, int64_t *mod_b
         free(text);
         free(real);
     }
-    /* Looked up by a name made at run time, as Python's codecs are. */
     report_left_out(&c);
     ds_pathmap_free(&c.required);
+    /* Looked up by a name made at run time, as Python's codecs are. */
     for (size_t i = 0; enc && i < k->rb_load.n; i++)
         if (ds_kl_stdlib_file(k, k->rb_load.v[i])) {
             char *d = ds_xasprintf("%s/enc", k->rb_load.v[i]);
