@@ -253,6 +253,11 @@ static bool in_language_package(const char *p) {
 #define DS_RIGHT_ZONES "/usr/share/zoneinfo/right"
 #define DS_RIGHT_ZONES_CLASS "leap-second time zones (zoneinfo/right)"
 
+/* A leap-second zone entry nothing kept: rule 1 leaves it out and counts it, once. */
+static bool right_zone_left_out(ds_cctx *x, const char *p) {
+    return under(p, DS_RIGHT_ZONES) && !ds_pathmap_get(&x->c->keep, p);
+}
+
 /* Development files of a whole package: never read by a running app. NULL for the rest. */
 static const char *dev_class(const char *p) {
     if (package_test_file(p)) return "test suites";
@@ -296,7 +301,7 @@ void ds_kl_keep_whole(ds_cctx *x, const ds_minify_opts *opts, size_t pi, const c
         }
         if (ds_kl_stdlib_file(k, f)) { stdlib = true; continue; }
         /* rule 1 decided on these (tzdata kept whole keeps no more of them) and counted them */
-        if (under(f, DS_RIGHT_ZONES) && !ds_pathmap_get(&x->c->keep, f)) continue;
+        if (right_zone_left_out(x, f)) continue;
         /* Bytecode is a cache of the sources beside it: the traced .pyc are kept already. */
         if (strstr(f, "/__pycache__/")) continue;
         const char *dev = dev_class(f);
@@ -348,7 +353,7 @@ void ds_kl_keep_whole(ds_cctx *x, const ds_minify_opts *opts, size_t pi, const c
 /* Rule 1's time zone data: without the leap-second zones unless one was used (then the
  * untraced ones are left out one by one). */
 static bool zone_skip(ds_cctx *x, const char *p, const struct stat *st) {
-    if (!under(p, DS_RIGHT_ZONES) || ds_pathmap_get(&x->c->keep, p)) return false;
+    if (!right_zone_left_out(x, p)) return false;
     if (strcmp(p, DS_RIGHT_ZONES)) return !S_ISDIR(st->st_mode);
     for (size_t i = 0; i < x->file_set.n; i++)
         if (under(x->file_set.v[i].path, DS_RIGHT_ZONES)) return false;
@@ -361,7 +366,7 @@ static ds_cctx *zone_ctx;
 static int64_t zone_bytes;
 static int sum_zone(const char *f, const struct stat *st, int flag, struct FTW *ftw) {
     (void)ftw;
-    if (flag == FTW_F && S_ISREG(st->st_mode) && !ds_pathmap_get(&zone_ctx->c->keep, f + strlen(zone_ctx->root)))
+    if (flag == FTW_F && S_ISREG(st->st_mode) && right_zone_left_out(zone_ctx, f + strlen(zone_ctx->root)))
         zone_bytes += st->st_size;
     return 0;
 }
