@@ -130,7 +130,10 @@ char *ds_ref_engine_name(const ds_ref *ref) {
 
 char *ds_ref_format_engine(const ds_ref *ref) {
     if (ref->transport != DS_T_DOCKER_DAEMON && ref->transport != DS_T_CONTAINERS_STORAGE) return NULL;
-    char *name = ds_ref_engine_name(ref);
+    /* NAME:TAG@DIGEST keeps the decoration tag, so the text parses back to the same ref;
+     * the engine itself is asked for NAME@DIGEST (ds_ref_engine_name). */
+    char *name = ref->repo && ref->digest && ref->tag ? ds_xasprintf("%s:%s@%s", ref->repo, ref->tag, ref->digest)
+                                                      : ds_ref_engine_name(ref);
     char *out;
     if (ref->transport == DS_T_DOCKER_DAEMON) out = ds_xasprintf(DD_PREFIX "%s", name);
     else out = ds_xasprintf(CS_PREFIX "%s%s%s%s", ref->host ? "[" : "", ref->host ? ref->host : "", ref->host ? "]" : "", name);

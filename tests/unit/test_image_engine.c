@@ -34,6 +34,14 @@ static void expect_ok(const char *text, ds_transport t, const char *repo, const 
     if (ds_ref_parse(f, &r2, &e) != 0) fail_msg("%s -> %s: %s", text, f, e.msg);
     char *f2 = ds_ref_format(&r2);
     assert_string_equal(f, f2);
+    /* The formatted text must carry every field, the decoration tag of NAME:TAG@DIGEST too. */
+#define SAME(field) \
+    if (r.field) { assert_non_null(r2.field); assert_string_equal(r.field, r2.field); } else assert_null(r2.field)
+    SAME(repo);
+    SAME(tag);
+    SAME(digest);
+    SAME(host);
+#undef SAME
     free(f); free(f2);
     ds_ref_free(&r2);
     ds_ref_free(&r);
@@ -74,6 +82,7 @@ static void test_storage_refs(void **state) {
     expect_ok("containers-storage:[/r:opt=1,b=2]localhost/app:1", DS_T_CONTAINERS_STORAGE, "localhost/app", "1", NULL,
               "/r:opt=1,b=2", "localhost/app:1");
     expect_ok("containers-storage:app@" ID, DS_T_CONTAINERS_STORAGE, "app", NULL, ID, NULL, "app@" ID);
+    expect_ok("containers-storage:oi/x:c@" ID, DS_T_CONTAINERS_STORAGE, "oi/x", "c", ID, NULL, "oi/x@" ID);
     expect_ok("containers-storage:" ID, DS_T_CONTAINERS_STORAGE, NULL, NULL, ID, NULL, ID);
     expect_ok("containers-storage:5dbf02eccf8737e7ad2ad800e7cd0f34fc8d8f35a7f1ea57d0234d967a851ec6",
               DS_T_CONTAINERS_STORAGE, NULL, NULL, ID, NULL, ID);
