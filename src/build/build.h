@@ -51,6 +51,7 @@ int ds_probe_port(int port, int *http_status);
 /* ---- the candidate image ---- */
 typedef struct ds_candidate {
     char layer_path[4096];
+    char tar_path[4096];   /* the layer uncompressed (asked for with keep_tar), or "" */
     char *layer_media_type;
     char layer_digest[DS_DIGEST_LEN + 1];
     char diff_id[DS_DIGEST_LEN + 1];
@@ -62,9 +63,10 @@ typedef struct ds_candidate {
 } ds_candidate;
 /* One deterministic layer of tree (in work_dir), config (the source's, or with the command
  * given after `--` as Entrypoint) carried over with
- * `user` as User, a history entry, and annotations naming the source digest. */
+ * `user` as User, a history entry, and annotations naming the source digest. With keep_tar
+ * the uncompressed layer is kept too (tar_path), for --out-dir's build context. */
 int ds_candidate_make(const ds_image *src, const json_t *config, const char *tree, const char *user,
-                      const char *compress, const char *work_dir, ds_candidate *out, ds_err *err);
+                      const char *compress, const char *work_dir, bool keep_tar, ds_candidate *out, ds_err *err);
 int ds_candidate_publish(const ds_candidate *c, const char *dst_ref, const ds_opts *opts, ds_err *err);
 void ds_candidate_clear(ds_candidate *c);
 
@@ -79,9 +81,11 @@ json_t *ds_seccomp_profile(char *const *syscalls, size_t n_syscalls, const char 
  * Every user-supplied value is JSON-escaped or skipped when it spans lines. */
 char *ds_dockerfile(const char *src_ref, const char *src_digest, const char *diff_id, const ds_image_config *config,
                     const char *user);
-/* Write out_dir/DS_CONTEXT_LAYER atomically: the layer blob at layer_path decompressed,
- * checked to hash to diff_id (when given). */
-int ds_build_context_layer(const char *layer_path, const char *diff_id, const char *out_dir, ds_err *err);
+/* Write out_dir/DS_CONTEXT_LAYER atomically: the uncompressed tar at tar_path moved there
+ * (when given: it was written from the bytes that gave diff_id), else the layer blob at
+ * layer_path decompressed and checked to hash to diff_id (when given). */
+int ds_build_context_layer(const char *layer_path, const char *tar_path, const char *diff_id, const char *out_dir,
+                           ds_err *err);
 
 /* ---- the sensor's log of a run ---- */
 /* Load the log the sensor wrote into a directory the container could write: no symlink,

@@ -21,14 +21,15 @@ static void candidate_layer(const ds_candidate *c, ds_write_layer *wl) {
 }
 
 int ds_candidate_make(const ds_image *src, const json_t *config, const char *tree, const char *user,
-                      const char *compress, const char *work_dir, ds_candidate *out, ds_err *err) {
+                      const char *compress, const char *work_dir, bool keep_tar, ds_candidate *out, ds_err *err) {
     memset(out, 0, sizeof *out);
     ds_compress comp = DS_COMPRESS_GZIP;
     if (compress && ds_compress_parse(compress, &comp, err) < 0) return -1;
     ds_layer_out lo = {0};
-    if (ds_layer_write_tree(tree, comp, work_dir, NULL, NULL, &lo, err) < 0)
+    if (ds_layer_write_tree_keep_tar(tree, comp, work_dir, NULL, NULL, keep_tar, &lo, err) < 0)
         return ds_err_wrap(err, "writing the candidate layer");
     snprintf(out->layer_path, sizeof out->layer_path, "%s", lo.blob_path);
+    if (lo.tar_path) snprintf(out->tar_path, sizeof out->tar_path, "%s", lo.tar_path);
     out->layer_media_type = ds_xstrdup(lo.media_type);
     memcpy(out->layer_digest, lo.digest, sizeof lo.digest);
     memcpy(out->diff_id, lo.diff_id, sizeof lo.diff_id);
@@ -80,6 +81,7 @@ int ds_candidate_publish(const ds_candidate *c, const char *dst_ref, const ds_op
 
 void ds_candidate_clear(ds_candidate *c) {
     if (c->layer_path[0]) unlink(c->layer_path);
+    if (c->tar_path[0]) unlink(c->tar_path);
     free(c->layer_media_type);
     free(c->config_raw);
     free(c->manifest_raw);

@@ -1,5 +1,6 @@
 /* What build writes besides the image: a seccomp profile, and a Dockerfile with the
  * distilled layer as its build context. */
+#include <errno.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
@@ -167,8 +168,17 @@ char *ds_dockerfile(const char *src_ref, const char *src_digest, const char *dif
     return buf;
 }
 
-int ds_build_context_layer(const char *layer_path, const char *diff_id, const char *out_dir, ds_err *err) {
+int ds_build_context_layer(const char *layer_path, const char *tar_path, const char *diff_id, const char *out_dir,
+                           ds_err *err) {
     char *path = ds_xasprintf("%s/%s", out_dir, DS_CONTEXT_LAYER);
+    /* The layer writer's own copy of the tar: one rename, no second gunzip of ~100 MB. Another
+     * file system (EXDEV) falls back to decompressing the blob into out_dir. */
+    if (tar_path && rename(tar_path, path) == 0) { free(path); return 0; }
+    if (tar_path && errno != EXDEV) {
+        int r = ds_fail_errno(err, "%s", path);
+        free(path);
+        return r;
+    }
     char *tmp = ds_tmp_sibling(path);
     char digest[DS_DIGEST_LEN + 1];
     int64_t size = 0;

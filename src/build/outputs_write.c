@@ -142,7 +142,8 @@ int ds_build_write_outputs(ds_bctx *c, const ds_closure *clo, const ds_trace *tr
     /* The Dockerfile with its build context (the layer), and the result's SBOMs: only when
      * there is a result. */
     if (res->outcome == DS_BUILD_WRITTEN) {
-        if (ds_build_context_layer(cand->layer_path, cand->diff_id, o->out_dir, err) < 0) goto out;
+        if (ds_build_context_layer(cand->layer_path, cand->tar_path[0] ? cand->tar_path : NULL, cand->diff_id,
+                                   o->out_dir, err) < 0) goto out;
         ds_image_config rc;
         if (ds_image_config_parse(rconfig, &rc, err) < 0) { ds_err_wrap(err, "the result's config"); goto out; }
         text = ds_dockerfile(o->src, c->img->manifest_digest, cand->diff_id, &rc, res->user);

@@ -398,7 +398,8 @@ closure:
 
     /* 7. write */
     stage(&c, DS_STAGE_WRITE, o->dst);
-    if (ds_candidate_make(c.img, rconfig, cand_tree, res->user, o->topts.compress, c.work, &cand, err) < 0) goto fail;
+    if (ds_candidate_make(c.img, rconfig, cand_tree, res->user, o->topts.compress, c.work, o->out_dir != NULL,
+                          &cand, err) < 0) goto fail;
     if (ds_candidate_publish(&cand, o->dst, &o->topts, err) < 0) goto fail;
     stage_end(&c, DS_STAGE_WRITE);
     snprintf(res->manifest_digest, sizeof res->manifest_digest, "%s", cand.manifest_digest);

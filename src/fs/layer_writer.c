@@ -26,7 +26,7 @@
 #include "util/media_types.h"
 
 void ds_layer_out_free(ds_layer_out *o) {
-    if (o) { free(o->blob_path); o->blob_path = NULL; }
+    if (o) { free(o->blob_path); o->blob_path = NULL; free(o->tar_path); o->tar_path = NULL; }
 }
 
 /* ---- walking the tree ---------------------------------------------------- */
@@ -113,6 +113,7 @@ static int cmp_str(const void *a, const void *b) {
 
 typedef struct tar_sink {
     int fd;              /* the tar file, or -1 when the tar goes to gz */
+    int tee_fd;          /* with gz: a copy of the tar asked for (keep_tar), or -1 */
     ds_gz_stream *gz;    /* gzip: compressed as it is written, the tar never on disk */
     ds_err gz_err;
     ds_sha256 h;
@@ -131,8 +132,10 @@ static la_ssize_t sink_write(struct archive *a, void *ctx, const void *buf, size
         }
         left = 0;
     }
+    if (s->tee_fd >= 0) left = len;
+    int out_fd = s->gz ? s->tee_fd : s->fd;
     while (left) {
-        ssize_t w = write(s->fd, p, left);
+        ssize_t w = write(out_fd, p, left);
         if (w < 0) {
             if (errno == EINTR) continue;
             s->write_errno = errno;
@@ -317,6 +320,12 @@ static int check_space(const tree_list *l, const bool *keep, const char *out_dir
 
 int ds_layer_write_tree(const char *root_dir, ds_compress compress, const char *out_dir,
                         ds_path_filter filter, void *filter_arg, ds_layer_out *out, ds_err *err) {
+    return ds_layer_write_tree_keep_tar(root_dir, compress, out_dir, filter, filter_arg, false, out, err);
+}
+
+int ds_layer_write_tree_keep_tar(const char *root_dir, ds_compress compress, const char *out_dir,
+                                 ds_path_filter filter, void *filter_arg, bool keep_tar, ds_layer_out *out,
+                                 ds_err *err) {
     memset(out, 0, sizeof *out);
     int rootfd = open(root_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0) return ds_fail_errno(err, "%s", root_dir);
@@ -335,12 +344,18 @@ int ds_layer_write_tree(const char *root_dir, ds_compress compress, const char *
     /* gzip (the default) is compressed as the tar is written; zstd and none go through a tar file. */
     bool stream = compress == DS_COMPRESS_GZIP;
     char *tar_path = ds_xasprintf("%s/%s", out_dir, stream ? ".layer-blob-XXXXXX" : ".layer-tar-XXXXXX");
-    tar_sink sink = {.fd = -1};
+    tar_sink sink = {.fd = -1, .tee_fd = -1};
+    char *tee_path = NULL;
     if (rc == 0) {
         int fd = mkstemp(tar_path);
         if (fd < 0) rc = ds_fail_errno(err, "%s", tar_path);
         else if (stream) { close(fd); rc = ds_gz_stream_open(tar_path, DS_GZIP_LAYER_LEVEL, &sink.gz, err); }
         else sink.fd = fd;
+    }
+    if (rc == 0 && stream && keep_tar) {
+        tee_path = ds_xasprintf("%s/.layer-tar-XXXXXX", out_dir);
+        sink.tee_fd = mkstemp(tee_path);
+        if (sink.tee_fd < 0) { rc = ds_fail_errno(err, "%s", tee_path); free(tee_path); tee_path = NULL; }
     }
     if (rc == 0) {
         ds_sha256_init(&sink.h);
@@ -362,6 +377,10 @@ int ds_layer_write_tree(const char *root_dir, ds_compress compress, const char *
     free(keep);
     close(rootfd);
 
+    if (sink.tee_fd >= 0) {
+        if (close(sink.tee_fd) < 0 && rc == 0) rc = ds_fail_errno(err, "%s", tee_path);
+        sink.tee_fd = -1;
+    }
     if (sink.gz) {
         int gr = ds_gz_stream_close(sink.gz, rc == 0, out->digest, &out->size, err);
         if (rc == 0 && gr < 0) rc = -1;
@@ -386,9 +405,12 @@ int ds_layer_write_tree(const char *root_dir, ds_compress compress, const char *
     } else if (rc == 0) {
         rc = compress_tar(tar_path, compress, out_dir, out, err);
         out->media_type = compress == DS_COMPRESS_GZIP ? DS_MT_OCI_LAYER_GZIP : DS_MT_OCI_LAYER_ZSTD;
+        if (rc == 0 && keep_tar) { tee_path = tar_path; tar_path = NULL; } /* the file it compressed */
     }
     if (sink.fd >= 0) close(sink.fd);
     if (tar_path) { unlink(tar_path); free(tar_path); }
+    if (rc == 0) out->tar_path = tee_path;
+    else if (tee_path) { unlink(tee_path); free(tee_path); }
     if (rc < 0) ds_layer_out_free(out);
     ds_progress_done();
     return rc;

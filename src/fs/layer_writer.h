@@ -3,6 +3,7 @@
  * hard links kept as hard links. The same tree always gives the same digests. */
 #ifndef DS_FS_LAYER_WRITER_H
 #define DS_FS_LAYER_WRITER_H
+#include <stdbool.h>
 #include <stdint.h>
 #include "util/compress.h" /* ds_compress */
 #include "util/digest.h"
@@ -10,6 +11,8 @@
 
 typedef struct ds_layer_out {
     char *blob_path;                   /* written blob (caller unlinks/moves it), malloc'd */
+    char *tar_path;                    /* the uncompressed tar too, when asked for and compressed
+                                        * (caller unlinks/moves it), malloc'd; else NULL */
     char digest[DS_DIGEST_LEN + 1];    /* of the compressed blob */
     char diff_id[DS_DIGEST_LEN + 1];   /* of the uncompressed tar */
     int64_t size;                      /* compressed size */
@@ -23,6 +26,12 @@ typedef int (*ds_path_filter)(const char *rel, void *arg);
 
 int ds_layer_write_tree(const char *root_dir, ds_compress compress, const char *out_dir,
                         ds_path_filter filter, void *filter_arg, ds_layer_out *out, ds_err *err);
+/* The same, and with keep_tar the uncompressed tar is kept in out_dir as out->tar_path (for a
+ * compressed layer: gzip writes it beside the stream from the same bytes, zstd keeps the file
+ * it compressed), so a caller that needs the tar too need not decompress the blob again. */
+int ds_layer_write_tree_keep_tar(const char *root_dir, ds_compress compress, const char *out_dir,
+                                 ds_path_filter filter, void *filter_arg, bool keep_tar, ds_layer_out *out,
+                                 ds_err *err);
 void ds_layer_out_free(ds_layer_out *o);
 
 #endif

@@ -245,14 +245,24 @@ static void test_context_layer(void **state) {
     assert_int_equal(ds_mkdirs(out, 0755, &e), 0);
     ds_layer_out lo = {0};
     assert_int_equal(ds_layer_write_tree(tree, DS_COMPRESS_GZIP, work, NULL, NULL, &lo, &e), 0);
-    assert_int_equal(ds_build_context_layer(lo.blob_path, lo.diff_id, out, &e), 0);
+    assert_int_equal(ds_build_context_layer(lo.blob_path, NULL, lo.diff_id, out, &e), 0);
     char *tar = ds_xasprintf("%s/" DS_CONTEXT_LAYER, out);
     char got[DS_DIGEST_LEN + 1];
     assert_int_equal(ds_sha256_file(tar, got, NULL, &e), 0);
     assert_string_equal(got, lo.diff_id);
-    /* A wrong diff ID: refused, nothing left (no temp file either). */
     unlink(tar);
-    assert_int_equal(ds_build_context_layer(lo.blob_path, "sha256:00", out, &e), -1);
+    /* The writer's kept tar is moved, not copied: gone from the work dir, the same bytes. */
+    ds_layer_out kept = {0};
+    assert_int_equal(ds_layer_write_tree_keep_tar(tree, DS_COMPRESS_GZIP, work, NULL, NULL, true, &kept, &e), 0);
+    assert_int_equal(ds_build_context_layer(kept.blob_path, kept.tar_path, kept.diff_id, out, &e), 0);
+    assert_int_equal(access(kept.tar_path, F_OK), -1);
+    assert_int_equal(ds_sha256_file(tar, got, NULL, &e), 0);
+    assert_string_equal(got, lo.diff_id);
+    unlink(tar);
+    unlink(kept.blob_path);
+    ds_layer_out_free(&kept);
+    /* A wrong diff ID: refused, nothing left (no temp file either). */
+    assert_int_equal(ds_build_context_layer(lo.blob_path, NULL, "sha256:00", out, &e), -1);
     assert_non_null(strstr(e.msg, "diff ID"));
     assert_int_equal(ds_dir_empty(out), 1);
     ds_layer_out_free(&lo);

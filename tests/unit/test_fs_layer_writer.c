@@ -106,6 +106,38 @@ static void test_same_tree_same_digests(void **state) {
     ds_layer_out_free(&a); ds_layer_out_free(&b);
 }
 
+/* keep_tar: the kept tar is the layer uncompressed, byte for byte (it hashes to the diff ID),
+ * and the blob is the same as without it; an uncompressed layer needs no second copy. */
+static void test_keep_tar(void **state) {
+    fx *f = *state;
+    ds_compress kinds[] = {DS_COMPRESS_GZIP, DS_COMPRESS_ZSTD, DS_COMPRESS_NONE};
+    for (int k = 0; k < 3; k++) {
+        ds_layer_out plain, kept;
+        ds_err e;
+        write_layer(f, kinds[k], &plain);
+        assert_null(plain.tar_path);
+        if (ds_layer_write_tree_keep_tar(f->tree, kinds[k], f->out, NULL, NULL, true, &kept, &e) != 0)
+            fail_msg("%s", e.msg);
+        assert_string_equal(plain.digest, kept.digest);
+        assert_string_equal(plain.diff_id, kept.diff_id);
+        if (kinds[k] == DS_COMPRESS_NONE) {
+            assert_null(kept.tar_path);
+        } else {
+            assert_non_null(kept.tar_path);
+            char d[DS_DIGEST_LEN + 1];
+            uint64_t size;
+            assert_int_equal(ds_sha256_file(kept.tar_path, d, &size, &e), 0);
+            assert_string_equal(d, kept.diff_id);
+            assert_int_equal((int64_t)size, kept.uncompressed_size);
+            unlink(kept.tar_path);
+        }
+        unlink(plain.blob_path); unlink(kept.blob_path);
+        ds_layer_out_free(&plain); ds_layer_out_free(&kept);
+    }
+    /* Nothing else is left in out_dir: no temp tar. */
+    assert_int_equal(ds_dir_empty(f->out), 1);
+}
+
 static void test_headers_are_normalised(void **state) {
     fx *f = *state;
     setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
@@ -207,7 +239,7 @@ static void test_missing_tree_is_an_error(void **state) {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 int main(void) {
     const struct CMUnitTest tests[] = {
-        T(test_same_tree_same_digests), T(test_headers_are_normalised), T(test_filter), T(test_missing_tree_is_an_error),
+        T(test_same_tree_same_digests), T(test_keep_tar), T(test_headers_are_normalised), T(test_filter), T(test_missing_tree_is_an_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
