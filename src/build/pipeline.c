@@ -169,6 +169,7 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
     stage(&c, DS_STAGE_UNPACK, "applying layers");
     if (ds_image_mkdtemp(&o->topts, "distill-build", &c.work, err) < 0) goto fail;
     chmod(c.work, 0755);
+    ds_dir_spread_children(c.work); /* the source and candidate trees, away from the last build's */
     c.rootfs = ds_xasprintf("%s/source", c.work);
     ds_unpack_opts uo;
     ds_unpack_opts_default(&uo);

@@ -249,6 +249,17 @@ const char *ds_tmpdir(void) {
     return e && *e ? e : "/var/tmp";
 }
 
+void ds_dir_spread_children(const char *dir) {
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;
+    int flags = 0;
+    if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 && !(flags & FS_TOPDIR_FL)) {
+        flags |= FS_TOPDIR_FL;
+        (void)ioctl(fd, FS_IOC_SETFLAGS, &flags);
+    }
+    close(fd);
+}
+
 int ds_mkdtemp(const char *prefix, char **out, ds_err *err) {
     const char *base = ds_tmpdir();
     char *tmpl = ds_xasprintf("%s/%s-XXXXXX", base, prefix ? prefix : "distill");

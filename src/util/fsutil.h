@@ -36,6 +36,12 @@ int ds_mkdtemp(const char *prefix, char **out, ds_err *err);
 /* mkdtemp(tmpl) (tmpl malloc'd, ending in XXXXXX; owned by *out or freed on failure),
  * registered for removal on interrupt (util/cleanup.h) like ds_mkdtemp's. */
 int ds_mkdtemp_path(char *tmpl, char **out, ds_err *err);
+/* Best effort, no error: ask ext4 to spread the subdirectories of dir over its block groups
+ * (FS_TOPDIR_FL, chattr +T, the Orlov allocator's "top of a hierarchy"). Without a journal,
+ * ext4 skips every inode freed in the last minute when it allocates one, one buffer lookup
+ * each; the trees of a build made just after another one's were removed would otherwise
+ * land in the group that holds those thousands of freed inodes. Other file systems ignore it. */
+void ds_dir_spread_children(const char *dir);
 /* Path of a sibling temp name for atomic replacement of `path`: "DIR/.NAME.tmp-PID-N".
  * Registered for removal on interrupt: call ds_cleanup_forget(tmp) after the rename. */
 char *ds_tmp_sibling(const char *path);
