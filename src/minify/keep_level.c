@@ -32,6 +32,7 @@
 #include "minify/pyimports.h"
 #include "util/path_json.h"
 #include "util/fsutil.h"
+#include "util/strmap.h"
 
 #define DS_PLUGIN_LIMIT ((int64_t)16 << 20)
 
@@ -98,27 +99,43 @@ static bool data_bound(const char *d) {
            ds_closure_skipped(d);
 }
 
+/* dir, or a directory above it, is in walked. */
+static bool walked_under(const ds_strmap *walked, const char *dir) {
+    if (ds_strmap_has(walked, dir)) return true;
+    char *p = ds_xstrdup(dir);
+    bool found = false;
+    for (char *s = strrchr(p, '/'); s && s != p && !found; s = strrchr(p, '/')) {
+        *s = 0;
+        found = ds_strmap_has(walked, p);
+    }
+    free(p);
+    return found;
+}
+
 void ds_keep_data_dirs(ds_cctx *x, const ds_trace *trace, const ds_minify_opts *opts) {
     int64_t vol = 0, wrote = 0, *saved = x->rule_bytes;
     x->rule_bytes = &vol;
     for (size_t i = 0; i < opts->n_volumes; i++) ds_closure_keep_tree(x, opts->volumes[i], "volume of the image");
     x->rule_bytes = &wrote;
+    /* Each directory is walked once, and not at all under one walked already: a database
+     * writes hundreds of files in one directory, which is often kept already for another
+     * reason (the app listed it), and every one of them used to walk it again. */
+    ds_strmap walked;
+    ds_strmap_init(&walked);
     for (size_t i = 0; trace && i < trace->nfiles; i++) {
         const ds_trace_file *f = &trace->files[i];
         if (!(f->ops & (DS_TRACE_OP_CREATE | DS_TRACE_OP_RENAME | DS_TRACE_OP_UNLINK | DS_TRACE_OP_ATTR))) continue;
         if (f->path[0] != '/') continue;
         char *d = f->kind == DS_TRACE_DIR ? ds_xstrdup(f->path) : dir_of(f->path);
         const ds_rpath_res *r = ds_closure_lookup(x, d);
-        if (r->exists && S_ISDIR(r->mode) && !data_bound(r->real) && !ds_pathmap_get(&x->c->keep, r->real))
+        if (r->exists && S_ISDIR(r->mode) && !data_bound(r->real) && !walked_under(&walked, r->real)) {
+            /* kept already as a path or not: its content too */
             ds_closure_keep_tree(x, r->real, "directory the app wrote in (data: kept whole)");
-        else if (r->exists && S_ISDIR(r->mode) && !data_bound(r->real)) {
-            /* kept already as a path; its content too */
-            const char *why = ds_pathmap_get(&x->c->keep, r->real);
-            if (why && strcmp(why, "directory the app wrote in (data: kept whole)"))
-                ds_closure_keep_tree(x, r->real, "directory the app wrote in (data: kept whole)");
+            ds_strmap_put(&walked, r->real, NULL);
         }
         free(d);
     }
+    ds_strmap_free(&walked, NULL);
     x->rule_bytes = saved;
     if (!x->c->keep_level) x->c->keep_level = json_pack("{s:s, s:{}}", "level", ds_keep_level_name(opts->keep_level), "rules");
     json_t *rules = json_object_get(x->c->keep_level, "rules");
