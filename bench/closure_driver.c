@@ -1,6 +1,7 @@
 /* The closure alone, at both keep levels, on an unpacked tree (`distill copy IMG rootfs:DIR`)
  * and a sensor log (`distill trace --root DIR -o LOG -- CMD` while a test drives it), without
- * running any container: for working on the keep level's rules in seconds (built by hand:
+ * running any container (the source scan loaded first, as the build does, and not timed): for
+ * working on the keep level's rules in seconds (built by hand:
  * cc -std=c17 -D_GNU_SOURCE -O2 -Isrc bench/closure_driver.c build/libdistill.a LIBS, LIBS as
  * the Makefile's PKG_LIBS):
  *   closure_driver ROOT TRACE [-w WORKDIR] [-v VOLUME]... [-n RUNS] [-p FILE] -- CMD [ARGS...]
@@ -42,6 +43,10 @@ int main(int argc, char **argv) {
     ds_err e = {0};
     ds_trace *t = NULL;
     if (ds_trace_load(trace_path, &t, &e) < 0) { fprintf(stderr, "%s\n", e.msg); return 3; }
+    /* As the build does: the source walked and its package databases read once, before. */
+    ds_srcscan *scan = NULL;
+    if (ds_srcscan_load(root, &scan, &e) < 0) { fprintf(stderr, "%s\n", e.msg); return 3; }
+    o.src_scan = scan;
     json_t *kl = NULL;
     ds_closure *fc = NULL;
     for (int level = DS_KEEP_FILE; level <= DS_KEEP_PACKAGE; level++) {
@@ -79,6 +84,7 @@ int main(int argc, char **argv) {
     free(s);
     json_decref(kl);
     ds_closure_free(fc);
+    ds_srcscan_free(scan);
     ds_trace_free(t);
     return 0;
 usage:

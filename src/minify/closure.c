@@ -91,7 +91,18 @@ static const ds_rpath_res *lookup_depth(ctx *x, const char *path, int depth) {
             char *real = ds_xasprintf("%s/%s", strcmp(pr->real, "/") ? pr->real : "", base);
             char *host = ds_xasprintf("%s%s", x->root, real);
             struct stat st;
-            int lr = lstat(host, &st), e = errno;
+            int lr, e = 0;
+            const ds_fentry *fe = NULL;
+            if (x->c->src_scan) {
+                /* The walk of the source saw every entry: no lstat or readlink again. */
+                fe = ds_tree_find(&x->c->src_scan->tree, real);
+                lr = fe ? 0 : -1;
+                e = ENOENT;
+                if (fe) st.st_mode = fe->mode;
+            } else {
+                lr = lstat(host, &st);
+                e = errno;
+            }
             ds_rpath_res *r = NULL;
             if (lr == 0 && !S_ISLNK(st.st_mode)) {
                 r = res_new(true, st.st_mode, real, pr);
@@ -100,7 +111,13 @@ static const ds_rpath_res *lookup_depth(ctx *x, const char *path, int depth) {
                 r = res_new(false, 0, NULL, pr);
             } else if (lr == 0) {
                 char t[4096];
-                ssize_t n = readlink(host, t, sizeof t - 1);
+                ssize_t n = -1;
+                if (fe && fe->link && strlen(fe->link) < sizeof t) {
+                    n = (ssize_t)strlen(fe->link);
+                    memcpy(t, fe->link, (size_t)n);
+                } else if (!fe) {
+                    n = readlink(host, t, sizeof t - 1);
+                }
                 if (n > 0) {
                     t[n] = 0;
                     char *target = t[0] == '/' ? ds_xstrdup(t) : ds_xasprintf("%s/%s", pr->real, t);
@@ -156,9 +173,11 @@ int ds_closure_keep(ctx *x, const char *path, const char *reason, char **resolve
     if (resolved_out) *resolved_out = ds_xstrdup(r->real);
     if (ds_closure_skipped(r->real)) return 0;
     if (ds_pathmap_add(&x->c->keep, r->real, reason) && x->rule_bytes && S_ISREG(r->mode)) {
-        char *host = ds_xasprintf("%s%s", x->root, r->real);
+        const ds_fentry *fe = x->c->src_scan ? ds_tree_find(&x->c->src_scan->tree, r->real) : NULL;
         struct stat st;
-        if (lstat(host, &st) == 0) *x->rule_bytes += st.st_size;
+        char *host = fe ? NULL : ds_xasprintf("%s%s", x->root, r->real);
+        if (fe) *x->rule_bytes += fe->size;
+        else if (lstat(host, &st) == 0) *x->rule_bytes += st.st_size;
         free(host);
     }
     return 1;
@@ -214,6 +233,34 @@ static int tree_cb(const char *fpath, const struct stat *st, int flag, struct FT
     return FTW_CONTINUE;
 }
 
+/* The same walk over the source scan's entries (sorted by path: everything under dir is one
+ * run of them, each directory before what it holds), with the lstat the scan took. */
+static void keep_scanned_tree(ctx *x, const char *dir, const char *reason, ds_tree_skip_fn skip) {
+    const ds_tree *t = &x->c->src_scan->tree;
+    char *pre = ds_xasprintf("%s/", dir);
+    size_t pl = strlen(pre), lo = 0, hi = t->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (strcmp(t->e[mid].path, pre) < 0) lo = mid + 1; else hi = mid;
+    }
+    char *skipped = NULL; /* a directory the skip function refused: nothing below it */
+    size_t sl = 0;
+    for (size_t i = lo; i < t->n && !strncmp(t->e[i].path, pre, pl); i++) {
+        const ds_fentry *fe = &t->e[i];
+        const char *p = fe->path;
+        if (skipped && !strncmp(p, skipped, sl) && p[sl] == '/') continue;
+        struct stat st = {.st_mode = fe->mode, .st_uid = fe->uid, .st_gid = fe->gid, .st_size = fe->size,
+                          .st_ino = fe->ino, .st_nlink = fe->nlink};
+        if (skip && skip(x, p, &st)) {
+            if (S_ISDIR(fe->mode)) { free(skipped); skipped = ds_xstrdup(p); sl = strlen(p); }
+            continue;
+        }
+        if (!ds_closure_skipped(p)) ds_closure_keep(x, p, reason, NULL);
+    }
+    free(skipped);
+    free(pre);
+}
+
 static bool is_pycache(ctx *x, const char *p, const struct stat *st) {
     (void)x;
     const char *b = strrchr(p, '/');
@@ -231,6 +278,7 @@ void ds_closure_keep_tree_but(ctx *x, const char *dir, const char *reason, ds_tr
     if (!r->exists || ds_closure_skipped(r->real)) return;
     ds_closure_keep(x, dir, reason, NULL);
     if (!S_ISDIR(r->mode) || !strcmp(r->real, "/")) return;
+    if (x->c->src_scan) { keep_scanned_tree(x, r->real, reason, skip); return; }
     char *host = ds_xasprintf("%s%s", x->root, r->real);
     ctx *saved_ctx = tree_ctx;
     const char *saved_reason = tree_reason;
