@@ -40,6 +40,8 @@ int ds_ep_begin(ds_bctx *c, ds_err *err);
 const ds_trace *ds_ep_after_trace(ds_bctx *c, const ds_trace *trace, ds_err *err);
 const char *ds_ep_user(ds_bctx *c, const char *want);
 int ds_ep_bake(ds_bctx *c, const char *tree, ds_err *err);
+/* ds_ep_bake writes into the tree (an entry point script's hand-over is being baked). */
+bool ds_ep_bakes(const ds_bctx *c);
 void ds_ep_config(ds_bctx *c, json_t *rconfig);
 /* The flattened result failed `failed`: 1 = retry with the script (keep), -1 with err (flatten), 0 = not flattening. */
 int ds_ep_fallback(ds_bctx *c, const char *failed, ds_err *err);

@@ -253,6 +253,9 @@ closure:
      * programs whose bind below 1024 was refused; 2: the source's user (auto only). */
     int phase = 0;
     bool shells_back = false;
+    /* The setup and phase cand_tree was written with (-1: none, or for another closure). */
+    ds_user_setup tree_us = {0};
+    int tree_phase = -1;
     for (int attempt = 0; attempt < 3 && !passed; attempt++) {
         bool nonroot = try_nonroot && phase < 2;
         if (try_nonroot && phase == 2) { vuid = suid; vgid = sgid; }
@@ -263,11 +266,6 @@ closure:
         if (try_nonroot && phase == 2 && src_user && *src_user && strlen(src_user) < sizeof res->user)
             snprintf(res->user, sizeof res->user, "%s", src_user);
         stage(&c, DS_STAGE_CANDIDATE, "writing the minimal tree");
-        /* The previous attempt's tree goes only after this one is written: on ext4 without a
-         * journal, creating inodes just after deleting thousands scans past every recently
-         * freed one (recently_deleted()), which made a second attempt cost twice the first. */
-        char *old_tree = cand_tree;
-        cand_tree = ds_xasprintf("%s/candidate-%d", c.work, n_trees++); /* never the old one's name */
         ds_user_setup us = {.add_nonroot = vuid == DS_NONROOT_UID, .chown_written = vuid != 0,
                             .chown_uid = vuid, .chown_gid = vgid};
         /* Kept files as hard links to the source's own inodes: the runs see the tree through an
@@ -277,10 +275,27 @@ closure:
         const char *plain_src[2] = {c.rootfs, NULL};
         if (!o->harden && phase != 1 && !o->keep_work)
             us.link_from = sview.mount ? (const char *const *)sview.layers : plain_src;
-        int wr = ds_closure_write_tree(c.rootfs, clo, &us, cand_tree, err);
-        if (old_tree) ds_rmtree(old_tree, &(ds_err){0});
-        free(old_tree);
+        /* Back to the source's user after nonroot failed: the nonroot tree (the runs never
+         * write into it) retargeted in place, instead of thousands of inodes written again.
+         * Not after phase 1's file capability, --harden or a baked entry point, which changed
+         * files in it, nor for a closure computed again (tree_phase -1). */
+        int wr = 1;
+        if (cand_tree && phase == 2 && tree_phase == 0 && !o->harden && !ds_ep_bakes(&c))
+            wr = ds_closure_retarget_tree(c.rootfs, clo, &tree_us, &us, cand_tree, err);
         if (wr < 0) goto fail;
+        if (wr > 0) {
+            /* The previous attempt's tree goes only after this one is written: on ext4 without
+             * a journal, creating inodes just after deleting thousands scans past every
+             * recently freed one (recently_deleted()). */
+            char *old_tree = cand_tree;
+            cand_tree = ds_xasprintf("%s/candidate-%d", c.work, n_trees++); /* never the old one's name */
+            wr = ds_closure_write_tree(c.rootfs, clo, &us, cand_tree, err);
+            if (old_tree) ds_rmtree(old_tree, &(ds_err){0});
+            free(old_tree);
+            if (wr < 0) goto fail;
+        }
+        tree_us = us;
+        tree_phase = phase;
         if (ds_ep_bake(&c, cand_tree, err) < 0) goto fail;
         json_decref(harden_json);
         harden_json = NULL;
@@ -307,6 +322,7 @@ closure:
             if (ds_closure_compute(c.rootfs, ctrace, &mo, &again, err) < 0) goto fail;
             ds_closure_free(clo);
             clo = again;
+            tree_phase = -1; /* cand_tree was written for the closure just freed */
             shells_back = true;
             ds_run_result_clear(&rr);
             attempt--;

@@ -104,6 +104,120 @@ static int add_user_line(const char *dst_root, const char *file, const char *lin
     return r;
 }
 
+/* What the app created, renamed or removed: the entry (if kept) and its directory, so the
+ * run user can do it again; sticky world-writable dirs (/tmp) need nothing. To uid:gid, or
+ * with src_root back to the source's owner, mode and xattrs (a chown clears a file
+ * capability). chmod after chown, which clears setuid. */
+static void chown_written_paths(const char *src_root, const ds_closure *c, const char *dst_root, uint32_t uid,
+                                uint32_t gid) {
+    for (size_t i = 0; i < c->n_written; i++) {
+        const char *p = c->written[i];
+        char *dir = ds_xstrdup(p);
+        char *sl = strrchr(dir, '/');
+        if (sl) *sl = 0;
+        const char *cand[2] = {p, dir};
+        for (int k = 0; k < 2; k++) {
+            if (!*cand[k] || !strcmp(cand[k], "/") || !ds_pathmap_get(&c->keep, cand[k])) continue;
+            char *d = ds_xasprintf("%s%s", dst_root, cand[k]);
+            char *s = src_root ? ds_xasprintf("%s%s", src_root, cand[k]) : NULL;
+            struct stat st, sst;
+            if (lstat(d, &st) == 0 && !(S_ISDIR(st.st_mode) && (st.st_mode & 01002) == 01002)) {
+                if (!s) {
+                    if (lchown(d, uid, gid) == 0 && !S_ISLNK(st.st_mode)) chmod(d, st.st_mode & 07777);
+                } else if (lstat(s, &sst) == 0 && (sst.st_mode & S_IFMT) == (st.st_mode & S_IFMT)) {
+                    if (lchown(d, sst.st_uid, sst.st_gid) == 0 && !S_ISLNK(st.st_mode)) chmod(d, sst.st_mode & 07777);
+                    copy_xattrs(s, d);
+                }
+            }
+            free(s);
+            free(d);
+        }
+        free(dir);
+    }
+}
+
+/* A file the nonroot setup replaced (passwd, group), as the main loop writes it: a copy of
+ * the source's regular file or symlink. 0, 1 when it is of another type (not handled). */
+static int restore_entry(const char *src_root, const char *dst_root, const char *rel, ds_err *err) {
+    char *s = ds_xasprintf("%s%s", src_root, rel), *d = ds_xasprintf("%s%s", dst_root, rel);
+    struct stat st;
+    int r = 0;
+    if (lstat(s, &st) < 0) r = ds_fail_errno(err, "%s", s);
+    else if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) r = 1;
+    if (r == 0 && unlink(d) < 0 && errno != ENOENT) r = ds_fail_errno(err, "unlink %s", d);
+    if (r == 0 && S_ISREG(st.st_mode)) {
+        r = copy_data(s, d, st.st_mode, err);
+    } else if (r == 0) {
+        char t[4096];
+        ssize_t n = readlink(s, t, sizeof t - 1);
+        if (n < 0) r = ds_fail_errno(err, "readlink %s", s);
+        else { t[n] = 0; if (symlink(t, d) < 0) r = ds_fail_errno(err, "symlink %s", d); }
+    }
+    if (r == 0) {
+        if (lchown(d, st.st_uid, st.st_gid) < 0 && errno != EPERM) r = ds_fail_errno(err, "chown %s", d);
+        if (!S_ISLNK(st.st_mode)) chmod(d, st.st_mode & 07777);
+        copy_xattrs(s, d);
+    }
+    free(s); free(d);
+    return r;
+}
+
+/* A path the source has and the closure keeps: the main loop wrote it. */
+static bool kept_from_source(const char *src_root, const ds_closure *c, const char *rel) {
+    if (!ds_pathmap_get(&c->keep, rel)) return false;
+    char *s = ds_xasprintf("%s%s", src_root, rel);
+    struct stat st;
+    bool have = lstat(s, &st) == 0;
+    free(s);
+    return have;
+}
+
+int ds_closure_retarget_tree(const char *src_root, const ds_closure *c, const ds_user_setup *from,
+                             const ds_user_setup *to, const char *dst_root, ds_err *err) {
+    if (to->add_nonroot && !from->add_nonroot) return 1;
+    if (from->add_nonroot && !to->add_nonroot) {
+        /* passwd and group back to the source's (or gone, when the setup wrote them from
+         * nothing); /home/nonroot, /home and /etc likewise. */
+        static const char *const files[] = {"/etc/passwd", "/etc/group"};
+        for (size_t i = 0; i < 2; i++) {
+            if (kept_from_source(src_root, c, files[i])) {
+                int r = restore_entry(src_root, dst_root, files[i], err);
+                if (r) return r;
+            } else {
+                char *d = ds_xasprintf("%s%s", dst_root, files[i]);
+                int r = unlink(d) < 0 && errno != ENOENT ? ds_fail_errno(err, "unlink %s", d) : 0;
+                free(d);
+                if (r < 0) return -1;
+            }
+        }
+        static const char *const dirs[] = {"/home/nonroot", "/home", "/etc"};
+        for (size_t i = 0; i < 3; i++) {
+            char *d = ds_xasprintf("%s%s", dst_root, dirs[i]);
+            char *s = ds_xasprintf("%s%s", src_root, dirs[i]);
+            struct stat sst;
+            int r = 0;
+            if (kept_from_source(src_root, c, dirs[i])) {
+                if (lstat(s, &sst) == 0 && S_ISDIR(sst.st_mode)) {
+                    if (lchown(d, sst.st_uid, sst.st_gid) < 0 && errno != EPERM) r = ds_fail_errno(err, "chown %s", d);
+                    chmod(d, sst.st_mode & 07777);
+                    copy_xattrs(s, d);
+                } else {
+                    r = 1;
+                }
+            } else if (rmdir(d) < 0 && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST) {
+                r = ds_fail_errno(err, "rmdir %s", d);
+            }
+            free(d); free(s);
+            if (r) return r;
+        }
+    }
+    if (from->chown_written || to->chown_written) {
+        if (to->chown_written) chown_written_paths(NULL, c, dst_root, to->chown_uid, to->chown_gid);
+        else chown_written_paths(src_root, c, dst_root, 0, 0);
+    }
+    return 0;
+}
+
 int ds_closure_write_tree(const char *src_root, ds_closure *c, const ds_user_setup *user,
                           const char *dst_root, ds_err *err) {
     if (ds_mkdirs(dst_root, 0755, err) < 0) return -1;
@@ -222,27 +336,7 @@ int ds_closure_write_tree(const char *src_root, ds_closure *c, const ds_user_set
         chmod(home, 0700);
         free(home);
     }
-    if (user->chown_written) {
-        /* What the app created, renamed or removed: the entry (if kept) and its directory, so the
-         * run user can do it again. Sticky world-writable dirs (/tmp) need nothing. */
-        for (size_t i = 0; i < c->n_written; i++) {
-            const char *p = c->written[i];
-            char *dir = ds_xstrdup(p);
-            char *sl = strrchr(dir, '/');
-            if (sl) *sl = 0;
-            const char *cand[2] = {p, dir};
-            for (int k = 0; k < 2; k++) {
-                if (!*cand[k] || !strcmp(cand[k], "/") || !ds_pathmap_get(&c->keep, cand[k])) continue;
-                char *d = ds_xasprintf("%s%s", dst_root, cand[k]);
-                struct stat st;
-                if (lstat(d, &st) == 0 && !(S_ISDIR(st.st_mode) && (st.st_mode & 01002) == 01002))
-                    if (lchown(d, user->chown_uid, user->chown_gid) == 0 && !S_ISLNK(st.st_mode))
-                        chmod(d, st.st_mode & 07777);
-                free(d);
-            }
-            free(dir);
-        }
-    }
+    if (user->chown_written) chown_written_paths(NULL, c, dst_root, user->chown_uid, user->chown_gid);
     rc = 0;
 out:
     ds_strmap_free(&written, NULL);

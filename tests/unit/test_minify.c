@@ -240,6 +240,58 @@ static void test_write_tree_links(void **state) {
     ds_trace_free(t);
 }
 
+/* A nonroot tree retargeted to another user is the tree written for that user afresh (same
+ * layer): passwd and group back to the source's, no /home/nonroot, the app's paths owned by
+ * the new user, or by the source's owner again for root. */
+static void test_retarget_tree(void **state) {
+    (void)state;
+    ds_trace *t = trace();
+    char *cmd[] = {"app"};
+    ds_minify_opts o = {.command = cmd, .n_command = 1, .path_env = "/bin", .workdir = "/home/app"};
+    ds_closure *c = NULL;
+    ds_err e = {0};
+    assert_int_equal(ds_closure_compute(root, t, &o, &c, &e), 0);
+    assert_true(c->n_written > 0);
+    const char *from[] = {root, NULL};
+    ds_user_setup nonroot = {.add_nonroot = true, .chown_written = true, .chown_uid = 65532, .chown_gid = 65532,
+                             .link_from = from};
+    ds_user_setup wwwdata = {.chown_written = true, .chown_uid = 33, .chown_gid = 33, .link_from = from};
+    ds_user_setup rootu = {.link_from = from};
+    const ds_user_setup *targets[] = {&wwwdata, &rootu};
+    for (size_t i = 0; i < 2; i++) {
+        char *moved = ds_xasprintf("%s-moved", root), *fresh = ds_xasprintf("%s-fresh", root);
+        assert_int_equal(ds_closure_write_tree(root, c, &nonroot, moved, &e), 0);
+        char *home = ds_xasprintf("%s/home/nonroot", moved);
+        struct stat st;
+        assert_int_equal(lstat(home, &st), 0);
+        assert_int_equal(ds_closure_retarget_tree(root, c, &nonroot, targets[i], moved, &e), 0);
+        assert_int_equal(lstat(home, &st), -1);
+        free(home);
+        char *p = ds_xasprintf("%s/etc/passwd", moved), *data = NULL;
+        size_t len;
+        assert_int_equal(ds_read_file(p, &data, &len, 0, &e), 0);
+        assert_null(strstr(data, "nonroot"));
+        free(data); free(p);
+        assert_int_equal(ds_closure_write_tree(root, c, targets[i], fresh, &e), 0);
+        char a[DS_DIGEST_LEN + 1], b[DS_DIGEST_LEN + 1];
+        layer_of(moved, a);
+        layer_of(fresh, b);
+        assert_string_equal(a, b);
+        if (getuid() == 0) {
+            uid_t u;
+            ino_of(moved, "/var/lib/app/state", &u);
+            assert_int_equal(u, i == 0 ? 33 : 0);
+        }
+        ds_rmtree(moved, &e);
+        ds_rmtree(fresh, &e);
+        free(moved); free(fresh);
+    }
+    /* To a setup that adds nonroot from one that did not: not done here. */
+    assert_int_equal(ds_closure_retarget_tree(root, c, &wwwdata, &nonroot, "/nonexistent", &e), 1);
+    ds_closure_free(c);
+    ds_trace_free(t);
+}
+
 /* A script's interpreter, seen as an exec by the kernel, is a shell the app ran: kept and reported. */
 static void test_interpreter_kept(void **state) {
     (void)state;
@@ -443,6 +495,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_closure_rules),
         cmocka_unit_test(test_write_tree_links),
+        cmocka_unit_test(test_retarget_tree),
         cmocka_unit_test(test_interpreter_kept),
         cmocka_unit_test(test_absent_shell),
         cmocka_unit_test(test_keep_package),
