@@ -113,7 +113,7 @@ const char *ds_ep_user(ds_bctx *c, const char *want) {
 bool ds_ep_bakes(const ds_bctx *c) { return c->ep && c->ep->active; }
 
 int ds_ep_bake(ds_bctx *c, const char *tree, ds_err *err) {
-    if (!c->ep || !c->ep->active) return 0;
+    if (!ds_ep_bakes(c)) return 0;
     if (ds_handover_bake(&c->ep->h, c->ep->upper, tree, err) < 0) return ds_err_wrap(err, "--entrypoint");
     return 0;
 }

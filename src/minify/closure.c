@@ -238,11 +238,7 @@ static int tree_cb(const char *fpath, const struct stat *st, int flag, struct FT
 static void keep_scanned_tree(ctx *x, const char *dir, const char *reason, ds_tree_skip_fn skip) {
     const ds_tree *t = &x->c->src_scan->tree;
     char *pre = ds_xasprintf("%s/", dir);
-    size_t pl = strlen(pre), lo = 0, hi = t->n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (strcmp(t->e[mid].path, pre) < 0) lo = mid + 1; else hi = mid;
-    }
+    size_t pl = strlen(pre), lo = ds_tree_lower_bound(t, pre);
     char *skipped = NULL; /* a directory the skip function refused: nothing below it */
     size_t sl = 0;
     for (size_t i = lo; i < t->n && !strncmp(t->e[i].path, pre, pl); i++) {

@@ -104,6 +104,25 @@ static int add_user_line(const char *dst_root, const char *file, const char *lin
     return r;
 }
 
+/* A symlink at dst with the target of the one at src. */
+static int copy_symlink(const char *src, const char *dst, ds_err *err) {
+    char t[4096];
+    ssize_t n = readlink(src, t, sizeof t - 1);
+    if (n < 0) return ds_fail_errno(err, "readlink %s", src);
+    t[n] = 0;
+    return symlink(t, dst) < 0 ? ds_fail_errno(err, "symlink %s", dst) : 0;
+}
+
+/* dst gets src's owner, mode and xattrs (st: src's lstat); chmod after chown, which clears
+ * setuid. EPERM on the chown (not root) is not an error. */
+static int copy_meta(const char *src, const char *dst, const struct stat *st, ds_err *err) {
+    int r = 0;
+    if (lchown(dst, st->st_uid, st->st_gid) < 0 && errno != EPERM) r = ds_fail_errno(err, "chown %s", dst);
+    if (!S_ISLNK(st->st_mode)) chmod(dst, st->st_mode & 07777);
+    copy_xattrs(src, dst);
+    return r;
+}
+
 /* What the app created, renamed or removed: the entry (if kept) and its directory, so the
  * run user can do it again; sticky world-writable dirs (/tmp) need nothing. To uid:gid, or
  * with src_root back to the source's owner, mode and xattrs (a chown clears a file
@@ -145,19 +164,8 @@ static int restore_entry(const char *src_root, const char *dst_root, const char 
     if (lstat(s, &st) < 0) r = ds_fail_errno(err, "%s", s);
     else if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) r = 1;
     if (r == 0 && unlink(d) < 0 && errno != ENOENT) r = ds_fail_errno(err, "unlink %s", d);
-    if (r == 0 && S_ISREG(st.st_mode)) {
-        r = copy_data(s, d, st.st_mode, err);
-    } else if (r == 0) {
-        char t[4096];
-        ssize_t n = readlink(s, t, sizeof t - 1);
-        if (n < 0) r = ds_fail_errno(err, "readlink %s", s);
-        else { t[n] = 0; if (symlink(t, d) < 0) r = ds_fail_errno(err, "symlink %s", d); }
-    }
-    if (r == 0) {
-        if (lchown(d, st.st_uid, st.st_gid) < 0 && errno != EPERM) r = ds_fail_errno(err, "chown %s", d);
-        if (!S_ISLNK(st.st_mode)) chmod(d, st.st_mode & 07777);
-        copy_xattrs(s, d);
-    }
+    if (r == 0) r = S_ISREG(st.st_mode) ? copy_data(s, d, st.st_mode, err) : copy_symlink(s, d, err);
+    if (r == 0) r = copy_meta(s, d, &st, err);
     free(s); free(d);
     return r;
 }
@@ -197,13 +205,7 @@ int ds_closure_retarget_tree(const char *src_root, const ds_closure *c, const ds
             struct stat sst;
             int r = 0;
             if (kept_from_source(src_root, c, dirs[i])) {
-                if (lstat(s, &sst) == 0 && S_ISDIR(sst.st_mode)) {
-                    if (lchown(d, sst.st_uid, sst.st_gid) < 0 && errno != EPERM) r = ds_fail_errno(err, "chown %s", d);
-                    chmod(d, sst.st_mode & 07777);
-                    copy_xattrs(s, d);
-                } else {
-                    r = 1;
-                }
+                r = lstat(s, &sst) == 0 && S_ISDIR(sst.st_mode) ? copy_meta(s, d, &sst, err) : 1;
             } else if (rmdir(d) < 0 && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST) {
                 r = ds_fail_errno(err, "rmdir %s", d);
             }
@@ -244,10 +246,7 @@ int ds_closure_write_tree(const char *src_root, ds_closure *c, const ds_user_set
             free(s); free(d); /* the source's own symlink inode: its target and owner already */
             continue;
         } else if (S_ISLNK(st.st_mode)) {
-            char t[4096];
-            ssize_t n = readlink(s, t, sizeof t - 1);
-            if (n < 0) r = ds_fail_errno(err, "readlink %s", s);
-            else { t[n] = 0; if (symlink(t, d) < 0) r = ds_fail_errno(err, "symlink %s", d); }
+            r = copy_symlink(s, d, err);
         } else if (S_ISREG(st.st_mode)) {
             const char *first = NULL;
             if (st.st_nlink > 1)
@@ -279,11 +278,7 @@ int ds_closure_write_tree(const char *src_root, ds_closure *c, const ds_user_set
             free(s); free(d);
             continue; /* devices and sockets: the runtime provides /dev */
         }
-        if (r == 0) {
-            if (lchown(d, st.st_uid, st.st_gid) < 0 && errno != EPERM) r = ds_fail_errno(err, "chown %s", d);
-            if (!S_ISLNK(st.st_mode)) chmod(d, st.st_mode & 07777); /* after chown, which clears setuid */
-            copy_xattrs(s, d);
-        }
+        if (r == 0) r = copy_meta(s, d, &st, err);
         free(s); free(d);
         if (r < 0) goto out;
     }

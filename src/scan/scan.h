@@ -46,6 +46,9 @@ int ds_tree_load(const char *root, ds_tree *t, ds_err *err);
 void ds_tree_free(ds_tree *t);
 /* Entry for an exact image path (no symlink resolution), or NULL. */
 const ds_fentry *ds_tree_find(const ds_tree *t, const char *path);
+/* Index of the first entry whose path is not before path (strcmp order); t->n when none.
+ * Every path starting with "DIR/" is one run of entries from ds_tree_lower_bound(t, "DIR/"). */
+size_t ds_tree_lower_bound(const ds_tree *t, const char *path);
 
 /* Wrappers over fs/root_path.h that open ROOT on each call. Resolve an image path the
  * way the kernel would if ROOT were "/": symlinks followed (at most 40), ".." never

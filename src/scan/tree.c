@@ -176,13 +176,16 @@ void ds_tree_free(ds_tree *t) {
     memset(t, 0, sizeof *t);
 }
 
-const ds_fentry *ds_tree_find(const ds_tree *t, const char *path) {
+size_t ds_tree_lower_bound(const ds_tree *t, const char *path) {
     size_t lo = 0, hi = t->n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int c = strcmp(t->e[mid].path, path);
-        if (c == 0) return &t->e[mid];
-        if (c < 0) lo = mid + 1; else hi = mid;
+        if (strcmp(t->e[mid].path, path) < 0) lo = mid + 1; else hi = mid;
     }
-    return NULL;
+    return lo;
+}
+
+const ds_fentry *ds_tree_find(const ds_tree *t, const char *path) {
+    size_t i = ds_tree_lower_bound(t, path);
+    return i < t->n && !strcmp(t->e[i].path, path) ? &t->e[i] : NULL;
 }

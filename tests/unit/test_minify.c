@@ -186,17 +186,24 @@ static void layer_of(const char *tree, char *diff_id) {
     ds_layer_out_free(&lo);
 }
 
+/* The closure of the fixture's app run from /home/app. */
+static ds_closure *app_closure(const ds_trace *t) {
+    char *cmd[] = {"app"};
+    ds_minify_opts o = {.command = cmd, .n_command = 1, .path_env = "/bin", .workdir = "/home/app"};
+    ds_closure *c = NULL;
+    ds_err e = {0};
+    if (ds_closure_compute(root, t, &o, &c, &e) != 0) fail_msg("%s", e.msg);
+    return c;
+}
+
 /* link_from: kept files and symlinks are the source's own inodes, not copies; what the run user
  * setup changes (passwd, the paths the app wrote) and a file with xattrs get inodes of their
  * own, the source stays as it was, and the layer of the tree is the same as from copies. */
 static void test_write_tree_links(void **state) {
     (void)state;
     ds_trace *t = trace();
-    char *cmd[] = {"app"};
-    ds_minify_opts o = {.command = cmd, .n_command = 1, .path_env = "/bin", .workdir = "/home/app"};
-    ds_closure *c = NULL;
+    ds_closure *c = app_closure(t);
     ds_err e = {0};
-    assert_int_equal(ds_closure_compute(root, t, &o, &c, &e), 0);
     char *xf = ds_xasprintf("%s/usr/lib/libfoo.so.1.2", root);
     assert_int_equal(lsetxattr(xf, "user.distill", "1", 1, 0), 0);
     char *copied = ds_xasprintf("%s-copied", root), *linked = ds_xasprintf("%s-linked", root);
@@ -246,11 +253,8 @@ static void test_write_tree_links(void **state) {
 static void test_retarget_tree(void **state) {
     (void)state;
     ds_trace *t = trace();
-    char *cmd[] = {"app"};
-    ds_minify_opts o = {.command = cmd, .n_command = 1, .path_env = "/bin", .workdir = "/home/app"};
-    ds_closure *c = NULL;
+    ds_closure *c = app_closure(t);
     ds_err e = {0};
-    assert_int_equal(ds_closure_compute(root, t, &o, &c, &e), 0);
     assert_true(c->n_written > 0);
     const char *from[] = {root, NULL};
     ds_user_setup nonroot = {.add_nonroot = true, .chown_written = true, .chown_uid = 65532, .chown_gid = 65532,
