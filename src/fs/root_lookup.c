@@ -37,6 +37,7 @@ static void add_link(void *ud, const char *l) {
 /* The entry at a canonical in-image path (no symlink on the way), not followed: one open
  * below the root (openat2 refuses any symlink, or the walk does). 0 with st, -1 with errno. */
 static int stat_canonical(ds_root *r, const char *real, struct stat *st) {
+    if (r->seen && r->seen(r->seen_ud, real, st) == 0) return 0;
     int fd = ds_rp_open_at(&r->rp, real, O_PATH | O_NOFOLLOW, DS_RP_NO_SYMLINKS);
     if (fd < 0) return -1;
     int rc = fstat(fd, st);

@@ -78,6 +78,11 @@ typedef struct ds_rpath_res {
 typedef struct ds_root {
     ds_rp rp;
     ds_strmap cache;  /* cleaned in-image path -> ds_rpath_res* */
+    /* Optional (set after ds_root_open): the lstat of a canonical in-image path from a walk of
+     * the same root taken before; 0 with st when the walk saw it, -1 when it cannot say (then
+     * the lookup asks the file system). Saves a syscall per directory on an overlay. */
+    int (*seen)(void *ud, const char *real, struct stat *st);
+    void *seen_ud;
 } ds_root;
 
 int ds_root_open(ds_root *r, const char *dir, ds_err *err);

@@ -213,10 +213,9 @@ ds_elf_ctx *ds_closure_elf(ctx *x, const ds_minify_opts *opts) {
 int64_t ds_closure_bytes(const char *src_root, const ds_closure *c) {
     int64_t total = 0;
     for (size_t i = 0; i < c->keep.n; i++) {
-        char *h = ds_xasprintf("%s%s", src_root, c->keep.v[i].path);
         struct stat st;
-        if (lstat(h, &st) == 0 && S_ISREG(st.st_mode)) total += st.st_size;
-        free(h);
+        if (ds_srcscan_lstat(c->src_scan, src_root, c->keep.v[i].path, &st) == 0 && S_ISREG(st.st_mode))
+            total += st.st_size;
     }
     return total;
 }
@@ -416,9 +415,10 @@ static void expand(ctx *x, const ds_minify_opts *opts, size_t from) {
         char *path = ds_xstrdup(c->keep.v[k].path);
         char *host = ds_xasprintf("%s%s", x->root, path);
         struct stat st;
-        if (lstat(host, &st) == 0 && S_ISREG(st.st_mode)) {
-            bool is_elf;
-            uint16_t m = ds_closure_elf_machine(host, &is_elf);
+        if (ds_srcscan_lstat(c->src_scan, x->root, path, &st) == 0 && S_ISREG(st.st_mode)) {
+            /* ELF's smallest header is 52 bytes: a smaller file is not opened to look. */
+            bool is_elf = false;
+            uint16_t m = st.st_size >= 52 ? ds_closure_elf_machine(host, &is_elf) : 0;
             if (is_elf && c->machine && m != c->machine) {
                 char *w = ds_xasprintf("%s: ELF machine %u differs from the app's (%u): not kept", path, m, c->machine);
                 str_add(&c->warnings, &c->n_warnings, ds_xstrdup(w));
@@ -475,10 +475,8 @@ static void drop_tools(ctx *x, const ds_minify_opts *opts, const ds_trace *trace
     for (size_t k = 0; k < c->keep.n; k++) {
         const char *path = c->keep.v[k].path;
         if (!ds_is_shell_or_tool(path)) continue;
-        char *host = ds_xasprintf("%s%s", x->root, path);
         struct stat st;
-        bool is_dir = lstat(host, &st) == 0 && S_ISDIR(st.st_mode);
-        free(host);
+        bool is_dir = ds_srcscan_lstat(c->src_scan, x->root, path, &st) == 0 && S_ISDIR(st.st_mode);
         if (is_dir) continue;
         const char *argv = ds_pathmap_get(execd, path);
         if (!argv) { /* a link on the way to a program the app ran (/usr/bin/sh -> dash) */
@@ -528,6 +526,7 @@ int ds_closure_compute(const char *src_root, const ds_trace *trace, const ds_min
         ds_closure_free(c);
         return -1;
     }
+    ds_srcscan_attach(c->src_scan, &x.tree);
     ds_pathmap execd = {0}; /* resolved paths the app executed -> argv text (first record wins) */
 
     /* 1. What the trace saw: programs run first (so their argv is what the report shows), then every path. */

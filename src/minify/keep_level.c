@@ -53,11 +53,8 @@ static bool under(const char *path, const char *dir) {
 }
 
 static int64_t host_size(ds_cctx *x, const char *real) {
-    char *h = ds_xasprintf("%s%s", x->root, real);
     struct stat st;
-    int64_t n = lstat(h, &st) == 0 && S_ISREG(st.st_mode) ? st.st_size : 0;
-    free(h);
-    return n;
+    return ds_srcscan_lstat(x->c->src_scan, x->root, real, &st) == 0 && S_ISREG(st.st_mode) ? st.st_size : 0;
 }
 
 /* ---------------------------------------------------------------- rule 2: data */

@@ -389,6 +389,7 @@ static int run_open(run *u, const char *src_root, const ds_srcscan *scan, const 
     if (!scan && ds_srcscan_load(src_root, &u->own, err) < 0) return -1;
     u->scan = scan ? scan : u->own;
     u->x.scan = u->scan;
+    ds_srcscan_attach(u->scan, &u->x.sroot);
     /* Sorted for the output's order; the scan keeps the readers' order for the index. */
     u->n_sorted = u->scan->pkgs.n;
     u->sorted = ds_xcalloc(u->n_sorted + 1, sizeof *u->sorted);

@@ -38,20 +38,44 @@ void ds_srcscan_free(ds_srcscan *s) {
     free(s);
 }
 
+static void fill_stat(const ds_fentry *fe, struct stat *st) {
+    memset(st, 0, sizeof *st);
+    st->st_mode = fe->mode;
+    st->st_size = fe->size;
+    st->st_uid = fe->uid;
+    st->st_gid = fe->gid;
+    st->st_ino = fe->ino;
+    st->st_nlink = fe->nlink;
+}
+
+int ds_srcscan_lstat(const ds_srcscan *s, const char *root, const char *real, struct stat *st) {
+    const ds_fentry *fe = s ? ds_tree_find(&s->tree, real) : NULL;
+    if (fe) { fill_stat(fe, st); return 0; }
+    char *h = ds_xasprintf("%s%s", root, strcmp(real, "/") ? real : "");
+    int r = lstat(h, st);
+    free(h);
+    return r;
+}
+
+static int seen_in_walk(void *ud, const char *real, struct stat *st) {
+    const ds_fentry *fe = ds_tree_find(&((const ds_srcscan *)ud)->tree, real);
+    if (!fe) return -1;
+    fill_stat(fe, st);
+    return 0;
+}
+
+void ds_srcscan_attach(const ds_srcscan *s, ds_root *r) {
+    if (!s || strcmp(s->root, r->rp.dir)) return;
+    r->seen = seen_in_walk;
+    r->seen_ud = (void *)s;
+}
+
 char *ds_srcscan_entry(const ds_srcscan *s, ds_root *r, const char *path, struct stat *st) {
     bool absent;
     char *name = ds_root_entry_name(r, path, &absent);
     const ds_fentry *fe = name ? ds_tree_find(&s->tree, name) : NULL;
     if (fe) {
-        if (st) {
-            memset(st, 0, sizeof *st);
-            st->st_mode = fe->mode;
-            st->st_size = fe->size;
-            st->st_uid = fe->uid;
-            st->st_gid = fe->gid;
-            st->st_ino = fe->ino;
-            st->st_nlink = fe->nlink;
-        }
+        if (st) fill_stat(fe, st);
         return name;
     }
     free(name);

@@ -428,7 +428,13 @@ static int gzs_finish(ds_gz_stream *g, bool ok, ds_err *err) {
         int i = (g->fill + k) % g->n_slots;
         if (rc == 0) rc = gzs_drain(g, i, err);
     }
-    if (rc < 0) { /* let the workers finish what they hold before the buffers go */
+    if (rc < 0) {
+        /* What no worker took yet is dropped (a cancelled layer is not compressed to the
+         * end); the workers finish what they hold before the buffers go. */
+        pthread_mutex_lock(&g->mu);
+        for (int i = 0; i < g->n_slots; i++)
+            if (g->slots[i].state == SLOT_READY) g->slots[i].state = SLOT_FREE;
+        pthread_mutex_unlock(&g->mu);
         for (int i = 0; i < g->n_slots; i++) gzs_drain(g, i, &(ds_err){0});
     }
     return rc;

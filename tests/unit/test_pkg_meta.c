@@ -422,6 +422,52 @@ static void test_writer_rpm(void **state) {
     ds_pathmap_free(&m);
 }
 
+/* The walk answers for what it saw (no syscall: an entry removed since is still there, as the
+ * source of a build does not change), the file system for what it did not; a ds_root opened on
+ * the same root resolves its directories from it, symlinks followed as before. */
+static void test_srcscan_answers_from_the_walk(void **state) {
+    (void)state;
+    ds_err e;
+    wr(g_src, "/opt/walked/file", "seen by the walk\n");
+    ds_srcscan *scan = NULL;
+    assert_int_equal(ds_srcscan_load(g_src, &scan, &e), 0);
+    char *f = ds_xasprintf("%s/opt/walked/file", g_src), *d = ds_xasprintf("%s/opt/walked", g_src);
+    assert_int_equal(unlink(f), 0);
+    assert_int_equal(rmdir(d), 0);
+    wr(g_src, "/opt/later", "after the walk\n");
+    struct stat st;
+    assert_int_equal(ds_srcscan_lstat(scan, g_src, "/opt/walked/file", &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(st.st_size, 17);
+    assert_int_equal(ds_srcscan_lstat(scan, g_src, "/opt/later", &st), 0); /* not walked: lstat(2) */
+    assert_int_equal(st.st_size, 15);
+    assert_int_equal(ds_srcscan_lstat(NULL, g_src, "/opt/walked/file", &st), -1);
+    assert_int_equal(ds_srcscan_lstat(scan, g_src, "/opt/never", &st), -1);
+
+    ds_root r;
+    assert_int_equal(ds_root_open(&r, g_src, &e), 0);
+    ds_srcscan_attach(scan, &r);
+    const ds_rpath_res *x = ds_root_lookup(&r, "/opt/walked");
+    assert_true(x->exists && S_ISDIR(x->mode));
+    x = ds_root_lookup(&r, "/bin/keep"); /* through the /bin -> usr/bin link */
+    assert_true(x->exists && S_ISREG(x->mode));
+    assert_string_equal(x->real, "/usr/bin/keep");
+    assert_int_equal(x->n_links, 1);
+    assert_string_equal(x->links[0], "/bin");
+    ds_root_close(&r);
+    /* Another root: the walk is not its, its lookups ask the file system. */
+    assert_int_equal(ds_root_open(&r, g_dst, &e), 0);
+    ds_srcscan_attach(scan, &r);
+    assert_null(r.seen);
+    assert_false(ds_root_lookup(&r, "/opt/walked")->exists);
+    ds_root_close(&r);
+
+    char *later = ds_xasprintf("%s/opt/later", g_src);
+    unlink(later);
+    free(later); free(f); free(d);
+    ds_srcscan_free(scan);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dep5_to_spdx),
@@ -429,6 +475,7 @@ int main(void) {
         cmocka_unit_test(test_writer),
         cmocka_unit_test(test_writer_symlinked_dir),
         cmocka_unit_test(test_writer_rpm),
+        cmocka_unit_test(test_srcscan_answers_from_the_walk),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
