@@ -9,6 +9,7 @@
 #include "image/image.h"
 #include "image/image_config.h"
 #include "minify/minify.h"
+#include "fs/layer_writer.h"
 #include "trace/trace_log.h"
 #include "util/err.h"
 
@@ -63,10 +64,28 @@ typedef struct ds_candidate {
 } ds_candidate;
 /* One deterministic layer of tree (in work_dir), config (the source's, or with the command
  * given after `--` as Entrypoint) carried over with
- * `user` as User, a history entry, and annotations naming the source digest. With keep_tar
- * the uncompressed layer is kept too (tar_path), for --out-dir's build context. */
+ * `user` as User, a history entry, and annotations naming the source digest. lw (may be NULL):
+ * with keep_tar the uncompressed layer is kept too (tar_path), for --out-dir's build context;
+ * cancel and released for a write on another thread (ds_candidate_job). */
 int ds_candidate_make(const ds_image *src, const json_t *config, const char *tree, const char *user,
-                      const char *compress, const char *work_dir, bool keep_tar, ds_candidate *out, ds_err *err);
+                      const char *compress, const char *work_dir, const ds_layer_write_opts *lw, ds_candidate *out,
+                      ds_err *err);
+/* ds_candidate_make on a thread of its own in SCHED_IDLE (no progress reports), started before
+ * the verify run of the tree it writes: much of its work is done by the time the run passes.
+ * Nothing may change the tree until the job is finished or cancelled. Never NULL (when no
+ * thread can start, finish makes the candidate itself). */
+typedef struct ds_candidate_job ds_candidate_job;
+ds_candidate_job *ds_candidate_job_start(const ds_image *src, const json_t *config, const char *tree,
+                                         const char *user, const char *compress, const char *work_dir,
+                                         bool keep_tar);
+/* Waits for the job at full speed: 0 with *out (as ds_candidate_make's), or -1 with its error.
+ * Frees j. */
+int ds_candidate_job_finish(ds_candidate_job *j, ds_candidate *out, ds_err *err);
+/* Stops the job: returns once it no longer reads the tree (NULL: nothing). What it was
+ * compressing finishes in the background: ds_candidate_job_free waits for it, removes what
+ * it wrote and frees j, before the work dir goes. */
+void ds_candidate_job_cancel(ds_candidate_job *j);
+void ds_candidate_job_free(ds_candidate_job *j);
 int ds_candidate_publish(const ds_candidate *c, const char *dst_ref, const ds_opts *opts, ds_err *err);
 void ds_candidate_clear(ds_candidate *c);
 

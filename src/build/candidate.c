@@ -21,12 +21,13 @@ static void candidate_layer(const ds_candidate *c, ds_write_layer *wl) {
 }
 
 int ds_candidate_make(const ds_image *src, const json_t *config, const char *tree, const char *user,
-                      const char *compress, const char *work_dir, bool keep_tar, ds_candidate *out, ds_err *err) {
+                      const char *compress, const char *work_dir, const ds_layer_write_opts *lw, ds_candidate *out,
+                      ds_err *err) {
     memset(out, 0, sizeof *out);
     ds_compress comp = DS_COMPRESS_GZIP;
     if (compress && ds_compress_parse(compress, &comp, err) < 0) return -1;
     ds_layer_out lo = {0};
-    if (ds_layer_write_tree_keep_tar(tree, comp, work_dir, NULL, NULL, keep_tar, &lo, err) < 0)
+    if (ds_layer_write_tree_with(tree, comp, work_dir, lw ? lw : &(ds_layer_write_opts){0}, &lo, err) < 0)
         return ds_err_wrap(err, "writing the candidate layer");
     snprintf(out->layer_path, sizeof out->layer_path, "%s", lo.blob_path);
     if (lo.tar_path) snprintf(out->tar_path, sizeof out->tar_path, "%s", lo.tar_path);

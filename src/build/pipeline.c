@@ -140,6 +140,10 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
     json_t *seccomp = NULL, *harden_json = NULL, *rconfig = NULL;
     char *cand_tree = NULL, *fallback_why = NULL, *caps_why = NULL;
     ds_candidate cand = {0};
+    /* The layer of the tree being verified, written meanwhile; those of failed verifies, until
+     * their threads are done. */
+    ds_candidate_job *cjob = NULL, **old_jobs = NULL;
+    size_t n_old_jobs = 0;
     int n_trees = 0; /* candidate trees written, across the entry point fallback's second closure too */
     ds_run_result rr = {.failed = -1};
     ds_store_view sview = DS_STORE_VIEW_INIT; /* the source tree, when it comes from the layer store */
@@ -308,10 +312,18 @@ closure:
         if (phase == 1 && ds_build_bind_caps_apply(&c, cand_tree, err) < 0) goto fail;
         stage_end(&c, DS_STAGE_CANDIDATE);
         stage(&c, DS_STAGE_VERIFY, "running the candidate with the same tests");
+        cjob = ds_candidate_job_start(c.img, rconfig, cand_tree, res->user, o->topts.compress, c.work,
+                                      o->out_dir != NULL);
         if (ds_build_run_app(&c, cand_tree, res->user, false, "verify", o->seccomp_verify ? seccomp : NULL, &rr,
                              err) < 0)
             goto fail;
         stage_end(&c, DS_STAGE_VERIFY);
+        if (rr.failures) { /* the tree changes (or is traced) next: its layer is not needed */
+            ds_candidate_job_cancel(cjob);
+            old_jobs = ds_xrealloc(old_jobs, (n_old_jobs + 1) * sizeof *old_jobs);
+            old_jobs[n_old_jobs++] = cjob;
+            cjob = NULL;
+        }
         if (rr.failures && clo->n_absent_shells && !shells_back) {
             /* Left out a shell the app ran only for programs the image lacks: that guess failed. */
             char *d = describe(&c, step_at(&c, &rr));
@@ -415,8 +427,11 @@ closure:
 
     /* 7. write */
     stage(&c, DS_STAGE_WRITE, o->dst);
-    if (ds_candidate_make(c.img, rconfig, cand_tree, res->user, o->topts.compress, c.work, o->out_dir != NULL,
-                          &cand, err) < 0) goto fail;
+    {
+        int jr = ds_candidate_job_finish(cjob, &cand, err);
+        cjob = NULL;
+        if (jr < 0) goto fail;
+    }
     if (ds_candidate_publish(&cand, o->dst, &o->topts, err) < 0) goto fail;
     stage_end(&c, DS_STAGE_WRITE);
     snprintf(res->manifest_digest, sizeof res->manifest_digest, "%s", cand.manifest_digest);
@@ -436,6 +451,10 @@ report:;
 fail:
     rc = -1;
 done:
+    /* Before the tree and the work dir go. */
+    ds_candidate_job_free(cjob);
+    for (size_t i = 0; i < n_old_jobs; i++) ds_candidate_job_free(old_jobs[i]);
+    free(old_jobs);
     ds_run_result_clear(&rr);
     ds_store_view_release(&sview);
     ds_ep_end(&c);

@@ -119,12 +119,17 @@ typedef struct tar_sink {
     ds_sha256 h;
     int64_t bytes;
     int write_errno;
+    const atomic_bool *cancel;
 } tar_sink;
 
 static la_ssize_t sink_write(struct archive *a, void *ctx, const void *buf, size_t len) {
     tar_sink *s = ctx;
     const char *p = buf;
     size_t left = len;
+    if (s->cancel && atomic_load(s->cancel)) {
+        archive_set_error(a, ECANCELED, "cancelled");
+        return -1;
+    }
     if (s->gz) {
         if (ds_gz_stream_write(s->gz, buf, len, &s->gz_err) < 0) {
             archive_set_error(a, EIO, "%s", s->gz_err.msg);
@@ -320,12 +325,15 @@ static int check_space(const tree_list *l, const bool *keep, const char *out_dir
 
 int ds_layer_write_tree(const char *root_dir, ds_compress compress, const char *out_dir,
                         ds_path_filter filter, void *filter_arg, ds_layer_out *out, ds_err *err) {
-    return ds_layer_write_tree_keep_tar(root_dir, compress, out_dir, filter, filter_arg, false, out, err);
+    ds_layer_write_opts o = {.filter = filter, .filter_arg = filter_arg};
+    return ds_layer_write_tree_with(root_dir, compress, out_dir, &o, out, err);
 }
 
-int ds_layer_write_tree_keep_tar(const char *root_dir, ds_compress compress, const char *out_dir,
-                                 ds_path_filter filter, void *filter_arg, bool keep_tar, ds_layer_out *out,
-                                 ds_err *err) {
+int ds_layer_write_tree_with(const char *root_dir, ds_compress compress, const char *out_dir,
+                             const ds_layer_write_opts *opts, ds_layer_out *out, ds_err *err) {
+    ds_path_filter filter = opts->filter;
+    void *filter_arg = opts->filter_arg;
+    bool keep_tar = opts->keep_tar;
     memset(out, 0, sizeof *out);
     int rootfd = open(root_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0) return ds_fail_errno(err, "%s", root_dir);
@@ -344,12 +352,16 @@ int ds_layer_write_tree_keep_tar(const char *root_dir, ds_compress compress, con
     /* gzip (the default) is compressed as the tar is written; zstd and none go through a tar file. */
     bool stream = compress == DS_COMPRESS_GZIP;
     char *tar_path = ds_xasprintf("%s/%s", out_dir, stream ? ".layer-blob-XXXXXX" : ".layer-tar-XXXXXX");
-    tar_sink sink = {.fd = -1, .tee_fd = -1};
+    tar_sink sink = {.fd = -1, .tee_fd = -1, .cancel = opts->cancel};
     char *tee_path = NULL;
     if (rc == 0) {
         int fd = mkstemp(tar_path);
         if (fd < 0) rc = ds_fail_errno(err, "%s", tar_path);
-        else if (stream) { close(fd); rc = ds_gz_stream_open(tar_path, DS_GZIP_LAYER_LEVEL, &sink.gz, err); }
+        else if (stream) {
+            close(fd);
+            rc = ds_gz_stream_open(tar_path, DS_GZIP_LAYER_LEVEL, &sink.gz, err);
+            if (rc == 0 && opts->cancel) ds_gz_stream_set_cancel(sink.gz, opts->cancel);
+        }
         else sink.fd = fd;
     }
     if (rc == 0 && stream && keep_tar) {
@@ -376,6 +388,7 @@ int ds_layer_write_tree_keep_tar(const char *root_dir, ds_compress compress, con
     free(l.v);
     free(keep);
     close(rootfd);
+    if (opts->released) atomic_store(opts->released, true);
 
     if (sink.tee_fd >= 0) {
         if (close(sink.tee_fd) < 0 && rc == 0) rc = ds_fail_errno(err, "%s", tee_path);
@@ -402,6 +415,8 @@ int ds_layer_write_tree_keep_tar(const char *root_dir, ds_compress compress, con
             out->size = out->uncompressed_size;
             out->media_type = DS_MT_OCI_LAYER;
         }
+    } else if (rc == 0 && opts->cancel && atomic_load(opts->cancel)) {
+        rc = ds_fail(err, "%s: cancelled", root_dir);
     } else if (rc == 0) {
         rc = compress_tar(tar_path, compress, out_dir, out, err);
         out->media_type = compress == DS_COMPRESS_GZIP ? DS_MT_OCI_LAYER_GZIP : DS_MT_OCI_LAYER_ZSTD;

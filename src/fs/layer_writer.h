@@ -3,6 +3,7 @@
  * hard links kept as hard links. The same tree always gives the same digests. */
 #ifndef DS_FS_LAYER_WRITER_H
 #define DS_FS_LAYER_WRITER_H
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include "util/compress.h" /* ds_compress */
@@ -26,12 +27,21 @@ typedef int (*ds_path_filter)(const char *rel, void *arg);
 
 int ds_layer_write_tree(const char *root_dir, ds_compress compress, const char *out_dir,
                         ds_path_filter filter, void *filter_arg, ds_layer_out *out, ds_err *err);
-/* The same, and with keep_tar the uncompressed tar is kept in out_dir as out->tar_path (for a
- * compressed layer: gzip writes it beside the stream from the same bytes, zstd keeps the file
- * it compressed), so a caller that needs the tar too need not decompress the blob again. */
-int ds_layer_write_tree_keep_tar(const char *root_dir, ds_compress compress, const char *out_dir,
-                                 ds_path_filter filter, void *filter_arg, bool keep_tar, ds_layer_out *out,
-                                 ds_err *err);
+typedef struct ds_layer_write_opts {
+    ds_path_filter filter; /* NULL = every path */
+    void *filter_arg;
+    /* The uncompressed tar kept in out_dir as out->tar_path too (for a compressed layer: gzip
+     * writes it beside the stream from the same bytes, zstd keeps the file it compressed), so
+     * a caller that needs the tar too need not decompress the blob again. */
+    bool keep_tar;
+    /* For a write on another thread (may be NULL): cancel, once set, stops the write at its
+     * next block (-1, "cancelled", nothing left behind); released is set as soon as the write
+     * no longer reads root_dir (its compression may still be finishing). */
+    const atomic_bool *cancel;
+    atomic_bool *released;
+} ds_layer_write_opts;
+int ds_layer_write_tree_with(const char *root_dir, ds_compress compress, const char *out_dir,
+                             const ds_layer_write_opts *opts, ds_layer_out *out, ds_err *err);
 void ds_layer_out_free(ds_layer_out *o);
 
 #endif

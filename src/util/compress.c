@@ -297,7 +297,10 @@ struct ds_gz_stream {
     int fill;         /* index of the slot being filled */
     bool quit, failed;
     uint64_t total;
+    const atomic_bool *cancel;
 };
+
+void ds_gz_stream_set_cancel(ds_gz_stream *g, const atomic_bool *cancel) { g->cancel = cancel; }
 
 static void *gzs_worker(void *arg) {
     ds_gz_stream *g = arg;
@@ -319,8 +322,9 @@ static void *gzs_worker(void *arg) {
     return NULL;
 }
 
-/* Waits for slot i's member and writes it out; the slot is free again. */
-static int gzs_drain(ds_gz_stream *g, int i, ds_err *err) {
+/* Waits for slot i's member and writes it out; the slot is free again. With may_cancel, a
+ * cancel ends the wait (-1; the slot stays the workers' until a drain without it). */
+static int gzs_drain_or_cancel(ds_gz_stream *g, int i, bool may_cancel, ds_err *err) {
     gz_slot *sl = &g->slots[i];
     pthread_mutex_lock(&g->mu);
     while (sl->state == SLOT_READY || sl->state == SLOT_BUSY) {
@@ -332,7 +336,16 @@ static int gzs_drain(ds_gz_stream *g, int i, ds_err *err) {
             sl->state = SLOT_DONE;
             continue;
         }
-        pthread_cond_wait(&g->cv, &g->mu);
+        if (!may_cancel || !g->cancel) { pthread_cond_wait(&g->cv, &g->mu); continue; }
+        if (atomic_load(g->cancel)) {
+            pthread_mutex_unlock(&g->mu);
+            return ds_fail(err, "%s: cancelled", g->out->path);
+        }
+        struct timespec ts; /* nobody signals a cancel: look again every millisecond */
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 1000000;
+        if (ts.tv_nsec >= 1000000000) { ts.tv_sec++; ts.tv_nsec -= 1000000000; }
+        pthread_cond_timedwait(&g->cv, &g->mu, &ts);
     }
     bool done = sl->state == SLOT_DONE;
     sl->state = SLOT_FREE;
@@ -341,6 +354,8 @@ static int gzs_drain(ds_gz_stream *g, int i, ds_err *err) {
     if (sl->job.out_len == 0) return ds_fail(err, "%s: gzip compression failed", g->out->path);
     return sink_write(g->out, sl->job.out, sl->job.out_len, err);
 }
+
+static int gzs_drain(ds_gz_stream *g, int i, ds_err *err) { return gzs_drain_or_cancel(g, i, false, err); }
 
 /* Hands the slot being filled to the workers and moves on to the next (written out first). */
 static int gzs_submit(ds_gz_stream *g, ds_err *err) {
@@ -352,8 +367,8 @@ static int gzs_submit(ds_gz_stream *g, ds_err *err) {
     pthread_cond_broadcast(&g->cv);
     pthread_mutex_unlock(&g->mu);
     g->fill = (g->fill + 1) % g->n_slots;
-    int r = gzs_drain(g, g->fill, err);
-    g->slots[g->fill].job.in_len = 0;
+    int r = gzs_drain_or_cancel(g, g->fill, true, err);
+    if (r == 0) g->slots[g->fill].job.in_len = 0; /* else a worker may still hold it */
     return r;
 }
 

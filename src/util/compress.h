@@ -2,6 +2,7 @@
  * when the output is over DS_GUNZIP_MEM_LIMIT), zstd with libzstd. The input is mmap'd. */
 #ifndef DS_UTIL_COMPRESS_H
 #define DS_UTIL_COMPRESS_H
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -53,6 +54,9 @@ int ds_compress_file(const char *in_path, ds_compress kind, const char *out_path
 typedef struct ds_gz_stream ds_gz_stream;
 int ds_gz_stream_open(const char *out_path, int level, ds_gz_stream **out, ds_err *err);
 int ds_gz_stream_write(ds_gz_stream *g, const void *data, size_t len, ds_err *err);
+/* Once *cancel is set (from another thread), a write waiting for a worker fails at once
+ * ("cancelled") instead of waiting for the member being compressed. */
+void ds_gz_stream_set_cancel(ds_gz_stream *g, const atomic_bool *cancel);
 int ds_gz_stream_close(ds_gz_stream *g, bool ok, char digest[DS_DIGEST_LEN + 1], int64_t *size, ds_err *err);
 
 /* in_path (compression from; -1 = sniff) recompressed as `to` into out_path, in memory when it fits. */

@@ -11,6 +11,9 @@ static struct {
     uint64_t done, total;
 } task;
 static bool shown; /* something was reported since the last clear */
+static _Thread_local bool muted;
+
+void ds_progress_mute_thread(void) { muted = true; }
 
 void ds_progress_set_handler(ds_progress_handler fn, void *ud) {
     handler = fn;
@@ -19,7 +22,7 @@ void ds_progress_set_handler(ds_progress_handler fn, void *ud) {
     shown = false;
 }
 
-bool ds_progress_enabled(void) { return handler != NULL; }
+bool ds_progress_enabled(void) { return handler != NULL && !muted; }
 
 static void emit(ds_progress_kind kind, const char *text, uint64_t done, uint64_t total) {
     ds_progress_event ev = {.kind = kind, .text = text, .done = done, .total = total};
@@ -27,7 +30,7 @@ static void emit(ds_progress_kind kind, const char *text, uint64_t done, uint64_
 }
 
 void ds_progress(const char *fmt, ...) {
-    if (!handler) return;
+    if (!handler || muted) return;
     char line[512];
     va_list ap;
     va_start(ap, fmt);
@@ -39,7 +42,7 @@ void ds_progress(const char *fmt, ...) {
 }
 
 void ds_progress_task(uint64_t total, const char *fmt, ...) {
-    if (!handler) return;
+    if (!handler || muted) return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(task.label, sizeof task.label, fmt, ap);
@@ -51,25 +54,25 @@ void ds_progress_task(uint64_t total, const char *fmt, ...) {
     emit(DS_PROGRESS_BYTES, task.label, 0, total);
 }
 
-bool ds_progress_task_active(void) { return handler && task.active; }
+bool ds_progress_task_active(void) { return handler && !muted && task.active; }
 
 void ds_progress_bytes(uint64_t done) {
-    if (!handler || !task.active) return;
+    if (!handler || muted || !task.active) return;
     task.done = done;
     emit(DS_PROGRESS_BYTES, task.label, task.done, task.total);
 }
 
 void ds_progress_add(uint64_t n) {
-    if (!handler || !task.active) return;
+    if (!handler || muted || !task.active) return;
     ds_progress_bytes(task.done + n);
 }
 
 void ds_progress_total(uint64_t total) {
-    if (handler && task.active && !task.total) task.total = total;
+    if (handler && !muted && task.active && !task.total) task.total = total;
 }
 
 void ds_progress_done(void) {
-    if (!handler) return;
+    if (!handler || muted) return;
     task.active = false;
     if (shown) emit(DS_PROGRESS_CLEAR, "", 0, 0);
     shown = false;

@@ -23,6 +23,9 @@ typedef struct ds_progress_event {
 typedef void (*ds_progress_handler)(const ds_progress_event *ev, void *ud);
 /* Install (or with NULL remove) the one handler; the CLI does this once per run. */
 void ds_progress_set_handler(ds_progress_handler fn, void *ud);
+/* This thread reports nothing from now on (a background job beside the main thread's work:
+ * the one status line is the main thread's). */
+void ds_progress_mute_thread(void);
 /* True when a handler is installed (callers may skip work that only feeds progress). */
 bool ds_progress_enabled(void);
 

@@ -253,7 +253,7 @@ static void test_context_layer(void **state) {
     unlink(tar);
     /* The writer's kept tar is moved, not copied: gone from the work dir, the same bytes. */
     ds_layer_out kept = {0};
-    assert_int_equal(ds_layer_write_tree_keep_tar(tree, DS_COMPRESS_GZIP, work, NULL, NULL, true, &kept, &e), 0);
+    assert_int_equal(ds_layer_write_tree_with(tree, DS_COMPRESS_GZIP, work, &(ds_layer_write_opts){.keep_tar = true}, &kept, &e), 0);
     assert_int_equal(ds_build_context_layer(kept.blob_path, kept.tar_path, kept.diff_id, out, &e), 0);
     assert_int_equal(access(kept.tar_path, F_OK), -1);
     assert_int_equal(ds_sha256_file(tar, got, NULL, &e), 0);
@@ -267,6 +267,56 @@ static void test_context_layer(void **state) {
     assert_int_equal(ds_dir_empty(out), 1);
     ds_layer_out_free(&lo);
     free(tar); free(tree); free(work); free(out);
+}
+
+/* The candidate written on the job's thread is the one ds_candidate_make writes (same
+ * digests); a cancelled job stops without leaving a file; a cancel set before the write
+ * stops the layer writer at its first block, leaving nothing, and says so. */
+static void test_candidate_job(void **state) {
+    (void)state;
+    char big[70000];
+    for (size_t i = 0; i < sizeof big - 1; i++) big[i] = (char)('a' + (i * 7919) % 26);
+    big[sizeof big - 1] = 0;
+    put("/jtree/etc/hostname", "box\n");
+    put("/jtree/usr/share/big", big);
+    char *tree = ds_xasprintf("%s/jtree", tmp), *work = ds_xasprintf("%s/jwork", tmp);
+    ds_err e;
+    assert_int_equal(ds_mkdirs(work, 0755, &e), 0);
+    json_error_t je;
+    json_t *cfg = json_loads("{\"config\":{\"Cmd\":[\"/app\"]},\"created\":\"2024-01-01T00:00:00Z\"}", 0, &je);
+    ds_image img = {.config = cfg, .arch = "amd64", .os = "linux"};
+    snprintf(img.manifest_digest, sizeof img.manifest_digest, "sha256:%064d", 0);
+    ds_candidate direct, bg;
+    assert_int_equal(ds_candidate_make(&img, cfg, tree, "65532:65532", NULL, work, NULL, &direct, &e), 0);
+    ds_candidate_job *j = ds_candidate_job_start(&img, cfg, tree, "65532:65532", NULL, work, true);
+    assert_int_equal(ds_candidate_job_finish(j, &bg, &e), 0);
+    assert_string_equal(bg.layer_digest, direct.layer_digest);
+    assert_string_equal(bg.manifest_digest, direct.manifest_digest);
+    assert_true(bg.tar_path[0] && access(bg.tar_path, F_OK) == 0);
+    ds_candidate_clear(&direct);
+    ds_candidate_clear(&bg);
+    assert_int_equal(ds_dir_empty(work), 1);
+    /* Cancelled at once, and cancelled twice: freed with nothing left. */
+    j = ds_candidate_job_start(&img, cfg, tree, "0:0", "zstd", work, false);
+    ds_candidate_job_cancel(j);
+    ds_candidate_job_cancel(j);
+    ds_candidate_job_free(j);
+    ds_candidate_job_free(NULL);
+    ds_candidate_job_cancel(NULL);
+    assert_int_equal(ds_dir_empty(work), 1);
+    /* The layer writer itself, cancelled before it starts: fails, says why, leaves nothing. */
+    ds_compress kinds[] = {DS_COMPRESS_GZIP, DS_COMPRESS_ZSTD, DS_COMPRESS_NONE};
+    for (size_t k = 0; k < 3; k++) {
+        atomic_bool cancel = true, released = false;
+        ds_layer_out lo;
+        ds_layer_write_opts o = {.keep_tar = true, .cancel = &cancel, .released = &released};
+        assert_int_equal(ds_layer_write_tree_with(tree, kinds[k], work, &o, &lo, &e), -1);
+        assert_non_null(strstr(e.msg, "cancelled"));
+        assert_true(atomic_load(&released));
+        assert_int_equal(ds_dir_empty(work), 1);
+    }
+    json_decref(cfg);
+    free(tree); free(work);
 }
 
 static void test_project_file(void **state) {
@@ -331,7 +381,8 @@ static void test_ports(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_oci_config), cmocka_unit_test(test_expand),     cmocka_unit_test(test_users), cmocka_unit_test(test_exec_user),
-        cmocka_unit_test(test_seccomp),    cmocka_unit_test(test_dockerfile), cmocka_unit_test(test_context_layer), cmocka_unit_test(test_project_file),
+        cmocka_unit_test(test_seccomp),    cmocka_unit_test(test_dockerfile), cmocka_unit_test(test_context_layer), cmocka_unit_test(test_candidate_job),
+        cmocka_unit_test(test_project_file),
         cmocka_unit_test(test_ports),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -116,7 +116,7 @@ static void test_keep_tar(void **state) {
         ds_err e;
         write_layer(f, kinds[k], &plain);
         assert_null(plain.tar_path);
-        if (ds_layer_write_tree_keep_tar(f->tree, kinds[k], f->out, NULL, NULL, true, &kept, &e) != 0)
+        if (ds_layer_write_tree_with(f->tree, kinds[k], f->out, &(ds_layer_write_opts){.keep_tar = true}, &kept, &e) != 0)
             fail_msg("%s", e.msg);
         assert_string_equal(plain.digest, kept.digest);
         assert_string_equal(plain.diff_id, kept.diff_id);

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +78,34 @@ static void test_events_reach_the_handler(void **s) {
     assert_int_equal(r.done[3], 100);
     assert_int_equal(r.total[4], 100);
     assert_int_equal(r.kind[5], DS_PROGRESS_CLEAR);
+}
+
+/* A muted thread (a background job's) reports nothing; the main thread's reports still go. */
+static void *muted_reporter(void *arg) {
+    (void)arg;
+    ds_progress_mute_thread();
+    ds_progress("from the job");
+    ds_progress_task(10, "job task");
+    ds_progress_add(5);
+    ds_progress_done();
+    return (void *)(intptr_t)(ds_progress_enabled() || ds_progress_task_active());
+}
+
+static void test_muted_thread(void **s) {
+    (void)s;
+    rec r = {0};
+    ds_progress_set_handler(record, &r);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, muted_reporter, NULL), 0);
+    void *enabled_there;
+    pthread_join(th, &enabled_there);
+    assert_null(enabled_there);
+    assert_int_equal(r.n, 0);
+    assert_true(ds_progress_enabled());
+    ds_progress("from main");
+    ds_progress_set_handler(NULL, NULL);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.text[0], "from main");
 }
 
 static void test_format(void **s) {
@@ -184,6 +214,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_no_handler_is_silent),
         cmocka_unit_test(test_events_reach_the_handler),
+        cmocka_unit_test(test_muted_thread),
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_tmpdir_default_env_flag),
         cmocka_unit_test(test_atomic_write_names_the_path),
