@@ -173,12 +173,8 @@ int ds_closure_keep(ctx *x, const char *path, const char *reason, char **resolve
     if (resolved_out) *resolved_out = ds_xstrdup(r->real);
     if (ds_closure_skipped(r->real)) return 0;
     if (ds_pathmap_add(&x->c->keep, r->real, reason) && x->rule_bytes && S_ISREG(r->mode)) {
-        const ds_fentry *fe = x->c->src_scan ? ds_tree_find(&x->c->src_scan->tree, r->real) : NULL;
         struct stat st;
-        char *host = fe ? NULL : ds_xasprintf("%s%s", x->root, r->real);
-        if (fe) *x->rule_bytes += fe->size;
-        else if (lstat(host, &st) == 0) *x->rule_bytes += st.st_size;
-        free(host);
+        if (ds_srcscan_lstat(x->c->src_scan, x->root, r->real, &st) == 0) *x->rule_bytes += st.st_size;
     }
     return 1;
 }

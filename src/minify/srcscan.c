@@ -48,20 +48,19 @@ static void fill_stat(const ds_fentry *fe, struct stat *st) {
     st->st_nlink = fe->nlink;
 }
 
-int ds_srcscan_lstat(const ds_srcscan *s, const char *root, const char *real, struct stat *st) {
-    const ds_fentry *fe = s ? ds_tree_find(&s->tree, real) : NULL;
-    if (fe) { fill_stat(fe, st); return 0; }
-    char *h = ds_xasprintf("%s%s", root, strcmp(real, "/") ? real : "");
-    int r = lstat(h, st);
-    free(h);
-    return r;
-}
-
 static int seen_in_walk(void *ud, const char *real, struct stat *st) {
     const ds_fentry *fe = ds_tree_find(&((const ds_srcscan *)ud)->tree, real);
     if (!fe) return -1;
     fill_stat(fe, st);
     return 0;
+}
+
+int ds_srcscan_lstat(const ds_srcscan *s, const char *root, const char *real, struct stat *st) {
+    if (s && seen_in_walk((void *)s, real, st) == 0) return 0;
+    char *h = ds_xasprintf("%s%s", root, strcmp(real, "/") ? real : "");
+    int r = lstat(h, st);
+    free(h);
+    return r;
 }
 
 void ds_srcscan_attach(const ds_srcscan *s, ds_root *r) {

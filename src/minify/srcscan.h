@@ -23,14 +23,14 @@ typedef struct ds_srcscan {
  * error; only the walk itself fails (-1, err naming root). *out is freed with ds_srcscan_free. */
 int ds_srcscan_load(const char *root, ds_srcscan **out, ds_err *err);
 void ds_srcscan_free(ds_srcscan *s);
-/* ds_root_entry (r: s->root's cached lookup) with the lstat the walk took, when it saw the
- * entry: no syscall for it (st may be NULL; mode, size, owners, inode and links are set). */
 /* lstat of the canonical in-image path `real` (no symlink in it) under root: the walk's, when
  * it saw the entry (s may be NULL), else lstat(2). The build's source is an overlay of store
  * layers, where every lstat is a lookup through each layer; the walk took them all once. */
 int ds_srcscan_lstat(const ds_srcscan *s, const char *root, const char *real, struct stat *st);
 /* r's lookups (a ds_root opened on the same root) take what the walk saw, without a syscall. */
 void ds_srcscan_attach(const ds_srcscan *s, ds_root *r);
+/* ds_root_entry (r: s->root's cached lookup) with the lstat the walk took, when it saw the
+ * entry: no syscall for it (st may be NULL; mode, size, owners, inode and links are set). */
 char *ds_srcscan_entry(const ds_srcscan *s, ds_root *r, const char *path, struct stat *st);
 
 #endif
