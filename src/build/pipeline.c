@@ -345,6 +345,21 @@ closure:
             if (nonroot && phase == 0) user_why = "nonroot passed every test";
             else if (nonroot) user_why = caps_why;
             else if (try_nonroot) user_why = fallback_why;
+        } else if (nonroot && phase == 0 && suid != 0) {
+            /* The source runs as a user that is not root: nonroot lacks none of its privileges
+             * (a bind it could make, it made in the trace under the same runtime, and a file
+             * capability stays on the program's inode), only its access to that user's own
+             * files (PostgreSQL's 0700 data directory and 0600 config). Straight to the
+             * source's user, without a traced run first: a file the candidate lacks fails as
+             * that user too, and is named then by the same traced run. */
+            char *d = describe(&c, step_at(&c, &rr));
+            free(fallback_why);
+            fallback_why = ds_xasprintf("as nonroot (65532) %s: using the source's user %s (not root: nonroot "
+                                        "has no privilege it lacks, only no access to its files)", d, src_user);
+            free(d);
+            ds_build_note(&c, "%s", fallback_why);
+            ds_run_result_clear(&rr);
+            phase = 2;
         } else if (nonroot) {
             /* Missing files fail as any user: name them now instead of a pointless retry as the
              * source's user. Only a failure with nothing missing (a privilege nonroot lacks,

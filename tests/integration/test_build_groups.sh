@@ -32,6 +32,8 @@ for rt in "${runtimes[@]}"; do
     "$(jq '[.tests[] | select(.command | test("proc")) | select(.passed)] | length' "$T/rep-$rt/report.json" 2>/dev/null)"
   check_eq "$rt: nonroot cannot read the site: back to the source's user, by name" "web" \
     "$(jq -r .user "$T/rep-$rt/report.json" 2>/dev/null)"
+  check_eq "$rt: the source's user is not root: verified as it straight after nonroot, no traced run between" \
+    "0 true" "$(jq -r '"\([.tests[] | select(.stage == "diagnose")] | length) \(.user_reason | test("not root"))"' "$T/rep-$rt/report.json" 2>/dev/null)"
 done
 [ -s "$T/digest-runc" ] && [ -s "$T/digest-crun" ] && \
   check_eq "runc and crun: same image" "$(cat "$T/digest-runc")" "$(cat "$T/digest-crun")"

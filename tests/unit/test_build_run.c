@@ -13,6 +13,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 #include "build/build_int.h"
+#include "image/image.h"
+#include "util/digest.h"
 #include "util/fsutil.h"
 
 static char *tmp;
@@ -24,6 +26,7 @@ typedef struct need {
     const char *paths[4];
     int from_run;
     bool root_only;      /* "denied" unless the run user is root */
+    uint32_t owner_uid;  /* not 0: "denied" unless the run user is root or this uid (its files) */
     /* "denied" unless the run user is root or /app/run has cap_net_bind_service (with_cap:
      * denied even then); the sensor logs the refused bind of /app/run to port 80. */
     bool bind80, cap_not_enough;
@@ -72,6 +75,7 @@ static int fake_start(void *ctx, const ds_run_spec *spec, void **h, ds_err *err)
                                                    "ops", "open", "ok", 1));
         }
         if (n->root_only && spec->uid != 0 && !strcmp(st, "ok")) st = "denied";
+        if (n->owner_uid && spec->uid != 0 && spec->uid != n->owner_uid && !strcmp(st, "ok")) st = "denied";
         if (n->bind80 && spec->uid != 0 && !strcmp(st, "ok")) {
             char *host = ds_xasprintf("%s/app/run", spec->rootfs);
             unsigned char v[32];
@@ -329,6 +333,103 @@ static void test_verify_fails(void **state) {
     run_free(&r);
 }
 
+/* Writes blob text into the layout dir; its digest in dg. */
+static void put_blob(const char *dir, const char *text, char dg[DS_DIGEST_LEN + 1]) {
+    ds_sha256_buf(text, strlen(text), dg);
+    char *p = ds_xasprintf("%s/blobs/sha256/%s", dir, dg + 7);
+    ds_err e;
+    assert_int_equal(ds_write_file_atomic(p, text, strlen(text), 0644, &e), 0);
+    free(p);
+}
+
+/* The fixture's rootfs as an OCI layout whose config runs it as user: "oci:DIR:v1". */
+static char *oci_source_as(const char *name, const char *user) {
+    ds_err e = {0};
+    ds_image *img = NULL;
+    char *src = ds_xasprintf("rootfs:%s/src", tmp), *dir = ds_xasprintf("%s/%s-src", tmp, name);
+    char *ref = ds_xasprintf("oci:%s:v1", dir);
+    assert_int_equal(ds_image_open(src, NULL, &img, &e), 0);
+    ds_opts o;
+    ds_opts_init(&o);
+    char dg[DS_DIGEST_LEN + 1];
+    if (ds_image_copy(img, ref, &o, dg, &e) < 0) fail_msg("%s: %s", ref, e.msg);
+    ds_image_close(img);
+    /* index -> manifest -> config: the config gets User, the manifest its new digest. */
+    json_error_t je;
+    char *ip = ds_xasprintf("%s/index.json", dir);
+    json_t *idx = json_load_file(ip, 0, &je);
+    json_t *md = json_array_get(json_object_get(idx, "manifests"), 0);
+    char *mp = ds_xasprintf("%s/blobs/sha256/%s", dir, json_string_value(json_object_get(md, "digest")) + 7);
+    json_t *man = json_load_file(mp, 0, &je);
+    json_t *cd = json_object_get(man, "config");
+    char *cp = ds_xasprintf("%s/blobs/sha256/%s", dir, json_string_value(json_object_get(cd, "digest")) + 7);
+    json_t *cfg = json_load_file(cp, 0, &je);
+    assert_non_null(cfg);
+    json_t *inner = json_object_get(cfg, "config");
+    if (!inner) json_object_set_new(cfg, "config", inner = json_object());
+    json_object_set_new(inner, "User", json_string(user));
+    char *ct = json_dumps(cfg, JSON_COMPACT);
+    put_blob(dir, ct, dg);
+    json_object_set_new(cd, "digest", json_string(dg));
+    json_object_set_new(cd, "size", json_integer((json_int_t)strlen(ct)));
+    char *mt = json_dumps(man, JSON_COMPACT);
+    put_blob(dir, mt, dg);
+    json_object_set_new(md, "digest", json_string(dg));
+    json_object_set_new(md, "size", json_integer((json_int_t)strlen(mt)));
+    assert_int_equal(json_dump_file(idx, ip, JSON_COMPACT), 0);
+    free(ct); free(mt);
+    json_decref(cfg); json_decref(man); json_decref(idx);
+    free(ip); free(mp); free(cp); free(src); free(dir);
+    return ref;
+}
+
+/* The source runs as a user that is not root, and nonroot cannot read that user's files:
+ * straight to the source's user, without a traced run first (nonroot lacks no privilege of
+ * a non-root user, only access to its files). */
+static void test_nonroot_retry_nonroot_source(void **state) {
+    fake f = {.needs = {{.status = "st-u", .paths = {"/app/data/a.txt"}, .owner_uid = 1500}}, .n_needs = 1};
+    run r;
+    run_init(&r, "retry-user");
+    free(r.src);
+    r.src = oci_source_as("retry-user", "1500:1500");
+    r.o.src = r.src;
+    r.tests[0] = ds_xasprintf("grep -qx ok %s/st-u", tmp);
+    r.o.tests = r.tests;
+    r.o.n_tests = 1;
+    assert_int_equal(run_go(&r, &f), 0);
+    assert_int_equal(r.res->outcome, DS_BUILD_WRITTEN);
+    assert_int_equal(f.starts, 3); /* trace as 1500, verify as nonroot, verify as 1500: no diagnose */
+    assert_int_equal(f.uids[0], 1500);
+    assert_int_equal(f.uids[1], 65532);
+    assert_int_equal(f.uids[2], 1500);
+    assert_string_equal(r.res->user, "1500:1500");
+    assert_non_null(strstr(rep_str(&r, "user_reason"), "using the source's user 1500:1500 (not root"));
+    assert_null(strstr(r.s.notes, "tracing it to tell missing files"));
+    assert_true(dst_exists(&r));
+    run_free(&r);
+}
+
+/* A file missing as a non-root source's user too: named by the traced run after that user's
+ * verify failed (one traced run, as for a root source). */
+static void test_missing_nonroot_source(void **state) {
+    fake f = {.needs = {{.status = "st-m", .paths = {"/app/data/b.txt"}, .from_run = 1}}, .n_needs = 1};
+    run r;
+    run_init(&r, "missing-user");
+    free(r.src);
+    r.src = oci_source_as("missing-user", "1500:1500");
+    r.o.src = r.src;
+    r.tests[0] = ds_xasprintf("test \"$DISTILL_STAGE\" = trace || grep -qx ok %s/st-m", tmp);
+    r.o.tests = r.tests;
+    r.o.n_tests = 1;
+    assert_int_equal(run_go(&r, &f), 0);
+    assert_int_equal(r.res->outcome, DS_BUILD_CANDIDATE_FAILED);
+    assert_false(dst_exists(&r));
+    assert_int_equal(f.starts, 4); /* trace, verify as nonroot, verify as 1500, diagnose */
+    assert_int_equal(r.res->n_missing, 1);
+    assert_string_equal(r.res->missing[0], "/app/data/b.txt");
+    run_free(&r);
+}
+
 /* A privilege nonroot lacks (nothing missing): retried as the source's user, which passes. */
 static void test_nonroot_retry(void **state) {
     fake f = {.needs = {{.status = "st-r", .paths = {"/app/data/a.txt"}, .root_only = true}}, .n_needs = 1};
@@ -483,7 +584,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_written),      cmocka_unit_test(test_verify_fails), cmocka_unit_test(test_nonroot_retry),
         cmocka_unit_test(test_check),        cmocka_unit_test(test_timeout),      cmocka_unit_test(test_never_ready),
-        cmocka_unit_test(test_bind_cap),
+        cmocka_unit_test(test_bind_cap),     cmocka_unit_test(test_nonroot_retry_nonroot_source),
+        cmocka_unit_test(test_missing_nonroot_source),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
