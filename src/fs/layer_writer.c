@@ -270,7 +270,7 @@ static int write_entries(struct archive *a, int rootfd, const char *root, tree_l
 
 /* ---- compression ---------------------------------------------------------- */
 
-/* The tar compressed into a temp blob in out_dir by util/compress (gzip in 16 MiB members
+/* The tar compressed into a temp blob in out_dir by util/compress (gzip in 4 MiB members
  * on every core, zstd with its workers): the same bytes whatever the core count. */
 static int compress_tar(const char *tar_path, ds_compress compress, const char *out_dir, ds_layer_out *out,
                         ds_err *err) {

@@ -257,12 +257,11 @@ int ds_decompress_file(const char *in_path, int kind, const char *out_path,
     return sink_close(&s, rc == 0, digest, size, err);
 }
 
-/* gzip: the input cut in 16 MiB pieces, each compressed by libdeflate on its own thread into
- * its own gzip member. The pieces do not depend on the core count, so the output is the same
- * everywhere. Level 4 for copies (smaller than gzip -6 here and several times faster), 6 for
- * the layers distill writes (3% smaller again: they are what gets pushed and pulled).
- * Concatenated members are one valid gzip stream (RFC 1952), as pigz writes. */
-enum { GZ_CHUNK = 16u << 20, GZ_MAX_THREADS = 8 };
+/* gzip: the input cut in DS_GZ_MEMBER pieces, each compressed by libdeflate on its own thread
+ * into its own gzip member. The pieces do not depend on the core count, so the output is the
+ * same everywhere (levels: compress.h). Concatenated members are one valid gzip stream
+ * (RFC 1952), as pigz writes. */
+enum { GZ_CHUNK = DS_GZ_MEMBER, GZ_MAX_THREADS = 8 };
 typedef struct { const unsigned char *in; size_t in_len; unsigned char *out; size_t out_len, cap; int level; } gz_job;
 
 static void *gz_worker(void *arg) {
