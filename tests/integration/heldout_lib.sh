@@ -11,6 +11,7 @@ build() {
   local label=$1 img=$2 level=$3 test=$4 out=$T/$1-$3
   shift 4
   mkdir -p "$out"
+  sync # the previous build's and podman's writeback is not this build's time
   local t0=$(date +%s.%N)
   "$DISTILL" build "oci:$img:latest" "oci:$out/img:v1" --keep-level "$level" --test "$test" \
     --out-dir "$out/rep" -q "$@" >"$out.digest" 2>"$out.err"
