@@ -66,6 +66,14 @@ void ds_run_result_clear(ds_run_result *rr);
  * and the candidate lacks, into res->missing (missing_known false when it could not be traced). */
 void ds_build_diagnose(ds_bctx *c, const char *cand_tree, const char *user);
 
+/* nonroot_refused.c: the first regular file the traced app opened that nonroot (65532:65532, no
+ * supplementary group) could not read in the candidate: kept, not among the paths the
+ * candidate gives the run user (what the app wrote), readable neither by "other" nor as
+ * 65532's. NULL when there is none (malloc'd). A guess, made before any candidate runs,
+ * that the nonroot verify of a source with a non-root user will fail. */
+char *ds_build_nonroot_refused(const char *root, const ds_srcscan *scan, const ds_trace *trace,
+                               const ds_closure *clo);
+
 /* bind_caps.c: keep the diagnose trace's refused binds (c->denied); give each of those programs
  * cap_net_bind_service in cand_tree and move them to res->filecaps; free c->denied. */
 void ds_build_denied_binds_take(ds_bctx *c, const ds_trace *t);

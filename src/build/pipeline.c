@@ -11,6 +11,7 @@
 #include "harden/harden.h"
 #include "image/blob.h"
 #include "minify/minify.h"
+#include "util/bg_rmtree.h"
 #include "util/fsutil.h"
 
 static const char *const stage_names[DS_STAGE_COUNT] = {"open",      "unpack", "trace", "closure",
@@ -125,6 +126,32 @@ static int harden_candidate(ds_bctx *c, const char *tree, const ds_closure *clo,
     return 0;
 }
 
+/* A layer job whose tree is not published: cancelled (back once the tree is no longer read),
+ * kept in old until its threads are done. */
+static void retire_job(ds_candidate_job **job, ds_candidate_job ***old, size_t *n_old) {
+    if (!*job) return;
+    ds_candidate_job_cancel(*job);
+    *old = ds_xrealloc(*old, (*n_old + 1) * sizeof **old);
+    (*old)[(*n_old)++] = *job;
+    *job = NULL;
+}
+
+/* The source user's candidate written ahead (its tree, its layer job) and not used: gone. */
+static void drop_ahead(char **tree, ds_candidate_job **job, ds_candidate_job ***old, size_t *n_old) {
+    retire_job(job, old, n_old);
+    if (*tree) ds_rmtree(*tree, &(ds_err){0});
+    free(*tree);
+    *tree = NULL;
+}
+
+/* The run user as the result's config spells it: the source's user by its own spelling when
+ * going back to it, so a runtime gives it the supplementary groups of its name, as for the
+ * source (a numeric uid:gid gets none). */
+static void user_text(char *buf, size_t n, bool source_spelling, const char *src_user, uint32_t uid, uint32_t gid) {
+    snprintf(buf, n, "%u:%u", uid, gid);
+    if (source_spelling && src_user && *src_user && strlen(src_user) < n) snprintf(buf, n, "%s", src_user);
+}
+
 int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_build_events *ev,
                       ds_build_result **out, ds_err *err) {
     *out = NULL;
@@ -144,6 +171,11 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
      * their threads are done. */
     ds_candidate_job *cjob = NULL, **old_jobs = NULL;
     size_t n_old_jobs = 0;
+    /* The source user's candidate, written beside nonroot's when nonroot looks sure to fail
+     * (ds_build_nonroot_refused), and its layer job, started before nonroot's verify. */
+    char *ahead_tree = NULL;
+    ds_candidate_job *ahead_job = NULL;
+    ds_bg_rmtree *tree_gone = NULL; /* nonroot's tree, removed while the source user's is verified */
     int n_trees = 0; /* candidate trees written, across the entry point fallback's second closure too */
     ds_run_result rr = {.failed = -1};
     ds_store_view sview = DS_STORE_VIEW_INIT; /* the source tree, when it comes from the layer store */
@@ -222,6 +254,7 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
 
     /* 4. closure */
 closure:
+    drop_ahead(&ahead_tree, &ahead_job, &old_jobs, &n_old_jobs); /* written for the closure before */
     stage(&c, DS_STAGE_CLOSURE, "computing what the app needs");
     int level = ds_keep_level_parse(o->keep_level ? o->keep_level : "package");
     if (level < 0) { ds_fail(err, "--keep-level: package or file, got %s", o->keep_level); goto fail; }
@@ -264,12 +297,12 @@ closure:
         bool nonroot = try_nonroot && phase < 2;
         if (try_nonroot && phase == 2) { vuid = suid; vgid = sgid; }
         if (nonroot) { vuid = vgid = DS_NONROOT_UID; }
-        snprintf(res->user, sizeof res->user, "%u:%u", vuid, vgid);
-        /* Back to the source's user: its own spelling, so a runtime gives it the supplementary
-         * groups of its name, as for the source (a numeric uid:gid gets none). */
-        if (try_nonroot && phase == 2 && src_user && *src_user && strlen(src_user) < sizeof res->user)
-            snprintf(res->user, sizeof res->user, "%s", src_user);
+        user_text(res->user, sizeof res->user, try_nonroot && phase == 2, src_user, vuid, vgid);
         stage(&c, DS_STAGE_CANDIDATE, "writing the minimal tree");
+        /* The source user's tree written ahead serves only the retry as that user after nonroot
+         * failed, with the same closure. */
+        bool use_ahead = ahead_tree && phase == 2 && tree_phase == 0;
+        if (!use_ahead) drop_ahead(&ahead_tree, &ahead_job, &old_jobs, &n_old_jobs);
         ds_user_setup us = {.add_nonroot = vuid == DS_NONROOT_UID, .chown_written = vuid != 0,
                             .chown_uid = vuid, .chown_gid = vgid};
         /* Kept files as hard links to the source's own inodes: the runs see the tree through an
@@ -284,8 +317,16 @@ closure:
          * Not after phase 1's file capability, --harden or a baked entry point, which changed
          * files in it, nor for a closure computed again (tree_phase -1). */
         int wr = 1;
-        if (cand_tree && phase == 2 && tree_phase == 0 && !o->harden && !ds_ep_bakes(&c))
+        if (use_ahead) {
+            ds_bg_rmtree_join(tree_gone);
+            tree_gone = ds_bg_rmtree_start(cand_tree);
+            free(cand_tree);
+            cand_tree = ahead_tree;
+            ahead_tree = NULL;
+            wr = 0;
+        } else if (cand_tree && phase == 2 && tree_phase == 0 && !o->harden && !ds_ep_bakes(&c)) {
             wr = ds_closure_retarget_tree(c.rootfs, clo, &tree_us, &us, cand_tree, err);
+        }
         if (wr < 0) goto fail;
         if (wr > 0) {
             /* The previous attempt's tree goes only after this one is written: on ext4 without
@@ -310,19 +351,53 @@ closure:
         /* After the tree's chowns, which would clear a file capability, and after --harden,
          * whose file-capability rule would remove it. */
         if (phase == 1 && ds_build_bind_caps_apply(&c, cand_tree, err) < 0) goto fail;
+        /* A source with a user who is not root goes back to that user when nonroot fails (no
+         * traced run between). When the app read a file nonroot cannot, that is all but sure:
+         * that user's tree is written too, and its layer is compressed during nonroot's verify
+         * (for PostgreSQL, whose 130 MB layer takes longer than its verify runs, that is what
+         * the build waited for). Not where the retry writes a tree afresh (--harden, a baked
+         * entry point). */
+        if (try_nonroot && phase == 0 && suid != 0 && tree_phase == 0 && !ahead_tree && !o->harden &&
+            !ds_ep_bakes(&c)) {
+            char *refused = ds_build_nonroot_refused(c.rootfs, c.scan, ctrace, clo);
+            if (refused) {
+                ds_user_setup aus = {.chown_written = true, .chown_uid = suid, .chown_gid = sgid,
+                                     .link_from = us.link_from};
+                ahead_tree = ds_xasprintf("%s/candidate-%d", c.work, n_trees++);
+                /* nonroot's tree cloned (hard links) and retargeted, as the retry would in place */
+                int ar = ds_closure_clone_tree(clo, cand_tree, ahead_tree, err);
+                if (ar == 0) ar = ds_closure_retarget_tree(c.rootfs, clo, &us, &aus, ahead_tree, err);
+                if (ar > 0) {
+                    ds_rmtree(ahead_tree, &(ds_err){0});
+                    ar = ds_closure_write_tree(c.rootfs, clo, &aus, ahead_tree, err);
+                }
+                free(refused);
+                if (ar < 0) goto fail;
+                char auser[sizeof res->user];
+                user_text(auser, sizeof auser, true, src_user, suid, sgid);
+                ahead_job = ds_candidate_job_start(c.img, rconfig, ahead_tree, auser, o->topts.compress, c.work,
+                                                   o->out_dir != NULL);
+            }
+        }
         stage_end(&c, DS_STAGE_CANDIDATE);
         stage(&c, DS_STAGE_VERIFY, "running the candidate with the same tests");
-        cjob = ds_candidate_job_start(c.img, rconfig, cand_tree, res->user, o->topts.compress, c.work,
-                                      o->out_dir != NULL);
+        if (use_ahead) { /* compressed since nonroot's verify began */
+            cjob = ahead_job;
+            ahead_job = NULL;
+        } else if (!ahead_job) {
+            cjob = ds_candidate_job_start(c.img, rconfig, cand_tree, res->user, o->topts.compress, c.work,
+                                          o->out_dir != NULL);
+        }
         if (ds_build_run_app(&c, cand_tree, res->user, false, "verify", o->seccomp_verify ? seccomp : NULL, &rr,
                              err) < 0)
             goto fail;
         stage_end(&c, DS_STAGE_VERIFY);
         if (rr.failures) { /* the tree changes (or is traced) next: its layer is not needed */
-            ds_candidate_job_cancel(cjob);
-            old_jobs = ds_xrealloc(old_jobs, (n_old_jobs + 1) * sizeof *old_jobs);
-            old_jobs[n_old_jobs++] = cjob;
-            cjob = NULL;
+            retire_job(&cjob, &old_jobs, &n_old_jobs);
+        } else if (!cjob) { /* nonroot passed after all: its layer, now */
+            drop_ahead(&ahead_tree, &ahead_job, &old_jobs, &n_old_jobs);
+            cjob = ds_candidate_job_start(c.img, rconfig, cand_tree, res->user, o->topts.compress, c.work,
+                                          o->out_dir != NULL);
         }
         if (rr.failures && clo->n_absent_shells && !shells_back) {
             /* Left out a shell the app ran only for programs the image lacks: that guess failed. */
@@ -468,6 +543,9 @@ fail:
 done:
     /* Before the tree and the work dir go. */
     ds_candidate_job_free(cjob);
+    ds_candidate_job_free(ahead_job);
+    free(ahead_tree);
+    ds_bg_rmtree_join(tree_gone);
     for (size_t i = 0; i < n_old_jobs; i++) ds_candidate_job_free(old_jobs[i]);
     free(old_jobs);
     ds_run_result_clear(&rr);

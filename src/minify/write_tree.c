@@ -1,5 +1,6 @@
 /* Writing the kept paths out as a new tree: modes, numeric owners, times, xattrs
  * and hard links as in the source; then the run user and /tmp. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -338,4 +339,123 @@ out:
     for (size_t k = 0; k < n_links; k++) free(links[k].dst);
     free(links);
     return rc;
+}
+
+/* ds_closure_clone_tree's walk: directory fds, names relative to them (one path component
+ * per syscall), the image path only to look up what the app wrote. */
+typedef struct {
+    const char *from, *dst;
+    ds_strmap written;
+    hl *copies; /* written files with more than one link: their first copy */
+    size_t n_copies;
+    char rel[4096];
+    ds_err *err;
+} clone_ctx;
+
+/* A directory's owner, mode and xattrs, fd to fd (chmod after chown: setgid stays). */
+static int clone_dir_meta(int sfd, int dfd, const struct stat *st, ds_err *err, const char *rel) {
+    if (fchown(dfd, st->st_uid, st->st_gid) < 0 && errno != EPERM) return ds_fail_errno(err, "chown %s", rel);
+    fchmod(dfd, st->st_mode & 07777);
+    char names[4096];
+    ssize_t n = flistxattr(sfd, names, sizeof names);
+    for (ssize_t off = 0; n > 0 && off < n; off += (ssize_t)strlen(names + off) + 1) {
+        char val[4096];
+        ssize_t vl = fgetxattr(sfd, names + off, val, sizeof val);
+        if (vl >= 0) fsetxattr(dfd, names + off, val, (size_t)vl, 0);
+    }
+    return 0;
+}
+
+/* A copy of what the app wrote (the retarget chowns it: not from's inode), by path. */
+static int clone_written(clone_ctx *x, const char *rel) {
+    char *s = ds_xasprintf("%s%s", x->from, rel), *d = ds_xasprintf("%s%s", x->dst, rel);
+    struct stat st;
+    int r = lstat(s, &st) < 0 ? ds_fail_errno(x->err, "lstat %s", s) : 0;
+    const char *first = NULL;
+    for (size_t k = 0; r == 0 && st.st_nlink > 1 && k < x->n_copies && !first; k++)
+        if (x->copies[k].dev == st.st_dev && x->copies[k].ino == st.st_ino) first = x->copies[k].dst;
+    if (r == 0 && first) {
+        if (link(first, d) < 0) r = ds_fail_errno(x->err, "link %s", d);
+    } else if (r == 0) {
+        if (S_ISREG(st.st_mode)) r = copy_data(s, d, st.st_mode, x->err);
+        else if (S_ISLNK(st.st_mode)) r = copy_symlink(s, d, x->err);
+        else if (mkfifo(d, st.st_mode & 07777) < 0) r = ds_fail_errno(x->err, "mkfifo %s", d);
+        if (r == 0) r = copy_meta(s, d, &st, x->err);
+        if (r == 0 && st.st_nlink > 1) {
+            x->copies = ds_xrealloc(x->copies, (x->n_copies + 1) * sizeof *x->copies);
+            x->copies[x->n_copies++] = (hl){st.st_dev, st.st_ino, ds_xstrdup(d), false};
+        }
+    }
+    free(s); free(d);
+    return r;
+}
+
+/* The entries of directory sfd into dfd (x->rel: its image path, "" for the root). */
+static int clone_dir(clone_ctx *x, int sfd, int dfd) {
+    int lfd = dup(sfd);
+    DIR *d = lfd < 0 ? NULL : fdopendir(lfd);
+    if (!d) {
+        if (lfd >= 0) close(lfd);
+        return ds_fail_errno(x->err, "opendir %s%s", x->from, x->rel);
+    }
+    size_t base = strlen(x->rel);
+    int r = 0;
+    struct dirent *de;
+    while (r == 0 && (de = readdir(d))) {
+        const char *n = de->d_name;
+        if (!strcmp(n, ".") || !strcmp(n, "..")) continue;
+        if (base + 1 + strlen(n) >= sizeof x->rel) { r = ds_fail(x->err, "%s/%s: path too long", x->rel, n); break; }
+        x->rel[base] = '/';
+        strcpy(x->rel + base + 1, n);
+        unsigned char type = de->d_type;
+        struct stat st;
+        if (type == DT_UNKNOWN) {
+            if (fstatat(sfd, n, &st, AT_SYMLINK_NOFOLLOW) < 0) { r = ds_fail_errno(x->err, "lstat %s", x->rel); break; }
+            type = S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
+        }
+        if (type == DT_DIR) {
+            int cs = openat(sfd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), cd = -1;
+            if (cs < 0 || fstat(cs, &st) < 0) r = ds_fail_errno(x->err, "open %s%s", x->from, x->rel);
+            else if (mkdirat(dfd, n, st.st_mode & 07777) < 0) r = ds_fail_errno(x->err, "mkdir %s%s", x->dst, x->rel);
+            else if ((cd = openat(dfd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+                r = ds_fail_errno(x->err, "open %s%s", x->dst, x->rel);
+            if (r == 0) r = clone_dir_meta(cs, cd, &st, x->err, x->rel);
+            if (r == 0) r = clone_dir(x, cs, cd);
+            if (cs >= 0) close(cs);
+            if (cd >= 0) close(cd);
+        } else if (ds_strmap_has(&x->written, x->rel)) {
+            r = clone_written(x, x->rel);
+        } else if (linkat(sfd, n, dfd, n, 0) < 0) { /* the same inode: nothing changes it */
+            r = ds_fail_errno(x->err, "link %s%s", x->dst, x->rel);
+        }
+    }
+    x->rel[base] = 0;
+    closedir(d);
+    return r;
+}
+
+int ds_closure_clone_tree(const ds_closure *c, const char *from_root, const char *dst_root, ds_err *err) {
+    int sfd = open(from_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), dfd = -1;
+    struct stat st;
+    if (sfd < 0 || fstat(sfd, &st) < 0) {
+        if (sfd >= 0) close(sfd);
+        return ds_fail_errno(err, "%s", from_root);
+    }
+    int mr = ds_mkdirs(dst_root, 0755, err);
+    if (mr == 0 && (dfd = open(dst_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) mr = ds_fail_errno(err, "%s", dst_root);
+    if (mr < 0) {
+        close(sfd);
+        return -1;
+    }
+    clone_ctx x = {.from = from_root, .dst = dst_root, .err = err};
+    ds_strmap_init(&x.written);
+    for (size_t i = 0; i < c->n_written; i++) ds_strmap_put(&x.written, c->written[i], NULL);
+    int r = clone_dir_meta(sfd, dfd, &st, err, "/");
+    if (r == 0) r = clone_dir(&x, sfd, dfd);
+    close(sfd);
+    close(dfd);
+    for (size_t k = 0; k < x.n_copies; k++) free(x.copies[k].dst);
+    free(x.copies);
+    ds_strmap_free(&x.written, NULL);
+    return r;
 }

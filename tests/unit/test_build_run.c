@@ -409,6 +409,50 @@ static void test_nonroot_retry_nonroot_source(void **state) {
     run_free(&r);
 }
 
+/* The app read a file only the source's user (not root) may read: nonroot is sure to fail,
+ * so that user's candidate is written beside nonroot's (a clone, retargeted) and its layer
+ * made during nonroot's verify; nonroot's tree goes, the clone is what is published. */
+static void test_nonroot_refused_ahead(void **state) {
+    if (geteuid() != 0) fail_msg("needs root: the source's file is owned by uid 1500");
+    char *a = ds_xasprintf("%s/src/app/data/a.txt", tmp);
+    assert_int_equal(chown(a, 1500, 1500), 0);
+    assert_int_equal(chmod(a, 0600), 0);
+    fake f = {.needs = {{.status = "st-v", .paths = {"/app/data/a.txt"}, .owner_uid = 1500}}, .n_needs = 1};
+    run r;
+    run_init(&r, "ahead");
+    free(r.src);
+    r.src = oci_source_as("ahead", "1500:1500");
+    assert_int_equal(chown(a, 0, 0), 0);
+    assert_int_equal(chmod(a, 0644), 0);
+    r.o.src = r.src;
+    r.o.keep_work = true;
+    r.tests[0] = ds_xasprintf("grep -qx ok %s/st-v", tmp);
+    r.o.tests = r.tests;
+    r.o.n_tests = 1;
+    assert_int_equal(run_go(&r, &f), 0);
+    assert_int_equal(r.res->outcome, DS_BUILD_WRITTEN);
+    assert_int_equal(f.starts, 3);
+    assert_int_equal(f.uids[1], 65532);
+    assert_int_equal(f.uids[2], 1500);
+    assert_string_equal(r.res->user, "1500:1500");
+    const char *k = strstr(r.s.notes, "work directory kept: ");
+    assert_non_null(k);
+    char *work = ds_xstrndup(k + 21, strcspn(k + 21, "\n"));
+    char *c0 = ds_xasprintf("%s/candidate-0", work), *c1 = ds_xasprintf("%s/candidate-1", work);
+    char *c1a = ds_xasprintf("%s/candidate-1/app/data/a.txt", work);
+    assert_false(ds_exists(c0)); /* nonroot's, removed */
+    assert_true(ds_exists(c1));
+    struct stat st;
+    assert_int_equal(lstat(c1a, &st), 0);
+    assert_int_equal(st.st_uid, 1500);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    assert_true(dst_exists(&r));
+    ds_err e;
+    ds_rmtree(work, &e);
+    free(work); free(c0); free(c1); free(c1a); free(a);
+    run_free(&r);
+}
+
 /* A file missing as a non-root source's user too: named by the traced run after that user's
  * verify failed (one traced run, as for a root source). */
 static void test_missing_nonroot_source(void **state) {
@@ -585,7 +629,7 @@ int main(void) {
         cmocka_unit_test(test_written),      cmocka_unit_test(test_verify_fails), cmocka_unit_test(test_nonroot_retry),
         cmocka_unit_test(test_check),        cmocka_unit_test(test_timeout),      cmocka_unit_test(test_never_ready),
         cmocka_unit_test(test_bind_cap),     cmocka_unit_test(test_nonroot_retry_nonroot_source),
-        cmocka_unit_test(test_missing_nonroot_source),
+        cmocka_unit_test(test_missing_nonroot_source), cmocka_unit_test(test_nonroot_refused_ahead),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

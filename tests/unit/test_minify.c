@@ -296,6 +296,52 @@ static void test_retarget_tree(void **state) {
     ds_trace_free(t);
 }
 
+/* A clone of the nonroot tree, retargeted, is the tree written afresh for the other user (same
+ * layer), while the nonroot tree is untouched: the clone's entries are its inodes, except what
+ * the app wrote (chowned by the retarget: copies). */
+static void test_clone_tree(void **state) {
+    (void)state;
+    ds_trace *t = trace();
+    ds_closure *c = app_closure(t);
+    ds_err e = {0};
+    const char *from[] = {root, NULL};
+    ds_user_setup nonroot = {.add_nonroot = true, .chown_written = true, .chown_uid = 65532, .chown_gid = 65532,
+                             .link_from = from};
+    ds_user_setup wwwdata = {.chown_written = true, .chown_uid = 33, .chown_gid = 33, .link_from = from};
+    char *orig = ds_xasprintf("%s-orig", root), *clone = ds_xasprintf("%s-clone", root);
+    char *fresh = ds_xasprintf("%s-fresh", root);
+    assert_int_equal(ds_closure_write_tree(root, c, &nonroot, orig, &e), 0);
+    char before[DS_DIGEST_LEN + 1], a[DS_DIGEST_LEN + 1], b[DS_DIGEST_LEN + 1], after[DS_DIGEST_LEN + 1];
+    layer_of(orig, before);
+    assert_int_equal(ds_closure_clone_tree(c, orig, clone, &e), 0);
+    assert_int_equal(ino_of(clone, "/usr/bin/app", NULL), ino_of(orig, "/usr/bin/app", NULL));
+    assert_int_not_equal(ino_of(clone, "/var/lib/app/state", NULL), ino_of(orig, "/var/lib/app/state", NULL));
+    assert_int_not_equal(ino_of(clone, "/var/lib/app", NULL), ino_of(orig, "/var/lib/app", NULL));
+    assert_int_equal(ds_closure_retarget_tree(root, c, &nonroot, &wwwdata, clone, &e), 0);
+    assert_int_equal(ds_closure_write_tree(root, c, &wwwdata, fresh, &e), 0);
+    layer_of(clone, a);
+    layer_of(fresh, b);
+    assert_string_equal(a, b);
+    layer_of(orig, after);
+    assert_string_equal(before, after);
+    assert_string_not_equal(before, a);
+    if (getuid() == 0) {
+        uid_t u;
+        ino_of(orig, "/var/lib/app/state", &u);
+        assert_int_equal(u, 65532);
+        ino_of(clone, "/var/lib/app/state", &u);
+        assert_int_equal(u, 33);
+    }
+    /* into an existing entry: refused, nothing written through it */
+    assert_int_equal(ds_closure_clone_tree(c, orig, clone, &e), -1);
+    ds_rmtree(orig, &e);
+    ds_rmtree(clone, &e);
+    ds_rmtree(fresh, &e);
+    free(orig); free(clone); free(fresh);
+    ds_closure_free(c);
+    ds_trace_free(t);
+}
+
 /* A script's interpreter, seen as an exec by the kernel, is a shell the app ran: kept and reported. */
 static void test_interpreter_kept(void **state) {
     (void)state;
@@ -500,6 +546,7 @@ int main(void) {
         cmocka_unit_test(test_closure_rules),
         cmocka_unit_test(test_write_tree_links),
         cmocka_unit_test(test_retarget_tree),
+        cmocka_unit_test(test_clone_tree),
         cmocka_unit_test(test_interpreter_kept),
         cmocka_unit_test(test_absent_shell),
         cmocka_unit_test(test_keep_package),
