@@ -171,10 +171,13 @@ static void own_files(ds_pkgindex *ix, ds_root *tree, const ds_srcscan *scan, si
         /* The entry itself (a symlink stays a symlink: its target is another file's), resolved
          * inside the root: ".." and absolute links never leave it, a loop owns nothing. A last
          * component "." or ".." names no entry of its own. */
-        char *clean = ds_path_clean(f);
-        const char *base = strrchr(clean, '/') + 1;
-        bool plain = *base && strcmp(base, ".") && strcmp(base, "..");
-        free(clean);
+        bool plain = ds_srcscan_walk_form(f);
+        if (!plain) {
+            char *clean = ds_path_clean(f);
+            const char *base = strrchr(clean, '/') + 1;
+            plain = *base && strcmp(base, ".") && strcmp(base, "..");
+            free(clean);
+        }
         struct stat st;
         char *name = plain ? ds_srcscan_entry(scan, tree, f, &st) : NULL;
         if (!name) continue;

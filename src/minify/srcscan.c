@@ -69,7 +69,27 @@ void ds_srcscan_attach(const ds_srcscan *s, ds_root *r) {
     r->seen_ud = (void *)s;
 }
 
+bool ds_srcscan_walk_form(const char *p) {
+    if (p[0] != '/' || !p[1]) return false;
+    for (const char *c = p; *c;) { /* c: at a '/' */
+        const char *n = c + 1;
+        size_t len = strcspn(n, "/");
+        if (!len || (len == 1 && n[0] == '.') || (len == 2 && n[0] == '.' && n[1] == '.')) return false;
+        c = n + len;
+    }
+    return true;
+}
+
 char *ds_srcscan_entry(const ds_srcscan *s, ds_root *r, const char *path, struct stat *st) {
+    /* Named as the walk names entries and seen by it: no symlink on its way (the walk never
+     * went through one), so the path is its own canonical name. Most package lists' paths. */
+    if (s && ds_srcscan_walk_form(path) && !strcmp(s->root, r->rp.dir)) {
+        const ds_fentry *fe = ds_tree_find(&s->tree, path);
+        if (fe) {
+            if (st) fill_stat(fe, st);
+            return ds_xstrdup(path);
+        }
+    }
     bool absent;
     char *name = ds_root_entry_name(r, path, &absent);
     const ds_fentry *fe = name ? ds_tree_find(&s->tree, name) : NULL;

@@ -6,6 +6,7 @@
  * file both a deb and a language database list is the deb's: first owner wins). */
 #ifndef DS_MINIFY_SRCSCAN_H
 #define DS_MINIFY_SRCSCAN_H
+#include <stdbool.h>
 #include <sys/stat.h>
 #include "fs/root_path.h"
 #include "scan/scan.h"
@@ -29,6 +30,8 @@ void ds_srcscan_free(ds_srcscan *s);
 int ds_srcscan_lstat(const ds_srcscan *s, const char *root, const char *real, struct stat *st);
 /* r's lookups (a ds_root opened on the same root) take what the walk saw, without a syscall. */
 void ds_srcscan_attach(const ds_srcscan *s, ds_root *r);
+/* p written as the walk names entries: "/a/b", no empty, "." or ".." component. */
+bool ds_srcscan_walk_form(const char *p);
 /* ds_root_entry (r: s->root's cached lookup) with the lstat the walk took, when it saw the
  * entry: no syscall for it (st may be NULL; mode, size, owners, inode and links are set). */
 char *ds_srcscan_entry(const ds_srcscan *s, ds_root *r, const char *path, struct stat *st);

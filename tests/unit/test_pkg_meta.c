@@ -454,6 +454,26 @@ static void test_srcscan_answers_from_the_walk(void **state) {
     assert_string_equal(x->real, "/usr/bin/keep");
     assert_int_equal(x->n_links, 1);
     assert_string_equal(x->links[0], "/bin");
+    /* ds_srcscan_entry: a path in the walk's form that it saw is its own name; through a
+     * link, or spelled otherwise, it is resolved (the canonical name, never the spelling). */
+    char *n = ds_srcscan_entry(scan, &r, "/opt/walked/file", &st);
+    assert_string_equal(n, "/opt/walked/file");
+    assert_int_equal(st.st_size, 17);
+    free(n);
+    n = ds_srcscan_entry(scan, &r, "/bin/keep", &st);
+    assert_string_equal(n, "/usr/bin/keep");
+    free(n);
+    n = ds_srcscan_entry(scan, &r, "/opt/./walked//file", &st);
+    assert_string_equal(n, "/opt/walked/file");
+    free(n);
+    assert_true(ds_srcscan_walk_form("/usr/bin/keep"));
+    assert_false(ds_srcscan_walk_form("/"));
+    assert_false(ds_srcscan_walk_form("usr/bin"));
+    assert_false(ds_srcscan_walk_form("/usr//bin"));
+    assert_false(ds_srcscan_walk_form("/usr/bin/"));
+    assert_false(ds_srcscan_walk_form("/usr/./bin"));
+    assert_false(ds_srcscan_walk_form("/usr/bin/.."));
+    assert_true(ds_srcscan_walk_form("/usr/.bin/..x"));
     ds_root_close(&r);
     /* Another root: the walk is not its, its lookups ask the file system. */
     assert_int_equal(ds_root_open(&r, g_dst, &e), 0);
