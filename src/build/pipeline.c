@@ -357,26 +357,34 @@ closure:
          * (for PostgreSQL, whose 130 MB layer takes longer than its verify runs, that is what
          * the build waited for). Not where the retry writes a tree afresh (--harden, a baked
          * entry point). */
-        if (try_nonroot && phase == 0 && suid != 0 && tree_phase == 0 && !ahead_tree && !o->harden &&
-            !ds_ep_bakes(&c)) {
+        if (try_nonroot && phase == 0 && suid != 0 && suid != DS_NONROOT_UID && tree_phase == 0 && !ahead_tree &&
+            !o->harden && !ds_ep_bakes(&c)) {
             char *refused = ds_build_nonroot_refused(c.rootfs, c.scan, ctrace, clo);
             if (refused) {
                 ds_user_setup aus = {.chown_written = true, .chown_uid = suid, .chown_gid = sgid,
                                      .link_from = us.link_from};
                 ahead_tree = ds_xasprintf("%s/candidate-%d", c.work, n_trees++);
                 /* nonroot's tree cloned (hard links) and retargeted, as the retry would in place */
-                int ar = ds_closure_clone_tree(clo, cand_tree, ahead_tree, err);
-                if (ar == 0) ar = ds_closure_retarget_tree(c.rootfs, clo, &us, &aus, ahead_tree, err);
+                ds_err ae = {0};
+                int ar = ds_closure_clone_tree(clo, cand_tree, ahead_tree, &ae);
+                if (ar == 0) ar = ds_closure_retarget_tree(c.rootfs, clo, &us, &aus, ahead_tree, &ae);
                 if (ar > 0) {
                     ds_rmtree(ahead_tree, &(ds_err){0});
-                    ar = ds_closure_write_tree(c.rootfs, clo, &aus, ahead_tree, err);
+                    ar = ds_closure_write_tree(c.rootfs, clo, &aus, ahead_tree, &ae);
                 }
                 free(refused);
-                if (ar < 0) goto fail;
-                char auser[sizeof res->user];
-                user_text(auser, sizeof auser, true, src_user, suid, sgid);
-                ahead_job = ds_candidate_job_start(c.img, rconfig, ahead_tree, auser, o->topts.compress, c.work,
-                                                   o->out_dir != NULL);
+                if (ar < 0) { /* only time was to be won: the retry makes it as it would have */
+                    ds_build_note(&c, "the source user's candidate could not be made ahead (%s): it is made "
+                                  "if nonroot fails", ae.msg);
+                    ds_rmtree(ahead_tree, &(ds_err){0});
+                    free(ahead_tree);
+                    ahead_tree = NULL;
+                } else {
+                    char auser[sizeof res->user];
+                    user_text(auser, sizeof auser, true, src_user, suid, sgid);
+                    ahead_job = ds_candidate_job_start(c.img, rconfig, ahead_tree, auser, o->topts.compress, c.work,
+                                                       o->out_dir != NULL);
+                }
             }
         }
         stage_end(&c, DS_STAGE_CANDIDATE);

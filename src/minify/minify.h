@@ -112,10 +112,11 @@ int ds_closure_write_tree(const char *src_root, ds_closure *c, const ds_user_set
 int ds_closure_retarget_tree(const char *src_root, const ds_closure *c, const ds_user_setup *from,
                              const ds_user_setup *to, const char *dst_root, ds_err *err);
 /* A copy of from_root (a tree ds_closure_write_tree wrote for c) at dst_root (must not
- * exist), for ds_closure_retarget_tree to turn into another user's candidate while
- * from_root is verified: every entry but a directory is a hard link to from_root's inode,
- * except the paths the app wrote (c->written), which the retarget chowns: copies, hard
- * links among them kept. 0, or -1 with err. */
+ * exist; its parent must), for ds_closure_retarget_tree to turn into another user's
+ * candidate while from_root is verified: every entry but a directory is a hard link to
+ * from_root's inode, except the paths the app wrote (c->written) and any other name of
+ * their inodes, which the retarget chowns: copies, the hard links among them kept. 0, or
+ * -1 with err. */
 int ds_closure_clone_tree(const ds_closure *c, const char *from_root, const char *dst_root, ds_err *err);
 
 /* Package metadata for what was kept (src/minify/pkg_meta.c): dpkg status.d/PKG +

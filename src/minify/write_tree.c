@@ -348,9 +348,21 @@ typedef struct {
     ds_strmap written;
     hl *copies; /* written files with more than one link: their first copy */
     size_t n_copies;
+    /* Inodes of from_root that what the app wrote shares with other paths (a hard link of the
+     * source kept under two names): those paths are copied with it, one inode again. */
+    hl *shared;
+    size_t n_shared;
     char rel[4096];
     ds_err *err;
 } clone_ctx;
+
+static bool shares_written(const clone_ctx *x, int sfd, const char *name) {
+    struct stat st;
+    if (!x->n_shared || fstatat(sfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_nlink < 2) return false;
+    for (size_t k = 0; k < x->n_shared; k++)
+        if (x->shared[k].dev == st.st_dev && x->shared[k].ino == st.st_ino) return true;
+    return false;
+}
 
 /* A directory's owner, mode and xattrs, fd to fd (chmod after chown: setgid stays). */
 static int clone_dir_meta(int sfd, int dfd, const struct stat *st, ds_err *err, const char *rel) {
@@ -423,7 +435,7 @@ static int clone_dir(clone_ctx *x, int sfd, int dfd) {
             if (r == 0) r = clone_dir(x, cs, cd);
             if (cs >= 0) close(cs);
             if (cd >= 0) close(cd);
-        } else if (ds_strmap_has(&x->written, x->rel)) {
+        } else if (ds_strmap_has(&x->written, x->rel) || shares_written(x, sfd, n)) {
             r = clone_written(x, x->rel);
         } else if (linkat(sfd, n, dfd, n, 0) < 0) { /* the same inode: nothing changes it */
             r = ds_fail_errno(x->err, "link %s%s", x->dst, x->rel);
@@ -441,7 +453,7 @@ int ds_closure_clone_tree(const ds_closure *c, const char *from_root, const char
         if (sfd >= 0) close(sfd);
         return ds_fail_errno(err, "%s", from_root);
     }
-    int mr = ds_mkdirs(dst_root, 0755, err);
+    int mr = mkdir(dst_root, 0700) < 0 ? ds_fail_errno(err, "mkdir %s", dst_root) : 0; /* a new one: nothing to write through */
     if (mr == 0 && (dfd = open(dst_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) mr = ds_fail_errno(err, "%s", dst_root);
     if (mr < 0) {
         close(sfd);
@@ -449,13 +461,23 @@ int ds_closure_clone_tree(const ds_closure *c, const char *from_root, const char
     }
     clone_ctx x = {.from = from_root, .dst = dst_root, .err = err};
     ds_strmap_init(&x.written);
-    for (size_t i = 0; i < c->n_written; i++) ds_strmap_put(&x.written, c->written[i], NULL);
+    for (size_t i = 0; i < c->n_written; i++) {
+        ds_strmap_put(&x.written, c->written[i], NULL);
+        char *h = ds_xasprintf("%s%s", from_root, c->written[i]);
+        struct stat ws;
+        if (lstat(h, &ws) == 0 && !S_ISDIR(ws.st_mode) && ws.st_nlink > 1) {
+            x.shared = ds_xrealloc(x.shared, (x.n_shared + 1) * sizeof *x.shared);
+            x.shared[x.n_shared++] = (hl){ws.st_dev, ws.st_ino, NULL, false};
+        }
+        free(h);
+    }
     int r = clone_dir_meta(sfd, dfd, &st, err, "/");
     if (r == 0) r = clone_dir(&x, sfd, dfd);
     close(sfd);
     close(dfd);
     for (size_t k = 0; k < x.n_copies; k++) free(x.copies[k].dst);
     free(x.copies);
+    free(x.shared);
     ds_strmap_free(&x.written, NULL);
     return r;
 }

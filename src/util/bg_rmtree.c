@@ -2,9 +2,11 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "util/err.h"
 #include "util/fsutil.h"
-#include "util/idle_threads.h"
 
 struct ds_bg_rmtree {
     pthread_t th;
@@ -13,7 +15,9 @@ struct ds_bg_rmtree {
 
 static void *rm_main(void *arg) {
     ds_bg_rmtree *r = arg;
-    ds_thread_make_idle();
+    /* nice 19, not SCHED_IDLE: a build waiting for its layer wakes every idle thread of the
+     * process (ds_threads_wake_idle), and this one should not compete with the layer then. */
+    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
     ds_rmtree(r->path, &(ds_err){0});
     return NULL;
 }

@@ -1,4 +1,4 @@
-/* A directory tree removed on a SCHED_IDLE thread while the caller goes on: a build's
+/* A directory tree removed on a low-priority thread (nice 19) while the caller goes on: a build's
  * candidate tree that a retry replaced goes while the next one is verified, instead of
  * before. */
 #ifndef DS_UTIL_BG_RMTREE_H

@@ -449,6 +449,22 @@ static void test_nonroot_refused_ahead(void **state) {
     assert_true(dst_exists(&r));
     ds_err e;
     ds_rmtree(work, &e);
+    /* The same image as a build for that user from the start (--user 1500:1500). */
+    fake g = {.needs = {{.status = "st-v", .paths = {"/app/data/a.txt"}, .owner_uid = 1500}}, .n_needs = 1};
+    run u;
+    run_init(&u, "ahead-user");
+    free(u.src);
+    u.src = ds_xstrdup(r.src);
+    u.o.src = u.src;
+    u.o.user = "1500:1500";
+    u.tests[0] = ds_xstrdup(r.tests[0]);
+    u.o.tests = u.tests;
+    u.o.n_tests = 1;
+    assert_int_equal(run_go(&u, &g), 0);
+    assert_int_equal(u.res->outcome, DS_BUILD_WRITTEN);
+    assert_int_equal(g.starts, 2);
+    assert_string_equal(u.res->manifest_digest, r.res->manifest_digest);
+    run_free(&u);
     free(work); free(c0); free(c1); free(c1a); free(a);
     run_free(&r);
 }

@@ -310,6 +310,12 @@ static void test_clone_tree(void **state) {
     ds_user_setup wwwdata = {.chown_written = true, .chown_uid = 33, .chown_gid = 33, .link_from = from};
     char *orig = ds_xasprintf("%s-orig", root), *clone = ds_xasprintf("%s-clone", root);
     char *fresh = ds_xasprintf("%s-fresh", root);
+    /* a second name of what the app wrote (kept: the directory it wrote in is kept whole) */
+    char *st_src = ds_xasprintf("%s/var/lib/app/state", root), *bak_src = ds_xasprintf("%s/var/lib/app/state.bak", root);
+    assert_int_equal(link(st_src, bak_src), 0);
+    ds_closure_free(c);
+    c = app_closure(t);
+    assert_non_null(ds_pathmap_get(&c->keep, "/var/lib/app/state.bak"));
     assert_int_equal(ds_closure_write_tree(root, c, &nonroot, orig, &e), 0);
     char before[DS_DIGEST_LEN + 1], a[DS_DIGEST_LEN + 1], b[DS_DIGEST_LEN + 1], after[DS_DIGEST_LEN + 1];
     layer_of(orig, before);
@@ -325,15 +331,24 @@ static void test_clone_tree(void **state) {
     layer_of(orig, after);
     assert_string_equal(before, after);
     assert_string_not_equal(before, a);
+    /* the two names are one inode again, the clone's own */
+    assert_int_equal(ino_of(clone, "/var/lib/app/state", NULL), ino_of(clone, "/var/lib/app/state.bak", NULL));
+    assert_int_not_equal(ino_of(clone, "/var/lib/app/state.bak", NULL), ino_of(orig, "/var/lib/app/state.bak", NULL));
     if (getuid() == 0) {
         uid_t u;
         ino_of(orig, "/var/lib/app/state", &u);
         assert_int_equal(u, 65532);
         ino_of(clone, "/var/lib/app/state", &u);
         assert_int_equal(u, 33);
+        ino_of(clone, "/var/lib/app/state.bak", &u);
+        assert_int_equal(u, 33);
     }
-    /* into an existing entry: refused, nothing written through it */
+    /* into an existing directory: refused before anything is written into it */
     assert_int_equal(ds_closure_clone_tree(c, orig, clone, &e), -1);
+    layer_of(clone, after);
+    assert_string_equal(after, a);
+    unlink(bak_src);
+    free(st_src); free(bak_src);
     ds_rmtree(orig, &e);
     ds_rmtree(clone, &e);
     ds_rmtree(fresh, &e);
