@@ -11,6 +11,7 @@
 #include "harden/harden.h"
 #include "image/blob.h"
 #include "minify/minify.h"
+#include "minify/packages.h"
 #include "util/bg_rmtree.h"
 #include "util/fsutil.h"
 
@@ -176,6 +177,8 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
     char *ahead_tree = NULL;
     ds_candidate_job *ahead_job = NULL;
     ds_bg_rmtree *tree_gone = NULL; /* nonroot's tree, removed while the source user's is verified */
+    ds_source_scan_job *scan_job = NULL; /* the source's walk and package index, read during the trace */
+    ds_pkgindex *pkgix = NULL;
     int n_trees = 0; /* candidate trees written, across the entry point fallback's second closure too */
     ds_run_result rr = {.failed = -1};
     ds_store_view sview = DS_STORE_VIEW_INIT; /* the source tree, when it comes from the layer store */
@@ -231,7 +234,9 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
         free(w);
     }
 
-    /* 3. trace */
+    /* 3. trace; meanwhile, what the closure reads of the source alone */
+    scan_job = ds_source_scan_start(c.rootfs, ds_keep_level_parse(o->keep_level ? o->keep_level : "package") ==
+                                                  DS_KEEP_PACKAGE);
     stage(&c, DS_STAGE_TRACE, "running the source under the sensor");
     if (ds_build_run_app(&c, c.rootfs, src_user, true, "trace", NULL, &rr, err) < 0) goto fail;
     stage_end(&c, DS_STAGE_TRACE);
@@ -265,8 +270,14 @@ closure:
                          .n_keep_packages = o->n_keep_packages, .keep_shell = o->keep_shell,
                          .workdir = c.cfg.working_dir};
     /* Read once: the package index, each candidate's package metadata and the report use it. */
+    if (scan_job) {
+        int sr = ds_source_scan_finish(scan_job, &c.scan, &pkgix, err);
+        scan_job = NULL;
+        if (sr < 0) goto fail;
+    }
     if (!c.scan && ds_srcscan_load(c.rootfs, &c.scan, err) < 0) goto fail;
     mo.src_scan = c.scan;
+    mo.pkgindex = pkgix;
     if (ds_closure_compute(c.rootfs, ctrace, &mo, &clo, err) < 0) goto fail;
     stage_end(&c, DS_STAGE_CLOSURE);
     char *kl_line = ds_keep_level_summary(clo);
@@ -565,6 +576,13 @@ done:
     }
     ds_candidate_clear(&cand);
     ds_closure_free(clo);
+    if (scan_job) { /* the build ended before its closure */
+        ds_srcscan *s = NULL;
+        ds_source_scan_finish(scan_job, &s, &pkgix, NULL);
+        ds_srcscan_free(s);
+    }
+    if (pkgix) ds_pkgindex_free(pkgix);
+    free(pkgix);
     ds_srcscan_free(c.scan);
     ds_trace_free(trace);
     json_decref(seccomp);

@@ -654,7 +654,12 @@ int ds_keep_level_apply(ds_cctx *x, const ds_trace *trace, const ds_minify_opts 
     ds_kl *k = ds_xcalloc(1, sizeof *k);
     x->kl = k;
     ds_strmap_init(&k->listings);
-    if (ds_pkgindex_build(&x->tree, opts->src_scan, &k->ix, x->err) < 0) return -1;
+    if (opts->pkgindex) { /* read only from here on: a shallow copy */
+        k->ix = *opts->pkgindex;
+        k->ix_borrowed = true;
+    } else if (ds_pkgindex_build(&x->tree, opts->src_scan, &k->ix, x->err) < 0) {
+        return -1;
+    }
     k->state = ds_xcalloc(k->ix.n + 1, 1);
     k->why = ds_xcalloc(k->ix.n + 1, sizeof *k->why);
     k->ran = ds_xcalloc(k->ix.n + 1, sizeof *k->ran);
@@ -849,7 +854,7 @@ void ds_keep_level_finish(ds_cctx *x) {
     free(k->ran);
     free(k->state);
     ds_strmap_free(&k->listings, free_listing);
-    ds_pkgindex_free(&k->ix);
+    if (!k->ix_borrowed) ds_pkgindex_free(&k->ix);
     free(k);
     x->kl = NULL;
 }

@@ -8,6 +8,7 @@
 
 typedef struct ds_kl {
     ds_pkgindex ix;
+    bool ix_borrowed;     /* ix is ds_minify_opts.pkgindex's (not freed here) */
     bool *ran;            /* per package: the app executed one of its programs */
     json_int_t programs_left_out;
     json_t *dev;          /* class -> bytes of development files left out of whole packages */

@@ -45,6 +45,9 @@ typedef struct ds_minify_opts {
     /* The source's walk and packages, read once by the caller (NULL: read when needed). It
      * must outlive the closure, which keeps the pointer for ds_closure_write_tree. */
     const ds_srcscan *src_scan;
+    /* The package level's index of src_scan's packages, built by the caller (NULL: built when
+     * needed): it depends on the source only (packages.h). It must outlive the closure. */
+    const struct ds_pkgindex *pkgindex;
 } ds_minify_opts;
 
 /* A tool the closure saw: a path (exact bytes) and a note (the argv it ran with, as JSON

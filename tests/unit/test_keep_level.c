@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "build/build_int.h"
 #include "minify/minify.h"
 #include "minify/packages.h"
 #include "minify/pyimports.h"
@@ -279,6 +280,61 @@ static void test_file_level(void **state) {
     ds_closure_free(c);
 }
 
+/* The walk and the package index read ahead on a thread (while the app is traced) are the
+ * ones the closure reads itself: same packages, same files, same kept paths. A root that
+ * cannot be walked fails at finish, naming it. */
+static void test_index_read_ahead(void **state) {
+    (void)state;
+    ds_source_scan_job *j = ds_source_scan_start(root, true);
+    ds_srcscan *scan = NULL;
+    ds_pkgindex *ix = NULL;
+    ds_err e = {0};
+    assert_int_equal(ds_source_scan_finish(j, &scan, &ix, &e), 0);
+    assert_non_null(scan);
+    assert_non_null(ix);
+    ds_root tree;
+    assert_int_equal(ds_root_open(&tree, root, &e), 0);
+    ds_pkgindex own;
+    assert_int_equal(ds_pkgindex_build(&tree, NULL, &own, &e), 0);
+    ds_root_close(&tree);
+    assert_int_equal(ix->n, own.n);
+    for (size_t i = 0; i < own.n; i++) {
+        assert_string_equal(ix->v[i].name, own.v[i].name);
+        assert_int_equal(ix->v[i].n_files, own.v[i].n_files);
+        for (size_t f = 0; f < own.v[i].n_files; f++) assert_string_equal(ix->v[i].files[f], own.v[i].files[f]);
+    }
+    ds_pkgindex_free(&own);
+    /* the closure with them keeps what it keeps on its own */
+    ds_closure *plain = closure(DS_KEEP_PACKAGE);
+    ds_trace *t = trace();
+    char *cmd[] = {"/usr/bin/app", "/srv/app/app.py"};
+    char *vols[] = {"/data/vol"};
+    ds_minify_opts o = {.command = cmd, .n_command = 2, .path_env = "/usr/bin", .workdir = "/",
+                        .keep_level = DS_KEEP_PACKAGE, .volumes = vols, .n_volumes = 1, .src_scan = scan,
+                        .pkgindex = ix};
+    ds_closure *c = NULL;
+    assert_int_equal(ds_closure_compute(root, t, &o, &c, &e), 0);
+    assert_int_equal(c->keep.n, plain->keep.n);
+    for (size_t i = 0; i < c->keep.n; i++) assert_string_equal(c->keep.v[i].path, plain->keep.v[i].path);
+    ds_closure_free(c);
+    ds_closure_free(plain);
+    ds_trace_free(t);
+    ds_pkgindex_free(ix);
+    free(ix);
+    ds_srcscan_free(scan);
+    /* without the index (file level), and a root that is not there */
+    j = ds_source_scan_start(root, false);
+    assert_int_equal(ds_source_scan_finish(j, &scan, &ix, &e), 0);
+    assert_null(ix);
+    ds_srcscan_free(scan);
+    char *gone = ds_xasprintf("%s-not-there", root);
+    j = ds_source_scan_start(gone, true);
+    assert_int_equal(ds_source_scan_finish(j, &scan, &ix, &e), -1);
+    assert_null(scan);
+    assert_non_null(strstr(e.msg, "not-there"));
+    free(gone);
+}
+
 static void test_index_hostile(void **state) {
     (void)state;
     ds_root tree;
@@ -408,6 +464,7 @@ int main(void) {
         cmocka_unit_test(test_package_level),
         cmocka_unit_test(test_file_level),
         cmocka_unit_test(test_index_hostile),
+        cmocka_unit_test(test_index_read_ahead),
         cmocka_unit_test(test_levels_parse),
         cmocka_unit_test(test_py_imports),
         cmocka_unit_test(test_py_import_blocks),
