@@ -64,8 +64,8 @@ for x in fx:
     print("%-6s %9.1f %8.1f %8.1f %6.2fx %6.2fx %4d/%-3d %4d/%-3d %6.2fx %6.2fx %6.1fx" % (x, src / 1e6, b(F) / 1e6,
           b(P) / 1e6, b(P) / b(F), b(P) / src, hp[0], hp[1], hf[0], hf[1], t(P, "total") / t(F, "total"),
           st(P) / st(F), closure))
-    print("        median s, package: " + " ".join("%s %.1f" % (k, t(P, k)) for k in P[0]["timings"]))
-    print("        median s, file:    " + " ".join("%s %.1f" % (k, t(F, k)) for k in F[0]["timings"]))
+    print("        median s, package: " + " ".join("%s %.2f" % (k, t(P, k)) for k in P[0]["timings"]))
+    print("        median s, file:    " + " ".join("%s %.2f" % (k, t(F, k)) for k in F[0]["timings"]))
     k = kl[0]
     print("        closure %.2f s, of which its file-level pass %.2f s" % (k.get("seconds", 0), k.get("file_level_seconds", 0)))
     top = sorted(k.get("packages", []), key=lambda p: p["file_level_bytes"] - p["kept_bytes"])[:5]
