@@ -8,10 +8,13 @@
 #include "fs/root_path.h"
 #include "util/path_json.h"
 
-typedef struct { dev_t dev; ino_t ino; } inode;
+/* Regular files with more than one link count once: their (inode, size) collected, then
+ * sorted, each inode added once (a candidate's files are links to the source's inodes:
+ * comparing each with all seen before was quadratic in the kept files). */
+typedef struct { dev_t dev; ino_t ino; off_t size; } inode;
 static ds_tree_stats *g_stats;
 static inode *g_seen;
-static size_t g_nseen;
+static size_t g_nseen, g_cap;
 
 static int stats_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw) {
     (void)p; (void)flag; (void)ftw;
@@ -19,22 +22,30 @@ static int stats_cb(const char *p, const struct stat *st, int flag, struct FTW *
     g_stats->files++;
     if (!S_ISREG(st->st_mode)) return 0;
     if (st->st_nlink > 1) {
-        for (size_t i = 0; i < g_nseen; i++)
-            if (g_seen[i].dev == st->st_dev && g_seen[i].ino == st->st_ino) return 0;
-        g_seen = ds_xrealloc(g_seen, (g_nseen + 1) * sizeof *g_seen);
-        g_seen[g_nseen++] = (inode){st->st_dev, st->st_ino};
+        if (g_nseen == g_cap) g_seen = ds_xrealloc(g_seen, (g_cap = g_cap ? g_cap * 2 : 256) * sizeof *g_seen);
+        g_seen[g_nseen++] = (inode){st->st_dev, st->st_ino, st->st_size};
+        return 0;
     }
     g_stats->bytes += st->st_size;
     return 0;
+}
+
+static int inode_cmp(const void *a, const void *b) {
+    const inode *x = a, *y = b;
+    if (x->dev != y->dev) return x->dev < y->dev ? -1 : 1;
+    return x->ino < y->ino ? -1 : x->ino > y->ino;
 }
 
 int ds_tree_stats_of(const char *root, ds_tree_stats *out, ds_err *err) {
     memset(out, 0, sizeof *out);
     g_stats = out;
     int r = nftw(root, stats_cb, 64, FTW_PHYS | FTW_MOUNT);
+    if (g_nseen) qsort(g_seen, g_nseen, sizeof *g_seen, inode_cmp);
+    for (size_t i = 0; i < g_nseen; i++)
+        if (i == 0 || inode_cmp(&g_seen[i], &g_seen[i - 1])) out->bytes += g_seen[i].size;
     free(g_seen);
     g_seen = NULL;
-    g_nseen = 0;
+    g_nseen = g_cap = 0;
     if (r < 0) return ds_fail_errno(err, "walk %s", root);
     out->dirs--; /* the root itself */
     return 0;

@@ -40,6 +40,31 @@ static void put(const char *rel, const char *text) {
     free(d);
 }
 
+/* report.json's before/after numbers: non-directories, directories (not the root), bytes of
+ * regular files with hard links counted once, however many names and trees share them. */
+static void test_tree_stats(void **state) {
+    (void)state;
+    put("/stats/a", "12345");
+    put("/stats/sub/c", "abc");
+    put("/stats/sub/deeper/d", "");
+    char *a = ds_xasprintf("%s/stats/a", tmp), *b = ds_xasprintf("%s/stats/sub/b", tmp);
+    char *l = ds_xasprintf("%s/stats/l", tmp), *out = ds_xasprintf("%s/stats-outside-link", tmp);
+    char *root = ds_xasprintf("%s/stats", tmp);
+    assert_int_equal(link(a, b), 0);
+    assert_int_equal(link(a, out), 0); /* a third name outside the tree: still one inode */
+    assert_int_equal(symlink("a", l), 0);
+    ds_tree_stats st;
+    ds_err e;
+    assert_int_equal(ds_tree_stats_of(root, &st, &e), 0);
+    assert_int_equal(st.files, 5); /* a, b, l, c, d */
+    assert_int_equal(st.dirs, 2);
+    assert_int_equal(st.bytes, 5 + 3);
+    char *gone = ds_xasprintf("%s/stats-not-there", tmp);
+    assert_int_equal(ds_tree_stats_of(gone, &st, &e), -1);
+    unlink(out);
+    free(a); free(b); free(l); free(out); free(root); free(gone);
+}
+
 static void test_oci_config(void **state) {
     (void)state;
     char *args[] = {"/usr/sbin/nginx", "-g", "daemon off;"};
@@ -383,7 +408,7 @@ int main(void) {
         cmocka_unit_test(test_oci_config), cmocka_unit_test(test_expand),     cmocka_unit_test(test_users), cmocka_unit_test(test_exec_user),
         cmocka_unit_test(test_seccomp),    cmocka_unit_test(test_dockerfile), cmocka_unit_test(test_context_layer), cmocka_unit_test(test_candidate_job),
         cmocka_unit_test(test_project_file),
-        cmocka_unit_test(test_ports),
+        cmocka_unit_test(test_ports),        cmocka_unit_test(test_tree_stats),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
