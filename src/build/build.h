@@ -124,6 +124,8 @@ typedef struct ds_tree_stats {
     int64_t bytes;  /* regular file sizes, hard links counted once */
 } ds_tree_stats;
 int ds_tree_stats_of(const char *root, ds_tree_stats *out, ds_err *err);
+/* The same numbers from a walk already taken (the build's source scan): no second walk. */
+void ds_tree_stats_from(const ds_tree *t, ds_tree_stats *out);
 /* Bytes of the regular files the trace saw (ok accesses), resolved in root. */
 int64_t ds_trace_used_bytes(const char *root, const ds_trace *trace);
 /* The packages of root (dpkg, apk, rpm, pypi, npm) with a file in the kept set:

@@ -548,7 +548,8 @@ closure:
 
 report:;
     double t_report = ds_build_now();
-    ds_tree_stats_of(c.rootfs, &res->before, &(ds_err){0});
+    if (c.scan) ds_tree_stats_from(&c.scan->tree, &res->before); /* the source's walk, taken once */
+    else ds_tree_stats_of(c.rootfs, &res->before, &(ds_err){0});
     if (cand_tree) ds_tree_stats_of(cand_tree, &res->after, &(ds_err){0});
     res->used_bytes = ds_trace_used_bytes(c.rootfs, trace);
     if (o->out_dir &&

@@ -51,6 +51,15 @@ int ds_tree_stats_of(const char *root, ds_tree_stats *out, ds_err *err) {
     return 0;
 }
 
+void ds_tree_stats_from(const ds_tree *t, ds_tree_stats *out) {
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < t->n; i++) {
+        if (S_ISDIR(t->e[i].mode)) out->dirs++;
+        else out->files++;
+    }
+    out->bytes = (int64_t)t->total_size;
+}
+
 /* lstat of path resolved inside the tree (links followed, never out of it). */
 static bool host_stat(ds_root *tree, const char *path, struct stat *st, char **resolved) {
     if (resolved) *resolved = NULL;

@@ -59,6 +59,15 @@ static void test_tree_stats(void **state) {
     assert_int_equal(st.files, 5); /* a, b, l, c, d */
     assert_int_equal(st.dirs, 2);
     assert_int_equal(st.bytes, 5 + 3);
+    /* from the walk a scan took: the same numbers */
+    ds_tree t;
+    assert_int_equal(ds_tree_load(root, &t, &e), 0);
+    ds_tree_stats fw;
+    ds_tree_stats_from(&t, &fw);
+    assert_int_equal(fw.files, st.files);
+    assert_int_equal(fw.dirs, st.dirs);
+    assert_int_equal(fw.bytes, st.bytes);
+    ds_tree_free(&t);
     char *gone = ds_xasprintf("%s/stats-not-there", tmp);
     assert_int_equal(ds_tree_stats_of(gone, &st, &e), -1);
     unlink(out);
