@@ -66,11 +66,6 @@ void ds_run_result_clear(ds_run_result *rr);
  * and the candidate lacks, into res->missing (missing_known false when it could not be traced). */
 void ds_build_diagnose(ds_bctx *c, const char *cand_tree, const char *user);
 
-/* nonroot_refused.c: the first regular file the traced app opened that nonroot (65532:65532, no
- * supplementary group) could not read in the candidate: kept, not among the paths the
- * candidate gives the run user (what the app wrote), readable neither by "other" nor as
- * 65532's. NULL when there is none (malloc'd). A guess, made before any candidate runs,
- * that the nonroot verify of a source with a non-root user will fail. */
 /* source_scan_job.c: the source's walk and package databases (and, with_index, the package
  * level's index of them) read on an idle thread while the app is traced. finish waits for
  * it: *scan and *ix (NULL unless with_index; ix may be NULL) are the caller's, or -1 with
@@ -80,6 +75,11 @@ struct ds_pkgindex;
 ds_source_scan_job *ds_source_scan_start(const char *root, bool with_index);
 int ds_source_scan_finish(ds_source_scan_job *j, ds_srcscan **scan, struct ds_pkgindex **ix, ds_err *err);
 
+/* nonroot_refused.c: the first regular file the traced app opened that nonroot (65532:65532, no
+ * supplementary group) could not read in the candidate: kept, not among the paths the
+ * candidate gives the run user (what the app wrote), readable neither by "other" nor as
+ * 65532's. NULL when there is none (malloc'd). A guess, made before any candidate runs,
+ * that the nonroot verify of a source with a non-root user will fail. */
 char *ds_build_nonroot_refused(const char *root, const ds_srcscan *scan, const ds_trace *trace,
                                const ds_closure *clo);
 

@@ -145,6 +145,11 @@ static void drop_ahead(char **tree, ds_candidate_job **job, ds_candidate_job ***
     *tree = NULL;
 }
 
+/* The candidate's layer for tree (run as user), written on its own thread from now on. */
+static ds_candidate_job *start_layer(ds_bctx *c, const json_t *rconfig, const char *tree, const char *user) {
+    return ds_candidate_job_start(c->img, rconfig, tree, user, c->o->topts.compress, c->work, c->o->out_dir != NULL);
+}
+
 /* The run user as the result's config spells it: the source's user by its own spelling when
  * going back to it, so a runtime gives it the supplementary groups of its name, as for the
  * source (a numeric uid:gid gets none). */
@@ -393,8 +398,7 @@ closure:
                 } else {
                     char auser[sizeof res->user];
                     user_text(auser, sizeof auser, true, src_user, suid, sgid);
-                    ahead_job = ds_candidate_job_start(c.img, rconfig, ahead_tree, auser, o->topts.compress, c.work,
-                                                       o->out_dir != NULL);
+                    ahead_job = start_layer(&c, rconfig, ahead_tree, auser);
                 }
             }
         }
@@ -404,8 +408,7 @@ closure:
             cjob = ahead_job;
             ahead_job = NULL;
         } else if (!ahead_job) {
-            cjob = ds_candidate_job_start(c.img, rconfig, cand_tree, res->user, o->topts.compress, c.work,
-                                          o->out_dir != NULL);
+            cjob = start_layer(&c, rconfig, cand_tree, res->user);
         }
         if (ds_build_run_app(&c, cand_tree, res->user, false, "verify", o->seccomp_verify ? seccomp : NULL, &rr,
                              err) < 0)
@@ -415,8 +418,7 @@ closure:
             retire_job(&cjob, &old_jobs, &n_old_jobs);
         } else if (!cjob) { /* nonroot passed after all: its layer, now */
             drop_ahead(&ahead_tree, &ahead_job, &old_jobs, &n_old_jobs);
-            cjob = ds_candidate_job_start(c.img, rconfig, cand_tree, res->user, o->topts.compress, c.work,
-                                          o->out_dir != NULL);
+            cjob = start_layer(&c, rconfig, cand_tree, res->user);
         }
         if (rr.failures && clo->n_absent_shells && !shells_back) {
             /* Left out a shell the app ran only for programs the image lacks: that guess failed. */

@@ -364,20 +364,6 @@ static bool shares_written(const clone_ctx *x, int sfd, const char *name) {
     return false;
 }
 
-/* A directory's owner, mode and xattrs, fd to fd (chmod after chown: setgid stays). */
-static int clone_dir_meta(int sfd, int dfd, const struct stat *st, ds_err *err, const char *rel) {
-    if (fchown(dfd, st->st_uid, st->st_gid) < 0 && errno != EPERM) return ds_fail_errno(err, "chown %s", rel);
-    fchmod(dfd, st->st_mode & 07777);
-    char names[4096];
-    ssize_t n = flistxattr(sfd, names, sizeof names);
-    for (ssize_t off = 0; n > 0 && off < n; off += (ssize_t)strlen(names + off) + 1) {
-        char val[4096];
-        ssize_t vl = fgetxattr(sfd, names + off, val, sizeof val);
-        if (vl >= 0) fsetxattr(dfd, names + off, val, (size_t)vl, 0);
-    }
-    return 0;
-}
-
 /* A copy of what the app wrote (the retarget chowns it: not from's inode), by path. */
 static int clone_written(clone_ctx *x, const char *rel) {
     char *s = ds_xasprintf("%s%s", x->from, rel), *d = ds_xasprintf("%s%s", x->dst, rel);
@@ -431,7 +417,11 @@ static int clone_dir(clone_ctx *x, int sfd, int dfd) {
             else if (mkdirat(dfd, n, st.st_mode & 07777) < 0) r = ds_fail_errno(x->err, "mkdir %s%s", x->dst, x->rel);
             else if ((cd = openat(dfd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
                 r = ds_fail_errno(x->err, "open %s%s", x->dst, x->rel);
-            if (r == 0) r = clone_dir_meta(cs, cd, &st, x->err, x->rel);
+            if (r == 0) { /* owner, mode and xattrs as the main loop's copy_meta gives them */
+                char *s = ds_xasprintf("%s%s", x->from, x->rel), *dd = ds_xasprintf("%s%s", x->dst, x->rel);
+                r = copy_meta(s, dd, &st, x->err);
+                free(s); free(dd);
+            }
             if (r == 0) r = clone_dir(x, cs, cd);
             if (cs >= 0) close(cs);
             if (cd >= 0) close(cd);
@@ -471,7 +461,7 @@ int ds_closure_clone_tree(const ds_closure *c, const char *from_root, const char
         }
         free(h);
     }
-    int r = clone_dir_meta(sfd, dfd, &st, err, "/");
+    int r = copy_meta(from_root, dst_root, &st, err);
     if (r == 0) r = clone_dir(&x, sfd, dfd);
     close(sfd);
     close(dfd);

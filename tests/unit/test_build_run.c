@@ -383,6 +383,13 @@ static char *oci_source_as(const char *name, const char *user) {
     return ref;
 }
 
+/* r builds from the fixture as an OCI source whose config runs it as user. */
+static void source_as(run *r, const char *name, const char *user) {
+    free(r->src);
+    r->src = oci_source_as(name, user);
+    r->o.src = r->src;
+}
+
 /* The source runs as a user that is not root, and nonroot cannot read that user's files:
  * straight to the source's user, without a traced run first (nonroot lacks no privilege of
  * a non-root user, only access to its files). */
@@ -390,9 +397,7 @@ static void test_nonroot_retry_nonroot_source(void **state) {
     fake f = {.needs = {{.status = "st-u", .paths = {"/app/data/a.txt"}, .owner_uid = 1500}}, .n_needs = 1};
     run r;
     run_init(&r, "retry-user");
-    free(r.src);
-    r.src = oci_source_as("retry-user", "1500:1500");
-    r.o.src = r.src;
+    source_as(&r, "retry-user", "1500:1500");
     r.tests[0] = ds_xasprintf("grep -qx ok %s/st-u", tmp);
     r.o.tests = r.tests;
     r.o.n_tests = 1;
@@ -420,11 +425,9 @@ static void test_nonroot_refused_ahead(void **state) {
     fake f = {.needs = {{.status = "st-v", .paths = {"/app/data/a.txt"}, .owner_uid = 1500}}, .n_needs = 1};
     run r;
     run_init(&r, "ahead");
-    free(r.src);
-    r.src = oci_source_as("ahead", "1500:1500");
+    source_as(&r, "ahead", "1500:1500");
     assert_int_equal(chown(a, 0, 0), 0);
     assert_int_equal(chmod(a, 0644), 0);
-    r.o.src = r.src;
     r.o.keep_work = true;
     r.tests[0] = ds_xasprintf("grep -qx ok %s/st-v", tmp);
     r.o.tests = r.tests;
@@ -475,9 +478,7 @@ static void test_missing_nonroot_source(void **state) {
     fake f = {.needs = {{.status = "st-m", .paths = {"/app/data/b.txt"}, .from_run = 1}}, .n_needs = 1};
     run r;
     run_init(&r, "missing-user");
-    free(r.src);
-    r.src = oci_source_as("missing-user", "1500:1500");
-    r.o.src = r.src;
+    source_as(&r, "missing-user", "1500:1500");
     r.tests[0] = ds_xasprintf("test \"$DISTILL_STAGE\" = trace || grep -qx ok %s/st-m", tmp);
     r.o.tests = r.tests;
     r.o.n_tests = 1;
