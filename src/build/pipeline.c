@@ -53,6 +53,24 @@ static void warning(ds_bctx *c, const char *msg) {
     if (c->ev && c->ev->warning) c->ev->warning(c->ev->ctx, msg);
 }
 
+/* The work dir's child NAME-SUFFIX, SUFFIX the work dir's own random one (mkdtemp's). ext4's
+ * Orlov allocator places a new directory of a top directory (the work dir is one:
+ * ds_dir_spread_children) in the block group its name hashes to, and every inode under it
+ * near there; with the same name each build, a tree lands where the last build's was just
+ * removed, and without a journal ext4 steps over each inode freed in the last 5 s one by one
+ * (recently_deleted()). PostgreSQL's candidate trees took 0.06-0.09 s instead of 0.045 back
+ * to back. */
+static char *work_child(const ds_bctx *c, const char *name) {
+    const char *dash = strrchr(c->work, '-');
+    return ds_xasprintf("%s/%s-%s", c->work, name, dash && !strchr(dash, '/') ? dash + 1 : "0");
+}
+
+static char *tree_path(const ds_bctx *c, int n) {
+    char name[32];
+    snprintf(name, sizeof name, "candidate-%d", n);
+    return work_child(c, name);
+}
+
 static char *default_name(const char *ref) {
     const char *s = ref;
     const char *colon = strstr(s, "://");
@@ -214,7 +232,7 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
     if (ds_image_mkdtemp(&o->topts, "distill-build", &c.work, err) < 0) goto fail;
     chmod(c.work, 0755);
     ds_dir_spread_children(c.work); /* the source and candidate trees, away from the last build's */
-    c.rootfs = ds_xasprintf("%s/source", c.work);
+    c.rootfs = work_child(&c, "source");
     ds_unpack_opts uo;
     ds_unpack_opts_default(&uo);
     uo.keep_owners = geteuid() == 0;
@@ -349,7 +367,7 @@ closure:
              * a journal, creating inodes just after deleting thousands scans past every
              * recently freed one (recently_deleted()). */
             char *old_tree = cand_tree;
-            cand_tree = ds_xasprintf("%s/candidate-%d", c.work, n_trees++); /* never the old one's name */
+            cand_tree = tree_path(&c, n_trees++); /* never the old one's name */
             wr = ds_closure_write_tree(c.rootfs, clo, &us, cand_tree, err);
             if (old_tree) ds_rmtree(old_tree, &(ds_err){0});
             free(old_tree);
@@ -379,7 +397,7 @@ closure:
             if (refused) {
                 ds_user_setup aus = {.chown_written = true, .chown_uid = suid, .chown_gid = sgid,
                                      .link_from = us.link_from};
-                ahead_tree = ds_xasprintf("%s/candidate-%d", c.work, n_trees++);
+                ahead_tree = tree_path(&c, n_trees++);
                 /* nonroot's tree cloned (hard links) and retargeted, as the retry would in place */
                 ds_err ae = {0};
                 int ar = ds_closure_clone_tree(clo, cand_tree, ahead_tree, &ae);

@@ -441,8 +441,9 @@ static void test_nonroot_refused_ahead(void **state) {
     const char *k = strstr(r.s.notes, "work directory kept: ");
     assert_non_null(k);
     char *work = ds_xstrndup(k + 21, strcspn(k + 21, "\n"));
-    char *c0 = ds_xasprintf("%s/candidate-0", work), *c1 = ds_xasprintf("%s/candidate-1", work);
-    char *c1a = ds_xasprintf("%s/candidate-1/app/data/a.txt", work);
+    const char *sfx = strrchr(work, '-') + 1; /* the trees are named after the work dir (pipeline.c) */
+    char *c0 = ds_xasprintf("%s/candidate-0-%s", work, sfx), *c1 = ds_xasprintf("%s/candidate-1-%s", work, sfx);
+    char *c1a = ds_xasprintf("%s/app/data/a.txt", c1);
     assert_false(ds_exists(c0)); /* nonroot's, removed */
     assert_true(ds_exists(c1));
     struct stat st;
