@@ -362,13 +362,50 @@ closure:
             wr = ds_closure_retarget_tree(c.rootfs, clo, &tree_us, &us, cand_tree, err);
         }
         if (wr < 0) goto fail;
+        /* A source with a user who is not root goes back to that user when nonroot fails (no
+         * traced run between). When the app read a file nonroot cannot, that is all but sure:
+         * that user's tree is written first and its layer compressed from then on, during
+         * nonroot's verify (for PostgreSQL, whose 130 MB layer takes longer than its verify
+         * runs, that is what the build waited for); nonroot's tree is a clone of it (hard
+         * links) given nonroot. Not where the retry writes a tree afresh (--harden, a baked
+         * entry point). */
+        char *refused = NULL;
+        if (wr > 0 && nonroot && phase == 0 && suid != 0 && suid != DS_NONROOT_UID && !o->harden && !ds_ep_bakes(&c))
+            refused = ds_build_nonroot_refused(c.rootfs, c.scan, ctrace, clo);
         if (wr > 0) {
             /* The previous attempt's tree goes only after this one is written: on ext4 without
              * a journal, creating inodes just after deleting thousands scans past every
              * recently freed one (recently_deleted()). */
             char *old_tree = cand_tree;
-            cand_tree = tree_path(&c, n_trees++); /* never the old one's name */
-            wr = ds_closure_write_tree(c.rootfs, clo, &us, cand_tree, err);
+            cand_tree = NULL;
+            if (refused) {
+                ds_user_setup aus = {.chown_written = true, .chown_uid = suid, .chown_gid = sgid,
+                                     .link_from = us.link_from};
+                ahead_tree = tree_path(&c, n_trees++);
+                wr = ds_closure_write_tree(c.rootfs, clo, &aus, ahead_tree, err);
+                if (wr == 0) {
+                    char auser[sizeof res->user];
+                    user_text(auser, sizeof auser, true, src_user, suid, sgid);
+                    ahead_job = start_layer(&c, rconfig, ahead_tree, auser);
+                    cand_tree = tree_path(&c, n_trees++);
+                    ds_err ce = {0};
+                    int cr = ds_closure_clone_tree(clo, ahead_tree, cand_tree, &ce);
+                    if (cr == 0) cr = ds_closure_retarget_tree(c.rootfs, clo, &aus, &us, cand_tree, &ce);
+                    if (cr != 0) { /* only time was to be won: nonroot's tree written as it would be */
+                        if (cr < 0)
+                            ds_build_note(&c, "nonroot's candidate could not be cloned from the source user's "
+                                          "(%s): written in full", ce.msg);
+                        ds_rmtree(cand_tree, &(ds_err){0});
+                        free(cand_tree);
+                        cand_tree = NULL;
+                    }
+                }
+                free(refused);
+            }
+            if (wr >= 0 && !cand_tree) {
+                cand_tree = tree_path(&c, n_trees++); /* never the old one's name */
+                wr = ds_closure_write_tree(c.rootfs, clo, &us, cand_tree, err);
+            }
             if (old_tree) ds_rmtree(old_tree, &(ds_err){0});
             free(old_tree);
             if (wr < 0) goto fail;
@@ -385,41 +422,6 @@ closure:
         /* After the tree's chowns, which would clear a file capability, and after --harden,
          * whose file-capability rule would remove it. */
         if (phase == 1 && ds_build_bind_caps_apply(&c, cand_tree, err) < 0) goto fail;
-        /* A source with a user who is not root goes back to that user when nonroot fails (no
-         * traced run between). When the app read a file nonroot cannot, that is all but sure:
-         * that user's tree is written too, and its layer is compressed during nonroot's verify
-         * (for PostgreSQL, whose 130 MB layer takes longer than its verify runs, that is what
-         * the build waited for). Not where the retry writes a tree afresh (--harden, a baked
-         * entry point). */
-        if (try_nonroot && phase == 0 && suid != 0 && suid != DS_NONROOT_UID && tree_phase == 0 && !ahead_tree &&
-            !o->harden && !ds_ep_bakes(&c)) {
-            char *refused = ds_build_nonroot_refused(c.rootfs, c.scan, ctrace, clo);
-            if (refused) {
-                ds_user_setup aus = {.chown_written = true, .chown_uid = suid, .chown_gid = sgid,
-                                     .link_from = us.link_from};
-                ahead_tree = tree_path(&c, n_trees++);
-                /* nonroot's tree cloned (hard links) and retargeted, as the retry would in place */
-                ds_err ae = {0};
-                int ar = ds_closure_clone_tree(clo, cand_tree, ahead_tree, &ae);
-                if (ar == 0) ar = ds_closure_retarget_tree(c.rootfs, clo, &us, &aus, ahead_tree, &ae);
-                if (ar > 0) {
-                    ds_rmtree(ahead_tree, &(ds_err){0});
-                    ar = ds_closure_write_tree(c.rootfs, clo, &aus, ahead_tree, &ae);
-                }
-                free(refused);
-                if (ar < 0) { /* only time was to be won: the retry makes it as it would have */
-                    ds_build_note(&c, "the source user's candidate could not be made ahead (%s): it is made "
-                                  "if nonroot fails", ae.msg);
-                    ds_rmtree(ahead_tree, &(ds_err){0});
-                    free(ahead_tree);
-                    ahead_tree = NULL;
-                } else {
-                    char auser[sizeof res->user];
-                    user_text(auser, sizeof auser, true, src_user, suid, sgid);
-                    ahead_job = start_layer(&c, rconfig, ahead_tree, auser);
-                }
-            }
-        }
         stage_end(&c, DS_STAGE_CANDIDATE);
         stage(&c, DS_STAGE_VERIFY, "running the candidate with the same tests");
         if (use_ahead) { /* compressed since nonroot's verify began */

@@ -107,11 +107,12 @@ typedef struct ds_user_setup {
 int ds_closure_write_tree(const char *src_root, ds_closure *c, const ds_user_setup *user,
                           const char *dst_root, ds_err *err);
 /* Turn dst_root, written by ds_closure_write_tree with setup `from` (and not changed since),
- * into what it writes with setup `to` (link_from aside): passwd/group and /home/nonroot
- * back to the source's when `to` adds no nonroot, the paths the app wrote chowned to `to`'s
- * owner or back to the source's. A second candidate for another user without writing
- * thousands of inodes again. 0 done, 1 when it cannot (write the tree afresh; dst_root may
- * be half changed), -1 with err. */
+ * into what it writes with setup `to` (link_from aside): nonroot added to passwd/group (both
+ * replaced, not written in place) with /home/nonroot when `to` adds it and `from` did not,
+ * or passwd/group and /home/nonroot back to the source's when `to` adds no nonroot; the
+ * paths the app wrote chowned to `to`'s owner or back to the source's. A second candidate
+ * for another user without writing thousands of inodes again. 0 done, 1 when it cannot
+ * (write the tree afresh; dst_root may be half changed), -1 with err. */
 int ds_closure_retarget_tree(const char *src_root, const ds_closure *c, const ds_user_setup *from,
                              const ds_user_setup *to, const char *dst_root, ds_err *err);
 /* A copy of from_root (a tree ds_closure_write_tree wrote for c) at dst_root (must not

@@ -105,6 +105,28 @@ static int add_user_line(const char *dst_root, const char *file, const char *lin
     return r;
 }
 
+/* nonroot:65532 in passwd and group, and its home /home/nonroot 0700. passwd and group are
+ * replaced (unlinked, written anew), never written in place: they may be hard links to the
+ * source's inodes or to another tree's. */
+static int add_nonroot_user(const char *dst_root, ds_err *err) {
+    if (real_dir(dst_root, "/etc", err) < 0 || real_dir(dst_root, "/home", err) < 0) return -1;
+    if (add_user_line(dst_root, "/etc/passwd", "nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n",
+                      "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n",
+                      err) < 0)
+        return -1;
+    if (add_user_line(dst_root, "/etc/group", "nonroot:x:65532:\n", "root:x:0:\nnobody:x:65534:\n", err) < 0) return -1;
+    char *home = ds_xasprintf("%s/home/nonroot", dst_root);
+    struct stat hst;
+    int r = 0;
+    if (lstat(home, &hst) == 0 && !S_ISDIR(hst.st_mode))
+        r = ds_fail(err, "/home/nonroot in the image is not a directory: refusing to write through it");
+    else if (mkdir(home, 0700) < 0 && errno != EEXIST) r = ds_fail_errno(err, "mkdir %s", home);
+    else if (lchown(home, DS_NONROOT_UID, DS_NONROOT_UID) < 0 && errno != EPERM) r = ds_fail_errno(err, "chown %s", home);
+    if (r == 0) chmod(home, 0700);
+    free(home);
+    return r;
+}
+
 /* A symlink at dst with the target of the one at src. */
 static int copy_symlink(const char *src, const char *dst, ds_err *err) {
     char t[4096];
@@ -183,7 +205,8 @@ static bool kept_from_source(const char *src_root, const ds_closure *c, const ch
 
 int ds_closure_retarget_tree(const char *src_root, const ds_closure *c, const ds_user_setup *from,
                              const ds_user_setup *to, const char *dst_root, ds_err *err) {
-    if (to->add_nonroot && !from->add_nonroot) return 1;
+    /* As the main loop's end does it: nonroot added before the chown of what the app wrote. */
+    if (to->add_nonroot && !from->add_nonroot && add_nonroot_user(dst_root, err) < 0) return -1;
     if (from->add_nonroot && !to->add_nonroot) {
         /* passwd and group back to the source's (or gone, when the setup wrote them from
          * nothing); /home/nonroot, /home and /etc likewise. */
@@ -311,27 +334,7 @@ int ds_closure_write_tree(const char *src_root, ds_closure *c, const ds_user_set
     json_decref(notes);
     if (pm < 0) goto out;
 
-    if (user->add_nonroot) {
-        if (real_dir(dst_root, "/etc", err) < 0 || real_dir(dst_root, "/home", err) < 0) goto out;
-        if (add_user_line(dst_root, "/etc/passwd", "nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n",
-                          "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n",
-                          err) < 0)
-            goto out;
-        if (add_user_line(dst_root, "/etc/group", "nonroot:x:65532:\n", "root:x:0:\nnobody:x:65534:\n", err) < 0) goto out;
-        char *home = ds_xasprintf("%s/home/nonroot", dst_root);
-        struct stat hst;
-        if (lstat(home, &hst) == 0 && !S_ISDIR(hst.st_mode)) {
-            ds_fail(err, "/home/nonroot in the image is not a directory: refusing to write through it");
-            free(home);
-            goto out;
-        }
-        if (mkdir(home, 0700) < 0 && errno != EEXIST) { ds_fail_errno(err, "mkdir %s", home); free(home); goto out; }
-        if (lchown(home, DS_NONROOT_UID, DS_NONROOT_UID) < 0 && errno != EPERM) {
-            ds_fail_errno(err, "chown %s", home); free(home); goto out;
-        }
-        chmod(home, 0700);
-        free(home);
-    }
+    if (user->add_nonroot && add_nonroot_user(dst_root, err) < 0) goto out;
     if (user->chown_written) chown_written_paths(NULL, c, dst_root, user->chown_uid, user->chown_gid);
     rc = 0;
 out:

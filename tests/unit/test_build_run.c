@@ -443,9 +443,9 @@ static void test_nonroot_refused_ahead(void **state) {
     char *work = ds_xstrndup(k + 21, strcspn(k + 21, "\n"));
     const char *sfx = strrchr(work, '-') + 1; /* the trees are named after the work dir (pipeline.c) */
     char *c0 = ds_xasprintf("%s/candidate-0-%s", work, sfx), *c1 = ds_xasprintf("%s/candidate-1-%s", work, sfx);
-    char *c1a = ds_xasprintf("%s/app/data/a.txt", c1);
-    assert_false(ds_exists(c0)); /* nonroot's, removed */
-    assert_true(ds_exists(c1));
+    char *c1a = ds_xasprintf("%s/app/data/a.txt", c0);
+    assert_false(ds_exists(c1)); /* nonroot's, cloned from the source user's first, removed */
+    assert_true(ds_exists(c0));
     struct stat st;
     assert_int_equal(lstat(c1a, &st), 0);
     assert_int_equal(st.st_uid, 1500);
@@ -470,6 +470,46 @@ static void test_nonroot_refused_ahead(void **state) {
     assert_string_equal(u.res->manifest_digest, r.res->manifest_digest);
     run_free(&u);
     free(work); free(c0); free(c1); free(c1a); free(a);
+    run_free(&r);
+}
+
+/* The guess wrong: the app read a file only the source's user may read, but nonroot passes
+ * (the app did without it). Nonroot's tree, a clone of the source user's given nonroot, is
+ * published: the same image as a build for nonroot from the start (--user nonroot). */
+static void test_nonroot_refused_wrong(void **state) {
+    if (geteuid() != 0) fail_msg("needs root: the source's file is owned by uid 1500");
+    char *a = ds_xasprintf("%s/src/app/data/a.txt", tmp);
+    assert_int_equal(chown(a, 1500, 1500), 0);
+    assert_int_equal(chmod(a, 0600), 0);
+    fake f = {.needs = {{.status = "st-w", .paths = {"/app/data/a.txt"}}}, .n_needs = 1};
+    run r;
+    run_init(&r, "wrong");
+    source_as(&r, "wrong", "1500:1500");
+    assert_int_equal(chown(a, 0, 0), 0);
+    assert_int_equal(chmod(a, 0644), 0);
+    r.tests[0] = ds_xasprintf("grep -qx ok %s/st-w", tmp);
+    r.o.tests = r.tests;
+    r.o.n_tests = 1;
+    assert_int_equal(run_go(&r, &f), 0);
+    assert_int_equal(r.res->outcome, DS_BUILD_WRITTEN);
+    assert_int_equal(f.starts, 2);
+    assert_int_equal(f.uids[1], 65532);
+    fake g = {.needs = {{.status = "st-w", .paths = {"/app/data/a.txt"}}}, .n_needs = 1};
+    run u;
+    run_init(&u, "wrong-user");
+    free(u.src);
+    u.src = ds_xstrdup(r.src);
+    u.o.src = u.src;
+    u.o.user = "nonroot";
+    u.tests[0] = ds_xstrdup(r.tests[0]);
+    u.o.tests = u.tests;
+    u.o.n_tests = 1;
+    assert_int_equal(run_go(&u, &g), 0);
+    assert_int_equal(u.res->outcome, DS_BUILD_WRITTEN);
+    assert_string_equal(u.res->user, r.res->user);
+    assert_string_equal(u.res->manifest_digest, r.res->manifest_digest);
+    run_free(&u);
+    free(a);
     run_free(&r);
 }
 
@@ -648,6 +688,7 @@ int main(void) {
         cmocka_unit_test(test_check),        cmocka_unit_test(test_timeout),      cmocka_unit_test(test_never_ready),
         cmocka_unit_test(test_bind_cap),     cmocka_unit_test(test_nonroot_retry_nonroot_source),
         cmocka_unit_test(test_missing_nonroot_source), cmocka_unit_test(test_nonroot_refused_ahead),
+        cmocka_unit_test(test_nonroot_refused_wrong),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -249,7 +249,7 @@ static void test_write_tree_links(void **state) {
 
 /* A nonroot tree retargeted to another user is the tree written for that user afresh (same
  * layer): passwd and group back to the source's, no /home/nonroot, the app's paths owned by
- * the new user, or by the source's owner again for root. */
+ * the new user, or by the source's owner again for root; and the other way, nonroot added. */
 static void test_retarget_tree(void **state) {
     (void)state;
     ds_trace *t = trace();
@@ -290,8 +290,20 @@ static void test_retarget_tree(void **state) {
         ds_rmtree(fresh, &e);
         free(moved); free(fresh);
     }
-    /* To a setup that adds nonroot from one that did not: not done here. */
-    assert_int_equal(ds_closure_retarget_tree(root, c, &wwwdata, &nonroot, "/nonexistent", &e), 1);
+    /* To a setup that adds nonroot from one that did not, in place: nonroot's tree */
+    char *moved = ds_xasprintf("%s-moved", root), *fresh = ds_xasprintf("%s-fresh", root);
+    assert_int_equal(ds_closure_write_tree(root, c, &wwwdata, moved, &e), 0);
+    assert_int_equal(ds_closure_retarget_tree(root, c, &wwwdata, &nonroot, moved, &e), 0);
+    assert_int_equal(ds_closure_write_tree(root, c, &nonroot, fresh, &e), 0);
+    char a[DS_DIGEST_LEN + 1], b[DS_DIGEST_LEN + 1];
+    layer_of(moved, a);
+    layer_of(fresh, b);
+    assert_string_equal(a, b);
+    ds_rmtree(moved, &e);
+    ds_rmtree(fresh, &e);
+    free(moved); free(fresh);
+    /* a tree that is not there: an error, not a half-written one elsewhere */
+    assert_int_equal(ds_closure_retarget_tree(root, c, &wwwdata, &nonroot, "/nonexistent", &e), -1);
     ds_closure_free(c);
     ds_trace_free(t);
 }
@@ -343,6 +355,20 @@ static void test_clone_tree(void **state) {
         ino_of(clone, "/var/lib/app/state.bak", &u);
         assert_int_equal(u, 33);
     }
+    /* the other way (the build's order when nonroot looks sure to fail): the source user's
+     * tree cloned and given nonroot, as a tree written for nonroot; the source user's tree,
+     * whose passwd and group the clone shares, unchanged */
+    char *back = ds_xasprintf("%s-back", root);
+    assert_int_equal(ds_closure_clone_tree(c, fresh, back, &e), 0);
+    assert_int_equal(ino_of(back, "/etc/passwd", NULL), ino_of(fresh, "/etc/passwd", NULL));
+    assert_int_equal(ds_closure_retarget_tree(root, c, &wwwdata, &nonroot, back, &e), 0);
+    assert_int_not_equal(ino_of(back, "/etc/passwd", NULL), ino_of(fresh, "/etc/passwd", NULL));
+    layer_of(back, after);
+    assert_string_equal(after, before);
+    layer_of(fresh, after);
+    assert_string_equal(after, b);
+    ds_rmtree(back, &e);
+    free(back);
     /* into an existing directory: refused before anything is written into it */
     assert_int_equal(ds_closure_clone_tree(c, orig, clone, &e), -1);
     layer_of(clone, after);
