@@ -75,9 +75,11 @@ int ds_candidate_make(const ds_image *src, const json_t *config, const char *tre
  * Nothing may change the tree until the job is finished or cancelled. Never NULL (when no
  * thread can start, finish makes the candidate itself). */
 typedef struct ds_candidate_job ds_candidate_job;
+struct ds_gz_cache;
+/* gz_cache (may be NULL; must outlive the job): gzip members made ahead (layer_writer.h). */
 ds_candidate_job *ds_candidate_job_start(const ds_image *src, const json_t *config, const char *tree,
                                          const char *user, const char *compress, const char *work_dir,
-                                         bool keep_tar);
+                                         bool keep_tar, struct ds_gz_cache *gz_cache);
 /* Waits for the job at full speed: 0 with *out (as ds_candidate_make's), or -1 with its error.
  * Frees j. */
 int ds_candidate_job_finish(ds_candidate_job *j, ds_candidate *out, ds_err *err);

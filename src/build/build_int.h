@@ -31,6 +31,8 @@ typedef struct ds_bctx {
     ds_build_filecap *denied; size_t n_denied; /* binds refused in the last diagnose run */
     struct ds_ep_state *ep;     /* --entrypoint (entrypoint_stage.c) */
     const char *keep_upper;     /* the trace run keeps its overlay upper dir there (NULL = not) */
+    struct ds_gz_cache *gz_cache; /* members of the program's files, made during the trace (or NULL) */
+    struct ds_precompress_job *precompress; /* what makes them, until the first layer job starts */
 } ds_bctx;
 
 /* --entrypoint auto|keep|flatten around the stages (entrypoint_stage.c, entrypoint.h). */
@@ -74,6 +76,19 @@ typedef struct ds_source_scan_job ds_source_scan_job;
 struct ds_pkgindex;
 ds_source_scan_job *ds_source_scan_start(const char *root, bool with_index);
 int ds_source_scan_finish(ds_source_scan_job *j, ds_srcscan **scan, struct ds_pkgindex **ix, ds_err *err);
+
+/* precompress_job.c: the gzip members of `program` (the entry point's command, as PATH finds
+ * it in root; a script's interpreter) and of every file the loader needs for it, put into
+ * cache on an idle thread (files of DS_GZ_FILE_ALIGN and more, as the layer writer cuts
+ * them). stop asks it to end after the piece it is on; free stops it, waits, and frees j
+ * (not the cache). Never NULL. */
+typedef struct ds_precompress_job ds_precompress_job;
+struct ds_gz_cache;
+ds_precompress_job *ds_precompress_start(const char *root, const char *program, const char *path_env,
+                                         const char *ld_library_path, struct ds_gz_cache *cache);
+void ds_precompress_stop(ds_precompress_job *j);
+void ds_precompress_wait(ds_precompress_job *j); /* until it has done every piece (or was stopped) */
+void ds_precompress_free(ds_precompress_job *j);
 
 /* nonroot_refused.c: the first regular file the traced app opened that nonroot (65532:65532, no
  * supplementary group) could not read in the candidate: kept, not among the paths the

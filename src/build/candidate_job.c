@@ -20,13 +20,15 @@ struct ds_candidate_job {
     json_t *config; /* a copy: jansson objects are not shared between threads */
     char *tree, *user, *compress, *work_dir;
     bool keep_tar;
+    struct ds_gz_cache *gz_cache;
     int rc;
     ds_candidate cand;
     ds_err err;
 };
 
 static void make(ds_candidate_job *j) {
-    ds_layer_write_opts lw = {.keep_tar = j->keep_tar, .cancel = &j->cancel, .released = &j->released};
+    ds_layer_write_opts lw = {.keep_tar = j->keep_tar, .cancel = &j->cancel, .released = &j->released,
+                              .gz_cache = j->gz_cache};
     j->rc = ds_candidate_make(j->src, j->config, j->tree, j->user, j->compress, j->work_dir, &lw, &j->cand, &j->err);
     atomic_store(&j->done, true);
 }
@@ -43,7 +45,7 @@ static char *dup_or_null(const char *s) { return s ? ds_xstrdup(s) : NULL; }
 
 ds_candidate_job *ds_candidate_job_start(const ds_image *src, const json_t *config, const char *tree,
                                          const char *user, const char *compress, const char *work_dir,
-                                         bool keep_tar) {
+                                         bool keep_tar, struct ds_gz_cache *gz_cache) {
     ds_candidate_job *j = ds_xcalloc(1, sizeof *j);
     atomic_init(&j->cancel, false);
     atomic_init(&j->released, false);
@@ -55,6 +57,7 @@ ds_candidate_job *ds_candidate_job_start(const ds_image *src, const json_t *conf
     j->compress = dup_or_null(compress);
     j->work_dir = ds_xstrdup(work_dir);
     j->keep_tar = keep_tar;
+    j->gz_cache = gz_cache;
     /* Signals are the main thread's (the interrupt handler's): the job's threads block them. */
     sigset_t all, old;
     sigfillset(&all);

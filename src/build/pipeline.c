@@ -14,6 +14,7 @@
 #include "minify/packages.h"
 #include "util/bg_rmtree.h"
 #include "util/fsutil.h"
+#include "util/gz_cache.h"
 
 static const char *const stage_names[DS_STAGE_COUNT] = {"open",      "unpack", "trace", "closure",
                                                         "candidate", "verify", "write"};
@@ -165,7 +166,9 @@ static void drop_ahead(char **tree, ds_candidate_job **job, ds_candidate_job ***
 
 /* The candidate's layer for tree (run as user), written on its own thread from now on. */
 static ds_candidate_job *start_layer(ds_bctx *c, const json_t *rconfig, const char *tree, const char *user) {
-    return ds_candidate_job_start(c->img, rconfig, tree, user, c->o->topts.compress, c->work, c->o->out_dir != NULL);
+    ds_precompress_stop(c->precompress); /* the idle CPU is the layer job's from now on */
+    return ds_candidate_job_start(c->img, rconfig, tree, user, c->o->topts.compress, c->work, c->o->out_dir != NULL,
+                                  c->gz_cache);
 }
 
 /* The run user as the result's config spells it: the source's user by its own spelling when
@@ -260,6 +263,14 @@ int ds_build_run_with(const ds_build_opts *o, const ds_runtime *rt, const ds_bui
     /* 3. trace; meanwhile, what the closure reads of the source alone */
     scan_job = ds_source_scan_start(c.rootfs, ds_keep_level_parse(o->keep_level ? o->keep_level : "package") ==
                                                   DS_KEEP_PACKAGE);
+    /* and the members of the program's own files (precompress_job.c), for a gzip layer */
+    ds_compress layer_comp = DS_COMPRESS_GZIP;
+    if (o->topts.compress) ds_compress_parse(o->topts.compress, &layer_comp, &(ds_err){0});
+    if (layer_comp == DS_COMPRESS_GZIP) {
+        c.gz_cache = ds_gz_cache_new(DS_GZIP_LAYER_LEVEL);
+        c.precompress = ds_precompress_start(c.rootfs, c.cmd[0], ds_image_config_env(&c.cfg, "PATH"),
+                                             ds_image_config_env(&c.cfg, "LD_LIBRARY_PATH"), c.gz_cache);
+    }
     stage(&c, DS_STAGE_TRACE, "running the source under the sensor");
     if (ds_build_run_app(&c, c.rootfs, src_user, true, "trace", NULL, &rr, err) < 0) goto fail;
     stage_end(&c, DS_STAGE_TRACE);
@@ -590,6 +601,8 @@ done:
     ds_bg_rmtree_join(tree_gone);
     for (size_t i = 0; i < n_old_jobs; i++) ds_candidate_job_free(old_jobs[i]);
     free(old_jobs);
+    ds_precompress_free(c.precompress); /* before the source tree goes; the jobs used the cache */
+    ds_gz_cache_free(c.gz_cache);
     ds_run_result_clear(&rr);
     ds_store_view_release(&sview);
     ds_ep_end(&c);

@@ -20,6 +20,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 #include "util/compress.h"
+#include "util/gz_cache.h"
 #include "util/progress.h"
 #include "util/source_date.h"
 #include "util/strmap.h"
@@ -120,6 +121,8 @@ typedef struct tar_sink {
     int64_t bytes;
     int write_errno;
     const atomic_bool *cancel;
+    size_t raw_only; /* bytes still to come whose member is put in by the writer: hashed, not compressed */
+    ds_gz_cache *cache; /* with gz: members made ahead, or NULL */
 } tar_sink;
 
 static la_ssize_t sink_write(struct archive *a, void *ctx, const void *buf, size_t len) {
@@ -130,7 +133,14 @@ static la_ssize_t sink_write(struct archive *a, void *ctx, const void *buf, size
         archive_set_error(a, ECANCELED, "cancelled");
         return -1;
     }
-    if (s->gz) {
+    if (s->gz && s->raw_only) {
+        if (len > s->raw_only) { /* libarchive passes data through as written (no blocking) */
+            archive_set_error(a, EIO, "layer data out of step with its gzip members");
+            return -1;
+        }
+        s->raw_only -= len;
+        left = 0;
+    } else if (s->gz) {
         if (ds_gz_stream_write(s->gz, buf, len, &s->gz_err) < 0) {
             archive_set_error(a, EIO, "%s", s->gz_err.msg);
             return -1;
@@ -184,13 +194,56 @@ static void add_xattrs(struct archive_entry *ae, const char *path) {
 
 typedef struct hl_key { dev_t dev; ino_t ino; } hl_key;
 
-static int write_entries(struct archive *a, int rootfd, const char *root, tree_list *l,
+/* Reads up to len bytes (less only at the end of the file); -1 with errno. */
+static ssize_t read_full(int fd, unsigned char *buf, size_t len) {
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(fd, buf + got, len - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -1;
+        if (n == 0) break;
+        got += (size_t)n;
+    }
+    return (ssize_t)got;
+}
+
+/* A big file's data (DS_GZ_FILE_ALIGN) in members of its own, each piece's made ahead when
+ * the cache has it. The tar bytes are the same as write_data's; -1 with err. */
+static int write_aligned(struct archive *a, tar_sink *s, int datafd, int64_t size, unsigned char *buf,
+                         const char *root, const char *rel, ds_err *err) {
+    if (ds_gz_stream_cut(s->gz, err) < 0) return -1;
+    int64_t left = size;
+    while (left > 0) {
+        size_t want = left < (int64_t)DS_GZ_MEMBER ? (size_t)left : DS_GZ_MEMBER;
+        ssize_t n = read_full(datafd, buf, want);
+        if (n < 0) return ds_fail_errno(err, "%s/%.400s: read", root, rel);
+        if (n == 0) break; /* shrank meanwhile: libarchive pads the rest with zeros */
+        size_t mlen = 0;
+        const void *m = s->cache ? ds_gz_cache_find(s->cache, buf, (size_t)n, &mlen) : NULL;
+        if (m) s->raw_only = (size_t)n;
+        if (archive_write_data(a, buf, (size_t)n) < 0) {
+            s->raw_only = 0;
+            return ds_fail(err, "%s/%.400s: %s", root, rel, archive_error_string(a));
+        }
+        if (m && (s->raw_only || ds_gz_stream_put_member(s->gz, m, mlen, (size_t)n, err) < 0)) {
+            if (s->raw_only) ds_fail(err, "%s/%.400s: layer data out of step with its gzip members", root, rel);
+            s->raw_only = 0;
+            return -1;
+        }
+        if (!m && ds_gz_stream_cut(s->gz, err) < 0) return -1;
+        left -= n;
+    }
+    return 0;
+}
+
+static int write_entries(struct archive *a, tar_sink *sink, int rootfd, const char *root, tree_list *l,
                          const bool *keep, ds_err *err) {
     int64_t mtime = 0; /* every entry's mtime: SOURCE_DATE_EPOCH or 0 */
     if (ds_source_date_or(0, &mtime, err) < 0) return -1;
     ds_strmap links; /* "dev:ino" -> first path written for that inode */
     ds_strmap_init(&links);
-    char *buf = ds_xmalloc(1 << 20);
+    size_t buf_len = sink->gz ? DS_GZ_MEMBER : 1u << 20;
+    unsigned char *buf = ds_xmalloc(buf_len);
     int rc = 0;
     for (size_t i = 0; i < l->n && rc == 0; i++) {
         tree_entry *t = &l->v[i];
@@ -251,6 +304,10 @@ static int write_entries(struct archive *a, int rootfd, const char *root, tree_l
         if (rc == 0 && archive_write_header(a, ae) < ARCHIVE_WARN)
             rc = ds_fail(err, "%s/%.400s: %s", root, t->rel, archive_error_string(a));
         int64_t left = t->st.st_size;
+        if (rc == 0 && datafd >= 0 && sink->gz && left >= (int64_t)DS_GZ_FILE_ALIGN) {
+            rc = write_aligned(a, sink, datafd, left, buf, root, t->rel, err);
+            left = 0;
+        }
         while (rc == 0 && datafd >= 0 && left > 0) {
             ssize_t n = read(datafd, buf, (size_t)(left < (1 << 20) ? left : (1 << 20)));
             if (n < 0) { if (errno == EINTR) continue; rc = ds_fail_errno(err, "%s/%.400s: read", root, t->rel); break; }
@@ -353,6 +410,7 @@ int ds_layer_write_tree_with(const char *root_dir, ds_compress compress, const c
     bool stream = compress == DS_COMPRESS_GZIP;
     char *tar_path = ds_xasprintf("%s/%s", out_dir, stream ? ".layer-blob-XXXXXX" : ".layer-tar-XXXXXX");
     tar_sink sink = {.fd = -1, .tee_fd = -1, .cancel = opts->cancel};
+    if (stream && opts->gz_cache && ds_gz_cache_level(opts->gz_cache) == DS_GZIP_LAYER_LEVEL) sink.cache = opts->gz_cache;
     char *tee_path = NULL;
     if (rc == 0) {
         int fd = mkstemp(tar_path);
@@ -375,11 +433,17 @@ int ds_layer_write_tree_with(const char *root_dir, ds_compress compress, const c
         /* pax only where ustar cannot say it (long names, big ids, xattrs); no padding to 10 KiB. */
         archive_write_set_format_pax_restricted(a);
         archive_write_set_bytes_in_last_block(a, 1);
+        /* gzip: each write reaches the sink as it is made, so that a member can end exactly
+         * where a big file's data begins (DS_GZ_FILE_ALIGN); the tar's bytes are the same. */
+        if (sink.gz) archive_write_set_bytes_per_block(a, 0);
         if (archive_write_open2(a, &sink, NULL, sink_write, NULL, NULL) != ARCHIVE_OK)
             rc = ds_fail(err, "%s: %s", tar_path, archive_error_string(a));
-        if (rc == 0) rc = write_entries(a, rootfd, root_dir, &l, keep, err);
-        if (rc == 0 && archive_write_close(a) != ARCHIVE_OK)
-            rc = ds_fail(err, "%s: %s", tar_path, archive_error_string(a));
+        if (rc == 0) rc = write_entries(a, &sink, rootfd, root_dir, &l, keep, err);
+        /* Closed after a failure too: libarchive frees its output state there, and
+         * archive_write_free no longer closes once a write was fatal (unblocked output,
+         * see below, fails at the header a cancel stops). */
+        int cr = archive_write_close(a);
+        if (rc == 0 && cr != ARCHIVE_OK) rc = ds_fail(err, "%s: %s", tar_path, archive_error_string(a));
         archive_write_free(a);
         ds_sha256_final(&sink.h, out->diff_id);
         out->uncompressed_size = sink.bytes;

@@ -1,6 +1,7 @@
 /* Writing a directory tree as one deterministic layer: entries sorted by path,
  * mtimes from SOURCE_DATE_EPOCH (or 0), numeric owners only, no atime/ctime,
- * hard links kept as hard links. The same tree always gives the same digests. */
+ * hard links kept as hard links. The same tree always gives the same digests. gzip
+ * members are cut where DS_GZ_FILE_ALIGN says (util/compress.h). */
 #ifndef DS_FS_LAYER_WRITER_H
 #define DS_FS_LAYER_WRITER_H
 #include <stdatomic.h>
@@ -39,6 +40,10 @@ typedef struct ds_layer_write_opts {
      * no longer reads root_dir (its compression may still be finishing). */
     const atomic_bool *cancel;
     atomic_bool *released;
+    /* gzip members made ahead (may be NULL; at another level than the layer's: unused): a
+     * piece of a big file's data whose member is there is not compressed again. The output
+     * is the same with or without it. */
+    struct ds_gz_cache *gz_cache;
 } ds_layer_write_opts;
 int ds_layer_write_tree_with(const char *root_dir, ds_compress compress, const char *out_dir,
                              const ds_layer_write_opts *opts, ds_layer_out *out, ds_err *err);

@@ -405,6 +405,45 @@ int ds_gz_stream_open(const char *out_path, int level, ds_gz_stream **out, ds_er
     return 0;
 }
 
+int ds_gz_stream_cut(ds_gz_stream *g, ds_err *err) {
+    if (g->failed) return -1;
+    if (!g->slots[g->fill].job.in_len) return 0;
+    if (gzs_submit(g, err) < 0) { g->failed = true; return -1; }
+    return 0;
+}
+
+int ds_gz_stream_put_member(ds_gz_stream *g, const void *member, size_t len, size_t raw_len, ds_err *err) {
+    if (ds_gz_stream_cut(g, err) < 0) return -1;
+    gz_slot *sl = &g->slots[g->fill]; /* free: drained before it became the one filled */
+    if (len > sl->job.cap) { g->failed = true; return ds_fail(err, "%s: gzip member too big", g->out->path); }
+    memcpy(sl->job.out, member, len);
+    sl->job.out_len = len;
+    sl->seq = g->next_seq++;
+    g->total += raw_len;
+    pthread_mutex_lock(&g->mu);
+    sl->state = SLOT_DONE; /* written out in its turn, as a compressed one */
+    pthread_mutex_unlock(&g->mu);
+    g->fill = (g->fill + 1) % g->n_slots;
+    if (gzs_drain_or_cancel(g, g->fill, true, err) < 0) { g->failed = true; return -1; }
+    g->slots[g->fill].job.in_len = 0;
+    return 0;
+}
+
+int ds_gz_member(const void *in, size_t len, int level, unsigned char **out, size_t *out_len) {
+    *out = NULL;
+    *out_len = 0;
+    struct libdeflate_compressor *c = libdeflate_alloc_compressor(level);
+    if (!c) return -1;
+    size_t cap = libdeflate_gzip_compress_bound(c, len);
+    unsigned char *buf = ds_xmalloc(cap ? cap : 1);
+    size_t n = libdeflate_gzip_compress(c, in, len, buf, cap); /* as gz_worker: the same bytes */
+    libdeflate_free_compressor(c);
+    if (!n) { free(buf); return -1; }
+    *out = buf;
+    *out_len = n;
+    return 0;
+}
+
 int ds_gz_stream_write(ds_gz_stream *g, const void *data, size_t len, ds_err *err) {
     const unsigned char *p = data;
     while (len) {

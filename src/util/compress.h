@@ -53,6 +53,14 @@ int ds_compress_file(const char *in_path, ds_compress kind, const char *out_path
  * deflate window is 32 KiB), and a cancelled stream's workers finish 4 MiB each, not 16. */
 #define DS_GZ_MEMBER (4u << 20)
 
+/* In a gzip layer distill writes, a regular file of at least this size has its data in
+ * members of its own: its tar header ends a member, its data is cut in DS_GZ_MEMBER pieces
+ * from its first byte, and what follows starts a new one. Each piece's member then depends
+ * on the file's bytes alone, so it can be made before the layer is (util/gz_cache.h: the
+ * build compresses the app's program and libraries while it traces the app). 1 MiB: few
+ * cuts (PostgreSQL's 134 MB tar: 40 files), most bytes (the program and its libraries). */
+#define DS_GZ_FILE_ALIGN (1u << 20)
+
 /* gzip written as it is produced, in DS_GZ_MEMBER members compressed on every core while the
  * caller still writes (so the input never touches the disk): at DS_GZIP_COPY_LEVEL, the
  * same bytes as ds_compress_file(GZIP) of the whole input. close with ok false (or after a
@@ -64,6 +72,15 @@ int ds_gz_stream_write(ds_gz_stream *g, const void *data, size_t len, ds_err *er
  * ("cancelled") instead of waiting for the member being compressed. */
 void ds_gz_stream_set_cancel(ds_gz_stream *g, const atomic_bool *cancel);
 int ds_gz_stream_close(ds_gz_stream *g, bool ok, char digest[DS_DIGEST_LEN + 1], int64_t *size, ds_err *err);
+/* Ends the member being filled here (nothing when it is empty): what is written next starts
+ * a member of its own. */
+int ds_gz_stream_cut(ds_gz_stream *g, ds_err *err);
+/* A member compressed elsewhere (ds_gz_member of raw_len input bytes at the stream's level),
+ * written in its place after a cut: the same output as writing those bytes and cutting. */
+int ds_gz_stream_put_member(ds_gz_stream *g, const void *member, size_t len, size_t raw_len, ds_err *err);
+/* in[0..len) as one gzip member at `level` (libdeflate), as a stream's worker makes it, into
+ * a malloc'd *out (caller frees). 0, or -1 when libdeflate could not. */
+int ds_gz_member(const void *in, size_t len, int level, unsigned char **out, size_t *out_len);
 
 /* in_path (compression from; -1 = sniff) recompressed as `to` into out_path, in memory when it fits. */
 int ds_recompress_file(const char *in_path, int from, ds_compress to, const char *out_path,

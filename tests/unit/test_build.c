@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "build/build.h"
+#include "build/build_int.h"
+#include "util/gz_cache.h"
 #include "fs/layer_writer.h"
 #include "util/digest.h"
 #include "image/image_config.h"
@@ -322,7 +324,7 @@ static void test_candidate_job(void **state) {
     snprintf(img.manifest_digest, sizeof img.manifest_digest, "sha256:%064d", 0);
     ds_candidate direct, bg;
     assert_int_equal(ds_candidate_make(&img, cfg, tree, "65532:65532", NULL, work, NULL, &direct, &e), 0);
-    ds_candidate_job *j = ds_candidate_job_start(&img, cfg, tree, "65532:65532", NULL, work, true);
+    ds_candidate_job *j = ds_candidate_job_start(&img, cfg, tree, "65532:65532", NULL, work, true, NULL);
     assert_int_equal(ds_candidate_job_finish(j, &bg, &e), 0);
     assert_string_equal(bg.layer_digest, direct.layer_digest);
     assert_string_equal(bg.manifest_digest, direct.manifest_digest);
@@ -331,7 +333,7 @@ static void test_candidate_job(void **state) {
     ds_candidate_clear(&bg);
     assert_int_equal(ds_dir_empty(work), 1);
     /* Cancelled at once, and cancelled twice: freed with nothing left. */
-    j = ds_candidate_job_start(&img, cfg, tree, "0:0", "zstd", work, false);
+    j = ds_candidate_job_start(&img, cfg, tree, "0:0", "zstd", work, false, NULL);
     ds_candidate_job_cancel(j);
     ds_candidate_job_cancel(j);
     ds_candidate_job_free(j);
@@ -412,12 +414,62 @@ static void test_ports(void **state) {
     json_decref(cfg);
 }
 
+/* The program the entry point runs (found in PATH inside the root, or a script's #!
+ * interpreter, also through env) has its pieces compressed ahead, as the layer writer cuts
+ * them; a symlink that points out of the root reaches nothing outside it. */
+static void test_precompress(void **state) {
+    (void)state;
+    ds_err e;
+    char *root = NULL;
+    assert_int_equal(ds_mkdtemp("distill-unit-precompress", &root, &e), 0);
+    char *bin = ds_xasprintf("%s/usr/bin", root), *prog = ds_xasprintf("%s/usr/bin/prog", root);
+    assert_int_equal(ds_mkdirs(bin, 0755, &e), 0);
+    char *self = NULL;
+    size_t n = 0;
+    assert_int_equal(ds_read_file("/proc/self/exe", &self, &n, 0, &e), 0); /* an ELF, its libraries not in root */
+    assert_true(n >= DS_GZ_FILE_ALIGN);
+    assert_int_equal(ds_write_file_atomic(prog, self, n, 0755, &e), 0);
+    char *script = ds_xasprintf("%s/usr/bin/run", root), *env = ds_xasprintf("%s/usr/bin/env", root);
+    const char *text = "#!/usr/bin/env prog\n";
+    assert_int_equal(ds_write_file_atomic(script, text, strlen(text), 0755, &e), 0);
+    assert_int_equal(ds_write_file_atomic(env, "#!/bin/true\n", 12, 0755, &e), 0);
+    char *out = ds_xasprintf("%s/usr/bin/out", root);
+    assert_int_equal(symlink("../../../../../../../../proc/self/exe", out), 0);
+    size_t want = (n + DS_GZ_MEMBER - 1) / DS_GZ_MEMBER;
+    const char *cmds[] = {"prog", "/usr/bin/run", "out"};
+    size_t expect[] = {want, want, 0};
+    for (size_t i = 0; i < 3; i++) {
+        ds_gz_cache *c = ds_gz_cache_new(DS_GZIP_LAYER_LEVEL);
+        ds_precompress_job *j = ds_precompress_start(root, cmds[i], "/usr/bin", NULL, c);
+        ds_precompress_wait(j);
+        ds_precompress_free(j);
+        size_t pieces, bytes;
+        ds_gz_cache_stats(c, &pieces, &bytes);
+        assert_int_equal(pieces, expect[i]);
+        assert_int_equal(bytes, expect[i] ? n : 0);
+        if (expect[i]) {
+            size_t mlen;
+            assert_non_null(ds_gz_cache_find(c, self, n < DS_GZ_MEMBER ? n : DS_GZ_MEMBER, &mlen));
+        }
+        ds_gz_cache_free(c);
+    }
+    /* stopped before it starts: nothing made, nothing left running */
+    ds_gz_cache *c = ds_gz_cache_new(DS_GZIP_LAYER_LEVEL);
+    ds_precompress_job *j = ds_precompress_start(root, "prog", "/usr/bin", NULL, c);
+    ds_precompress_stop(j);
+    ds_precompress_free(j);
+    ds_gz_cache_free(c);
+    ds_rmtree(root, &e);
+    free(root); free(bin); free(prog); free(self); free(script); free(env); free(out);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_oci_config), cmocka_unit_test(test_expand),     cmocka_unit_test(test_users), cmocka_unit_test(test_exec_user),
         cmocka_unit_test(test_seccomp),    cmocka_unit_test(test_dockerfile), cmocka_unit_test(test_context_layer), cmocka_unit_test(test_candidate_job),
         cmocka_unit_test(test_project_file),
         cmocka_unit_test(test_ports),        cmocka_unit_test(test_tree_stats),
+        cmocka_unit_test(test_precompress),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -11,6 +11,7 @@
 #include "fs/unpack.h"
 #include "fs_test_helpers.h"
 #include "util/fsutil.h"
+#include "util/gz_cache.h"
 
 typedef struct fx { char *dir, *tree, *out; } fx;
 
@@ -236,10 +237,95 @@ static void test_missing_tree_is_an_error(void **state) {
     free(l);
 }
 
+/* pseudo-random bytes that deflate cannot shrink much, and a compressible tail */
+static unsigned char *big_data(size_t n, unsigned seed) {
+    unsigned char *b = ds_xmalloc(n);
+    uint32_t x = seed * 2654435761u + 1;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+        b[i] = i % 3 ? (unsigned char)x : (unsigned char)(i >> 9);
+    }
+    return b;
+}
+
+static void put_bytes(const char *tree, const char *rel, const unsigned char *data, size_t n) {
+    ds_err e;
+    char *p = ds_xasprintf("%s/%s", tree, rel);
+    assert_int_equal(ds_write_file_atomic(p, data, n, 0644, &e), 0);
+    free(p);
+}
+
+static void *slurp(const char *path, size_t *n) {
+    char *data = NULL;
+    ds_err e;
+    assert_int_equal(ds_read_file(path, &data, n, 0, &e), 0);
+    return data;
+}
+
+/* A big file's data is in gzip members of its own (DS_GZ_FILE_ALIGN): members made ahead
+ * from its pieces are what the layer holds, and a writer given them makes the very same
+ * blob; members of other bytes of the same length are not used. */
+static void test_big_file_members(void **state) {
+    fx *f = *state;
+    ds_err e;
+    size_t n = 2 * DS_GZ_MEMBER + 12345; /* two whole pieces and a short one */
+    unsigned char *big = big_data(n, 7);
+    put_bytes(f->tree, "usr/bin/big", big, n);
+    ds_layer_out plain, with, other;
+    write_layer(f, DS_COMPRESS_GZIP, &plain);
+    size_t blob_len;
+    unsigned char *blob = slurp(plain.blob_path, &blob_len);
+    ds_gz_cache *cache = ds_gz_cache_new(DS_GZIP_LAYER_LEVEL);
+    for (size_t off = 0; off < n; off += DS_GZ_MEMBER) {
+        size_t len = n - off < DS_GZ_MEMBER ? n - off : DS_GZ_MEMBER;
+        assert_int_equal(ds_gz_cache_add(cache, big + off, len), 0);
+        size_t mlen;
+        const void *m = ds_gz_cache_find(cache, big + off, len, &mlen);
+        assert_non_null(m);
+        assert_non_null(memmem(blob, blob_len, m, mlen)); /* a member of the layer as it is */
+    }
+    size_t pieces, bytes;
+    ds_gz_cache_stats(cache, &pieces, &bytes);
+    assert_int_equal(pieces, 3);
+    assert_int_equal(bytes, n);
+    ds_layer_write_opts o = {.gz_cache = cache};
+    if (ds_layer_write_tree_with(f->tree, DS_COMPRESS_GZIP, f->out, &o, &with, &e) != 0) fail_msg("%s", e.msg);
+    assert_string_equal(with.digest, plain.digest);
+    assert_string_equal(with.diff_id, plain.diff_id);
+    size_t with_len;
+    unsigned char *with_blob = slurp(with.blob_path, &with_len);
+    assert_int_equal(with_len, blob_len);
+    assert_memory_equal(with_blob, blob, blob_len);
+    /* the tar inside is the one diff_id names */
+    unsigned char *tar = NULL;
+    size_t tar_len = 0;
+    assert_int_equal(ds_gunzip_mem(with_blob, with_len, DS_GUNZIP_MEM_LIMIT, "layer", &tar, &tar_len, &e), 0);
+    char d[DS_DIGEST_LEN + 1];
+    ds_sha256_buf(tar, tar_len, d);
+    assert_string_equal(d, with.diff_id);
+    free(tar);
+    /* other bytes, the same lengths: nothing found, the layer compressed as usual */
+    ds_gz_cache *wrong = ds_gz_cache_new(DS_GZIP_LAYER_LEVEL);
+    unsigned char *alt = big_data(n, 8);
+    for (size_t off = 0; off < n; off += DS_GZ_MEMBER)
+        assert_int_equal(ds_gz_cache_add(wrong, alt + off, n - off < DS_GZ_MEMBER ? n - off : DS_GZ_MEMBER), 0);
+    size_t mlen;
+    assert_null(ds_gz_cache_find(wrong, big, DS_GZ_MEMBER, &mlen));
+    ds_layer_write_opts ow = {.gz_cache = wrong};
+    if (ds_layer_write_tree_with(f->tree, DS_COMPRESS_GZIP, f->out, &ow, &other, &e) != 0) fail_msg("%s", e.msg);
+    assert_string_equal(other.digest, plain.digest);
+    unlink(plain.blob_path); unlink(with.blob_path); unlink(other.blob_path);
+    ds_layer_out_free(&plain); ds_layer_out_free(&with); ds_layer_out_free(&other);
+    ds_gz_cache_free(cache);
+    ds_gz_cache_free(wrong);
+    free(blob); free(with_blob); free(big); free(alt);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 int main(void) {
     const struct CMUnitTest tests[] = {
         T(test_same_tree_same_digests), T(test_keep_tar), T(test_headers_are_normalised), T(test_filter), T(test_missing_tree_is_an_error),
+        T(test_big_file_members),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
