@@ -62,8 +62,8 @@ int ds_compress_file(const char *in_path, ds_compress kind, const char *out_path
 #define DS_GZ_FILE_ALIGN (1u << 20)
 
 /* gzip written as it is produced, in DS_GZ_MEMBER members compressed on every core while the
- * caller still writes (so the input never touches the disk): at DS_GZIP_COPY_LEVEL, the
- * same bytes as ds_compress_file(GZIP) of the whole input. close with ok false (or after a
+ * caller still writes (so the input never touches the disk): at DS_GZIP_COPY_LEVEL and
+ * without a cut, the same bytes as ds_compress_file(GZIP) of the whole input. close with ok false (or after a
  * failed write) removes out_path; digest/size (may be NULL) of the output. */
 typedef struct ds_gz_stream ds_gz_stream;
 int ds_gz_stream_open(const char *out_path, int level, ds_gz_stream **out, ds_err *err);
